@@ -1,0 +1,64 @@
+"""Errors that sizecheck raises on purpose.
+
+Every message says what was expected, what was found and what to do. Only
+:mod:`sizecheck.cli` turns these into exit codes; library callers catch
+:class:`SizecheckError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = [
+    "InputError",
+    "MissingColumnsError",
+    "SizeLabelError",
+    "SizecheckError",
+    "TableError",
+    "UnknownTableError",
+    "UsageError",
+]
+
+
+class SizecheckError(Exception):
+    """Base class of every error sizecheck raises on purpose."""
+
+
+class UsageError(SizecheckError):
+    """A parameter or option has a value sizecheck cannot use."""
+
+
+class SizeLabelError(SizecheckError, ValueError):
+    """A size label cannot be read, or a size cannot be converted."""
+
+
+class TableError(SizecheckError):
+    """A reference table is malformed; ``problems`` lists every problem with its location."""
+
+    def __init__(self, origin: str, problems: Sequence[str]) -> None:
+        self.origin = origin
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(
+            f"Reference table {origin} has {len(self.problems)} problem(s):\n{lines}"
+        )
+
+
+class UnknownTableError(SizecheckError):
+    """No shipped table has this name and no file exists at this path."""
+
+    def __init__(self, name: str, available: Sequence[str]) -> None:
+        self.name = name
+        self.available = list(available)
+        super().__init__(
+            f"Unknown table {name!r}. Available: {', '.join(self.available)}. "
+            "Pass one of these names or the path of a .toml table; run 'sizecheck tables'."
+        )
+
+
+class InputError(SizecheckError):
+    """An input file cannot be read or has no usable layout."""
+
+
+class MissingColumnsError(InputError):
+    """An input file lacks a column that every measurement needs (producer, size)."""

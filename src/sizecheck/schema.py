@@ -1,0 +1,280 @@
+"""Canonical columns and dimensions, their English and Indonesian aliases, units and ranges.
+
+This module is data plus the small functions that match a spreadsheet header to a
+canonical name. Matching ignores case, spaces, underscores, hyphens, dots and a unit
+suffix such as ``(mm)``, ``_cm`` or ``[in]``; the unit found wins over ``--units``.
+
+Examples
+--------
+>>> match_column("Panjang Insole (mm)")
+ColumnMatch(canonical='insole_length', unit='mm', kind='dimension')
+>>> match_column("insole_length_cm")
+ColumnMatch(canonical='insole_length', unit='cm', kind='dimension')
+>>> match_column("Produsen")
+ColumnMatch(canonical='producer', unit=None, kind='meta')
+>>> match_column("catatan") is None
+True
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Literal
+
+__all__ = [
+    "DIMENSIONS",
+    "FOOT_VALUES",
+    "META_COLUMNS",
+    "UNIT_TO_MM",
+    "ColumnMatch",
+    "Dimension",
+    "match_column",
+    "normalise_name",
+]
+
+DimensionKind = Literal["length", "width", "girth"]
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """A measurable dimension of an insole, last or shoe.
+
+    Attributes
+    ----------
+    name : str
+        Canonical snake_case name, used in tables, inputs and outputs.
+    kind : {"length", "width", "girth"}
+        Family, which sets the default grade step and tolerance.
+    definition : str
+        What is measured, as a QA officer would read it.
+    plausible_mm : tuple of float
+        Values outside this range (in mm) are rejected as ``implausible``.
+    aliases : tuple of str
+        Extra header names accepted for this dimension (English and Indonesian).
+    """
+
+    name: str
+    kind: DimensionKind
+    definition: str
+    plausible_mm: tuple[float, float]
+    aliases: tuple[str, ...] = ()
+
+
+_LENGTH_RANGE = (80.0, 380.0)
+_WIDTH_RANGE = (30.0, 150.0)
+_GIRTH_RANGE = (110.0, 480.0)
+
+_DIMS = (
+    Dimension(
+        "insole_length",
+        "length",
+        "Insole length, heel to toe (state straight or along the curve)",
+        _LENGTH_RANGE,
+        ("panjang_insole", "panjang_sol_dalam", "pjg_insole", "insole"),
+    ),
+    Dimension(
+        "insole_ball_width",
+        "width",
+        "Insole width across the ball (joint)",
+        _WIDTH_RANGE,
+        ("lebar_insole", "lebar_ball_insole", "lebar_sol_dalam"),
+    ),
+    Dimension(
+        "insole_heel_width",
+        "width",
+        "Insole width at the heel",
+        (20.0, 110.0),
+        ("lebar_tumit_insole", "lebar_tumit_sol_dalam"),
+    ),
+    Dimension(
+        "last_length",
+        "length",
+        "Last bottom length: tape along the bottom, featherline heel to toe "
+        "(= insole-pattern length)",
+        _LENGTH_RANGE,
+        ("panjang_acuan", "panjang_last", "pjg_acuan", "last_bottom_length"),
+    ),
+    Dimension(
+        "last_stick_length",
+        "length",
+        "Last length flat on a size stick, heel to toe",
+        _LENGTH_RANGE,
+        ("panjang_stick_acuan", "panjang_acuan_stick", "stick_length"),
+    ),
+    Dimension(
+        "last_ball_girth",
+        "girth",
+        "Girth round the last through the medial and lateral ball points",
+        _GIRTH_RANGE,
+        ("lingkar_ball", "lingkar_ball_acuan", "ball_girth", "lingkar_telapak"),
+    ),
+    Dimension(
+        "last_waist_girth",
+        "girth",
+        "Girth midway between ball and instep",
+        _GIRTH_RANGE,
+        ("lingkar_pinggang", "lingkar_pinggang_acuan", "waist_girth"),
+    ),
+    Dimension(
+        "last_instep_girth",
+        "girth",
+        "Girth round the instep",
+        _GIRTH_RANGE,
+        ("lingkar_instep", "lingkar_punggung_kaki", "instep_girth"),
+    ),
+    Dimension(
+        "last_long_heel_girth",
+        "girth",
+        "Girth from the instep point round the back of the heel",
+        (150.0, 520.0),
+        ("lingkar_tumit", "lingkar_tumit_panjang", "long_heel_girth"),
+    ),
+    Dimension(
+        "last_ball_width",
+        "width",
+        "Last bottom width at the ball",
+        _WIDTH_RANGE,
+        ("lebar_ball_acuan", "lebar_acuan", "lebar_last"),
+    ),
+    Dimension(
+        "last_heel_width",
+        "width",
+        "Last bottom width at the heel",
+        (20.0, 110.0),
+        ("lebar_tumit_acuan", "lebar_tumit_last"),
+    ),
+    Dimension(
+        "inside_length",
+        "length",
+        "Inside length of the finished shoe by gauge (SATRA STD 225 type)",
+        _LENGTH_RANGE,
+        ("panjang_dalam", "panjang_dalam_sepatu"),
+    ),
+    Dimension(
+        "toecap_internal_length",
+        "length",
+        "Safety shoes: internal length of the toecap",
+        (15.0, 80.0),
+        ("panjang_toecap", "panjang_dalam_toecap", "toecap_length", "panjang_pelindung_jari"),
+    ),
+)
+
+#: Every canonical dimension, by name.
+DIMENSIONS: MappingProxyType[str, Dimension] = MappingProxyType({d.name: d for d in _DIMS})
+
+#: Canonical metadata columns and their accepted aliases (English and Indonesian).
+META_COLUMNS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "producer": (
+            "produsen", "pabrik", "perusahaan", "ukm", "umkm", "maker", "manufacturer",
+            "nama_produsen", "nama_ukm", "nama_perusahaan", "bengkel",
+        ),
+        "size": ("ukuran", "nomor", "no_ukuran", "size_label", "nomor_sepatu", "shoe_size"),
+        "sample_id": ("no", "id", "sampel", "kode", "sample", "no_sampel", "kode_sampel"),
+        "model": ("artikel", "tipe", "article", "type", "style"),
+        "foot": ("kaki", "side", "sisi", "l_r", "kiri_kanan"),
+        "pair": ("pasang", "pair_id", "no_pasang", "pasangan"),
+        "date": ("tanggal", "tgl", "tanggal_ukur", "measured_on"),
+        "lot": ("batch", "no_lot", "lot_no"),
+        "operator": ("petugas", "pengukur", "inspector", "measured_by"),
+        # long layout
+        "dimension": ("dimensi", "parameter", "jenis_ukur", "measure", "measurement"),
+        "value": ("nilai", "hasil", "hasil_ukur", "reading"),
+        "unit": ("satuan", "units"),
+    }
+)
+
+#: Foot labels accepted in the ``foot`` column, lower-cased, mapped to ``L`` / ``R``.
+FOOT_VALUES: MappingProxyType[str, str] = MappingProxyType(
+    {
+        "l": "L", "left": "L", "kiri": "L", "ki": "L", "kr": "L",
+        "r": "R", "right": "R", "kanan": "R", "ka": "R", "kn": "R",
+    }
+)
+
+#: Millimetres per unit, for the unit words accepted in headers and ``--units``.
+UNIT_TO_MM: MappingProxyType[str, float] = MappingProxyType(
+    {"mm": 1.0, "cm": 10.0, "in": 25.4, "inch": 25.4, "inches": 25.4, "inci": 25.4}
+)
+
+
+@dataclass(frozen=True)
+class ColumnMatch:
+    """The canonical name a header matched, the unit it declared, and its kind."""
+
+    canonical: str
+    unit: str | None
+    kind: Literal["dimension", "meta"]
+
+
+_UNIT_SUFFIX = re.compile(
+    r"""^(?P<name>.*?)[\s_\-]*                 # the name, then separators
+        (?:\(\s*(?P<u1>mm|cm|in|inch|inches|inci|")\s*\)   # (mm)
+          |\[\s*(?P<u2>mm|cm|in|inch|inches|inci|")\s*\]   # [in]
+          |(?<=[\s_\-])(?P<u3>mm|cm|in|inch|inches|inci)   # _cm, ' mm'
+        )\s*$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+
+def normalise_name(text: str) -> str:
+    """Lower-case ``text`` and drop spaces, underscores, hyphens, dots and slashes.
+
+    >>> normalise_name(" Panjang_Insole. ")
+    'panjanginsole'
+    """
+    return re.sub(r"[\s_\-./:]+", "", text.strip().lower())
+
+
+def _split_unit(header: str) -> tuple[str, str | None]:
+    m = _UNIT_SUFFIX.match(header.strip())
+    if not m or not m.group("name"):
+        return header, None
+    unit = (m.group("u1") or m.group("u2") or m.group("u3") or "").lower()
+    unit = "in" if unit in {'"', "inch", "inches", "inci"} else unit
+    return m.group("name"), unit
+
+
+def _build_lookup() -> dict[str, tuple[str, Literal["dimension", "meta"]]]:
+    lookup: dict[str, tuple[str, Literal["dimension", "meta"]]] = {}
+    for dim in _DIMS:
+        for alias in (dim.name, *dim.aliases):
+            lookup[normalise_name(alias)] = (dim.name, "dimension")
+    for canonical, aliases in META_COLUMNS.items():
+        for alias in (canonical, *aliases):
+            lookup[normalise_name(alias)] = (canonical, "meta")
+    return lookup
+
+
+_LOOKUP = _build_lookup()
+
+
+def match_column(header: object) -> ColumnMatch | None:
+    """Match a header cell to a canonical column, or return ``None`` for unknown columns.
+
+    Parameters
+    ----------
+    header : object
+        The header cell as read (non-strings are converted with ``str``).
+
+    Returns
+    -------
+    ColumnMatch or None
+        The canonical name, the unit declared in the header (``mm``, ``cm`` or ``in``;
+        ``None`` when the header names no unit) and whether it is a dimension.
+    """
+    text = str(header).strip()
+    if not text:
+        return None
+    key = normalise_name(text)
+    if key in _LOOKUP:
+        canonical, kind = _LOOKUP[key]
+        return ColumnMatch(canonical, None, kind)
+    name, unit = _split_unit(text)
+    key = normalise_name(name)
+    if unit is not None and key in _LOOKUP:
+        canonical, kind = _LOOKUP[key]
+        return ColumnMatch(canonical, unit, kind)
+    return None
