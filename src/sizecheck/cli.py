@@ -1,0 +1,370 @@
+"""The ``sizecheck`` command line: parse, call one library function, print.
+
+This is the only module that imports typer or prints. Library modules are imported
+inside the commands so that ``sizecheck --help`` starts without pandas, scipy or
+matplotlib. Errors raised on purpose (:class:`sizecheck.errors.SizecheckError`) become
+one clear line on stderr and exit code 2; anything else keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, ParamSpec, TypeVar
+
+import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from sizecheck.tables import ReferenceTable
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_BAD_INPUT = 2
+
+app = typer.Typer(
+    name="sizecheck",
+    help=(
+        "How far do a footwear producer's shoe sizes drift from the reference?\n\n"
+        "Example: sizecheck measure --example"
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+tables_app = typer.Typer(
+    help=(
+        "List the reference tables, or show one. Every table states its status "
+        "(official, derived, proposal, user) and its source.\n\n"
+        "Example: sizecheck tables show paris-point"
+    ),
+    no_args_is_help=False,
+    rich_markup_mode=None,
+)
+app.add_typer(tables_app, name="tables")
+
+# --------------------------------------------------------------------------- shared options
+
+TableOpt = Annotated[
+    str,
+    typer.Option(
+        "--table",
+        "-t",
+        help="Reference table: a shipped name (see 'sizecheck tables') or a path to a .toml.",
+    ),
+]
+LangOpt = Annotated[
+    str | None,
+    typer.Option("--lang", help="Language of what a person reads: en or id (default: system)."),
+]
+SepOpt = Annotated[
+    str | None, typer.Option("--sep", help="CSV separator (default: detected; e.g. ';').")
+]
+DecimalOpt = Annotated[
+    str | None, typer.Option("--decimal", help="Decimal mark: '.' or ',' (default: detected).")
+]
+EncodingOpt = Annotated[
+    str | None,
+    typer.Option("--encoding", help="Text encoding of CSV files (default: detected)."),
+]
+SheetOpt = Annotated[
+    str | None,
+    typer.Option("--sheet", help="Workbook sheet to read (default: every sheet with a header)."),
+]
+UnitsOpt = Annotated[
+    str,
+    typer.Option("--units", help="Unit of columns whose header names none: mm, cm or in."),
+]
+
+
+def _console(stderr: bool = False) -> Console:
+    from rich.console import Console
+
+    # markup off: sources and labels such as "[derived]" are text, never rich markup.
+    return Console(stderr=stderr, highlight=False, markup=False, soft_wrap=stderr)
+
+
+def _fail(message: str) -> NoReturn:
+    from rich.markup import escape
+
+    _console(stderr=True).print(f"[bold red]Error:[/] {escape(message)}", markup=True)
+    raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn :class:`SizecheckError` into one clear line and exit code 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        from sizecheck.errors import SizecheckError
+
+        try:
+            return func(*args, **kwargs)
+        except SizecheckError as exc:
+            _fail(str(exc))
+
+    return wrapper
+
+
+def _load_table(name: str) -> ReferenceTable:
+    from sizecheck.tables import load_table
+
+    return load_table(name)
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def _sizes_text(sizes: tuple[float, ...]) -> str:
+    if len(sizes) < 2:
+        return ", ".join(f"{s:g}" for s in sizes)
+    steps = {round(b - a, 6) for a, b in itertools.pairwise(sizes)}
+    if len(steps) == 1:
+        return f"{sizes[0]:g}–{sizes[-1]:g} (step {steps.pop():g})"
+    return ", ".join(f"{s:g}" for s in sizes)
+
+
+@tables_app.callback(invoke_without_command=True)
+@handle_errors
+def tables(ctx: typer.Context) -> None:
+    """List the shipped reference tables with their size system, sizes, status and source.
+
+    Example: sizecheck tables
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from sizecheck.tables import available_tables, load_table
+
+    con = _console()
+    con.print("Reference tables (no SNI defines a shoe size table; each states its source)\n")
+    for name in available_tables():
+        t = load_table(name)
+        kind = ", grading rule" if t.kind == "rule" else ""
+        con.print(
+            f"[bold]{t.name}[/]  {t.size_system} {_sizes_text(t.sizes)}  "
+            f"status: [bold]{t.status}[/]{kind}",
+            markup=True,
+        )
+        con.print(f"  {t.title}")
+        con.print(f"  source: {t.source}\n")
+
+
+@tables_app.command("show")
+@handle_errors
+def tables_show(
+    table: Annotated[str, typer.Argument(help="A shipped table name or a path to a .toml.")],
+) -> None:
+    """Show a table's nominal values and tolerances per size, with its provenance.
+
+    Example: sizecheck tables show paris-point
+    """
+    from rich.table import Table
+
+    from sizecheck.tables import iter_rows
+
+    t = _load_table(table)
+    con = _console()
+    con.print(f"[bold]{t.title}[/]  ({t.name})", markup=True)
+    con.print(f"status: [bold]{t.status}[/]   size system: {t.size_system}", markup=True)
+    con.print(f"source: {t.source}")
+    if t.notes:
+        con.print(f"notes:  {t.notes}")
+    dims = Table(title="Dimensions")
+    for col in ("dimension", "nominal rule", "grade step", "tolerance"):
+        dims.add_column(col, overflow="fold")
+    for d in t.dimensions.values():
+        if d.tabulated:
+            rule = "tabulated (CSV)"
+        elif d.base_value is None:
+            rule = f"+{d.step:g} mm/size (no base value)"
+        else:
+            rule = f"{d.base_value:g} mm at {t.base_size:g}, {d.step:+.4g} mm/size"
+        step = t.grade_step(d.name)
+        tol = d.tolerance.describe() if d.tolerance else "none"
+        if d.tolerance_note:
+            tol += f" [{d.tolerance_note}]"
+        dims.add_row(d.name, rule, f"{step:.4g}" if step else "—", tol)
+    con.print(dims)
+    for d in t.dimensions.values():
+        con.print(f"  {d.name}: {d.definition}")
+    if t.kind == "rule":
+        con.print(
+            "This is a grading rule without base values. Grade it from a master last:\n"
+            f"  sizecheck grade --rule {t.name} --base-size {t.base_size:g} "
+            "--master DIMENSION=MM --name NAME --out NAME.toml"
+        )
+        return
+    values = Table(title="Nominal mm per size (in-spec limits in brackets)")
+    values.add_column("size", justify="right")
+    names = list(t.dimensions)
+    for name in names:
+        values.add_column(name, justify="right")
+    by_size: dict[float, dict[str, str]] = {}
+    for r in iter_rows(t):
+        low, up = float(r["lower_mm"]), float(r["upper_mm"])
+        bounds = (
+            f"≥{low:.1f}"
+            if up == float("inf")
+            else f"≤{up:.1f}"
+            if low == float("-inf")
+            else f"{low:.1f}–{up:.1f}"
+        )
+        by_size.setdefault(float(r["size"]), {})[str(r["dimension"])] = (
+            f"{float(r['nominal_mm']):.1f} ({bounds})"
+        )
+    for size, cells in by_size.items():
+        values.add_row(f"{size:g}", *(cells.get(n, "") for n in names))
+    con.print(values)
+
+
+# --------------------------------------------------------------------------- convert
+
+
+@app.command()
+@handle_errors
+def convert(
+    label: Annotated[str, typer.Argument(help="A size label: 41, 41½, 'UK 7', 'US W 9', 260/95.")],
+    to: Annotated[
+        str, typer.Option("--to", help="Target system: eu, uk, us-men, us-women, mondopoint, jp.")
+    ],
+    from_system: Annotated[
+        str, typer.Option("--from", help="System of a bare number (default eu).")
+    ] = "eu",
+    allowance: Annotated[
+        float | None,
+        typer.Option(
+            "--allowance",
+            help="Toe allowance in mm (last − foot), used between last-based (EU/UK/US) and "
+            "foot-based (Mondopoint/JP) systems. Default 15.",
+        ),
+    ] = None,
+) -> None:
+    """Convert a size label to another system through last length.
+
+    Example: sizecheck convert "UK 7" --to eu
+    """
+    from sizecheck.sizes import DEFAULT_TOE_ALLOWANCE_MM, convert_label
+
+    used = DEFAULT_TOE_ALLOWANCE_MM if allowance is None else allowance
+    c = convert_label(label, to, default_system=from_system, allowance_mm=used)
+    con = _console()
+    con.print(
+        f"{c.source.system} {c.source.value:g} = [bold]{c.to_system} {c.value:.2f}[/]",
+        markup=True,
+    )
+    if c.allowance_used:
+        note = "default" if allowance is None else "given"
+        con.print(
+            f"last length {c.last_length_mm:.1f} mm, foot length {c.foot_length_mm:.1f} mm, "
+            f"toe allowance {c.allowance_mm:g} mm ({note})"
+        )
+    else:
+        con.print(f"last length {c.last_length_mm:.1f} mm (toe allowance not needed)")
+
+
+# --------------------------------------------------------------------------- grade
+
+
+def _pairs(items: list[str], what: str) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            out[key.strip()] = float(value.replace(",", "."))
+        except ValueError:
+            _fail(f"{what} expects DIMENSION=MM such as last_length=270.5, found {item!r}.")
+    return out
+
+
+def _size_list(text: str) -> list[float]:
+    try:
+        if "-" in text.strip()[1:] and "," not in text:
+            first, _, last = text.strip().partition("-")
+            a, b = float(first), float(last)
+            step = 0.5 if (a % 1 or b % 1) else 1.0
+            return [a + i * step for i in range(round((b - a) / step) + 1)]
+        return [float(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        _fail(f"--sizes expects a range such as 36-46 or a list such as 36,37,38; found {text!r}.")
+
+
+@app.command()
+@handle_errors
+def grade(
+    master: Annotated[
+        list[str],
+        typer.Option("--master", "-m", help="A master last's dimension: DIMENSION=MM (repeat)."),
+    ],
+    base_size: Annotated[float, typer.Option("--base-size", help="Size of the master last.")],
+    name: Annotated[str, typer.Option("--name", help="Name of the new table.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The .toml file to write.")],
+    rule: Annotated[
+        str | None,
+        typer.Option(
+            "--rule", help="Grading rule or table to take steps from, e.g. bbkkp-2012-children."
+        ),
+    ] = None,
+    step: Annotated[
+        list[str] | None,
+        typer.Option("--step", help="Override a step: DIMENSION=MM per size (repeat)."),
+    ] = None,
+    sizes: Annotated[
+        str | None, typer.Option("--sizes", help="Sizes to cover: 36-46 or 36,37,38.")
+    ] = None,
+    system: Annotated[str, typer.Option("--system", help="Size system (without --rule).")] = "eu",
+    title: Annotated[str | None, typer.Option("--title", help="Title of the table.")] = None,
+    source: Annotated[
+        str | None,
+        typer.Option("--source", help="Provenance text (default: describes the master)."),
+    ] = None,
+    status: Annotated[
+        str, typer.Option("--status", help="official, derived, proposal or user.")
+    ] = "user",
+    force: Annotated[bool, typer.Option("--force", help="Overwrite --out if it exists.")] = False,
+) -> None:
+    """Grade a reference table from a master last, and write it as TOML.
+
+    Every command accepts the written file with --table FILE.toml.
+
+    Example: sizecheck grade --master last_length=280.5 --master last_ball_girth=241
+    --base-size 42 --name medali-2026 --out medali-2026.toml
+    """
+    from sizecheck.report import write_table
+    from sizecheck.tables import grade as grade_table
+
+    rule_table = _load_table(rule) if rule else None
+    table = grade_table(
+        _pairs(master, "--master"),
+        base_size=base_size,
+        name=name,
+        title=title,
+        size_system=system,
+        sizes=_size_list(sizes) if sizes else None,
+        steps=_pairs(step or [], "--step"),
+        rule=rule_table,
+        status=status,
+        source=source,
+    )
+    path = write_table(table, out, overwrite=force)
+    _console().print(
+        f"Wrote {path} ({len(table.dimensions)} dimension(s), sizes {_sizes_text(table.sizes)}). "
+        f"Use it with --table {path}"
+    )
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Run the command line (the ``sizecheck`` console script)."""
+    return app(args=argv if argv is not None else sys.argv[1:], prog_name="sizecheck")

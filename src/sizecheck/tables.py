@@ -1,0 +1,840 @@
+"""Reference tables: load, validate, grade from a master, nominal values and limits.
+
+No SNI defines a shoe size table (domain.md), so sizecheck compares measurements
+against *declared* reference tables. Each table is a TOML file (metadata, grading
+rule, tolerances) with an optional CSV of tabulated nominal values, and always
+carries its provenance: ``status`` (``official``, ``derived``, ``proposal`` or
+``user``) and ``source``.
+
+TOML format (one ``[dimensions.NAME]`` table per dimension)::
+
+    name = "paris-point"
+    title = "Paris point (EU) adult lasts and insoles"
+    size_system = "eu"
+    sizes = { from = 33, to = 50, step = 0.5 }   # or a list: [36, 37, 38]
+    base_size = 42
+    status = "derived"                           # official | derived | proposal | user
+    source = "Paris point: last length = size x 20/3 mm (...)"
+    csv = "paris-point.csv"                      # optional tabulated values
+
+    [dimensions.last_length]
+    definition = "Last bottom length ..."
+    base_value = 280.0     # mm at base_size   } or a column of the CSV
+    step = 6.666666666667  # mm per size       }
+    grade_step = 6.666666666667   # mm per size used to express deviations in sizes
+    tolerance = { type = "symmetric", in_spec = 1.5, missized = 3.33 }
+    # { type = "asymmetric", minus = 1.0, plus = 2.0, missized_minus = 3.0, missized_plus = 4.0 }
+    # { type = "min" }  or  { type = "max" }   (one-sided: the nominal is a limit)
+
+A table whose ``kind = "rule"`` holds steps without base values: it is graded from a
+master last with :func:`grade` before measurements can be compared with it.
+
+Examples
+--------
+>>> t = load_table("paris-point")
+>>> t.status, t.size_system
+('derived', 'eu')
+>>> round(float(t.nominal("last_length", [41])[0]), 1)
+273.3
+>>> lim = t.limits("last_length", [41])
+>>> round(float(lim.lower[0]), 2), round(float(lim.upper_missized[0]), 2)
+(271.83, 276.66)
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import math
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from importlib.abc import Traversable
+from pathlib import Path
+from typing import Any, Literal, NamedTuple
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from sizecheck.errors import TableError, UnknownTableError, UsageError
+from sizecheck.schema import DIMENSIONS
+from sizecheck.sizes import SIZE_STEP_MM, SizeSystem
+
+__all__ = [
+    "STATUSES",
+    "Limits",
+    "ReferenceTable",
+    "TableDimension",
+    "Tolerance",
+    "available_tables",
+    "dumps_table",
+    "grade",
+    "load_table",
+    "parse_table",
+]
+
+#: Allowed values of a table's ``status``.
+STATUSES = ("official", "derived", "proposal", "user")
+
+ToleranceType = Literal["symmetric", "asymmetric", "min", "max"]
+_EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """Limits around the nominal value, as offsets in mm.
+
+    ``minus``/``plus`` bound the in-spec band (nominal − minus … nominal + plus);
+    ``missized_minus``/``missized_plus`` bound the wider band beyond which the shoe
+    is mis-sized. One-sided tolerances (``min``: the nominal is a minimum; ``max``:
+    a maximum) have no mis-sized band.
+    """
+
+    type: ToleranceType
+    minus: float = math.inf
+    plus: float = math.inf
+    missized_minus: float = math.inf
+    missized_plus: float = math.inf
+
+    def describe(self) -> str:
+        """Short text such as ``±1.5 mm (mis-sized beyond ±3.33)``."""
+        if self.type == "min":
+            return "minimum (one-sided)"
+        if self.type == "max":
+            return "maximum (one-sided)"
+        if self.type == "symmetric":
+            return f"±{self.plus:g} mm (mis-sized beyond ±{self.missized_plus:g})"
+        return (
+            f"−{self.minus:g}/+{self.plus:g} mm "
+            f"(mis-sized beyond −{self.missized_minus:g}/+{self.missized_plus:g})"
+        )
+
+
+@dataclass(frozen=True)
+class TableDimension:
+    """How one dimension's nominal value, grade step and tolerance are defined."""
+
+    name: str
+    definition: str
+    base_value: float | None = None
+    step: float | None = None
+    grade_step: float | None = None
+    values: Mapping[float, float] | None = None
+    tolerance: Tolerance | None = None
+    tolerance_note: str = ""
+
+    @property
+    def tabulated(self) -> bool:
+        """Whether the nominal comes from the CSV rather than base value + step."""
+        return self.values is not None
+
+
+class Limits(NamedTuple):
+    """Absolute limits in mm, one array element per size."""
+
+    lower: NDArray[np.float64]
+    upper: NDArray[np.float64]
+    lower_missized: NDArray[np.float64]
+    upper_missized: NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class ReferenceTable:
+    """A declared reference table with its provenance.
+
+    Attributes
+    ----------
+    name, title : str
+        Short name (used on the command line) and a title for people.
+    size_system : str
+        The size system of the table's sizes (``eu``, ``uk``, ``mondopoint`` …).
+    sizes : tuple of float
+        The sizes the table covers, ascending.
+    base_size : float
+        The size at which ``base_value`` is given and ``offset_mm`` is evaluated.
+    status : str
+        ``official``, ``derived``, ``proposal`` or ``user``.
+    source : str
+        Where the numbers come from (standard, clause, document, URL).
+    notes : str
+        Anything a reader of the figures must know.
+    kind : str
+        ``table`` or ``rule`` (steps only; grade it from a master before use).
+    toe_allowance_mm : float or None
+        For foot-based systems: the allowance added to the foot length.
+    dimensions : mapping of str to TableDimension
+    origin : str
+        Where the table was loaded from (not part of its identity).
+    """
+
+    name: str
+    title: str
+    size_system: str
+    sizes: tuple[float, ...]
+    base_size: float
+    status: str
+    source: str
+    dimensions: Mapping[str, TableDimension]
+    notes: str = ""
+    kind: Literal["table", "rule"] = "table"
+    toe_allowance_mm: float | None = None
+    origin: str = field(default="", compare=False)
+
+    @property
+    def tabulated(self) -> bool:
+        """Whether any dimension takes its nominal values from the CSV."""
+        return any(d.tabulated for d in self.dimensions.values())
+
+    def provenance(self) -> str:
+        """One line naming the table, its status and its source, shown with its figures."""
+        return f"{self.name} ({self.status}): {self.source}"
+
+    def dimension(self, name: str) -> TableDimension:
+        """The rule for ``name``; raises :class:`UsageError` naming the table's dimensions."""
+        try:
+            return self.dimensions[name]
+        except KeyError:
+            raise UsageError(
+                f"Table {self.name!r} has no dimension {name!r}; it has "
+                f"{', '.join(self.dimensions)}."
+            ) from None
+
+    def covers(self, sizes: ArrayLike) -> NDArray[np.bool_]:
+        """Whether each size lies inside the table.
+
+        Tables defined by base value + step cover every size between their smallest and
+        largest size; tables with tabulated (CSV) values cover only the tabulated sizes.
+        """
+        s = np.asarray(sizes, dtype=float)
+        if self.tabulated:
+            grid = np.asarray(self.sizes)
+            idx = np.clip(np.searchsorted(grid, s), 0, len(grid) - 1)
+            left = np.clip(idx - 1, 0, len(grid) - 1)
+            near = np.minimum(np.abs(grid[idx] - s), np.abs(grid[left] - s))
+            return np.asarray(near < 1e-6)
+        return np.asarray((s >= self.sizes[0] - _EPS) & (s <= self.sizes[-1] + _EPS))
+
+    def nominal(self, dimension: str, sizes: ArrayLike) -> NDArray[np.float64]:
+        """Nominal value in mm of ``dimension`` at each size (NaN outside the table)."""
+        dim = self.dimension(dimension)
+        s = np.asarray(sizes, dtype=float)
+        if dim.values is not None:
+            keys = np.fromiter(dim.values.keys(), dtype=float)
+            vals = np.fromiter(dim.values.values(), dtype=float)
+            order = np.argsort(keys)
+            keys, vals = keys[order], vals[order]
+            idx = np.clip(np.searchsorted(keys, s), 0, len(keys) - 1)
+            left = np.clip(idx - 1, 0, len(keys) - 1)
+            use_left = np.abs(keys[left] - s) < np.abs(keys[idx] - s)
+            pick = np.where(use_left, left, idx)
+            hit = np.abs(keys[pick] - s) < 1e-6
+            return np.where(hit, vals[pick], np.nan)
+        if dim.base_value is None or dim.step is None:
+            raise UsageError(
+                f"Table {self.name!r} is a grading rule without base values. Grade it from a "
+                f"master last first: sizecheck grade --rule {self.name} --base-size SIZE "
+                "--master DIMENSION=MM ..."
+            )
+        out = dim.base_value + dim.step * (s - self.base_size)
+        return np.where(self.covers(s), out, np.nan)
+
+    def limits(self, dimension: str, sizes: ArrayLike) -> Limits:
+        """In-spec and mis-sized limits in mm of ``dimension`` at each size."""
+        nominal = self.nominal(dimension, sizes)
+        tol = self.dimension(dimension).tolerance
+        if tol is None:
+            inf = np.full_like(nominal, np.inf)
+            return Limits(-inf, inf, -inf, inf)
+        if tol.type == "min":
+            up = np.full_like(nominal, np.inf)
+            return Limits(nominal, up, nominal, up)
+        if tol.type == "max":
+            low = np.full_like(nominal, -np.inf)
+            return Limits(low, nominal, low, nominal)
+        return Limits(
+            nominal - tol.minus,
+            nominal + tol.plus,
+            nominal - tol.missized_minus,
+            nominal + tol.missized_plus,
+        )
+
+    def grade_step(self, dimension: str) -> float | None:
+        """Millimetres per size used to express deviations of ``dimension`` in sizes."""
+        dim = self.dimension(dimension)
+        return dim.grade_step if dim.grade_step is not None else dim.step
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _shipped_dir() -> Traversable:
+    """The folder of shipped tables inside the installed package.
+
+    In an editable (development) install the data folder is not copied into the
+    package, so fall back to the repository's top-level ``data/reference_lasts``.
+    """
+    packaged = resources.files("sizecheck") / "data" / "reference_lasts"
+    if packaged.is_dir():
+        return packaged
+    repo = Path(__file__).resolve().parents[2] / "data" / "reference_lasts"
+    return repo
+
+
+def available_tables() -> list[str]:
+    """Names of the shipped reference tables, sorted.
+
+    >>> available_tables()
+    ['bbkkp-2012-children', 'mondopoint', 'paris-point', 'sni-8877-safety']
+    """
+    folder = _shipped_dir()
+    return sorted(p.name[: -len(".toml")] for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def load_table(name_or_path: str | Path) -> ReferenceTable:
+    """Load a shipped table by name, or a user table from a ``.toml`` path.
+
+    Raises
+    ------
+    UnknownTableError
+        Neither a shipped table nor an existing file; the message lists the names.
+    TableError
+        The table is malformed; ``problems`` lists every problem with its location.
+    """
+    text = str(name_or_path)
+    path = Path(text)
+    if text.endswith(".toml") or path.is_file():
+        if not path.is_file():
+            raise UnknownTableError(text, available_tables())
+        return _parse_file(path.read_text(encoding="utf-8"), path.name, path.parent, None)
+    folder = _shipped_dir()
+    entry = folder / f"{text}.toml"
+    if not entry.is_file():
+        raise UnknownTableError(text, available_tables())
+    return _parse_file(entry.read_text(encoding="utf-8"), f"{text}.toml", folder, None)
+
+
+def _parse_file(
+    toml_text: str, origin: str, folder: Traversable | Path, csv_text: str | None
+) -> ReferenceTable:
+    try:
+        data = tomllib.loads(toml_text)
+    except tomllib.TOMLDecodeError as exc:
+        raise TableError(origin, [f"{origin}: not valid TOML: {exc}"]) from None
+    csv_name = data.get("csv")
+    if csv_text is None and isinstance(csv_name, str):
+        csv_path = folder / csv_name
+        if not csv_path.is_file():
+            raise TableError(origin, [f"{origin}: csv: file {csv_name!r} not found beside it"])
+        csv_text = csv_path.read_text(encoding="utf-8-sig")
+    return parse_table(data, origin=origin, csv_text=csv_text)
+
+
+def _sizes_from(spec: Any, where: str, problems: list[str]) -> tuple[float, ...]:
+    if isinstance(spec, Mapping):
+        try:
+            start, stop = float(spec["from"]), float(spec["to"])
+            step = float(spec.get("step", 1.0))
+        except (KeyError, TypeError, ValueError):
+            problems.append(f"{where}: expected {{ from = N, to = N, step = N }}, found {spec!r}")
+            return ()
+        if step <= 0 or stop < start:
+            problems.append(f"{where}: needs from ≤ to and step > 0, found {spec!r}")
+            return ()
+        count = round((stop - start) / step)
+        return tuple(round(start + i * step, 6) for i in range(count + 1))
+    if isinstance(spec, list) and spec:
+        try:
+            values = [float(v) for v in spec]
+        except (TypeError, ValueError):
+            problems.append(f"{where}: every size must be a number, found {spec!r}")
+            return ()
+        seen: set[float] = set()
+        for v in values:
+            if v in seen:
+                problems.append(f"{where}: duplicate size {v:g}")
+            seen.add(v)
+        return tuple(sorted(seen))
+    problems.append(f"{where}: expected a list of sizes or {{ from, to, step }}, found {spec!r}")
+    return ()
+
+
+def _number(value: Any, where: str, problems: list[str], *, positive: bool = False) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        problems.append(f"{where}: expected a number, found {value!r}")
+        return None
+    number = float(value)
+    if not math.isfinite(number) or (positive and number <= 0):
+        problems.append(f"{where}: expected a positive number, found {value!r}")
+        return None
+    return number
+
+
+def _tolerance(spec: Any, where: str, problems: list[str]) -> Tolerance | None:
+    if not isinstance(spec, Mapping):
+        problems.append(f"{where}: expected a table such as {{ type = 'symmetric', ... }}")
+        return None
+    kind = spec.get("type")
+    if kind in ("min", "max"):
+        return Tolerance(kind)
+    if kind == "symmetric":
+        band = _number(spec.get("in_spec"), f"{where}.in_spec", problems, positive=True)
+        mis = spec.get("missized", spec.get("in_spec"))
+        wide = _number(mis, f"{where}.missized", problems, positive=True)
+        if band is None or wide is None:
+            return None
+        if wide < band:
+            problems.append(
+                f"{where}: mis-sized band ±{wide:g} lies inside the in-spec band ±{band:g}"
+            )
+            return None
+        return Tolerance("symmetric", band, band, wide, wide)
+    if kind == "asymmetric":
+        parts = {}
+        for key in ("minus", "plus"):
+            parts[key] = _number(spec.get(key), f"{where}.{key}", problems, positive=True)
+        for key in ("missized_minus", "missized_plus"):
+            base = key.removeprefix("missized_")
+            parts[key] = _number(
+                spec.get(key, spec.get(base)), f"{where}.{key}", problems, positive=True
+            )
+        if any(v is None for v in parts.values()):
+            return None
+        p = {k: float(v) for k, v in parts.items() if v is not None}
+        for side in ("minus", "plus"):
+            if p[f"missized_{side}"] < p[side]:
+                problems.append(
+                    f"{where}: mis-sized {side} {p[f'missized_{side}']:g} lies inside the "
+                    f"in-spec {side} {p[side]:g}"
+                )
+                return None
+        return Tolerance(
+            "asymmetric", p["minus"], p["plus"], p["missized_minus"], p["missized_plus"]
+        )
+    problems.append(
+        f"{where}.type: expected 'symmetric', 'asymmetric', 'min' or 'max', found {kind!r}"
+    )
+    return None
+
+
+def _read_csv(
+    csv_text: str, origin: str, sizes: tuple[float, ...], problems: list[str]
+) -> dict[str, dict[float, float]]:
+    rows = list(csv.reader(io.StringIO(csv_text)))
+    if not rows or not rows[0] or rows[0][0].strip().lower() != "size":
+        problems.append(f"{origin} line 1: the first column must be 'size'")
+        return {}
+    header = [h.strip() for h in rows[0]]
+    columns: dict[str, dict[float, float]] = {h: {} for h in header[1:]}
+    seen: set[float] = set()
+    for h in header[1:]:
+        if h not in DIMENSIONS:
+            problems.append(f"{origin} line 1: unknown dimension column {h!r}")
+    for lineno, row in enumerate(rows[1:], start=2):
+        if not any(c.strip() for c in row):
+            continue
+        try:
+            size = float(row[0])
+        except ValueError:
+            problems.append(f"{origin} line {lineno}: size {row[0]!r} is not a number")
+            continue
+        if size in seen:
+            problems.append(f"{origin} line {lineno}: duplicate size {size:g}")
+            continue
+        seen.add(size)
+        if sizes and not any(abs(size - s) < 1e-6 for s in sizes):
+            problems.append(f"{origin} line {lineno}: size {size:g} is not in the table's sizes")
+        for h, cell in zip(header[1:], row[1:], strict=False):
+            if not cell.strip():
+                continue
+            try:
+                columns[h][size] = float(cell)
+            except ValueError:
+                problems.append(f"{origin} line {lineno}: {h} value {cell!r} is not a number")
+    return columns
+
+
+def parse_table(
+    data: Mapping[str, Any], *, origin: str = "<table>", csv_text: str | None = None
+) -> ReferenceTable:
+    """Build and validate a table from parsed TOML data (and the CSV text, if any).
+
+    Every problem is collected and raised together in one :class:`TableError`.
+    """
+    problems: list[str] = []
+    o = origin
+
+    def text_field(key: str) -> str:
+        value = data.get(key)
+        if not isinstance(value, str) or not value.strip():
+            problems.append(f"{o}: {key}: required text field is missing or empty")
+            return ""
+        return value.strip()
+
+    name, title, source = text_field("name"), text_field("title"), text_field("source")
+    status = text_field("status")
+    if status and status not in STATUSES:
+        problems.append(f"{o}: status: expected one of {', '.join(STATUSES)}, found {status!r}")
+    system = text_field("size_system")
+    if system and system not in {s.value for s in SizeSystem}:
+        valid = ", ".join(s.value for s in SizeSystem)
+        problems.append(f"{o}: size_system: expected one of {valid}, found {system!r}")
+    kind = data.get("kind", "table")
+    if kind not in ("table", "rule"):
+        problems.append(f"{o}: kind: expected 'table' or 'rule', found {kind!r}")
+    sizes: tuple[float, ...] = ()
+    if "sizes" not in data:
+        problems.append(f"{o}: sizes: required field is missing")
+    else:
+        sizes = _sizes_from(data["sizes"], f"{o}: sizes", problems)
+    base_size = None
+    if "base_size" not in data:
+        problems.append(f"{o}: base_size: required field is missing")
+    else:
+        base_size = _number(data["base_size"], f"{o}: base_size", problems)
+        if base_size is not None and sizes and not sizes[0] <= base_size <= sizes[-1]:
+            problems.append(
+                f"{o}: base_size {base_size:g} lies outside the sizes {sizes[0]:g}–{sizes[-1]:g}"
+            )
+    allowance = None
+    if "toe_allowance_mm" in data:
+        allowance = _number(data["toe_allowance_mm"], f"{o}: toe_allowance_mm", problems)
+    columns = _read_csv(csv_text, f"{o} csv", sizes, problems) if csv_text is not None else {}
+
+    dims_spec = data.get("dimensions")
+    dimensions: dict[str, TableDimension] = {}
+    if not isinstance(dims_spec, Mapping) or not dims_spec:
+        problems.append(f"{o}: dimensions: at least one [dimensions.NAME] table is required")
+        dims_spec = {}
+    for dname, spec in dims_spec.items():
+        where = f"{o}: dimensions.{dname}"
+        if dname not in DIMENSIONS:
+            problems.append(
+                f"{where}: unknown dimension; known dimensions are {', '.join(DIMENSIONS)}"
+            )
+            continue
+        if not isinstance(spec, Mapping):
+            problems.append(f"{where}: expected a table")
+            continue
+        definition = spec.get("definition", DIMENSIONS[dname].definition)
+        base_value = step = grade_step = None
+        values = columns.get(dname)
+        if "base_value" in spec:
+            base_value = _number(spec["base_value"], f"{where}.base_value", problems, positive=True)
+        if "step" in spec:
+            step = _number(spec["step"], f"{where}.step", problems)
+        if "grade_step" in spec:
+            grade_step = _number(spec["grade_step"], f"{where}.grade_step", problems, positive=True)
+        if values is None and step is None:
+            problems.append(f"{where}: needs base_value and step, or a column in the CSV")
+        if values is None and base_value is None and kind == "table" and step is not None:
+            problems.append(f"{where}: base_value is missing (only kind = 'rule' may omit it)")
+        is_length = DIMENSIONS[dname].kind == "length"
+        if step is not None and is_length and step <= 0:
+            problems.append(f"{where}.step: a length must grow with size, found {step:g} per size")
+        if values is not None and is_length:
+            ordered = sorted(values.items())
+            for (s0, v0), (s1, v1) in itertools.pairwise(ordered):
+                if v1 < v0:
+                    problems.append(
+                        f"{where}: non-monotone length: {v1:g} mm at size {s1:g} is less than "
+                        f"{v0:g} mm at size {s0:g}"
+                    )
+        tolerance = None
+        if "tolerance" in spec:
+            tolerance = _tolerance(spec["tolerance"], f"{where}.tolerance", problems)
+        dimensions[dname] = TableDimension(
+            name=dname,
+            definition=str(definition),
+            base_value=base_value,
+            step=step,
+            grade_step=grade_step,
+            values=values,
+            tolerance=tolerance,
+            tolerance_note=str(spec.get("tolerance_note", "")),
+        )
+    for column in columns:
+        if column in DIMENSIONS and column not in dimensions and column in dims_spec:
+            continue
+        if column in DIMENSIONS and column not in dims_spec:
+            problems.append(
+                f"{o} csv: column {column!r} has no [dimensions.{column}] section (definition, "
+                "tolerance)"
+            )
+    if problems:
+        raise TableError(origin, problems)
+    if kind == "table" and columns:
+        tab_sizes = sorted({s for col in columns.values() for s in col})
+        missing = [s for s in sizes if s not in tab_sizes]
+        if missing:
+            raise TableError(
+                origin,
+                [f"{o} csv: no row for size(s) {', '.join(f'{s:g}' for s in missing[:8])}"],
+            )
+    return ReferenceTable(
+        name=name,
+        title=title,
+        size_system=system,
+        sizes=sizes,
+        base_size=float(base_size if base_size is not None else 0.0),
+        status=status,
+        source=source,
+        dimensions=dimensions,
+        notes=str(data.get("notes", "")),
+        kind=kind,
+        toe_allowance_mm=allowance,
+        origin=origin,
+    )
+
+
+# --------------------------------------------------------------------------- grading
+
+#: Default grade steps per size for grading from a master, by dimension kind, in mm per
+#: size of the table's system (domain.md, "Grading"; girth and width values are derived).
+_DEFAULT_GIRTH_STEP = {
+    SizeSystem.EU: 5.0,  # 1/4 in per UK size = 6.35 mm, x (20/3)/(25.4/3) [derived]
+    SizeSystem.UK: 6.35,
+    SizeSystem.US_MEN: 6.35,
+    SizeSystem.US_WOMEN: 6.35,
+    SizeSystem.MONDOPOINT: 0.6,  # JIS: 3 mm of girth per 5 mm of length [derived]
+    SizeSystem.JP: 6.0,
+}
+_DEFAULT_WIDTH_STEP_PER_EU = 2.0  # foot width per Paris size (Chaiwanichsiri 2008) [derived]
+
+#: Proposed default tolerances (domain.md, "Tolerances": proposals, not standards).
+DEFAULT_TOLERANCES: Mapping[str, Tolerance] = {
+    "length": Tolerance("symmetric", 1.5, 1.5, 3.33, 3.33),
+    "girth": Tolerance("symmetric", 2.5, 2.5, 5.0, 5.0),
+    "width": Tolerance("symmetric", 1.5, 1.5, 3.0, 3.0),
+}
+
+
+def default_step(dimension: str, size_system: str) -> float:
+    """Default grade step (mm per size) of ``dimension`` in ``size_system``.
+
+    >>> round(default_step("last_length", "eu"), 3), default_step("last_ball_girth", "eu")
+    (6.667, 5.0)
+    """
+    system = SizeSystem(size_system)
+    kind = DIMENSIONS[dimension].kind
+    if kind == "length":
+        return SIZE_STEP_MM[system]
+    if kind == "girth":
+        return _DEFAULT_GIRTH_STEP[system]
+    return _DEFAULT_WIDTH_STEP_PER_EU * SIZE_STEP_MM[system] / SIZE_STEP_MM[SizeSystem.EU]
+
+
+def grade(
+    master: Mapping[str, float],
+    *,
+    base_size: float,
+    name: str,
+    title: str | None = None,
+    size_system: str = "eu",
+    sizes: Sequence[float] | None = None,
+    steps: Mapping[str, float] | None = None,
+    rule: ReferenceTable | None = None,
+    tolerances: Mapping[str, Tolerance] | None = None,
+    status: str = "user",
+    source: str | None = None,
+) -> ReferenceTable:
+    """Grade a reference table from a master last measured at ``base_size``.
+
+    Parameters
+    ----------
+    master : mapping of str to float
+        Measured dimensions of the master last (or insole) at ``base_size``, in mm.
+    base_size : float
+        The master's size, in ``size_system``.
+    name, title : str
+        Name of the new table (used on the command line) and its title.
+    size_system : str, default "eu"
+        The size system (taken from ``rule`` when given).
+    sizes : sequence of float, optional
+        Sizes the table covers; defaults to the rule's sizes, else base size ± 5.
+    steps : mapping of str to float, optional
+        Grade steps in mm per size; missing ones come from ``rule``, else from the
+        defaults of :func:`default_step`.
+    rule : ReferenceTable, optional
+        A table or grading rule (e.g. ``bbkkp-2012-children``) supplying steps,
+        tolerances and sizes.
+    tolerances : mapping of str to Tolerance, optional
+        Per-dimension tolerances; default: the rule's, else the proposed defaults.
+    status, source : str
+        Provenance of the new table; ``source`` defaults to a sentence naming the
+        master and the steps used.
+
+    Returns
+    -------
+    ReferenceTable
+
+    Examples
+    --------
+    >>> t = grade({"last_length": 270.0}, base_size=41, name="medali-2026")
+    >>> round(float(t.nominal("last_length", [42])[0]), 2)
+    276.67
+    """
+    if not master:
+        raise UsageError("grade needs at least one master dimension, e.g. last_length=270.5")
+    unknown = [d for d in master if d not in DIMENSIONS]
+    if unknown:
+        raise UsageError(
+            f"Unknown dimension(s) {', '.join(unknown)}; known: {', '.join(DIMENSIONS)}."
+        )
+    system = rule.size_system if rule is not None else size_system
+    if sizes is None:
+        sizes = rule.sizes if rule is not None else [base_size + i for i in range(-5, 6)]
+    size_tuple = tuple(sorted({round(float(s), 6) for s in sizes}))
+    steps = dict(steps or {})
+    tolerances = dict(tolerances or {})
+    dims: dict[str, TableDimension] = {}
+    used: list[str] = []
+    for dname, value in master.items():
+        rule_dim = rule.dimensions.get(dname) if rule is not None else None
+        step = steps.get(dname)
+        if step is None and rule_dim is not None:
+            step = rule_dim.step
+        if step is None:
+            step = default_step(dname, system)
+        tol = tolerances.get(dname)
+        if tol is None and rule_dim is not None:
+            tol = rule_dim.tolerance
+        if tol is None:
+            tol = DEFAULT_TOLERANCES[DIMENSIONS[dname].kind]
+        grade_step = rule_dim.grade_step if rule_dim is not None else None
+        dims[dname] = TableDimension(
+            name=dname,
+            definition=DIMENSIONS[dname].definition,
+            base_value=float(value),
+            step=float(step),
+            grade_step=grade_step if grade_step is not None else float(step),
+            tolerance=tol,
+            tolerance_note=rule_dim.tolerance_note if rule_dim is not None else "",
+        )
+        used.append(f"{dname} {value:g} mm + {step:g} mm/size")
+    if source is None:
+        origin = f" following the rule {rule.provenance()}" if rule is not None else ""
+        source = f"Graded from a master at size {base_size:g}: {'; '.join(used)}{origin}."
+    data_check = {
+        "name": name,
+        "title": title or f"{name} (graded from a master at size {base_size:g})",
+        "size_system": system,
+        "sizes": list(size_tuple),
+        "base_size": base_size,
+        "status": status,
+        "source": source,
+        "dimensions": {"_": {}},
+    }
+    problems: list[str] = []
+    for key in ("name", "source"):
+        if not str(data_check[key]).strip():
+            problems.append(f"{key}: must not be empty")
+    if status not in STATUSES:
+        problems.append(f"status: expected one of {', '.join(STATUSES)}, found {status!r}")
+    if not size_tuple[0] <= base_size <= size_tuple[-1]:
+        problems.append(f"base_size {base_size:g} lies outside the sizes")
+    if problems:
+        raise TableError(name or "<graded table>", problems)
+    table = ReferenceTable(
+        name=name,
+        title=str(data_check["title"]),
+        size_system=system,
+        sizes=size_tuple,
+        base_size=float(base_size),
+        status=status,
+        source=source,
+        dimensions=dims,
+        notes=rule.notes if rule is not None else "",
+        toe_allowance_mm=rule.toe_allowance_mm if rule is not None else None,
+        origin="graded",
+    )
+    # Round-trip through the loader so a graded table obeys every rule a file does.
+    return replace(parse_table(_to_data(table), origin=name), origin="graded")
+
+
+def _tolerance_data(tol: Tolerance) -> dict[str, Any]:
+    if tol.type in ("min", "max"):
+        return {"type": tol.type}
+    if tol.type == "symmetric":
+        return {"type": "symmetric", "in_spec": tol.plus, "missized": tol.missized_plus}
+    return {
+        "type": "asymmetric",
+        "minus": tol.minus,
+        "plus": tol.plus,
+        "missized_minus": tol.missized_minus,
+        "missized_plus": tol.missized_plus,
+    }
+
+
+def _to_data(table: ReferenceTable) -> dict[str, Any]:
+    if table.tabulated:
+        raise UsageError(
+            f"Table {table.name!r} has tabulated (CSV) values; copy its TOML and CSV instead."
+        )
+    data: dict[str, Any] = {
+        "name": table.name,
+        "title": table.title,
+        "size_system": table.size_system,
+        "sizes": list(table.sizes),
+        "base_size": table.base_size,
+        "status": table.status,
+        "source": table.source,
+    }
+    if table.notes:
+        data["notes"] = table.notes
+    if table.kind != "table":
+        data["kind"] = table.kind
+    if table.toe_allowance_mm is not None:
+        data["toe_allowance_mm"] = table.toe_allowance_mm
+    dims: dict[str, Any] = {}
+    for dname, dim in table.dimensions.items():
+        entry: dict[str, Any] = {"definition": dim.definition}
+        if dim.base_value is not None:
+            entry["base_value"] = dim.base_value
+        if dim.step is not None:
+            entry["step"] = dim.step
+        if dim.grade_step is not None:
+            entry["grade_step"] = dim.grade_step
+        if dim.tolerance is not None:
+            entry["tolerance"] = _tolerance_data(dim.tolerance)
+        if dim.tolerance_note:
+            entry["tolerance_note"] = dim.tolerance_note
+        dims[dname] = entry
+    data["dimensions"] = dims
+    return data
+
+
+def dumps_table(table: ReferenceTable) -> str:
+    """The TOML text of a table defined by base values and steps (e.g. a graded one).
+
+    ``load_table`` reads the text back to an equal table.
+    """
+    import tomli_w
+
+    header = f"# Reference table {table.name!r}, status {table.status}.\n# Source: {table.source}\n"
+    return header + tomli_w.dumps(_to_data(table))
+
+
+def iter_rows(table: ReferenceTable) -> Iterable[dict[str, float | str]]:
+    """One dict per (size, dimension): nominal and limits, for display.
+
+    >>> next(iter(iter_rows(load_table("paris-point"))))["dimension"]
+    'insole_length'
+    """
+    sizes = np.asarray(table.sizes)
+    for dname in table.dimensions:
+        if table.kind == "rule":
+            continue
+        nominal = table.nominal(dname, sizes)
+        lim = table.limits(dname, sizes)
+        for i, size in enumerate(sizes):
+            yield {
+                "size": float(size),
+                "dimension": dname,
+                "nominal_mm": float(nominal[i]),
+                "lower_mm": float(lim.lower[i]),
+                "upper_mm": float(lim.upper[i]),
+                "lower_missized_mm": float(lim.lower_missized[i]),
+                "upper_missized_mm": float(lim.upper_missized[i]),
+            }
