@@ -50,7 +50,6 @@ import math
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from importlib import resources
 from importlib.abc import Traversable
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
@@ -58,6 +57,7 @@ from typing import Any, Literal, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from sizecheck._data import data_dir
 from sizecheck.errors import TableError, UnknownTableError, UsageError
 from sizecheck.schema import DIMENSIONS
 from sizecheck.sizes import SIZE_STEP_MM, SizeSystem
@@ -270,16 +270,8 @@ class ReferenceTable:
 
 
 def _shipped_dir() -> Traversable:
-    """The folder of shipped tables inside the installed package.
-
-    In an editable (development) install the data folder is not copied into the
-    package, so fall back to the repository's top-level ``data/reference_lasts``.
-    """
-    packaged = resources.files("sizecheck") / "data" / "reference_lasts"
-    if packaged.is_dir():
-        return packaged
-    repo = Path(__file__).resolve().parents[2] / "data" / "reference_lasts"
-    return repo
+    """The folder of shipped tables (inside the installed package)."""
+    return data_dir("reference_lasts")
 
 
 def available_tables() -> list[str]:

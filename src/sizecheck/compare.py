@@ -1,0 +1,167 @@
+"""Compare accepted measurements with a reference table: deviations, limits and status.
+
+Pure functions: a measurements frame and a :class:`~sizecheck.tables.ReferenceTable`
+in, a new deviations frame out. ``deviation_mm = value_mm - nominal_mm``;
+``deviation_sizes`` divides by the dimension's grade step.
+
+Statuses
+--------
+``in_spec``
+    Within the in-spec band.
+``drifting``
+    Outside the in-spec band but inside the mis-sized band.
+``missized``
+    Beyond the mis-sized band (two-sided tolerances).
+``below_min`` / ``above_max``
+    A one-sided limit (e.g. minimum toecap length) is not met.
+``no_reference``
+    The table has no nominal for this dimension; the measurement is kept and
+    counted, and left out of the statistics.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from sizecheck.errors import UsageError
+from sizecheck.tables import ReferenceTable
+
+__all__ = ["DEVIATION_COLUMNS", "STATUSES", "Compared", "compare"]
+
+#: Columns of ``deviations.csv``, in order (design.md contract).
+DEVIATION_COLUMNS = (
+    "source",
+    "row",
+    "sample_id",
+    "producer",
+    "model",
+    "size_label",
+    "size",
+    "foot",
+    "pair",
+    "date",
+    "lot",
+    "operator",
+    "dimension",
+    "value_mm",
+    "nominal_mm",
+    "deviation_mm",
+    "deviation_sizes",
+    "lower_mm",
+    "upper_mm",
+    "status",
+)
+
+#: Every status a deviation can have.
+STATUSES = ("in_spec", "drifting", "missized", "below_min", "above_max", "no_reference")
+
+_REQUIRED = ("producer", "size", "dimension", "value_mm")
+
+
+@dataclass(frozen=True)
+class Compared:
+    """The result of :func:`compare`.
+
+    Attributes
+    ----------
+    deviations : DataFrame
+        The measurements plus ``nominal_mm, deviation_mm, deviation_sizes, lower_mm,
+        upper_mm, status`` and the in-memory extras ``lower_missized_mm,
+        upper_missized_mm, grade_step_mm``.
+    missing_dimensions : list of str
+        Dimensions measured but absent from the table (their rows have status
+        ``no_reference``); report them once.
+    """
+
+    deviations: pd.DataFrame
+    missing_dimensions: list[str] = field(default_factory=list)
+
+
+def compare(measurements: pd.DataFrame, table: ReferenceTable) -> Compared:
+    """Compare each accepted measurement with the table's nominal value and limits.
+
+    Parameters
+    ----------
+    measurements : DataFrame
+        Long frame with at least ``producer, size, dimension, value_mm`` (the output of
+        :func:`sizecheck.validate.validate`); ``size`` is in the table's size system.
+    table : ReferenceTable
+        A table with base values (a grading rule must be graded first).
+
+    Returns
+    -------
+    Compared
+
+    Examples
+    --------
+    >>> from sizecheck.tables import load_table
+    >>> m = pd.DataFrame({"producer": ["A", "A"], "size": [41.0, 42.0],
+    ...                   "dimension": ["last_length", "last_length"],
+    ...                   "value_mm": [275.0, 290.0]})
+    >>> d = compare(m, load_table("paris-point")).deviations
+    >>> d[["deviation_mm", "status"]].round(2).to_records(index=False).tolist()
+    [(1.67, 'drifting'), (10.0, 'missized')]
+    """
+    missing = [c for c in _REQUIRED if c not in measurements.columns]
+    if missing:
+        raise UsageError(
+            f"compare needs the columns {', '.join(_REQUIRED)}; missing {', '.join(missing)}."
+        )
+    if table.kind == "rule":
+        # nominal() raises the explanatory UsageError for rules.
+        table.nominal(next(iter(table.dimensions)), [table.base_size])
+    out = measurements.copy()
+    n = len(out)
+    nominal = np.full(n, np.nan)
+    lower = np.full(n, np.nan)
+    upper = np.full(n, np.nan)
+    lower_mis = np.full(n, np.nan)
+    upper_mis = np.full(n, np.nan)
+    step = np.full(n, np.nan)
+    one_sided = np.zeros(n, dtype="U3")
+    sizes = out["size"].to_numpy(dtype=float)
+    dims = out["dimension"].astype("string").to_numpy(dtype=object, na_value=None)
+    missing_dims: list[str] = []
+    for dim in sorted({d for d in dims if d is not None}):
+        idx = np.flatnonzero(dims == dim)
+        if dim not in table.dimensions:
+            missing_dims.append(dim)
+            continue
+        s = sizes[idx]
+        nominal[idx] = table.nominal(dim, s)
+        lim = table.limits(dim, s)
+        lower[idx], upper[idx] = lim.lower, lim.upper
+        lower_mis[idx], upper_mis[idx] = lim.lower_missized, lim.upper_missized
+        gs = table.grade_step(dim)
+        step[idx] = np.nan if gs is None else gs
+        tol = table.dimensions[dim].tolerance
+        if tol is not None and tol.type in ("min", "max"):
+            one_sided[idx] = tol.type
+    value = out["value_mm"].to_numpy(dtype=float)
+    deviation = value - nominal
+    status = np.full(n, "no_reference", dtype=object)
+    known = ~np.isnan(nominal)
+    two = known & (one_sided == "")
+    in_spec = (value >= lower) & (value <= upper)
+    within_mis = (value >= lower_mis) & (value <= upper_mis)
+    status[two & in_spec] = "in_spec"
+    status[two & ~in_spec & within_mis] = "drifting"
+    status[two & ~within_mis] = "missized"
+    is_min = known & (one_sided == "min")
+    is_max = known & (one_sided == "max")
+    status[is_min] = np.where(value[is_min] >= lower[is_min], "in_spec", "below_min")
+    status[is_max] = np.where(value[is_max] <= upper[is_max], "in_spec", "above_max")
+    out["nominal_mm"] = nominal
+    out["deviation_mm"] = deviation
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["deviation_sizes"] = deviation / step
+    out["lower_mm"] = lower
+    out["upper_mm"] = upper
+    out["status"] = pd.Categorical(status, categories=list(STATUSES))
+    out["lower_missized_mm"] = lower_mis
+    out["upper_missized_mm"] = upper_mis
+    out["grade_step_mm"] = step
+    return Compared(out, missing_dims)
