@@ -148,11 +148,7 @@ def tables(ctx: typer.Context) -> None:
     for name in available_tables():
         t = load_table(name)
         kind = ", grading rule" if t.kind == "rule" else ""
-        con.print(
-            f"[bold]{t.name}[/]  {t.size_system} {_sizes_text(t.sizes)}  "
-            f"status: [bold]{t.status}[/]{kind}",
-            markup=True,
-        )
+        con.print(f"{t.name}  {t.size_system} {_sizes_text(t.sizes)}  status: {t.status}{kind}")
         con.print(f"  {t.title}")
         con.print(f"  source: {t.source}\n")
 
@@ -172,7 +168,10 @@ def tables_show(
 
     t = _load_table(table)
     con = _console()
-    con.print(f"[bold]{t.title}[/]  ({t.name})", markup=True)
+    from rich.markup import escape
+
+    # A user table's title or name may hold "[derived]" and the like: text, not markup.
+    con.print(f"[bold]{escape(t.title)}[/]  ({escape(t.name)})", markup=True)
     con.print(f"status: [bold]{t.status}[/]   size system: {t.size_system}", markup=True)
     con.print(f"source: {t.source}")
     if t.notes:
@@ -360,6 +359,176 @@ def grade(
         f"Wrote {path} ({len(table.dimensions)} dimension(s), sizes {_sizes_text(table.sizes)}). "
         f"Use it with --table {path}"
     )
+
+
+# --------------------------------------------------------------------------- measure
+
+
+@app.command()
+@handle_errors
+def measure(
+    inputs: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Measurement files: CSV, TSV or XLSX, as the QA office keeps them."),
+    ] = None,
+    example: Annotated[
+        bool, typer.Option("--example", help="Analyse the bundled SYNTHETIC example cluster.")
+    ] = False,
+    table: TableOpt = "paris-point",
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for every output (created if missing).")
+    ] = Path("sizecheck-report"),
+    lang: LangOpt = None,
+    no_charts: Annotated[
+        bool,
+        typer.Option("--no-charts", help="Write only the CSV and JSON files (fast)."),
+    ] = False,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict", help="Exit 1 when any producer is not conforming (for scripts and CI)."
+        ),
+    ] = False,
+    rules: Annotated[
+        str | None,
+        typer.Option(
+            "--rules",
+            help="Control-chart rules, comma separated: we1..we4 (Western Electric), "
+            "n1..n8 (Nelson). Default: see README.",
+        ),
+    ] = None,
+    sep: SepOpt = None,
+    decimal: DecimalOpt = None,
+    encoding: EncodingOpt = None,
+    sheet: SheetOpt = None,
+    units: UnitsOpt = "mm",
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", help="Processes for rendering charts (default: cores).")
+    ] = None,
+) -> None:
+    """Measure how far each producer's sizes drift from the reference table.
+
+    Writes deviations.csv, rejects.csv, producer_summary.csv, size_summary.csv,
+    comparison.csv, conventions.csv, summary.json and, unless --no-charts, charts/,
+    report.html and one printable card per producer under --out. Exit 0 when the
+    analysis is done; 1 with --strict when a producer is not conforming; 2 for unusable
+    input, an unknown table or bad usage.
+
+    Example: sizecheck measure --example --lang id
+    """
+    from sizecheck.examples import example_path
+    from sizecheck.pipeline import analyse
+    from sizecheck.report import write_report
+
+    files = list(inputs or [])
+    if example:
+        files.insert(0, example_path())
+    if not files:
+        _fail("No input file given. Pass CSV/XLSX files, or --example for the bundled example.")
+    rule_list = [r.strip() for r in rules.split(",") if r.strip()] if rules else None
+    con = _console()
+    analysis = analyse(
+        files,
+        table=table,
+        sep=sep,
+        decimal=decimal,
+        encoding=encoding,
+        sheet=sheet,
+        units=units,
+        drift_rules=rule_list,
+        synthetic=example and not inputs,
+    )
+    language = _language(lang)
+    written = _write_with_progress(
+        write_report, analysis, out, lang=language, charts=not no_charts, jobs=jobs
+    )
+    _print_measure_summary(con, analysis, out, written, language)
+    if strict:
+        flagged = analysis.producer_summary["verdict"].astype(str)
+        bad = ~flagged.isin(["conforming", "insufficient_data"])
+        if bool(bad.any()):
+            raise typer.Exit(EXIT_FINDINGS)
+
+
+def _language(lang: str | None) -> str:
+    from sizecheck.errors import UsageError
+
+    if lang is None:
+        try:
+            from sizecheck.i18n import default_lang
+        except ImportError:  # pragma: no cover - before the catalogue exists
+            return "en"
+        return default_lang()
+    if lang not in ("en", "id"):
+        raise UsageError(f"--lang must be en or id, found {lang!r}.")
+    return lang
+
+
+def _write_with_progress(write: Callable[..., list[Path]], *args: Any, **kwargs: Any) -> list[Path]:
+    from rich.progress import Progress
+
+    with Progress(console=_console(stderr=True), transient=True) as bar:
+        task = bar.add_task("Rendering charts, report and cards", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return write(*args, progress=progress, **kwargs)
+
+
+def _print_measure_summary(
+    con: Console, analysis: Any, out: Path, written: list[Path], lang: str
+) -> None:
+    from rich.table import Table
+
+    acc = analysis.accounting
+    t = analysis.table
+    if analysis.synthetic:
+        con.print("SYNTHETIC EXAMPLE DATA: every producer and number is invented.")
+    con.print(f"Reference: {t.provenance()}")
+    acc_d = acc.to_dict() if hasattr(acc, "to_dict") else dict(acc)
+    con.print(
+        f"Rows read {acc_d.get('rows_read')}: used {acc_d.get('rows_used')}, "
+        f"rejected {acc_d.get('rows_rejected')}.  Cells read {acc_d.get('cells_read')}: "
+        f"used {acc_d.get('cells_used')}, rejected {acc_d.get('cells_rejected')}."
+    )
+    if analysis.missing_dimensions:
+        con.print(
+            "Not in the table (kept in deviations.csv as no_reference): "
+            + ", ".join(analysis.missing_dimensions)
+        )
+    words = _verdict_words(lang)
+    grid = Table(title="Producers")
+    grid.add_column("producer")
+    dims = sorted(analysis.producer_summary["dimension"].unique())
+    for d in dims:
+        grid.add_column(d)
+    ps = analysis.producer_summary
+    for producer in sorted(ps["producer"].unique()):
+        rows = ps[ps["producer"] == producer].set_index("dimension")
+        cells = []
+        for d in dims:
+            if d not in rows.index:
+                cells.append("")
+                continue
+            verdict = str(rows.loc[d, "verdict"])
+            cells.append(", ".join(words.get(v, v) for v in verdict.split("+")))
+        grid.add_row(str(producer), *cells)
+    con.print(grid)
+    con.print(f"{len(written)} files written under {out}/")
+    for name in ("report.html", "producer_summary.csv", "rejects.csv"):
+        path = out / name
+        if path.exists():
+            con.print(f"  {path}")
+
+
+def _verdict_words(lang: str) -> dict[str, str]:
+    keys = ("conforming", "offset", "grading", "scatter", "drift", "insufficient_data")
+    try:
+        from sizecheck.i18n import t as translate
+    except ImportError:  # pragma: no cover - before the catalogue exists
+        return {k: k.replace("_", " ") for k in keys}
+    return {k: translate(f"verdict.{k}", lang) for k in keys}
 
 
 # --------------------------------------------------------------------------- entry point

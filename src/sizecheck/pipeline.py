@@ -1,0 +1,169 @@
+"""The whole analysis in one call: read → validate → compare → summarise.
+
+:func:`analyse` is what ``sizecheck measure`` runs; notebooks call it too, or call
+each step themselves and stop after any of them. Nothing here writes files: pass
+the :class:`Analysis` to :func:`sizecheck.report.write_report`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sizecheck import __version__
+from sizecheck.compare import compare
+from sizecheck.errors import InputError
+from sizecheck.tables import ReferenceTable, load_table
+
+__all__ = ["Analysis", "InputFile", "analyse", "file_sha256"]
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One input file: its path, the label its rows carry as ``source``, and its hash."""
+
+    path: str
+    source: str
+    sha256: str
+    size_bytes: int
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file's bytes, read in chunks (the file is only read)."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass
+class Analysis:
+    """Everything one run computed, ready to be written or explored.
+
+    Attributes
+    ----------
+    table : ReferenceTable
+        The reference used, with its provenance.
+    inputs : list of InputFile
+    measurements, rejects : DataFrame
+        Accepted measurements and every rejected cell or skipped row.
+    accounting : object
+        Row and cell accounting (``to_dict()`` gives the JSON form).
+    deviations : DataFrame
+        One row per accepted measurement, compared with the table.
+    missing_dimensions : list of str
+        Dimensions measured that the table lacks.
+    producer_summary, size_summary, comparison, conventions : DataFrame
+        The statistics (see :mod:`sizecheck.stats`).
+    control_points, signals : DataFrame
+        The control chart points and rule signals (see :mod:`sizecheck.drift`).
+    thresholds : object
+        The verdict thresholds used.
+    synthetic : bool
+        True when the data are the bundled synthetic example.
+    """
+
+    table: ReferenceTable
+    inputs: list[InputFile]
+    measurements: pd.DataFrame
+    rejects: pd.DataFrame
+    accounting: Any
+    deviations: pd.DataFrame
+    missing_dimensions: list[str]
+    producer_summary: pd.DataFrame
+    size_summary: pd.DataFrame
+    comparison: pd.DataFrame
+    conventions: pd.DataFrame
+    control_points: pd.DataFrame
+    signals: pd.DataFrame
+    thresholds: Any
+    synthetic: bool = False
+    created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    version: str = __version__
+
+    @property
+    def producers(self) -> list[str]:
+        """The producers analysed, sorted."""
+        return sorted(self.producer_summary["producer"].unique().tolist())
+
+
+def analyse(
+    inputs: Sequence[str | Path],
+    *,
+    table: str | Path | ReferenceTable = "paris-point",
+    sep: str | None = None,
+    decimal: str | None = None,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    units: str = "mm",
+    thresholds: Any = None,
+    drift_rules: Sequence[str] | None = None,
+    synthetic: bool = False,
+) -> Analysis:
+    """Run the whole analysis on measurement files.
+
+    Parameters
+    ----------
+    inputs : sequence of path
+        CSV, TSV or XLSX files as QA offices keep them.
+    table : str, path or ReferenceTable, default "paris-point"
+        The reference: a shipped name, a ``.toml`` path, or a loaded table.
+    sep, decimal, encoding, sheet, units
+        Reading options (see :func:`sizecheck.validate.read_measurements`).
+    thresholds : sizecheck.stats.Thresholds, optional
+        Verdict thresholds; defaults to :data:`sizecheck.stats.DEFAULT_THRESHOLDS`.
+    drift_rules : sequence of str, optional
+        Control-chart rules (see :mod:`sizecheck.drift`); default rules otherwise.
+    synthetic : bool
+        Mark the run as made on synthetic data (the bundled example).
+
+    Returns
+    -------
+    Analysis
+    """
+    from sizecheck import drift, stats
+    from sizecheck.validate import read_measurements
+
+    if not inputs:
+        raise InputError("No input file given. Pass one or more CSV/XLSX files, or --example.")
+    ref = table if isinstance(table, ReferenceTable) else load_table(table)
+    paths = [Path(p) for p in inputs]
+    for p in paths:
+        if not p.is_file():
+            raise InputError(f"Input file {str(p)!r} does not exist or is not a file.")
+    files = [InputFile(str(p), p.name, file_sha256(p), p.stat().st_size) for p in paths]
+    validated = read_measurements(
+        paths, table=ref, sep=sep, decimal=decimal, encoding=encoding, sheet=sheet, units=units
+    )
+    compared = compare(validated.measurements, ref)
+    deviations = compared.deviations
+    th = thresholds if thresholds is not None else stats.DEFAULT_THRESHOLDS
+    rules = tuple(drift_rules) if drift_rules is not None else drift.DEFAULT_RULES
+    chart = drift.control_chart(deviations, rules=rules)
+    summary = stats.producer_summary(
+        deviations, base_size=ref.base_size, thresholds=th, drift_rules=rules
+    )
+    return Analysis(
+        table=ref,
+        inputs=files,
+        measurements=validated.measurements,
+        rejects=validated.rejects,
+        accounting=validated.accounting,
+        deviations=deviations,
+        missing_dimensions=compared.missing_dimensions,
+        producer_summary=summary,
+        size_summary=stats.size_summary(deviations),
+        comparison=stats.compare_producers(deviations),
+        conventions=stats.find_conventions(deviations),
+        control_points=chart.points,
+        signals=chart.signals,
+        thresholds=th,
+        synthetic=synthetic,
+    )
