@@ -1,0 +1,107 @@
+"""compare(): nominal values, deviations, limits and status against a reference table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sizecheck.compare import DEVIATION_COLUMNS, compare
+from sizecheck.errors import UsageError
+from sizecheck.tables import load_table
+
+STEP = 20.0 / 3.0  # Paris point: mm of last length per size (domain.md)
+
+
+def _frame(rows: list[tuple[str, float, str, float]]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["producer", "size", "dimension", "value_mm"])
+
+
+def test_deviation_is_measured_minus_paris_point_nominal() -> None:
+    # Independent: last length = size x 20/3 (Paris point, domain.md), computed by hand.
+    m = _frame([("A", 41.0, "last_length", 277.3), ("A", 36.5, "insole_length", 240.0)])
+    d = compare(m, load_table("paris-point")).deviations
+    expected_nominal = np.array([41 * 20 / 3, 36.5 * 20 / 3])
+    np.testing.assert_allclose(d["nominal_mm"], expected_nominal)
+    np.testing.assert_allclose(d["deviation_mm"], [277.3 - 41 * 20 / 3, 240.0 - 36.5 * 20 / 3])
+    np.testing.assert_allclose(d["deviation_sizes"], d["deviation_mm"] / STEP)
+
+
+@pytest.mark.parametrize(
+    ("deviation", "status"),
+    [
+        (0.0, "in_spec"),
+        (1.5, "in_spec"),
+        (-1.49, "in_spec"),
+        (1.6, "drifting"),
+        (-3.3, "drifting"),
+        (3.4, "missized"),
+        (-6.67, "missized"),
+    ],
+)
+def test_status_bands_for_lengths(deviation: float, status: str) -> None:
+    # paris-point lengths: +/-1.5 mm in spec, beyond +/-3.33 mm mis-sized (proposal values).
+    m = _frame([("A", 42.0, "last_length", 280.0 + deviation)])
+    d = compare(m, load_table("paris-point")).deviations
+    assert d["status"].iloc[0] == status
+    assert d["lower_mm"].iloc[0] == pytest.approx(278.5)
+    assert d["upper_mm"].iloc[0] == pytest.approx(281.5)
+
+
+def test_one_sided_minimum_toecap() -> None:
+    # ISO 20345:2011 minima as transcribed in sni-8877-safety: 41-42 -> 39 mm, >=43 -> 40 mm.
+    m = _frame(
+        [
+            ("A", 41.0, "toecap_internal_length", 39.0),
+            ("A", 42.0, "toecap_internal_length", 38.9),
+            ("A", 44.0, "toecap_internal_length", 45.0),
+        ]
+    )
+    d = compare(m, load_table("sni-8877-safety")).deviations
+    assert d["status"].tolist() == ["in_spec", "below_min", "in_spec"]
+    assert d["nominal_mm"].tolist() == [39.0, 39.0, 40.0]
+    assert np.isinf(d["upper_mm"]).all()
+    assert d["deviation_sizes"].isna().all()  # no grade step declared for a minimum
+
+
+def test_dimension_missing_from_table_is_kept_and_reported_once() -> None:
+    m = _frame(
+        [
+            ("A", 41.0, "insole_ball_width", 95.0),
+            ("B", 42.0, "insole_ball_width", 96.0),
+            ("A", 41.0, "last_length", 273.0),
+        ]
+    )
+    result = compare(m, load_table("paris-point"))
+    assert result.missing_dimensions == ["insole_ball_width"]
+    d = result.deviations
+    assert len(d) == 3  # never silently dropped
+    assert (d.loc[d["dimension"] == "insole_ball_width", "status"] == "no_reference").all()
+    assert d.loc[d["dimension"] == "insole_ball_width", "nominal_mm"].isna().all()
+
+
+def test_input_is_not_mutated_and_columns_are_added() -> None:
+    m = _frame([("A", 41.0, "last_length", 273.0)])
+    before = m.copy()
+    d = compare(m, load_table("paris-point")).deviations
+    pd.testing.assert_frame_equal(m, before)
+    for col in ("nominal_mm", "deviation_mm", "deviation_sizes", "lower_mm", "upper_mm", "status"):
+        assert col in d.columns
+    assert set(DEVIATION_COLUMNS[-7:]) <= set(d.columns)
+
+
+def test_rule_without_base_values_is_refused_with_advice() -> None:
+    m = _frame([("A", 28.0, "last_length", 190.0)])
+    with pytest.raises(UsageError, match="sizecheck grade"):
+        compare(m, load_table("bbkkp-2012-children"))
+
+
+def test_missing_columns_raise_usage_error() -> None:
+    with pytest.raises(UsageError, match="value_mm"):
+        compare(pd.DataFrame({"producer": ["A"], "size": [41.0]}), load_table("paris-point"))
+
+
+def test_public_api_lists_every_export() -> None:
+    import sizecheck
+
+    assert set(sizecheck.__all__) == {"__version__", *sizecheck._EXPORTS}
