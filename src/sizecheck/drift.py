@@ -1,0 +1,443 @@
+"""Drift over time: control charts of the residuals and Western Electric / Nelson rules.
+
+For each producer × dimension the deviations are first freed of the producer's own grading
+line (OLS of deviation on size, as in :func:`sizecheck.stats.producer_summary`), so that a
+producer who happened to measure big sizes on Tuesday does not look as if it drifted.
+
+Chart design
+------------
+The charted points are *subgroup means* of those residuals:
+
+- by date, when at least half of the group's rows carry a date (rows without a date are
+  left off the chart);
+- else by lot, when at least half carry a lot (lots in order of first appearance in
+  source/row order);
+- else every measurement is its own point, in source and row order.
+
+The limits come from the moving ranges of those points themselves (an individuals / moving
+range chart of the subgroup means, Wheeler's "three-way chart" idea), adjusted for unequal
+subgroup sizes: the variance of a point that averages ``n_t`` measurements is taken as
+``sigma_b² + sigma_w² / n_t``, where ``sigma_w`` is the pooled within-subgroup standard
+deviation and ``sigma_b² = max(0, (MR̄ / D2)² − sigma_w² · mean(1 / n_t))`` the
+day-to-day part the moving ranges of the means add. The centre is the mean of the points;
+each point has its own limits, centre ± 3 sigma_t, and the zone rules below use
+``z_t = (x_t − centre) / sigma_t``. This deliberately avoids the classic X̄-chart pitfall:
+limits from the within-day spread alone are far too tight whenever there is any real
+day-to-day variation, and every chart would signal. With one measurement per point it is
+the plain I-MR chart (``sigma = MR̄ / D2``).
+
+Rules (``code``: window, meaning; sigma zones from the chart above)
+--------------------------------------------------------------------
+- ``we1`` / ``n1``: 1 point beyond 3 sigma.
+- ``we2`` / ``n5``: 2 of 3 consecutive points beyond 2 sigma on the same side.
+- ``we3`` / ``n6``: 4 of 5 consecutive points beyond 1 sigma on the same side.
+- ``we4``: 8 consecutive points on the same side of the centre.
+- ``n2``: 9 consecutive points on the same side of the centre.
+- ``n3``: 6 points in a row steadily increasing or decreasing.
+- ``n4``: 14 points in a row alternating up and down.
+- ``n7``: 15 points in a row within 1 sigma (either side).
+- ``n8``: 8 points in a row none within 1 sigma, on both sides.
+
+A *signal* is one episode of one rule: consecutive windows of that rule that fire, merged
+while they overlap or touch. Each signal carries its first and last date, lot and row.
+
+``DEFAULT_RULES`` = ``("n1", "n2", "n5", "n6")`` with ``Thresholds.drift_min_signals`` = 2
+(two signals are needed for the ``drift`` verdict): on a conforming producer (iid normal,
+60–200 shoes over 20–40 dates) fewer than 5 % of producers get a false ``drift`` in
+simulation, while a +4 mm step (sigma 0.5 mm) halfway through the dates is always found.
+The single-rule false-alarm rates over ~30 points are high for any rule set, which is why
+one signal alone does not make a verdict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from sizecheck import stats as _stats
+from sizecheck.errors import UsageError
+
+__all__ = [
+    "D2",
+    "DEFAULT_RULES",
+    "RULES",
+    "ControlChart",
+    "control_chart",
+]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+#: d2 for moving ranges of span 2 (ASTM E2587; Montgomery, Introduction to SQC, table VI).
+D2 = _stats.D2
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A control-chart rule: its code, window length and a one-line description."""
+
+    code: str
+    window: int
+    description: str
+
+
+RULES: MappingProxyType[str, Rule] = MappingProxyType(
+    {
+        r.code: r
+        for r in (
+            Rule("we1", 1, "1 point beyond 3 sigma"),
+            Rule("we2", 3, "2 of 3 points beyond 2 sigma on the same side"),
+            Rule("we3", 5, "4 of 5 points beyond 1 sigma on the same side"),
+            Rule("we4", 8, "8 points in a row on the same side of the centre"),
+            Rule("n1", 1, "1 point beyond 3 sigma"),
+            Rule("n2", 9, "9 points in a row on the same side of the centre"),
+            Rule("n3", 6, "6 points in a row steadily increasing or decreasing"),
+            Rule("n4", 14, "14 points in a row alternating up and down"),
+            Rule("n5", 3, "2 of 3 points beyond 2 sigma on the same side"),
+            Rule("n6", 5, "4 of 5 points beyond 1 sigma on the same side"),
+            Rule("n7", 15, "15 points in a row within 1 sigma"),
+            Rule("n8", 8, "8 points in a row beyond 1 sigma, on both sides"),
+        )
+    }
+)
+
+#: Rules used when none are given: Nelson 1, 2, 5 and 6 (see the module docstring).
+DEFAULT_RULES: tuple[str, ...] = ("n1", "n2", "n5", "n6")
+
+POINT_COLUMNS = (
+    "producer",
+    "dimension",
+    "order",
+    "unit",
+    "date",
+    "lot",
+    "source",
+    "row",
+    "n",
+    "value",
+    "center",
+    "sigma",
+    "lcl",
+    "ucl",
+    "signals",
+)
+
+SIGNAL_COLUMNS = (
+    "producer",
+    "dimension",
+    "rule",
+    "description",
+    "first_order",
+    "last_order",
+    "n_points",
+    "first_date",
+    "last_date",
+    "first_lot",
+    "last_lot",
+    "first_source",
+    "first_row",
+    "last_source",
+    "last_row",
+)
+
+
+@dataclass(frozen=True)
+class ControlChart:
+    """Control charts of all producer × dimension groups, as two tidy frames.
+
+    Attributes
+    ----------
+    points : DataFrame
+        One row per charted point, sorted by producer, dimension, order:
+        ``producer``, ``dimension``; ``order`` (0, 1, … within the chart); ``unit``
+        (``date``, ``lot`` or ``row``: what a point is); ``date`` and ``lot`` of the point
+        (of its first measurement for lots and rows); ``source`` and ``row`` of its first
+        measurement; ``n`` (measurements averaged); ``value`` (mean residual from the
+        producer's grading line, mm); ``center``, ``sigma``, ``lcl``, ``ucl`` (centre line,
+        moving-range sigma and 3-sigma limits of the chart, mm); ``signals`` (codes of the
+        rules whose window ends at this point, comma-separated, empty when none).
+    signals : DataFrame
+        One row per signal (episode of one rule), sorted by producer, dimension, rule,
+        first_order: ``producer``, ``dimension``, ``rule``, ``description``;
+        ``first_order``, ``last_order``, ``n_points`` (points spanned); ``first_date``,
+        ``last_date``, ``first_lot``, ``last_lot`` (of the first and last point spanned);
+        ``first_source``, ``first_row``, ``last_source``, ``last_row`` (first measurement of
+        the first point, first measurement of the last point).
+    rules : tuple of str
+        The rule codes evaluated.
+    """
+
+    points: pd.DataFrame
+    signals: pd.DataFrame
+    rules: tuple[str, ...]
+
+
+def _check_rules(rules: Sequence[str]) -> tuple[str, ...]:
+    if isinstance(rules, str):
+        rules = [r.strip() for r in rules.split(",") if r.strip()]
+    out = tuple(str(r).strip().lower() for r in rules)
+    unknown = [r for r in out if r not in RULES]
+    if unknown:
+        raise UsageError(
+            f"Unknown control-chart rule(s): {', '.join(unknown)}. "
+            f"Known: {', '.join(RULES)} (Western Electric we1-we4, Nelson n1-n8)."
+        )
+    return tuple(dict.fromkeys(out))
+
+
+def control_chart(
+    deviations: pd.DataFrame,
+    *,
+    rules: Sequence[str] = DEFAULT_RULES,
+) -> ControlChart:
+    """Chart each producer × dimension in time order and find rule signals.
+
+    Parameters
+    ----------
+    deviations : DataFrame
+        The ``deviations`` frame of :func:`sizecheck.compare.compare` (``lot`` optional).
+        Rows with status ``no_reference`` or missing nominal are left out. Not modified.
+    rules : sequence of str, default DEFAULT_RULES
+        Rule codes (``we1``–``we4``, ``n1``–``n8``), or one comma-separated string.
+
+    Returns
+    -------
+    ControlChart
+        ``points`` and ``signals`` frames, documented in :class:`ControlChart`.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> days = pd.date_range("2025-01-01", periods=30)
+    >>> dev = np.r_[np.zeros(15), np.full(15, 4.0)] + np.tile([0.3, -0.3], 15)
+    >>> d = pd.DataFrame({"source": "a.csv", "row": np.arange(30), "producer": "A",
+    ...     "size": 41.0, "date": days, "dimension": "insole_length",
+    ...     "value_mm": 273.3 + dev, "nominal_mm": 273.3, "deviation_mm": dev,
+    ...     "lower_mm": 271.8, "upper_mm": 274.8, "status": "in_spec"})
+    >>> chart = control_chart(d)
+    >>> sorted(set(chart.signals["rule"]))
+    ['n1', 'n2', 'n5', 'n6']
+    >>> str(chart.signals["first_date"].min().date())
+    '2025-01-01'
+    """
+    codes = _check_rules(rules)
+    prep = _stats._prepare(deviations, "control_chart()")
+    return _chart(prep, codes)
+
+
+def _window_ok(pg: IntArray, k: int) -> BoolArray:
+    """True at i when the k points ending at i all belong to the same chart."""
+    m = len(pg)
+    ok = np.zeros(m, dtype=np.bool_)
+    if k <= m:
+        ok[k - 1 :] = pg[k - 1 :] == pg[: m - k + 1]
+    return ok
+
+
+def _count(cond: BoolArray, k: int) -> IntArray:
+    """Number of True in the k entries ending at i (0 where the window is incomplete)."""
+    m = len(cond)
+    cs = np.concatenate([[0], np.cumsum(cond, dtype=np.int64)])
+    out = np.zeros(m, dtype=np.int64)
+    if k <= m:
+        out[k - 1 :] = cs[k:] - cs[: m - k + 1]
+    return out
+
+
+def _rule_fires(code: str, z: FloatArray, v: FloatArray) -> BoolArray:
+    """Where the window of rule ``code`` ending at each point fires (window check apart)."""
+    with np.errstate(invalid="ignore"):
+        up1, dn1 = z > 1, z < -1
+        up2, dn2 = z > 2, z < -2
+        pos, neg = z > 0, z < 0
+    d = np.zeros(len(v))
+    if len(v) > 1:
+        d[1:] = np.diff(v)
+    alt = np.zeros(len(v), dtype=np.bool_)
+    if len(v) > 2:
+        alt[2:] = d[2:] * d[1:-1] < 0
+    table: dict[str, Callable[[], BoolArray]] = {
+        "we1": lambda: np.abs(z) > 3,
+        "n1": lambda: np.abs(z) > 3,
+        "we2": lambda: (_count(up2, 3) >= 2) | (_count(dn2, 3) >= 2),
+        "n5": lambda: (_count(up2, 3) >= 2) | (_count(dn2, 3) >= 2),
+        "we3": lambda: (_count(up1, 5) >= 4) | (_count(dn1, 5) >= 4),
+        "n6": lambda: (_count(up1, 5) >= 4) | (_count(dn1, 5) >= 4),
+        "we4": lambda: (_count(pos, 8) == 8) | (_count(neg, 8) == 8),
+        "n2": lambda: (_count(pos, 9) == 9) | (_count(neg, 9) == 9),
+        "n3": lambda: (_count(d > 0, 5) == 5) | (_count(d < 0, 5) == 5),
+        "n4": lambda: _count(alt, 12) == 12,
+        "n7": lambda: _count(np.abs(z) < 1, 15) == 15,
+        "n8": lambda: (_count(up1 | dn1, 8) == 8) & (_count(up1, 8) >= 1) & (_count(dn1, 8) >= 1),
+    }
+    return np.asarray(table[code](), dtype=np.bool_)
+
+
+def _point_sigma(
+    resid: FloatArray,
+    inv: IntArray,
+    value: FloatArray,
+    cnt: FloatArray,
+    pg: IntArray,
+    ng: int,
+) -> FloatArray:
+    """Standard deviation of each charted point (a mean of ``cnt`` residuals).
+
+    ``sigma_t² = sigma_b² + sigma_w² / n_t``: ``sigma_w`` is the pooled within-subgroup
+    standard deviation, and ``sigma_b²`` the part of the moving-range variance of the means
+    that the within spread does not explain, ``max(0, (MR̄ / D2)² − sigma_w² · mean(1/n))``.
+    With one measurement per point this is the plain individuals (I-MR) sigma.
+    """
+    n_pts = len(value)
+    dev = resid - value[inv]
+    ss_point = np.bincount(inv, weights=dev * dev, minlength=n_pts)
+    ss_w = np.bincount(pg, weights=ss_point, minlength=ng)
+    df_w = np.bincount(pg, weights=cnt - 1.0, minlength=ng)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        var_w = np.where(df_w > 0, ss_w / df_w, 0.0)
+        mr_sigma, mr_count = _stats._moving_range_sigma(pg, value, ng)
+        pcount = np.bincount(pg, minlength=ng).astype(np.float64)
+        inv_n = np.bincount(pg, weights=1.0 / cnt, minlength=ng) / pcount
+        var_b = np.maximum(mr_sigma**2 - var_w * inv_n, 0.0)
+        var_b = np.where(mr_count >= 1, var_b, np.nan)
+        return np.asarray(np.sqrt(var_b[pg] + var_w[pg] / cnt), dtype=np.float64)
+
+
+def _chart(prep: _stats._Prepared, rules: Sequence[str]) -> ControlChart:
+    codes = _check_rules(rules)
+    rows = prep.rows
+    g = prep.g
+    ng = prep.ng
+    m_rows = len(rows)
+    pos = np.arange(m_rows, dtype=np.int64)
+
+    date = pd.to_datetime(rows["date"]).to_numpy(dtype="datetime64[ns]")
+    has_date = ~np.isnat(date)
+    if "lot" in rows.columns:
+        lot_series = rows["lot"]
+        has_lot = lot_series.notna().to_numpy()
+        lot_codes = pd.factorize(lot_series.astype("str"))[0].astype(np.int64)
+    else:
+        lot_series = pd.Series(pd.NA, index=rows.index, dtype="str")
+        has_lot = np.zeros(m_rows, dtype=np.bool_)
+        lot_codes = np.zeros(m_rows, dtype=np.int64)
+    lotted = (np.bincount(g, weights=has_lot.astype(np.float64), minlength=ng) >= 0.5 * prep.n) & (
+        ~prep.dated
+    )
+    unit_kind = np.where(prep.dated, 0, np.where(lotted, 1, 2))  # per group
+    kind = unit_kind[g]
+    keep = np.where(kind == 0, has_date, np.where(kind == 1, has_lot, True))
+
+    # First row position of each row's point.
+    first_pos = pos.copy()
+    run_rows = keep & (kind != 1)
+    if run_rows.any():
+        key = np.where(kind == 0, date.view(np.int64), pos)
+        idx = np.nonzero(run_rows)[0]
+        starts = np.ones(len(idx), dtype=np.bool_)
+        starts[1:] = (g[idx][1:] != g[idx][:-1]) | (key[idx][1:] != key[idx][:-1])
+        start_pos = np.where(starts, idx, 0)
+        first_pos[idx] = np.maximum.accumulate(start_pos)
+    lot_rows = keep & (kind == 1)
+    if lot_rows.any():
+        idx = np.nonzero(lot_rows)[0]
+        frame = pd.DataFrame({"g": g[idx], "lot": lot_codes[idx], "pos": idx})
+        first_pos[idx] = frame.groupby(["g", "lot"])["pos"].transform("min").to_numpy()
+
+    kept = np.nonzero(keep)[0]
+    point_first, inv = np.unique(first_pos[kept], return_inverse=True)
+    n_points = len(point_first)
+    cnt = np.bincount(inv, minlength=n_points).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = np.bincount(inv, weights=prep.resid[kept], minlength=n_points) / cnt
+    pg = g[point_first]
+    pcount = np.bincount(pg, minlength=ng).astype(np.float64)
+    center = _stats._gmean(pg, value, pcount)
+    sigma = _point_sigma(prep.resid[kept], inv, value, cnt, pg, ng)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = (value - center[pg]) / sigma
+    group_start = np.searchsorted(pg, pg, side="left")
+    order = np.arange(n_points, dtype=np.int64) - group_start
+
+    point_signals = np.full(n_points, "", dtype=object)
+    records: list[dict[str, object]] = []
+    keys = prep.keys
+    src = rows["source"].astype("str").to_numpy()
+    row_no = rows["row"].to_numpy()
+    for code in codes:
+        rule = RULES[code]
+        k = rule.window
+        fires = _rule_fires(code, z, value) & _window_ok(pg, k)
+        idx = np.nonzero(fires)[0]
+        if not len(idx):
+            continue
+        for i in idx:
+            point_signals[i] = f"{point_signals[i]},{code}" if point_signals[i] else code
+        is_new = np.ones(len(idx), dtype=np.bool_)
+        is_new[1:] = (pg[idx][1:] != pg[idx][:-1]) | (idx[:-1] < idx[1:] - k)
+        starts = np.nonzero(is_new)[0]
+        ends = np.r_[starts[1:], len(idx)] - 1
+        for s, e in zip(starts, ends, strict=True):
+            a = int(idx[s]) - k + 1
+            b = int(idx[e])
+            grp = int(pg[b])
+            ra, rb = int(point_first[a]), int(point_first[b])
+            records.append(
+                {
+                    "producer": keys.at[grp, "producer"],
+                    "dimension": keys.at[grp, "dimension"],
+                    "rule": code,
+                    "description": rule.description,
+                    "first_order": int(order[a]),
+                    "last_order": int(order[b]),
+                    "n_points": b - a + 1,
+                    "first_date": date[ra],
+                    "last_date": date[rb],
+                    "first_lot": lot_series.iloc[ra],
+                    "last_lot": lot_series.iloc[rb],
+                    "first_source": src[ra],
+                    "first_row": row_no[ra],
+                    "last_source": src[rb],
+                    "last_row": row_no[rb],
+                }
+            )
+
+    unit_names = np.array(["date", "lot", "row"])
+    points = pd.DataFrame(
+        {
+            "producer": keys["producer"].to_numpy()[pg],
+            "dimension": keys["dimension"].to_numpy()[pg],
+            "order": order,
+            "unit": unit_names[unit_kind[pg]],
+            "date": date[point_first],
+            "lot": lot_series.to_numpy()[point_first],
+            "source": src[point_first],
+            "row": row_no[point_first],
+            "n": cnt.astype(np.int64),
+            "value": value,
+            "center": center[pg],
+            "sigma": sigma,
+            "lcl": center[pg] - 3.0 * sigma,
+            "ucl": center[pg] + 3.0 * sigma,
+            "signals": point_signals,
+        }
+    )
+    points = points.astype(
+        {"producer": "str", "dimension": "str", "unit": "str", "source": "str", "signals": "str"}
+    )
+    if records:
+        signals = pd.DataFrame.from_records(records, columns=list(SIGNAL_COLUMNS))
+        signals = signals.sort_values(
+            ["producer", "dimension", "rule", "first_order"], kind="stable"
+        ).reset_index(drop=True)
+    else:
+        signals = pd.DataFrame({c: pd.Series(dtype="object") for c in SIGNAL_COLUMNS})
+    signals["first_date"] = pd.to_datetime(signals["first_date"])
+    signals["last_date"] = pd.to_datetime(signals["last_date"])
+    return ControlChart(points=points, signals=signals, rules=codes)

@@ -1,0 +1,1366 @@
+"""Statistics of deviations: per producer, per size, between producers.
+
+Every function takes the long ``deviations`` frame that :func:`sizecheck.compare.compare`
+produces (one row per accepted measurement, see ``docs/internals.md``) and returns a new
+tidy DataFrame, one row per group, without touching its input. Rows whose ``status`` is
+``no_reference`` or whose ``nominal_mm``, ``deviation_mm`` or ``size`` is missing are left
+out of every statistic.
+
+The group arithmetic is vectorised over all producer × dimension groups at once
+(``numpy.bincount`` over integer group codes) and uses *centred* two-pass formulas: group
+means are refined with a second pass over ``x - mean`` and every sum of squares or
+cross-products is taken over centred values, so large common offsets (NIST StRD SmLs09,
+values near 1e12) do not destroy the result the way one-pass ``sum(x**2) - n*mean**2``
+formulas do.
+
+Named constants
+---------------
+``D2``
+    1.128, the bias-correction constant d2 for moving ranges of span 2:
+    ``sigma_within = mean moving range / D2``.
+``DEFAULT_THRESHOLDS``
+    The verdict thresholds (:class:`Thresholds`); see that class for each value.
+``CONVENTIONS``
+    The candidate sizing conventions tried by :func:`find_conventions`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from scipy import stats as _sps
+
+from sizecheck.errors import MissingColumnsError, UsageError
+
+if TYPE_CHECKING:
+    from sizecheck.drift import ControlChart
+
+__all__ = [
+    "CONVENTIONS",
+    "D2",
+    "DEFAULT_THRESHOLDS",
+    "Capability",
+    "Convention",
+    "Thresholds",
+    "best_conventions",
+    "capability",
+    "capability_indices",
+    "compare_producers",
+    "find_conventions",
+    "producer_summary",
+    "size_equivalents",
+    "size_summary",
+    "welch_anova",
+]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+#: d2 for moving ranges of two consecutive points (ASTM E2587, Montgomery table VI).
+D2 = 1.128
+
+#: Statuses that count as a failed shoe in ``pct_missized``.
+MISSIZED_STATUSES = ("missized", "below_min", "above_max")
+
+REQUIRED_COLUMNS = (
+    "source",
+    "row",
+    "producer",
+    "size",
+    "date",
+    "dimension",
+    "value_mm",
+    "nominal_mm",
+    "deviation_mm",
+    "lower_mm",
+    "upper_mm",
+    "status",
+)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The named constants behind ``verdict`` in :func:`producer_summary`.
+
+    Attributes
+    ----------
+    min_n : int, default 8
+        Fewer usable measurements than this for a producer × dimension gives the verdict
+        ``insufficient_data`` and no other flag.
+    alpha : float, default 0.05
+        Significance level of the offset and grading tests (two-sided t-tests; a flag needs
+        the ``1 - alpha`` confidence interval to exclude zero).
+    min_sizes_for_grading : int, default 3
+        Distinct sizes needed before a ``grading`` flag can be raised.
+    scatter_max_share : float, default 0.05
+        ``scatter`` is raised when a process with the producer's within spread
+        (``sd_within_mm``), centred in the in-spec band, would put more than this share of
+        shoes outside the in-spec limits.
+    drift_min_signals : int, default 2
+        ``drift`` is raised when the control-chart rules of :mod:`sizecheck.drift` signal
+        at least this many times (each signal is one episode of one rule).
+    """
+
+    min_n: int = 8
+    alpha: float = 0.05
+    min_sizes_for_grading: int = 3
+    scatter_max_share: float = 0.05
+    drift_min_signals: int = 2
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.min_n < 3:
+            problems.append(f"min_n must be at least 3, got {self.min_n}")
+        if not 0.0 < self.alpha < 1.0:
+            problems.append(f"alpha must lie strictly between 0 and 1, got {self.alpha}")
+        if self.min_sizes_for_grading < 2:
+            problems.append(
+                f"min_sizes_for_grading must be at least 2, got {self.min_sizes_for_grading}"
+            )
+        if not 0.0 < self.scatter_max_share < 1.0:
+            problems.append(
+                f"scatter_max_share must lie strictly between 0 and 1, got {self.scatter_max_share}"
+            )
+        if self.drift_min_signals < 1:
+            problems.append(f"drift_min_signals must be at least 1, got {self.drift_min_signals}")
+        if problems:
+            raise UsageError("Invalid verdict thresholds: " + "; ".join(problems) + ".")
+
+
+DEFAULT_THRESHOLDS = Thresholds()
+
+
+# --------------------------------------------------------------------------------------
+# Vectorised group arithmetic
+# --------------------------------------------------------------------------------------
+
+
+def _gsum(g: IntArray, x: FloatArray, ng: int) -> FloatArray:
+    return np.bincount(g, weights=x, minlength=ng).astype(np.float64)
+
+
+def _gmean(g: IntArray, x: FloatArray, n: FloatArray) -> FloatArray:
+    """Group means, refined by a second pass over the centred values."""
+    ng = len(n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        m = _gsum(g, x, ng) / n
+        m = m + _gsum(g, x - m[g], ng) / n
+    return m
+
+
+def _t_quantile(confidence: float, df: FloatArray) -> FloatArray:
+    with np.errstate(invalid="ignore"):
+        q = _sps.t.ppf(0.5 + confidence / 2.0, np.where(df > 0, df, np.nan))
+    return np.asarray(q, dtype=np.float64)
+
+
+def _check_columns(frame: pd.DataFrame, needed: Iterable[str], what: str) -> None:
+    if not isinstance(frame, pd.DataFrame):
+        raise UsageError(f"{what} expects a pandas DataFrame, got {type(frame).__name__}.")
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise MissingColumnsError(
+            f"{what} needs the deviations frame from sizecheck.compare; missing column(s): "
+            f"{', '.join(missing)}. Pass the 'deviations' of compare(), or a frame with "
+            f"these columns."
+        )
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """Usable rows sorted by group then time order, with per-group fits.
+
+    ``rows`` keeps the original columns (sorted, fresh RangeIndex); the arrays are aligned
+    with it. ``keys`` has one row per group: producer, dimension (sorted).
+    """
+
+    rows: pd.DataFrame
+    keys: pd.DataFrame
+    g: IntArray
+    n: FloatArray
+    dated: BoolArray
+    size: FloatArray
+    dev: FloatArray
+    size_mean: FloatArray
+    dev_mean: FloatArray
+    sxx: FloatArray
+    n_sizes: IntArray
+    size_min: FloatArray
+    size_max: FloatArray
+    has_line: BoolArray
+    slope: FloatArray
+    resid: FloatArray
+    ssr: FloatArray
+    resid_df: FloatArray
+    syy: FloatArray
+
+    @property
+    def ng(self) -> int:
+        return len(self.keys)
+
+
+def _usable(deviations: pd.DataFrame, needed: Sequence[str], what: str) -> pd.DataFrame:
+    _check_columns(deviations, needed, what)
+    status = deviations["status"].astype("str").to_numpy()
+    keep = (
+        (status != "no_reference")
+        & deviations["nominal_mm"].notna().to_numpy()
+        & deviations["deviation_mm"].notna().to_numpy()
+        & deviations["size"].notna().to_numpy()
+        & deviations["producer"].notna().to_numpy()
+        & deviations["dimension"].notna().to_numpy()
+    )
+    usable: pd.DataFrame = deviations.loc[keep]
+    return usable
+
+
+def _group_codes(rows: pd.DataFrame) -> tuple[IntArray, pd.DataFrame]:
+    pcodes, puniq = pd.factorize(rows["producer"].astype("str"), sort=True)
+    dcodes, duniq = pd.factorize(rows["dimension"].astype("str"), sort=True)
+    combined = pcodes.astype(np.int64) * max(len(duniq), 1) + dcodes
+    uniq, g = np.unique(combined, return_inverse=True)
+    keys = pd.DataFrame(
+        {
+            "producer": pd.Series(np.asarray(puniq)[uniq // max(len(duniq), 1)], dtype="str"),
+            "dimension": pd.Series(np.asarray(duniq)[uniq % max(len(duniq), 1)], dtype="str"),
+        }
+    )
+    return g.astype(np.int64), keys
+
+
+def _prepare(deviations: pd.DataFrame, what: str) -> _Prepared:
+    """Filter usable rows, sort them in time order within groups and fit grading lines."""
+    rows = _usable(deviations, REQUIRED_COLUMNS, what)
+    g, keys = _group_codes(rows)
+    ng = len(keys)
+    n = np.bincount(g, minlength=ng).astype(np.float64)
+
+    # Time order: a group is "dated" when at least half of its rows carry a date; its rows
+    # are then ordered by date (undated rows last), else by source and row.
+    date = pd.to_datetime(rows["date"]).to_numpy(dtype="datetime64[ns]")
+    has_date = ~np.isnat(date)
+    dated = np.bincount(g, weights=has_date.astype(np.float64), minlength=ng) >= 0.5 * n
+    date_key = np.where(has_date, date.view(np.int64), np.iinfo(np.int64).max)
+    date_key = np.where(dated[g], date_key, 0)
+    src_codes = pd.factorize(rows["source"].astype("str"), sort=True)[0]
+    row_no = rows["row"].to_numpy(dtype=np.float64, na_value=np.nan)
+    order = np.lexsort((row_no, src_codes, date_key, g))
+
+    rows = rows.iloc[order].reset_index(drop=True)
+    g = g[order]
+    size = rows["size"].to_numpy(dtype=np.float64)
+    dev = rows["deviation_mm"].to_numpy(dtype=np.float64)
+
+    size_mean = _gmean(g, size, n)
+    dev_mean = _gmean(g, dev, n)
+    xc = size - size_mean[g]
+    yc = dev - dev_mean[g]
+    sxx = _gsum(g, xc * xc, ng)
+    sxy = _gsum(g, xc * yc, ng)
+    syy = _gsum(g, yc * yc, ng)
+
+    # Distinct sizes per group, and the range of sizes.
+    scodes, suniq = pd.factorize(size, sort=True)
+    pair_codes = np.unique(g * max(len(suniq), 1) + scodes)
+    pg = pair_codes // max(len(suniq), 1)
+    n_sizes = np.bincount(pg, minlength=ng).astype(np.int64)
+    first = np.searchsorted(pg, np.arange(ng), side="left")
+    last = np.searchsorted(pg, np.arange(ng), side="right") - 1
+    svals = np.asarray(suniq, dtype=np.float64)[pair_codes % max(len(suniq), 1)]
+    size_min = svals[np.clip(first, 0, len(svals) - 1)] if len(svals) else np.zeros(ng)
+    size_max = svals[np.clip(last, 0, len(svals) - 1)] if len(svals) else np.zeros(ng)
+
+    has_line = (n_sizes >= 2) & (n >= 3) & (sxx > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        slope = np.where(has_line, sxy / np.where(sxx > 0, sxx, 1.0), np.nan)
+    resid = yc - np.where(has_line, slope, 0.0)[g] * xc
+    ssr = _gsum(g, resid * resid, ng)
+    resid_df = np.where(has_line, n - 2, n - 1)
+    return _Prepared(
+        rows=rows,
+        keys=keys,
+        g=g,
+        n=n,
+        dated=dated,
+        size=size,
+        dev=dev,
+        size_mean=size_mean,
+        dev_mean=dev_mean,
+        sxx=sxx,
+        n_sizes=n_sizes,
+        size_min=size_min,
+        size_max=size_max,
+        has_line=has_line,
+        slope=slope,
+        resid=resid,
+        ssr=ssr,
+        resid_df=resid_df,
+        syy=syy,
+    )
+
+
+def _moving_range_sigma(g: IntArray, x: FloatArray, ng: int) -> tuple[FloatArray, FloatArray]:
+    """Mean moving range / D2 per group for values already in time order within groups.
+
+    Returns the sigma estimate and the number of moving ranges per group.
+    """
+    if len(x) < 2:
+        return np.full(ng, np.nan), np.zeros(ng)
+    same = g[1:] == g[:-1]
+    mr = np.abs(np.diff(x))[same]
+    gm = g[1:][same]
+    cnt = np.bincount(gm, minlength=ng).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sigma = _gsum(gm, mr, ng) / cnt / D2
+    return sigma, cnt
+
+
+# --------------------------------------------------------------------------------------
+# Capability
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Capability:
+    """Process capability of one sample against one pair of specification limits.
+
+    Attributes
+    ----------
+    n : int
+        Number of values.
+    mean : float
+        Sample mean.
+    sigma_within : float
+        Short-term sigma: the ``sigma`` passed in, else mean moving range / ``D2`` of the
+        values in the order given.
+    sigma_overall : float
+        Sample standard deviation (n - 1).
+    cp, cpk : float
+        Potential and actual capability with ``sigma_within``:
+        ``cp = (usl - lsl) / 6 sigma``, ``cpk = min(usl - mean, mean - lsl) / 3 sigma``.
+        With a one-sided specification ``cp`` is NaN and ``cpk`` is the one side (CPU or
+        CPL).
+    pp, ppk : float
+        The same with ``sigma_overall`` (performance indices).
+    cpk_ci_low, cpk_ci_high : float
+        Confidence interval of ``cpk`` by Bissell's (1990) normal approximation,
+        ``cpk ± z sqrt(1 / (9 n) + cpk² / (2 (n - 1)))``.
+    cp_ci_low, cp_ci_high : float
+        Chi-square interval of ``cp`` with n - 1 degrees of freedom.
+    """
+
+    n: int
+    mean: float
+    sigma_within: float
+    sigma_overall: float
+    cp: float
+    cpk: float
+    pp: float
+    ppk: float
+    cpk_ci_low: float
+    cpk_ci_high: float
+    cp_ci_low: float
+    cp_ci_high: float
+
+
+def capability_indices(
+    *,
+    mean: npt.ArrayLike,
+    sigma: npt.ArrayLike,
+    lsl: npt.ArrayLike,
+    usl: npt.ArrayLike,
+) -> tuple[FloatArray, FloatArray]:
+    """Cp and Cpk for arrays of means, sigmas and limits (vectorised).
+
+    Infinite limits mean a one-sided specification: ``cp`` is then NaN and ``cpk`` is the
+    finite side alone (CPL for a minimum, CPU for a maximum).
+
+    Returns
+    -------
+    cp, cpk : numpy arrays
+
+    Examples
+    --------
+    NIST/SEMATECH e-Handbook 6.1.6: USL 20, LSL 8, mean 16, sigma 2.
+
+    >>> cp, cpk = capability_indices(mean=16.0, sigma=2.0, lsl=8.0, usl=20.0)
+    >>> float(cp), round(float(cpk), 3)
+    (1.0, 0.667)
+    """
+    m = np.asarray(mean, dtype=np.float64)
+    s = np.asarray(sigma, dtype=np.float64)
+    lo = np.asarray(lsl, dtype=np.float64)
+    hi = np.asarray(usl, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cp = np.where(np.isfinite(lo) & np.isfinite(hi), (hi - lo) / (6.0 * s), np.nan)
+        cpu = np.where(np.isfinite(hi), (hi - m) / (3.0 * s), np.inf)
+        cpl = np.where(np.isfinite(lo), (m - lo) / (3.0 * s), np.inf)
+        cpk = np.minimum(cpu, cpl)
+    cpk = np.where(np.isinf(cpk) & ~(np.isfinite(lo) | np.isfinite(hi)), np.nan, cpk)
+    return np.asarray(cp, dtype=np.float64), np.asarray(cpk, dtype=np.float64)
+
+
+def _bissell(cpk: FloatArray, n: FloatArray, confidence: float) -> tuple[FloatArray, FloatArray]:
+    z = float(_sps.norm.ppf(0.5 + confidence / 2.0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        se = np.sqrt(1.0 / (9.0 * n) + cpk * cpk / (2.0 * (n - 1.0)))
+    return cpk - z * se, cpk + z * se
+
+
+def capability(
+    values: npt.ArrayLike,
+    *,
+    lsl: float,
+    usl: float,
+    sigma: float | None = None,
+    confidence: float = 0.95,
+) -> Capability:
+    """Cp, Cpk, Pp, Ppk of a sample with confidence intervals.
+
+    Parameters
+    ----------
+    values : array-like of float
+        Measurements (or deviations, with deviation-space limits), in time order when
+        ``sigma`` is not given.
+    lsl, usl : float
+        Specification limits; pass ``-inf`` or ``inf`` for a one-sided specification.
+    sigma : float, optional
+        Within (short-term) sigma. Default: mean moving range / ``D2`` (1.128).
+    confidence : float, default 0.95
+        Level of the intervals.
+
+    Returns
+    -------
+    Capability
+
+    Examples
+    --------
+    >>> c = capability([15.0, 17.0, 16.0, 18.0, 14.0, 16.0], lsl=8, usl=20, sigma=2.0)
+    >>> c.cp, round(c.cpk, 3)
+    (1.0, 0.667)
+    """
+    x = np.asarray(values, dtype=np.float64)
+    x = x[~np.isnan(x)]
+    if x.size < 2:
+        raise UsageError(f"capability() needs at least 2 values, got {x.size}.")
+    if not lsl < usl:
+        raise UsageError(f"capability() needs lsl < usl, got lsl={lsl}, usl={usl}.")
+    n = float(x.size)
+    mean = float(np.mean(x))
+    mean += float(np.mean(x - mean))
+    s_overall = float(np.std(x - mean, ddof=1))
+    s_within = float(np.mean(np.abs(np.diff(x))) / D2) if sigma is None else float(sigma)
+    cp, cpk = capability_indices(mean=mean, sigma=s_within, lsl=lsl, usl=usl)
+    pp, ppk = capability_indices(mean=mean, sigma=s_overall, lsl=lsl, usl=usl)
+    nn = np.asarray([n])
+    lo, hi = _bissell(np.atleast_1d(cpk), nn, confidence)
+    a = 1.0 - confidence
+    df = n - 1.0
+    cp_lo = float(cp) * math.sqrt(_sps.chi2.ppf(a / 2, df) / df)
+    cp_hi = float(cp) * math.sqrt(_sps.chi2.ppf(1 - a / 2, df) / df)
+    return Capability(
+        n=int(n),
+        mean=mean,
+        sigma_within=s_within,
+        sigma_overall=s_overall,
+        cp=float(cp),
+        cpk=float(cpk),
+        pp=float(pp),
+        ppk=float(ppk),
+        cpk_ci_low=float(lo[0]),
+        cpk_ci_high=float(hi[0]),
+        cp_ci_low=cp_lo,
+        cp_ci_high=cp_hi,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Per producer × dimension
+# --------------------------------------------------------------------------------------
+
+PRODUCER_SUMMARY_COLUMNS = (
+    "producer",
+    "dimension",
+    "n",
+    "n_sizes",
+    "bias_mm",
+    "bias_ci_low_mm",
+    "bias_ci_high_mm",
+    "bias_sizes",
+    "offset_mm",
+    "grade_error_mm_per_size",
+    "grade_error_ci_low",
+    "grade_error_ci_high",
+    "sd_within_mm",
+    "sd_overall_mm",
+    "pct_in_spec",
+    "pct_missized",
+    "cpk",
+    "cpk_ci_low",
+    "cpk_ci_high",
+    "pair_mismatch_mm",
+    "drift_signals",
+    "verdict",
+)
+
+
+def _group_median(g: IntArray, x: FloatArray, ng: int) -> FloatArray:
+    med = pd.Series(x).groupby(g).median()
+    return np.asarray(med.reindex(range(ng)).to_numpy(dtype=np.float64), dtype=np.float64)
+
+
+def _pair_mismatch(prep: _Prepared) -> FloatArray:
+    ng = prep.ng
+    rows = prep.rows
+    if "foot" not in rows.columns or "pair" not in rows.columns or len(rows) == 0:
+        return np.full(ng, np.nan)
+    foot = rows["foot"].astype("str").to_numpy()
+    pair = rows["pair"]
+    ok = ((foot == "L") | (foot == "R")) & pair.notna().to_numpy()
+    if not ok.any():
+        return np.full(ng, np.nan)
+    pcodes = pd.factorize(pair[ok].astype("str"))[0].astype(np.int64)
+    g = prep.g[ok]
+    key = g * (int(pcodes.max()) + 1) + pcodes
+    frame = pd.DataFrame(
+        {"key": key, "g": g, "right": foot[ok] == "R", "v": rows["value_mm"].to_numpy()[ok]}
+    )
+    feet = frame.groupby(["key", "right"])["v"].mean().unstack("right")
+    if True not in feet.columns or False not in feet.columns:
+        return np.full(ng, np.nan)
+    diff = (feet[True] - feet[False]).abs().dropna()
+    if diff.empty:
+        return np.full(ng, np.nan)
+    gkey = frame.drop_duplicates("key").set_index("key")["g"]
+    per_group = diff.groupby(gkey.reindex(diff.index).to_numpy()).mean()
+    return per_group.reindex(range(ng)).to_numpy(dtype=np.float64)
+
+
+def producer_summary(
+    deviations: pd.DataFrame,
+    *,
+    base_size: float,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    drift_rules: Sequence[str] | None = None,
+    chart: ControlChart | None = None,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """One row per producer × dimension: offset, grading, scatter, drift and a verdict.
+
+    Parameters
+    ----------
+    deviations : DataFrame
+        The ``deviations`` frame of :func:`sizecheck.compare.compare` (columns listed in
+        ``docs/internals.md``; ``foot`` and ``pair`` are optional). Rows with status
+        ``no_reference`` or a missing nominal, deviation or size are left out. Not modified.
+    base_size : float
+        The reference table's base size, where ``offset_mm`` is read off the grading line.
+    thresholds : Thresholds, default DEFAULT_THRESHOLDS
+        Constants of the verdict rules (see below).
+    drift_rules : sequence of str, optional
+        Control-chart rule codes for ``drift_signals``; default
+        :data:`sizecheck.drift.DEFAULT_RULES`. Ignored when ``chart`` is given.
+    chart : ControlChart, optional
+        A chart already computed by :func:`sizecheck.drift.control_chart` on the same
+        frame; its signals are counted instead of computing the chart again.
+    confidence : float, default 0.95
+        Level of every confidence interval in the output.
+
+    Returns
+    -------
+    DataFrame
+        Sorted by producer and dimension, with exactly these columns:
+
+        - ``producer``, ``dimension``: the group.
+        - ``n``: measurements used.
+        - ``n_sizes``: distinct sizes among them.
+        - ``bias_mm``: mean deviation (measured − nominal).
+        - ``bias_ci_low_mm``, ``bias_ci_high_mm``: t-interval of the mean (n − 1 df).
+        - ``bias_sizes``: ``bias_mm`` / the dimension's grade step (median of
+          ``grade_step_mm``); NaN when the step is unknown.
+        - ``offset_mm``: the producer's grading line (OLS of deviation on size) at
+          ``base_size``; NaN with fewer than two distinct sizes.
+        - ``grade_error_mm_per_size``: slope of that line (−1.67 for a producer grading
+          5 mm per Paris size); ``grade_error_ci_low``, ``grade_error_ci_high``: its
+          t-interval with n − 2 df.
+        - ``sd_within_mm``: short-term spread around the producer's own grading line. When
+          at least half of the rows carry a date: mean moving range of the residuals in time
+          order (date, then source and row) / ``D2`` (1.128). Otherwise the residual
+          standard deviation √(SSR / (n − 2)) (n − 1 around the mean when no line can be
+          fitted). A grading error is therefore never counted as scatter.
+        - ``sd_overall_mm``: sample standard deviation of the deviations.
+        - ``pct_in_spec``: percent of measurements with status ``in_spec``.
+        - ``pct_missized``: percent that fail outright: status ``missized`` (outside the
+          mis-sized band) or, for one-sided tables, ``below_min`` / ``above_max``.
+          ``drifting`` (between the in-spec and mis-sized bands) counts in neither.
+        - ``cpk``: min(U − bias, bias − L) / (3 ``sd_within_mm``) with the in-spec limits in
+          deviation space (L = lower_mm − nominal_mm, U = upper_mm − nominal_mm, the
+          group's median of each). One-sided specification: the finite side only (CPL or
+          CPU). ``cpk_ci_low``, ``cpk_ci_high``: Bissell's (1990) normal approximation,
+          cpk ± z √(1/(9n) + cpk²/(2(n − 1))) (approximate, since the moving-range sigma
+          has fewer effective degrees of freedom than n − 1).
+        - ``pair_mismatch_mm``: mean |left − right| of ``value_mm`` over pairs with both
+          feet measured (same producer, pair id and dimension); NaN when unknown.
+        - ``drift_signals``: number of control-rule signals (episodes) from
+          :func:`sizecheck.drift.control_chart`.
+        - ``verdict``: ``insufficient_data``, ``conforming``, or the flags ``offset``,
+          ``grading``, ``scatter``, ``drift`` joined with ``+`` in that order.
+
+    Notes
+    -----
+    Verdict rules, with ``t`` = t-interval at ``1 - thresholds.alpha`` and L, U the in-spec
+    limits in deviation space:
+
+    - ``insufficient_data`` when ``n < min_n``; no other flag is then given.
+    - ``offset``: the grading line evaluated at the base size when the base size lies within
+      the producer's size range, else at the nearest end of that range (extrapolating a line
+      beyond the sizes made says little), has a CI excluding 0 and lies outside [L, U].
+      With one distinct size the group mean is used instead of the line.
+    - ``grading``: at least ``min_sizes_for_grading`` sizes, the slope's CI excludes 0,
+      and at the smallest or largest size the line is outside [L, U] *because of the
+      slope*: either the line at the evaluation point above is inside [L, U], or the slope
+      alone (slope × distance from that point) would leave [L, U].
+    - ``scatter``: a normal process with sigma ``sd_within_mm`` centred in [L, U] would put
+      more than ``scatter_max_share`` outside. For one-sided limits the centre is the
+      line at the evaluation point (no flag when that point is already outside).
+    - ``drift``: ``drift_signals >= drift_min_signals``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(1)
+    >>> size = np.repeat(np.arange(38.0, 44.0), 4)
+    >>> nominal = size * 20 / 3
+    >>> dev = rng.normal(0.0, 0.4, size.size)
+    >>> d = pd.DataFrame({"source": "a.csv", "row": np.arange(2, 26), "producer": "A",
+    ...     "size": size, "date": pd.NaT, "dimension": "insole_length",
+    ...     "value_mm": nominal + dev, "nominal_mm": nominal, "deviation_mm": dev,
+    ...     "lower_mm": nominal - 1.5, "upper_mm": nominal + 1.5, "status": "in_spec",
+    ...     "grade_step_mm": 20 / 3})
+    >>> producer_summary(d, base_size=41)[["producer", "n", "n_sizes", "verdict"]]
+      producer   n  n_sizes     verdict
+    0        A  24        6  conforming
+    """
+    from sizecheck import drift as _drift
+
+    if not 0.0 < confidence < 1.0:
+        raise UsageError(f"confidence must lie strictly between 0 and 1, got {confidence}.")
+    if not math.isfinite(base_size):
+        raise UsageError(f"base_size must be a finite number, got {base_size}.")
+    prep = _prepare(deviations, "producer_summary()")
+    ng = prep.ng
+    n = prep.n
+    g = prep.g
+    rows = prep.rows
+    th = thresholds
+
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # Bias: mean deviation and its t-interval.
+        bias = prep.dev_mean
+        sd_overall = np.sqrt(prep.syy / (n - 1))
+        se_bias = sd_overall / np.sqrt(n)
+        tq1 = _t_quantile(confidence, n - 1)
+        if "grade_step_mm" in rows.columns:
+            step = _group_median(g, rows["grade_step_mm"].to_numpy(dtype=np.float64), ng)
+        else:
+            step = np.full(ng, np.nan)
+        step = np.where(step > 0, step, np.nan)
+
+        # Grading line: slope with its t-interval, offset at the base size.
+        s_res = np.sqrt(prep.ssr / prep.resid_df)
+        se_slope = np.where(prep.has_line, s_res / np.sqrt(prep.sxx), np.nan)
+        tq2 = _t_quantile(confidence, n - 2)
+        slope = prep.slope
+
+        def line_at(x: FloatArray) -> FloatArray:
+            return np.asarray(bias + slope * (x - prep.size_mean), dtype=np.float64)
+
+        offset = np.where(prep.has_line, line_at(np.full(ng, float(base_size))), np.nan)
+
+        # Within spread: moving ranges of the residuals in time order when dated.
+        mr_sigma, mr_count = _moving_range_sigma(g, prep.resid, ng)
+        sd_within = np.where(prep.dated & (mr_count >= 1), mr_sigma, s_res)
+
+        status = rows["status"].astype("str").to_numpy()
+        in_spec = _gsum(g, (status == "in_spec").astype(np.float64), ng)
+        missized = _gsum(g, np.isin(status, MISSIZED_STATUSES).astype(np.float64), ng)
+
+        nominal = rows["nominal_mm"].to_numpy(dtype=np.float64)
+        lo_lim = _group_median(g, rows["lower_mm"].to_numpy(dtype=np.float64) - nominal, ng)
+        hi_lim = _group_median(g, rows["upper_mm"].to_numpy(dtype=np.float64) - nominal, ng)
+        lo_lim = np.where(np.isnan(lo_lim), -np.inf, lo_lim)
+        hi_lim = np.where(np.isnan(hi_lim), np.inf, hi_lim)
+        _, cpk = capability_indices(mean=bias, sigma=sd_within, lsl=lo_lim, usl=hi_lim)
+        cpk_lo, cpk_hi = _bissell(cpk, n, confidence)
+
+    pair_mm = _pair_mismatch(prep)
+
+    if chart is None:
+        rules = _drift.DEFAULT_RULES if drift_rules is None else tuple(drift_rules)
+        chart = _drift._chart(prep, rules)
+    sig = chart.signals
+    if len(sig):
+        counts = sig.groupby(["producer", "dimension"]).size().rename("k").reset_index()
+        counts = counts.astype({"producer": "str", "dimension": "str"})
+        drift_signals = (
+            prep.keys.merge(counts, on=["producer", "dimension"], how="left")["k"]
+            .fillna(0)
+            .to_numpy(dtype=np.int64)
+        )
+    else:
+        drift_signals = np.zeros(ng, dtype=np.int64)
+
+    verdict = _verdicts(
+        prep,
+        th,
+        bias=bias,
+        se_bias=se_bias,
+        s_res=s_res,
+        se_slope=se_slope,
+        sd_within=sd_within,
+        lo=lo_lim,
+        hi=hi_lim,
+        base_size=float(base_size),
+        drift_signals=drift_signals,
+    )
+
+    out = prep.keys.copy()
+    out["n"] = n.astype(np.int64)
+    out["n_sizes"] = prep.n_sizes
+    out["bias_mm"] = bias
+    out["bias_ci_low_mm"] = bias - tq1 * se_bias
+    out["bias_ci_high_mm"] = bias + tq1 * se_bias
+    out["bias_sizes"] = bias / step
+    out["offset_mm"] = offset
+    out["grade_error_mm_per_size"] = slope
+    out["grade_error_ci_low"] = slope - tq2 * se_slope
+    out["grade_error_ci_high"] = slope + tq2 * se_slope
+    out["sd_within_mm"] = sd_within
+    out["sd_overall_mm"] = sd_overall
+    out["pct_in_spec"] = 100.0 * in_spec / n
+    out["pct_missized"] = 100.0 * missized / n
+    out["cpk"] = cpk
+    out["cpk_ci_low"] = cpk_lo
+    out["cpk_ci_high"] = cpk_hi
+    out["pair_mismatch_mm"] = pair_mm
+    out["drift_signals"] = drift_signals
+    out["verdict"] = pd.Series(verdict, dtype="str")
+    return out.loc[:, list(PRODUCER_SUMMARY_COLUMNS)]
+
+
+def _verdicts(
+    prep: _Prepared,
+    th: Thresholds,
+    *,
+    bias: FloatArray,
+    se_bias: FloatArray,
+    s_res: FloatArray,
+    se_slope: FloatArray,
+    sd_within: FloatArray,
+    lo: FloatArray,
+    hi: FloatArray,
+    base_size: float,
+    drift_signals: IntArray,
+) -> list[str]:
+    n = prep.n
+    has_line = prep.has_line
+    slope = np.where(has_line, prep.slope, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        x_eval = np.clip(base_size, prep.size_min, prep.size_max)
+        dx = x_eval - prep.size_mean
+        line_eval = bias + slope * dx
+        se_line = s_res * np.sqrt(1.0 / n + dx * dx / prep.sxx)
+        est = np.where(has_line, line_eval, bias)
+        se = np.where(has_line, se_line, se_bias)
+        crit = _t_quantile(1.0 - th.alpha, np.where(has_line, n - 2, n - 1))
+        crit2 = _t_quantile(1.0 - th.alpha, n - 2)
+
+        def outside(v: FloatArray) -> BoolArray:
+            return np.asarray((v < lo) | (v > hi), dtype=np.bool_)
+
+        offset = (np.abs(est) > crit * se) & outside(est)
+
+        slope_sig = has_line & (np.abs(slope) > crit2 * se_slope)
+        eval_in = ~outside(est)
+        grading = (
+            (prep.n_sizes >= th.min_sizes_for_grading)
+            & slope_sig
+            & (
+                (
+                    outside(est + slope * (prep.size_min - x_eval))
+                    & (eval_in | outside(slope * (prep.size_min - x_eval)))
+                )
+                | (
+                    outside(est + slope * (prep.size_max - x_eval))
+                    & (eval_in | outside(slope * (prep.size_max - x_eval)))
+                )
+            )
+        )
+
+        two_sided = np.isfinite(lo) & np.isfinite(hi)
+        centre = np.where(two_sided, (lo + hi) / 2.0, est)
+        share = _sps.norm.cdf((lo - centre) / sd_within) + _sps.norm.sf((hi - centre) / sd_within)
+        share = np.where(sd_within > 0, share, 0.0)
+        scatter = (share > th.scatter_max_share) & (two_sided | eval_in)
+
+    drift = drift_signals >= th.drift_min_signals
+    verdicts: list[str] = []
+    for i in range(len(n)):
+        if n[i] < th.min_n:
+            verdicts.append("insufficient_data")
+            continue
+        flags = [
+            name
+            for name, on in (
+                ("offset", offset[i]),
+                ("grading", grading[i]),
+                ("scatter", scatter[i]),
+                ("drift", drift[i]),
+            )
+            if on
+        ]
+        verdicts.append("+".join(flags) if flags else "conforming")
+    return verdicts
+
+
+# --------------------------------------------------------------------------------------
+# Per producer × dimension × size
+# --------------------------------------------------------------------------------------
+
+SIZE_SUMMARY_COLUMNS = (
+    "producer",
+    "dimension",
+    "size",
+    "n",
+    "mean_mm",
+    "nominal_mm",
+    "bias_mm",
+    "sd_mm",
+    "effective_size",
+    "size_label",
+    "bias_ci_low_mm",
+    "bias_ci_high_mm",
+    "bias_sizes",
+)
+
+_SIZE_NEEDED = (
+    "producer",
+    "size",
+    "dimension",
+    "value_mm",
+    "nominal_mm",
+    "deviation_mm",
+    "status",
+)
+
+
+def _cells(deviations: pd.DataFrame, what: str) -> tuple[pd.DataFrame, pd.DataFrame, IntArray]:
+    """Usable rows, one key row per producer × dimension × size (sorted), and row codes."""
+    rows = _usable(deviations, _SIZE_NEEDED, what)
+    g, keys = _group_codes(rows)
+    size = rows["size"].to_numpy(dtype=np.float64)
+    scodes, suniq = pd.factorize(size, sort=True)
+    ns = max(len(suniq), 1)
+    uniq, h = np.unique(g * ns + scodes, return_inverse=True)
+    cell_keys = keys.iloc[uniq // ns].reset_index(drop=True)
+    cell_keys["size"] = np.asarray(suniq, dtype=np.float64)[uniq % ns]
+    return rows, cell_keys, h.astype(np.int64)
+
+
+def size_summary(deviations: pd.DataFrame, *, confidence: float = 0.95) -> pd.DataFrame:
+    """One row per producer × dimension × size: mean, bias and effective size.
+
+    Parameters
+    ----------
+    deviations : DataFrame
+        The ``deviations`` frame of :func:`sizecheck.compare.compare`; rows with status
+        ``no_reference`` or a missing nominal, deviation or size are left out. Not modified.
+    confidence : float, default 0.95
+        Level of the bias interval.
+
+    Returns
+    -------
+    DataFrame
+        Sorted by producer, dimension, size, with columns (the first nine are the
+        ``size_summary.csv`` contract):
+
+        - ``producer``, ``dimension``, ``size`` (in the table's size system).
+        - ``n``: measurements.
+        - ``mean_mm``: mean measured value.
+        - ``nominal_mm``: the table's nominal value at this size (mean over rows).
+        - ``bias_mm``: mean deviation (measured − nominal).
+        - ``sd_mm``: sample standard deviation of the measurements (NaN when n = 1).
+        - ``effective_size``: ``size + bias_mm / grade step`` ("your 41 is a 41.6");
+          NaN when the dimension has no grade step.
+        - ``size_label``: the label as written most often for this size (first in sort
+          order on ties).
+        - ``bias_ci_low_mm``, ``bias_ci_high_mm``: t-interval of the bias (n − 1 df).
+        - ``bias_sizes``: ``bias_mm`` / grade step.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> d = pd.DataFrame({"producer": "A", "size": [41.0, 41.0], "dimension": "insole_length",
+    ...     "value_mm": [277.0, 277.4], "nominal_mm": 820 / 3, "status": "in_spec",
+    ...     "grade_step_mm": 20 / 3})
+    >>> d["deviation_mm"] = d["value_mm"] - d["nominal_mm"]
+    >>> s = size_summary(d)
+    >>> round(float(s.loc[0, "effective_size"]), 2)
+    41.58
+    """
+    if not 0.0 < confidence < 1.0:
+        raise UsageError(f"confidence must lie strictly between 0 and 1, got {confidence}.")
+    return _size_table(deviations, confidence, "size_summary()")[0]
+
+
+def _size_table(
+    deviations: pd.DataFrame, confidence: float, what: str
+) -> tuple[pd.DataFrame, FloatArray]:
+    rows, cells, h = _cells(deviations, what)
+    nc = len(cells)
+    n = np.bincount(h, minlength=nc).astype(np.float64)
+    value = rows["value_mm"].to_numpy(dtype=np.float64)
+    dev = rows["deviation_mm"].to_numpy(dtype=np.float64)
+    mean = _gmean(h, value, n)
+    bias = _gmean(h, dev, n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sd = np.sqrt(_gsum(h, (value - mean[h]) ** 2, nc) / (n - 1))
+        sd_dev = np.sqrt(_gsum(h, (dev - bias[h]) ** 2, nc) / (n - 1))
+        tq = _t_quantile(confidence, n - 1)
+        se = sd_dev / np.sqrt(n)
+        nominal = _gmean(h, rows["nominal_mm"].to_numpy(dtype=np.float64), n)
+        if "grade_step_mm" in rows.columns:
+            step = _group_median(h, rows["grade_step_mm"].to_numpy(dtype=np.float64), nc)
+        else:
+            step = np.full(nc, np.nan)
+        step = np.where(step > 0, step, np.nan)
+    out = cells.copy()
+    out["n"] = n.astype(np.int64)
+    out["mean_mm"] = mean
+    out["nominal_mm"] = nominal
+    out["bias_mm"] = bias
+    out["sd_mm"] = sd
+    out["effective_size"] = out["size"].to_numpy() + bias / step
+    if "size_label" in rows.columns:
+        labels = pd.DataFrame({"h": h, "label": rows["size_label"].astype("str").to_numpy()})
+        top = (
+            labels.groupby(["h", "label"])
+            .size()
+            .rename("k")
+            .reset_index()
+            .sort_values(["h", "k", "label"], ascending=[True, False, True], kind="stable")
+            .drop_duplicates("h")
+            .set_index("h")["label"]
+        )
+        out["size_label"] = top.reindex(range(nc)).to_numpy()
+        out["size_label"] = out["size_label"].astype("str")
+    else:
+        out["size_label"] = pd.Series([pd.NA] * nc, dtype="str")
+    out["bias_ci_low_mm"] = bias - tq * se
+    out["bias_ci_high_mm"] = bias + tq * se
+    out["bias_sizes"] = bias / step
+    return out.loc[:, list(SIZE_SUMMARY_COLUMNS)], step
+
+
+# --------------------------------------------------------------------------------------
+# Between producers
+# --------------------------------------------------------------------------------------
+
+
+def _welch_core(
+    cell: IntArray, n: FloatArray, mean: FloatArray, var: FloatArray, ncell: int
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Welch's (1951) heteroscedastic one-way ANOVA, vectorised over cells.
+
+    Each entry is one group (producer) of one cell (dimension × size); groups with n < 2 or
+    zero variance are ignored. Returns k (groups used), F, df1, df2, p per cell.
+    """
+    ok = (n >= 2) & (var > 0) & np.isfinite(var)
+    c, nn, m, v = cell[ok], n[ok], mean[ok], var[ok]
+    w = nn / v
+    k = np.bincount(c, minlength=ncell).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sw = np.bincount(c, weights=w, minlength=ncell)
+        # weighted grand mean, refined (centred) like every mean here
+        xw = np.bincount(c, weights=w * m, minlength=ncell) / sw
+        xw = xw + np.bincount(c, weights=w * (m - xw[c]), minlength=ncell) / sw
+        a = np.bincount(c, weights=w * (m - xw[c]) ** 2, minlength=ncell) / (k - 1)
+        lam = np.bincount(c, weights=(1 - w / sw[c]) ** 2 / (nn - 1), minlength=ncell)
+        b = 1 + 2 * (k - 2) / (k * k - 1) * lam
+        f = a / b
+        df1 = k - 1
+        df2 = (k * k - 1) / (3 * lam)
+        p = _sps.f.sf(f, df1, df2)
+    usable = k >= 2
+    nan = np.full(ncell, np.nan)
+    return (
+        k,
+        np.where(usable, f, nan),
+        np.where(usable, df1, nan),
+        np.where(usable, df2, nan),
+        np.where(usable, p, nan),
+    )
+
+
+def welch_anova(data: pd.DataFrame, *, dv: str, between: str) -> pd.DataFrame:
+    """Welch's (1951) one-way ANOVA for groups with unequal variances.
+
+    scipy has no Welch ANOVA; this is the test R runs as ``oneway.test(var.equal = FALSE)``.
+    Groups with fewer than two values or zero variance are left out.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Long frame; not modified.
+    dv : str
+        Column of values.
+    between : str
+        Column naming the group of each value.
+
+    Returns
+    -------
+    DataFrame
+        One row: ``k`` (groups used), ``f``, ``df1``, ``df2``, ``p``.
+
+    Examples
+    --------
+    Student's sleep data (R ``datasets::sleep``), for which R's ``t.test`` reports Welch
+    t = -1.8608, df = 17.776, p = 0.07939; with two groups F = t².
+
+    >>> import pandas as pd
+    >>> extra = [0.7, -1.6, -0.2, -1.2, -0.1, 3.4, 3.7, 0.8, 0.0, 2.0,
+    ...          1.9, 0.8, 1.1, 0.1, -0.1, 4.4, 5.5, 1.6, 4.6, 3.4]
+    >>> d = pd.DataFrame({"extra": extra, "group": [1] * 10 + [2] * 10})
+    >>> welch_anova(d, dv="extra", between="group").round(4)
+       k       f  df1      df2       p
+    0  2  3.4626  1.0  17.7765  0.0794
+    """
+    _check_columns(data, (dv, between), "welch_anova()")
+    sub = data[[between, dv]].dropna()
+    codes, _ = pd.factorize(sub[between], sort=True)
+    x = sub[dv].to_numpy(dtype=np.float64)
+    ng = int(codes.max()) + 1 if len(codes) else 0
+    codes = codes.astype(np.int64)
+    n = np.bincount(codes, minlength=ng).astype(np.float64)
+    m = _gmean(codes, x, n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        var = _gsum(codes, (x - m[codes]) ** 2, ng) / (n - 1)
+    k, f, df1, df2, p = _welch_core(np.zeros(ng, dtype=np.int64), n, m, var, 1)
+    return pd.DataFrame({"k": k.astype(np.int64), "f": f, "df1": df1, "df2": df2, "p": p})
+
+
+COMPARISON_COLUMNS = (
+    "dimension",
+    "size",
+    "n_producers",
+    "n",
+    "mean_min_mm",
+    "mean_max_mm",
+    "lowest_producer",
+    "highest_producer",
+    "spread_mm",
+    "spread_sizes",
+    "welch_k",
+    "welch_f",
+    "welch_df1",
+    "welch_df2",
+    "welch_p",
+)
+
+
+def compare_producers(deviations: pd.DataFrame) -> pd.DataFrame:
+    """Between producers, per dimension and size: how far apart are their means?
+
+    Parameters
+    ----------
+    deviations : DataFrame
+        The ``deviations`` frame of :func:`sizecheck.compare.compare`. Not modified.
+
+    Returns
+    -------
+    DataFrame
+        One row per dimension × size, sorted, with columns:
+
+        - ``dimension``, ``size``.
+        - ``n_producers``: producers with at least one measurement at this size; ``n``:
+          measurements.
+        - ``mean_min_mm``, ``mean_max_mm``: the lowest and highest producer mean of the
+          measured value; ``lowest_producer``, ``highest_producer``: whose they are.
+          (Each producer's own mean is in :func:`size_summary`.)
+        - ``spread_mm``: ``mean_max_mm − mean_min_mm``; ``spread_sizes``: the same divided
+          by the dimension's grade step.
+        - ``welch_k``: producers entering Welch's ANOVA (n ≥ 2 and non-zero variance);
+          ``welch_f``, ``welch_df1``, ``welch_df2``, ``welch_p``: Welch's (1951) test that
+          all producer means are equal (NaN when ``welch_k`` < 2).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> d = pd.DataFrame({"producer": ["A"] * 3 + ["B"] * 3, "size": 41.0,
+    ...     "dimension": "insole_length", "nominal_mm": 820 / 3, "status": "in_spec",
+    ...     "value_mm": [273.0, 273.4, 273.2, 277.0, 277.5, 276.9], "grade_step_mm": 20 / 3})
+    >>> d["deviation_mm"] = d["value_mm"] - d["nominal_mm"]
+    >>> c = compare_producers(d)
+    >>> c[["n_producers", "lowest_producer", "highest_producer"]]
+       n_producers lowest_producer highest_producer
+    0            2               A                B
+    >>> round(float(c.loc[0, "spread_sizes"]), 2)
+    0.59
+    """
+    s, step = _size_table(deviations, 0.95, "compare_producers()")
+    cells, cell = np.unique(
+        pd.factorize(s["dimension"], sort=True)[0].astype(np.int64) * (len(s) + 1)
+        + pd.factorize(s["size"], sort=True)[0],
+        return_inverse=True,
+    )
+    cell = cell.astype(np.int64)
+    ncell = len(cells)
+    first = np.searchsorted(cell, np.arange(ncell))
+    # size_summary is sorted by producer first; order rows by cell, then by mean
+    mean = s["mean_mm"].to_numpy(dtype=np.float64)
+    order = np.lexsort((mean, cell))
+    c_sorted = cell[order]
+    first = np.searchsorted(c_sorted, np.arange(ncell), side="left")
+    last = np.searchsorted(c_sorted, np.arange(ncell), side="right") - 1
+    lo_row, hi_row = order[first], order[last]
+    n = s["n"].to_numpy(dtype=np.float64)
+    var = s["sd_mm"].to_numpy(dtype=np.float64) ** 2
+    k, f, df1, df2, p = _welch_core(cell, n, mean, var, ncell)
+    with np.errstate(invalid="ignore"):
+        cell_step = pd.Series(step).groupby(cell).median().reindex(range(ncell)).to_numpy()
+    producer = s["producer"].to_numpy()
+    spread = mean[hi_row] - mean[lo_row]
+    out = pd.DataFrame(
+        {
+            "dimension": s["dimension"].to_numpy()[lo_row],
+            "size": s["size"].to_numpy()[lo_row],
+            "n_producers": np.bincount(cell, minlength=ncell).astype(np.int64),
+            "n": np.bincount(cell, weights=n, minlength=ncell).astype(np.int64),
+            "mean_min_mm": mean[lo_row],
+            "mean_max_mm": mean[hi_row],
+            "lowest_producer": producer[lo_row],
+            "highest_producer": producer[hi_row],
+            "spread_mm": spread,
+            "spread_sizes": spread / cell_step,
+            "welch_k": k.astype(np.int64),
+            "welch_f": f,
+            "welch_df1": df1,
+            "welch_df2": df2,
+            "welch_p": p,
+        }
+    )
+    out = out.astype({"dimension": "str", "lowest_producer": "str", "highest_producer": "str"})
+    return out.loc[:, list(COMPARISON_COLUMNS)]
+
+
+def size_equivalents(size_summary: pd.DataFrame, *, max_gap_sizes: float = 0.25) -> pd.DataFrame:
+    """Which producer's labelled size matches another producer's *different* size?
+
+    Two producer sizes match when their effective sizes (size + bias / grade step, from
+    :func:`size_summary`) lie within ``max_gap_sizes`` of each other on the reference scale
+    although their labels differ: "A's 41 is B's 42".
+
+    Parameters
+    ----------
+    size_summary : DataFrame
+        Output of :func:`size_summary` (needs producer, dimension, size, effective_size).
+        Not modified.
+    max_gap_sizes : float, default 0.25
+        Largest |effective_size_a − effective_size_b| that counts as a match.
+
+    Returns
+    -------
+    DataFrame
+        One row per matching pair (each unordered pair once, ``producer_a`` < ``producer_b``),
+        sorted by dimension, producer_a, size_a, producer_b, size_b: ``dimension``,
+        ``producer_a``, ``size_a``, ``effective_size_a``, ``producer_b``, ``size_b``,
+        ``effective_size_b``, ``gap_sizes`` (= effective_size_a − effective_size_b).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> s = pd.DataFrame({"producer": ["A", "B", "B"], "dimension": "insole_length",
+    ...     "size": [41.0, 41.0, 42.0], "effective_size": [41.9, 41.0, 42.0]})
+    >>> size_equivalents(s)[["producer_a", "size_a", "producer_b", "size_b"]]
+      producer_a  size_a producer_b  size_b
+    0          A    41.0          B    42.0
+    """
+    _check_columns(
+        size_summary, ("producer", "dimension", "size", "effective_size"), "size_equivalents()"
+    )
+    if not max_gap_sizes >= 0:
+        raise UsageError(f"max_gap_sizes must be >= 0, got {max_gap_sizes}.")
+    s = size_summary[["producer", "dimension", "size", "effective_size"]]
+    s = s[s["effective_size"].notna()]
+    dcode = pd.factorize(s["dimension"], sort=True)[0].astype(np.float64)
+    eff = s["effective_size"].to_numpy(dtype=np.float64)
+    # place dimensions far apart on one axis so one searchsorted serves all of them
+    span = float(np.nanmax(np.abs(eff))) * 4 + 10 * max_gap_sizes + 1 if len(eff) else 1.0
+    axis = dcode * span + eff
+    order = np.argsort(axis, kind="stable")
+    ax = axis[order]
+    hi = np.searchsorted(ax, ax + max_gap_sizes, side="right")
+    counts = hi - np.arange(len(ax)) - 1
+    i = np.repeat(np.arange(len(ax)), counts)
+    j = i + 1 + (np.arange(len(i)) - np.repeat(np.cumsum(counts) - counts, counts))
+    a, b = order[i], order[j]
+    prod = s["producer"].astype("str").to_numpy()
+    size = s["size"].to_numpy(dtype=np.float64)
+    keep = (prod[a] != prod[b]) & (size[a] != size[b])
+    a, b = a[keep], b[keep]
+    swap = prod[a] > prod[b]
+    a, b = np.where(swap, b, a), np.where(swap, a, b)
+    out = pd.DataFrame(
+        {
+            "dimension": s["dimension"].astype("str").to_numpy()[a],
+            "producer_a": prod[a],
+            "size_a": size[a],
+            "effective_size_a": eff[a],
+            "producer_b": prod[b],
+            "size_b": size[b],
+            "effective_size_b": eff[b],
+        }
+    )
+    out["gap_sizes"] = out["effective_size_a"] - out["effective_size_b"]
+    out = out.astype({"dimension": "str", "producer_a": "str", "producer_b": "str"})
+    return out.sort_values(
+        ["dimension", "producer_a", "size_a", "producer_b", "size_b"], kind="stable"
+    ).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------
+# Sizing conventions
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Convention:
+    """A candidate sizing convention for EU (Paris point) labelled lengths.
+
+    The predicted length is ``intercept + slope_mm_per_size * size`` where the intercept is
+    ``allowance_mm`` or, when ``fit_intercept``, fitted to the producer's data.
+    """
+
+    name: str
+    description: str
+    slope_mm_per_size: float
+    allowance_mm: float = 0.0
+    fit_intercept: bool = False
+
+
+#: The conventions :func:`find_conventions` tries (domain.md, "The definitional spread").
+CONVENTIONS: tuple[Convention, ...] = (
+    Convention("paris_last", "last length = size × 20/3 (Paris point)", 20 / 3),
+    Convention("paris_foot+13.3", "foot = size × 20/3, last = foot + 13.3 mm", 20 / 3, 13.3),
+    Convention("paris_foot+15", "foot = size × 20/3, last = foot + 15 mm", 20 / 3, 15.0),
+    Convention("paris_foot+16.9", "foot = size × 20/3, last = foot + 16.9 mm", 20 / 3, 16.9),
+    Convention("paris_foot+20", "foot = size × 20/3, last = foot + 20 mm", 20 / 3, 20.0),
+    Convention(
+        "grading_5mm",
+        "5 mm per size (Mondopoint/China grading) relabelled in EU sizes, intercept fitted",
+        5.0,
+        fit_intercept=True,
+    ),
+)
+
+
+def find_conventions(
+    deviations: pd.DataFrame,
+    *,
+    dimensions: Sequence[str] = ("last_length", "insole_length"),
+    conventions: Sequence[Convention] = CONVENTIONS,
+) -> pd.DataFrame:
+    """Which sizing convention explains each producer's lengths best?
+
+    Only meaningful when ``size`` is an EU / Paris-point size (the table's size system is
+    ``eu``) and the dimensions are lengths along the last or insole; the caller checks
+    the size system (the deviations frame does not carry it).
+
+    Parameters
+    ----------
+    deviations : DataFrame
+        The ``deviations`` frame; only ``producer``, ``dimension``, ``size`` and
+        ``value_mm`` of usable rows are used. Not modified.
+    dimensions : sequence of str
+        Length dimensions to examine.
+    conventions : sequence of Convention, default CONVENTIONS
+        Candidates.
+
+    Returns
+    -------
+    DataFrame
+        One row per producer × dimension × convention, sorted by producer, dimension and
+        the order of ``conventions``: ``producer``, ``dimension``, ``convention``,
+        ``description``, ``n``, ``n_sizes``, ``mean_residual_mm`` (mean of measured −
+        predicted), ``rms_residual_mm`` (root mean square of measured − predicted, divided
+        by n; a fitted intercept is not otherwise penalised), ``best`` (lowest RMS for the
+        producer × dimension). A fitted-intercept convention needs at least 3 distinct
+        sizes to be told apart from a constant offset; with fewer its RMS is NaN.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> size = np.arange(37.0, 45.0)
+    >>> d = pd.DataFrame({"producer": "A", "dimension": "last_length", "size": size,
+    ...     "value_mm": size * 20 / 3 + 15.2, "nominal_mm": size * 20 / 3, "status": "x"})
+    >>> d["deviation_mm"] = d["value_mm"] - d["nominal_mm"]
+    >>> best_conventions(find_conventions(d))["convention"].tolist()
+    ['paris_foot+15']
+    """
+    needed = ("producer", "dimension", "size", "value_mm", "nominal_mm", "deviation_mm", "status")
+    rows = _usable(deviations, needed, "find_conventions()")
+    rows = rows[rows["dimension"].astype("str").isin(list(dimensions))]
+    g, keys = _group_codes(rows)
+    ng = len(keys)
+    n = np.bincount(g, minlength=ng).astype(np.float64)
+    size = rows["size"].to_numpy(dtype=np.float64)
+    value = rows["value_mm"].to_numpy(dtype=np.float64)
+    n_sizes = pd.Series(size).groupby(g).nunique().reindex(range(ng)).fillna(0).to_numpy(np.int64)
+    frames = []
+    for conv in conventions:
+        resid = value - conv.slope_mm_per_size * size - conv.allowance_mm
+        if conv.fit_intercept:
+            resid = resid - _gmean(g, resid, n)[g]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean_r = _gmean(g, resid, n)
+            rms = np.sqrt(_gsum(g, resid * resid, ng) / n)
+        if conv.fit_intercept:
+            rms = np.where(n_sizes >= 3, rms, np.nan)
+        part = keys.copy()
+        part["convention"] = conv.name
+        part["description"] = conv.description
+        part["n"] = n.astype(np.int64)
+        part["n_sizes"] = n_sizes
+        part["mean_residual_mm"] = mean_r
+        part["rms_residual_mm"] = rms
+        part["_g"] = np.arange(ng)
+        frames.append(part)
+    if not frames or ng == 0:
+        cols = ["producer", "dimension", "convention", "description", "n", "n_sizes"]
+        return pd.DataFrame(columns=[*cols, "mean_residual_mm", "rms_residual_mm", "best"])
+    out = pd.concat(frames, ignore_index=True)
+    out = out.sort_values("_g", kind="stable").reset_index(drop=True)
+    best_idx = out.groupby("_g")["rms_residual_mm"].idxmin().dropna().astype(np.int64)
+    out["best"] = False
+    out.loc[best_idx.to_numpy(), "best"] = True
+    out = out.drop(columns="_g")
+    return out.astype({"convention": "str", "description": "str"})
+
+
+def best_conventions(conventions: pd.DataFrame) -> pd.DataFrame:
+    """The best convention per producer × dimension from :func:`find_conventions`.
+
+    Returns
+    -------
+    DataFrame
+        The rows of ``conventions`` whose ``best`` is True, same columns, fresh index.
+    """
+    _check_columns(conventions, ("best",), "best_conventions()")
+    return conventions[conventions["best"].astype(bool)].reset_index(drop=True)
