@@ -26,12 +26,15 @@ from typing import Literal
 __all__ = [
     "DIMENSIONS",
     "FOOT_VALUES",
+    "HEADER_NAMES",
     "META_COLUMNS",
     "UNIT_TO_MM",
     "ColumnMatch",
     "Dimension",
+    "header_text",
     "match_column",
     "normalise_name",
+    "unit_factor",
 ]
 
 DimensionKind = Literal["length", "width", "girth"]
@@ -168,8 +171,17 @@ DIMENSIONS: MappingProxyType[str, Dimension] = MappingProxyType({d.name: d for d
 META_COLUMNS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
     {
         "producer": (
-            "produsen", "pabrik", "perusahaan", "ukm", "umkm", "maker", "manufacturer",
-            "nama_produsen", "nama_ukm", "nama_perusahaan", "bengkel",
+            "produsen",
+            "pabrik",
+            "perusahaan",
+            "ukm",
+            "umkm",
+            "maker",
+            "manufacturer",
+            "nama_produsen",
+            "nama_ukm",
+            "nama_perusahaan",
+            "bengkel",
         ),
         "size": ("ukuran", "nomor", "no_ukuran", "size_label", "nomor_sepatu", "shoe_size"),
         "sample_id": ("no", "id", "sampel", "kode", "sample", "no_sampel", "kode_sampel"),
@@ -189,14 +201,71 @@ META_COLUMNS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
 #: Foot labels accepted in the ``foot`` column, lower-cased, mapped to ``L`` / ``R``.
 FOOT_VALUES: MappingProxyType[str, str] = MappingProxyType(
     {
-        "l": "L", "left": "L", "kiri": "L", "ki": "L", "kr": "L",
-        "r": "R", "right": "R", "kanan": "R", "ka": "R", "kn": "R",
+        "l": "L",
+        "left": "L",
+        "kiri": "L",
+        "ki": "L",
+        "kr": "L",
+        "r": "R",
+        "right": "R",
+        "kanan": "R",
+        "ka": "R",
+        "kn": "R",
     }
 )
 
 #: Millimetres per unit, for the unit words accepted in headers and ``--units``.
 UNIT_TO_MM: MappingProxyType[str, float] = MappingProxyType(
-    {"mm": 1.0, "cm": 10.0, "in": 25.4, "inch": 25.4, "inches": 25.4, "inci": 25.4}
+    {
+        "mm": 1.0,
+        "millimeter": 1.0,
+        "millimetre": 1.0,
+        "milimeter": 1.0,
+        "cm": 10.0,
+        "centimeter": 10.0,
+        "centimetre": 10.0,
+        "sentimeter": 10.0,
+        "in": 25.4,
+        "inch": 25.4,
+        "inches": 25.4,
+        "inci": 25.4,
+        '"': 25.4,
+    }
+)
+
+#: Header text per canonical column and language, used by templates and reports.
+#: Dimension columns get their unit appended by :func:`header_text`.
+HEADER_NAMES: MappingProxyType[str, MappingProxyType[str, str]] = MappingProxyType(
+    {
+        "en": MappingProxyType(
+            {
+                "producer": "producer",
+                "sample_id": "sample_id",
+                "model": "model",
+                "size": "size",
+                "foot": "foot",
+                "pair": "pair",
+                "date": "date",
+                "lot": "lot",
+                "operator": "operator",
+                **{name: name for name in (d.name for d in _DIMS)},
+            }
+        ),
+        "id": MappingProxyType(
+            {
+                "producer": "produsen",
+                "sample_id": "no_sampel",
+                "model": "artikel",
+                "size": "ukuran",
+                "foot": "kaki",
+                "pair": "pasang",
+                "date": "tanggal",
+                "lot": "no_lot",
+                "operator": "petugas",
+                **{d.name: d.aliases[0] for d in _DIMS},
+            }
+        ),
+    }
 )
 
 
@@ -278,3 +347,40 @@ def match_column(header: object) -> ColumnMatch | None:
         canonical, kind = _LOOKUP[key]
         return ColumnMatch(canonical, unit, kind)
     return None
+
+
+def unit_factor(unit: str) -> float:
+    """Millimetres per ``unit`` (``mm``, ``cm``, ``in`` and their spelled-out forms).
+
+    Raises
+    ------
+    KeyError
+        When the unit is unknown; callers turn this into their own error.
+
+    Examples
+    --------
+    >>> unit_factor("cm"), unit_factor(" Sentimeter ")
+    (10.0, 10.0)
+    """
+    return UNIT_TO_MM[unit.strip().lower()]
+
+
+def header_text(canonical: str, *, lang: str = "en", unit: str = "mm") -> str:
+    """The header a template writes for ``canonical``, in ``lang``, with the unit for dimensions.
+
+    Every header written this way matches back to ``canonical`` through :func:`match_column`.
+
+    Examples
+    --------
+    >>> header_text("insole_length", lang="id")
+    'panjang_insole (mm)'
+    >>> header_text("producer", lang="id")
+    'produsen'
+    >>> match_column(header_text("last_ball_girth", lang="id", unit="cm"))
+    ColumnMatch(canonical='last_ball_girth', unit='cm', kind='dimension')
+    """
+    names = HEADER_NAMES.get(lang)
+    if names is None or canonical not in names:
+        raise KeyError(f"no {lang!r} header for {canonical!r}")
+    text = names[canonical]
+    return f"{text} ({unit})" if canonical in DIMENSIONS else text

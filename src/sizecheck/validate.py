@@ -1,0 +1,1090 @@
+"""Raw sheets to measurements and rejects: every row and cell read is accounted for.
+
+:func:`validate` turns the :class:`~sizecheck.readers.RawSheet` objects of
+:func:`~sizecheck.readers.read_input` into
+
+- ``measurements``: one row per accepted measurement cell, long format, in the column
+  order of ``docs/internals.md`` (pass-through columns after them);
+- ``rejects``: one row per rejected cell, rejected row or skipped row, with a stable
+  :class:`RejectCode` (pandera-style ``failure_cases``): ``source, row, column, value,
+  code, message``;
+- :class:`Accounting`: ``rows_read = rows_used + rows_rejected`` and ``cells_read =
+  cells_used + cells_rejected``, in total and per source.
+
+Policy
+------
+- A bad **measurement cell** (``not_a_number``, ``negative``, ``implausible``,
+  ``unknown_unit``, ``unknown_dimension``, ``duplicate_sample``) rejects that cell only.
+- A bad **producer or size** (``missing_producer``, ``missing_size``, ``unreadable_size``,
+  ``size_outside_table``) rejects the whole row; its cells count as rejected but are not
+  listed one by one.
+- A bad **foot or date** (``unknown_foot``, ``bad_date``) is listed, and the row's
+  measurements are kept with ``foot``/``date`` missing: the length of a shoe does not
+  become wrong because its date was mistyped, and dropping it would lose a measurement.
+- **Skipped rows** (``skipped_title``, ``skipped_header``, ``skipped_summary``,
+  ``skipped_signature``, ``skipped_blank``) are rows read and rejected; they are listed
+  but are not problems (:attr:`RejectCode.is_skip`). A row with a producer and a size but
+  no measured value is ``no_measurement``.
+- A cell holding only ``-``, ``–`` or ``—`` in a dimension column means "not measured" and
+  counts as blank, like an empty cell (``cells_blank``, not read).
+- Numbers: a lone ``,`` is always a decimal mark (``273,5``); when both ``.`` and ``,``
+  appear, the one that is not the file's decimal mark is a thousands separator.
+- Dates are read day first: ISO ``2026-03-12``, ``12/03/2026``, ``12-03-26``,
+  ``12 Maret 2026``, ``3 Agu 2026``, Excel dates and Excel serial numbers (``46093``).
+- Duplicates: the same ``source, producer, sample_id, foot, dimension`` seen again (only
+  where ``sample_id`` is given) keeps the first value and rejects the later ones.
+
+Examples
+--------
+>>> import pathlib, tempfile
+>>> p = pathlib.Path(tempfile.mkdtemp()) / "qa.csv"
+>>> _ = p.write_text(
+...     "produsen;ukuran;panjang_insole (cm);lebar_insole\\n"
+...     "UD Maju;41;27,35;98\\n"
+...     "UD Maju;abc;27,4;99\\n"
+...     "Rata-rata;;27,4;98,5\\n", encoding="utf-8")
+>>> v = read_measurements(p)
+>>> v.measurements[["row", "producer", "size", "dimension", "value_mm"]]
+   row producer  size          dimension  value_mm
+0    2  UD Maju  41.0      insole_length     273.5
+1    2  UD Maju  41.0  insole_ball_width      98.0
+>>> v.rejects[["row", "code"]].to_dict("records")
+[{'row': 3, 'code': 'unreadable_size'}, {'row': 4, 'code': 'skipped_summary'}]
+>>> a = v.accounting
+>>> (a.rows_read, a.rows_used, a.rows_rejected), (a.cells_read, a.cells_used, a.cells_rejected)
+((3, 1, 2), (6, 2, 4))
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from numpy.typing import ArrayLike, NDArray
+
+from sizecheck.errors import MissingColumnsError, SizeLabelError, UsageError
+from sizecheck.readers import RawSheet, read_input
+from sizecheck.schema import DIMENSIONS, FOOT_VALUES, UNIT_TO_MM, match_column
+from sizecheck.sizes import DEFAULT_TOE_ALLOWANCE_MM, convert_size, parse_size
+
+if TYPE_CHECKING:
+    from sizecheck.tables import ReferenceTable
+
+__all__ = [
+    "MEASUREMENT_COLUMNS",
+    "REJECT_COLUMNS",
+    "Accounting",
+    "RejectCode",
+    "SourceAccounting",
+    "TableLike",
+    "Validated",
+    "parse_dates",
+    "parse_numbers",
+    "read_measurements",
+    "validate",
+]
+
+#: Contract columns of the ``measurements`` frame, in order (docs/internals.md).
+MEASUREMENT_COLUMNS = (
+    "source",
+    "row",
+    "sample_id",
+    "producer",
+    "model",
+    "size_label",
+    "size",
+    "foot",
+    "pair",
+    "date",
+    "lot",
+    "operator",
+    "dimension",
+    "value_mm",
+)
+
+#: Columns of the ``rejects`` frame (``rejects.csv``).
+REJECT_COLUMNS = ("source", "row", "column", "value", "code", "message")
+
+
+class RejectCode(StrEnum):
+    """Why a cell or row was not used. Stable: scripts and tests rely on these values."""
+
+    NOT_A_NUMBER = "not_a_number"
+    NEGATIVE = "negative"
+    IMPLAUSIBLE = "implausible"
+    UNKNOWN_UNIT = "unknown_unit"
+    UNKNOWN_DIMENSION = "unknown_dimension"
+    DUPLICATE_SAMPLE = "duplicate_sample"
+    MISSING_PRODUCER = "missing_producer"
+    MISSING_SIZE = "missing_size"
+    UNREADABLE_SIZE = "unreadable_size"
+    SIZE_OUTSIDE_TABLE = "size_outside_table"
+    NO_MEASUREMENT = "no_measurement"
+    UNKNOWN_FOOT = "unknown_foot"
+    BAD_DATE = "bad_date"
+    SKIPPED_TITLE = "skipped_title"
+    SKIPPED_HEADER = "skipped_header"
+    SKIPPED_SUMMARY = "skipped_summary"
+    SKIPPED_SIGNATURE = "skipped_signature"
+    SKIPPED_BLANK = "skipped_blank"
+
+    @property
+    def is_skip(self) -> bool:
+        """Whether the code marks a row skipped by design (title, blank, summary...)."""
+        return self.value.startswith("skipped_")
+
+
+class TableLike(Protocol):
+    """What validation needs from a reference table (:class:`sizecheck.tables.ReferenceTable`)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def size_system(self) -> str: ...
+
+    @property
+    def sizes(self) -> tuple[float, ...]: ...
+
+    @property
+    def toe_allowance_mm(self) -> float | None: ...
+
+    def covers(self, sizes: ArrayLike) -> NDArray[np.bool_]: ...
+
+
+_COUNT_FIELDS = (
+    "rows_read",
+    "rows_used",
+    "rows_rejected",
+    "rows_skipped",
+    "cells_read",
+    "cells_used",
+    "cells_rejected",
+    "cells_blank",
+)
+
+
+@dataclass(frozen=True)
+class SourceAccounting:
+    """Row and cell counts of one source (file, or file#sheet).
+
+    ``rows_read = rows_used + rows_rejected`` and ``cells_read = cells_used +
+    cells_rejected`` always hold. ``rows_skipped`` (title, blank, summary, signature and
+    repeated-header rows) is the part of ``rows_rejected`` that is skipped by design.
+    ``cells_blank`` counts empty dimension cells of data rows; they are not "read".
+    """
+
+    source: str
+    rows_read: int = 0
+    rows_used: int = 0
+    rows_rejected: int = 0
+    rows_skipped: int = 0
+    cells_read: int = 0
+    cells_used: int = 0
+    cells_rejected: int = 0
+    cells_blank: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-serialisable dict."""
+        return {k: (int(v) if k != "source" else v) for k, v in asdict(self).items()}
+
+
+@dataclass(frozen=True)
+class Accounting:
+    """Totals over all sources, with the per-source breakdown in ``sources``.
+
+    Examples
+    --------
+    >>> a = Accounting.from_sources([SourceAccounting("a.csv", rows_read=2, rows_used=2)])
+    >>> a.to_dict()["rows_read"], a.to_dict()["sources"][0]["source"]
+    (2, 'a.csv')
+    """
+
+    rows_read: int = 0
+    rows_used: int = 0
+    rows_rejected: int = 0
+    rows_skipped: int = 0
+    cells_read: int = 0
+    cells_used: int = 0
+    cells_rejected: int = 0
+    cells_blank: int = 0
+    sources: tuple[SourceAccounting, ...] = ()
+
+    @classmethod
+    def from_sources(cls, sources: Sequence[SourceAccounting]) -> Accounting:
+        """Sum per-source counts."""
+        totals = {f: int(sum(getattr(s, f) for s in sources)) for f in _COUNT_FIELDS}
+        return cls(**totals, sources=tuple(sources))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-serialisable dict, for ``summary.json``."""
+        out: dict[str, Any] = {f: int(getattr(self, f)) for f in _COUNT_FIELDS}
+        out["sources"] = [s.to_dict() for s in self.sources]
+        return out
+
+
+@dataclass(frozen=True, eq=False)
+class Validated:
+    """Result of :func:`validate`.
+
+    Attributes
+    ----------
+    measurements : pandas.DataFrame
+        One row per accepted measurement; columns :data:`MEASUREMENT_COLUMNS` then any
+        pass-through columns.
+    rejects : pandas.DataFrame
+        Columns :data:`REJECT_COLUMNS`; ``code`` holds :class:`RejectCode` values.
+    accounting : Accounting
+        Row and cell counts.
+    notes : tuple of str
+        Information for a person (sheets skipped for lack of a header, columns ignored...).
+    sheets : tuple of RawSheet
+        What was read, with detected separator, decimal mark and encoding.
+    """
+
+    measurements: pd.DataFrame
+    rejects: pd.DataFrame
+    accounting: Accounting
+    notes: tuple[str, ...] = ()
+    sheets: tuple[RawSheet, ...] = field(default=(), repr=False)
+
+    @property
+    def problems(self) -> pd.DataFrame:
+        """Rejects that are not rows skipped by design."""
+        skip = [c.value for c in RejectCode if c.is_skip]
+        return self.rejects[~self.rejects["code"].isin(skip)]
+
+    @property
+    def clean(self) -> bool:
+        """Whether no cell or row was rejected for a problem (skipped rows are fine)."""
+        return len(self.problems) == 0
+
+
+# --------------------------------------------------------------------------- patterns
+
+_SUMMARY_PREFIX = re.compile(
+    r"^(?:rata\s*[-–]?\s*(?:2|rata)|rerata|jumlah|total|sub\s*-?\s*total|grand\s*total|average"
+    r"|nilai\s+rata)\b",
+    re.IGNORECASE,
+)
+_SUMMARY_EXACT = re.compile(
+    r"^(?:mean|avg|sum|min|max|minimum|maksimum|maximum|minimal|maksimal|sd|std|stdev|"
+    r"std\.?\s*dev\.?|simpangan\s+baku|standar\s+deviasi|range|n|count|median)\s*[:.]?$",
+    re.IGNORECASE,
+)
+_SIGNATURE = re.compile(
+    r"^(?:mengetahui|menyetujui|disetujui|diperiksa|diketahui|dibuat|disusun|dicek|"
+    r"diverifikasi|petugas\s*:|pengukur\s*:|operator\s*:|kepala\b|ka\.?\s*upt|ka\.?\s*sie|"
+    r"ttd\b|t\.t\.d|tanda\s+tangan|nip\b|nip\.|approved|checked|prepared|verified|signed|"
+    r"signature|catatan\s*:|keterangan\s*:|notes?\s*:|\(.+\)$|"
+    r"[a-z][a-z .'-]+,\s*\d{1,2}[\s-]+[a-z]+\.?[\s-]+\d{4}$)",
+    re.IGNORECASE,
+)
+_NOT_MEASURED = ("-", "–", "—", "--")
+_NUMBER_RE = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
+
+_ID_MONTHS = {
+    **dict.fromkeys(("januari", "january", "jan"), 1),
+    **dict.fromkeys(("februari", "pebruari", "february", "feb", "peb"), 2),
+    **dict.fromkeys(("maret", "march", "mar"), 3),
+    **dict.fromkeys(("april", "apr"), 4),
+    **dict.fromkeys(("mei", "may"), 5),
+    **dict.fromkeys(("juni", "june", "jun"), 6),
+    **dict.fromkeys(("juli", "july", "jul"), 7),
+    **dict.fromkeys(("agustus", "august", "agu", "agt", "ags", "agst", "aug"), 8),
+    **dict.fromkeys(("september", "sept", "sep"), 9),
+    **dict.fromkeys(("oktober", "october", "okt", "oct"), 10),
+    **dict.fromkeys(("november", "nopember", "nov", "nop"), 11),
+    **dict.fromkeys(("desember", "december", "des", "dec"), 12),
+}
+
+
+# --------------------------------------------------------------------------- arrow helpers
+
+
+def _arrow(series: pd.Series) -> pa.Array:
+    arr = pa.array(series, from_pandas=True)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if arr.type != pa.large_string():
+        arr = arr.cast(pa.large_string())
+    return arr
+
+
+def _clean(arr: pa.Array) -> pa.Array:
+    """Trim whitespace; empty text becomes null."""
+    trimmed = pc.utf8_trim_whitespace(arr)
+    empty = pc.equal(pc.utf8_length(trimmed), 0)
+    return pc.if_else(empty, pa.scalar(None, arr.type), trimmed)
+
+
+def _by_unique(arr: pa.Array) -> tuple[NDArray[np.intp], list[str]]:
+    """Dictionary-encode: per-cell index into the unique values (``-1`` for null)."""
+    enc = pc.dictionary_encode(arr)
+    if isinstance(enc, pa.ChunkedArray):
+        enc = enc.combine_chunks()
+    idx = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.intp)
+    return idx, [str(u) for u in enc.dictionary.to_pylist()]
+
+
+def _map_unique(arr: pa.Array, func: Callable[[str], Any], *, dtype: Any, na: Any) -> NDArray[Any]:
+    """Apply ``func`` to each unique non-null value, broadcast to cells (``na`` for nulls)."""
+    idx, uniques = _by_unique(arr)
+    table = np.array([func(u) for u in uniques] + [na], dtype=dtype)
+    return table[idx]  # idx -1 picks the trailing ``na``
+
+
+def parse_numbers(values: ArrayLike | pa.Array, *, decimal: str = ".") -> NDArray[np.float64]:
+    """Read text as numbers, vectorised; ``NaN`` where a cell is not a number.
+
+    A lone ``,`` is a decimal mark; where both ``.`` and ``,`` appear, the one that is not
+    ``decimal`` is a thousands separator. Spaces inside numbers are ignored.
+
+    Examples
+    --------
+    >>> parse_numbers(["273,5", "273.5", " 1.234,5 ", "abc", None, "2e2"], decimal=",")
+    array([ 273.5,  273.5, 1234.5,    nan,    nan,  200. ])
+    """
+    arr = values if isinstance(values, pa.Array) else pa.array(values, type=pa.large_string())
+    if arr.type != pa.large_string():
+        arr = arr.cast(pa.large_string())
+    s = pc.replace_substring_regex(arr, r"[\s\x{00a0}\x{202f}']", "")
+    has_comma = pc.match_substring(s, ",")
+    if pc.any(has_comma).as_py():
+        both = pc.and_(has_comma, pc.match_substring(s, "."))
+        thousands = "." if decimal == "," else ","
+        s = pc.if_else(both, pc.replace_substring(s, thousands, ""), s)
+        s = pc.replace_substring(s, ",", ".")
+    try:
+        out = pc.cast(s, pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        ok = pc.match_substring_regex(s, _NUMBER_RE)
+        out = pc.cast(pc.if_else(ok, s, pa.scalar(None, s.type)), pa.float64())
+    result = np.asarray(out.to_numpy(zero_copy_only=False), dtype=np.float64)
+    finite = np.isfinite(result)
+    if not finite.all():
+        result = np.where(finite, result, np.nan)
+    return result
+
+
+def parse_dates(values: Sequence[str | None]) -> NDArray[np.datetime64]:
+    """Read dates written by QA staff, day first; ``NaT`` where unreadable.
+
+    Accepts ISO dates (with time), ``dd/mm/yyyy``, ``dd-mm-yy``, ``dd.mm.yyyy``, day and
+    Indonesian or English month name (``12 Maret 2026``, ``3 Agu 2026``, ``5-Jan-26``)
+    and Excel serial numbers (20000–80000, i.e. 1954–2119). Meant for the unique values
+    of a column: parse those, then broadcast.
+
+    Examples
+    --------
+    >>> parse_dates(["2026-03-12", "12/03/2026", "12 Maret 2026", "3 Agu 26", "46093",
+    ...              "31/02/2026", "kemarin"]).astype(str).tolist()
+    ... # doctest: +NORMALIZE_WHITESPACE
+    ['2026-03-12T00:00:00.000000000', '2026-03-12T00:00:00.000000000',
+     '2026-03-12T00:00:00.000000000', '2026-08-03T00:00:00.000000000',
+     '2026-03-12T00:00:00.000000000', 'NaT', 'NaT']
+    """
+    s = pd.Series(list(values), dtype=object).astype("str").str.strip().str.lower()
+    out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
+    iso = s.str.match(r"^\d{4}-\d{1,2}-\d{1,2}(?:[ t]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
+    iso = iso.fillna(False).astype(bool)
+    if iso.any():
+        out[iso] = pd.to_datetime(s[iso], format="ISO8601", errors="coerce").astype(
+            "datetime64[ns]"
+        )
+    parts = s.str.extract(
+        r"^(\d{1,2})\s*[/.\-\s]\s*([a-z]+\.?|\d{1,2})\s*[/.\-\s,]\s*(\d{4}|\d{2})$"
+    )
+    has = parts[0].notna() & out.isna()
+    if has.any():
+        p = parts[has]
+        month_text = p[1].str.rstrip(".")
+        month = pd.to_numeric(month_text, errors="coerce")
+        month = month.fillna(month_text.map(_ID_MONTHS))
+        year = pd.to_numeric(p[2], errors="coerce")
+        year = year.where(year >= 100, year + 2000)
+        frame = pd.DataFrame({"year": year, "month": month, "day": pd.to_numeric(p[0])})
+        out[has] = pd.to_datetime(frame, errors="coerce").astype("datetime64[ns]")
+    serial = s.str.match(r"^\d{5}(?:\.\d+)?$").fillna(False).astype(bool) & out.isna()
+    if serial.any():
+        num = pd.to_numeric(s[serial], errors="coerce")
+        num = num.where((num >= 20000) & (num <= 80000))
+        out[serial] = pd.to_datetime(num, unit="D", origin="1899-12-30").astype("datetime64[ns]")
+    return out.to_numpy(dtype="datetime64[ns]")
+
+
+# --------------------------------------------------------------------------- per-sheet work
+
+_OK, _BLANK, _NAN, _NEG, _IMPL, _UNIT, _UDIM, _DUP, _ROW = range(9)
+_CELL_CODES = {
+    _NAN: RejectCode.NOT_A_NUMBER,
+    _NEG: RejectCode.NEGATIVE,
+    _IMPL: RejectCode.IMPLAUSIBLE,
+    _UNIT: RejectCode.UNKNOWN_UNIT,
+    _UDIM: RejectCode.UNKNOWN_DIMENSION,
+    _DUP: RejectCode.DUPLICATE_SAMPLE,
+}
+
+
+def _fmt(values: NDArray[np.float64]) -> list[str]:
+    return [f"{v:.6g}" for v in values]
+
+
+class _Rejects:
+    """Collects reject rows of one sheet as column arrays."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.parts: list[pd.DataFrame] = []
+
+    def add(
+        self,
+        rows: ArrayLike,
+        column: str | Sequence[str],
+        value: Sequence[str | None] | pd.Series,
+        code: RejectCode,
+        message: str | Sequence[str] | pd.Series,
+        order: int | ArrayLike = 0,
+    ) -> None:
+        rows_arr = np.asarray(rows, dtype=np.int64)
+        n = len(rows_arr)
+        if n == 0:
+            return
+        self.parts.append(
+            pd.DataFrame(
+                {
+                    "source": [self.source] * n,
+                    "row": rows_arr,
+                    "column": [column] * n if isinstance(column, str) else list(column),
+                    "value": (
+                        pd.Series(value, dtype=object).fillna("").to_numpy()
+                        if len(value)
+                        else [""] * n
+                    ),
+                    "code": [code.value] * n,
+                    "message": [message] * n if isinstance(message, str) else list(message),
+                    "_order": np.broadcast_to(np.asarray(order), (n,)),
+                }
+            )
+        )
+
+
+@dataclass
+class _SheetResult:
+    measurements: pa.Table | None
+    rejects: list[pd.DataFrame]
+    accounting: SourceAccounting
+    notes: list[str]
+
+
+def _roles(
+    sheet: RawSheet,
+) -> tuple[
+    dict[str, int], dict[str, str | None], list[tuple[int, str, str | None]], list[tuple[int, str]]
+]:
+    roles: dict[str, int] = {}
+    role_units: dict[str, str | None] = {}
+    dims: list[tuple[int, str, str | None]] = []
+    extras: list[tuple[int, str]] = []
+    seen: set[str] = set()
+    for j, head in enumerate(sheet.header):
+        m = match_column(head)
+        if m is None or m.canonical in seen:
+            extras.append((j, str(head).strip() or f"column_{j + 1}"))
+            continue
+        seen.add(m.canonical)
+        if m.kind == "dimension":
+            dims.append((j, m.canonical, m.unit))
+        else:
+            roles[m.canonical] = j
+            role_units[m.canonical] = m.unit
+    if dims:  # wide layout: dimension/value columns, if any, pass through
+        for name in ("dimension", "value"):
+            if name in roles:
+                j = roles.pop(name)
+                extras.append((j, str(sheet.header[j])))
+    return roles, role_units, dims, extras
+
+
+def _row_text(cells: list[pa.Array], pos: NDArray[np.intp]) -> list[str]:
+    if len(pos) == 0:
+        return []
+    taken = [c.take(pa.array(pos)).to_pylist() for c in cells]
+    out = []
+    for i in range(len(pos)):
+        seen: list[str] = []
+        for col in taken:
+            v = col[i]
+            if v is not None and (not seen or seen[-1] != v):
+                seen.append(v)
+        text = " | ".join(seen)
+        out.append(text if len(text) <= 120 else text[:117] + "...")
+    return out
+
+
+def _validate_sheet(
+    sheet: RawSheet, *, table: TableLike | None, default_unit: str, sheet_no: int
+) -> _SheetResult:
+    src = sheet.source
+    rej = _Rejects(src)
+    notes: list[str] = list(sheet.notes)
+    title_rows = np.array([r for r, _ in sheet.title_rows], dtype=np.int64)
+    title_blank = np.array([not t for _, t in sheet.title_rows], dtype=bool)
+    rej.add(
+        title_rows[~title_blank],
+        "",
+        [t for _, t in sheet.title_rows if t],
+        RejectCode.SKIPPED_TITLE,
+        "title row above the header, skipped",
+    )
+    rej.add(title_rows[title_blank], "", [], RejectCode.SKIPPED_BLANK, "blank row, skipped")
+    n_title = len(title_rows)
+
+    roles, role_units, dims, extras = _roles(sheet)
+    long = not dims
+    if (
+        "producer" not in roles
+        or "size" not in roles
+        or (long and not {"dimension", "value"} <= roles.keys())
+    ):
+        raise MissingColumnsError(
+            f"{src}: needs a producer, a size and a dimension column (or dimension and value "
+            f"columns); found {', '.join(map(repr, sheet.header))}."
+        )
+    n = len(sheet.data)
+    rows = np.asarray(sheet.rows, dtype=np.int64)
+    raw = [_arrow(sheet.data[j]) for j in range(len(sheet.header))]
+    cols = [_clean(a) for a in raw]
+    header = [str(h) for h in sheet.header]
+
+    # ---- measurement cells: (n, k) grid for wide, (n, 1) for long
+    if long:
+        dim_names = list(DIMENSIONS)
+        val_j = roles["value"]
+        dim_idx_u, dim_uniques = _by_unique(cols[roles["dimension"]])
+        matches = [match_column(u) for u in dim_uniques]
+        code_u = np.array(
+            [dim_names.index(m.canonical) if m and m.kind == "dimension" else -1 for m in matches]
+            + [-1],
+            dtype=np.intp,
+        )
+        unit_u = [m.unit if m and m.kind == "dimension" else None for m in matches] + [None]
+        cell_dim = code_u[dim_idx_u][:, None]
+        name_units = np.array(unit_u, dtype=object)[dim_idx_u]
+        cell_cols = [val_j]
+        header_units: list[str | None] = [role_units.get("value")]
+    else:
+        dim_names = [d for _, d, _ in dims]
+        cell_dim = np.broadcast_to(np.arange(len(dims)), (n, len(dims)))
+        name_units = None
+        cell_cols = [j for j, _, _ in dims]
+        header_units = [u for _, _, u in dims]
+    k = len(cell_cols)
+    cells = []
+    for j in cell_cols:
+        c = cols[j]
+        not_measured = pc.is_in(c, value_set=pa.array(_NOT_MEASURED, type=c.type))
+        cells.append(pc.if_else(not_measured, pa.scalar(None, c.type), c))
+    present = np.column_stack([c.is_valid().to_numpy(zero_copy_only=False) for c in cells])
+    numbers = np.column_stack([parse_numbers(c, decimal=sheet.decimal) for c in cells])
+    numeric = ~np.isnan(numbers)
+
+    # ---- units -> factor per cell
+    factor = np.full((n, k), UNIT_TO_MM[default_unit], dtype=np.float64)
+    unit_bad = np.zeros((n, k), dtype=bool)
+    if "unit" in roles:
+
+        def _unit(u: str) -> float:
+            return UNIT_TO_MM.get(u.strip().lower().rstrip("."), -1.0)
+
+        per_row = _map_unique(cols[roles["unit"]], _unit, dtype=np.float64, na=np.nan)
+        has_unit = ~np.isnan(per_row)
+        factor = np.where(has_unit[:, None], per_row[:, None], factor)
+        unit_bad = np.broadcast_to((per_row < 0)[:, None], (n, k)).copy()
+        factor = np.where(unit_bad, np.nan, factor)
+    for c_i, u in enumerate(header_units):
+        if u is not None:
+            factor[:, c_i] = UNIT_TO_MM[u]
+            unit_bad[:, c_i] = False
+    if name_units is not None:
+        has = np.array([u is not None for u in name_units], dtype=bool)
+        if has.any():
+            factor[has, 0] = [UNIT_TO_MM[u] for u in name_units[has]]
+            unit_bad[has, 0] = False
+    values = numbers * factor
+
+    # ---- row classes
+    any_cell = np.zeros(n, dtype=bool)
+    for c in cols:
+        any_cell |= c.is_valid().to_numpy(zero_copy_only=False)
+    blank = ~any_cell
+    n_numeric = numeric.sum(axis=1)
+    text_cols = [j for j in range(len(cols)) if j not in cell_cols]
+
+    def _match_any(regexes: Sequence[re.Pattern[str]], columns: Sequence[int]) -> NDArray[np.bool_]:
+        hit = np.zeros(n, dtype=bool)
+        for j in columns:
+            hit |= _map_unique(
+                cols[j], lambda u: any(r.match(u) for r in regexes), dtype=bool, na=False
+            )
+        return hit
+
+    summary = _match_any((_SUMMARY_PREFIX, _SUMMARY_EXACT), text_cols) & ~blank
+    prod_j, size_j = roles["producer"], roles["size"]
+
+    def _is(role: str) -> Callable[[str], bool]:
+        return lambda u: (m := match_column(u)) is not None and m.canonical == role
+
+    repeat_header = (
+        _map_unique(cols[prod_j], _is("producer"), dtype=bool, na=False)
+        & _map_unique(cols[size_j], _is("size"), dtype=bool, na=False)
+        & ~summary
+    )
+    sig_hit = _match_any((_SIGNATURE,), range(len(cols))) & (n_numeric == 0) & ~blank
+    sig_hit &= ~summary & ~repeat_header
+    signature = sig_hit.copy()
+    if sig_hit.any():
+        first = int(np.argmax(sig_hit))
+        after = np.arange(n) > first
+        signature |= after & (n_numeric == 0) & ~blank & ~summary & ~repeat_header
+    skipped = blank | summary | repeat_header | signature
+    data_row = ~skipped
+
+    row_text_cols = [raw[j] for j in range(len(raw))]
+    for mask, code, msg in (
+        (blank, RejectCode.SKIPPED_BLANK, "blank row, skipped"),
+        (repeat_header, RejectCode.SKIPPED_HEADER, "the header repeated inside the data, skipped"),
+        (summary, RejectCode.SKIPPED_SUMMARY, "average/total row, skipped (not a measurement)"),
+        (signature, RejectCode.SKIPPED_SIGNATURE, "signature or notes block, skipped"),
+    ):
+        pos = np.flatnonzero(mask)
+        text = _row_text(row_text_cols, pos) if code is not RejectCode.SKIPPED_BLANK else []
+        rej.add(rows[pos], "", text, code, msg)
+
+    # ---- producer and size (whole-row checks)
+    producer_ok = cols[prod_j].is_valid().to_numpy(zero_copy_only=False)
+    pos = np.flatnonzero(data_row & ~producer_ok)
+    rej.add(
+        rows[pos],
+        header[prod_j],
+        [],
+        RejectCode.MISSING_PRODUCER,
+        "producer is blank; the row is not used (in a CSV export of merged cells, write the "
+        "producer on every row)",
+        order=prod_j,
+    )
+    target = table.size_system if table is not None else "eu"
+    allowance = DEFAULT_TOE_ALLOWANCE_MM
+    if table is not None and table.toe_allowance_mm is not None:
+        allowance = float(table.toe_allowance_mm)
+    size_idx, size_uniques = _by_unique(cols[size_j])
+    u_size = np.full(len(size_uniques) + 1, np.nan)
+    u_err: list[str | None] = [None] * (len(size_uniques) + 1)
+    for i, label in enumerate(size_uniques):
+        try:
+            lab = parse_size(label, default_system=target)
+            value = lab.value
+            if lab.system != target:
+                value = float(convert_size(value, lab.system, target, allowance_mm=allowance))
+            u_size[i] = value
+        except SizeLabelError as exc:
+            u_err[i] = str(exc)
+    u_outside = np.zeros(len(size_uniques) + 1, dtype=bool)
+    if table is not None:
+        finite = ~np.isnan(u_size)
+        if finite.any():
+            u_outside[finite] = ~np.asarray(table.covers(u_size[finite]), dtype=bool)
+    size = u_size[size_idx]
+    size_missing = size_idx < 0
+    size_bad = np.isnan(size) & ~size_missing
+    size_outside = u_outside[size_idx] & ~size_missing
+    checks = data_row & producer_ok
+    pos = np.flatnonzero(data_row & size_missing)
+    rej.add(
+        rows[pos],
+        header[size_j],
+        [],
+        RejectCode.MISSING_SIZE,
+        "size is blank; the row is not used",
+        order=size_j,
+    )
+    pos = np.flatnonzero(data_row & size_bad)
+    rej.add(
+        rows[pos],
+        header[size_j],
+        [size_uniques[i] for i in size_idx[pos]],
+        RejectCode.UNREADABLE_SIZE,
+        [str(u_err[i]) for i in size_idx[pos]],
+        order=size_j,
+    )
+    pos = np.flatnonzero(data_row & size_outside)
+    if len(pos) and table is not None:
+        lo, hi = min(table.sizes), max(table.sizes)
+        outside_msgs = [
+            f"size {size_uniques[i]!r} ({target} {u_size[i]:.4g}) is not in table "
+            f"{table.name} ({target} {lo:g}–{hi:g}); the row is not used"
+            for i in size_idx[pos]
+        ]
+        rej.add(
+            rows[pos],
+            header[size_j],
+            [size_uniques[i] for i in size_idx[pos]],
+            RejectCode.SIZE_OUTSIDE_TABLE,
+            outside_msgs,
+            order=size_j,
+        )
+    row_ok = checks & ~size_missing & ~size_bad & ~size_outside
+
+    # ---- cell status
+    status = np.full((n, k), _OK, dtype=np.int8)
+    status[~present] = _BLANK
+    read = present.copy()
+    status[present & ~numeric] = _NAN
+    status[present & numeric & unit_bad] = _UNIT
+    if long:
+        status[present & (cell_dim < 0)] = _UDIM
+    ok_num = status == _OK
+    status[ok_num & (values < 0)] = _NEG
+    lo_arr = np.array([DIMENSIONS[d].plausible_mm[0] for d in dim_names] + [0.0])
+    hi_arr = np.array([DIMENSIONS[d].plausible_mm[1] for d in dim_names] + [np.inf])
+    dim_lo, dim_hi = lo_arr[cell_dim], hi_arr[cell_dim]
+    implausible = (status == _OK) & ((values < dim_lo) | (values > dim_hi))
+    status[implausible] = _IMPL
+
+    # ---- foot / date (field-level: listed, measurement kept with NA)
+    foot_code = np.full(n, 2, dtype=np.intp)  # 0 L, 1 R, 2 NA
+    if "foot" in roles:
+        fj = roles["foot"]
+        fc = _map_unique(
+            cols[fj],
+            lambda u: {"L": 0, "R": 1}.get(FOOT_VALUES.get(u.lower().rstrip("."), ""), 3),
+            dtype=np.intp,
+            na=2,
+        )
+        bad = row_ok & (fc == 3)
+        pos = np.flatnonzero(bad)
+        rej.add(
+            rows[pos],
+            header[fj],
+            raw[fj].take(pa.array(pos)).to_pylist(),
+            RejectCode.UNKNOWN_FOOT,
+            "foot must be L/R or kiri/kanan; measurements kept with foot missing",
+            order=fj,
+        )
+        foot_code = np.where(fc == 3, 2, fc)
+    date = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    if "date" in roles:
+        dj = roles["date"]
+        d_idx, d_uniques = _by_unique(cols[dj])
+        parsed = np.append(parse_dates(d_uniques), np.datetime64("NaT")).astype("datetime64[ns]")
+        date = parsed[d_idx]
+        bad = row_ok & (d_idx >= 0) & np.isnat(date)
+        pos = np.flatnonzero(bad)
+        rej.add(
+            rows[pos],
+            header[dj],
+            raw[dj].take(pa.array(pos)).to_pylist(),
+            RejectCode.BAD_DATE,
+            "date not readable (use 2026-03-12, 12/03/2026 or 12 Maret 2026); "
+            "measurements kept with date missing",
+            order=dj,
+        )
+
+    # ---- duplicates among otherwise good cells of good rows
+    good = (status == _OK) & row_ok[:, None]
+    if "sample_id" in roles and good.any():
+        sid = _by_unique(cols[roles["sample_id"]])[0]
+        prod = _by_unique(cols[prod_j])[0]
+        r_idx, c_idx = np.nonzero(good & (sid >= 0)[:, None])
+        key = pd.DataFrame(
+            {"p": prod[r_idx], "s": sid[r_idx], "f": foot_code[r_idx], "d": cell_dim[r_idx, c_idx]}
+        )
+        dup = key.duplicated(keep="first").to_numpy()
+        status[r_idx[dup], c_idx[dup]] = _DUP
+
+    # ---- no measurement rows
+    no_cells = row_ok & ~present.any(axis=1)
+    pos = np.flatnonzero(no_cells)
+    rej.add(
+        rows[pos],
+        "",
+        [],
+        RejectCode.NO_MEASUREMENT,
+        "no measured value in this row; the row is not used",
+    )
+
+    # ---- cell rejects (only for rows that passed the row checks)
+    listed = row_ok[:, None] & (status != _OK) & (status != _BLANK)
+    r_idx, c_idx = np.nonzero(listed)
+    codes = status[r_idx, c_idx]
+    cell_value = np.empty(len(r_idx), dtype=object)
+    for c_i in range(k):
+        sel = c_idx == c_i
+        if sel.any():
+            cell_value[sel] = raw[cell_cols[c_i]].take(pa.array(r_idx[sel])).to_pylist()
+    col_names = np.array([header[j] for j in cell_cols], dtype=object)[c_idx]
+    d_of = cell_dim[r_idx, c_idx]
+    for code in np.unique(codes):
+        sel = codes == code
+        rc = _CELL_CODES[int(code)]
+        vs = values[r_idx[sel], c_idx[sel]]
+        names = [dim_names[d] if d >= 0 else "?" for d in d_of[sel]]
+        msgs: list[str] | str
+        if rc is RejectCode.NOT_A_NUMBER:
+            msgs = "not a number"
+        elif rc is RejectCode.UNKNOWN_UNIT:
+            msgs = "unit not recognised (use mm, cm or in)"
+        elif rc is RejectCode.UNKNOWN_DIMENSION:
+            dim_text = cols[roles["dimension"]].take(pa.array(r_idx[sel])).to_pylist()
+            msgs = [
+                f"dimension {t!r} is not a known dimension name; see 'sizecheck template' "
+                "for the accepted names"
+                for t in dim_text
+            ]
+        elif rc is RejectCode.NEGATIVE:
+            msgs = "negative length; a measurement cannot be below zero"
+        elif rc is RejectCode.DUPLICATE_SAMPLE:
+            msgs = [
+                f"{name} of this sample (same producer, sample id and foot) was already "
+                "given in an earlier row; the first value is kept"
+                for name in names
+            ]
+        else:
+            texts: list[str] = []
+            for v, name in zip(vs.tolist(), names, strict=True):
+                lo, hi = DIMENSIONS[name].plausible_mm
+                msg_text = f"{v:.6g} mm is outside the plausible {lo:g}–{hi:g} mm for {name}"
+                if lo <= v / 10 <= hi:
+                    msg_text += f"; {v:.6g} looks like {v / 10:.6g} mm (decimal mark lost?)"
+                elif lo <= v * 10 <= hi:
+                    msg_text += (
+                        f"; {v:.6g} looks like {v * 10:.6g} mm: entered in cm? Put the unit in "
+                        "the header, e.g. 'insole_length (cm)', or use --units cm"
+                    )
+                texts.append(msg_text)
+            msgs = texts
+        rej.add(
+            rows[r_idx[sel]],
+            list(col_names[sel]),
+            list(cell_value[sel]),
+            rc,
+            msgs,
+            order=np.asarray(cell_cols)[c_idx[sel]],
+        )
+
+    # ---- accounting
+    used_cell = (status == _OK) & row_ok[:, None]
+    row_used = used_cell.any(axis=1)
+    cells_read = int(read.sum())
+    cells_used = int(used_cell.sum())
+    acc = SourceAccounting(
+        source=src,
+        rows_read=n + n_title,
+        rows_used=int(row_used.sum()),
+        rows_rejected=n + n_title - int(row_used.sum()),
+        rows_skipped=int(skipped.sum()) + n_title,
+        cells_read=cells_read,
+        cells_used=cells_used,
+        cells_rejected=cells_read - cells_used,
+        cells_blank=int((~present & data_row[:, None]).sum()),
+    )
+
+    # ---- measurements
+    r_idx, c_idx = np.nonzero(used_cell)  # row-major: by row, then column order
+    m = len(r_idx)
+    take = pa.array(r_idx)
+
+    def _text(role: str) -> pa.Array:
+        if role in roles:
+            return cols[roles[role]].take(take)
+        return pa.nulls(m, pa.large_string())
+
+    out: dict[str, pa.Array] = {
+        "source": pa.array([src] * m, pa.large_string()) if m else pa.array([], pa.large_string()),
+        "row": pa.array(rows[r_idx], pa.int64()),
+        "sample_id": _text("sample_id"),
+        "producer": _text("producer"),
+        "model": _text("model"),
+        "size_label": _text("size"),
+        "size": pa.array(size[r_idx], pa.float64()),
+        "foot": pa.array(
+            np.array(["L", "R", None], dtype=object)[foot_code[r_idx]], pa.large_string()
+        ),
+        "pair": _text("pair"),
+        "date": pa.array(date[r_idx], pa.timestamp("ns")),
+        "lot": _text("lot"),
+        "operator": _text("operator"),
+        "dimension": pa.array(
+            np.array(dim_names, dtype=object)[cell_dim[r_idx, c_idx]], pa.large_string()
+        ),
+        "value_mm": pa.array(values[r_idx, c_idx], pa.float64()),
+    }
+    for j, name in extras:
+        col_key = name
+        while col_key in out:
+            col_key = f"{col_key}_extra"
+        out[col_key] = raw[j].take(take)
+    return _SheetResult(pa.table(out), rej.parts, acc, notes)
+
+
+_SCHEMA_TYPES = {
+    "row": pa.int64(),
+    "size": pa.float64(),
+    "date": pa.timestamp("ns"),
+    "value_mm": pa.float64(),
+}
+
+
+def _empty_measurements() -> pd.DataFrame:
+    data = {c: pa.array([], _SCHEMA_TYPES.get(c, pa.large_string())) for c in MEASUREMENT_COLUMNS}
+    frame: pd.DataFrame = pa.table(data).to_pandas()
+    return frame
+
+
+def _load_table(table: TableLike | str | os.PathLike[str] | None) -> TableLike | None:
+    if table is None or not isinstance(table, str | os.PathLike):
+        return table
+    from sizecheck.tables import load_table
+
+    loaded: ReferenceTable = load_table(table if isinstance(table, str) else Path(table))
+    return loaded
+
+
+def validate(
+    sheets: RawSheet | Sequence[RawSheet],
+    *,
+    table: TableLike | str | None = None,
+    units: str = "mm",
+) -> Validated:
+    """Check raw sheets and split them into measurements and rejects, counting everything.
+
+    Parameters
+    ----------
+    sheets : RawSheet or sequence of RawSheet
+        From :func:`sizecheck.readers.read_input`.
+    table : ReferenceTable or str, optional
+        Sizes are read in the table's size system (labels naming another system are
+        converted) and rows whose size the table does not cover are rejected
+        (``size_outside_table``). A string is loaded with
+        :func:`sizecheck.tables.load_table`. ``None``: bare numbers are EU sizes and no
+        size is rejected for being outside a table.
+    units : {"mm", "cm", "in"}, default "mm"
+        Unit of dimension columns whose header names no unit (and no ``unit`` column says).
+
+    Returns
+    -------
+    Validated
+        ``measurements``, ``rejects``, ``accounting``, ``notes``.
+
+    Raises
+    ------
+    UsageError
+        ``units`` is not a known unit.
+    MissingColumnsError
+        A sheet lacks a producer, size or dimension column.
+    """
+    unit = units.strip().lower()
+    if unit not in UNIT_TO_MM:
+        raise UsageError(f"Unknown unit {units!r}; use mm, cm or in.")
+    ref = _load_table(table)
+    sheet_list = [sheets] if isinstance(sheets, RawSheet) else list(sheets)
+    tables: list[pa.Table] = []
+    parts: list[pd.DataFrame] = []
+    accounts: list[SourceAccounting] = []
+    notes: list[str] = []
+    for i, sheet in enumerate(sheet_list):
+        if not sheet.has_header:
+            notes.extend(sheet.notes)
+            continue
+        res = _validate_sheet(sheet, table=ref, default_unit=unit, sheet_no=i)
+        for part in res.rejects:
+            part["_sheet"] = i
+        parts.extend(res.rejects)
+        accounts.append(res.accounting)
+        notes.extend(res.notes)
+        if res.measurements is not None and res.measurements.num_rows:
+            tables.append(res.measurements)
+    if tables:
+        combined = pa.concat_tables(tables, promote_options="default")
+        measurements = combined.to_pandas()
+        for c in ("row",):
+            measurements[c] = measurements[c].astype("int64")
+    else:
+        measurements = _empty_measurements()
+    if parts:
+        rejects = pd.concat(parts, ignore_index=True)
+        rejects = rejects.sort_values(["_sheet", "row", "_order"], kind="stable")
+        rejects = rejects[list(REJECT_COLUMNS)].reset_index(drop=True)
+        rejects = rejects.astype({c: "str" for c in REJECT_COLUMNS if c != "row"})
+        rejects["row"] = rejects["row"].astype("int64")
+    else:
+        rejects = pd.DataFrame(
+            {c: pd.Series([], dtype="int64" if c == "row" else "str") for c in REJECT_COLUMNS}
+        )
+    return Validated(
+        measurements=measurements,
+        rejects=rejects,
+        accounting=Accounting.from_sources(accounts),
+        notes=tuple(notes),
+        sheets=tuple(sheet_list),
+    )
+
+
+def read_measurements(
+    paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    *,
+    table: TableLike | str | None = None,
+    sep: str | None = None,
+    decimal: str | None = None,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    units: str = "mm",
+) -> Validated:
+    """Read and validate one or several measurement files in one go.
+
+    Parameters
+    ----------
+    paths : path or sequence of paths
+        CSV/TSV/text exports or ``.xlsx`` workbooks; each row keeps its ``source``.
+    table, units
+        As in :func:`validate`.
+    sep, decimal, encoding, sheet
+        As in :func:`sizecheck.readers.read_input`, applied to every file.
+
+    Returns
+    -------
+    Validated
+
+    Raises
+    ------
+    SizecheckError
+        A file is unreadable (:class:`~sizecheck.errors.InputError`), lacks required
+        columns (:class:`~sizecheck.errors.MissingColumnsError`), or an option is unusable.
+    """
+    path_list = [Path(paths)] if isinstance(paths, str | os.PathLike) else [Path(p) for p in paths]
+    if not path_list:
+        raise UsageError("No input file given.")
+    names = [p.name for p in path_list]
+    sheets: list[RawSheet] = []
+    for p in path_list:
+        got = read_input(p, sep=sep, decimal=decimal, encoding=encoding, sheet=sheet)
+        if names.count(p.name) > 1:  # same file name in two folders: use the path as label
+            got = [_relabel(s, str(p)) for s in got]
+        sheets.extend(got)
+    return validate(sheets, table=table, units=units)
+
+
+def _relabel(sheet: RawSheet, label: str) -> RawSheet:
+    from dataclasses import replace
+
+    suffix = sheet.source[len(sheet.path.name) :]
+    return replace(sheet, source=label + suffix)
