@@ -217,6 +217,16 @@ def _missing_columns(where: str, rows: Sequence[Sequence[object]]) -> MissingCol
     )
 
 
+def _join(cells: Sequence[str | None]) -> str:
+    """Text of a row for a person: non-blank cells, merged repeats shown once."""
+    out: list[str] = []
+    for c in cells:
+        text = c.strip() if c is not None else ""
+        if text and (not out or out[-1] != text):
+            out.append(text)
+    return " | ".join(out)
+
+
 # --------------------------------------------------------------------------- text files
 
 
@@ -414,10 +424,7 @@ def _read_text(
     if idx < 0:
         raise _missing_columns(where, [r[2] for r in records])
     header_first, header_last, header = records[idx]
-    title_rows = tuple(
-        (first, " ".join(c.strip() for c in cells if c.strip()))
-        for first, _, cells in records[:idx]
-    )
+    title_rows = tuple((first, _join(cells)) for first, _, cells in records[:idx])
     width = len(header)
     # The body starts on the line after the header record.
     frame: pd.DataFrame | None = None
@@ -579,9 +586,7 @@ def _read_workbook(
             for j in range(width)
         ]
         frame = _frame(columns)
-        title_rows = tuple(
-            (i + 1, " ".join(c.strip() for c in grid[i] if c is not None)) for i in range(idx)
-        )
+        title_rows = tuple((i + 1, _join(grid[i])) for i in range(idx))
         values = [
             v
             for j, head in enumerate(header)

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from sizecheck.pipeline import Analysis
 
-__all__ = ["OUTPUT_FILES", "summary_dict", "write_report", "write_table"]
+__all__ = ["OUTPUT_FILES", "summary_dict", "write_report", "write_table", "write_template"]
 
 #: The machine-readable files ``write_report`` writes, with their columns (design.md).
 OUTPUT_FILES: dict[str, tuple[str, ...]] = {
@@ -223,3 +223,75 @@ def write_report(
     path.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     written.append(path)
     return written
+
+
+def write_template(
+    path: str | Path,
+    *,
+    lang: str = "en",
+    dimensions: Sequence[str] | None = None,
+    sizes: Sequence[float] | None = None,
+    unit: str = "mm",
+    overwrite: bool = False,
+) -> Path:
+    """Write an empty measurement sheet (``.xlsx`` or ``.csv``) and return its path.
+
+    The headers are the canonical columns in ``lang`` (``produsen``, ``ukuran``, ``kaki``,
+    ``panjang_insole (mm)`` …) with the unit in every dimension header, so the sheet reads
+    back through :func:`sizecheck.validate.read_measurements` as it is. In ``.xlsx`` the
+    foot column offers ``L``/``R`` (``kiri``/``kanan`` in Indonesian) and the size column
+    the sizes of ``sizes`` (default EU 33–50 in half sizes) as dropdowns; other values are
+    still accepted with a warning, since a QA officer may meet a size outside the list.
+    A CSV template uses ``;`` for Indonesian (the Excel separator there) and ``,`` for
+    English, in UTF-8 with BOM so Excel opens it correctly.
+
+    Raises
+    ------
+    UsageError
+        Unknown suffix, language, dimension or unit, or the file exists and ``overwrite``
+        is false.
+    """
+    from sizecheck.schema import TEMPLATE_FOOT_CHOICES, template_columns
+
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix not in {".xlsx", ".csv"}:
+        raise UsageError(f"A template must end in .xlsx or .csv, found {target.name!r}.")
+    if target.exists() and not overwrite:
+        raise UsageError(f"{target} exists already; choose another name or pass --force.")
+    columns = template_columns(lang=lang, dimensions=dimensions, unit=unit)
+    headers = [h for _, h in columns]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".csv":
+        sep = ";" if lang == "id" else ","
+        target.write_text(sep.join(headers) + "\r\n", encoding="utf-8-sig", newline="")
+        return target
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    size_list = list(sizes) if sizes is not None else [33 + i / 2 for i in range(35)]
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "pengukuran" if lang == "id" else "measurements"
+    ws.append(headers)
+    for j, header in enumerate(headers, start=1):
+        ws.cell(row=1, column=j).font = Font(bold=True)
+        ws.column_dimensions[get_column_letter(j)].width = max(10, len(header) + 2)
+    ws.freeze_panes = "A2"
+    lookup = {c: get_column_letter(j) for j, (c, _) in enumerate(columns, start=1)}
+    foot = ",".join(TEMPLATE_FOOT_CHOICES[lang])
+    size_text = ",".join(f"{s:g}" for s in size_list)
+    for canonical, choices in (("foot", foot), ("size", size_text)):
+        if len(choices) > 255:  # Excel's limit for an inline list
+            continue
+        dv = DataValidation(type="list", formula1=f'"{choices}"', allow_blank=True)
+        dv.errorStyle = "warning"
+        dv.showErrorMessage = True
+        col = lookup[canonical]
+        dv.add(f"{col}2:{col}2000")
+        ws.add_data_validation(dv)
+    wb.save(target)
+    return target

@@ -19,6 +19,7 @@ True
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal
@@ -28,12 +29,15 @@ __all__ = [
     "FOOT_VALUES",
     "HEADER_NAMES",
     "META_COLUMNS",
+    "TEMPLATE_DIMENSIONS",
+    "TEMPLATE_FOOT_CHOICES",
     "UNIT_TO_MM",
     "ColumnMatch",
     "Dimension",
     "header_text",
     "match_column",
     "normalise_name",
+    "template_columns",
     "unit_factor",
 ]
 
@@ -384,3 +388,63 @@ def header_text(canonical: str, *, lang: str = "en", unit: str = "mm") -> str:
         raise KeyError(f"no {lang!r} header for {canonical!r}")
     text = names[canonical]
     return f"{text} ({unit})" if canonical in DIMENSIONS else text
+
+
+#: Dimensions a template has when none are chosen.
+TEMPLATE_DIMENSIONS = ("insole_length", "insole_ball_width", "last_length", "last_ball_girth")
+_TEMPLATE_META = (
+    "sample_id",
+    "producer",
+    "model",
+    "size",
+    "foot",
+    "pair",
+    "date",
+    "lot",
+    "operator",
+)
+
+#: Foot choices offered by templates, per language.
+TEMPLATE_FOOT_CHOICES: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
+    {"en": ("L", "R"), "id": ("kiri", "kanan")}
+)
+
+
+def template_columns(
+    *, lang: str = "en", dimensions: Sequence[str] | None = None, unit: str = "mm"
+) -> list[tuple[str, str]]:
+    """The columns of an empty measurement sheet: ``(canonical, header text)`` pairs.
+
+    Parameters
+    ----------
+    lang : {"en", "id"}
+        Language of the headers.
+    dimensions : sequence of str, optional
+        Canonical dimension names (default :data:`TEMPLATE_DIMENSIONS`).
+    unit : str, default "mm"
+        Unit written into the dimension headers.
+
+    Raises
+    ------
+    UsageError
+        Unknown language, dimension or unit.
+
+    Examples
+    --------
+    >>> [h for _, h in template_columns(lang="id", dimensions=["insole_length"])]
+    ['no_sampel', 'produsen', 'artikel', 'ukuran', 'kaki', 'pasang', 'tanggal', 'no_lot', \
+'petugas', 'panjang_insole (mm)']
+    """
+    from sizecheck.errors import UsageError
+
+    if lang not in HEADER_NAMES:
+        raise UsageError(f"Language {lang!r} has no template headers; use en or id.")
+    if unit not in {"mm", "cm", "in"}:
+        raise UsageError(f"Unit {unit!r} is not usable in a template; use mm, cm or in.")
+    dims = list(dimensions) if dimensions else list(TEMPLATE_DIMENSIONS)
+    unknown = [d for d in dims if d not in DIMENSIONS]
+    if unknown:
+        raise UsageError(
+            f"Unknown dimension(s) {', '.join(map(repr, unknown))}. Known: {', '.join(DIMENSIONS)}."
+        )
+    return [(c, header_text(c, lang=lang, unit=unit)) for c in (*_TEMPLATE_META, *dims)]

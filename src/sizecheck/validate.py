@@ -860,16 +860,19 @@ def _validate_sheet(
             ]
         else:
             texts: list[str] = []
-            for v, name in zip(vs.tolist(), names, strict=True):
+            in_mm_all = factor[r_idx[sel], c_idx[sel]] == 1.0
+            for v, name, in_mm in zip(vs.tolist(), names, in_mm_all.tolist(), strict=True):
                 lo, hi = DIMENSIONS[name].plausible_mm
                 msg_text = f"{v:.6g} mm is outside the plausible {lo:g}–{hi:g} mm for {name}"
                 if lo <= v / 10 <= hi:
                     msg_text += f"; {v:.6g} looks like {v / 10:.6g} mm (decimal mark lost?)"
-                elif lo <= v * 10 <= hi:
+                elif lo <= v * 10 <= hi and in_mm:
                     msg_text += (
                         f"; {v:.6g} looks like {v * 10:.6g} mm: entered in cm? Put the unit in "
                         "the header, e.g. 'insole_length (cm)', or use --units cm"
                     )
+                elif lo <= v * 10 <= hi:
+                    msg_text += f"; {v:.6g} looks like {v * 10:.6g} mm (decimal mark misplaced?)"
                 texts.append(msg_text)
             msgs = texts
         rej.add(
