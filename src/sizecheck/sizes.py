@@ -118,9 +118,10 @@ _PREFIXES: dict[str, SizeSystem] = {
     "jis": SizeSystem.JP,
 }
 
-_NUMBER = r"(?:\d+(?:[.,]\d+)?(?:\s*(?:½|1\s*/\s*2))?|½)"
+# A half (½ or 1/2) may follow a whole number only: "41.5½" is not a size.
+_NUMBER = r"(?:\d+[.,]\d+|\d+(?:\s*(?:½|1\s*/\s*2))?|½)"
 _LABEL = re.compile(
-    rf"""^(?P<prefix>[a-z][a-z .\-]*?)?[\s:\-]*
+    rf"""^(?:(?P<prefix>[a-z][a-z .\-]*?)[\s:\-]*)?
         (?P<num>{_NUMBER})
         \s*(?P<suffix>cm|mm)?
         (?:\s*/\s*(?P<width>\d+(?:[.,]\d+)?))?$""",
