@@ -334,7 +334,8 @@ def _sizes_from(spec: Any, where: str, problems: list[str]) -> tuple[float, ...]
         if step <= 0 or stop < start:
             problems.append(f"{where}: needs from ≤ to and step > 0, found {spec!r}")
             return ()
-        count = round((stop - start) / step)
+        # floor, not round: a step that does not divide the range must not overshoot `to`.
+        count = math.floor((stop - start) / step + 1e-9)
         return tuple(round(start + i * step, 6) for i in range(count + 1))
     if isinstance(spec, list) and spec:
         try:
@@ -678,6 +679,8 @@ def grade(
     if sizes is None:
         sizes = rule.sizes if rule is not None else [base_size + i for i in range(-5, 6)]
     size_tuple = tuple(sorted({round(float(s), 6) for s in sizes}))
+    if not size_tuple:
+        raise UsageError("grade needs at least one size to cover, e.g. sizes 36-46.")
     steps = dict(steps or {})
     tolerances = dict(tolerances or {})
     dims: dict[str, TableDimension] = {}
@@ -804,7 +807,9 @@ def dumps_table(table: ReferenceTable) -> str:
     """
     import tomli_w
 
-    header = f"# Reference table {table.name!r}, status {table.status}.\n# Source: {table.source}\n"
+    # Every line of a multi-line source must stay a comment, or the file does not load.
+    source = "\n".join(f"# {line}" for line in f"Source: {table.source}".splitlines())
+    header = f"# Reference table {table.name!r}, status {table.status}.\n{source}\n"
     return header + tomli_w.dumps(_to_data(table))
 
 
