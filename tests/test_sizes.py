@@ -354,3 +354,9 @@ def test_written_sizes_parse_to_their_value(prefix: tuple[str, str], whole: int,
     label = parse_size(f"{text_prefix}{whole}{form}")
     assert label.system == system
     assert label.value == whole + (0.5 if form else 0.0)
+
+
+@pytest.mark.parametrize("label", ["41/42", "41 / 42", "7/8", "260/2"])
+def test_two_sizes_or_fractions_are_not_read_as_mondopoint(label: str) -> None:
+    with pytest.raises(SizeLabelError, match="two sizes"):
+        parse_size(label)

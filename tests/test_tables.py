@@ -347,3 +347,14 @@ def test_write_table_needs_a_toml_name(tmp_path: Path) -> None:
 def test_tabulated_tables_cannot_be_dumped() -> None:
     with pytest.raises(UsageError, match="CSV"):
         dumps_table(load_table("sni-8877-safety"))
+
+
+@pytest.mark.parametrize("name", ["../reference_lasts/paris-point", "paris-point/../x", "A B"])
+def test_table_names_cannot_reach_outside_the_shipped_folder(name: str) -> None:
+    with pytest.raises(UnknownTableError):
+        load_table(name)
+
+
+def test_grade_refuses_a_step_without_a_master_value() -> None:
+    with pytest.raises(UsageError, match="no master value"):
+        grade({"last_length": 270.0}, base_size=41, name="x", steps={"last_ball_girth": 5.0})

@@ -186,6 +186,12 @@ def _parse_cached(text: str, default: SizeSystem) -> SizeLabel:
     suffix = (m.group("suffix") or "").lower()
     value = _number(m.group("num"))
     width = float(m.group("width").replace(",", ".")) if m.group("width") else None
+    low_mp, high_mp = _PLAUSIBLE[SizeSystem.MONDOPOINT]
+    if width is not None and not (low_mp <= value <= high_mp and 40.0 <= width <= 160.0):
+        raise SizeLabelError(
+            f"Cannot read size label {raw!r}: it looks like two sizes or a fraction, not a "
+            "Mondopoint length/width such as '260/95'. Write one size per row (e.g. 41 or 41½)."
+        )
     if prefix and prefix not in _PREFIXES:
         raise SizeLabelError(
             f"Cannot read size label {raw!r}: unknown size system {m.group('prefix').strip()!r}; "

@@ -47,6 +47,7 @@ import csv
 import io
 import itertools
 import math
+import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -301,6 +302,8 @@ def load_table(name_or_path: str | Path) -> ReferenceTable:
             raise UnknownTableError(text, available_tables())
         return _parse_file(path.read_text(encoding="utf-8"), path.name, path.parent, None)
     folder = _shipped_dir()
+    if not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", text) or ".." in text:
+        raise UnknownTableError(text, available_tables())
     entry = folder / f"{text}.toml"
     if not entry.is_file():
         raise UnknownTableError(text, available_tables())
@@ -682,6 +685,12 @@ def grade(
     if not size_tuple:
         raise UsageError("grade needs at least one size to cover, e.g. sizes 36-46.")
     steps = dict(steps or {})
+    stray = sorted(set(steps) - set(master))
+    if stray:
+        raise UsageError(
+            f"A step is given for {', '.join(stray)} but no master value; add "
+            f"--master {stray[0]}=MM or drop the step."
+        )
     tolerances = dict(tolerances or {})
     dims: dict[str, TableDimension] = {}
     used: list[str] = []
