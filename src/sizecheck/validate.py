@@ -27,8 +27,9 @@ Policy
   no measured value is ``no_measurement``.
 - A cell holding only ``-``, ``–`` or ``—`` in a dimension column means "not measured" and
   counts as blank, like an empty cell (``cells_blank``, not read).
-- Numbers: a lone ``,`` is always a decimal mark (``273,5``); when both ``.`` and ``,``
-  appear, the one that is not the file's decimal mark is a thousands separator.
+- Numbers: a lone ``,`` or ``.`` is a decimal mark (``273,5``); when both appear, the last
+  is the decimal mark; the file's decimal mark (detected or ``--decimal``) only settles
+  ``1.234``-shaped values (see :func:`parse_numbers`).
 - Dates are read day first: ISO ``2026-03-12``, ``12/03/2026``, ``12-03-26``,
   ``12 Maret 2026``, ``3 Agu 2026``, Excel dates and Excel serial numbers (``46093``).
 - Duplicates: the same ``source, producer, sample_id, foot, dimension`` seen again (only
@@ -346,23 +347,35 @@ def _map_unique(arr: pa.Array, func: Callable[[str], Any], *, dtype: Any, na: An
 def parse_numbers(values: ArrayLike | pa.Array, *, decimal: str = ".") -> NDArray[np.float64]:
     """Read text as numbers, vectorised; ``NaN`` where a cell is not a number.
 
-    A lone ``,`` is a decimal mark; where both ``.`` and ``,`` appear, the one that is not
-    ``decimal`` is a thousands separator. Spaces inside numbers are ignored.
+    Either mark is read as a decimal mark (``273,5`` and ``273.5``). Where both appear, the
+    last one is the decimal mark (``1.234,5``, ``1,234.5``). ``decimal`` settles the one
+    ambiguous shape, a single mark followed by exactly three digits: ``1.234`` is 1234
+    when ``decimal=","`` and 1.234 otherwise. Spaces inside numbers are ignored.
 
     Examples
     --------
-    >>> parse_numbers(["273,5", "273.5", " 1.234,5 ", "abc", None, "2e2"], decimal=",")
-    array([ 273.5,  273.5, 1234.5,    nan,    nan,  200. ])
+    >>> parse_numbers(["273,5", "273.5", " 1.234,5 ", "abc", None, "2e2", "1.234"], decimal=",")
+    array([ 273.5,  273.5, 1234.5,    nan,    nan,  200. , 1234. ])
     """
     arr = values if isinstance(values, pa.Array) else pa.array(values, type=pa.large_string())
     if arr.type != pa.large_string():
         arr = arr.cast(pa.large_string())
     s = pc.replace_substring_regex(arr, r"[\s\x{00a0}\x{202f}']", "")
     has_comma = pc.match_substring(s, ",")
-    if pc.any(has_comma).as_py():
-        both = pc.and_(has_comma, pc.match_substring(s, "."))
-        thousands = "." if decimal == "," else ","
-        s = pc.if_else(both, pc.replace_substring(s, thousands, ""), s)
+    has_dot = pc.match_substring(s, ".")
+    any_comma = bool(pc.any(has_comma).as_py())
+    thousands = "." if decimal == "," else ","
+    if any_comma if thousands == "," else bool(pc.any(has_dot).as_py()):
+        ambiguous = pc.match_substring_regex(s, rf"^[+-]?\d{{1,3}}\{thousands}\d{{3}}$")
+        s = pc.if_else(ambiguous, pc.replace_substring(s, thousands, ""), s)
+    if any_comma:
+        both = pc.and_(has_comma, has_dot)
+        if pc.any(both).as_py():
+            comma_last = pc.match_substring_regex(s, r",\d*$")
+            without = pc.if_else(
+                comma_last, pc.replace_substring(s, ".", ""), pc.replace_substring(s, ",", "")
+            )
+            s = pc.if_else(both, without, s)
         s = pc.replace_substring(s, ",", ".")
     try:
         out = pc.cast(s, pa.float64())

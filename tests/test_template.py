@@ -1,0 +1,60 @@
+"""Templates: canonical headers in en/id, units in headers, dropdowns, clean read-back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from sizecheck.errors import UsageError
+from sizecheck.report import write_template
+from sizecheck.schema import match_column
+from sizecheck.validate import read_measurements
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_template_reads_back_cleanly(tmp_path: Path, suffix: str, lang: str) -> None:
+    p = write_template(tmp_path / f"t{suffix}", lang=lang, dimensions=["insole_length"])
+    v = read_measurements(p)
+    assert v.clean and len(v.rejects) == 0 and v.notes == ()
+    assert v.accounting.rows_read == 0
+    header = v.sheets[0].header
+    assert [m.canonical for m in map(match_column, header) if m] == [
+        "sample_id", "producer", "model", "size", "foot", "pair", "date", "lot", "operator",
+        "insole_length",
+    ]  # fmt: skip
+    assert header[-1] == ("panjang_insole (mm)" if lang == "id" else "insole_length (mm)")
+
+
+def test_filled_indonesian_template_is_used(tmp_path: Path) -> None:
+    p = write_template(tmp_path / "t.xlsx", lang="id")
+    wb = load_workbook(p)
+    ws = wb.active
+    ws.append(["1", "UD Maju", "Pantofel", "41", "kiri", "P1", "12 Maret 2026", "L1", "Sri",
+               "273,5", 98, 274, 236])  # fmt: skip
+    wb.save(p)
+    v = read_measurements(p, table="paris-point")
+    assert v.clean
+    assert len(v.measurements) == 4
+    assert set(v.measurements["foot"]) == {"L"}
+
+
+def test_dropdowns(tmp_path: Path) -> None:
+    p = write_template(tmp_path / "t.xlsx", lang="id", sizes=[39, 40, 41])
+    ws = load_workbook(p).active
+    lists = sorted(dv.formula1 for dv in ws.data_validations.dataValidation)
+    assert lists == ['"39,40,41"', '"kiri,kanan"']
+
+
+def test_template_refuses_overwrite_and_bad_input(tmp_path: Path) -> None:
+    p = write_template(tmp_path / "t.csv")
+    with pytest.raises(UsageError):
+        write_template(p)
+    with pytest.raises(UsageError):
+        write_template(tmp_path / "t.ods")
+    with pytest.raises(UsageError):
+        write_template(tmp_path / "u.csv", dimensions=["heel_height"])
+    with pytest.raises(UsageError):
+        write_template(tmp_path / "u.csv", lang="fr")

@@ -1,0 +1,251 @@
+"""Validation of the ingestion corpus: reject codes, row numbers, values in mm, accounting."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sizecheck.errors import InputError, MissingColumnsError, UsageError
+from sizecheck.readers import read_input
+from sizecheck.tables import load_table
+from sizecheck.validate import (
+    MEASUREMENT_COLUMNS,
+    REJECT_COLUMNS,
+    RejectCode,
+    Validated,
+    parse_dates,
+    parse_numbers,
+    read_measurements,
+    validate,
+)
+
+DATA = Path(__file__).parent / "data" / "ingest"
+SUMMARY_WORDS = ("rata", "jumlah", "total", "average", "mean", "mengetahui", "kepala", "budi",
+                 "mojokerto", "petugas", "laporan")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def paris() -> object:
+    return load_table("paris-point")
+
+
+def _codes(v: Validated) -> set[tuple[int, str]]:
+    return {(int(r), str(c)) for r, c in zip(v.rejects["row"], v.rejects["code"], strict=True)}
+
+
+def _value(v: Validated, row: int, dimension: str) -> float:
+    m = v.measurements
+    sel = m[(m["row"] == row) & (m["dimension"] == dimension)]
+    assert len(sel) == 1, sel
+    return float(sel["value_mm"].iloc[0])
+
+
+def _check_accounting(v: Validated) -> None:
+    a = v.accounting
+    assert a.rows_read == a.rows_used + a.rows_rejected
+    assert a.cells_read == a.cells_used + a.cells_rejected
+    assert a.cells_used == len(v.measurements)
+    for s in a.sources:
+        assert s.rows_read == s.rows_used + s.rows_rejected
+        assert s.cells_read == s.cells_used + s.cells_rejected
+    json.dumps(a.to_dict())
+    # every rejected row has at least one reject entry
+    used_rows = set(zip(v.measurements["source"], v.measurements["row"], strict=True))
+    listed = set(zip(v.rejects["source"], v.rejects["row"], strict=True))
+    assert a.rows_rejected <= len(listed - used_rows)
+
+
+CASES = {
+    "workbook_titles_merged.xlsx": (
+        {
+            (1, "skipped_title"), (2, "skipped_title"), (3, "skipped_blank"),
+            (7, "not_a_number"), (8, "implausible"), (10, "unknown_foot"), (10, "bad_date"),
+            (11, "unreadable_size"), (12, "skipped_summary"), (13, "skipped_blank"),
+            (14, "skipped_signature"), (15, "skipped_signature"), (16, "skipped_signature"),
+            (17, "skipped_signature"),
+        },
+        {(5, "insole_length"): 273.5, (6, "insole_length"): 274.1, (9, "insole_length"): 266.0},
+    ),
+    "semicolon_titles_summary.csv": (
+        {
+            (1, "skipped_title"), (2, "skipped_title"), (3, "skipped_blank"),
+            (6, "missing_producer"), (7, "unreadable_size"), (8, "missing_size"),
+            (9, "implausible"), (10, "skipped_blank"), (11, "skipped_header"),
+            (12, "not_a_number"), (13, "no_measurement"), (14, "skipped_summary"),
+            (15, "skipped_summary"), (16, "skipped_blank"), (17, "skipped_signature"),
+            (18, "skipped_signature"), (19, "skipped_signature"),
+        },
+        {(5, "insole_length"): 273.3, (9, "insole_ball_width"): 99.0, (12, "insole_length"): 266.7},
+    ),
+    "bom_centimetres.csv": (
+        {(4, "implausible")},
+        {(2, "insole_length"): 273.5, (2, "last_ball_girth"): 235.0, (3, "insole_length"): 280.0},
+    ),
+    "unicode_text_export.txt": (
+        set(),
+        {(2, "insole_length"): 266.5, (3, "last_ball_girth"): 230.5, (4, "insole_length"): 273.4},
+    ),
+    "cp1252_names.csv": (
+        {(4, "negative")},
+        {(2, "last_length"): 260.1, (3, "last_length"): 259.7, (4, "last_waist_girth"): 231.0},
+    ),
+    "long_layout.csv": (
+        {(4, "unknown_dimension"), (5, "duplicate_sample"), (8, "unknown_unit")},
+        {(2, "insole_length"): 273.0, (3, "last_ball_girth"): 236.0, (6, "insole_length"): 273.5,
+         (7, "insole_length"): 274.0},
+    ),
+    "size_systems.csv": (
+        {(5, "size_outside_table")},
+        {(2, "last_length"): 276.7, (3, "last_length"): 271.0},
+    ),
+    "two_sheets.xlsx": (
+        set(),
+        {(2, "last_ball_girth"): 241.0, (2, "insole_length"): 280.0, (3, "last_length"): 281.0},
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_corpus_file(name: str, paris: object) -> None:
+    expected_rejects, expected_values = CASES[name]
+    v = read_measurements(DATA / name, table=paris)  # type: ignore[arg-type]
+    assert _codes(v) == expected_rejects
+    for (row, dim), mm in expected_values.items():
+        assert _value(v, row, dim) == pytest.approx(mm)
+    assert list(v.measurements.columns[: len(MEASUREMENT_COLUMNS)]) == list(MEASUREMENT_COLUMNS)
+    assert list(v.rejects.columns) == list(REJECT_COLUMNS)
+    assert set(v.rejects["code"]) <= {c.value for c in RejectCode}
+    assert v.measurements["producer"].str.strip().str.len().min() > 0
+    _check_accounting(v)
+
+
+def test_done_when_workbook(paris: object) -> None:
+    """Issue 3, done-when 1: every data row used or rejected by its row number; no title,
+    average or signature row becomes a producer; merged producers are filled."""
+    v = read_measurements(DATA / "workbook_titles_merged.xlsx", table=paris)  # type: ignore[arg-type]
+    used = set(v.measurements["row"])
+    rejected = set(v.rejects["row"])
+    assert set(range(1, 18)) - {4} == used | rejected  # row 4 is the header
+    producers = set(v.measurements["producer"])
+    assert producers == {"UD Maju Jaya", "CV Sepatu Medali"}
+    for p in producers:
+        assert not any(w in p.lower() for w in SUMMARY_WORDS)
+    m = v.measurements
+    assert set(m.loc[m["row"].isin([6, 7, 8]), "producer"]) == {"UD Maju Jaya"}  # merged B5:B8
+    assert m.loc[m["row"] == 8, "date"].iloc[0] == pd.Timestamp("2026-03-12")  # serial 46093
+    assert m.loc[m["row"] == 7, "date"].iloc[0] == pd.Timestamp("2026-03-12")  # "12 Maret 2026"
+    assert m.loc[m["row"] == 9, "size"].iloc[0] == 40.5  # "40,5"
+    # bad foot/date keep the measurement with NA
+    row10 = m[m["row"] == 10]
+    assert len(row10) == 2 and row10["foot"].isna().all() and row10["date"].isna().all()
+    msg = v.rejects.loc[v.rejects["row"] == 8, "message"].iloc[0]
+    assert "looks like 273.5 mm" in msg
+    assert any("Catatan" in n for n in v.notes)  # sheet without header reported
+
+
+def test_done_when_bom_cm_and_utf16(paris: object) -> None:
+    """Issue 3, done-when 2: a UTF-8-BOM CSV in cm and a UTF-16 tab export read to mm."""
+    v = read_measurements(
+        [DATA / "bom_centimetres.csv", DATA / "unicode_text_export.txt"],
+        table=paris,  # type: ignore[arg-type]
+    )
+    m = v.measurements
+    bom = m[m["source"] == "bom_centimetres.csv"]
+    utf16 = m[m["source"] == "unicode_text_export.txt"]
+    assert bom["value_mm"].tolist() == pytest.approx([273.5, 235.0, 280.0, 240.0, 246.0])
+    assert utf16["value_mm"].tolist() == pytest.approx([266.5, 229.0, 267.0, 230.5, 273.4])
+    assert utf16["foot"].tolist() == ["L", "L", "R", "R", "L"]
+    assert [s.encoding for s in v.sheets] == ["utf-8-sig", "utf-16"]
+    _check_accounting(v)
+
+
+def test_measurement_dtypes(paris: object) -> None:
+    v = read_measurements(DATA / "long_layout.csv", table=paris)  # type: ignore[arg-type]
+    dt = v.measurements.dtypes
+    assert dt["row"] == np.int64 and dt["size"] == np.float64 and dt["value_mm"] == np.float64
+    assert str(dt["date"]) == "datetime64[ns]"
+    assert v.rejects["row"].dtype == np.int64
+
+
+def test_size_systems_converted(paris: object) -> None:
+    v = read_measurements(DATA / "size_systems.csv", table=paris)  # type: ignore[arg-type]
+    sizes = dict(zip(v.measurements["size_label"], v.measurements["size"], strict=True))
+    assert sizes["41½"] == 41.5 and sizes["EU 41"] == 41.0
+    assert sizes["UK 7"] == pytest.approx(40.64, abs=0.01)  # 3 x 7 + 25 in = 11.67 in
+
+
+def test_no_table_reads_bare_numbers_as_eu() -> None:
+    v = read_measurements(DATA / "size_systems.csv")
+    assert "size_outside_table" not in set(v.rejects["code"])
+    assert len(v.measurements) == 5
+
+
+def test_missing_producer_column() -> None:
+    with pytest.raises(MissingColumnsError) as err:
+        read_measurements(DATA / "no_producer.csv")
+    text = str(err.value)
+    assert "'Nama'" in text and "produsen" in text
+
+
+def test_legacy_xls_refused() -> None:
+    with pytest.raises(InputError, match=r"\.xlsx"):
+        read_measurements(DATA / "legacy.xls")
+
+
+def test_units_option(tmp_path: Path) -> None:
+    p = tmp_path / "cm.csv"
+    p.write_text("producer,size,insole_length,lebar_insole (mm)\nA,41,27.35,98\n")
+    v = read_measurements(p, units="cm")
+    assert sorted(v.measurements["value_mm"]) == pytest.approx([98.0, 273.5])
+    with pytest.raises(UsageError):
+        read_measurements(p, units="furlong")
+
+
+def test_several_files_keep_sources(paris: object) -> None:
+    names = ["cp1252_names.csv", "two_sheets.xlsx"]
+    v = read_measurements([DATA / n for n in names], table=paris)  # type: ignore[arg-type]
+    assert set(v.measurements["source"]) == {
+        "cp1252_names.csv", "two_sheets.xlsx#lebar", "two_sheets.xlsx#panjang",
+    }  # fmt: skip
+    assert [s.source for s in v.accounting.sources] == [
+        "cp1252_names.csv", "two_sheets.xlsx#lebar", "two_sheets.xlsx#panjang",
+    ]  # fmt: skip
+
+
+def test_sheet_option(paris: object) -> None:
+    v = read_measurements(DATA / "two_sheets.xlsx", sheet="panjang", table=paris)  # type: ignore[arg-type]
+    assert set(v.measurements["dimension"]) == {"insole_length", "last_length"}
+    with pytest.raises(InputError, match="lebar"):
+        read_measurements(DATA / "two_sheets.xlsx", sheet="nope")
+
+
+def test_validate_accepts_sheets_directly() -> None:
+    sheets = read_input(DATA / "cp1252_names.csv")
+    v = validate(sheets)
+    assert len(v.measurements) == 4
+    assert set(v.measurements["producer"]) == {"Ünal", "Café Sepatu"}
+
+
+def test_unused_rows_in_rejected_rows_count_as_rejected(tmp_path: Path) -> None:
+    p = tmp_path / "x.csv"
+    p.write_text("producer;size;insole_length;last_length\n;41;270;271\nA;41;270;\n")
+    v = read_measurements(p)
+    a = v.accounting
+    assert (a.rows_read, a.rows_used, a.rows_rejected) == (2, 1, 1)
+    assert (a.cells_read, a.cells_used, a.cells_rejected, a.cells_blank) == (3, 1, 2, 1)
+
+
+def test_parse_numbers_locales() -> None:
+    got = parse_numbers(["1.234,5", "1,234.5", "273,5", " 98 ", "", "x", "inf"], decimal=",")
+    assert got[:4].tolist() == [1234.5, 1234.5, 273.5, 98.0]
+    assert np.isnan(got[4:]).all()
+
+
+def test_parse_dates_formats() -> None:
+    got = parse_dates(["5-Jan-26", "2026-01-05 08:30", "05.01.2026", "5 Januari 2026", "0/0/0"])
+    days = [str(d)[:10] for d in got]
+    assert days == ["2026-01-05"] * 4 + ["NaT"]
