@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -173,19 +173,66 @@ def _check_columns(frame: pd.DataFrame, needed: Iterable[str], what: str) -> Non
         )
 
 
+class _Rows:
+    """Lazy, copy-free access to selected rows of the caller's frame.
+
+    ``pos`` are positions into ``frame`` (in the order wanted). Columns are read as numpy
+    arrays and indexed with ``pos``; string columns are factorised on the whole column
+    (fast on arrow strings) and only their integer codes are permuted, so no string column
+    is ever copied row by row.
+    """
+
+    def __init__(self, frame: pd.DataFrame, pos: IntArray) -> None:
+        self.frame = frame
+        self.pos = pos
+
+    def __len__(self) -> int:
+        return len(self.pos)
+
+    def has(self, name: str) -> bool:
+        return name in self.frame.columns
+
+    def f(self, name: str) -> FloatArray:
+        series = self.frame[name]
+        if series.dtype == np.float64:
+            col = series.to_numpy()  # no copy
+        else:
+            col = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        return np.asarray(col[self.pos], dtype=np.float64)
+
+    def eq(self, name: str, values: Sequence[str]) -> BoolArray:
+        hit = self.frame[name].isin(list(values)).to_numpy(dtype=np.bool_, na_value=False)
+        return np.asarray(hit[self.pos], dtype=np.bool_)
+
+    def codes(self, name: str, *, sort: bool = False) -> tuple[IntArray, npt.NDArray[Any]]:
+        c, uniq = pd.factorize(self.frame[name], sort=sort)
+        return np.asarray(c, dtype=np.int64)[self.pos], np.asarray(uniq, dtype=object)
+
+    def dates(self) -> npt.NDArray[np.datetime64]:
+        col = pd.to_datetime(self.frame["date"]).to_numpy(dtype="datetime64[ns]")
+        return np.asarray(col[self.pos])
+
+    def take(self, name: str, idx: npt.ArrayLike) -> npt.NDArray[Any]:
+        """Values of column ``name`` at selected-row indices ``idx`` (object array)."""
+        at = self.pos[np.asarray(idx, dtype=np.int64)]
+        return np.asarray(self.frame[name].iloc[at].to_numpy(dtype=object), dtype=object)
+
+
 @dataclass(frozen=True)
 class _Prepared:
-    """Usable rows sorted by group then time order, with per-group fits.
+    """Usable rows sorted by group then time order, with per-group grading lines.
 
-    ``rows`` keeps the original columns (sorted, fresh RangeIndex); the arrays are aligned
+    ``rows`` gives access to any column of those rows in that order; the arrays are aligned
     with it. ``keys`` has one row per group: producer, dimension (sorted).
     """
 
-    rows: pd.DataFrame
+    rows: _Rows
     keys: pd.DataFrame
     g: IntArray
+    starts: IntArray
     n: FloatArray
     dated: BoolArray
+    date: npt.NDArray[np.datetime64]
     size: FloatArray
     dev: FloatArray
     size_mean: FloatArray
@@ -206,57 +253,99 @@ class _Prepared:
         return len(self.keys)
 
 
-def _usable(deviations: pd.DataFrame, needed: Sequence[str], what: str) -> pd.DataFrame:
+def _select(
+    deviations: pd.DataFrame, needed: Sequence[str], what: str
+) -> tuple[IntArray, IntArray, pd.DataFrame]:
+    """Positions of usable rows, their group codes and the group keys (sorted).
+
+    Usable: status not ``no_reference``, producer, dimension, size, nominal and deviation
+    present.
+    """
     _check_columns(deviations, needed, what)
-    status = deviations["status"].astype("str").to_numpy()
+    pcodes, puniq = pd.factorize(deviations["producer"], sort=True)
+    dcodes, duniq = pd.factorize(deviations["dimension"], sort=True)
     keep = (
-        (status != "no_reference")
+        ~deviations["status"].isin(["no_reference"]).to_numpy(dtype=np.bool_, na_value=False)
         & deviations["nominal_mm"].notna().to_numpy()
         & deviations["deviation_mm"].notna().to_numpy()
         & deviations["size"].notna().to_numpy()
-        & deviations["producer"].notna().to_numpy()
-        & deviations["dimension"].notna().to_numpy()
+        & (pcodes >= 0)
+        & (dcodes >= 0)
     )
-    usable: pd.DataFrame = deviations.loc[keep]
-    return usable
-
-
-def _group_codes(rows: pd.DataFrame) -> tuple[IntArray, pd.DataFrame]:
-    pcodes, puniq = pd.factorize(rows["producer"].astype("str"), sort=True)
-    dcodes, duniq = pd.factorize(rows["dimension"].astype("str"), sort=True)
-    combined = pcodes.astype(np.int64) * max(len(duniq), 1) + dcodes
-    uniq, g = np.unique(combined, return_inverse=True)
+    pos = np.nonzero(keep)[0].astype(np.int64)
+    nd = max(len(duniq), 1)
+    combined = pcodes[pos].astype(np.int64) * nd + dcodes[pos]
+    present = np.bincount(combined, minlength=max(len(puniq), 1) * nd) > 0
+    uniq = np.nonzero(present)[0]
+    remap = np.cumsum(present) - 1
+    g = remap[combined].astype(np.int64)
     keys = pd.DataFrame(
         {
-            "producer": pd.Series(np.asarray(puniq)[uniq // max(len(duniq), 1)], dtype="str"),
-            "dimension": pd.Series(np.asarray(duniq)[uniq % max(len(duniq), 1)], dtype="str"),
+            "producer": pd.Series(np.asarray(puniq, dtype=object)[uniq // nd], dtype="str"),
+            "dimension": pd.Series(np.asarray(duniq, dtype=object)[uniq % nd], dtype="str"),
         }
     )
-    return g.astype(np.int64), keys
+    return pos, g, keys
+
+
+def _with_none(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """``values`` as an object array with None appended, so that code -1 maps to None."""
+    out = np.empty(len(values) + 1, dtype=object)
+    out[:-1] = values
+    out[-1] = None
+    return out
+
+
+def _bits(n: int) -> int:
+    return max(int(n).bit_length(), 1)
 
 
 def _prepare(deviations: pd.DataFrame, what: str) -> _Prepared:
-    """Filter usable rows, sort them in time order within groups and fit grading lines."""
-    rows = _usable(deviations, REQUIRED_COLUMNS, what)
-    g, keys = _group_codes(rows)
+    """Select usable rows, sort them in time order within groups and fit grading lines."""
+    pos, g, keys = _select(deviations, REQUIRED_COLUMNS, what)
     ng = len(keys)
     n = np.bincount(g, minlength=ng).astype(np.float64)
+    m = len(pos)
+    sel = _Rows(deviations, pos)
 
     # Time order: a group is "dated" when at least half of its rows carry a date; its rows
-    # are then ordered by date (undated rows last), else by source and row.
-    date = pd.to_datetime(rows["date"]).to_numpy(dtype="datetime64[ns]")
+    # are then ordered by date (undated rows last), then source and row; else by source
+    # and row. One int64 key (group | date rank | source | row | position), one argsort.
+    date = sel.dates()
     has_date = ~np.isnat(date)
     dated = np.bincount(g, weights=has_date.astype(np.float64), minlength=ng) >= 0.5 * n
-    date_key = np.where(has_date, date.view(np.int64), np.iinfo(np.int64).max)
-    date_key = np.where(dated[g], date_key, 0)
-    src_codes = pd.factorize(rows["source"].astype("str"), sort=True)[0]
-    row_no = rows["row"].to_numpy(dtype=np.float64, na_value=np.nan)
-    order = np.lexsort((row_no, src_codes, date_key, g))
+    dcode, duniq = pd.factorize(date.view(np.int64), sort=True)
+    drank = np.where(has_date & dated[g], dcode, len(duniq)).astype(np.int64)
+    drank = np.where(dated[g], drank, 0)
+    src, srcu = sel.codes("source", sort=True)
+    row_no = sel.f("row")
+    row_no = np.where(np.isfinite(row_no) & (row_no >= 0), row_no, 0.0).astype(np.int64)
+    src = np.maximum(src, 0)
+    br, bs, bd, bg = (
+        _bits(int(row_no.max(initial=0))),
+        _bits(len(srcu)),
+        _bits(len(duniq) + 1),
+        _bits(ng),
+    )
+    bp = _bits(m)
+    parts = [(g, bg), (drank, bd), (src, bs), (row_no, br)]
+    if bg + bd + bs + br + bp <= 63:  # position as last tie-break: every key unique
+        parts.append((np.arange(m, dtype=np.int64), bp))
+    if sum(b for _, b in parts) <= 63:
+        key = np.zeros(m, dtype=np.int64)
+        for arr, b in parts:
+            key = (key << b) | arr
+        order = np.argsort(key, kind="stable" if len(parts) == 4 else "quicksort")
+    else:  # pragma: no cover - astronomically many rows, dates or groups
+        order = np.lexsort((row_no, src, drank, g))
 
-    rows = rows.iloc[order].reset_index(drop=True)
     g = g[order]
-    size = rows["size"].to_numpy(dtype=np.float64)
-    dev = rows["deviation_mm"].to_numpy(dtype=np.float64)
+    pos = pos[order]
+    sel = _Rows(deviations, pos)
+    date = date[order]
+    size = sel.f("size")
+    dev = sel.f("deviation_mm")
+    starts = np.searchsorted(g, np.arange(ng), side="left").astype(np.int64)
 
     size_mean = _gmean(g, size, n)
     dev_mean = _gmean(g, dev, n)
@@ -266,16 +355,17 @@ def _prepare(deviations: pd.DataFrame, what: str) -> _Prepared:
     sxy = _gsum(g, xc * yc, ng)
     syy = _gsum(g, yc * yc, ng)
 
-    # Distinct sizes per group, and the range of sizes.
+    # Distinct sizes per group and their range, from a group × size occupancy table.
     scodes, suniq = pd.factorize(size, sort=True)
-    pair_codes = np.unique(g * max(len(suniq), 1) + scodes)
-    pg = pair_codes // max(len(suniq), 1)
-    n_sizes = np.bincount(pg, minlength=ng).astype(np.int64)
-    first = np.searchsorted(pg, np.arange(ng), side="left")
-    last = np.searchsorted(pg, np.arange(ng), side="right") - 1
-    svals = np.asarray(suniq, dtype=np.float64)[pair_codes % max(len(suniq), 1)]
-    size_min = svals[np.clip(first, 0, len(svals) - 1)] if len(svals) else np.zeros(ng)
-    size_max = svals[np.clip(last, 0, len(svals) - 1)] if len(svals) else np.zeros(ng)
+    ns = max(len(suniq), 1)
+    occ = np.bincount(g * ns + scodes, minlength=ng * ns).reshape(ng, ns) > 0
+    n_sizes = occ.sum(axis=1).astype(np.int64)
+    svals = np.asarray(suniq, dtype=np.float64)
+    if len(svals):
+        size_min = svals[np.argmax(occ, axis=1)]
+        size_max = svals[ns - 1 - np.argmax(occ[:, ::-1], axis=1)]
+    else:
+        size_min = size_max = np.zeros(ng)
 
     has_line = (n_sizes >= 2) & (n >= 3) & (sxx > 0)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -284,11 +374,13 @@ def _prepare(deviations: pd.DataFrame, what: str) -> _Prepared:
     ssr = _gsum(g, resid * resid, ng)
     resid_df = np.where(has_line, n - 2, n - 1)
     return _Prepared(
-        rows=rows,
+        rows=sel,
         keys=keys,
         g=g,
+        starts=starts,
         n=n,
         dated=dated,
+        date=date,
         size=size,
         dev=dev,
         size_mean=size_mean,
@@ -512,35 +604,51 @@ PRODUCER_SUMMARY_COLUMNS = (
 
 
 def _group_median(g: IntArray, x: FloatArray, ng: int) -> FloatArray:
-    med = pd.Series(x).groupby(g).median()
-    return np.asarray(med.reindex(range(ng)).to_numpy(dtype=np.float64), dtype=np.float64)
+    """Group medians; cheap when, as usual, the value is constant within each group."""
+    lo = np.full(ng, np.inf)
+    hi = np.full(ng, -np.inf)
+    np.fmin.at(lo, g, x)
+    np.fmax.at(hi, g, x)
+    out = np.where(lo == hi, lo, np.nan)
+    varying = lo != hi
+    if varying.any():
+        mask = varying[g]
+        med = pd.Series(x[mask]).groupby(g[mask]).median()
+        out[med.index.to_numpy()] = med.to_numpy(dtype=np.float64)
+    return np.asarray(out, dtype=np.float64)
 
 
 def _pair_mismatch(prep: _Prepared) -> FloatArray:
     ng = prep.ng
-    rows = prep.rows
-    if "foot" not in rows.columns or "pair" not in rows.columns or len(rows) == 0:
-        return np.full(ng, np.nan)
-    foot = rows["foot"].astype("str").to_numpy()
-    pair = rows["pair"]
-    ok = ((foot == "L") | (foot == "R")) & pair.notna().to_numpy()
+    sel = prep.rows
+    nan = np.full(ng, np.nan)
+    if not (sel.has("foot") and sel.has("pair")) or len(sel) == 0:
+        return nan
+    right = sel.eq("foot", ["R"])
+    ok = sel.eq("foot", ["L"]) | right
     if not ok.any():
-        return np.full(ng, np.nan)
-    pcodes = pd.factorize(pair[ok].astype("str"))[0].astype(np.int64)
+        return nan
+    pc, _ = sel.codes("pair")
+    ok &= pc >= 0
+    if not ok.any():
+        return nan
     g = prep.g[ok]
-    key = g * (int(pcodes.max()) + 1) + pcodes
-    frame = pd.DataFrame(
-        {"key": key, "g": g, "right": foot[ok] == "R", "v": rows["value_mm"].to_numpy()[ok]}
-    )
-    feet = frame.groupby(["key", "right"])["v"].mean().unstack("right")
-    if True not in feet.columns or False not in feet.columns:
-        return np.full(ng, np.nan)
-    diff = (feet[True] - feet[False]).abs().dropna()
-    if diff.empty:
-        return np.full(ng, np.nan)
-    gkey = frame.drop_duplicates("key").set_index("key")["g"]
-    per_group = diff.groupby(gkey.reindex(diff.index).to_numpy()).mean()
-    return per_group.reindex(range(ng)).to_numpy(dtype=np.float64)
+    kc, kuniq = pd.factorize(g * (int(pc.max()) + 1) + pc[ok])
+    nk = len(kuniq)
+    v = sel.f("value_mm")[ok]
+    r = right[ok].astype(np.float64)
+    cr = np.bincount(kc, weights=r, minlength=nk)
+    cl = np.bincount(kc, minlength=nk) - cr
+    with np.errstate(invalid="ignore", divide="ignore"):
+        vr = np.bincount(kc, weights=v * r, minlength=nk) / cr
+        vl = np.bincount(kc, weights=v * (1.0 - r), minlength=nk) / cl
+    both = (cr > 0) & (cl > 0)
+    gk = np.empty(nk, dtype=np.int64)
+    gk[kc] = g
+    cnt = np.bincount(gk[both], minlength=ng)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.bincount(gk[both], weights=np.abs(vr - vl)[both], minlength=ng) / cnt
+    return np.asarray(out, dtype=np.float64)
 
 
 def producer_summary(
@@ -658,7 +766,7 @@ def producer_summary(
     ng = prep.ng
     n = prep.n
     g = prep.g
-    rows = prep.rows
+    sel = prep.rows
     th = thresholds
 
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -667,8 +775,8 @@ def producer_summary(
         sd_overall = np.sqrt(prep.syy / (n - 1))
         se_bias = sd_overall / np.sqrt(n)
         tq1 = _t_quantile(confidence, n - 1)
-        if "grade_step_mm" in rows.columns:
-            step = _group_median(g, rows["grade_step_mm"].to_numpy(dtype=np.float64), ng)
+        if sel.has("grade_step_mm"):
+            step = _group_median(g, sel.f("grade_step_mm"), ng)
         else:
             step = np.full(ng, np.nan)
         step = np.where(step > 0, step, np.nan)
@@ -688,13 +796,12 @@ def producer_summary(
         mr_sigma, mr_count = _moving_range_sigma(g, prep.resid, ng)
         sd_within = np.where(prep.dated & (mr_count >= 1), mr_sigma, s_res)
 
-        status = rows["status"].astype("str").to_numpy()
-        in_spec = _gsum(g, (status == "in_spec").astype(np.float64), ng)
-        missized = _gsum(g, np.isin(status, MISSIZED_STATUSES).astype(np.float64), ng)
+        in_spec = _gsum(g, sel.eq("status", ["in_spec"]).astype(np.float64), ng)
+        missized = _gsum(g, sel.eq("status", MISSIZED_STATUSES).astype(np.float64), ng)
 
-        nominal = rows["nominal_mm"].to_numpy(dtype=np.float64)
-        lo_lim = _group_median(g, rows["lower_mm"].to_numpy(dtype=np.float64) - nominal, ng)
-        hi_lim = _group_median(g, rows["upper_mm"].to_numpy(dtype=np.float64) - nominal, ng)
+        nominal = sel.f("nominal_mm")
+        lo_lim = _group_median(g, sel.f("lower_mm") - nominal, ng)
+        hi_lim = _group_median(g, sel.f("upper_mm") - nominal, ng)
         lo_lim = np.where(np.isnan(lo_lim), -np.inf, lo_lim)
         hi_lim = np.where(np.isnan(hi_lim), np.inf, hi_lim)
         _, cpk = capability_indices(mean=bias, sigma=sd_within, lsl=lo_lim, usl=hi_lim)
@@ -861,17 +968,25 @@ _SIZE_NEEDED = (
 )
 
 
-def _cells(deviations: pd.DataFrame, what: str) -> tuple[pd.DataFrame, pd.DataFrame, IntArray]:
+def _occupancy(g: IntArray, codes: IntArray, ng: int, nc: int) -> npt.NDArray[np.int64]:
+    """Counts of each code per group, as a (groups × codes) table."""
+    counts = np.bincount(g * nc + codes, minlength=ng * nc)
+    return np.asarray(counts.reshape(ng, nc), dtype=np.int64)
+
+
+def _cells(deviations: pd.DataFrame, what: str) -> tuple[_Rows, pd.DataFrame, IntArray]:
     """Usable rows, one key row per producer × dimension × size (sorted), and row codes."""
-    rows = _usable(deviations, _SIZE_NEEDED, what)
-    g, keys = _group_codes(rows)
-    size = rows["size"].to_numpy(dtype=np.float64)
+    pos, g, keys = _select(deviations, _SIZE_NEEDED, what)
+    sel = _Rows(deviations, pos)
+    size = sel.f("size")
     scodes, suniq = pd.factorize(size, sort=True)
     ns = max(len(suniq), 1)
-    uniq, h = np.unique(g * ns + scodes, return_inverse=True)
+    present = (_occupancy(g, scodes, len(keys), ns) > 0).ravel()
+    uniq = np.nonzero(present)[0]
+    h = (np.cumsum(present) - 1)[g * ns + scodes]
     cell_keys = keys.iloc[uniq // ns].reset_index(drop=True)
     cell_keys["size"] = np.asarray(suniq, dtype=np.float64)[uniq % ns]
-    return rows, cell_keys, h.astype(np.int64)
+    return sel, cell_keys, h.astype(np.int64)
 
 
 def size_summary(deviations: pd.DataFrame, *, confidence: float = 0.95) -> pd.DataFrame:
@@ -923,11 +1038,11 @@ def size_summary(deviations: pd.DataFrame, *, confidence: float = 0.95) -> pd.Da
 def _size_table(
     deviations: pd.DataFrame, confidence: float, what: str
 ) -> tuple[pd.DataFrame, FloatArray]:
-    rows, cells, h = _cells(deviations, what)
+    sel, cells, h = _cells(deviations, what)
     nc = len(cells)
     n = np.bincount(h, minlength=nc).astype(np.float64)
-    value = rows["value_mm"].to_numpy(dtype=np.float64)
-    dev = rows["deviation_mm"].to_numpy(dtype=np.float64)
+    value = sel.f("value_mm")
+    dev = sel.f("deviation_mm")
     mean = _gmean(h, value, n)
     bias = _gmean(h, dev, n)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -935,9 +1050,9 @@ def _size_table(
         sd_dev = np.sqrt(_gsum(h, (dev - bias[h]) ** 2, nc) / (n - 1))
         tq = _t_quantile(confidence, n - 1)
         se = sd_dev / np.sqrt(n)
-        nominal = _gmean(h, rows["nominal_mm"].to_numpy(dtype=np.float64), n)
-        if "grade_step_mm" in rows.columns:
-            step = _group_median(h, rows["grade_step_mm"].to_numpy(dtype=np.float64), nc)
+        nominal = _gmean(h, sel.f("nominal_mm"), n)
+        if sel.has("grade_step_mm"):
+            step = _group_median(h, sel.f("grade_step_mm"), nc)
         else:
             step = np.full(nc, np.nan)
         step = np.where(step > 0, step, np.nan)
@@ -948,18 +1063,15 @@ def _size_table(
     out["bias_mm"] = bias
     out["sd_mm"] = sd
     out["effective_size"] = out["size"].to_numpy() + bias / step
-    if "size_label" in rows.columns:
-        labels = pd.DataFrame({"h": h, "label": rows["size_label"].astype("str").to_numpy()})
-        top = (
-            labels.groupby(["h", "label"])
-            .size()
-            .rename("k")
-            .reset_index()
-            .sort_values(["h", "k", "label"], ascending=[True, False, True], kind="stable")
-            .drop_duplicates("h")
-            .set_index("h")["label"]
-        )
-        out["size_label"] = top.reindex(range(nc)).to_numpy()
+    if sel.has("size_label") and len(sel):
+        lcodes, luniq = sel.codes("size_label", sort=True)
+        nl = len(luniq) + 1  # last column: missing label
+        table = _occupancy(h, np.where(lcodes >= 0, lcodes, nl - 1), nc, nl)
+        table[:, nl - 1] = 0
+        best = np.argmax(table, axis=1)
+        labels = _with_none(luniq)[best]
+        labels[table.max(axis=1) == 0] = None
+        out["size_label"] = labels
         out["size_label"] = out["size_label"].astype("str")
     else:
         out["size_label"] = pd.Series([pd.NA] * nc, dtype="str")
@@ -1315,14 +1427,19 @@ def find_conventions(
     ['paris_foot+15']
     """
     needed = ("producer", "dimension", "size", "value_mm", "nominal_mm", "deviation_mm", "status")
-    rows = _usable(deviations, needed, "find_conventions()")
-    rows = rows[rows["dimension"].astype("str").isin(list(dimensions))]
-    g, keys = _group_codes(rows)
+    pos, g, keys = _select(deviations, needed, "find_conventions()")
+    wanted = keys["dimension"].isin(list(dimensions)).to_numpy(dtype=np.bool_)
+    rowmask = wanted[g]
+    remap = np.cumsum(wanted) - 1
+    pos, g = pos[rowmask], remap[g[rowmask]].astype(np.int64)
+    keys = keys[wanted].reset_index(drop=True)
     ng = len(keys)
+    sel = _Rows(deviations, pos)
     n = np.bincount(g, minlength=ng).astype(np.float64)
-    size = rows["size"].to_numpy(dtype=np.float64)
-    value = rows["value_mm"].to_numpy(dtype=np.float64)
-    n_sizes = pd.Series(size).groupby(g).nunique().reindex(range(ng)).fillna(0).to_numpy(np.int64)
+    size = sel.f("size")
+    value = sel.f("value_mm")
+    scodes, suniq = pd.factorize(size, sort=True)
+    n_sizes = (_occupancy(g, scodes, ng, max(len(suniq), 1)) > 0).sum(axis=1).astype(np.int64)
     frames = []
     for conv in conventions:
         resid = value - conv.slope_mm_per_size * size - conv.allowance_mm
