@@ -290,6 +290,9 @@ _SIGNATURE = re.compile(
     r"[a-z][a-z .'-]+,\s*\d{1,2}[\s-]+[a-z]+\.?[\s-]+\d{4}$)",
     re.IGNORECASE,
 )
+#: Every first letter (lower case) a summary label can start with: the prefilter of the
+#: summary regexes. Keep in step with _SUMMARY_PREFIX and _SUMMARY_EXACT.
+_SUMMARY_INITIALS = "acgjmnrst"
 _NOT_MEASURED = ("-", "–", "—", "--")
 _NUMBER_RE = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
 
@@ -328,13 +331,13 @@ def _clean(arr: pa.Array) -> pa.Array:
     return pc.if_else(empty, pa.scalar(None, arr.type), trimmed)
 
 
-def _by_unique(arr: pa.Array) -> tuple[NDArray[np.intp], list[str]]:
+def _by_unique(arr: pa.Array, *, uniques: bool = True) -> tuple[NDArray[np.intp], list[str]]:
     """Dictionary-encode: per-cell index into the unique values (``-1`` for null)."""
     enc = pc.dictionary_encode(arr)
     if isinstance(enc, pa.ChunkedArray):
         enc = enc.combine_chunks()
     idx = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.intp)
-    return idx, [str(u) for u in enc.dictionary.to_pylist()]
+    return idx, [str(u) for u in enc.dictionary.to_pylist()] if uniques else []
 
 
 def _map_unique(arr: pa.Array, func: Callable[[str], Any], *, dtype: Any, na: Any) -> NDArray[Any]:
@@ -360,29 +363,43 @@ def parse_numbers(values: ArrayLike | pa.Array, *, decimal: str = ".") -> NDArra
     arr = values if isinstance(values, pa.Array) else pa.array(values, type=pa.large_string())
     if arr.type != pa.large_string():
         arr = arr.cast(pa.large_string())
-    s = pc.replace_substring_regex(arr, r"[\s\x{00a0}\x{202f}']", "")
+    s = arr
     has_comma = pc.match_substring(s, ",")
-    has_dot = pc.match_substring(s, ".")
-    any_comma = bool(pc.any(has_comma).as_py())
-    thousands = "." if decimal == "," else ","
-    if any_comma if thousands == "," else bool(pc.any(has_dot).as_py()):
-        ambiguous = pc.match_substring_regex(s, rf"^[+-]?\d{{1,3}}\{thousands}\d{{3}}$")
-        s = pc.if_else(ambiguous, pc.replace_substring(s, thousands, ""), s)
-    if any_comma:
-        both = pc.and_(has_comma, has_dot)
-        if pc.any(both).as_py():
-            comma_last = pc.match_substring_regex(s, r",\d*$")
-            without = pc.if_else(
-                comma_last, pc.replace_substring(s, ".", ""), pc.replace_substring(s, ",", "")
+    if decimal == "." and not pc.any(has_comma).as_py():
+        has_comma = None  # the common case: nothing to rewrite
+    if has_comma is not None:
+        has_dot = pc.match_substring(s, ".")
+        if pc.any(has_dot).as_py():
+            both = pc.and_(has_comma, has_dot)
+            if pc.any(both).as_py():  # the last mark is the decimal mark
+                comma_last = pc.match_substring_regex(s, r",\d*\s*$")
+                without = pc.if_else(
+                    comma_last, pc.replace_substring(s, ".", ""), pc.replace_substring(s, ",", "")
+                )
+                s = pc.if_else(both, without, s)
+            if decimal == ",":  # '1.234' in a decimal-comma file is one thousand...
+                thousands = r"^\s*[+-]?\d{1,3}\.\d{3}\s*$"
+                s = pc.if_else(
+                    pc.match_substring_regex(s, thousands), pc.replace_substring(s, ".", ""), s
+                )
+        if decimal == ".":  # ... and '1,234' in a decimal-point file
+            thousands = r"^\s*[+-]?\d{1,3},\d{3}\s*$"
+            s = pc.if_else(
+                pc.match_substring_regex(s, thousands), pc.replace_substring(s, ",", ""), s
             )
-            s = pc.if_else(both, without, s)
         s = pc.replace_substring(s, ",", ".")
-    try:
-        out = pc.cast(s, pa.float64())
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+    # Validate before casting: a failing arrow cast is very slow on large columns.
+    ok = pc.match_substring_regex(s, _NUMBER_RE)
+    if not pc.all(pc.or_(ok, pc.is_null(s))).as_py():
+        s = pc.replace_substring_regex(s, r"[\s\x{00a0}\x{202f}']", "")
         ok = pc.match_substring_regex(s, _NUMBER_RE)
-        out = pc.cast(pc.if_else(ok, s, pa.scalar(None, s.type)), pa.float64())
-    result = np.asarray(out.to_numpy(zero_copy_only=False), dtype=np.float64)
+        s = pc.if_else(ok, s, pa.scalar(None, s.type))
+    out = pc.cast(s, pa.float64())
+    return _finite(out)
+
+
+def _finite(values: pa.Array) -> NDArray[np.float64]:
+    result = np.asarray(values.to_numpy(zero_copy_only=False), dtype=np.float64)
     finite = np.isfinite(result)
     if not finite.all():
         result = np.where(finite, result, np.nan)
@@ -528,6 +545,13 @@ def _roles(
     return roles, role_units, dims, extras
 
 
+def _decode(codes: NDArray[Any], labels: Sequence[str | None]) -> pa.Array:
+    """``labels[codes]`` as an arrow string array, built in C++ (no per-cell objects)."""
+    dictionary = pa.array(list(labels), pa.large_string())
+    indices = pa.array(np.asarray(codes, dtype=np.int32))
+    return pc.take(dictionary, indices)
+
+
 def _row_text(cells: list[pa.Array], pos: NDArray[np.intp]) -> list[str]:
     if len(pos) == 0:
         return []
@@ -643,15 +667,37 @@ def _validate_sheet(
     n_numeric = numeric.sum(axis=1)
     text_cols = [j for j in range(len(cols)) if j not in cell_cols]
 
-    def _match_any(regexes: Sequence[re.Pattern[str]], columns: Sequence[int]) -> NDArray[np.bool_]:
+    def _match_any(
+        regexes: Sequence[re.Pattern[str]],
+        columns: Sequence[int],
+        rows: NDArray[np.bool_],
+        initials: str | None = None,
+    ) -> NDArray[np.bool_]:
+        """Rows (among ``rows``) where a cell of ``columns`` matches; RE2 in arrow, no loop."""
         hit = np.zeros(n, dtype=bool)
+        pos = np.flatnonzero(rows)
+        if len(pos) == 0:
+            return hit
+        pattern = "|".join(f"(?:{r.pattern})" for r in regexes)
+        subset = pa.array(pos) if len(pos) < n else None
         for j in columns:
-            hit |= _map_unique(
-                cols[j], lambda u: any(r.match(u) for r in regexes), dtype=bool, na=False
-            )
+            col = cols[j] if subset is None else cols[j].take(subset)
+            if initials is not None:  # cheap prefilter: the regex then runs on few cells
+                first = pc.utf8_lower(pc.utf8_slice_codeunits(col, 0, 1))
+                allowed = pa.array(list(initials), pa.large_string())
+                maybe = pc.fill_null(pc.is_in(first, value_set=allowed), False)
+                where = np.flatnonzero(maybe.to_numpy(zero_copy_only=False))
+            else:
+                where = np.arange(len(col))
+            if len(where) == 0:
+                continue
+            if len(where) < len(col):
+                col = col.take(pa.array(where))
+            found = pc.match_substring_regex(col, pattern, ignore_case=True)
+            hit[pos[where]] |= pc.fill_null(found, False).to_numpy(zero_copy_only=False)
         return hit
 
-    summary = _match_any((_SUMMARY_PREFIX, _SUMMARY_EXACT), text_cols) & ~blank
+    summary = _match_any((_SUMMARY_PREFIX, _SUMMARY_EXACT), text_cols, ~blank, _SUMMARY_INITIALS)
     prod_j, size_j = roles["producer"], roles["size"]
 
     def _is(role: str) -> Callable[[str], bool]:
@@ -662,8 +708,8 @@ def _validate_sheet(
         & _map_unique(cols[size_j], _is("size"), dtype=bool, na=False)
         & ~summary
     )
-    sig_hit = _match_any((_SIGNATURE,), range(len(cols))) & (n_numeric == 0) & ~blank
-    sig_hit &= ~summary & ~repeat_header
+    candidates = (n_numeric == 0) & ~blank & ~summary & ~repeat_header
+    sig_hit = _match_any((_SIGNATURE,), range(len(cols)), candidates)
     signature = sig_hit.copy()
     if sig_hit.any():
         first = int(np.argmax(sig_hit))
@@ -815,14 +861,28 @@ def _validate_sheet(
     # ---- duplicates among otherwise good cells of good rows
     good = (status == _OK) & row_ok[:, None]
     if "sample_id" in roles and good.any():
-        sid = _by_unique(cols[roles["sample_id"]])[0]
-        prod = _by_unique(cols[prod_j])[0]
-        r_idx, c_idx = np.nonzero(good & (sid >= 0)[:, None])
-        key = pd.DataFrame(
-            {"p": prod[r_idx], "s": sid[r_idx], "f": foot_code[r_idx], "d": cell_dim[r_idx, c_idx]}
-        )
-        dup = key.duplicated(keep="first").to_numpy()
-        status[r_idx[dup], c_idx[dup]] = _DUP
+        sid = _by_unique(cols[roles["sample_id"]], uniques=False)[0]
+        prod = _by_unique(cols[prod_j], uniques=False)[0]
+        # Cells of one row never clash (one column per dimension), so look for rows sharing
+        # producer, sample id and foot first; only those rows are checked cell by cell.
+        cand = np.flatnonzero(good.any(axis=1) & (sid >= 0))
+        row_key = pd.DataFrame({"p": prod[cand], "s": sid[cand], "f": foot_code[cand]})
+        clash = cand[row_key.duplicated(keep=False).to_numpy()]
+        if len(clash):
+            r_idx, c_idx = np.nonzero(good[clash])
+            r_idx = clash[r_idx]
+            order = np.lexsort((c_idx, r_idx))
+            r_idx, c_idx = r_idx[order], c_idx[order]
+            key = pd.DataFrame(
+                {
+                    "p": prod[r_idx],
+                    "s": sid[r_idx],
+                    "f": foot_code[r_idx],
+                    "d": cell_dim[r_idx, c_idx],
+                }
+            )
+            dup = key.duplicated(keep="first").to_numpy()
+            status[r_idx[dup], c_idx[dup]] = _DUP
 
     # ---- no measurement rows
     no_cells = row_ok & ~present.any(axis=1)
@@ -925,23 +985,19 @@ def _validate_sheet(
         return pa.nulls(m, pa.large_string())
 
     out: dict[str, pa.Array] = {
-        "source": pa.array([src] * m, pa.large_string()) if m else pa.array([], pa.large_string()),
+        "source": _decode(np.zeros(m, dtype=np.int32), [src]),
         "row": pa.array(rows[r_idx], pa.int64()),
         "sample_id": _text("sample_id"),
         "producer": _text("producer"),
         "model": _text("model"),
         "size_label": _text("size"),
         "size": pa.array(size[r_idx], pa.float64()),
-        "foot": pa.array(
-            np.array(["L", "R", None], dtype=object)[foot_code[r_idx]], pa.large_string()
-        ),
+        "foot": _decode(foot_code[r_idx], ["L", "R", None]),
         "pair": _text("pair"),
         "date": pa.array(date[r_idx], pa.timestamp("ns")),
         "lot": _text("lot"),
         "operator": _text("operator"),
-        "dimension": pa.array(
-            np.array(dim_names, dtype=object)[cell_dim[r_idx, c_idx]], pa.large_string()
-        ),
+        "dimension": _decode(cell_dim[r_idx, c_idx], dim_names),
         "value_mm": pa.array(values[r_idx, c_idx], pa.float64()),
     }
     for j, name in extras:
