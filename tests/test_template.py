@@ -58,3 +58,22 @@ def test_template_refuses_overwrite_and_bad_input(tmp_path: Path) -> None:
         write_template(tmp_path / "u.csv", dimensions=["heel_height"])
     with pytest.raises(UsageError):
         write_template(tmp_path / "u.csv", lang="fr")
+
+
+def test_cli_validate_exit_codes_and_template(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from sizecheck.cli import app
+
+    data = Path(__file__).parent / "data" / "ingest"
+    runner = CliRunner()
+    clean = runner.invoke(app, ["validate", str(data / "unicode_text_export.txt")])
+    assert clean.exit_code == 0, clean.output
+    problems = runner.invoke(app, ["validate", str(data / "semicolon_titles_summary.csv")])
+    assert problems.exit_code == 1 and "missing_producer" in problems.output
+    unreadable = runner.invoke(app, ["validate", str(data / "no_producer.csv")])
+    assert unreadable.exit_code == 2
+    out = tmp_path / "pengukuran.xlsx"
+    made = runner.invoke(app, ["template", str(out), "--lang", "id"])
+    assert made.exit_code == 0 and out.exists()
+    assert runner.invoke(app, ["validate", str(out)]).exit_code == 0
