@@ -155,6 +155,15 @@ def _gmean(g: IntArray, x: FloatArray, n: FloatArray) -> FloatArray:
     return m
 
 
+def _css(g: IntArray, x: FloatArray, m: FloatArray, n: FloatArray) -> FloatArray:
+    """Centred sums of squares per group, corrected two-pass (Chan, Golub & LeVeque 1983)."""
+    ng = len(n)
+    r = x - m[g]
+    sr = _gsum(g, r, ng)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.asarray(np.maximum(_gsum(g, r * r, ng) - sr * sr / n, 0.0), dtype=np.float64)
+
+
 def _t_quantile(confidence: float, df: FloatArray) -> FloatArray:
     with np.errstate(invalid="ignore"):
         q = _sps.t.ppf(0.5 + confidence / 2.0, np.where(df > 0, df, np.nan))
@@ -318,8 +327,8 @@ def _prepare(deviations: pd.DataFrame, what: str) -> _Prepared:
     drank = np.where(has_date & dated[g], dcode, len(duniq)).astype(np.int64)
     drank = np.where(dated[g], drank, 0)
     src, srcu = sel.codes("source", sort=True)
-    row_no = sel.f("row")
-    row_no = np.where(np.isfinite(row_no) & (row_no >= 0), row_no, 0.0).astype(np.int64)
+    row_f = sel.f("row")
+    row_no: IntArray = np.where(np.isfinite(row_f) & (row_f >= 0), row_f, 0.0).astype(np.int64)
     src = np.maximum(src, 0)
     br, bs, bd, bg = (
         _bits(int(row_no.max(initial=0))),
@@ -328,13 +337,13 @@ def _prepare(deviations: pd.DataFrame, what: str) -> _Prepared:
         _bits(ng),
     )
     bp = _bits(m)
-    parts = [(g, bg), (drank, bd), (src, bs), (row_no, br)]
+    parts: list[tuple[IntArray, int]] = [(g, bg), (drank, bd), (src, bs), (row_no, br)]
     if bg + bd + bs + br + bp <= 63:  # position as last tie-break: every key unique
         parts.append((np.arange(m, dtype=np.int64), bp))
     if sum(b for _, b in parts) <= 63:
         key = np.zeros(m, dtype=np.int64)
         for arr, b in parts:
-            key = (key << b) | arr
+            key = np.bitwise_or(np.left_shift(key, b), arr)
         order = np.argsort(key, kind="stable" if len(parts) == 4 else "quicksort")
     else:  # pragma: no cover - astronomically many rows, dates or groups
         order = np.lexsort((row_no, src, drank, g))
@@ -351,9 +360,14 @@ def _prepare(deviations: pd.DataFrame, what: str) -> _Prepared:
     dev_mean = _gmean(g, dev, n)
     xc = size - size_mean[g]
     yc = dev - dev_mean[g]
-    sxx = _gsum(g, xc * xc, ng)
-    sxy = _gsum(g, xc * yc, ng)
-    syy = _gsum(g, yc * yc, ng)
+    # corrected two-pass sums (Chan, Golub & LeVeque 1983): subtracting (sum of centred
+    # values)² / n removes the error of the rounded mean itself
+    sx = _gsum(g, xc, ng)
+    sy = _gsum(g, yc, ng)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sxx = np.maximum(_gsum(g, xc * xc, ng) - sx * sx / n, 0.0)
+        sxy = _gsum(g, xc * yc, ng) - sx * sy / n
+        syy = np.maximum(_gsum(g, yc * yc, ng) - sy * sy / n, 0.0)
 
     # Distinct sizes per group and their range, from a group × size occupancy table.
     scodes, suniq = pd.factorize(size, sort=True)
@@ -371,7 +385,9 @@ def _prepare(deviations: pd.DataFrame, what: str) -> _Prepared:
     with np.errstate(invalid="ignore", divide="ignore"):
         slope = np.where(has_line, sxy / np.where(sxx > 0, sxx, 1.0), np.nan)
     resid = yc - np.where(has_line, slope, 0.0)[g] * xc
-    ssr = _gsum(g, resid * resid, ng)
+    sr = _gsum(g, resid, ng)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ssr = np.maximum(_gsum(g, resid * resid, ng) - sr * sr / n, 0.0)
     resid_df = np.where(has_line, n - 2, n - 1)
     return _Prepared(
         rows=sel,
@@ -1046,8 +1062,8 @@ def _size_table(
     mean = _gmean(h, value, n)
     bias = _gmean(h, dev, n)
     with np.errstate(invalid="ignore", divide="ignore"):
-        sd = np.sqrt(_gsum(h, (value - mean[h]) ** 2, nc) / (n - 1))
-        sd_dev = np.sqrt(_gsum(h, (dev - bias[h]) ** 2, nc) / (n - 1))
+        sd = np.sqrt(_css(h, value, mean, n) / (n - 1))
+        sd_dev = np.sqrt(_css(h, dev, bias, n) / (n - 1))
         tq = _t_quantile(confidence, n - 1)
         se = sd_dev / np.sqrt(n)
         nominal = _gmean(h, sel.f("nominal_mm"), n)
@@ -1163,7 +1179,7 @@ def welch_anova(data: pd.DataFrame, *, dv: str, between: str) -> pd.DataFrame:
     n = np.bincount(codes, minlength=ng).astype(np.float64)
     m = _gmean(codes, x, n)
     with np.errstate(invalid="ignore", divide="ignore"):
-        var = _gsum(codes, (x - m[codes]) ** 2, ng) / (n - 1)
+        var = _css(codes, x, m, n) / (n - 1)
     k, f, df1, df2, p = _welch_core(np.zeros(ng, dtype=np.int64), n, m, var, 1)
     return pd.DataFrame({"k": k.astype(np.int64), "f": f, "df1": df1, "df2": df2, "p": p})
 

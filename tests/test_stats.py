@@ -1,0 +1,486 @@
+"""Tests of sizecheck.stats. Every expected number names its independent source."""
+
+from __future__ import annotations
+
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy import stats as sps
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _stats_factory import STEP, deviations_from, synthetic_producer  # noqa: E402
+
+from sizecheck import stats  # noqa: E402
+from sizecheck.errors import MissingColumnsError, UsageError  # noqa: E402
+
+SCIPY_DATA = Path(scipy.__file__).parent / "stats" / "tests" / "data"
+
+
+def _nist_anova(name: str) -> pd.DataFrame:
+    lines = (SCIPY_DATA / "nist_anova" / name).read_text().splitlines()
+    start = max(i for i, line in enumerate(lines) if line.strip().startswith("Data:")) + 1
+    rows = [line.split() for line in lines[start:] if line.strip()]
+    # keep the response as text -> float (exactly as printed)
+    return pd.DataFrame({"group": [int(r[0]) for r in rows], "y": [float(r[1]) for r in rows]})
+
+
+def _norris() -> pd.DataFrame:
+    lines = (SCIPY_DATA / "nist_linregress" / "Norris.dat").read_text().splitlines()
+    start = max(i for i, line in enumerate(lines) if line.strip().startswith("Data:")) + 1
+    rows = [line.split() for line in lines[start:] if line.strip()]
+    return pd.DataFrame({"y": [float(r[0]) for r in rows], "x": [float(r[1]) for r in rows]})
+
+
+def _raw(producer: str, size: np.ndarray, dev: np.ndarray) -> pd.DataFrame:
+    """A deviations frame whose deviation_mm is exactly ``dev`` (nominal 0)."""
+    d = deviations_from(producer=producer, size=size, value_mm=np.asarray(dev, dtype=float))
+    d["nominal_mm"] = 0.0
+    d["deviation_mm"] = np.asarray(dev, dtype=float)
+    d["value_mm"] = np.asarray(dev, dtype=float)
+    d["lower_mm"] = -1.5
+    d["upper_mm"] = 1.5
+    return d
+
+
+def _mixed(seed: int = 11) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    kinds = ["conforming", "offset", "grading", "scatter", "drift"]
+    return pd.concat([synthetic_producer(rng, k, kind=k) for k in kinds], ignore_index=True)
+
+
+# -- bias and slope against scipy computed another way ----------------------------------
+
+
+def test_bias_interval_matches_scipy_ttest_1samp():
+    rng = np.random.default_rng(3)
+    dev = rng.normal(0.7, 0.9, 40)
+    size = rng.integers(38, 44, 40).astype(float)
+    out = stats.producer_summary(_raw("A", size, dev), base_size=41).iloc[0]
+    # independent: scipy.stats.ttest_1samp(...).confidence_interval()
+    ci = sps.ttest_1samp(dev, 0.0).confidence_interval(0.95)
+    assert out["bias_mm"] == pytest.approx(dev.mean(), rel=1e-12)
+    assert out["bias_ci_low_mm"] == pytest.approx(ci.low, rel=1e-10)
+    assert out["bias_ci_high_mm"] == pytest.approx(ci.high, rel=1e-10)
+    assert out["sd_overall_mm"] == pytest.approx(np.std(dev, ddof=1), rel=1e-12)
+
+
+def test_slope_interval_and_offset_match_scipy_linregress():
+    rng = np.random.default_rng(4)
+    size = rng.integers(36, 47, 60).astype(float)
+    dev = 0.3 - 0.2 * (size - 41) + rng.normal(0, 0.5, 60)
+    out = stats.producer_summary(_raw("A", size, dev), base_size=41).iloc[0]
+    # independent: scipy.stats.linregress with stderr and a t quantile (n - 2 df)
+    lr = sps.linregress(size, dev)
+    t = sps.t.ppf(0.975, len(size) - 2)
+    assert out["grade_error_mm_per_size"] == pytest.approx(lr.slope, rel=1e-10)
+    assert out["grade_error_ci_low"] == pytest.approx(lr.slope - t * lr.stderr, rel=1e-10)
+    assert out["grade_error_ci_high"] == pytest.approx(lr.slope + t * lr.stderr, rel=1e-10)
+    assert out["offset_mm"] == pytest.approx(lr.intercept + lr.slope * 41, rel=1e-10)
+    # undated: sd_within is the residual SD sqrt(SSR / (n - 2)) of the same fit
+    resid = dev - (lr.intercept + lr.slope * size)
+    assert out["sd_within_mm"] == pytest.approx(np.sqrt(resid @ resid / 58), rel=1e-10)
+    assert out["bias_sizes"] == pytest.approx(dev.mean() / STEP, rel=1e-10)
+
+
+def test_sd_within_uses_moving_ranges_in_date_order():
+    rng = np.random.default_rng(5)
+    n = 30
+    size = rng.integers(38, 44, n).astype(float)
+    dev = rng.normal(0, 0.5, n)
+    days = pd.date_range("2025-03-01", periods=n)
+    d = _raw("A", size, dev)
+    d["date"] = days
+    shuffled = d.sample(frac=1.0, random_state=1)  # time order must come from the dates
+    out = stats.producer_summary(shuffled, base_size=41).iloc[0]
+    # independent: residuals from scipy.stats.linregress, moving ranges with numpy, d2 =
+    # 1.128 for n = 2 (Montgomery, Introduction to Statistical Quality Control, table VI)
+    lr = sps.linregress(size, dev)
+    resid = dev - (lr.intercept + lr.slope * size)
+    assert out["sd_within_mm"] == pytest.approx(np.mean(np.abs(np.diff(resid))) / 1.128)
+
+
+# -- NIST StRD data shipped with scipy ---------------------------------------------------
+
+
+def _exact_anova_ss(data: pd.DataFrame) -> tuple[float, float]:
+    """Within and between sums of squares of the parsed doubles, in exact rationals."""
+    within = Fraction(0)
+    means, counts = [], []
+    for _, grp in data.groupby("group"):
+        xs = [Fraction(v) for v in grp["y"]]
+        m = sum(xs) / len(xs)
+        within += sum((x - m) ** 2 for x in xs)
+        means.append(m)
+        counts.append(len(xs))
+    grand = sum(m * c for m, c in zip(means, counts, strict=True)) / sum(counts)
+    between = sum(c * (m - grand) ** 2 for m, c in zip(means, counts, strict=True))
+    return float(within), float(between)
+
+
+def test_smls09_group_means_and_sds_with_1e12_offset():
+    data = _nist_anova("SmLs09.dat")
+    d = _raw("x", np.full(len(data), 41.0), data["y"].to_numpy())
+    d["producer"] = "P" + data["group"].astype(str)
+    out = stats.producer_summary(d, base_size=41)
+    n = out["n"].to_numpy()
+    means = out["bias_mm"].to_numpy()
+    sds = out["sd_overall_mm"].to_numpy()
+    within = np.sum((n - 1) * sds**2)
+    grand = np.sum(n * (means - 1e12)) / n.sum() + 1e12
+    between = np.sum(n * (means - grand) ** 2)
+    # 1) exact rational arithmetic on the same doubles (Python fractions): the centred
+    #    two-pass formulas lose nothing. A one-pass sum(x²) - n·mean² gives ~1.1e12 here.
+    exact_within, _ = _exact_anova_ss(data)
+    assert within == pytest.approx(exact_within, rel=1e-9)
+    # 2) certified values, NIST StRD SmLs09 header: within SS 1.8e2 (df 18000), between
+    #    SS 1.6008e2 (df 8), residual SD 0.1. Doubles cannot hold 1000000000000.4 exactly
+    #    (spacing 1.2e-4 near 1e12), so 5 significant digits is the attainable agreement.
+    assert within == pytest.approx(180.0, rel=1e-4)
+    # the between SS is rebuilt here from output means that are doubles near 1e12 (each
+    # within ±6e-5), hence the looser tolerance
+    assert between == pytest.approx(160.08, rel=1e-3)
+    assert np.sqrt(within / 18000) == pytest.approx(0.1, rel=1e-4)
+    # single size: no grading line, sd_within = sd around the mean
+    assert np.allclose(out["sd_within_mm"], sds, rtol=1e-12)
+
+
+def test_smls09_size_summary_and_welch_between_producers():
+    data = _nist_anova("SmLs09.dat")
+    d = _raw("x", np.full(len(data), 41.0), data["y"].to_numpy())
+    d["producer"] = "P" + data["group"].astype(str)
+    s = stats.size_summary(d)
+    exact_within, _ = _exact_anova_ss(data)  # exact rationals, as above
+    assert np.sum((s["n"] - 1) * s["sd_mm"] ** 2) == pytest.approx(exact_within, rel=1e-9)
+    c = stats.compare_producers(d)
+    assert c.loc[0, "welch_k"] == 9 and np.isfinite(c.loc[0, "welch_f"])
+
+
+def test_norris_slope_se_and_residual_sd():
+    data = _norris()
+    d = _raw("N", data["x"].to_numpy(), data["y"].to_numpy())
+    out = stats.producer_summary(d, base_size=0.0).iloc[0]
+    # certified values, NIST StRD Norris.dat header
+    b1, se_b1, b0, rsd = (
+        1.00211681802045,
+        0.429796848199937e-03,
+        -0.262323073774029,
+        (0.884796396144373),
+    )
+    t = sps.t.ppf(0.975, 34)
+    assert out["grade_error_mm_per_size"] == pytest.approx(b1, rel=1e-12)
+    half = (out["grade_error_ci_high"] - out["grade_error_ci_low"]) / 2
+    assert half == pytest.approx(t * se_b1, rel=1e-10)
+    assert out["offset_mm"] == pytest.approx(b0, rel=1e-10)
+    assert out["sd_within_mm"] == pytest.approx(rsd, rel=1e-10)
+
+
+# -- capability ------------------------------------------------------------------------
+
+
+def test_capability_nist_handbook_6_1_6():
+    # NIST/SEMATECH e-Handbook 6.1.6: USL 20, LSL 8, mean 16, sigma 2 -> Cp 1.0, Cpk 0.667
+    cp, cpk = stats.capability_indices(mean=16.0, sigma=2.0, lsl=8.0, usl=20.0)
+    assert float(cp) == pytest.approx(1.0)
+    assert float(cpk) == pytest.approx(0.667, abs=5e-4)
+
+
+def test_capability_qcc_pistonrings():
+    # qcc vignette, pistonrings (first 25 samples): centre 74.00118, StdDev 0.009785039,
+    # spec 73.95-74.05 -> Cp 1.70, Cp_l 1.74, Cp_u 1.66, Cp_k 1.66
+    cp, cpk = stats.capability_indices(mean=74.00118, sigma=0.009785039, lsl=73.95, usl=74.05)
+    assert round(float(cp), 2) == 1.70
+    assert round(float(cpk), 2) == 1.66
+    _, cpl = stats.capability_indices(mean=74.00118, sigma=0.009785039, lsl=73.95, usl=np.inf)
+    _, cpu = stats.capability_indices(mean=74.00118, sigma=0.009785039, lsl=-np.inf, usl=74.05)
+    assert round(float(cpl), 2) == 1.74 and round(float(cpu), 2) == 1.66
+
+
+def test_capability_bissell_interval_covers_about_95_percent():
+    # independent check of Bissell (1990): coverage by simulation (true Cpk known)
+    rng = np.random.default_rng(8)
+    n, reps, mu, sigma, lsl, usl = 100, 1500, 0.3, 0.5, -1.5, 1.5
+    true_cpk = min(usl - mu, mu - lsl) / (3 * sigma)
+    hits = 0
+    for _ in range(reps):
+        x = rng.normal(mu, sigma, n)
+        c = stats.capability(x, lsl=lsl, usl=usl, sigma=float(np.std(x, ddof=1)))
+        hits += c.cpk_ci_low <= true_cpk <= c.cpk_ci_high
+    assert 0.93 <= hits / reps <= 0.97
+
+
+def test_capability_defaults_and_one_sided():
+    x = np.array([1.0, 2.0, 4.0, 3.0])
+    c = stats.capability(x, lsl=0.0, usl=np.inf)
+    # moving ranges 1, 2, 1 -> mean 4/3, / d2 1.128 (Montgomery table VI)
+    assert c.sigma_within == pytest.approx((4 / 3) / 1.128)
+    assert np.isnan(c.cp)
+    assert c.cpk == pytest.approx(2.5 / (3 * c.sigma_within))
+    assert c.ppk == pytest.approx(2.5 / (3 * np.std(x, ddof=1)))
+    with pytest.raises(UsageError):
+        stats.capability([1.0], lsl=0, usl=1)
+
+
+# -- Welch ANOVA -----------------------------------------------------------------------
+
+INSECT_SPRAYS = {  # R datasets::InsectSprays (Beall 1942)
+    "A": [10, 7, 20, 14, 14, 12, 10, 23, 17, 20, 14, 13],
+    "B": [11, 17, 21, 11, 16, 14, 17, 17, 19, 21, 7, 13],
+    "C": [0, 1, 7, 2, 3, 1, 2, 1, 3, 0, 1, 4],
+    "D": [3, 5, 12, 6, 4, 3, 5, 5, 5, 5, 2, 4],
+    "E": [3, 5, 3, 5, 3, 6, 1, 1, 3, 2, 6, 4],
+    "F": [11, 9, 15, 22, 15, 16, 13, 10, 26, 26, 24, 13],
+}
+
+
+def test_welch_anova_insect_sprays_r_oneway_test():
+    d = pd.DataFrame(
+        [(k, v) for k, vs in INSECT_SPRAYS.items() for v in vs], columns=["spray", "count"]
+    )
+    out = stats.welch_anova(d, dv="count", between="spray").iloc[0]
+    # R: oneway.test(count ~ spray, InsectSprays) ->
+    #   F = 36.065, num df = 5.000, denom df = 30.043, p-value = 7.999e-12
+    assert out["f"] == pytest.approx(36.065, abs=5e-4)
+    assert out["df1"] == 5
+    assert out["df2"] == pytest.approx(30.043, abs=5e-4)
+    assert out["p"] == pytest.approx(7.999e-12, rel=1e-3)
+
+
+def test_welch_anova_two_groups_equals_welch_t_squared():
+    rng = np.random.default_rng(9)
+    a, b = rng.normal(0, 1, 12), rng.normal(0.8, 2.5, 20)
+    d = pd.DataFrame({"g": ["a"] * 12 + ["b"] * 20, "y": np.r_[a, b]})
+    out = stats.welch_anova(d, dv="y", between="g").iloc[0]
+    # independent: scipy.stats.ttest_ind(equal_var=False); Welch F = t^2 for two groups
+    t = sps.ttest_ind(a, b, equal_var=False)
+    assert out["f"] == pytest.approx(t.statistic**2, rel=1e-10)
+    assert out["df2"] == pytest.approx(t.df, rel=1e-10)
+    assert out["p"] == pytest.approx(t.pvalue, rel=1e-8)
+
+
+def test_welch_anova_against_statsmodels_if_available():
+    oneway = pytest.importorskip("statsmodels.stats.oneway")
+    rng = np.random.default_rng(10)
+    groups = [rng.normal(m, s, n) for m, s, n in [(0, 1, 8), (0.5, 2, 15), (1, 0.5, 11)]]
+    d = pd.DataFrame({"g": np.repeat([0, 1, 2], [8, 15, 11]), "y": np.concatenate(groups)})
+    out = stats.welch_anova(d, dv="y", between="g").iloc[0]
+    ref = oneway.anova_oneway(groups, use_var="unequal")
+    assert out["f"] == pytest.approx(ref.statistic, rel=1e-10)
+    assert out["df2"] == pytest.approx(ref.df[1], rel=1e-10)
+
+
+def test_compare_producers_spread_and_equivalents():
+    rng = np.random.default_rng(12)
+    sizes = np.repeat(np.arange(39.0, 44.0), 10)
+    a = deviations_from(producer="A", size=sizes, value_mm=sizes * STEP + rng.normal(0, 0.3, 50))
+    # B's sizes run one size large: B's 41 is A's 42
+    b = deviations_from(
+        producer="B", size=sizes, value_mm=(sizes + 1) * STEP + rng.normal(0, 0.3, 50)
+    )
+    d = pd.concat([a, b], ignore_index=True)
+    c = stats.compare_producers(d)
+    assert list(c.columns) == list(stats.COMPARISON_COLUMNS)
+    assert (c["n_producers"] == 2).all() and (c["highest_producer"] == "B").all()
+    assert np.allclose(c["spread_sizes"], 1.0, atol=0.1)
+    assert (c["welch_p"] < 1e-6).all()
+    s = stats.size_summary(d)
+    eq = stats.size_equivalents(s)
+    # every B size matches A's next size, e.g. B 41 ~ A 42 (and no same-label pairs)
+    pairs = set(zip(eq["producer_a"], eq["size_a"], eq["producer_b"], eq["size_b"], strict=True))
+    assert ("A", 42.0, "B", 41.0) in pairs
+    assert len(eq) == 4 and (eq["size_a"] == eq["size_b"] + 1).all()
+    assert (eq["gap_sizes"].abs() <= 0.25).all()
+
+
+# -- size summary ----------------------------------------------------------------------
+
+
+def test_size_summary_columns_and_effective_size():
+    d = deviations_from(
+        producer="A", size=[41.0, 41.0, 42.0], value_mm=[277.0, 277.4, 42 * STEP - 1.0]
+    )
+    d.loc[2, "size_label"] = "EU 42"
+    s = stats.size_summary(d)
+    assert list(s.columns[:9]) == [
+        "producer", "dimension", "size", "n", "mean_mm", "nominal_mm", "bias_mm", "sd_mm",
+        "effective_size",
+    ]  # fmt: skip
+    # hand computation: mean 277.2, nominal 41 * 20/3 = 273.333.., bias 3.8667,
+    # effective size 41 + 3.8667 / 6.6667 = 41.58
+    assert s.loc[0, "bias_mm"] == pytest.approx(277.2 - 41 * 20 / 3)
+    assert s.loc[0, "effective_size"] == pytest.approx(41 + (277.2 - 41 * 20 / 3) / (20 / 3))
+    assert s.loc[0, "sd_mm"] == pytest.approx(np.std([277.0, 277.4], ddof=1))
+    assert np.isnan(s.loc[1, "sd_mm"])
+    assert s.loc[1, "effective_size"] == pytest.approx(42 - 1.0 / STEP)
+    assert s["size_label"].tolist() == ["41", "EU 42"]
+
+
+# -- conventions ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("convention", "model"),
+    [
+        ("paris_last", lambda s: s * 20 / 3),
+        ("paris_foot+13.3", lambda s: s * 20 / 3 + 13.3),
+        ("paris_foot+15", lambda s: s * 20 / 3 + 15),
+        ("paris_foot+16.9", lambda s: s * 20 / 3 + 16.9),
+        ("paris_foot+20", lambda s: s * 20 / 3 + 20),
+        ("grading_5mm", lambda s: 273.3 + 5 * (s - 41)),
+    ],
+)
+def test_find_conventions_recovers_the_generating_convention(convention, model):
+    rng = np.random.default_rng(13)
+    size = np.repeat(np.arange(36.0, 47.0), 4)
+    value = model(size) + rng.normal(0, 0.4, size.size)
+    d = deviations_from(producer="A", size=size, value_mm=value, dimension="last_length")
+    conv = stats.find_conventions(d)
+    assert len(conv) == len(stats.CONVENTIONS)
+    best = stats.best_conventions(conv)
+    assert best["convention"].tolist() == [convention]
+    # the RMS of the right model is the noise SD (0.4), by construction
+    assert best["rms_residual_mm"].iloc[0] == pytest.approx(0.4, abs=0.1)
+
+
+# -- verdicts on synthetic producers ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "verdict"),
+    [
+        ("conforming", "conforming"),
+        ("offset", "offset"),
+        ("grading", "grading"),
+        ("scatter", "scatter"),
+        ("drift", "drift"),
+        ("step", "offset+drift"),  # 0 then +4 mm: the period mean (+2 mm) is also off
+    ],
+)
+def test_verdicts_of_synthetic_producers(kind, verdict):
+    rng = np.random.default_rng(2024)
+    d = synthetic_producer(rng, "P", kind=kind)
+    out = stats.producer_summary(d, base_size=41).iloc[0]
+    assert out["verdict"] == verdict
+
+
+def test_grading_producer_is_not_read_as_scatter():
+    rng = np.random.default_rng(1)
+    out = stats.producer_summary(synthetic_producer(rng, "G", kind="grading"), base_size=41)
+    row = out.iloc[0]
+    # 5 mm per size on a 20/3 mm table: slope 5 - 20/3 = -1.667 mm per size (domain.md)
+    assert row["grade_error_mm_per_size"] == pytest.approx(5 - 20 / 3, abs=0.05)
+    assert row["sd_within_mm"] == pytest.approx(0.5, abs=0.1)
+    assert row["sd_overall_mm"] > 3
+    assert row["offset_mm"] == pytest.approx(0, abs=0.3)
+
+
+def test_three_shoe_producer_is_insufficient_data():
+    d = deviations_from(producer="tiny", size=[40.0, 41.0, 42.0], value_mm=[300.0, 301, 302])
+    out = stats.producer_summary(d, base_size=41)
+    assert out["verdict"].tolist() == ["insufficient_data"]
+
+
+def test_offset_evaluated_at_nearest_end_when_base_outside_range():
+    # children's producer: sizes 30-33 only, right on nominal there; the line extrapolated
+    # to base 41 is far off (slope -0.5 mm / size), but the offset flag looks at size 33.
+    rng = np.random.default_rng(2)
+    size = np.repeat([30.0, 31.0, 32.0, 33.0], 10)
+    dev = -0.5 * (size - 33) + rng.normal(0, 0.2, size.size)
+    d = deviations_from(producer="K", size=size, value_mm=size * STEP + dev)
+    out = stats.producer_summary(d, base_size=41).iloc[0]
+    assert out["offset_mm"] == pytest.approx(-4.0, abs=0.5)  # contract: line at base size
+    assert "offset" not in out["verdict"]
+
+
+def test_summary_columns_status_percentages_and_no_reference_rows():
+    d = deviations_from(producer="A", size=np.repeat([40.0, 41.0], 5), value_mm=np.zeros(10))
+    d["deviation_mm"] = [0, 0, 0, 2, 4, 0, 0, 0, 0, 0]
+    d["status"] = ["in_spec"] * 3 + ["drifting", "missized"] + ["in_spec"] * 4 + ["below_min"]
+    extra = d.iloc[[0]].assign(status="no_reference", nominal_mm=np.nan)
+    out = stats.producer_summary(pd.concat([d, extra]), base_size=41)
+    assert list(out.columns) == list(stats.PRODUCER_SUMMARY_COLUMNS)
+    row = out.iloc[0]
+    assert row["n"] == 10
+    assert row["pct_in_spec"] == pytest.approx(70.0)
+    assert row["pct_missized"] == pytest.approx(20.0)  # missized + below_min
+
+
+def test_pair_mismatch_mean_abs_left_minus_right():
+    size = np.full(8, 41.0)
+    value = np.array([273.0, 274.0, 273.5, 273.5, 272.0, 275.0, 273.0, 273.3])
+    d = deviations_from(
+        producer="A",
+        size=size,
+        value_mm=value,
+        foot=["L", "R", "L", "R", "L", "R", "L", pd.NA],
+        pair=["p1", "p1", "p2", "p2", "p3", "p3", "p4", "p4"],
+    )
+    out = stats.producer_summary(d, base_size=41).iloc[0]
+    # hand computation: |273-274|, |273.5-273.5|, |272-275| -> mean 4/3; p4 lacks a foot
+    assert out["pair_mismatch_mm"] == pytest.approx(4 / 3)
+
+
+def test_cpk_uses_deviation_space_limits_and_sd_within():
+    rng = np.random.default_rng(6)
+    d = synthetic_producer(rng, "A", kind="conforming", n=80)
+    out = stats.producer_summary(d, base_size=41).iloc[0]
+    # NIST e-Handbook 6.1.6 formula with limits ±1.5 mm around nominal and sigma_within
+    expected = min(1.5 - out["bias_mm"], out["bias_mm"] + 1.5) / (3 * out["sd_within_mm"])
+    assert out["cpk"] == pytest.approx(expected)
+    se = np.sqrt(1 / (9 * 80) + expected**2 / (2 * 79))  # Bissell (1990)
+    assert out["cpk_ci_low"] == pytest.approx(expected - 1.959964 * se, rel=1e-6)
+
+
+# -- errors ------------------------------------------------------------------------------
+
+
+def test_missing_columns_and_bad_arguments_raise_sizecheck_errors():
+    d = _mixed()
+    with pytest.raises(MissingColumnsError, match="deviation_mm"):
+        stats.producer_summary(d.drop(columns="deviation_mm"), base_size=41)
+    with pytest.raises(MissingColumnsError):
+        stats.size_summary(d.drop(columns="status"))
+    with pytest.raises(UsageError):
+        stats.Thresholds(min_n=1)
+    with pytest.raises(UsageError):
+        stats.producer_summary(d, base_size=float("nan"))
+    with pytest.raises(UsageError, match="rule"):
+        stats.producer_summary(d, base_size=41, drift_rules=["we9"])
+
+
+def test_empty_input_gives_empty_frames():
+    d = _mixed().iloc[:0]
+    assert stats.producer_summary(d, base_size=41).empty
+    assert stats.size_summary(d).empty
+    assert stats.compare_producers(d).empty
+
+
+# -- properties ------------------------------------------------------------------------
+
+_BASE = _mixed(21)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 2**32 - 1), st.floats(0.0, 1.0))
+def test_summary_is_order_invariant_does_not_mutate_and_counts_add_up(seed, frac_nodate):
+    rng = np.random.default_rng(seed)
+    d = _BASE.copy()
+    d.loc[rng.random(len(d)) < frac_nodate * 0.3, "date"] = pd.NaT
+    before = d.copy()
+    ref = stats.producer_summary(d, base_size=41)
+    pd.testing.assert_frame_equal(d, before)  # input untouched
+    shuffled = d.iloc[rng.permutation(len(d))]
+    out = stats.producer_summary(shuffled, base_size=41)
+    # the time order comes from date, source and row, never from the frame's order
+    pd.testing.assert_frame_equal(out, ref, rtol=1e-9)
+    assert out["n"].sum() == len(d)
+    s = stats.size_summary(shuffled)
+    pd.testing.assert_frame_equal(d, before)
+    assert s["n"].sum() == len(d)
+    assert (s.groupby(["producer", "dimension"])["n"].sum().to_numpy() == out["n"]).all()
