@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -10,15 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy
+from _stats_factory import STEP, deviations_from, synthetic_producer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _stats_factory import STEP, deviations_from, synthetic_producer  # noqa: E402
-
-from sizecheck import stats  # noqa: E402
-from sizecheck.errors import MissingColumnsError, UsageError  # noqa: E402
+from sizecheck import stats
+from sizecheck.errors import MissingColumnsError, UsageError
 
 SCIPY_DATA = Path(scipy.__file__).parent / "stats" / "tests" / "data"
 

@@ -1,0 +1,189 @@
+"""Tests of sizecheck.drift. Every expected number names its independent source."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from _stats_factory import STEP, deviations_from, synthetic_producer
+
+from sizecheck import drift, stats
+from sizecheck.errors import UsageError
+
+
+def _series(values, *, dates=True, lot=None) -> pd.DataFrame:
+    """One producer, one size, one shoe per day: the chart points are the values."""
+    v = np.asarray(values, dtype=float)
+    n = len(v)
+    return deviations_from(
+        producer="A",
+        size=np.full(n, 41.0),
+        value_mm=41 * STEP + v,
+        date=pd.date_range("2025-01-01", periods=n) if dates else None,
+        lot=lot,
+    )
+
+
+def _fires(code: str, z) -> np.ndarray:
+    z = np.asarray(z, dtype=float)
+    return drift._rule_fires(code, z, z) & drift._window_ok(
+        np.zeros(len(z), np.int64), drift.RULES[code].window
+    )
+
+
+# -- the rules on hand-made standardised sequences (Nelson 1984; Western Electric 1956) ----
+
+RULE_CASES = [
+    ("we1", [0, 0.5, -3.2, 0], [2]),
+    ("n1", [0, 3.1, 0], [1]),
+    ("we2", [2.5, 0.3, 2.2, 0], [2]),  # 2 of 3 beyond 2 sigma, same side
+    ("n5", [2.5, -2.3, 0.2], []),  # opposite sides: no signal
+    ("we3", [1.5, 1.2, 0.2, 1.1, 1.3], [4]),
+    ("n6", [-1.5, -1.2, -0.2, -1.1, -1.3], [4]),
+    ("we4", [0.1] * 8, [7]),
+    ("n2", [0.1] * 8, []),
+    ("n2", [-0.1] * 9, [8]),
+    ("n3", [0, 0.1, 0.2, 0.3, 0.4, 0.5], [5]),
+    ("n3", [0, 0.1, 0.2, 0.3, 0.4, 0.4], []),
+    ("n4", [0.5, -0.5] * 7, [13]),
+    ("n7", [0.5] * 15, [14]),
+    ("n8", [1.5, -1.5] * 4, [7]),
+    ("n8", [1.5] * 8, []),  # all on one side: that is n2/we4 territory
+]
+
+
+@pytest.mark.parametrize(("code", "z", "where"), RULE_CASES)
+def test_rules_fire_exactly_where_their_definition_says(code, z, where):
+    # expected positions worked out by hand from the rule definitions (Nelson 1984,
+    # J. Quality Technology 16(4); Western Electric Statistical Quality Control Handbook)
+    assert np.nonzero(_fires(code, z))[0].tolist() == where
+
+
+def test_windows_never_span_two_charts():
+    z = np.full(10, 0.5)
+    pg = np.array([0] * 5 + [1] * 5, dtype=np.int64)
+    assert not (drift._rule_fires("we4", z, z) & drift._window_ok(pg, 8)).any()
+
+
+# -- chart construction ------------------------------------------------------------------
+
+
+def test_individuals_chart_limits_are_imr():
+    rng = np.random.default_rng(1)
+    v = rng.normal(0, 0.5, 25)
+    chart = drift.control_chart(_series(v), rules=["n1"])
+    p = chart.points
+    # single size, one shoe per day: points are the deviations minus their mean;
+    # I-MR sigma = mean |moving range| / 1.128 (d2 for n = 2, Montgomery table VI)
+    assert np.allclose(p["value"], v - v.mean())
+    sigma = np.mean(np.abs(np.diff(v))) / 1.128
+    assert np.allclose(p["sigma"], sigma)
+    assert np.allclose(p["ucl"] - p["center"], 3 * sigma)
+    assert (p["unit"] == "date").all() and p["order"].tolist() == list(range(25))
+
+
+def test_day_means_with_unequal_sizes_get_their_own_sigma():
+    # two shoes on even days, one on odd days
+    days = pd.date_range("2025-01-01", periods=20)
+    idx = np.repeat(np.arange(20), np.where(np.arange(20) % 2 == 0, 2, 1))
+    rng = np.random.default_rng(2)
+    v = rng.normal(0, 0.5, len(idx))
+    d = deviations_from(
+        producer="A", size=np.full(len(idx), 41.0), value_mm=41 * STEP + v, date=days[idx]
+    )
+    p = drift.control_chart(d).points
+    assert len(p) == 20 and p["n"].tolist() == [2, 1] * 10
+    # day means, computed with pandas independently of the chart code
+    means = pd.Series(v - v.mean()).groupby(idx).mean().to_numpy()
+    assert np.allclose(p["value"], means)
+    # within SD pooled over the 10 two-shoe days; sigma_t² = sigma_b² + sigma_w²/n_t
+    sw2 = np.mean([np.var(v[idx == k], ddof=1) for k in range(0, 20, 2)])
+    mr2 = (np.mean(np.abs(np.diff(means))) / 1.128) ** 2
+    sb2 = max(mr2 - sw2 * np.mean([0.5, 1.0]), 0.0)
+    expected = np.sqrt(sb2 + sw2 / p["n"].to_numpy())
+    assert np.allclose(p["sigma"], expected)
+
+
+def test_lot_and_row_block_charts():
+    v = np.zeros(12)
+    lots = ["B2"] * 4 + ["B1"] * 4 + ["B2"] * 4  # B2 appears first
+    p = drift.control_chart(_series(v, dates=False, lot=lots)).points
+    assert p["unit"].tolist() == ["lot", "lot"] and p["lot"].tolist() == ["B2", "B1"]
+    assert p["n"].tolist() == [8, 4]
+    p = drift.control_chart(_series(np.zeros(12), dates=False)).points
+    assert p["unit"].tolist() == ["rows"] * 3 and p["n"].tolist() == [5, 5, 2]
+
+
+def test_step_signals_carry_dates_and_rows():
+    v = np.r_[np.zeros(15), np.full(15, 4.0)] + np.tile([0.3, -0.3], 15)
+    chart = drift.control_chart(_series(v))
+    sig = chart.signals
+    assert list(sig.columns) == list(drift.SIGNAL_COLUMNS)
+    assert set(sig["rule"]) == set(drift.DEFAULT_RULES)
+    n2 = sig[sig["rule"] == "n2"].iloc[0]
+    assert n2["first_date"] == pd.Timestamp("2025-01-01")
+    assert n2["last_date"] == pd.Timestamp("2025-01-30")
+    assert n2["first_source"] == "input.csv" and n2["first_row"] == 2 and n2["last_row"] == 31
+    # points carry the codes of the rules whose window ends there
+    assert "n2" in chart.points["signals"].iloc[-1].split(",")
+
+
+def test_unknown_rule_is_a_usage_error():
+    with pytest.raises(UsageError, match="xx"):
+        drift.control_chart(_series(np.zeros(5)), rules=["n1", "xx"])
+    assert drift.control_chart(_series(np.zeros(5)), rules="we1, we2").rules == ("we1", "we2")
+
+
+def test_chart_does_not_mutate_and_ignores_frame_order():
+    rng = np.random.default_rng(5)
+    d = synthetic_producer(rng, "A", kind="drift")
+    before = d.copy()
+    a = drift.control_chart(d)
+    pd.testing.assert_frame_equal(d, before)
+    b = drift.control_chart(d.sample(frac=1.0, random_state=3))
+    pd.testing.assert_frame_equal(a.points, b.points)
+    pd.testing.assert_frame_equal(a.signals, b.signals)
+
+
+# -- the default design: false alarms and power, by simulation ---------------------------
+
+
+def test_default_rules_false_alarm_rate_below_5_percent_and_step_always_found():
+    # Monte Carlo with a fixed seed: 200 conforming producers (iid normal, sigma 0.5 mm,
+    # 60-200 shoes over 20-40 dates) and 60 producers with a +4 mm step halfway through
+    # their dates. Measured with the defaults: about 1-2 % false drift verdicts.
+    rng = np.random.default_rng(20241127)
+
+    def producers(kind, count):
+        return pd.concat(
+            [
+                synthetic_producer(
+                    rng,
+                    f"{kind}{i:03d}",
+                    kind=kind,
+                    n=int(rng.integers(60, 201)),
+                    n_dates=int(rng.integers(20, 41)),
+                )
+                for i in range(count)
+            ],
+            ignore_index=True,
+        )
+
+    ok = stats.producer_summary(producers("conforming", 200), base_size=41)
+    false_drift = ok["verdict"].str.contains("drift").mean()
+    assert false_drift < 0.05
+    stepped = stats.producer_summary(producers("drift", 60), base_size=41)
+    assert stepped["verdict"].str.contains("drift").all()
+    assert (stepped["drift_signals"] >= stats.DEFAULT_THRESHOLDS.drift_min_signals).all()
+
+
+def test_summary_can_reuse_a_chart():
+    rng = np.random.default_rng(6)
+    d = pd.concat(
+        [synthetic_producer(rng, k, kind=k) for k in ("conforming", "drift")], ignore_index=True
+    )
+    chart = drift.control_chart(d)
+    a = stats.producer_summary(d, base_size=41, chart=chart)
+    b = stats.producer_summary(d, base_size=41)
+    pd.testing.assert_frame_equal(a, b)
+    assert a["drift_signals"].tolist() == [0, len(chart.signals)]
