@@ -21,7 +21,15 @@ if TYPE_CHECKING:
 
     from sizecheck.pipeline import Analysis
 
-__all__ = ["OUTPUT_FILES", "summary_dict", "write_report", "write_table", "write_template"]
+__all__ = [
+    "OUTPUT_FILES",
+    "safe_slug",
+    "summary_dict",
+    "write_report",
+    "write_table",
+    "write_template",
+    "write_visuals",
+]
 
 #: The machine-readable files ``write_report`` writes, with their columns (design.md).
 OUTPUT_FILES: dict[str, tuple[str, ...]] = {
@@ -295,3 +303,306 @@ def write_template(
         ws.add_data_validation(dv)
     wb.save(target)
     return target
+
+
+# --------------------------------------------------------------------------------------
+# Charts, report.html and cards (write_visuals)
+# --------------------------------------------------------------------------------------
+
+#: Fewer producers than this are rendered in this process (starting workers costs more).
+SERIAL_BELOW = 8
+
+#: Resolution of the PNG charts.
+CHART_DPI = 120
+
+_WINDOWS_RESERVED = frozenset(
+    {"con", "prn", "aux", "nul"}
+    | {f"com{i}" for i in range(1, 10)}
+    | {f"lpt{i}" for i in range(1, 10)}
+)
+
+
+def safe_slug(name: str, taken: set[str], *, max_length: int = 60) -> str:
+    """A file-name-safe, unique slug for ``name``, recorded in ``taken``.
+
+    Non-ASCII letters are transliterated (NFKD, accents dropped, the rest removed), every
+    run of other characters (slashes, dots, quotes, spaces) becomes one ``-``, the result
+    is lower case, at most ``max_length`` characters, never empty (``producer``), never a
+    Windows device name (``con`` → ``con-file``), and unique in ``taken`` (``-2``, ``-3``…).
+
+    Parameters
+    ----------
+    name : str
+    taken : set of str
+        Slugs already used; the new slug is added to it.
+    max_length : int, default 60
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> taken = set()
+    >>> [safe_slug(n, taken) for n in ["../../evil", "CON", "ÜNAL ŞEN", ".hidden", "", "con"]]
+    ['evil', 'con-file', 'unal-sen', 'hidden', 'producer', 'con-file-2']
+    """
+    import re
+    import unicodedata
+
+    ascii_text = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    slug = slug[:max_length].rstrip("-") or "producer"
+    if slug in _WINDOWS_RESERVED:
+        slug = f"{slug}-file"
+    candidate, i = slug, 2
+    while candidate in taken:
+        candidate = f"{slug}-{i}"
+        i += 1
+    taken.add(candidate)
+    return candidate
+
+
+def _inside(root: Path, relative: str) -> Path:
+    """``root / relative``, resolved, refusing any path that leaves ``root``."""
+    path = (root / relative).resolve()
+    if not path.is_relative_to(root):
+        raise UsageError(f"Refusing to write {path}: it is outside the output folder {root}.")
+    return path
+
+
+def _png(plot: Callable[..., Any], figsize: tuple[float, float], dpi: int, **kwargs: Any) -> bytes:
+    """Draw ``plot(ax=ax, **kwargs)`` on a pyplot-free Figure and return PNG bytes."""
+    import io
+
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
+    plot(ax=fig.add_subplot(), **kwargs)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+    return buf.getvalue()
+
+
+def _dimensions(analysis: Analysis) -> list[str]:
+    ps = analysis.producer_summary
+    return sorted(ps["dimension"].astype("str").unique().tolist()) if len(ps) else []
+
+
+def _render_cluster(analysis: Analysis, lang: str, dpi: int) -> dict[str, bytes]:
+    """Cluster-level charts, keyed by :func:`sizecheck.report_html.chart_key`."""
+    from sizecheck.plotting import plot_effective_size, plot_grading, plot_heatmap
+    from sizecheck.plotting.style import house_style
+    from sizecheck.report_html import chart_key
+
+    n = len(analysis.producers)
+    legend = n <= 12
+    ss = analysis.size_summary
+    out: dict[str, bytes] = {}
+    with house_style():
+        for dim in _dimensions(analysis):
+            common = {"dimension": dim, "lang": lang}
+            out[chart_key("heatmap", dim)] = _png(
+                plot_heatmap, (8.0, min(2.0 + 0.32 * n, 40.0)), dpi, size_summary=ss, **common
+            )
+            out[chart_key("effective", dim)] = _png(
+                plot_effective_size, (7.0, 5.0), dpi, size_summary=ss, legend=legend, **common
+            )
+            out[chart_key("grading", dim)] = _png(
+                plot_grading, (7.0, 5.0), dpi, size_summary=ss, legend=legend, **common
+            )
+    return out
+
+
+def _producer_slice(analysis: Analysis, producer: str) -> Analysis:
+    """The part of ``analysis`` one producer's charts and card need (small to pickle)."""
+    import dataclasses
+
+    def mine(frame: pd.DataFrame) -> pd.DataFrame:
+        if frame is None or frame.empty or "producer" not in frame.columns:
+            return frame
+        out: pd.DataFrame = frame.loc[frame["producer"].astype("str") == producer]
+        return out
+
+    return dataclasses.replace(
+        analysis,
+        measurements=analysis.measurements.iloc[0:0],
+        rejects=analysis.rejects.iloc[0:0],
+        accounting=None,
+        deviations=mine(analysis.deviations),
+        producer_summary=mine(analysis.producer_summary),
+        comparison=analysis.comparison.iloc[0:0],
+        conventions=analysis.conventions.iloc[0:0],
+        control_points=mine(analysis.control_points),
+        signals=mine(analysis.signals),
+    )
+
+
+def _render_producer(analysis: Analysis, producer: str, lang: str, dpi: int) -> dict[str, bytes]:
+    """Every chart of one producer plus its card (key ``"card"``); runs in a worker."""
+    from sizecheck.cards import render_card
+    from sizecheck.findings import main_dimension
+    from sizecheck.plotting import (
+        plot_capability,
+        plot_control_chart,
+        plot_effective_size,
+        plot_size_ladder,
+    )
+    from sizecheck.plotting.style import house_style
+    from sizecheck.report_html import chart_key
+
+    ps = analysis.producer_summary
+    rows = ps.loc[ps["producer"].astype("str") == producer]
+    main = main_dimension(ps, producer)
+    out: dict[str, bytes] = {}
+    with house_style():
+        for _, row in rows.iterrows():
+            dim = str(row["dimension"])
+            common = {"producer": producer, "dimension": dim, "lang": lang}
+            out[chart_key("ladder", dim, producer)] = _png(
+                plot_size_ladder,
+                (7.0, 4.6),
+                dpi,
+                deviations=analysis.deviations,
+                size_summary=analysis.size_summary,
+                **common,
+            )
+            out[chart_key("control", dim, producer)] = _png(
+                plot_control_chart,
+                (7.0, 4.4),
+                dpi,
+                control_points=analysis.control_points,
+                signals=analysis.signals,
+                **common,
+            )
+            out[chart_key("capability", dim, producer)] = _png(
+                plot_capability,
+                (7.0, 4.2),
+                dpi,
+                deviations=analysis.deviations,
+                summary_row=row,
+                **common,
+            )
+            if dim == main:
+                out[chart_key("effective", dim, producer)] = _png(
+                    plot_effective_size,
+                    (6.0, 4.6),
+                    dpi,
+                    size_summary=analysis.size_summary,
+                    **common,
+                )
+    out["card"] = render_card(analysis, producer, lang=lang)
+    return out
+
+
+def _render_producer_job(args: tuple[Analysis, str, str, int]) -> tuple[str, dict[str, bytes]]:
+    """Process-pool entry point (module level, so it pickles under ``spawn``)."""
+    analysis, producer, lang, dpi = args
+    return producer, _render_producer(analysis, producer, lang, dpi)
+
+
+def write_visuals(
+    analysis: Analysis,
+    out: str | Path,
+    *,
+    lang: str = "en",
+    jobs: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    dpi: int = CHART_DPI,
+) -> list[Path]:
+    """Write ``charts/``, ``report.html`` and ``cards/<producer>.pdf`` into ``out``.
+
+    Charts are PNG files: ``charts/<kind>_<dimension>.png`` for the cluster (heatmap,
+    effective size, grading) and ``charts/<producer>/<kind>_<dimension>.png`` per producer
+    (ladder, control, capability, and effective for the main dimension). Producer folder
+    and card names are :func:`safe_slug` of the name. Producers are rendered in worker
+    processes (``spawn``) when there are at least :data:`SERIAL_BELOW` of them and
+    ``jobs`` allows; workers return bytes and only this process writes.
+
+    Parameters
+    ----------
+    analysis : Analysis
+        The result of :func:`sizecheck.pipeline.analyse`.
+    out : path
+        Output folder (created if missing). Every path is checked to lie inside it.
+    lang : {"en", "id"}, default "en"
+        Language of the charts, the report and the cards.
+    jobs : int, optional
+        Worker processes; default the number of CPUs. ``1`` renders serially.
+    progress : callable, optional
+        Called as ``progress(done, total)`` after each step (cluster charts, each
+        producer, the report).
+    dpi : int, default CHART_DPI
+        Resolution of the PNG charts.
+
+    Returns
+    -------
+    list of Path
+        Every file written, sorted.
+    """
+    import os
+
+    from sizecheck.i18n import check_lang
+    from sizecheck.report_html import chart_key, render_html
+
+    lang = check_lang(lang)
+    root = Path(out).resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    producers = analysis.producers
+    dims = _dimensions(analysis)
+    total = len(producers) + 2
+    done = 0
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total)
+
+    taken: set[str] = set()
+    slugs = {p: safe_slug(p, taken) for p in producers}
+    dim_slugs = {d: safe_slug(d, set()) for d in dims}
+    files: dict[Path, bytes] = {}
+
+    images = _render_cluster(analysis, lang, dpi)
+    for kind in ("heatmap", "effective", "grading"):
+        for d in dims:
+            key = chart_key(kind, d)
+            if key in images:
+                files[_inside(root, f"charts/{kind}_{dim_slugs[d]}.png")] = images[key]
+    tick()
+
+    def collect(producer: str, result: dict[str, bytes]) -> None:
+        slug = slugs[producer]
+        files[_inside(root, f"cards/{slug}.pdf")] = result.pop("card")
+        for key, png in result.items():
+            kind, dim = key.split(":")[1:3]
+            files[_inside(root, f"charts/{slug}/{kind}_{dim_slugs.get(dim, 'x')}.png")] = png
+            images[key] = png
+        tick()
+
+    workers = (os.cpu_count() or 1) if jobs is None else max(1, int(jobs))
+    if len(producers) >= SERIAL_BELOW and workers > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=min(workers, len(producers)), mp_context=ctx) as pool:
+            futures = [
+                pool.submit(_render_producer_job, (_producer_slice(analysis, p), p, lang, dpi))
+                for p in producers
+            ]
+            for fut in as_completed(futures):
+                producer, result = fut.result()
+                collect(producer, result)
+    else:
+        for p in producers:
+            collect(p, _render_producer(_producer_slice(analysis, p), p, lang, dpi))
+
+    html = render_html(analysis, lang=lang, images=images)
+    files[_inside(root, "report.html")] = html.encode("utf-8")
+    for path, data in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    tick()
+    return sorted(files)

@@ -1,0 +1,91 @@
+"""Helpers shared by the chart functions (selection, grade step, empty charts)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+
+from sizecheck.errors import MissingColumnsError, UsageError
+from sizecheck.i18n import t
+
+
+def get_ax(ax: Axes | None) -> Axes:
+    """The caller's Axes, or pyplot's current one in an interactive session."""
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt  # interactive use only; batch code always passes ax
+
+    return plt.gca()
+
+
+def need(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
+    """Raise a helpful error when ``frame`` lacks ``columns``."""
+    if not isinstance(frame, pd.DataFrame):
+        raise UsageError(f"{what} expects a pandas DataFrame, got {type(frame).__name__}.")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise MissingColumnsError(
+            f"{what} needs the column(s) {', '.join(missing)}; found "
+            f"{', '.join(map(str, frame.columns))}. Pass the frame from sizecheck.pipeline."
+        )
+
+
+def select(frame: pd.DataFrame, *, producer: str | None, dimension: str) -> pd.DataFrame:
+    """Rows of one dimension (and one producer when given)."""
+    mask = frame["dimension"].astype("str").to_numpy() == dimension
+    if producer is not None:
+        mask &= frame["producer"].astype("str").to_numpy() == str(producer)
+    out: pd.DataFrame = frame.loc[mask]
+    return out
+
+
+def grade_step(deviations: pd.DataFrame) -> float | None:
+    """The grade step (mm per size) carried by a deviations frame, if any."""
+    if "grade_step_mm" in deviations.columns:
+        steps = pd.to_numeric(deviations["grade_step_mm"], errors="coerce").dropna()
+        if len(steps):
+            return float(steps.median())
+    if "deviation_sizes" in deviations.columns and "deviation_mm" in deviations.columns:
+        dm = pd.to_numeric(deviations["deviation_mm"], errors="coerce").to_numpy(float)
+        ds = pd.to_numeric(deviations["deviation_sizes"], errors="coerce").to_numpy(float)
+        ok = np.isfinite(dm) & np.isfinite(ds) & (np.abs(ds) > 1e-9)
+        if ok.any():
+            return float(np.median(dm[ok] / ds[ok]))
+    return None
+
+
+def no_data(ax: Axes, lang: str) -> None:
+    """Say in the middle of an empty chart that there is nothing to draw."""
+    ax.text(
+        0.5,
+        0.5,
+        t("chart.no_data", lang),
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        color="#555555",
+    )
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def short(name: str, width: int = 26) -> str:
+    """Shorten a long label for an axis, with an ellipsis."""
+    name = str(name)
+    return name if len(name) <= width else name[: width - 1] + "…"
+
+
+def merged(ours: dict[str, Any], caller: dict[str, Any]) -> dict[str, Any]:
+    """Our artist settings with the caller's keyword arguments on top (the caller wins)."""
+    out = dict(ours)
+    out.update(caller)
+    return out
+
+
+def plain_text(label: object) -> str:
+    """Escape mathtext dollars so a producer name like ``A$B$`` prints as written."""
+    return str(label).replace("$", r"\$")

@@ -1,0 +1,416 @@
+"""One producer's shoes against the tolerance bands: the size ladder and the histogram."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.patches import Patch
+
+from sizecheck.i18n import dimension_label, format_number, t
+from sizecheck.plotting import style
+from sizecheck.plotting._common import get_ax, grade_step, merged, need, no_data, plain_text, select
+
+__all__ = ["plot_capability", "plot_size_ladder"]
+
+_DEV_COLUMNS = (
+    "producer",
+    "dimension",
+    "size",
+    "deviation_mm",
+    "nominal_mm",
+    "lower_mm",
+    "upper_mm",
+)
+
+FloatArray = npt.NDArray[np.float64]
+
+
+def _usable(d: pd.DataFrame) -> pd.DataFrame:
+    keep = (
+        pd.to_numeric(d["deviation_mm"], errors="coerce").notna()
+        & pd.to_numeric(d["size"], errors="coerce").notna()
+    )
+    if "status" in d.columns:
+        keep &= d["status"].astype("str") != "no_reference"
+    return d.loc[keep]
+
+
+def _relative_bands(d: pd.DataFrame) -> pd.DataFrame:
+    """Per size: the limits relative to the nominal value (median over the rows)."""
+    nominal = d["nominal_mm"].to_numpy(float)
+    rel = pd.DataFrame({"size": d["size"].to_numpy(float)})
+    rel["lo"] = d["lower_mm"].to_numpy(float) - nominal
+    rel["hi"] = d["upper_mm"].to_numpy(float) - nominal
+    lo_m = d["lower_missized_mm"] if "lower_missized_mm" in d.columns else d["lower_mm"]
+    hi_m = d["upper_missized_mm"] if "upper_missized_mm" in d.columns else d["upper_mm"]
+    rel["lo_m"] = lo_m.to_numpy(float) - nominal
+    rel["hi_m"] = hi_m.to_numpy(float) - nominal
+    return rel.groupby("size", sort=True).median()
+
+
+def _steps(sizes: FloatArray) -> tuple[FloatArray, float]:
+    """x coordinates of a step band around each size, and the half width used."""
+    half = 0.5 * float(np.min(np.diff(sizes))) if len(sizes) > 1 else 0.5
+    xs = np.column_stack([sizes - half, sizes + half]).ravel()
+    return xs, half
+
+
+def _limits_view(values: list[float], pad: float) -> tuple[float, float]:
+    finite = [v for v in values if np.isfinite(v)]
+    lo, hi = min(finite), max(finite)
+    span = max(hi - lo, 1.0)
+    return lo - pad * span, hi + pad * span
+
+
+def plot_size_ladder(
+    deviations: pd.DataFrame,
+    *,
+    producer: str,
+    dimension: str,
+    size_summary: pd.DataFrame | None = None,
+    lang: str = "en",
+    title: str | None = None,
+    legend: bool = True,
+    ax: Axes | None = None,
+    **kwargs: Any,
+) -> Axes:
+    """Deviation by size for one producer, each shoe a dot, against the tolerance bands.
+
+    Bands (relative to the nominal value, from ``lower_mm``/``upper_mm`` and
+    ``lower_missized_mm``/``upper_missized_mm``): in spec (plain), drifting (``//``) and
+    mis-sized (``xx``). Means per size come from ``size_summary`` (``bias_mm``), with their
+    95 % confidence interval when it carries ``bias_ci_low_mm``/``bias_ci_high_mm``. The
+    right axis reads the deviation in sizes (divided by the grade step).
+
+    Parameters
+    ----------
+    deviations : DataFrame
+        ``Analysis.deviations``: ``producer, dimension, size, deviation_mm, nominal_mm,
+        lower_mm, upper_mm`` (and the in-memory ``lower_missized_mm``,
+        ``upper_missized_mm``, ``grade_step_mm`` when present).
+    producer, dimension : str
+        The producer and dimension to draw.
+    size_summary : DataFrame, optional
+        ``Analysis.size_summary``; without it no means are drawn.
+    lang : {"en", "id"}, default "en"
+    title : str, optional
+        Replaces the default title.
+    legend : bool, default True
+    ax : Axes, optional
+        Drawn on; pyplot's current Axes when omitted.
+    **kwargs
+        Passed to :meth:`~matplotlib.axes.Axes.scatter` for the shoes (they win over ours).
+
+    Returns
+    -------
+    Axes
+        ``ax``, with three band collections (fill_between), the shoes (one
+        PathCollection), the zero line and, with ``size_summary``, the means.
+    """
+    need(deviations, _DEV_COLUMNS, "plot_size_ladder")
+    ax = get_ax(ax)
+    dim_label = dimension_label(dimension, lang)
+    ax.set_title(
+        title
+        if title is not None
+        else t("chart.ladder.title", lang, producer=plain_text(producer), dimension=dim_label)
+    )
+    ax.set_xlabel(t("axis.size", lang))
+    ax.set_ylabel(t("axis.deviation_mm", lang))
+    d = _usable(select(deviations, producer=producer, dimension=dimension))
+    if d.empty:
+        no_data(ax, lang)
+        return ax
+
+    bands = _relative_bands(d)
+    sizes = bands.index.to_numpy(float)
+    xs, half = _steps(sizes)
+
+    dev = d["deviation_mm"].to_numpy(float)
+    view_values = [
+        float(dev.min()),
+        float(dev.max()),
+        0.0,
+        *bands["lo_m"].tolist(),
+        *bands["hi_m"].tolist(),
+    ]
+    y0, y1 = _limits_view(view_values, 0.08)
+    far = 10.0 * max(abs(y0), abs(y1), 1.0)
+
+    def rep(col: str) -> FloatArray:
+        v = np.clip(bands[col].to_numpy(float), -far, far)
+        return np.repeat(v, 2)
+
+    lo, hi, lo_m, hi_m = rep("lo"), rep("hi"), rep("lo_m"), rep("hi_m")
+    band_specs = (
+        ("missized", [(np.full_like(lo_m, -far), lo_m), (hi_m, np.full_like(hi_m, far))]),
+        ("drifting", [(lo_m, lo), (hi, hi_m)]),
+        ("in_spec", [(lo, hi)]),
+    )
+    handles: list[Any] = []
+    for status, parts in band_specs:
+        bs = style.BAND_STYLE[status]
+        for y_lo, y_hi in parts:
+            if np.allclose(y_lo, y_hi):
+                continue  # an empty band (e.g. no mis-sized band beyond the in-spec one)
+            ax.fill_between(
+                xs,
+                y_lo,
+                y_hi,
+                facecolor=bs["facecolor"],
+                alpha=bs["alpha"],
+                hatch=bs["hatch"],
+                edgecolor="#777777" if bs["hatch"] else "none",
+                linewidth=0.0,
+                zorder=0,
+            )
+        handles.append(
+            Patch(
+                facecolor=bs["facecolor"],
+                alpha=bs["alpha"],
+                hatch=bs["hatch"],
+                edgecolor="#777777",
+                label=t(f"status.{status}", lang),
+            )
+        )
+    ax.axhline(0.0, color=style.REFERENCE_COLOR, linewidth=1.0, zorder=1)
+
+    # Each shoe a dot, spread a little sideways within its size (deterministic).
+    x = d["size"].to_numpy(float)
+    order = np.argsort(x, kind="stable")
+    rank = np.empty(len(x))
+    xs_sorted = x[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(xs_sorted)) + 1]
+    counts = np.diff(np.r_[starts, len(xs_sorted)])
+    within = np.arange(len(xs_sorted)) - np.repeat(starts, counts)
+    per = np.repeat(counts, counts)
+    spread = np.where(per > 1, within / np.maximum(per - 1, 1) - 0.5, 0.0)
+    rank[order] = spread
+    jitter = rank * min(0.5 * half, 0.3)
+    ax.scatter(
+        x + jitter,
+        dev,
+        **merged(
+            {
+                "s": 14,
+                "color": style.DOT_COLOR,
+                "alpha": 0.55,
+                "edgecolors": "none",
+                "label": t("legend.shoe", lang),
+                "zorder": 2,
+            },
+            kwargs,
+        ),
+    )
+
+    if size_summary is not None:
+        need(size_summary, ("producer", "dimension", "size", "bias_mm"), "plot_size_ladder")
+        s = select(size_summary, producer=producer, dimension=dimension).sort_values("size")
+        if not s.empty:
+            sx = s["size"].to_numpy(float)
+            sy = s["bias_mm"].to_numpy(float)
+            has_ci = {"bias_ci_low_mm", "bias_ci_high_mm"} <= set(s.columns)
+            if has_ci:
+                low = sy - s["bias_ci_low_mm"].to_numpy(float)
+                high = s["bias_ci_high_mm"].to_numpy(float) - sy
+                yerr: Any = np.vstack([np.nan_to_num(low), np.nan_to_num(high)])
+            else:
+                yerr = None
+            ax.errorbar(
+                sx,
+                sy,
+                yerr=yerr,
+                fmt="D-",
+                color=style.MEAN_COLOR,
+                markersize=5,
+                linewidth=1.2,
+                capsize=3,
+                zorder=3,
+                label=t("legend.mean_ci" if has_ci else "legend.mean", lang),
+            )
+
+    ax.set_xlim(sizes[0] - half, sizes[-1] + half)
+    ax.set_ylim(y0, y1)
+    ax.set_xticks(sizes)
+    style.set_number_format(ax, lang)
+    step = grade_step(d)
+    if step:
+
+        def to_sizes(mm: Any) -> Any:
+            return np.asarray(mm, dtype=float) / step
+
+        def to_mm(sz: Any) -> Any:
+            return np.asarray(sz, dtype=float) * step
+
+        sec = ax.secondary_yaxis("right", functions=(to_sizes, to_mm))
+        sec.set_ylabel(t("axis.deviation_sizes", lang))
+        sec.yaxis.set_major_formatter(style.number_formatter(lang))
+    if legend:
+        points, labels = ax.get_legend_handles_labels()
+        ax.legend(
+            handles=[*points, *handles[::-1]],
+            labels=[*labels, *(str(h.get_label()) for h in handles[::-1])],
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.14),
+            ncol=3,
+        )
+    return ax
+
+
+def _get(row: Mapping[str, Any] | pd.Series | None, key: str) -> float:
+    if row is None:
+        return float("nan")
+    try:
+        value = row[key]
+    except (KeyError, IndexError):
+        return float("nan")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def plot_capability(
+    deviations: pd.DataFrame,
+    *,
+    producer: str,
+    dimension: str,
+    summary_row: Mapping[str, Any] | pd.Series | None = None,
+    lang: str = "en",
+    bins: int | str = "auto",
+    title: str | None = None,
+    legend: bool = True,
+    ax: Axes | None = None,
+    **kwargs: Any,
+) -> Axes:
+    """Histogram of one producer's deviations with the limits and the fitted normal curve.
+
+    The curve uses ``bias_mm`` and ``sd_within_mm`` of the producer's row of
+    ``producer_summary`` (not recomputed here); the box quotes its ``cpk`` and CI.
+
+    Parameters
+    ----------
+    deviations : DataFrame
+        ``Analysis.deviations``.
+    producer, dimension : str
+    summary_row : Series or mapping, optional
+        The producer × dimension row of ``Analysis.producer_summary``.
+    lang : {"en", "id"}, default "en"
+    bins : int or str, default "auto"
+        Passed to :meth:`~matplotlib.axes.Axes.hist`.
+    title : str, optional
+    legend : bool, default True
+    ax : Axes, optional
+    **kwargs
+        Passed to :meth:`~matplotlib.axes.Axes.hist` (they win over ours).
+
+    Returns
+    -------
+    Axes
+        ``ax`` with the histogram bars, the limit lines and, with ``summary_row``, the
+        normal curve.
+    """
+    need(deviations, _DEV_COLUMNS, "plot_capability")
+    ax = get_ax(ax)
+    dim_label = dimension_label(dimension, lang)
+    ax.set_title(
+        title
+        if title is not None
+        else t("chart.capability.title", lang, producer=plain_text(producer), dimension=dim_label)
+    )
+    ax.set_xlabel(t("axis.deviation_mm", lang))
+    ax.set_ylabel(t("axis.count", lang))
+    d = _usable(select(deviations, producer=producer, dimension=dimension))
+    if d.empty:
+        no_data(ax, lang)
+        return ax
+    dev = d["deviation_mm"].to_numpy(float)
+    _, edges, _ = ax.hist(
+        dev,
+        **merged(
+            {
+                "bins": bins,
+                "color": style.OKABE_ITO["sky_blue"],
+                "edgecolor": "white",
+                "linewidth": 0.6,
+                "label": t("legend.shoes", lang),
+                "zorder": 2,
+            },
+            kwargs,
+        ),
+    )
+    bands = _relative_bands(d).median()
+    for col, key, ls in (
+        ("lo", "legend.spec_limits", "-"),
+        ("hi", None, "-"),
+        ("lo_m", "legend.missized_limits", "--"),
+        ("hi_m", None, "--"),
+    ):
+        v = float(bands[col])
+        if not np.isfinite(v) or (col.endswith("_m") and v == float(bands[col[:2]])):
+            continue
+        ax.axvline(
+            v,
+            color=style.LIMIT_COLOR,
+            linestyle=ls,
+            linewidth=1.4,
+            label=t(key, lang) if key else None,
+            zorder=3,
+        )
+    ax.axvline(0.0, color=style.REFERENCE_COLOR, linestyle=":", linewidth=1.0, zorder=3)
+
+    mean, sd = _get(summary_row, "bias_mm"), _get(summary_row, "sd_within_mm")
+    if np.isfinite(mean) and np.isfinite(sd) and sd > 0:
+        width = float(np.median(np.diff(edges))) if len(edges) > 1 else 1.0
+        lo = min(float(edges[0]), mean - 4 * sd)
+        hi = max(float(edges[-1]), mean + 4 * sd)
+        xg = np.linspace(lo, hi, 200)
+        pdf = np.exp(-0.5 * ((xg - mean) / sd) ** 2) / (sd * np.sqrt(2 * np.pi))
+        ax.plot(
+            xg,
+            pdf * len(dev) * width,
+            color=style.MEAN_COLOR,
+            linewidth=1.6,
+            label=t("legend.normal_fit", lang),
+            zorder=4,
+        )
+        cpk = _get(summary_row, "cpk")
+        lines = [
+            t("chart.capability.n", lang, n=len(dev)),
+            t(
+                "chart.capability.mean_sd",
+                lang,
+                mean=format_number(mean, lang, 2, signed=True),
+                sd=format_number(sd, lang, 2),
+            ),
+        ]
+        if np.isfinite(cpk):
+            lines.append(
+                t(
+                    "chart.capability.cpk",
+                    lang,
+                    cpk=format_number(cpk, lang, 2),
+                    low=format_number(_get(summary_row, "cpk_ci_low"), lang, 2),
+                    high=format_number(_get(summary_row, "cpk_ci_high"), lang, 2),
+                )
+            )
+        ax.text(
+            0.02,
+            0.97,
+            "\n".join(lines),
+            transform=ax.transAxes,
+            va="top",
+            ha="left",
+            fontsize=8,
+            bbox={"facecolor": "white", "edgecolor": "#BBBBBB", "alpha": 0.9},
+            zorder=5,
+        )
+    style.set_number_format(ax, lang)
+    if legend:
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
+    return ax

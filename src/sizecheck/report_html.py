@@ -1,0 +1,286 @@
+"""report.html: one self-contained page for the whole cluster (pure: returns a string).
+
+The page embeds its PNG charts as base64 data URIs and its CSS inline; it needs no script
+and no network, prints, and reads on a phone. Every value from the data (producer names,
+file names, reject values) is HTML-escaped by Jinja2's autoescaping.
+
+Charts are passed in as ``images``, a mapping from :func:`chart_key` to PNG bytes; a chart
+missing from the mapping is simply not shown, so the page can be rendered without any.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, is_dataclass
+from typing import TYPE_CHECKING, Any
+
+import jinja2
+import pandas as pd
+
+from sizecheck.findings import (
+    actions,
+    drift_since,
+    finding_lines,
+    main_dimension,
+    verdict_flags,
+    verdict_words,
+)
+from sizecheck.i18n import check_lang, dimension_label, format_date, format_number, has_key, t
+
+if TYPE_CHECKING:
+    from sizecheck.pipeline import Analysis
+
+__all__ = [
+    "CLUSTER_CHARTS",
+    "MAX_REJECTS",
+    "PRODUCER_CHARTS",
+    "accounting_items",
+    "chart_key",
+    "render_html",
+]
+
+#: At most this many rejects are listed in the page (all are in rejects.csv).
+MAX_REJECTS = 500
+
+#: Cluster-level charts, per dimension, in page order.
+CLUSTER_CHARTS: tuple[str, ...] = ("heatmap", "effective", "grading")
+
+#: Per-producer charts, per dimension.
+PRODUCER_CHARTS: tuple[str, ...] = ("ladder", "effective", "control", "capability")
+
+
+def chart_key(kind: str, dimension: str, producer: str | None = None) -> str:
+    """The key of one chart in the ``images`` mapping.
+
+    >>> chart_key("heatmap", "insole_length")
+    'cluster:heatmap:insole_length'
+    >>> chart_key("ladder", "insole_length", "CV A:B")
+    'producer:ladder:insole_length:CV A:B'
+    """
+    if producer is None:
+        return f"cluster:{kind}:{dimension}"
+    return f"producer:{kind}:{dimension}:{producer}"
+
+
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("sizecheck", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def accounting_items(accounting: Any, lang: str) -> list[tuple[str, str]]:
+    """The accounting as (label, number) pairs for people.
+
+    Accepts an object with ``to_dict()``, a dataclass or a mapping; nested mappings are
+    flattened with dotted keys. Known keys (``rows_read`` …) are translated.
+    """
+    if accounting is None:
+        return []
+    if hasattr(accounting, "to_dict"):
+        data = accounting.to_dict()
+    elif is_dataclass(accounting) and not isinstance(accounting, type):
+        data = asdict(accounting)
+    elif isinstance(accounting, Mapping):
+        data = dict(accounting)
+    else:
+        return []
+
+    out: list[tuple[str, str]] = []
+
+    def walk(d: Mapping[str, Any], prefix: str) -> None:
+        for key, value in d.items():
+            name = f"{prefix}{key}"
+            if isinstance(value, Mapping):
+                walk(value, name + ".")
+            elif isinstance(value, bool) or not isinstance(value, int | float):
+                continue
+            else:
+                label = (
+                    t(f"accounting.{name}", lang) if has_key(f"accounting.{name}", lang) else name
+                )
+                digits = 0 if float(value).is_integer() else 1
+                out.append((label, format_number(value, lang, digits, grouping=True)))
+
+    walk(data, "")
+    return out
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    try:
+        if pd.isna(value):
+            return ""
+    except (TypeError, ValueError):
+        pass
+    return str(value)
+
+
+def _status_words(status: str, lang: str) -> str:
+    key = f"table_status.{status}"
+    return t(key, lang) if has_key(key, lang) else status
+
+
+def _verdict_class(verdict: str) -> str:
+    flags = verdict_flags(verdict)
+    if flags == ["conforming"]:
+        return "ok"
+    if flags == ["insufficient_data"]:
+        return "na"
+    return "bad"
+
+
+def render_html(
+    analysis: Analysis,
+    *,
+    lang: str = "en",
+    images: Mapping[str, bytes] | None = None,
+) -> str:
+    """Render the whole report as one self-contained HTML5 page.
+
+    Parameters
+    ----------
+    analysis : Analysis
+        The computed analysis (:func:`sizecheck.pipeline.analyse`).
+    lang : {"en", "id"}, default "en"
+    images : mapping of str to bytes, optional
+        PNG charts by :func:`chart_key`; embedded as data URIs. Missing charts are left out.
+
+    Returns
+    -------
+    str
+        The page (UTF-8 text).
+    """
+    lang = check_lang(lang)
+    images = images or {}
+    ps = analysis.producer_summary
+    dims = sorted(ps["dimension"].astype("str").unique().tolist()) if not ps.empty else []
+    length_first = sorted(dims, key=lambda d: (d not in ("insole_length", "last_length"), d))
+
+    def img(key: str) -> str | None:
+        png = images.get(key)
+        return _data_uri(png) if png else None
+
+    def step(dim: str) -> float | None:
+        try:
+            return analysis.table.grade_step(dim)
+        except Exception:
+            return None
+
+    summary_rows = []
+    sections = []
+    for idx, producer in enumerate(analysis.producers):
+        rows = ps.loc[ps["producer"].astype("str") == producer]
+        by_dim = {str(r["dimension"]): r for _, r in rows.iterrows()}
+        anchor = f"p{idx + 1}"
+        summary_rows.append(
+            {
+                "anchor": anchor,
+                "name": producer,
+                "n": format_number(float(rows["n"].max()) if len(rows) else 0, lang, 0),
+                "cells": [
+                    (
+                        verdict_words(by_dim[d]["verdict"], lang),
+                        _verdict_class(str(by_dim[d]["verdict"])),
+                    )
+                    if d in by_dim
+                    else ("", "")
+                    for d in length_first
+                ],
+            }
+        )
+        main = main_dimension(ps, producer)
+        dim_blocks = []
+        for d in length_first:
+            if d not in by_dim:
+                continue
+            row = by_dim[d]
+            flags = verdict_flags(row["verdict"])
+            charts = [img(chart_key("ladder", d, producer))]
+            if d == main:
+                charts.append(img(chart_key("effective", d, producer)))
+            if "drift" in flags or (
+                math.isfinite(float(row.get("drift_signals", 0) or 0))
+                and float(row.get("drift_signals", 0) or 0) > 0
+            ):
+                charts.append(img(chart_key("control", d, producer)))
+            if "scatter" in flags:
+                charts.append(img(chart_key("capability", d, producer)))
+            dim_blocks.append(
+                {
+                    "label": dimension_label(d, lang),
+                    "verdict": verdict_words(row["verdict"], lang),
+                    "cls": _verdict_class(str(row["verdict"])),
+                    "lines": finding_lines(
+                        row,
+                        lang=lang,
+                        grade_step=step(d),
+                        drift_since=drift_since(analysis.control_points, producer, d),
+                    ),
+                    "charts": [c for c in charts if c],
+                }
+            )
+        sections.append(
+            {
+                "anchor": anchor,
+                "name": producer,
+                "actions": actions(analysis, producer, lang=lang),
+                "dims": dim_blocks,
+            }
+        )
+
+    cluster = []
+    for d in length_first:
+        charts = [img(chart_key(k, d)) for k in CLUSTER_CHARTS]
+        cluster.append({"label": dimension_label(d, lang), "charts": [c for c in charts if c]})
+
+    rejects = analysis.rejects if analysis.rejects is not None else pd.DataFrame()
+    reject_cols = ["source", "row", "column", "value", "code", "message"]
+    shown = rejects.head(MAX_REJECTS)
+    reject_rows = [[_cell(r.get(c)) for c in reject_cols] for r in shown.to_dict(orient="records")]
+
+    table = analysis.table
+    context = {
+        "lang": lang,
+        "tr": lambda key, **kw: t(key, lang, **kw),
+        "synthetic": bool(analysis.synthetic),
+        "created": format_date(analysis.created, lang),
+        "version": analysis.version,
+        "n_producers": len(analysis.producers),
+        "dim_labels": [dimension_label(d, lang) for d in length_first],
+        "summary_rows": summary_rows,
+        "verdict_help": [
+            (t(f"verdict.{v}", lang), t(f"verdict_help.{v}", lang))
+            for v in ("conforming", "offset", "grading", "scatter", "drift", "insufficient_data")
+        ],
+        "cluster": cluster,
+        "sections": sections,
+        "table": {
+            "name": table.name,
+            "title": table.title,
+            "status": _status_words(table.status, lang),
+            "official": table.status == "official",
+            "source": table.source,
+            "notes": table.notes,
+        },
+        "inputs": [(f.source, f.sha256) for f in analysis.inputs],
+        "accounting": accounting_items(analysis.accounting, lang),
+        "missing_dimensions": ", ".join(
+            dimension_label(d, lang) for d in analysis.missing_dimensions
+        ),
+        "reject_rows": reject_rows,
+        "rejects_total": len(rejects),
+        "rejects_capped": len(rejects) > MAX_REJECTS,
+        "max_rejects": MAX_REJECTS,
+    }
+    return _env().get_template("report.html.j2").render(**context)

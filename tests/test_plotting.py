@@ -1,0 +1,168 @@
+"""Charts: each returns the Axes it was given, with the expected artists and labels."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.colors as mcolors
+import pytest
+from _visual_factory import make_analysis
+from matplotlib.axes import Axes
+from matplotlib.collections import PathCollection, PolyCollection
+from matplotlib.figure import Figure
+from matplotlib.image import AxesImage
+
+from sizecheck.errors import MissingColumnsError
+from sizecheck.plotting import (
+    plot_capability,
+    plot_control_chart,
+    plot_effective_size,
+    plot_grading,
+    plot_heatmap,
+    plot_size_ladder,
+)
+
+DIM = "insole_length"
+
+
+@pytest.fixture(scope="module")
+def analysis():  # type: ignore[no-untyped-def]
+    return make_analysis()
+
+
+def _ax() -> Axes:
+    return Figure(figsize=(6, 4), dpi=40).add_subplot()
+
+
+def _draw(ax: Axes) -> None:
+    ax.figure.canvas.draw()  # type: ignore[union-attr]
+
+
+def _texts(ax: Axes) -> list[str]:
+    return [t.get_text() for t in ax.texts]
+
+
+def test_size_ladder(analysis) -> None:  # type: ignore[no-untyped-def]
+    ax = _ax()
+    out = plot_size_ladder(
+        analysis.deviations, producer="CV Panjang", dimension=DIM,
+        size_summary=analysis.size_summary, ax=ax,
+    )  # fmt: skip
+    assert out is ax
+    bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    assert len(bands) == 5  # mis-sized below/above, outside tolerance below/above, in spec
+    dots = [c for c in ax.collections if isinstance(c, PathCollection)]
+    assert len(dots) == 1 and len(dots[0].get_offsets()) == 24
+    assert len(ax.containers) == 1  # the means with their CIs (errorbar)
+    assert "(mm)" in ax.get_ylabel()
+    assert ax.get_xlabel()
+    assert "CV Panjang" in ax.get_title()
+    assert len(ax.child_axes) == 1  # the secondary axis in sizes
+    assert "sizes" in ax.child_axes[0].get_ylabel()
+    assert ax.get_legend() is not None
+    _draw(ax)
+
+
+def test_size_ladder_caller_kwargs_win(analysis) -> None:  # type: ignore[no-untyped-def]
+    ax = _ax()
+    plot_size_ladder(analysis.deviations, producer="UD Rata", dimension=DIM, ax=ax, color="red")
+    dots = next(c for c in ax.collections if isinstance(c, PathCollection))
+    assert mcolors.same_color(dots.get_facecolor()[0][:3], (1.0, 0.0, 0.0))
+
+
+def test_size_ladder_without_data_says_so(analysis) -> None:  # type: ignore[no-untyped-def]
+    ax = _ax()
+    plot_size_ladder(analysis.deviations, producer="nobody", dimension=DIM, ax=ax)
+    assert _texts(ax) == ["No usable measurements"]
+
+
+def test_missing_columns_raise(analysis) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(MissingColumnsError):
+        plot_size_ladder(
+            analysis.deviations.drop(columns="nominal_mm"), producer="x", dimension=DIM, ax=_ax()
+        )
+
+
+def test_size_ladder_indonesian_decimal_commas(analysis) -> None:  # type: ignore[no-untyped-def]
+    ax = _ax()
+    plot_size_ladder(analysis.deviations, producer="UD Rata", dimension=DIM, lang="id", ax=ax)
+    _draw(ax)
+    labels = [t.get_text() for t in ax.child_axes[0].get_yticklabels()]
+    assert any("," in s for s in labels) and not any("." in s for s in labels)
+    assert "Penyimpangan" in ax.get_ylabel()
+
+
+def test_effective_size(analysis) -> None:  # type: ignore[no-untyped-def]
+    ax = _ax()
+    assert plot_effective_size(analysis.size_summary, dimension=DIM, ax=ax) is ax
+    assert len(ax.lines) == 1 + len(analysis.producers)  # identity + one per producer
+    assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+    ax2 = _ax()
+    plot_effective_size(analysis.size_summary, dimension=DIM, producer="CV Panjang", ax=ax2)
+    assert len(ax2.texts) == 6  # the effective size written at each of its 6 sizes
+    assert any(t.get_text().startswith("38.") for t in ax2.texts)
+    _draw(ax2)
+
+
+def test_heatmap(analysis) -> None:  # type: ignore[no-untyped-def]
+    ax = _ax()
+    assert plot_heatmap(analysis.size_summary, dimension=DIM, lang="id", ax=ax) is ax
+    images = [a for a in ax.get_children() if isinstance(a, AxesImage)]
+    assert len(images) == 1
+    norm = images[0].norm
+    assert norm.vmin == -norm.vmax  # centred on zero
+    assert len(ax.texts) == len(analysis.size_summary.query("dimension == @DIM"))
+    assert any("+0,6" in t.get_text() for t in ax.texts)  # CV Panjang is +4 mm ≈ +0.6 size
+    assert len(ax.child_axes) == 1  # colour bar inset
+    assert "nomor" in ax.child_axes[0].get_ylabel()
+    _draw(ax)
+
+
+def test_grading(analysis) -> None:  # type: ignore[no-untyped-def]
+    ax = _ax()
+    assert plot_grading(analysis.size_summary, dimension=DIM, ax=ax) is ax
+    assert len(ax.lines) == 1 + len(analysis.producers)
+    assert "(mm)" in ax.get_ylabel()
+    assert ax.get_title()
+
+
+def test_control_chart(analysis) -> None:  # type: ignore[no-untyped-def]
+    ax = _ax()
+    out = plot_control_chart(
+        analysis.control_points, producer="CV Geser", dimension=DIM,
+        signals=analysis.signals, ax=ax,
+    )  # fmt: skip
+    assert out is ax
+    assert len(ax.lines) == 4  # points, centre, UCL, LCL
+    markers = [c for c in ax.collections if isinstance(c, PathCollection)]
+    assert len(markers) == 1  # the points where a rule fired
+    assert "n2" in markers[0].get_label()
+    assert "(mm)" in ax.get_ylabel()
+    assert ax.get_xlabel() == "Date"
+    _draw(ax)
+
+
+def test_capability(analysis) -> None:  # type: ignore[no-untyped-def]
+    ps = analysis.producer_summary
+    row = ps[(ps.producer == "UD Rata") & (ps.dimension == DIM)].iloc[0]
+    ax = _ax()
+    out = plot_capability(
+        analysis.deviations, producer="UD Rata", dimension=DIM, summary_row=row, ax=ax
+    )
+    assert out is ax
+    assert len(ax.patches) >= 3  # histogram bars
+    labels = [ln.get_label() for ln in ax.lines]
+    assert any("normal" in lab for lab in labels)
+    # 2 tolerance + 2 mis-sized limits + the zero line + the normal curve
+    assert len(ax.lines) == 6
+    assert any("Cpk" in t.get_text() for t in ax.texts)
+    assert "(mm)" in ax.get_xlabel()
+    _draw(ax)
+
+
+def test_capability_without_summary_row_has_no_curve(analysis) -> None:  # type: ignore[no-untyped-def]
+    ax = _ax()
+    plot_capability(analysis.deviations, producer="UD Rata", dimension=DIM, ax=ax)
+    assert not any("normal" in ln.get_label() for ln in ax.lines)

@@ -1,0 +1,149 @@
+"""report.html: self-contained, escaped, valid, and it opens in a real browser."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from _visual_factory import HOSTILE_NAMES, make_analysis
+
+from sizecheck.report_html import MAX_REJECTS, chart_key, render_html
+
+VOID = {"meta", "img", "br", "hr", "link", "input", "source", "wbr", "col", "area", "base"}
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# a 1×1 white PNG
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c63f8ffff3f0005fe02fea7d6a4a40000000049454e44ae426082"
+)
+
+
+class _Checker(HTMLParser):
+    """Tracks element nesting: every non-void element closed, in order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[str] = []
+        self.errors: list[str] = []
+        self.tags: list[str] = []
+        self.ids: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.ids += [v or "" for k, v in attrs if k == "id"]
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"unexpected </{tag}>, open: {self.stack[-3:]}")
+        else:
+            self.stack.pop()
+
+
+def _check(html: str) -> _Checker:
+    c = _Checker()
+    c.feed(html)
+    c.close()
+    assert c.errors == []
+    assert c.stack == []
+    assert len(c.ids) == len(set(c.ids)), "duplicate ids"
+    return c
+
+
+@pytest.fixture(scope="module")
+def hostile():  # type: ignore[no-untyped-def]
+    return make_analysis(HOSTILE_NAMES)
+
+
+def test_page_is_self_contained_and_valid(hostile) -> None:  # type: ignore[no-untyped-def]
+    images = {chart_key("ladder", "insole_length", p): PNG for p in hostile.producers}
+    html = render_html(hostile, lang="en", images=images)
+    assert html.startswith("<!DOCTYPE html>")
+    assert '<meta name="viewport"' in html
+    c = _check(html)
+    assert "script" not in c.tags  # no JS at all
+    assert "link" not in c.tags  # no external CSS
+    assert 'src="http' not in html and "url(" not in html
+    assert html.count('src="data:image/png;base64,') == len(hostile.producers)
+
+
+def test_hostile_names_are_escaped(hostile) -> None:  # type: ignore[no-untyped-def]
+    html = render_html(hostile, lang="en")
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&#34;quoted&#34;" in html or "&quot;quoted&quot;" in html
+    assert "<b>rusak</b>" not in html  # reject values escaped too
+    for i in range(1, len(hostile.producers) + 1):
+        assert f'id="p{i}"' in html  # anchors never built from names
+
+
+def test_summary_verdicts_findings_and_provenance() -> None:
+    a = make_analysis()
+    html = render_html(a, lang="en")
+    assert "SYNTHETIC DATA" in html
+    for p in a.producers:
+        assert p in html
+    assert "offset" in html and "grading error" in html and "too few measurements" in html
+    assert "on average +4." in html  # CV Panjang's finding, in words
+    assert "more than half a size long" in html
+    assert "paris-point" in html
+    assert "not an SNI standard" in html  # the table is "derived"
+    assert "rows read" in html
+
+
+def test_indonesian_page_uses_decimal_commas() -> None:
+    html = render_html(make_analysis(), lang="id")
+    assert 'lang="id"' in html
+    assert "Laporan" in html and "tabel rujukan" in html.lower()
+    assert "rata-rata +4," in html
+    assert "DATA SINTETIS" in html
+
+
+def test_no_banner_for_real_data() -> None:
+    html = render_html(make_analysis(synthetic=False), lang="en")
+    assert "SYNTHETIC" not in html
+
+
+def test_rejects_are_capped_with_a_note() -> None:
+    a = make_analysis(("A",), ("conforming",), n_rejects=MAX_REJECTS + 20)
+    html = render_html(a, lang="en")
+    assert f"first {MAX_REJECTS} of {MAX_REJECTS + 20}" in html
+    assert html.count("&lt;b&gt;rusak&lt;/b&gt;") == MAX_REJECTS
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (.ci/run installs it)")
+def test_report_opens_in_headless_chromium(tmp_path: Path) -> None:
+    import numpy as np
+    from matplotlib.image import imread
+
+    from sizecheck.report import write_visuals
+
+    a = make_analysis(("UD Rata", "CV Panjang", "<script>alert(1)</script>"))
+    write_visuals(a, tmp_path / "out", lang="id", dpi=40, jobs=1)
+    page = (tmp_path / "out" / "report.html").as_uri()
+    shot = tmp_path / "shot.png"
+    base = [
+        str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+        "--no-first-run", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}",
+    ]  # fmt: skip
+    dom = subprocess.run(
+        [*base, "--enable-logging=stderr", "--v=0", "--dump-dom", page],
+        capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    assert 'id="p1"' in dom.stdout and 'id="p3"' in dom.stdout
+    assert "&lt;script&gt;" in dom.stdout
+    console = [ln for ln in dom.stderr.splitlines() if ":CONSOLE(" in ln]
+    assert console == []
+    subprocess.run(
+        [*base, f"--screenshot={shot}", "--window-size=1200,2000", page],
+        capture_output=True, timeout=120, check=True,
+    )  # fmt: skip
+    pixels = imread(str(shot))
+    assert pixels.shape[0] >= 1000
+    assert float(np.var(pixels[..., :3])) > 0.001  # not blank
