@@ -194,6 +194,7 @@ class _Rows:
     def __init__(self, frame: pd.DataFrame, pos: IntArray) -> None:
         self.frame = frame
         self.pos = pos
+        self._codes: dict[tuple[str, bool], tuple[IntArray, npt.NDArray[Any]]] = {}
 
     def __len__(self) -> int:
         return len(self.pos)
@@ -214,8 +215,18 @@ class _Rows:
         return np.asarray(hit[self.pos], dtype=np.bool_)
 
     def codes(self, name: str, *, sort: bool = False) -> tuple[IntArray, npt.NDArray[Any]]:
-        c, uniq = pd.factorize(self.frame[name], sort=sort)
-        return np.asarray(c, dtype=np.int64)[self.pos], np.asarray(uniq, dtype=object)
+        """Integer codes (-1 for missing) of a column at the selected rows, and the uniques."""
+        if (name, sort) not in self._codes:
+            series = self.frame[name]
+            if not series.notna().any():
+                c = np.full(len(series), -1, dtype=np.int64)
+                uniq: npt.NDArray[Any] = np.array([], dtype=object)
+            else:
+                c, u = pd.factorize(series, sort=sort)
+                uniq = np.asarray(u, dtype=object)
+            self._codes[(name, sort)] = (np.asarray(c, dtype=np.int64), uniq)
+        c, uniq = self._codes[(name, sort)]
+        return c[self.pos], uniq
 
     def dates(self) -> npt.NDArray[np.datetime64]:
         col = pd.to_datetime(self.frame["date"]).to_numpy(dtype="datetime64[ns]")
@@ -297,6 +308,38 @@ def _select(
     return pos, g, keys
 
 
+def _dense_rank(values: npt.NDArray[Any], valid: BoolArray) -> tuple[IntArray, FloatArray]:
+    """Sorted dense codes of ``values`` (code -1 where not ``valid``) and the sorted uniques.
+
+    Uses an occupancy table when the values are integral with a small range (dates at day
+    resolution, sizes in quarter steps), a hash factorisation otherwise.
+    """
+    v = np.asarray(values)
+    ok = np.asarray(valid, dtype=np.bool_)
+    if ok.any():
+        lo, hi = v[ok].min(), v[ok].max()
+        integral = bool(np.all(v[ok] == np.round(v[ok]))) if v.dtype.kind == "f" else True
+        span = float(hi) - float(lo)
+        if integral and span < 5e6:
+            unit = 1
+            if v.dtype.kind in "iu" and span > 0:
+                unit = int(np.gcd.reduce((v[ok] - lo)[:10000].astype(np.int64)))
+                unit = unit if unit > 0 else 1
+                if bool(np.any((v[ok] - lo) % unit)):
+                    unit = 1
+                span = span / unit
+            if span < 5e6:
+                off = np.where(ok, (v - lo) // unit, 0).astype(np.int64)
+                present = np.bincount(off[ok], minlength=int(span) + 1) > 0
+                rank = np.cumsum(present) - 1
+                codes = np.where(ok, rank[off], -1).astype(np.int64)
+                uniq = (np.nonzero(present)[0] * unit + lo).astype(np.float64)
+                return codes, uniq
+    c, u = pd.factorize(np.where(ok, v, np.nan) if v.dtype.kind == "f" else v, sort=True)
+    c = np.where(ok, c, -1).astype(np.int64)
+    return c, np.asarray(u, dtype=np.float64)
+
+
 def _with_none(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
     """``values`` as an object array with None appended, so that code -1 maps to None."""
     out = np.empty(len(values) + 1, dtype=object)
@@ -323,7 +366,7 @@ def _prepare(deviations: pd.DataFrame, what: str) -> _Prepared:
     date = sel.dates()
     has_date = ~np.isnat(date)
     dated = np.bincount(g, weights=has_date.astype(np.float64), minlength=ng) >= 0.5 * n
-    dcode, duniq = pd.factorize(date.view(np.int64), sort=True)
+    dcode, duniq = _dense_rank(date.view(np.int64), has_date)
     drank = np.where(has_date & dated[g], dcode, len(duniq)).astype(np.int64)
     drank = np.where(dated[g], drank, 0)
     src, srcu = sel.codes("source", sort=True)
@@ -370,7 +413,8 @@ def _prepare(deviations: pd.DataFrame, what: str) -> _Prepared:
         syy = np.maximum(_gsum(g, yc * yc, ng) - sy * sy / n, 0.0)
 
     # Distinct sizes per group and their range, from a group × size occupancy table.
-    scodes, suniq = pd.factorize(size, sort=True)
+    scodes, suniq = _dense_rank(size * 4.0, np.isfinite(size))
+    suniq = suniq / 4.0
     ns = max(len(suniq), 1)
     occ = np.bincount(g * ns + scodes, minlength=ng * ns).reshape(ng, ns) > 0
     n_sizes = occ.sum(axis=1).astype(np.int64)
