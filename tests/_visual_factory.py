@@ -70,13 +70,15 @@ def deviations_from(
     )
 
 
-def _producer_deviations(rng: np.random.Generator, name: str, kind: str) -> pd.DataFrame:
+def _producer_deviations(
+    rng: np.random.Generator, name: str, kind: str, dimensions: tuple[str, ...]
+) -> pd.DataFrame:
     frames = []
     n_sizes = 2 if kind == "few" else 6
     per = 1 if kind == "few" else 4
     size = np.repeat(np.arange(38.0, 38.0 + n_sizes), per)
     dates = pd.date_range("2026-01-05", periods=size.size, freq="D")
-    for dim in DIMENSIONS:
+    for dim in dimensions:
         shift = {"offset": 4.0, "drift": 0.0, "grading": 0.0}.get(kind, 0.0)
         value = size * STEP + shift + rng.normal(0.0, 0.5, size.size)
         if kind == "grading":
@@ -104,13 +106,14 @@ def make_analysis(
     synthetic: bool = True,
     n_rejects: int = 3,
     seed: int = 0,
+    dimensions: tuple[str, ...] = DIMENSIONS,
 ) -> Analysis:
     """An Analysis of a few producers; kinds default to conforming/offset/grading/drift/few."""
     rng = np.random.default_rng(seed)
     default = ("conforming", "offset", "grading", "drift", "few")
     kinds = kinds or tuple(default[i % len(default)] for i in range(len(names)))
     dev = pd.concat(
-        [_producer_deviations(rng, n, k) for n, k in zip(names, kinds, strict=True)],
+        [_producer_deviations(rng, n, k, dimensions) for n, k in zip(names, kinds, strict=True)],
         ignore_index=True,
     )
     kind_of = dict(zip(names, kinds, strict=True))

@@ -25,6 +25,7 @@ DYNAMIC_PREFIXES = (
     "accounting.",
     "finding.size.",
     "finding.direction.",
+    "finding.amount.",
     "action.offset.",
 )
 

@@ -135,6 +135,9 @@ def card_figure(analysis: Analysis, producer: str, *, lang: str = "en") -> Figur
             dimension=dim,
             size_summary=analysis.size_summary,
             lang=lang,
+            title=t(
+                "chart.ladder.title", lang, producer="", dimension=dimension_label(dim, lang)
+            ).strip(),
             ax=ax_ladder,
         )
         old = ax_ladder.get_legend()

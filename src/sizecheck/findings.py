@@ -31,6 +31,7 @@ __all__ = [
     "finding_lines",
     "first_signal_date",
     "main_dimension",
+    "size_amount",
     "size_phrase",
     "verdict_flags",
     "verdict_words",
@@ -122,6 +123,20 @@ def size_phrase(bias_sizes: float, dimension: str, lang: str = "en") -> str:
     if b < 0.95:
         return t("finding.size.over_half", lang, dir=word)
     return t("finding.size.sizes", lang, n=format_number(b, lang, 1), dir=word)
+
+
+def size_amount(sizes: float, lang: str = "en") -> str:
+    """How many sizes, without a direction ("more than half a size")."""
+    if not math.isfinite(sizes):
+        return ""
+    b = abs(sizes)
+    if b < 0.25:
+        return t("finding.amount.quarter", lang)
+    if b < 0.5:
+        return t("finding.amount.under_half", lang)
+    if b < 0.95:
+        return t("finding.amount.over_half", lang)
+    return t("finding.amount.sizes", lang, n=format_number(b, lang, 1))
 
 
 def main_dimension(producer_summary: pd.DataFrame, producer: str) -> str | None:
@@ -312,7 +327,7 @@ def _action(
             size=where,
             mm=format_number(abs(mm), lang, 1),
             eff=format_number(eff, lang, 1),
-            phrase=size_phrase(mm / step, dim, lang) if step else "",
+            amount=size_amount(mm / step, lang) if step else "",
         )
     if flag == "grading":
         ge = _f(row, "grade_error_mm_per_size")

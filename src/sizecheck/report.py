@@ -467,22 +467,29 @@ def _render_producer(analysis: Analysis, producer: str, lang: str, dpi: int) -> 
                 size_summary=analysis.size_summary,
                 **common,
             )
-            out[chart_key("control", dim, producer)] = _png(
-                plot_control_chart,
-                (7.0, 4.4),
-                dpi,
-                control_points=analysis.control_points,
-                signals=analysis.signals,
-                **common,
-            )
-            out[chart_key("capability", dim, producer)] = _png(
-                plot_capability,
-                (7.0, 4.2),
-                dpi,
-                deviations=analysis.deviations,
-                summary_row=row,
-                **common,
-            )
+            flags = str(row["verdict"]).split("+")
+            try:
+                n_signals = float(row.get("drift_signals") or 0.0)
+            except (TypeError, ValueError):
+                n_signals = 0.0
+            if dim == main or "drift" in flags or n_signals > 0:
+                out[chart_key("control", dim, producer)] = _png(
+                    plot_control_chart,
+                    (7.0, 4.4),
+                    dpi,
+                    control_points=analysis.control_points,
+                    signals=analysis.signals,
+                    **common,
+                )
+            if dim == main or "scatter" in flags:
+                out[chart_key("capability", dim, producer)] = _png(
+                    plot_capability,
+                    (7.0, 4.2),
+                    dpi,
+                    deviations=analysis.deviations,
+                    summary_row=row,
+                    **common,
+                )
             if dim == main:
                 out[chart_key("effective", dim, producer)] = _png(
                     plot_effective_size,
@@ -514,7 +521,9 @@ def write_visuals(
 
     Charts are PNG files: ``charts/<kind>_<dimension>.png`` for the cluster (heatmap,
     effective size, grading) and ``charts/<producer>/<kind>_<dimension>.png`` per producer
-    (ladder, control, capability, and effective for the main dimension). Producer folder
+    (ladder for every dimension; effective size, control chart and capability for the
+    main length dimension, plus the control chart wherever a rule fired and the
+    capability chart wherever the verdict is ``scatter``). Producer folder
     and card names are :func:`safe_slug` of the name. Producers are rendered in worker
     processes (``spawn``) when there are at least :data:`SERIAL_BELOW` of them and
     ``jobs`` allows; workers return bytes and only this process writes.

@@ -207,6 +207,8 @@ def render_html(
             row = by_dim[d]
             flags = verdict_flags(row["verdict"])
             charts = [img(chart_key("ladder", d, producer))]
+            if flags == ["insufficient_data"] and d != main:
+                charts = []
             if d == main:
                 charts.append(img(chart_key("effective", d, producer)))
             if "drift" in flags or (

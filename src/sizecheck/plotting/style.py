@@ -91,7 +91,7 @@ RC: Mapping[str, Any] = {
     "figure.facecolor": "white",
     "savefig.facecolor": "white",
     "lines.linewidth": 1.6,
-    "pdf.fonttype": 42,
+    "pdf.fonttype": 3,
 }
 
 
