@@ -426,6 +426,7 @@ def measure(
     if not files:
         _fail("No input file given. Pass CSV/XLSX files, or --example for the bundled example.")
     rule_list = [r.strip() for r in rules.split(",") if r.strip()] if rules else None
+    language = _language(lang)
     con = _console()
     analysis = analyse(
         files,
@@ -438,7 +439,6 @@ def measure(
         drift_rules=rule_list,
         synthetic=example and not inputs,
     )
-    language = _language(lang)
     written = _write_with_progress(
         write_report, analysis, out, lang=language, charts=not no_charts, jobs=jobs
     )
@@ -451,29 +451,25 @@ def measure(
 
 
 def _language(lang: str | None) -> str:
-    from sizecheck.errors import UsageError
+    from sizecheck.i18n import check_lang, default_lang
 
-    if lang is None:
-        try:
-            from sizecheck.i18n import default_lang
-        except ImportError:  # pragma: no cover - before the catalogue exists
-            return "en"
-        return default_lang()
-    if lang not in ("en", "id"):
-        raise UsageError(f"--lang must be en or id, found {lang!r}.")
-    return lang
+    return default_lang() if lang is None else check_lang(lang)
 
 
-def _write_with_progress(write: Callable[..., list[Path]], *args: Any, **kwargs: Any) -> list[Path]:
+def _write_with_progress(
+    write: Callable[..., list[Path]], *args: Any, lang: str, **kwargs: Any
+) -> list[Path]:
     from rich.progress import Progress
 
+    from sizecheck.i18n import t
+
     with Progress(console=_console(stderr=True), transient=True) as bar:
-        task = bar.add_task("Rendering charts, report and cards", total=None)
+        task = bar.add_task(t("cli.drawing", lang), total=None)
 
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        return write(*args, progress=progress, **kwargs)
+        return write(*args, lang=lang, progress=progress, **kwargs)
 
 
 def _print_measure_summary(
@@ -481,196 +477,61 @@ def _print_measure_summary(
 ) -> None:
     from rich.table import Table
 
-    acc = analysis.accounting
-    t = analysis.table
+    from sizecheck.findings import verdict_words
+    from sizecheck.i18n import dimension_label, t
+
+    table = analysis.table
     if analysis.synthetic:
-        con.print("SYNTHETIC EXAMPLE DATA: every producer and number is invented.")
-    con.print(f"Reference: {t.provenance()}")
-    acc_d = acc.to_dict() if hasattr(acc, "to_dict") else dict(acc)
+        con.print(t("cli.synthetic", lang))
     con.print(
-        f"Rows read {acc_d.get('rows_read')}: used {acc_d.get('rows_used')}, "
-        f"rejected {acc_d.get('rows_rejected')}.  Cells read {acc_d.get('cells_read')}: "
-        f"used {acc_d.get('cells_used')}, rejected {acc_d.get('cells_rejected')}."
+        t("cli.table_used", lang, name=table.name, status=t(f"table_status.{table.status}", lang))
     )
+    con.print(t("cli.source", lang, source=table.source))
+    acc = analysis.accounting.to_dict()
+    con.print(t("cli.accounting", lang, **{k: acc[k] for k in _ACCOUNTING_KEYS}))
     if analysis.missing_dimensions:
-        con.print(
-            "Not in the table (kept in deviations.csv as no_reference): "
-            + ", ".join(analysis.missing_dimensions)
-        )
-    words = _verdict_words(lang)
-    grid = Table(title="Producers")
-    grid.add_column("producer")
-    dims = sorted(analysis.producer_summary["dimension"].unique())
-    for d in dims:
-        grid.add_column(d)
-    ps = analysis.producer_summary
-    for producer in sorted(ps["producer"].unique()):
-        rows = ps[ps["producer"] == producer].set_index("dimension")
-        cells = []
-        for d in dims:
-            if d not in rows.index:
-                cells.append("")
-                continue
-            verdict = str(rows.loc[d, "verdict"])
-            cells.append(", ".join(words.get(v, v) for v in verdict.split("+")))
-        grid.add_row(str(producer), *cells)
+        missing = ", ".join(analysis.missing_dimensions)
+        con.print(t("cli.missing_dimensions", lang, dims=missing))
+    summary = analysis.producer_summary
+    dims = sorted(summary["dimension"].unique())
+    grid = Table(title=t("cli.producers_title", lang))
+    grid.add_column(t("cli.producer", lang))
+    for dim in dims:
+        grid.add_column(dimension_label(dim, lang))
+    verdicts = {
+        (str(r.producer), str(r.dimension)): str(r.verdict) for r in summary.itertuples(index=False)
+    }
+    for producer in analysis.producers:
+        cells = [
+            verdict_words(verdicts[(producer, d)], lang) if (producer, d) in verdicts else ""
+            for d in dims
+        ]
+        grid.add_row(producer, *cells)
     con.print(grid)
-    con.print(f"{len(written)} files written under {out}/")
-    for name in ("report.html", "producer_summary.csv", "rejects.csv"):
-        path = out / name
-        if path.exists():
-            con.print(f"  {path}")
-
-
-def _verdict_words(lang: str) -> dict[str, str]:
-    keys = ("conforming", "offset", "grading", "scatter", "drift", "insufficient_data")
-    try:
-        from sizecheck.i18n import t as translate
-    except ImportError:  # pragma: no cover - before the catalogue exists
-        return {k: k.replace("_", " ") for k in keys}
-    return {k: translate(f"verdict.{k}", lang) for k in keys}
-
-
-# --------------------------------------------------------------------------- validate, template
-
-
-@app.command("validate")
-@handle_errors
-def validate_cmd(
-    inputs: Annotated[
-        list[Path],
-        typer.Argument(help="Measurement files: CSV, TSV, Excel 'Unicode text' or XLSX."),
-    ],
-    table: TableOpt = "paris-point",
-    sep: SepOpt = None,
-    decimal: DecimalOpt = None,
-    encoding: EncodingOpt = None,
-    sheet: SheetOpt = None,
-    units: UnitsOpt = "mm",
-    show: Annotated[
-        int, typer.Option("--show", help="How many rows to list per problem code.")
-    ] = 5,
-) -> None:
-    """Check measurement files without analysing them: what is used, what is not, and why.
-
-    Prints how each file was read (separator, decimal mark, encoding, header row), the
-    row and cell accounting, and the problems by code with their first rows. Title,
-    blank, average/total and signature rows are listed as skipped, not as problems. Exit
-    0 when nothing is rejected for a problem, 1 when something is, 2 when a file cannot
-    be read.
-
-    Example: sizecheck validate qa_maret.xlsx --table paris-point
-    """
-    from sizecheck.validate import read_measurements
-
-    result = read_measurements(
-        inputs,
-        table=_load_table(table),
-        sep=sep,
-        decimal=decimal,
-        encoding=encoding,
-        sheet=sheet,
-        units=units,
-    )
-    _print_validation(_console(), result, show)
-    if not result.clean:
-        raise typer.Exit(EXIT_FINDINGS)
-
-
-def _print_validation(con: Console, result: Any, show: int) -> None:
-    from rich.table import Table
-
-    from sizecheck.validate import RejectCode
-
-    for s in result.sheets:
-        if not s.has_header:
-            continue
-        how = (
-            f"sep {s.sep!r}, decimal {s.decimal!r}, {s.encoding}"
-            if s.format == "csv"
-            else f"sheet {s.sheet!r}, decimal {s.decimal!r}"
+    con.print(
+        t(
+            "cli.measure_done",
+            lang,
+            producers=len(analysis.producers),
+            rows_used=acc["rows_used"],
+            rows_read=acc["rows_read"],
+            rows_rejected=acc["rows_rejected"],
         )
-        con.print(f"{s.source}: header on row {s.header_row} ({how})")
-    for note in result.notes:
-        con.print(f"Note: {note}")
-    acc = Table(title="Accounting")
-    for col in ("source", "rows read", "used", "rejected", "skipped", "cells read", "used",
-                "rejected", "blank"):  # fmt: skip
-        acc.add_column(col, justify="left" if col == "source" else "right")
-    a = result.accounting
-    for s in (*a.sources, a):
-        acc.add_row(
-            getattr(s, "source", "total"),
-            *(str(getattr(s, f)) for f in ("rows_read", "rows_used", "rows_rejected",
-              "rows_skipped", "cells_read", "cells_used", "cells_rejected", "cells_blank")),
-        )  # fmt: skip
-    con.print(acc)
-    rejects = result.rejects
-    if len(rejects) == 0:
-        con.print("No problems: every row and cell read is used.")
-        return
-    grid = Table(title="Rejected and skipped, by code")
-    for col in ("code", "n", "first rows (source:row column value)", "message"):
-        grid.add_column(col)
-    for code in RejectCode:
-        sub = rejects[rejects["code"] == code.value]
-        if len(sub) == 0:
-            continue
-        first = sub.head(max(show, 1))
-        where = "; ".join(
-            f"{r.source}:{r.row}"
-            + (f" {r.column}" if r.column else "")
-            + (f" {r.value!r}" if r.value and not code.is_skip else "")
-            for r in first.itertuples()
-        ) + (" …" if len(sub) > len(first) else "")
-        label = code.value + (" (skipped)" if code.is_skip else "")
-        grid.add_row(label, str(len(sub)), where, str(first["message"].iloc[0]))
-    con.print(grid)
-    n_problems = len(result.problems)
-    if n_problems:
-        con.print(
-            f"{n_problems} problem(s). The full list is in rejects.csv of 'sizecheck measure'."
-        )
-    else:
-        con.print("No problems; the skipped rows above are titles, totals or signatures.")
-
-
-@app.command()
-@handle_errors
-def template(
-    file: Annotated[Path, typer.Argument(help="The sheet to write: FILE.xlsx or FILE.csv.")],
-    lang: LangOpt = None,
-    dimensions: Annotated[
-        str | None,
-        typer.Option(
-            "--dimensions",
-            help="Dimension columns, comma separated (default: insole_length, "
-            "insole_ball_width, last_length, last_ball_girth).",
-        ),
-    ] = None,
-    units: UnitsOpt = "mm",
-    table: Annotated[
-        str | None,
-        typer.Option("--table", "-t", help="Offer this table's sizes in the size dropdown."),
-    ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite FILE if it exists.")] = False,
-) -> None:
-    """Write an empty measurement sheet with the headers sizecheck reads.
-
-    Headers are in English or Indonesian (--lang id: produsen, ukuran, kaki,
-    panjang_insole (mm) ...), with the unit in every dimension header; an .xlsx template
-    has dropdowns for foot and size.
-
-    Example: sizecheck template pengukuran.xlsx --lang id
-    """
-    from sizecheck.report import write_template
-
-    dims = [d.strip() for d in dimensions.split(",") if d.strip()] if dimensions else None
-    sizes = _load_table(table).sizes if table else None
-    path = write_template(
-        file, lang=_language(lang), dimensions=dims, sizes=sizes, unit=units, overwrite=force
     )
-    _console().print(f"Template written: {path}")
+    con.print(t("cli.written", lang, n=len(written), out=out))
+    report = out / "report.html"
+    if report.exists():
+        con.print(t("cli.report_written", lang, path=report))
+
+
+_ACCOUNTING_KEYS = (
+    "rows_read",
+    "rows_used",
+    "rows_rejected",
+    "cells_read",
+    "cells_used",
+    "cells_rejected",
+)
 
 
 # --------------------------------------------------------------------------- entry point

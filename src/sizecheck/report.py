@@ -223,9 +223,7 @@ def write_report(
     ]
     summary = summary_dict(analysis)
     if charts:
-        visuals = globals().get("write_visuals")
-        if visuals is not None:
-            written.extend(visuals(analysis, root, lang=lang, jobs=jobs, progress=progress))
+        written.extend(write_visuals(analysis, root, lang=lang, jobs=jobs, progress=progress))
     summary["outputs"] = [p.relative_to(root).as_posix() for p in written] + ["summary.json"]
     path = root / "summary.json"
     path.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

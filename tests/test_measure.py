@@ -1,0 +1,178 @@
+"""End to end: `sizecheck measure` on the bundled synthetic example and on hostile cases."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from sizecheck.cli import app
+from sizecheck.examples import example_path
+from sizecheck.report import OUTPUT_FILES
+
+runner = CliRunner()
+
+# The planted behaviours of the example (data/examples/README.md), per producer, for the
+# two length dimensions; girth is on nominal for everyone.
+PLANTED = {
+    "UD Sumber Rejeki": {"conforming"},
+    "CV Medali Jaya": {"offset"},
+    "UD Karya Trowulan": {"grading", "offset"},  # right at 41, evaluated at base 42
+    "CV Sooko Safety": {"drift"},
+    "UD Bintang Kecil": {"offset"},
+    "Bengkel Pak Darmo": {"insufficient_data"},
+}
+
+
+@pytest.fixture(scope="module")
+def report_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("report")
+    result = runner.invoke(app, ["measure", "--example", "--no-charts", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def _read(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_contract_files_and_columns(report_dir: Path) -> None:
+    for name, columns in OUTPUT_FILES.items():
+        with (report_dir / name).open(encoding="utf-8") as fh:
+            header = next(csv.reader(fh))
+        assert tuple(header) == columns, name
+    for name in ("comparison.csv", "conventions.csv", "summary.json"):
+        assert (report_dir / name).is_file()
+
+
+def test_planted_verdicts_are_found(report_dir: Path) -> None:
+    rows = _read(report_dir / "producer_summary.csv")
+    verdicts = {(r["producer"], r["dimension"]): set(r["verdict"].split("+")) for r in rows}
+    for producer, expected in PLANTED.items():
+        for dim in ("insole_length", "last_length"):
+            assert verdicts[(producer, dim)] == expected, (producer, dim)
+    # scatter was planted in insole cutting only
+    assert verdicts[("Sepatu Puri Makmur", "insole_length")] == {"scatter"}
+    assert verdicts[("Sepatu Puri Makmur", "last_length")] == {"conforming"}
+    for producer in PLANTED:
+        if producer != "Bengkel Pak Darmo":
+            assert verdicts[(producer, "last_ball_girth")] == {"conforming"}
+
+
+def test_every_row_is_used_or_rejected(report_dir: Path) -> None:
+    summary = json.loads((report_dir / "summary.json").read_text(encoding="utf-8"))
+    acc = summary["accounting"]
+    assert acc["rows_read"] == acc["rows_used"] + acc["rows_rejected"]
+    assert acc["cells_read"] == acc["cells_used"] + acc["cells_rejected"]
+    # Independent count: the example file has one line per physical row.
+    lines = example_path().read_text(encoding="utf-8").splitlines()
+    assert acc["rows_read"] == len(lines) - 1  # the header line is not a row read
+    used = {int(r["row"]) for r in _read(report_dir / "deviations.csv")}
+    rejected_rows = {int(r["row"]) for r in _read(report_dir / "rejects.csv")}
+    assert len(used) == acc["rows_used"]
+    every_line = set(range(1, len(lines) + 1)) - {2}  # line 2 is the header
+    assert every_line <= used | rejected_rows
+    assert not used & {1, 2}  # title and header never become data
+
+
+def test_rejects_name_the_planted_damage(report_dir: Path) -> None:
+    codes = {(int(r["row"]), r["code"]) for r in _read(report_dir / "rejects.csv")}
+    lines = example_path().read_text(encoding="utf-8").splitlines()
+    by_text = {i + 1: line for i, line in enumerate(lines)}
+
+    def row_of(fragment: str) -> int:
+        return next(n for n, line in by_text.items() if fragment in line)
+
+    assert (1, "skipped_title") in codes
+    assert (row_of("koma terlewat"), "implausible") in codes
+    assert (row_of("produsen kosong"), "missing_producer") in codes
+    assert (row_of("ukuran tidak jelas"), "unreadable_size") in codes
+    assert (row_of("acuan rusak"), "not_a_number") in codes
+    assert (row_of("Rata-rata"), "skipped_summary") in codes
+    producers = {r["producer"] for r in _read(report_dir / "deviations.csv")}
+    assert not {"Rata-rata", "Mengetahui,", "Kepala UPT", ""} & producers
+
+
+def test_deviation_is_value_minus_nominal(report_dir: Path) -> None:
+    d = pd.read_csv(report_dir / "deviations.csv")
+    lengths = d[d["dimension"].isin(["insole_length", "last_length"])]
+    # Independent: Paris point nominal = size x 20/3 (domain.md).
+    pd.testing.assert_series_equal(
+        lengths["nominal_mm"], lengths["size"] * 20 / 3, check_names=False, atol=1e-9
+    )
+    pd.testing.assert_series_equal(
+        d["deviation_mm"], d["value_mm"] - d["nominal_mm"], check_names=False, atol=1e-9
+    )
+
+
+def test_summary_json_provenance(report_dir: Path) -> None:
+    summary = json.loads((report_dir / "summary.json").read_text(encoding="utf-8"))
+    assert summary["synthetic_data"] is True
+    assert summary["table"]["name"] == "paris-point"
+    assert summary["table"]["status"] == "derived"
+    assert "20/3" in summary["table"]["source"]
+    (inp,) = summary["inputs"]
+    assert inp["sha256"] == hashlib.sha256(example_path().read_bytes()).hexdigest()
+    assert summary["tool"]["version"]
+    assert any(s["producer"] == "CV Sooko Safety" for s in summary["drift_signals"])
+
+
+def test_strict_exits_1_when_a_producer_is_not_conforming(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["measure", "--example", "--no-charts", "--strict", "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 1
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["measure", "--example", "--table", "no-such-table"],
+        ["measure", "does-not-exist.csv"],
+        ["measure"],
+        ["measure", "--example", "--lang", "fr"],
+        ["measure", "--example", "--rules", "we9"],
+    ],
+)
+def test_bad_usage_exits_2_with_one_line(args: list[str], tmp_path: Path) -> None:
+    result = runner.invoke(app, [*args, "--no-charts", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+
+
+def test_input_never_overwritten_and_unchanged(tmp_path: Path) -> None:
+    data = tmp_path / "deviations.csv"  # an input that shares an output's name
+    shutil.copy(example_path(), data)
+    before = data.read_bytes()
+    result = runner.invoke(app, ["measure", str(data), "--no-charts", "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert data.read_bytes() == before
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["measure", str(data), "--no-charts", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert data.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["deviations.csv", "out"]
+
+
+def test_real_subprocess_run(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "sizecheck", "measure", "--example", "--no-charts", "--out", "r"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "SYNTHETIC" in proc.stdout
+    assert (tmp_path / "r" / "producer_summary.csv").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]
