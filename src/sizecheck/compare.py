@@ -123,10 +123,12 @@ def compare(measurements: pd.DataFrame, table: ReferenceTable) -> Compared:
     step = np.full(n, np.nan)
     one_sided = np.zeros(n, dtype="U3")
     sizes = out["size"].to_numpy(dtype=float)
-    dims = out["dimension"].astype("string").to_numpy(dtype=object, na_value=None)
+    # Integer codes per dimension (-1 for missing): no per-row Python objects, so this
+    # stays fast on millions of rows of arrow-backed strings.
+    dim_codes, dim_uniques = pd.factorize(out["dimension"].astype("string"))
     missing_dims: list[str] = []
-    for dim in sorted({d for d in dims if d is not None}):
-        idx = np.flatnonzero(dims == dim)
+    for code, dim in sorted(enumerate(map(str, dim_uniques)), key=lambda cd: cd[1]):
+        idx = np.flatnonzero(dim_codes == code)
         if dim not in table.dimensions:
             missing_dims.append(dim)
             continue
@@ -142,25 +144,33 @@ def compare(measurements: pd.DataFrame, table: ReferenceTable) -> Compared:
             one_sided[idx] = tol.type
     value = out["value_mm"].to_numpy(dtype=float)
     deviation = value - nominal
-    status = np.full(n, "no_reference", dtype=object)
+    # Status as codes into STATUSES, turned into the categorical once at the end.
+    status_code = {name: np.int8(i) for i, name in enumerate(STATUSES)}
+    status = np.full(n, status_code["no_reference"], dtype=np.int8)
     known = ~np.isnan(nominal)
     two = known & (one_sided == "")
     in_spec = (value >= lower) & (value <= upper)
     within_mis = (value >= lower_mis) & (value <= upper_mis)
-    status[two & in_spec] = "in_spec"
-    status[two & ~in_spec & within_mis] = "drifting"
-    status[two & ~within_mis] = "missized"
+    status[two & in_spec] = status_code["in_spec"]
+    status[two & ~in_spec & within_mis] = status_code["drifting"]
+    status[two & ~within_mis] = status_code["missized"]
     is_min = known & (one_sided == "min")
     is_max = known & (one_sided == "max")
-    status[is_min] = np.where(value[is_min] >= lower[is_min], "in_spec", "below_min")
-    status[is_max] = np.where(value[is_max] <= upper[is_max], "in_spec", "above_max")
+    status[is_min] = np.where(
+        value[is_min] >= lower[is_min], status_code["in_spec"], status_code["below_min"]
+    )
+    status[is_max] = np.where(
+        value[is_max] <= upper[is_max], status_code["in_spec"], status_code["above_max"]
+    )
     out["nominal_mm"] = nominal
     out["deviation_mm"] = deviation
     with np.errstate(invalid="ignore", divide="ignore"):
         out["deviation_sizes"] = deviation / step
     out["lower_mm"] = lower
     out["upper_mm"] = upper
-    out["status"] = pd.Categorical(status, categories=list(STATUSES))
+    out["status"] = pd.Categorical.from_codes(
+        status, dtype=pd.CategoricalDtype(categories=list(STATUSES))
+    )
     out["lower_missized_mm"] = lower_mis
     out["upper_missized_mm"] = upper_mis
     out["grade_step_mm"] = step
