@@ -147,8 +147,9 @@ def analyse(
     th = thresholds if thresholds is not None else stats.DEFAULT_THRESHOLDS
     rules = tuple(drift_rules) if drift_rules is not None else drift.DEFAULT_RULES
     chart = drift.control_chart(deviations, rules=rules)
+    # The chart just computed is passed on, so producer_summary does not chart again.
     summary = stats.producer_summary(
-        deviations, base_size=ref.base_size, thresholds=th, drift_rules=rules
+        deviations, base_size=ref.base_size, thresholds=th, drift_rules=rules, chart=chart
     )
     return Analysis(
         table=ref,
