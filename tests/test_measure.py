@@ -176,3 +176,28 @@ def test_real_subprocess_run(tmp_path: Path) -> None:
     assert "SYNTHETIC" in proc.stdout
     assert (tmp_path / "r" / "producer_summary.csv").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]
+
+
+def test_cli_threshold_defaults_are_the_library_defaults() -> None:
+    import inspect
+
+    from sizecheck.cli import measure
+    from sizecheck.stats import DEFAULT_THRESHOLDS
+
+    params = inspect.signature(measure).parameters
+    assert params["min_n"].default == DEFAULT_THRESHOLDS.min_n
+    assert params["alpha"].default == DEFAULT_THRESHOLDS.alpha
+    assert params["min_sizes"].default == DEFAULT_THRESHOLDS.min_sizes_for_grading
+    assert params["scatter_share"].default == DEFAULT_THRESHOLDS.scatter_max_share
+    assert params["drift_signals"].default == DEFAULT_THRESHOLDS.drift_min_signals
+
+
+def test_thresholds_are_settable_from_the_cli(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["measure", "--example", "--no-charts", "--min-n", "500", "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    verdicts = {r["verdict"] for r in _read(tmp_path / "producer_summary.csv")}
+    assert verdicts == {"insufficient_data"}
+    bad = runner.invoke(app, ["measure", "--example", "--alpha", "2", "--out", str(tmp_path)])
+    assert bad.exit_code == 2

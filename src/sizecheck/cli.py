@@ -405,6 +405,25 @@ def measure(
     jobs: Annotated[
         int | None, typer.Option("--jobs", help="Processes for rendering charts (default: cores).")
     ] = None,
+    min_n: Annotated[
+        int, typer.Option("--min-n", help="Fewer measurements than this: insufficient data.")
+    ] = 8,
+    alpha: Annotated[
+        float, typer.Option("--alpha", help="Significance level of the offset and grading tests.")
+    ] = 0.05,
+    min_sizes: Annotated[
+        int, typer.Option("--min-sizes", help="Distinct sizes needed before grading is judged.")
+    ] = 3,
+    scatter_share: Annotated[
+        float,
+        typer.Option(
+            "--scatter-share",
+            help="Scatter when the within spread alone puts more than this share out of spec.",
+        ),
+    ] = 0.05,
+    drift_signals: Annotated[
+        int, typer.Option("--drift-signals", help="Control-rule signals needed to call drift.")
+    ] = 2,
 ) -> None:
     """Measure how far each producer's sizes drift from the reference table.
 
@@ -419,6 +438,7 @@ def measure(
     from sizecheck.examples import example_path
     from sizecheck.pipeline import analyse
     from sizecheck.report import write_report
+    from sizecheck.stats import Thresholds
 
     files = list(inputs or [])
     if example:
@@ -437,6 +457,13 @@ def measure(
         sheet=sheet,
         units=units,
         drift_rules=rule_list,
+        thresholds=Thresholds(
+            min_n=min_n,
+            alpha=alpha,
+            min_sizes_for_grading=min_sizes,
+            scatter_max_share=scatter_share,
+            drift_min_signals=drift_signals,
+        ),
         synthetic=example and not inputs,
     )
     written = _write_with_progress(
