@@ -104,4 +104,24 @@ def test_missing_columns_raise_usage_error() -> None:
 def test_public_api_lists_every_export() -> None:
     import sizecheck
 
-    assert set(sizecheck.__all__) == {"__version__", *sizecheck._EXPORTS}
+    assert set(sizecheck.__all__) == {"__version__", "plotting", *sizecheck._EXPORTS}
+
+
+def test_public_names_survive_submodule_imports() -> None:
+    # A package attribute named like a submodule is replaced by the submodule when that
+    # is imported (found in notebook 03: sc.compare became a module after sc.analyse).
+    import importlib
+    import pkgutil
+    import types
+
+    import sizecheck
+
+    submodules = {m.name for m in pkgutil.iter_modules(sizecheck.__path__)}
+    assert not (set(sizecheck._EXPORTS) & submodules)
+    for name in submodules:
+        importlib.import_module(f"sizecheck.{name}")
+    for name in sizecheck._EXPORTS:
+        assert not isinstance(getattr(sizecheck, name), types.ModuleType), name
+    assert sizecheck.compare_to_table.__module__ == "sizecheck.compare"
+    assert sizecheck.validate_sheets.__module__ == "sizecheck.validate"
+    assert isinstance(sizecheck.plotting, types.ModuleType)

@@ -4,6 +4,11 @@ The public API, listed by name. Names are imported on first use, so that
 ``import sizecheck`` (and the ``sizecheck --help`` command) stays light; the heavy
 libraries (pandas, scipy, matplotlib) load only when a function needs them.
 
+Two functions are exported under names that differ from their module's, because a
+package attribute that shares a submodule's name is replaced by the submodule when it is
+imported: :func:`sizecheck.compare.compare` is ``compare_to_table`` and
+:func:`sizecheck.validate.validate` is ``validate_sheets``.
+
 >>> import sizecheck as sc
 >>> round(float(sc.load_table("paris-point").nominal("last_length", [41])[0]), 1)
 273.3
@@ -17,56 +22,72 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     __version__: str  # read on first use (importlib.metadata alone costs ~0.1-0.3 s)
 
-#: Public name -> module that defines it.
-_EXPORTS: dict[str, str] = {
-    # errors
-    "SizecheckError": "sizecheck.errors",
-    "UsageError": "sizecheck.errors",
-    "SizeLabelError": "sizecheck.errors",
-    "TableError": "sizecheck.errors",
-    "UnknownTableError": "sizecheck.errors",
-    "InputError": "sizecheck.errors",
-    "MissingColumnsError": "sizecheck.errors",
-    # sizes
-    "SizeSystem": "sizecheck.sizes",
-    "SizeLabel": "sizecheck.sizes",
-    "parse_size": "sizecheck.sizes",
-    "convert_size": "sizecheck.sizes",
-    "convert_label": "sizecheck.sizes",
-    "last_length_mm": "sizecheck.sizes",
-    # tables
-    "ReferenceTable": "sizecheck.tables",
-    "load_table": "sizecheck.tables",
-    "available_tables": "sizecheck.tables",
-    "grade": "sizecheck.tables",
-    "dumps_table": "sizecheck.tables",
-    # example data
-    "example_path": "sizecheck.examples",
-    "available_examples": "sizecheck.examples",
-    # reading and validation
-    "read_input": "sizecheck.readers",
-    "read_measurements": "sizecheck.validate",
-    "validate": "sizecheck.validate",
-    "RejectCode": "sizecheck.validate",
-    # comparison, statistics, drift
-    "compare": "sizecheck.compare",
-    "producer_summary": "sizecheck.stats",
-    "size_summary": "sizecheck.stats",
-    "compare_producers": "sizecheck.stats",
-    "find_conventions": "sizecheck.stats",
-    "capability": "sizecheck.stats",
-    "Thresholds": "sizecheck.stats",
-    "DEFAULT_THRESHOLDS": "sizecheck.stats",
-    "control_chart": "sizecheck.drift",
-    # the whole run
-    "Analysis": "sizecheck.pipeline",
-    "analyse": "sizecheck.pipeline",
-    "write_report": "sizecheck.report",
+#: Public name -> (module that defines it, its name there).
+_EXPORTS: dict[str, tuple[str, str]] = {
+    "SizecheckError": ("sizecheck.errors", "SizecheckError"),
+    "UsageError": ("sizecheck.errors", "UsageError"),
+    "SizeLabelError": ("sizecheck.errors", "SizeLabelError"),
+    "TableError": ("sizecheck.errors", "TableError"),
+    "UnknownTableError": ("sizecheck.errors", "UnknownTableError"),
+    "InputError": ("sizecheck.errors", "InputError"),
+    "MissingColumnsError": ("sizecheck.errors", "MissingColumnsError"),
+    "SizeSystem": ("sizecheck.sizes", "SizeSystem"),
+    "SizeLabel": ("sizecheck.sizes", "SizeLabel"),
+    "parse_size": ("sizecheck.sizes", "parse_size"),
+    "convert_size": ("sizecheck.sizes", "convert_size"),
+    "convert_label": ("sizecheck.sizes", "convert_label"),
+    "last_length_mm": ("sizecheck.sizes", "last_length_mm"),
+    "size_from_last_length": ("sizecheck.sizes", "size_from_last_length"),
+    "DEFAULT_TOE_ALLOWANCE_MM": ("sizecheck.sizes", "DEFAULT_TOE_ALLOWANCE_MM"),
+    "ReferenceTable": ("sizecheck.tables", "ReferenceTable"),
+    "load_table": ("sizecheck.tables", "load_table"),
+    "available_tables": ("sizecheck.tables", "available_tables"),
+    "grade": ("sizecheck.tables", "grade"),
+    "dumps_table": ("sizecheck.tables", "dumps_table"),
+    "example_path": ("sizecheck.examples", "example_path"),
+    "available_examples": ("sizecheck.examples", "available_examples"),
+    "read_input": ("sizecheck.readers", "read_input"),
+    "read_measurements": ("sizecheck.validate", "read_measurements"),
+    "RejectCode": ("sizecheck.validate", "RejectCode"),
+    "Accounting": ("sizecheck.validate", "Accounting"),
+    "Validated": ("sizecheck.validate", "Validated"),
+    "Compared": ("sizecheck.compare", "Compared"),
+    "producer_summary": ("sizecheck.stats", "producer_summary"),
+    "size_summary": ("sizecheck.stats", "size_summary"),
+    "compare_producers": ("sizecheck.stats", "compare_producers"),
+    "size_equivalents": ("sizecheck.stats", "size_equivalents"),
+    "welch_anova": ("sizecheck.stats", "welch_anova"),
+    "find_conventions": ("sizecheck.stats", "find_conventions"),
+    "best_conventions": ("sizecheck.stats", "best_conventions"),
+    "capability": ("sizecheck.stats", "capability"),
+    "Thresholds": ("sizecheck.stats", "Thresholds"),
+    "DEFAULT_THRESHOLDS": ("sizecheck.stats", "DEFAULT_THRESHOLDS"),
+    "control_chart": ("sizecheck.drift", "control_chart"),
+    "ControlChart": ("sizecheck.drift", "ControlChart"),
+    "RULES": ("sizecheck.drift", "RULES"),
+    "DEFAULT_RULES": ("sizecheck.drift", "DEFAULT_RULES"),
+    "Analysis": ("sizecheck.pipeline", "Analysis"),
+    "analyse": ("sizecheck.pipeline", "analyse"),
+    "write_report": ("sizecheck.report", "write_report"),
+    "write_visuals": ("sizecheck.report", "write_visuals"),
+    "write_table": ("sizecheck.report", "write_table"),
+    "write_template": ("sizecheck.report", "write_template"),
+    "compare_to_table": ("sizecheck.compare", "compare"),
+    "validate_sheets": ("sizecheck.validate", "validate"),
 }
 
+#: Public subpackages.
+_SUBPACKAGES = ("plotting",)
+
 __all__ = [
+    "DEFAULT_RULES",
     "DEFAULT_THRESHOLDS",
+    "DEFAULT_TOE_ALLOWANCE_MM",
+    "RULES",
+    "Accounting",
     "Analysis",
+    "Compared",
+    "ControlChart",
     "InputError",
     "MissingColumnsError",
     "ReferenceTable",
@@ -79,13 +100,15 @@ __all__ = [
     "Thresholds",
     "UnknownTableError",
     "UsageError",
+    "Validated",
     "__version__",
     "analyse",
     "available_examples",
     "available_tables",
+    "best_conventions",
     "capability",
-    "compare",
     "compare_producers",
+    "compare_to_table",
     "control_chart",
     "convert_label",
     "convert_size",
@@ -96,12 +119,19 @@ __all__ = [
     "last_length_mm",
     "load_table",
     "parse_size",
+    "plotting",
     "producer_summary",
     "read_input",
     "read_measurements",
+    "size_equivalents",
+    "size_from_last_length",
     "size_summary",
-    "validate",
+    "validate_sheets",
+    "welch_anova",
     "write_report",
+    "write_table",
+    "write_template",
+    "write_visuals",
 ]
 
 
@@ -118,20 +148,33 @@ def __getattr__(name: str) -> Any:
     if name == "__version__":
         globals()["__version__"] = value = _version()
         return value
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'sizecheck' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"sizecheck.{name}")
+    try:
+        module, attr = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module 'sizecheck' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), attr)
     globals()[name] = value
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS) | {"__version__"})
+    return sorted(set(globals()) | set(__all__))
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from sizecheck.compare import compare
+    from sizecheck import plotting
+    from sizecheck.compare import (
+        Compared,
+    )
+    from sizecheck.compare import compare as compare_to_table
+    from sizecheck.drift import (
+        DEFAULT_RULES,
+        RULES,
+        ControlChart,
+        control_chart,
+    )
     from sizecheck.errors import (
         InputError,
         MissingColumnsError,
@@ -141,16 +184,44 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         UnknownTableError,
         UsageError,
     )
-    from sizecheck.examples import available_examples, example_path
-    from sizecheck.pipeline import Analysis, analyse
-    from sizecheck.report import write_report
+    from sizecheck.examples import (
+        available_examples,
+        example_path,
+    )
+    from sizecheck.pipeline import (
+        Analysis,
+        analyse,
+    )
+    from sizecheck.readers import (
+        read_input,
+    )
+    from sizecheck.report import (
+        write_report,
+        write_table,
+        write_template,
+        write_visuals,
+    )
     from sizecheck.sizes import (
+        DEFAULT_TOE_ALLOWANCE_MM,
         SizeLabel,
         SizeSystem,
         convert_label,
         convert_size,
         last_length_mm,
         parse_size,
+        size_from_last_length,
+    )
+    from sizecheck.stats import (
+        DEFAULT_THRESHOLDS,
+        Thresholds,
+        best_conventions,
+        capability,
+        compare_producers,
+        find_conventions,
+        producer_summary,
+        size_equivalents,
+        size_summary,
+        welch_anova,
     )
     from sizecheck.tables import (
         ReferenceTable,
@@ -159,3 +230,10 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         grade,
         load_table,
     )
+    from sizecheck.validate import (
+        Accounting,
+        RejectCode,
+        Validated,
+        read_measurements,
+    )
+    from sizecheck.validate import validate as validate_sheets
