@@ -27,6 +27,7 @@ Named constants
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -475,6 +476,84 @@ def _moving_range_sigma(g: IntArray, x: FloatArray, ng: int) -> tuple[FloatArray
 
 
 # --------------------------------------------------------------------------------------
+# Pairs: the independent unit of inference
+# --------------------------------------------------------------------------------------
+
+
+#: Whole-column factorisations of ``pair``, keyed by the id of the column's (immutable)
+#: arrow array and dropped with it: producer_summary, size_summary and compare_producers
+#: on one frame then factorise the pair ids once (about a second each on 3M rows).
+_PAIR_CODES: dict[int, tuple[IntArray, npt.NDArray[Any]]] = {}
+
+
+def _pair_codes(sel: _Rows) -> tuple[IntArray, npt.NDArray[Any]]:
+    """``sel.codes("pair")``, shared between calls on the same arrow-backed column."""
+    if ("pair", False) not in sel._codes:
+        arrow = getattr(sel.frame["pair"].array, "_pa_array", None)
+        hit = _PAIR_CODES.get(id(arrow)) if arrow is not None else None
+        if hit is not None:
+            sel._codes[("pair", False)] = hit
+        else:
+            sel.codes("pair")
+            if arrow is not None:
+                try:
+                    weakref.finalize(arrow, _PAIR_CODES.pop, id(arrow), None)
+                except TypeError:  # pragma: no cover - not weak-referenceable
+                    pass
+                else:
+                    _PAIR_CODES[id(arrow)] = sel._codes[("pair", False)]
+    return sel.codes("pair")
+
+
+def _cluster_codes(sel: _Rows, g: IntArray, size: FloatArray | None) -> IntArray:
+    """The independent unit (cluster) of each row: its pair, or the row itself.
+
+    The left and right shoe of a pair are cut from the same pattern, lasted on the same
+    pair of lasts and measured together, so they are correlated. A cluster is one value of
+    (group ``g``, ``pair``, ``size``): a pair id that carries two sizes counts as two
+    clusters, the same pair id at another producer or dimension is another cluster, and a
+    row without a pair id is a cluster of its own. Pass ``size=None`` when ``g`` already
+    holds one size only. Codes are dense (0 … G − 1).
+    """
+    m = len(g)
+    if m == 0 or not sel.has("pair"):
+        return np.arange(m, dtype=np.int64)
+    pc, puniq = _pair_codes(sel)
+    has = pc >= 0
+    if not has.any():
+        return np.arange(m, dtype=np.int64)
+    key = g * len(puniq) + pc
+    if size is not None:
+        sc, suniq = _dense_rank(size * 4.0, np.isfinite(size))
+        key = key * max(len(suniq), 1) + np.maximum(sc, 0)
+    codes, _ = pd.factorize(np.where(has, key, -1 - np.arange(m, dtype=np.int64)))
+    return np.asarray(codes, dtype=np.int64)
+
+
+def _between_clusters(
+    g: IntArray, cluster: IntArray, e: FloatArray, ng: int
+) -> tuple[FloatArray, FloatArray]:
+    """Per group: the number of clusters G and the between-cluster sum of squares.
+
+    ``e`` are row residuals centred within their group (from the group mean or the
+    group's grading line). Returns ``G`` and ``Σ_c m_c ē_c² − (Σ e)² / n`` where ``m_c``
+    and ``ē_c`` are the size and mean residual of cluster ``c``: with one row per cluster
+    this is the ordinary (corrected two-pass) residual sum of squares.
+    """
+    nc = int(cluster.max()) + 1 if len(cluster) else 0
+    mc = np.bincount(cluster, minlength=nc).astype(np.float64)
+    sc = np.bincount(cluster, weights=e, minlength=nc)
+    gc = np.zeros(nc, dtype=np.int64)
+    gc[cluster] = g
+    n_clusters = np.bincount(gc, minlength=ng).astype(np.float64)
+    n = np.bincount(g, minlength=ng).astype(np.float64)
+    se = _gsum(g, e, ng)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ss = np.bincount(gc, weights=sc * sc / mc, minlength=ng) - se * se / n
+    return n_clusters, np.asarray(np.maximum(ss, 0.0), dtype=np.float64)
+
+
+# --------------------------------------------------------------------------------------
 # Capability
 # --------------------------------------------------------------------------------------
 
@@ -747,17 +826,20 @@ def producer_summary(
         Sorted by producer and dimension, with exactly these columns:
 
         - ``producer``, ``dimension``: the group.
-        - ``n``: measurements used.
+        - ``n``: measurements (shoes) used.
         - ``n_sizes``: distinct sizes among them.
-        - ``bias_mm``: mean deviation (measured − nominal).
-        - ``bias_ci_low_mm``, ``bias_ci_high_mm``: t-interval of the mean (n − 1 df).
+        - ``bias_mm``: mean deviation (measured − nominal) over the shoes.
+        - ``bias_ci_low_mm``, ``bias_ci_high_mm``: t-interval of that mean with the pair,
+          not the shoe, as the independent unit (G − 1 df, G = number of pairs; see
+          *Pairs* below). Without pair ids: the ordinary t-interval (n − 1 df).
         - ``bias_sizes``: ``bias_mm`` / the dimension's grade step (median of
           ``grade_step_mm``); NaN when the step is unknown.
         - ``offset_mm``: the producer's grading line (OLS of deviation on size) at
           ``base_size``; NaN with fewer than two distinct sizes.
         - ``grade_error_mm_per_size``: slope of that line (−1.67 for a producer grading
           5 mm per Paris size); ``grade_error_ci_low``, ``grade_error_ci_high``: its
-          t-interval with n − 2 df.
+          t-interval over pairs, G − 2 df (without pair ids: the ordinary OLS interval,
+          n − 2 df).
         - ``sd_within_mm``: short-term spread around the producer's own grading line. When
           at least half of the rows carry a date: mean moving range of the residuals in time
           order (date, then source and row) / ``D2`` (1.128). Otherwise the residual
@@ -783,8 +865,24 @@ def producer_summary(
 
     Notes
     -----
-    Verdict rules, with ``t`` = t-interval at ``1 - thresholds.alpha`` and L, U the in-spec
-    limits in deviation space:
+    *Pairs.* The left and right shoe of a pair share pattern, lasts and operator, so
+    their deviations are correlated (correlation ρ); treating them as independent makes
+    every interval about √(1 + ρ) too narrow. When ``pair`` is given, the intervals (and
+    the offset and grading tests of the verdict) take the *pair* as the independent unit:
+    a cluster is one (producer, dimension, pair id, size) — a pair id carrying two sizes
+    is two clusters, a row without a pair id a cluster of its own. The estimates stay
+    the shoe-level ones above (mean over shoes, OLS over shoes), which are exactly the
+    cluster means weighted by their number of shoes m_c (a cluster has one size). Their
+    standard errors are those of that weighted fit on cluster means:
+    s² = Σ_c m_c (ē_c)² / (G − k), with ē_c the cluster's mean residual from the mean
+    (k = 1) or the grading line (k = 2), SE(bias) = s / √n, SE(slope) = s / √Sxx, SE(line
+    at x) = s √(1/n + (x − x̄)²/Sxx), with G − k degrees of freedom. With one shoe per
+    cluster this is the ordinary t / OLS interval; with both feet of every pair it is
+    exactly the t-interval of the pair means and the OLS interval of pair means on size.
+    ``sd_within_mm``, ``sd_overall_mm`` and the Cpk interval remain shoe-level.
+
+    Verdict rules, with ``t`` = t-interval at ``1 - thresholds.alpha`` (over pairs, as
+    above) and L, U the in-spec limits in deviation space:
 
     - ``insufficient_data`` when ``n < min_n``; no other flag is then given.
     - ``offset``: the grading line evaluated at the base size when the base size lies within
@@ -829,22 +927,30 @@ def producer_summary(
     sel = prep.rows
     th = thresholds
 
+    # Inference takes the pair, not the shoe, as the independent unit (see Notes).
+    cluster = _cluster_codes(sel, g, prep.size)
+    n_clusters, ss_mean = _between_clusters(g, cluster, prep.dev - prep.dev_mean[g], ng)
+    _, ss_line = _between_clusters(g, cluster, prep.resid, ng)
+
     with np.errstate(invalid="ignore", divide="ignore"):
-        # Bias: mean deviation and its t-interval.
+        # Bias: mean deviation (over shoes) and its t-interval (over pairs).
         bias = prep.dev_mean
         sd_overall = np.sqrt(prep.syy / (n - 1))
-        se_bias = sd_overall / np.sqrt(n)
-        tq1 = _t_quantile(confidence, n - 1)
+        se_bias = np.sqrt(ss_mean / (n_clusters - 1) / n)
+        tq1 = _t_quantile(confidence, n_clusters - 1)
         if sel.has("grade_step_mm"):
             step = _group_median(g, sel.f("grade_step_mm"), ng)
         else:
             step = np.full(ng, np.nan)
         step = np.where(step > 0, step, np.nan)
 
-        # Grading line: slope with its t-interval, offset at the base size.
+        # Grading line: slope with its t-interval, offset at the base size. ``s_res`` is
+        # the residual SD over shoes (scatter); ``s_line`` its pair-level counterpart
+        # for the intervals.
         s_res = np.sqrt(prep.ssr / prep.resid_df)
-        se_slope = np.where(prep.has_line, s_res / np.sqrt(prep.sxx), np.nan)
-        tq2 = _t_quantile(confidence, n - 2)
+        s_line = np.sqrt(ss_line / np.where(prep.has_line, n_clusters - 2, n_clusters - 1))
+        se_slope = np.where(prep.has_line, s_line / np.sqrt(prep.sxx), np.nan)
+        tq2 = _t_quantile(confidence, n_clusters - 2)
         slope = prep.slope
 
         def line_at(x: FloatArray) -> FloatArray:
@@ -889,7 +995,8 @@ def producer_summary(
         th,
         bias=bias,
         se_bias=se_bias,
-        s_res=s_res,
+        s_line=s_line,
+        n_clusters=n_clusters,
         se_slope=se_slope,
         sd_within=sd_within,
         lo=lo_lim,
@@ -928,7 +1035,8 @@ def _verdicts(
     *,
     bias: FloatArray,
     se_bias: FloatArray,
-    s_res: FloatArray,
+    s_line: FloatArray,
+    n_clusters: FloatArray,
     se_slope: FloatArray,
     sd_within: FloatArray,
     lo: FloatArray,
@@ -943,11 +1051,11 @@ def _verdicts(
         x_eval = np.clip(base_size, prep.size_min, prep.size_max)
         dx = x_eval - prep.size_mean
         line_eval = bias + slope * dx
-        se_line = s_res * np.sqrt(1.0 / n + dx * dx / prep.sxx)
+        se_line = s_line * np.sqrt(1.0 / n + dx * dx / prep.sxx)
         est = np.where(has_line, line_eval, bias)
         se = np.where(has_line, se_line, se_bias)
-        crit = _t_quantile(1.0 - th.alpha, np.where(has_line, n - 2, n - 1))
-        crit2 = _t_quantile(1.0 - th.alpha, n - 2)
+        crit = _t_quantile(1.0 - th.alpha, np.where(has_line, n_clusters - 2, n_clusters - 1))
+        crit2 = _t_quantile(1.0 - th.alpha, n_clusters - 2)
 
         def outside(v: FloatArray) -> BoolArray:
             return np.asarray((v < lo) | (v > hi), dtype=np.bool_)
@@ -1076,7 +1184,9 @@ def size_summary(deviations: pd.DataFrame, *, confidence: float = 0.95) -> pd.Da
           NaN when the dimension has no grade step.
         - ``size_label``: the label as written most often for this size (first in sort
           order on ties).
-        - ``bias_ci_low_mm``, ``bias_ci_high_mm``: t-interval of the bias (n − 1 df).
+        - ``bias_ci_low_mm``, ``bias_ci_high_mm``: t-interval of the bias with the pair
+          as the independent unit (G − 1 df over G pairs, as in :func:`producer_summary`;
+          the ordinary n − 1 df interval without pair ids).
         - ``bias_sizes``: ``bias_mm`` / grade step.
 
     Examples
@@ -1097,7 +1207,10 @@ def size_summary(deviations: pd.DataFrame, *, confidence: float = 0.95) -> pd.Da
 
 def _size_table(
     deviations: pd.DataFrame, confidence: float, what: str
-) -> tuple[pd.DataFrame, FloatArray]:
+) -> tuple[pd.DataFrame, FloatArray, FloatArray, FloatArray]:
+    """The size summary, the grade step per cell, and per cell the number of pairs
+    (clusters) and the pair-level variance ``G · se²`` of the mean (see
+    :func:`compare_producers`)."""
     sel, cells, h = _cells(deviations, what)
     nc = len(cells)
     n = np.bincount(h, minlength=nc).astype(np.float64)
@@ -1105,11 +1218,15 @@ def _size_table(
     dev = sel.f("deviation_mm")
     mean = _gmean(h, value, n)
     bias = _gmean(h, dev, n)
+    cluster = _cluster_codes(sel, h, None)  # a cell holds one size
+    n_clusters, ss_mean = _between_clusters(h, cluster, value - mean[h], nc)
     with np.errstate(invalid="ignore", divide="ignore"):
         sd = np.sqrt(_css(h, value, mean, n) / (n - 1))
-        sd_dev = np.sqrt(_css(h, dev, bias, n) / (n - 1))
-        tq = _t_quantile(confidence, n - 1)
-        se = sd_dev / np.sqrt(n)
+        # the deviation is the value minus a nominal that is constant within a cell, so
+        # the pair-level spread of the mean is the same for both
+        var_mean = ss_mean / (n_clusters - 1) / n
+        tq = _t_quantile(confidence, n_clusters - 1)
+        se = np.sqrt(var_mean)
         nominal = _gmean(h, sel.f("nominal_mm"), n)
         if sel.has("grade_step_mm"):
             step = _group_median(h, sel.f("grade_step_mm"), nc)
@@ -1138,7 +1255,7 @@ def _size_table(
     out["bias_ci_low_mm"] = bias - tq * se
     out["bias_ci_high_mm"] = bias + tq * se
     out["bias_sizes"] = bias / step
-    return out.loc[:, list(SIZE_SUMMARY_COLUMNS)], step
+    return out.loc[:, list(SIZE_SUMMARY_COLUMNS)], step, n_clusters, n_clusters * var_mean
 
 
 # --------------------------------------------------------------------------------------
@@ -1268,9 +1385,13 @@ def compare_producers(deviations: pd.DataFrame) -> pd.DataFrame:
           (Each producer's own mean is in :func:`size_summary`.)
         - ``spread_mm``: ``mean_max_mm − mean_min_mm``; ``spread_sizes``: the same divided
           by the dimension's grade step.
-        - ``welch_k``: producers entering Welch's ANOVA (n ≥ 2 and non-zero variance);
-          ``welch_f``, ``welch_df1``, ``welch_df2``, ``welch_p``: Welch's (1951) test that
-          all producer means are equal (NaN when ``welch_k`` < 2).
+        - ``welch_k``: producers entering Welch's ANOVA (at least two pairs and non-zero
+          variance); ``welch_f``, ``welch_df1``, ``welch_df2``, ``welch_p``: Welch's (1951)
+          test that all producer means are equal (NaN when ``welch_k`` < 2). The two shoes
+          of a pair are not independent, so each producer enters with its G pairs: weight
+          1 / SE² of its mean and G − 1 df, SE computed over pairs as in
+          :func:`producer_summary` (with both feet of every pair measured this is Welch's
+          ANOVA on the pair means; without pair ids, on the shoes).
 
     Examples
     --------
@@ -1286,7 +1407,7 @@ def compare_producers(deviations: pd.DataFrame) -> pd.DataFrame:
     >>> round(float(c.loc[0, "spread_sizes"]), 2)
     0.59
     """
-    s, step = _size_table(deviations, 0.95, "compare_producers()")
+    s, step, n_pairs, var_pairs = _size_table(deviations, 0.95, "compare_producers()")
     cells, cell = np.unique(
         pd.factorize(s["dimension"], sort=True)[0].astype(np.int64) * (len(s) + 1)
         + pd.factorize(s["size"], sort=True)[0],
@@ -1303,8 +1424,9 @@ def compare_producers(deviations: pd.DataFrame) -> pd.DataFrame:
     last = np.searchsorted(c_sorted, np.arange(ncell), side="right") - 1
     lo_row, hi_row = order[first], order[last]
     n = s["n"].to_numpy(dtype=np.float64)
-    var = s["sd_mm"].to_numpy(dtype=np.float64) ** 2
-    k, f, df1, df2, p = _welch_core(cell, n, mean, var, ncell)
+    # Welch on pairs: each producer enters with G pairs and a pair-level variance such
+    # that its weight G / var is 1 / se² of its mean (shoes of a pair are not independent)
+    k, f, df1, df2, p = _welch_core(cell, n_pairs, mean, var_pairs, ncell)
     with np.errstate(invalid="ignore"):
         cell_step = pd.Series(step).groupby(cell).median().reindex(range(ncell)).to_numpy()
     producer = s["producer"].to_numpy()
