@@ -123,3 +123,87 @@ def test_write_visuals_in_worker_processes(tmp_path: Path) -> None:
     assert [p.relative_to(tmp_path / "out2") for p in serial] == [
         p.relative_to(tmp_path / "out") for p in paths
     ]
+
+
+# --- layout: measured with the Agg renderer, every card of the example, both languages ---
+
+#: Texts allowed to overlap another on purpose: none at present. Add (text, other) pairs
+#: here, with a reason, if a card ever draws text over text deliberately.
+ALLOWED_OVERLAPS: set[tuple[str, str]] = set()
+
+LONG_ACTIONS = {
+    "en": [
+        "Insole length: your sizes grow 5.0 mm per size instead of 6.7 mm (size 36: +8.6 mm, "
+        "size 46: −8.7 mm). Ask your last supplier which grading the lasts follow, and cut the "
+        "insole pattern to grow 6.7 mm per size, from the smallest size to the largest one.",
+        "Ball girth: shoes of the same size differ too much from one another (short-term SD "
+        "3.1 mm; 41 % in spec). Check the cutting die, how the insole is cut and lasted, and "
+        "that every operator measures the same way, with the same tape, at the same points.",
+        "Last length: since about 23/05/2026 your sizes have changed. Check what changed then: "
+        "new lasts, cutting dies, materials, suppliers or operators, and measure again.",
+    ],
+    "id": [
+        "Panjang insole (sol dalam): pertambahan per nomor Anda 5,0 mm, seharusnya 6,7 mm "
+        "(nomor 36: +8,6 mm, nomor 46: −8,7 mm). Tanyakan gradasi ukuran kepada pemasok acuan, "
+        "dan buat pola insole bertambah 6,7 mm per nomor, dari nomor terkecil sampai terbesar.",
+        "Lingkar ball acuan: sepatu dengan nomor yang sama terlalu berbeda (simpangan baku "
+        "3,1 mm; 41 % sesuai spesifikasi). Periksa pisau pond, cara memotong insole dan "
+        "mengopen, dan pastikan semua petugas mengukur dengan cara dan meteran yang sama.",
+        "Panjang acuan: sejak sekitar 23/05/2026 ukuran Anda berubah. Periksa apa yang berubah "
+        "saat itu: acuan baru, pisau pond, bahan, pemasok atau petugas, lalu ukur ulang.",
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def example():  # type: ignore[no-untyped-def]
+    from sizecheck.examples import example_path
+    from sizecheck.pipeline import analyse
+
+    return analyse([example_path()], synthetic=True)
+
+
+def _layout_problems(analysis, producer: str, lang: str) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    from sizecheck.cards import card_figure
+    from sizecheck.plotting.layout import text_overlaps
+    from sizecheck.plotting.style import house_style
+
+    with house_style():
+        fig = card_figure(analysis, producer, lang=lang)
+        problems = text_overlaps(fig, margin=0.1)  # every text 2.5 mm inside the page
+    return [p for p in problems if p not in ALLOWED_OVERLAPS]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_example_cards_have_no_overlapping_text(example, lang: str) -> None:  # type: ignore[no-untyped-def]
+    bad = {p: _layout_problems(example, p, lang) for p in example.producers}
+    assert {p: v for p, v in bad.items() if v} == {}
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_three_long_actions_and_a_long_name_still_fit(
+    monkeypatch: pytest.MonkeyPatch, lang: str
+) -> None:
+    import sizecheck.cards as cards
+
+    a = make_analysis(("UD Gradasi",), ("grading",), dimensions=("insole_length",))
+    monkeypatch.setattr(cards, "actions", lambda *_a, **_k: LONG_ACTIONS[lang])
+    assert _layout_problems(a, "UD Gradasi", lang) == []
+    long_name = "Koperasi Pengrajin Sepatu dan Sandal Kulit Sentra Industri Kecil " * 2
+    a = make_analysis((long_name,), ("drift",), dimensions=("insole_length",))
+    assert _layout_problems(a, long_name, lang) == []
+
+
+def test_overlap_check_sees_overlaps() -> None:
+    from matplotlib.figure import Figure
+
+    from sizecheck.plotting.layout import text_overlaps
+
+    fig = Figure(figsize=(4, 3))
+    fig.text(0.1, 0.5, "first text here")
+    fig.text(0.15, 0.5, "second text")
+    fig.text(0.9, 0.9, "off the page edge")
+    problems = text_overlaps(fig)
+    assert ("first text here", "second text") in problems
+    assert ("off the page edge", "<outside page>") in problems

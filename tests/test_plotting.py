@@ -166,3 +166,57 @@ def test_capability_without_summary_row_has_no_curve(analysis) -> None:  # type:
     ax = _ax()
     plot_capability(analysis.deviations, producer="UD Rata", dimension=DIM, ax=ax)
     assert not any("normal" in ln.get_label() for ln in ax.lines)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_no_chart_of_the_example_has_overlapping_text(lang: str) -> None:
+    """Every chart type, as write_visuals sizes it, measured with Agg: no text on text."""
+    from matplotlib.figure import Figure
+
+    from sizecheck.examples import example_path
+    from sizecheck.pipeline import analyse
+    from sizecheck.plotting import (
+        plot_capability,
+        plot_control_chart,
+        plot_effective_size,
+        plot_grading,
+        plot_heatmap,
+        plot_size_ladder,
+    )
+    from sizecheck.plotting.layout import text_overlaps
+    from sizecheck.plotting.style import house_style
+
+    a = analyse([example_path()], synthetic=True)
+
+    def problems(plot, figsize, **kw):  # type: ignore[no-untyped-def]
+        fig = Figure(figsize=figsize, dpi=120, layout="constrained")
+        plot(ax=fig.add_subplot(), lang=lang, **kw)
+        return text_overlaps(fig)
+
+    bad = {}
+    ss = a.size_summary
+    with house_style():
+        for _, row in a.producer_summary.iterrows():
+            c = {"producer": str(row["producer"]), "dimension": str(row["dimension"])}
+            for name, got in (
+                ("ladder", problems(plot_size_ladder, (7, 4.6), deviations=a.deviations,
+                                    size_summary=ss, **c)),
+                ("control", problems(plot_control_chart, (7, 4.4),
+                                     control_points=a.control_points, signals=a.signals, **c)),
+                ("capability", problems(plot_capability, (7, 4.2), deviations=a.deviations,
+                                        summary_row=row, **c)),
+                ("effective", problems(plot_effective_size, (4.5, 3.2), size_summary=ss, **c)),
+            ):  # fmt: skip
+                if got:
+                    bad[(name, c["producer"], c["dimension"])] = got
+        for dim in sorted(ss["dimension"].astype("str").unique()):
+            for name, got in (
+                ("heatmap", problems(plot_heatmap, (8.0, 4.3), size_summary=ss, dimension=dim)),
+                ("effective", problems(plot_effective_size, (7, 5), size_summary=ss,
+                                       dimension=dim)),
+                ("grading", problems(plot_grading, (7, 5), size_summary=ss, dimension=dim)),
+            ):  # fmt: skip
+                if got:
+                    bad[(name, "cluster", dim)] = got
+    assert bad == {}

@@ -147,3 +147,75 @@ def test_report_opens_in_headless_chromium(tmp_path: Path) -> None:
     pixels = imread(str(shot))
     assert pixels.shape[0] >= 1000
     assert float(np.var(pixels[..., :3])) > 0.001  # not blank
+
+
+# The report is loaded into a 390 px wide iframe (headless Chromium will not make its
+# window narrower than 500 px, so --window-size=390 would measure a 500 px page and crop
+# the screenshot); a script in the wrapper page, not in the report, measures the iframe's
+# layout and writes the result into the DOM, which --dump-dom prints.
+_PROBE = """<!DOCTYPE html><html><head><meta charset="utf-8"></head><body style="margin:0">
+<iframe id="f" style="width:390px;height:900px;border:0" srcdoc="{srcdoc}"></iframe>
+<script>
+document.getElementById("f").addEventListener("load", (ev) => {{
+  const doc = ev.target.contentDocument;
+  const vw = doc.documentElement.clientWidth;
+  const bad = [];
+  for (const el of doc.body.querySelectorAll("*")) {{
+    if (el.closest(".scroll")) continue;  // may scroll sideways inside its own box
+    const r = el.getBoundingClientRect();
+    if (r.width > 0 && (r.right > vw + 1 || r.left < -1)) {{
+      bad.push(el.tagName + "." + el.className + ":" + Math.round(r.left)
+               + "-" + Math.round(r.right));
+    }}
+  }}
+  for (const box of doc.querySelectorAll(".scroll")) {{
+    if (box.getBoundingClientRect().right > vw + 1) bad.push("scroll box wider than viewport");
+  }}
+  for (const dd of doc.querySelectorAll("dl dd")) {{  // no squeezed one-word columns
+    if (dd.getBoundingClientRect().width < 0.6 * vw)
+      bad.push("narrow dd: " + dd.textContent.slice(0, 30));
+  }}
+  const summary = doc.querySelector("#summary .scroll");  // needs no sideways scroll
+  if (summary && summary.scrollWidth > summary.clientWidth + 1)
+    bad.push("summary table scrolls sideways");
+  const out = document.createElement("pre");
+  out.id = "layout-result";
+  out.textContent = JSON.stringify({{
+    viewport: vw, scrollWidth: doc.documentElement.scrollWidth, bad: bad.slice(0, 20),
+  }});
+  document.body.appendChild(out);
+}});
+</script></body></html>"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (.ci/run installs it)")
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_report_fits_a_phone_screen(tmp_path: Path, lang: str) -> None:
+    """At 390 CSS px nothing sticks out sideways (wide tables scroll inside their box)."""
+    import json
+    import re
+    from html import escape
+
+    from sizecheck.report import write_visuals
+
+    a = make_analysis(("UD Rata", "CV Panjang", "UD Gradasi", "Koperasi Pengrajin Sepatu Kulit"))
+    write_visuals(a, tmp_path / "out", lang=lang, dpi=40, jobs=1)
+    html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    probe = tmp_path / "probe.html"
+    probe.write_text(_PROBE.format(srcdoc=escape(html, quote=True)), encoding="utf-8")
+    dom = subprocess.run(
+        [
+            str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+            "--no-first-run", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}", "--hide-scrollbars",
+            "--window-size=800,1000", "--virtual-time-budget=5000", "--dump-dom", probe.as_uri(),
+        ],
+        capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    found = re.search(r'<pre id="layout-result">(.*?)</pre>', dom.stdout, re.S)
+    assert found, "the measuring script did not run"
+    result = json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
+    assert 360 <= result["viewport"] <= 390
+    assert result["bad"] == []
+    assert result["scrollWidth"] <= result["viewport"]

@@ -495,6 +495,59 @@ def test_find_conventions_recovers_the_generating_convention(convention, model):
     assert best["rms_residual_mm"].iloc[0] == pytest.approx(0.4, abs=0.1)
 
 
+@pytest.mark.parametrize(
+    ("kind", "model", "convention", "shift"),
+    [
+        # domain.md, "The definitional spread": Paris point = 20/3 mm per size
+        ("one size small", lambda s: (s - 1) * 20 / 3, "paris_shifted", -20 / 3),
+        ("5 mm grading, right at 41", lambda s: 41 * 20 / 3 + 5 * (s - 41), "grading_5mm", 0.0),
+        ("+15 mm lasts", lambda s: s * 20 / 3 + 15, "paris_foot+15", np.nan),
+        ("conforming", lambda s: s * 20 / 3, "paris_last", np.nan),
+    ],
+)
+def test_find_conventions_on_synthetic_producers(kind, model, convention, shift):
+    rng = np.random.default_rng(14)
+    size = np.repeat(np.arange(36.0, 47.0), 6)
+    value = model(size) + rng.normal(0, 0.5, size.size)
+    d = deviations_from(producer="A", size=size, value_mm=value, dimension="last_length")
+    conv = stats.find_conventions(d)
+    assert list(conv.columns[-3:]) == ["fitted_shift_mm", "fits", "best"]
+    best = stats.best_conventions(conv).iloc[0]
+    assert best["convention"] == convention, kind
+    if np.isnan(shift):
+        assert np.isnan(best["fitted_shift_mm"])
+    else:
+        # the fitted shift is the mean residual from the fixed line: noise SE 0.5/√66
+        assert best["fitted_shift_mm"] == pytest.approx(shift, abs=0.2)
+    # fits: RMS (≈ noise SD 0.5) within the in-spec half-width of ±1.5 mm; the wrong
+    # conventions are off by at least 1.67 mm per size somewhere, or by a constant ≥ 1.7
+    assert best["fits"]
+    by_name = conv.set_index("convention")
+    fixed = [c.name for c in stats.CONVENTIONS if not c.fit_intercept]
+    assert by_name["fitted_shift_mm"][fixed].isna().all()
+    assert by_name["fits"].sum() <= 2  # the winner, and its fitted twin when it has one
+
+
+def test_fixed_convention_wins_a_near_tie_and_descriptions_say_fitted():
+    size = np.repeat(np.arange(38.0, 45.0), 2)
+    # on Paris plus 0.1 mm, ±0.5 alternating. By hand: paris_last RMS √(0.5² + 0.1²) =
+    # 0.5099, paris_shifted (fits the 0.1 mm) 0.5; 0.0099 < 0.05 so paris_last is best
+    dev = 0.1 + np.tile([0.5, -0.5], 7)
+    d = deviations_from(producer="A", size=size, value_mm=size * STEP + dev)
+    conv = stats.find_conventions(d).set_index("convention")
+    assert conv.loc["paris_last", "rms_residual_mm"] == pytest.approx(np.sqrt(0.26))
+    assert conv.loc["paris_shifted", "rms_residual_mm"] == pytest.approx(0.5)
+    assert conv.loc["paris_shifted", "fitted_shift_mm"] == pytest.approx(0.1)
+    assert conv["best"].sum() == 1 and conv.loc["paris_last", "best"]
+    # 0.6 mm off: paris_last RMS √(0.25 + 0.36) = 0.781 vs 0.5, shifted wins
+    d2 = deviations_from(producer="A", size=size, value_mm=size * STEP + dev + 0.5)
+    assert stats.best_conventions(stats.find_conventions(d2))["convention"].tolist() == [
+        "paris_shifted"
+    ]
+    for c in stats.CONVENTIONS:
+        assert ("fitted" in c.description) == c.fit_intercept
+
+
 # -- verdicts on synthetic producers ---------------------------------------------------
 
 

@@ -13,8 +13,11 @@ import io
 import textwrap
 from typing import TYPE_CHECKING, Any
 
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
+from matplotlib.text import Text
+from matplotlib.transforms import Bbox, blended_transform_factory
 
 from sizecheck.findings import (
     actions,
@@ -25,6 +28,7 @@ from sizecheck.findings import (
 )
 from sizecheck.i18n import check_lang, dimension_label, format_date, has_key, t
 from sizecheck.plotting import plot_control_chart, plot_effective_size, plot_size_ladder
+from sizecheck.plotting.layout import fit_wrap, renderer
 from sizecheck.plotting.style import house_style
 
 if TYPE_CHECKING:
@@ -35,20 +39,99 @@ __all__ = ["A4_INCHES", "card_figure", "render_card"]
 #: A4 portrait in inches (210 × 297 mm).
 A4_INCHES: tuple[float, float] = (210 / 25.4, 297 / 25.4)
 
-_WRAP = 105  # characters per line of body text at 9 pt across the page
+#: Page margins (figure fraction): left, right, top, bottom.
+_LEFT, _RIGHT, _TOP, _BOTTOM = 0.07, 0.93, 0.975, 0.015
 
+#: Font sizes tried, largest first, until the page fits: (actions, key numbers).
+_DENSITIES: tuple[tuple[float, float], ...] = ((10.5, 8.3), (9.5, 8.0), (8.8, 7.5), (8.0, 7.0))
 
-def _wrap(text: str, width: int = _WRAP) -> str:
-    return "\n".join(textwrap.fill(p, width) for p in str(text).splitlines() or [""])
+#: Plot-area heights (figure fraction): ladder and second chart, preferred and smallest.
+_LADDER_H, _LADDER_MIN = 0.25, 0.15
+_SECOND_H, _SECOND_MIN = 0.19, 0.12
 
 
 def _plain(text: object) -> str:
     return str(text).replace("$", r"\$")
 
 
-def _line_height(fontsize: float, spacing: float = 1.3) -> float:
-    """Height of one text line as a fraction of the A4 page height."""
-    return fontsize * spacing / 72.0 / A4_INCHES[1]
+class _Page:
+    """Text placed on an A4 figure by measured extents (figure fraction, y up)."""
+
+    def __init__(self, fig: Figure) -> None:
+        self.fig = fig
+        self.rend = renderer(fig)
+
+    def extent(self, artist: Any) -> Bbox:
+        box: Bbox = artist.get_window_extent(self.rend).transformed(self.fig.transFigure.inverted())
+        return box
+
+    def text(self, x: float, y: float, text: str, size: float, width: float, **kw: Any) -> Text:
+        """``text`` wrapped to ``width`` (figure fraction) with its top at ``y``."""
+        wrapped = fit_wrap(
+            self.fig, _plain(text), width, fontsize=size, rend=self.rend, **_font(kw)
+        )
+        return self.fig.text(x, y, wrapped, fontsize=size, va="top", linespacing=1.3, **kw)
+
+    def below(self, artist: Any, gap: float = 0.0) -> float:
+        return float(self.extent(artist).y0) - gap
+
+    def height(self, artist: Any) -> float:
+        return float(self.extent(artist).height)
+
+
+def _font(kw: dict[str, Any]) -> dict[str, Any]:
+    """The keyword arguments that change a text's width (for measuring)."""
+    return {k: v for k, v in kw.items() if k in ("fontweight", "fontstyle", "family")}
+
+
+def _fit_ylabel(page: _Page, ax: Axes) -> None:
+    """Break a y label onto two lines when it is taller than its Axes."""
+    label = ax.yaxis.label
+    text = label.get_text()
+    if " " not in text or "\n" in text:
+        return
+    if page.height(label) <= page.extent(ax).height * 1.02:
+        return
+    words = text.split()
+    half = len(text) / 2
+    best = min(range(1, len(words)), key=lambda i: abs(len(" ".join(words[:i])) - half))
+    label.set_text(" ".join(words[:best]) + "\n" + " ".join(words[best:]))
+
+
+def _fit_across(page: _Page, ax: Axes, x0: float, x1: float) -> None:
+    """Narrow an Axes so that everything it draws lies between ``x0`` and ``x1``."""
+    tight = ax.get_tightbbox(page.rend)
+    if tight is None:
+        return
+    box = tight.transformed(page.fig.transFigure.inverted())
+    pos = ax.get_position()
+    new_x0 = pos.x0 + max(0.0, x0 - float(box.x0))
+    new_x1 = pos.x1 - max(0.0, float(box.x1) - x1)
+    if (new_x0, new_x1) != (pos.x0, pos.x1) and new_x1 - new_x0 > 0.1:
+        ax.set_position((new_x0, pos.y0, new_x1 - new_x0, pos.height))
+
+
+def _legend_below(page: _Page, ax: Axes) -> None:
+    """Hang the legend of ``ax`` just under its x-axis label, wherever the Axes now is."""
+    legend = ax.get_legend()
+    box = ax.xaxis.get_tightbbox(page.rend)
+    if legend is None or box is None:
+        return
+    y = float(box.transformed(page.fig.transFigure.inverted()).y0) - 0.004
+    legend.set_bbox_to_anchor(
+        (0.5, y), transform=blended_transform_factory(ax.transAxes, page.fig.transFigure)
+    )
+    legend.set_loc("upper center")
+
+
+def _decor(page: _Page, ax: Axes) -> tuple[float, float]:
+    """Figure-fraction heights of what an Axes draws above and below its plot area."""
+    tight = ax.get_tightbbox(page.rend)
+    if tight is None:
+        return 0.0, 0.0
+    box = tight.transformed(page.fig.transFigure.inverted())
+    pos = ax.get_position()
+    return max(0.0, float(box.y1 - pos.y1)), max(0.0, float(pos.y0 - box.y0))
 
 
 def card_figure(analysis: Analysis, producer: str, *, lang: str = "en") -> Figure:
@@ -56,6 +139,11 @@ def card_figure(analysis: Analysis, producer: str, *, lang: str = "en") -> Figur
 
     The second chart is the effective-size chart, or the control chart when the main
     dimension's verdict is ``drift`` (a shift in time does not show on a size chart).
+
+    The page is laid out from measured text extents: the provenance footer is placed
+    from the bottom up, the header from the top down, and the charts take what is left
+    after the key numbers and the actions; when the texts are long, the charts get
+    shorter first, then the fonts smaller, so no text ever overlaps another.
 
     Parameters
     ----------
@@ -70,20 +158,17 @@ def card_figure(analysis: Analysis, producer: str, *, lang: str = "en") -> Figur
     """
     lang = check_lang(lang)
     fig = Figure(figsize=A4_INCHES)
+    page = _Page(fig)
     ps = analysis.producer_summary
     rows = ps.loc[ps["producer"].astype("str") == str(producer)]
     dim = main_dimension(ps, producer)
-    left, right = 0.07, 0.93
+    left, right = _LEFT, _RIGHT
+    width = right - left
 
-    def block(y: float, text: str, size: float, width: int, *, x: float = left, **kw: Any) -> float:
-        """Write wrapped text with its top at ``y``; return the y below it."""
-        wrapped = _wrap(_plain(text), width)
-        fig.text(x, y, wrapped, fontsize=size, va="top", linespacing=1.3, **kw)
-        return y - _line_height(size) * (wrapped.count("\n") + 1)
-
-    y = 0.975
+    # Header, top down.
+    y = _TOP
     if analysis.synthetic:
-        fig.text(
+        banner = fig.text(
             0.5,
             y,
             t("card.synthetic", lang),
@@ -94,8 +179,8 @@ def card_figure(analysis: Analysis, producer: str, *, lang: str = "en") -> Figur
             color="#7a2500",
             bbox={"facecolor": "#FFF1C1", "edgecolor": "#D55E00", "linewidth": 2},
         )
-        y -= 0.032
-    fig.text(
+        y = page.below(banner, 0.022)  # the box's padding is drawn around the text
+    date = fig.text(
         right,
         y,
         t("card.date", lang, date=format_date(analysis.created, lang)),
@@ -104,31 +189,81 @@ def card_figure(analysis: Analysis, producer: str, *, lang: str = "en") -> Figur
         va="top",
         color="#444444",
     )
-    y = block(y, t("card.title", lang), 10, 60, color="#444444")
-    y = block(
-        y - 0.004, textwrap.shorten(str(producer), 70, placeholder="…"), 18, 60, fontweight="bold"
-    )
-    y -= 0.012
+    date_left = float(page.extent(date).x0)
+    head = page.text(left, y, t("card.title", lang), 10, date_left - left - 0.02, color="#444444")
+    y = page.below(head, 0.006)
+    name = textwrap.shorten(str(producer), 120, placeholder="…")
+    title = page.text(left, y, name, 18, width, fontweight="bold")
+    y = page.below(title, 0.014)
+
+    row = None
+    flags: list[str] = []
     if dim is not None:
         row = rows.loc[rows["dimension"].astype("str") == dim].iloc[0]
         flags = [f for f in str(row["verdict"]).split("+") if f]
-        y = block(y, t("card.verdict", lang), 9.5, 100, color="#444444")
-        y = block(
+        label = page.text(left, y, t("card.verdict", lang), 9.5, width, color="#444444")
+        y = page.below(label, 0.002)
+        verdict = page.text(
+            left,
             y,
             f"{dimension_label(dim, lang)}: {verdict_words(row['verdict'], lang)}",
             13.5,
-            68,
+            width,
             fontweight="bold",
         )
+        y = page.below(verdict, 0.004)
         helps = " ".join(
             t(f"verdict_help.{f}", lang)
             for f in flags
             if has_key(f"verdict_help.{f}", lang) and not (f == "offset" and "grading" in flags)
         )
-        y = block(y - 0.003, helps, 9, 110, color="#333333")
+        if helps:
+            y = page.below(page.text(left, y, helps, 9, width, color="#333333"), 0.01)
 
-        top = y - 0.035  # room for the chart title
-        ax_ladder = fig.add_axes((0.1, top - 0.25, 0.78, 0.25))
+    # Footer, bottom up: version line, then the reference table and its provenance.
+    version = fig.text(
+        right,
+        _BOTTOM,
+        t(
+            "card.footer",
+            lang,
+            version=analysis.version,
+            created=format_date(analysis.created, lang),
+        ),
+        fontsize=6.5,
+        ha="right",
+        va="bottom",
+        color="#777777",
+    )
+    table = analysis.table
+    status_key = f"table_status.{table.status}"
+    status = t(status_key, lang) if has_key(status_key, lang) else table.status
+    ref_text = t("card.reference", lang, name=table.name, status=status, source=table.source)
+    if table.status != "official":
+        ref_text += " " + t("card.not_sni", lang)
+    ref = page.text(left, 0.0, ref_text, 6.5, width, color="#333333")
+    ref.set_verticalalignment("bottom")
+    ref.set_y(float(page.extent(version).y1) + 0.004)
+    floor = float(page.extent(ref).y1) + 0.012
+
+    todo = actions(analysis, producer, lang=lang)
+    lines: list[str] = []
+    if row is not None and dim is not None:
+        try:
+            step = analysis.table.grade_step(dim)
+        except Exception:
+            step = None
+        lines = finding_lines(
+            row,
+            lang=lang,
+            grade_step=step,
+            drift_since=drift_since(analysis.control_points, producer, dim),
+        )
+
+    # Charts at their preferred size, to measure what they draw around the plot area.
+    ax_ladder = ax2 = None
+    if dim is not None:
+        ax_ladder = fig.add_axes((0.1, 0.5, 0.78, _LADDER_H))
         plot_size_ladder(
             analysis.deviations,
             producer=producer,
@@ -146,13 +281,11 @@ def card_figure(analysis: Analysis, producer: str, *, lang: str = "en") -> Figur
                 handles=old.legend_handles,
                 labels=[txt.get_text() for txt in old.texts],
                 loc="upper center",
-                bbox_to_anchor=(0.5, -0.14),
                 ncol=3,
                 fontsize=7.5,
             )
-        y = top - 0.25 - 0.085
-
-        ax2 = fig.add_axes((0.1, y - 0.03 - 0.19, 0.37, 0.19))
+            _legend_below(page, ax_ladder)
+        ax2 = fig.add_axes((0.1, 0.2, 0.37, _SECOND_H))
         if "drift" in flags:
             plot_control_chart(
                 analysis.control_points,
@@ -175,47 +308,85 @@ def card_figure(analysis: Analysis, producer: str, *, lang: str = "en") -> Figur
                 ax=ax2,
             )
         ax2.title.set_fontsize(9.5)
-        try:
-            step = analysis.table.grade_step(dim)
-        except Exception:
-            step = None
-        lines = finding_lines(
-            row,
-            lang=lang,
-            grade_step=step,
-            drift_since=drift_since(analysis.control_points, producer, dim),
-        )
-        yk = block(y, t("card.key_numbers", lang), 11, 50, x=0.54, fontweight="bold")
-        for line in lines:
-            yk = block(yk - 0.004, "• " + line, 8.3, 54, x=0.54)
-        y = min(y - 0.03 - 0.19 - 0.07, yk - 0.015)
+        for ax in (ax_ladder, ax2):
+            _fit_ylabel(page, ax)
+
+    # Texts that must fit, densest last: key numbers beside the second chart, then actions.
+    key_x = 0.54
+    for n, (act_size, key_size) in enumerate(_DENSITIES):
+        last = n == len(_DENSITIES) - 1
+        made: list[Text] = []
+        key_h = 0.0
+        if lines:
+            kt = page.text(
+                key_x, 0.0, t("card.key_numbers", lang), 11, right - key_x, fontweight="bold"
+            )
+            made.append(kt)
+            key_h = page.height(kt)
+            for line in lines:
+                bt = page.text(key_x, 0.0, "• " + line, key_size, right - key_x)
+                made.append(bt)
+                key_h += 0.004 + page.height(bt)
+        heading = page.text(left, 0.0, t("card.actions", lang), 13, width, fontweight="bold")
+        made.append(heading)
+        act_h = page.height(heading) + 0.006
+        items: list[tuple[Text, Text]] = []
+        for i, text in enumerate(todo, start=1):
+            if last:
+                text = textwrap.shorten(text, 400, placeholder="…")
+            num = fig.text(left, 0.0, f"{i}.", fontsize=act_size, fontweight="bold", va="top")
+            body = page.text(left + 0.035, 0.0, text, act_size, width - 0.035)
+            items.append((num, body))
+            made += [num, body]
+            act_h += page.height(body) + 0.01
+        need_h = act_h
+        charts: tuple[float, float] | None = None
+        if ax_ladder is not None and ax2 is not None:
+            la, lb = _decor(page, ax_ladder)
+            sa, sb = _decor(page, ax2)
+            room = y - floor - act_h - la - lb - sa - sb - 0.04
+            want = _LADDER_H + _SECOND_H
+            if room >= want:
+                charts = (_LADDER_H, _SECOND_H)
+            elif room >= _LADDER_MIN + _SECOND_MIN or last:
+                share = max(room - _LADDER_MIN - _SECOND_MIN, 0.0) / (
+                    want - _LADDER_MIN - _SECOND_MIN
+                )
+                charts = (
+                    _LADDER_MIN + share * (_LADDER_H - _LADDER_MIN),
+                    _SECOND_MIN + share * (_SECOND_H - _SECOND_MIN),
+                )
+            if charts is not None:
+                row2 = max(sa + charts[1] + sb, key_h)
+                need_h = la + charts[0] + lb + 0.02 + row2 + 0.02 + act_h
+        if (charts is not None or ax_ladder is None) and (y - floor >= need_h or last):
+            break
+        for artist in made:
+            artist.remove()
+
+    if ax_ladder is not None and ax2 is not None and charts is not None:
+        h_ladder, h_second = charts
+        top = y - la
+        ax_ladder.set_position((0.1, top - h_ladder, 0.78, h_ladder))
+        y = top - h_ladder - lb - 0.02
+        ax2.set_position((0.1, y - sa - h_second, 0.37, h_second))
+        yk = y
+        for artist in made[: 1 + len(lines)]:
+            artist.set_y(yk)
+            yk = page.below(artist, 0.004)
+        for ax, limit in ((ax_ladder, right), (ax2, key_x - 0.03)):
+            _fit_ylabel(page, ax)
+            _fit_across(page, ax, left, limit)
+        _legend_below(page, ax_ladder)
+        bottom2 = y - sa - h_second - sb
+        y = min(bottom2, yk) - 0.02
     # Actions
-    y = block(y, t("card.actions", lang), 13, 60, fontweight="bold") - 0.006
-    for i, text in enumerate(actions(analysis, producer, lang=lang), start=1):
-        fig.text(left, y, f"{i}.", fontsize=10.5, fontweight="bold", va="top")
-        y = block(y, text, 10.5, 88, x=left + 0.035) - 0.01
-    # Reference and footer
-    table = analysis.table
-    status_key = f"table_status.{table.status}"
-    status = t(status_key, lang) if has_key(status_key, lang) else table.status
-    ref = t("card.reference", lang, name=table.name, status=status, source=table.source)
-    if table.status != "official":
-        ref += " " + t("card.not_sni", lang)
-    fig.text(left, 0.08, _wrap(_plain(ref), 165), fontsize=6.5, va="top", color="#333333")
-    fig.text(
-        right,
-        0.015,
-        t(
-            "card.footer",
-            lang,
-            version=analysis.version,
-            created=format_date(analysis.created, lang),
-        ),
-        fontsize=6.5,
-        ha="right",
-        va="bottom",
-        color="#777777",
-    )
+    heading.set_y(y)
+    y = page.below(heading, 0.006)
+    for num, body in items:
+        num.set_y(y)
+        body.set_y(y)
+        y = page.below(body, 0.01)
     return fig
 
 

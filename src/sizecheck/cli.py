@@ -561,6 +561,148 @@ _ACCOUNTING_KEYS = (
 )
 
 
+# --------------------------------------------------------------------------- validate, template
+
+
+@app.command("validate")
+@handle_errors
+def validate_cmd(
+    inputs: Annotated[
+        list[Path],
+        typer.Argument(help="Measurement files: CSV, TSV, Excel 'Unicode text' or XLSX."),
+    ],
+    table: TableOpt = "paris-point",
+    sep: SepOpt = None,
+    decimal: DecimalOpt = None,
+    encoding: EncodingOpt = None,
+    sheet: SheetOpt = None,
+    units: UnitsOpt = "mm",
+    show: Annotated[
+        int, typer.Option("--show", help="How many rows to list per problem code.")
+    ] = 5,
+) -> None:
+    """Check measurement files without analysing them: what is used, what is not, and why.
+
+    Prints how each file was read (separator, decimal mark, encoding, header row), the
+    row and cell accounting, and the problems by code with their first rows. Title,
+    blank, average/total and signature rows are listed as skipped, not as problems. Exit
+    0 when nothing is rejected for a problem, 1 when something is, 2 when a file cannot
+    be read.
+
+    Example: sizecheck validate qa_maret.xlsx --table paris-point
+    """
+    from sizecheck.validate import read_measurements
+
+    result = read_measurements(
+        inputs,
+        table=_load_table(table),
+        sep=sep,
+        decimal=decimal,
+        encoding=encoding,
+        sheet=sheet,
+        units=units,
+    )
+    _print_validation(_console(), result, show)
+    if not result.clean:
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+def _print_validation(con: Console, result: Any, show: int) -> None:
+    from rich.table import Table
+
+    from sizecheck.validate import RejectCode
+
+    for s in result.sheets:
+        if not s.has_header:
+            continue
+        how = (
+            f"sep {s.sep!r}, decimal {s.decimal!r}, {s.encoding}"
+            if s.format == "csv"
+            else f"sheet {s.sheet!r}, decimal {s.decimal!r}"
+        )
+        con.print(f"{s.source}: header on row {s.header_row} ({how})")
+    for note in result.notes:
+        con.print(f"Note: {note}")
+    acc = Table(title="Accounting")
+    for col in ("source", "rows read", "used", "rejected", "skipped", "cells read", "used",
+                "rejected", "blank"):  # fmt: skip
+        acc.add_column(col, justify="left" if col == "source" else "right")
+    a = result.accounting
+    for s in (*a.sources, a):
+        acc.add_row(
+            getattr(s, "source", "total"),
+            *(str(getattr(s, f)) for f in ("rows_read", "rows_used", "rows_rejected",
+              "rows_skipped", "cells_read", "cells_used", "cells_rejected", "cells_blank")),
+        )  # fmt: skip
+    con.print(acc)
+    rejects = result.rejects
+    if len(rejects) == 0:
+        con.print("No problems: every row and cell read is used.")
+        return
+    grid = Table(title="Rejected and skipped, by code")
+    for col in ("code", "n", "first rows (source:row column value)", "message"):
+        grid.add_column(col)
+    for code in RejectCode:
+        sub = rejects[rejects["code"] == code.value]
+        if len(sub) == 0:
+            continue
+        first = sub.head(max(show, 1))
+        where = "; ".join(
+            f"{r.source}:{r.row}"
+            + (f" {r.column}" if r.column else "")
+            + (f" {r.value!r}" if r.value and not code.is_skip else "")
+            for r in first.itertuples()
+        ) + (" …" if len(sub) > len(first) else "")
+        label = code.value + (" (skipped)" if code.is_skip else "")
+        grid.add_row(label, str(len(sub)), where, str(first["message"].iloc[0]))
+    con.print(grid)
+    n_problems = len(result.problems)
+    if n_problems:
+        con.print(
+            f"{n_problems} problem(s). The full list is in rejects.csv of 'sizecheck measure'."
+        )
+    else:
+        con.print("No problems; the skipped rows above are titles, totals or signatures.")
+
+
+@app.command()
+@handle_errors
+def template(
+    file: Annotated[Path, typer.Argument(help="The sheet to write: FILE.xlsx or FILE.csv.")],
+    lang: LangOpt = None,
+    dimensions: Annotated[
+        str | None,
+        typer.Option(
+            "--dimensions",
+            help="Dimension columns, comma separated (default: insole_length, "
+            "insole_ball_width, last_length, last_ball_girth).",
+        ),
+    ] = None,
+    units: UnitsOpt = "mm",
+    table: Annotated[
+        str | None,
+        typer.Option("--table", "-t", help="Offer this table's sizes in the size dropdown."),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite FILE if it exists.")] = False,
+) -> None:
+    """Write an empty measurement sheet with the headers sizecheck reads.
+
+    Headers are in English or Indonesian (--lang id: produsen, ukuran, kaki,
+    panjang_insole (mm) ...), with the unit in every dimension header; an .xlsx template
+    has dropdowns for foot and size.
+
+    Example: sizecheck template pengukuran.xlsx --lang id
+    """
+    from sizecheck.report import write_template
+
+    dims = [d.strip() for d in dimensions.split(",") if d.strip()] if dimensions else None
+    sizes = _load_table(table).sizes if table else None
+    path = write_template(
+        file, lang=_language(lang), dimensions=dims, sizes=sizes, unit=units, overwrite=force
+    )
+    _console().print(f"Template written: {path}")
+
+
 # --------------------------------------------------------------------------- entry point
 
 

@@ -22,6 +22,9 @@ Named constants
     The verdict thresholds (:class:`Thresholds`); see that class for each value.
 ``CONVENTIONS``
     The candidate sizing conventions tried by :func:`find_conventions`.
+``CONVENTION_TIE_MM``
+    0.05 mm: within this margin of the lowest RMS, a convention with nothing fitted is
+    preferred by :func:`find_conventions`.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CONVENTIONS",
+    "CONVENTION_TIE_MM",
     "D2",
     "DEFAULT_THRESHOLDS",
     "Capability",
@@ -1538,8 +1542,9 @@ def size_equivalents(size_summary: pd.DataFrame, *, max_gap_sizes: float = 0.25)
 class Convention:
     """A candidate sizing convention for EU (Paris point) labelled lengths.
 
-    The predicted length is ``intercept + slope_mm_per_size * size`` where the intercept is
-    ``allowance_mm`` or, when ``fit_intercept``, fitted to the producer's data.
+    The predicted length is ``allowance_mm + slope_mm_per_size * size``, plus, when
+    ``fit_intercept``, a constant shift fitted to the producer's data (the mean residual;
+    reported as ``fitted_shift_mm`` by :func:`find_conventions`).
     """
 
     name: str
@@ -1557,12 +1562,25 @@ CONVENTIONS: tuple[Convention, ...] = (
     Convention("paris_foot+16.9", "foot = size × 20/3, last = foot + 16.9 mm", 20 / 3, 16.9),
     Convention("paris_foot+20", "foot = size × 20/3, last = foot + 20 mm", 20 / 3, 20.0),
     Convention(
+        "paris_shifted",
+        "last length = size × 20/3 + a fitted constant shift (lasts made a fixed amount "
+        "long or short; one size small = −6.67 mm)",
+        20 / 3,
+        fit_intercept=True,
+    ),
+    Convention(
         "grading_5mm",
-        "5 mm per size (Mondopoint/China grading) relabelled in EU sizes, intercept fitted",
+        "5 mm per size (Mondopoint/China grading) relabelled in EU sizes; fitted shift "
+        "from the Paris-point last length at EU 41",
         5.0,
+        allowance_mm=(20 / 3 - 5.0) * 41.0,
         fit_intercept=True,
     ),
 )
+
+#: A convention with nothing fitted is preferred (``best``) over a fitted one whose RMS
+#: residual is lower by at most this much (mm): the simpler explanation wins near-ties.
+CONVENTION_TIE_MM = 0.05
 
 
 def find_conventions(
@@ -1580,8 +1598,9 @@ def find_conventions(
     Parameters
     ----------
     deviations : DataFrame
-        The ``deviations`` frame; only ``producer``, ``dimension``, ``size`` and
-        ``value_mm`` of usable rows are used. Not modified.
+        The ``deviations`` frame; ``producer``, ``dimension``, ``size`` and ``value_mm``
+        of usable rows are used, and ``lower_mm``, ``upper_mm`` and ``nominal_mm`` for
+        ``fits`` when present. Not modified.
     dimensions : sequence of str
         Length dimensions to examine.
     conventions : sequence of Convention, default CONVENTIONS
@@ -1591,24 +1610,47 @@ def find_conventions(
     -------
     DataFrame
         One row per producer × dimension × convention, sorted by producer, dimension and
-        the order of ``conventions``: ``producer``, ``dimension``, ``convention``,
-        ``description``, ``n``, ``n_sizes``, ``mean_residual_mm`` (mean of measured −
-        predicted), ``rms_residual_mm`` (root mean square of measured − predicted, divided
-        by n; a fitted intercept is not otherwise penalised), ``best`` (lowest RMS for the
-        producer × dimension). A fitted-intercept convention needs at least 3 distinct
-        sizes to be told apart from a constant offset; with fewer its RMS is NaN.
+        the order of ``conventions``, with columns:
+
+        - ``producer``, ``dimension``, ``convention``, ``description`` (says when a
+          parameter is fitted), ``n``, ``n_sizes``.
+        - ``mean_residual_mm``: mean of measured − predicted (0 for fitted candidates).
+        - ``rms_residual_mm``: root mean square of measured − predicted, divided by n (a
+          fitted shift is not otherwise penalised). A fitted candidate needs at least 3
+          distinct sizes to be told apart from the others; with fewer its RMS is NaN.
+        - ``fitted_shift_mm``: the fitted constant shift, mm, added to the candidate's
+          fixed line ``allowance_mm + slope × size`` (``paris_shifted``: −6.67 for lasts
+          one size small; ``grading_5mm``: the shift from the Paris-point last length at
+          EU 41); NaN for candidates with nothing fitted.
+        - ``fits``: the RMS residual is within the dimension's in-spec tolerance, the
+          half-width of the in-spec band (``upper_mm − lower_mm``) / 2, the group's
+          median; False when that band is unknown or one-sided.
+        - ``best``: the candidate with the lowest RMS for the producer × dimension,
+          except that a candidate with nothing fitted wins when its RMS is within
+          ``CONVENTION_TIE_MM`` (0.05 mm) of that lowest RMS (the simpler explanation;
+          among such candidates the lowest RMS).
 
     Examples
     --------
     >>> import numpy as np, pandas as pd
     >>> size = np.arange(37.0, 45.0)
+    >>> scatter = np.tile([0.3, -0.3], 4)
     >>> d = pd.DataFrame({"producer": "A", "dimension": "last_length", "size": size,
-    ...     "value_mm": size * 20 / 3 + 15.2, "nominal_mm": size * 20 / 3, "status": "x"})
+    ...     "value_mm": size * 20 / 3 + 15 + scatter, "nominal_mm": size * 20 / 3,
+    ...     "status": "x"})
     >>> d["deviation_mm"] = d["value_mm"] - d["nominal_mm"]
     >>> best_conventions(find_conventions(d))["convention"].tolist()
     ['paris_foot+15']
+    >>> d["value_mm"] = (size - 1) * 20 / 3 + scatter  # one size small
+    >>> c = best_conventions(find_conventions(d))
+    >>> c["convention"].tolist(), round(float(c["fitted_shift_mm"].iloc[0]), 2)
+    (['paris_shifted'], -6.67)
     """
     needed = ("producer", "dimension", "size", "value_mm", "nominal_mm", "deviation_mm", "status")
+    columns = [
+        "producer", "dimension", "convention", "description", "n", "n_sizes",
+        "mean_residual_mm", "rms_residual_mm", "fitted_shift_mm", "fits", "best",
+    ]  # fmt: skip
     pos, g, keys = _select(deviations, needed, "find_conventions()")
     wanted = keys["dimension"].isin(list(dimensions)).to_numpy(dtype=np.bool_)
     rowmask = wanted[g]
@@ -1616,41 +1658,60 @@ def find_conventions(
     pos, g = pos[rowmask], remap[g[rowmask]].astype(np.int64)
     keys = keys[wanted].reset_index(drop=True)
     ng = len(keys)
+    if not conventions or ng == 0:
+        return pd.DataFrame(columns=columns)
     sel = _Rows(deviations, pos)
     n = np.bincount(g, minlength=ng).astype(np.float64)
     size = sel.f("size")
     value = sel.f("value_mm")
     scodes, suniq = pd.factorize(size, sort=True)
     n_sizes = (_occupancy(g, scodes, ng, max(len(suniq), 1)) > 0).sum(axis=1).astype(np.int64)
+    if sel.has("lower_mm") and sel.has("upper_mm"):
+        with np.errstate(invalid="ignore"):
+            tol = _group_median(g, (sel.f("upper_mm") - sel.f("lower_mm")) / 2.0, ng)
+    else:
+        tol = np.full(ng, np.nan)
+    nconv = len(conventions)
+    rms = np.full((ng, nconv), np.nan)
     frames = []
-    for conv in conventions:
+    for k, conv in enumerate(conventions):
         resid = value - conv.slope_mm_per_size * size - conv.allowance_mm
+        shift = np.full(ng, np.nan)
         if conv.fit_intercept:
-            resid = resid - _gmean(g, resid, n)[g]
+            shift = _gmean(g, resid, n)
+            resid = resid - shift[g]
         with np.errstate(invalid="ignore", divide="ignore"):
             mean_r = _gmean(g, resid, n)
-            rms = np.sqrt(_gsum(g, resid * resid, ng) / n)
+            rms[:, k] = np.sqrt(_gsum(g, resid * resid, ng) / n)
         if conv.fit_intercept:
-            rms = np.where(n_sizes >= 3, rms, np.nan)
+            rms[:, k] = np.where(n_sizes >= 3, rms[:, k], np.nan)
+            shift = np.where(n_sizes >= 3, shift, np.nan)
         part = keys.copy()
         part["convention"] = conv.name
         part["description"] = conv.description
         part["n"] = n.astype(np.int64)
         part["n_sizes"] = n_sizes
         part["mean_residual_mm"] = mean_r
-        part["rms_residual_mm"] = rms
-        part["_g"] = np.arange(ng)
+        part["rms_residual_mm"] = rms[:, k]
+        part["fitted_shift_mm"] = shift
+        with np.errstate(invalid="ignore"):
+            part["fits"] = np.asarray(rms[:, k] <= tol, dtype=np.bool_)
         frames.append(part)
-    if not frames or ng == 0:
-        cols = ["producer", "dimension", "convention", "description", "n", "n_sizes"]
-        return pd.DataFrame(columns=[*cols, "mean_residual_mm", "rms_residual_mm", "best"])
+    # best: lowest RMS, unless a candidate with nothing fitted is within the tie margin
+    fixed = np.array([not c.fit_intercept for c in conventions], dtype=np.bool_)
+    has_rms = ~np.isnan(rms)
+    r = np.where(has_rms, rms, np.inf)
+    lowest = r.min(axis=1)
+    near = fixed[None, :] & has_rms & (r <= lowest[:, None] + CONVENTION_TIE_MM)
+    pick = np.where(near.any(axis=1), np.where(near, r, np.inf).argmin(axis=1), r.argmin(axis=1))
+    best = np.zeros((ng, nconv), dtype=np.bool_)
+    best[np.arange(ng), pick] = has_rms.any(axis=1)
+    for k, part in enumerate(frames):
+        part["best"] = best[:, k]
     out = pd.concat(frames, ignore_index=True)
-    out = out.sort_values("_g", kind="stable").reset_index(drop=True)
-    best_idx = out.groupby("_g")["rms_residual_mm"].idxmin().dropna().astype(np.int64)
-    out["best"] = False
-    out.loc[best_idx.to_numpy(), "best"] = True
-    out = out.drop(columns="_g")
-    return out.astype({"convention": "str", "description": "str"})
+    order = np.argsort(np.tile(np.arange(ng), nconv), kind="stable")  # group, then candidate
+    out = out.iloc[order].reset_index(drop=True)
+    return out.astype({"convention": "str", "description": "str"}).loc[:, columns]
 
 
 def best_conventions(conventions: pd.DataFrame) -> pd.DataFrame:

@@ -8,9 +8,10 @@ import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from sizecheck.i18n import dimension_label, format_date, t
+from sizecheck.i18n import dimension_label, t
 from sizecheck.plotting import style
 from sizecheck.plotting._common import get_ax, merged, need, no_data, plain_text, select
 
@@ -25,6 +26,24 @@ def _flags(points: pd.DataFrame) -> np.ndarray:
     if "signal" in points.columns:
         return points["signal"].fillna(False).astype(bool).to_numpy()
     return np.zeros(len(points), dtype=bool)
+
+
+def _date_axis(ax: Axes, lang: str) -> None:
+    """Short, unrotated date ticks ("Mar 2026", "15 Mar"), as many as the width holds."""
+    months = t("axis.months", lang).split()
+    fig = ax.get_figure(root=True)
+    width_in = ax.get_position().width * (fig.get_figwidth() if isinstance(fig, Figure) else 6.0)
+    maxticks = max(2, min(7, int(width_in / 0.7)))
+    locator = mdates.AutoDateLocator(minticks=2, maxticks=maxticks)  # type: ignore[no-untyped-call]
+    ax.xaxis.set_major_locator(locator)
+
+    def fmt(v: float, _pos: int | None = None) -> str:
+        d = mdates.num2date(v)  # type: ignore[no-untyped-call]
+        if d.day == 1:
+            return f"{months[d.month - 1]} {d.year}"
+        return f"{d.day} {months[d.month - 1]}"
+
+    ax.xaxis.set_major_formatter(FuncFormatter(fmt))
 
 
 def plot_control_chart(
@@ -157,15 +176,8 @@ def plot_control_chart(
                 coll.set_label(f"{t('legend.signal', lang)} ({', '.join(rules)})")
     style.set_number_format(ax, lang, x=not use_dates)
     if use_dates:
-        locator = mdates.AutoDateLocator(minticks=3, maxticks=6)  # type: ignore[no-untyped-call]
-        ax.xaxis.set_major_locator(locator)
-        ax.xaxis.set_major_formatter(
-            FuncFormatter(lambda v, _pos: format_date(mdates.num2date(v), lang))  # type: ignore[no-untyped-call]
-        )
-        for label in ax.get_xticklabels():
-            label.set_rotation(25)
-            label.set_horizontalalignment("right")
+        _date_axis(ax, lang)
     if legend:
-        below = -0.3 if use_dates else -0.14
+        below = -0.22 if use_dates else -0.14
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, below), ncol=3)
     return ax

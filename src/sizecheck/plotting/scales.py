@@ -95,6 +95,10 @@ def plot_effective_size(
         zorder=1,
     )
     annotate = producer is not None if annotate is None else annotate
+    eff = d["effective_size"].astype(float)
+    pad = 0.6 if annotate else 0.3  # room for the numbers written above/below points
+    y_lo = min(lo, float(np.nanmin(eff)) - pad)
+    y_hi = max(hi, float(np.nanmax(eff)) + pad)
     styles = style.series_styles()
     others_labelled = False
     for name in _producers(d):
@@ -139,18 +143,19 @@ def plot_effective_size(
         )
         if annotate:
             for xi, yi in zip(x, y, strict=True):
+                above = yi >= xi  # on the side away from the identity line ...
+                if yi - y_lo < 1.0 or y_hi - yi < 1.0:  # ... unless that leaves the axes
+                    above = yi - y_lo < y_hi - yi
                 ax.annotate(
                     format_number(yi, lang, 1),
                     (xi, yi),
-                    xytext=(0, 7 if yi >= xi else -12),
+                    xytext=(0, 7 if above else -12),
                     textcoords="offset points",
                     ha="center",
                     fontsize=7.5,
                 )
     ax.set_xlim(lo, hi)
-    ymin = min(lo, float(np.nanmin(d["effective_size"].astype(float))) - 0.3)
-    ymax = max(hi, float(np.nanmax(d["effective_size"].astype(float))) + 0.3)
-    ax.set_ylim(ymin, ymax)
+    ax.set_ylim(y_lo, y_hi)
     ax.set_xticks(sizes)
     ax.set_aspect("auto")
     style.set_number_format(ax, lang)
