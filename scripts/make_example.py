@@ -87,9 +87,7 @@ def shoe_rows(rng: np.random.Generator) -> list[dict[str, str]]:
                     nom = float(nominal_length(np.array(size)))
                     insole = nom + offset + pair_effect + rng.normal(0, insole_sd)
                     last = nom + offset + pair_effect + rng.normal(0, 0.4)
-                    girth = (
-                        float(nominal_girth(np.array(size))) + girth_pair + rng.normal(0, 1.0)
-                    )
+                    girth = float(nominal_girth(np.array(size))) + girth_pair + rng.normal(0, 1.0)
                     rows.append(
                         {
                             "Tanggal": when.strftime("%d/%m/%Y"),
@@ -118,7 +116,7 @@ def shoe_rows(rng: np.random.Generator) -> list[dict[str, str]]:
                 "Pasang": f"D{i // 2 + 1:03d}",
                 "Panjang Insole (mm)": f"{nom + rng.normal(1.0, 0.5):.1f}".replace(".", ","),
                 "Panjang Acuan (mm)": f"{nom + rng.normal(1.0, 0.4):.1f}".replace(".", ","),
-                "Lingkar Ball (mm)": f"{float(nominal_girth(np.array(size))):.1f}".replace(".", ","),
+                "Lingkar Ball (mm)": f"{nominal_girth(np.array(size)):.1f}".replace(".", ","),
                 "Petugas": "Pak Hadi",
                 "Keterangan": "",
             }

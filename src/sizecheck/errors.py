@@ -39,9 +39,7 @@ class TableError(SizecheckError):
         self.origin = origin
         self.problems = list(problems)
         lines = "\n".join(f"  - {p}" for p in self.problems)
-        super().__init__(
-            f"Reference table {origin} has {len(self.problems)} problem(s):\n{lines}"
-        )
+        super().__init__(f"Reference table {origin} has {len(self.problems)} problem(s):\n{lines}")
 
 
 class UnknownTableError(SizecheckError):

@@ -30,7 +30,5 @@ def example_path(name: str = "mojokerto") -> Path:
     Raises :class:`UsageError` for an unknown name, listing the known ones.
     """
     if name not in EXAMPLES:
-        raise UsageError(
-            f"Unknown example {name!r}. Available: {', '.join(available_examples())}."
-        )
+        raise UsageError(f"Unknown example {name!r}. Available: {', '.join(available_examples())}.")
     return Path(str(data_dir("examples") / EXAMPLES[name]))
