@@ -28,25 +28,14 @@ import pandas as pd
 
 from sizecheck.errors import UsageError
 from sizecheck.tables import ReferenceTable
+from sizecheck.validate import MEASUREMENT_COLUMNS
 
 __all__ = ["DEVIATION_COLUMNS", "STATUSES", "Compared", "compare"]
 
-#: Columns of ``deviations.csv``, in order (design.md contract).
+#: Columns of ``deviations.csv``, in order (design.md contract): the measurement columns,
+#: then what the comparison adds.
 DEVIATION_COLUMNS = (
-    "source",
-    "row",
-    "sample_id",
-    "producer",
-    "model",
-    "size_label",
-    "size",
-    "foot",
-    "pair",
-    "date",
-    "lot",
-    "operator",
-    "dimension",
-    "value_mm",
+    *MEASUREMENT_COLUMNS,
     "nominal_mm",
     "deviation_mm",
     "deviation_sizes",

@@ -13,8 +13,11 @@ from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sizecheck.compare import DEVIATION_COLUMNS
 from sizecheck.errors import UsageError
+from sizecheck.stats import PRODUCER_SUMMARY_COLUMNS, SIZE_SUMMARY_COLUMNS
 from sizecheck.tables import ReferenceTable, dumps_table
+from sizecheck.validate import REJECT_COLUMNS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -31,26 +34,14 @@ __all__ = [
     "write_visuals",
 ]
 
-#: The machine-readable files ``write_report`` writes, with their columns (design.md).
+#: The contract files ``write_report`` writes, with their leading columns (design.md);
+#: extra columns, where a frame has them, follow these.
 OUTPUT_FILES: dict[str, tuple[str, ...]] = {
-    "deviations.csv": (
-        "source", "row", "sample_id", "producer", "model", "size_label", "size", "foot",
-        "pair", "date", "lot", "operator", "dimension", "value_mm", "nominal_mm",
-        "deviation_mm", "deviation_sizes", "lower_mm", "upper_mm", "status",
-    ),
-    "rejects.csv": ("source", "row", "column", "value", "code", "message"),
-    "producer_summary.csv": (
-        "producer", "dimension", "n", "n_sizes", "bias_mm", "bias_ci_low_mm",
-        "bias_ci_high_mm", "bias_sizes", "offset_mm", "grade_error_mm_per_size",
-        "grade_error_ci_low", "grade_error_ci_high", "sd_within_mm", "sd_overall_mm",
-        "pct_in_spec", "pct_missized", "cpk", "cpk_ci_low", "cpk_ci_high",
-        "pair_mismatch_mm", "drift_signals", "verdict",
-    ),
-    "size_summary.csv": (
-        "producer", "dimension", "size", "n", "mean_mm", "nominal_mm", "bias_mm", "sd_mm",
-        "effective_size",
-    ),
-}  # fmt: skip
+    "deviations.csv": DEVIATION_COLUMNS,
+    "rejects.csv": REJECT_COLUMNS,
+    "producer_summary.csv": PRODUCER_SUMMARY_COLUMNS,
+    "size_summary.csv": SIZE_SUMMARY_COLUMNS[:9],
+}
 
 
 def write_table(table: ReferenceTable, path: str | Path, *, overwrite: bool = False) -> Path:
