@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from _stats_factory import STEP, deviations_from, synthetic_producer
 
-from sizecheck import drift, stats
+from sizecheck import drift, findings, stats
 from sizecheck.errors import UsageError
 
 
@@ -187,3 +187,64 @@ def test_summary_can_reuse_a_chart():
     b = stats.producer_summary(d, base_size=41)
     pd.testing.assert_frame_equal(a, b)
     assert a["drift_signals"].tolist() == [0, len(chart.signals)]
+
+
+# -- when did it shift: the least-squares change point ------------------------------------
+
+
+def test_change_point_is_the_brute_force_two_segment_least_squares_split():
+    rng = np.random.default_rng(40)
+    v = np.r_[rng.normal(0, 1, 11), rng.normal(2.5, 1, 9)]
+    chart = drift.control_chart(_series(v))
+    assert len(chart.signals)  # a chart with a signal gets a shift row
+    x = chart.points["value"].to_numpy()
+    # independent: every split tried in a plain loop (Hinkley 1970: the least-squares
+    # split is the maximum-likelihood change point of one shift in a normal mean)
+    sse = [
+        np.sum((x[:k] - x[:k].mean()) ** 2) + np.sum((x[k:] - x[k:].mean()) ** 2)
+        for k in range(1, len(x))
+    ]
+    k = int(np.argmin(sse)) + 1
+    s = chart.shifts
+    assert list(s.columns) == list(drift.SHIFT_COLUMNS) and len(s) == 1
+    assert s.loc[0, "shift_order"] == k
+    assert s.loc[0, "shift_date"] == pd.Timestamp("2025-01-01") + pd.Timedelta(days=k)
+    assert s.loc[0, "mean_before"] == pytest.approx(x[:k].mean())
+    assert s.loc[0, "step_mm"] == pytest.approx(x[k:].mean() - x[:k].mean())
+
+
+def test_a_4mm_step_is_dated_to_the_first_charted_day_on_or_after_it():
+    # shoes measured on even days only; +4 mm from 20 March, a day without measurements:
+    # the shift is dated to 21 March, the first charted day on or after it
+    rng = np.random.default_rng(41)
+    days = pd.Timestamp("2025-03-01") + pd.to_timedelta(2 * np.repeat(np.arange(30), 3), "D")
+    size = rng.integers(38, 45, days.size).astype(float)
+    dev = rng.normal(0, 0.5, days.size) + np.where(days >= pd.Timestamp("2025-03-20"), 4.0, 0.0)
+    d = deviations_from(producer="A", size=size, value_mm=size * STEP + dev, date=days)
+    shift = drift.control_chart(d).shifts.iloc[0]
+    assert shift["shift_date"] == pd.Timestamp("2025-03-21")
+    assert shift["step_mm"] == pytest.approx(4.0, abs=0.5)
+    # the synthetic "step" producer of the factory: +4 mm from its 16th date
+    rng = np.random.default_rng(42)
+    p = synthetic_producer(rng, "S", kind="step")
+    chart = drift.control_chart(p)
+    shift = chart.shifts.iloc[0]
+    assert shift["shift_date"] == pd.Timestamp("2025-01-06") + pd.Timedelta(days=15)
+    assert shift["step_mm"] == pytest.approx(4.0, abs=0.5)
+    # the findings date a drift from it, not from the first rule window
+    assert findings.drift_since(chart.points, "S", "insole_length") == shift["shift_date"]
+    assert chart.signals["first_date"].min() < shift["shift_date"]
+
+
+def test_no_shift_row_without_a_signal_or_dates():
+    flat = drift.control_chart(_series(np.tile([0.2, -0.2], 10)))
+    assert flat.signals.empty and flat.shifts.empty
+    assert list(flat.shifts.columns) == list(drift.SHIFT_COLUMNS)
+    assert findings.drift_since(flat.points, "A", "insole_length") is None
+    # a lot chart is split too, but has no date to give
+    v = np.r_[np.zeros(40), np.full(40, 4.0)] + np.tile([0.3, -0.3], 40)
+    lots = [f"L{i // 4:02d}" for i in range(80)]
+    chart = drift.control_chart(_series(v, dates=False, lot=lots))
+    s = chart.shifts.iloc[0]
+    assert s["shift_lot"] == "L10" and pd.isna(s["shift_date"])
+    assert findings.drift_since(chart.points, "A", "insole_length") is None

@@ -50,12 +50,22 @@ while they overlap or touch. Each signal carries its first and last date, lot an
 simulation, while a +4 mm step (sigma 0.5 mm) halfway through the dates is always found.
 The single-rule false-alarm rates over ~30 points are high for any rule set, which is why
 one signal alone does not make a verdict.
+
+When did it shift?
+------------------
+A signal's ``first_date`` is where a rule *window* starts, not where the level changed.
+:func:`change_points` (``ControlChart.shifts``) dates the change instead: for every chart
+with at least one signal, the single step change that minimises the within-segment sum
+of squares of the charted points (two-segment least squares: the maximum-likelihood
+change point for one shift in a normal mean, Hinkley 1970, Biometrika 57(1), 1-17; the
+change-point estimator of CUSUM change-point analysis, Taylor 2000).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from types import MappingProxyType
 
 import numpy as np
@@ -71,6 +81,7 @@ __all__ = [
     "ROW_BLOCK",
     "RULES",
     "ControlChart",
+    "change_points",
     "control_chart",
 ]
 
@@ -156,6 +167,18 @@ SIGNAL_COLUMNS = (
 )
 
 
+SHIFT_COLUMNS = (
+    "producer",
+    "dimension",
+    "shift_order",
+    "shift_date",
+    "shift_lot",
+    "mean_before",
+    "mean_after",
+    "step_mm",
+)
+
+
 @dataclass(frozen=True)
 class ControlChart:
     """Control charts of all producer × dimension groups, as two tidy frames.
@@ -181,11 +204,124 @@ class ControlChart:
         the first point, first measurement of the last point).
     rules : tuple of str
         The rule codes evaluated.
+    shifts : DataFrame
+        When each signalling chart shifted: :func:`change_points` of ``points`` (computed
+        on first use).
     """
 
     points: pd.DataFrame
     signals: pd.DataFrame
     rules: tuple[str, ...]
+
+    @cached_property
+    def shifts(self) -> pd.DataFrame:
+        """:func:`change_points` of :attr:`points`."""
+        return change_points(self.points)
+
+
+def change_points(points: pd.DataFrame) -> pd.DataFrame:
+    """Date the shift of each signalling chart: the least-squares single change point.
+
+    For each producer × dimension whose chart has at least one rule signal (a point with
+    non-empty ``signals``; one is enough, so the weak-drift finding can be dated too —
+    filter on ``drift_signals`` or the verdict for charts with the ``drift`` flag) and at
+    least two points, the points x_1 … x_T (``value`` in ``order``) are split into
+    x_1 … x_k and x_(k+1) … x_T at the k that minimises the sum of squares around the two
+    segment means, i.e. maximises k (T − k) / T · (mean_after − mean_before)² (Hinkley
+    1970; Taylor 2000, CUSUM change-point analysis). Points count equally, whatever the
+    number of shoes behind each; ties go to the earliest k.
+
+    Parameters
+    ----------
+    points : DataFrame
+        ``ControlChart.points`` (or some of its rows): ``producer``, ``dimension``,
+        ``order``, ``date``, ``lot``, ``value``, ``signals``. Not modified.
+
+    Returns
+    -------
+    DataFrame
+        One row per such producer × dimension, sorted: ``producer``, ``dimension``;
+        ``shift_order`` (``order`` of the first point after the change), ``shift_date``
+        and ``shift_lot`` (that point's date and lot: the first charted day on or after
+        the change; NaT / None on charts of lots or row blocks); ``mean_before``,
+        ``mean_after`` (means of the charted values on either side, mm from the
+        producer's grading line); ``step_mm`` (= ``mean_after − mean_before``).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> days = pd.date_range("2025-01-01", periods=30)
+    >>> dev = np.r_[np.zeros(18), np.full(12, 4.0)] + np.tile([0.3, -0.3], 15)
+    >>> d = pd.DataFrame({"source": "a.csv", "row": np.arange(30), "producer": "A",
+    ...     "size": 41.0, "date": days, "dimension": "insole_length",
+    ...     "value_mm": 273.3 + dev, "nominal_mm": 273.3, "deviation_mm": dev,
+    ...     "lower_mm": 271.8, "upper_mm": 274.8, "status": "in_spec"})
+    >>> s = control_chart(d).shifts.iloc[0]
+    >>> str(s["shift_date"].date()), round(float(s["step_mm"]), 2)
+    ('2025-01-19', 4.0)
+    """
+    needed = ("producer", "dimension", "order", "date", "lot", "value", "signals")
+    missing = [c for c in needed if c not in points.columns]
+    if missing:
+        raise UsageError(
+            f"change_points() needs the points of a ControlChart; missing column(s): "
+            f"{', '.join(missing)}."
+        )
+    p = points.sort_values(["producer", "dimension", "order"], kind="stable")
+    prod = p["producer"].astype("str").to_numpy()
+    dim = p["dimension"].astype("str").to_numpy()
+    m = len(p)
+    if m:
+        new = np.ones(m, dtype=np.bool_)
+        new[1:] = (prod[1:] != prod[:-1]) | (dim[1:] != dim[:-1])
+        g = (np.cumsum(new) - 1).astype(np.int64)
+    else:
+        g = np.zeros(0, dtype=np.int64)
+    ng = int(g.max()) + 1 if m else 0
+    x = p["value"].to_numpy(dtype=np.float64)
+    flagged = p["signals"].fillna("").astype("str").to_numpy() != ""
+    t_pts = np.bincount(g, minlength=ng).astype(np.float64)
+    use = (np.bincount(g, weights=flagged.astype(np.float64), minlength=ng) > 0) & (t_pts >= 2)
+    start = np.searchsorted(g, np.arange(ng))
+    k = (np.arange(m) - start[g] + 1).astype(np.float64)  # points up to and including i
+    with np.errstate(invalid="ignore", divide="ignore"):
+        xc = x - (np.bincount(g, weights=x, minlength=ng) / t_pts)[g]  # centred per chart
+        cs = np.cumsum(xc)
+        s1 = cs - np.r_[0.0, cs][start[g]]  # sum of the first k centred points
+        s_all = np.bincount(g, weights=xc, minlength=ng)[g]
+        t = t_pts[g]
+        # between-segment sum of squares of a split after point i (k points before)
+        between = s1 * s1 / k + (s_all - s1) ** 2 / (t - k) - s_all * s_all / t
+    ok = use[g] & (k < t) & np.isfinite(between)
+    rows = np.nonzero(ok)[0]
+    if len(rows):
+        order_ = np.lexsort((rows, -between[rows], g[rows]))
+        first = np.ones(len(order_), dtype=np.bool_)
+        first[1:] = g[rows[order_]][1:] != g[rows[order_]][:-1]
+        split = rows[order_][first]  # last point before the change, one per chart
+    else:
+        split = np.zeros(0, dtype=np.int64)
+    after = split + 1
+    kk = k[split]
+    tt = t_pts[g[split]]
+    total = np.bincount(g, weights=x, minlength=ng)[g[split]]
+    before_sum = np.cumsum(x)[split] - np.r_[0.0, np.cumsum(x)][start[g[split]]]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_before = before_sum / kk
+        mean_after = (total - before_sum) / (tt - kk)
+    out = pd.DataFrame(
+        {
+            "producer": pd.Series(prod[after], dtype="str"),
+            "dimension": pd.Series(dim[after], dtype="str"),
+            "shift_order": p["order"].to_numpy()[after].astype(np.int64),
+            "shift_date": pd.to_datetime(p["date"].to_numpy()[after]),
+            "shift_lot": p["lot"].to_numpy(dtype=object)[after],
+            "mean_before": mean_before,
+            "mean_after": mean_after,
+            "step_mm": mean_after - mean_before,
+        }
+    )
+    return out.loc[:, list(SHIFT_COLUMNS)]
 
 
 def _check_rules(rules: Sequence[str]) -> tuple[str, ...]:

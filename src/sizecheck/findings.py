@@ -164,26 +164,27 @@ def first_signal_date(signals: pd.DataFrame, producer: str, dimension: str) -> o
 
 
 def drift_since(control_points: pd.DataFrame, producer: str, dimension: str) -> object | None:
-    """Date the current level began: first point of the last run on one side of the centre.
+    """Date the current level began: the chart's least-squares change point.
 
-    Read off the control chart (``control_points``: ``value`` against ``center`` in
-    ``order``), so a shift is dated where the points crossed the centre line for the last
-    time rather than where a rule window happened to start. ``None`` without dates or
-    without any point flagged by a rule in that run.
+    :func:`sizecheck.drift.change_points` on the chart of one producer × dimension
+    (``control_points``): the first charted date after the single step change that best
+    splits the points, rather than where a rule window happened to start. ``None`` when
+    the chart has no signal, fewer than two points, or no dates (lot or row charts).
     """
-    if control_points is None or control_points.empty:
+    from sizecheck.drift import change_points
+
+    if control_points is None or control_points.empty or "date" not in control_points.columns:
         return None
     p = control_points.loc[
         (control_points["producer"].astype("str") == str(producer))
         & (control_points["dimension"].astype("str") == dimension)
-    ].sort_values("order")
-    if p.empty or "date" not in p.columns:
+    ]
+    if p.empty:
         return None
-    side = (p["value"].to_numpy(float) - p["center"].to_numpy(float)) > 0
-    start = len(side) - 1
-    while start > 0 and side[start - 1] == side[-1]:
-        start -= 1
-    date = pd.to_datetime(p["date"].iloc[start], errors="coerce")
+    shifts = change_points(p)
+    if shifts.empty:
+        return None
+    date = pd.to_datetime(shifts["shift_date"].iloc[0], errors="coerce")
     return None if pd.isna(date) else date
 
 
@@ -204,7 +205,7 @@ def finding_lines(
     grade_step : float, optional
         The table's grade step for the dimension (mm per size), to word grading errors.
     drift_since : date, optional
-        First date of a control-chart signal (:func:`first_signal_date`).
+        When the level shifted (:func:`drift_since`, the chart's change point).
 
     Returns
     -------
