@@ -62,8 +62,9 @@ class Analysis:
         Dimensions measured that the table lacks.
     producer_summary, size_summary, comparison, conventions : DataFrame
         The statistics (see :mod:`sizecheck.stats`).
-    control_points, signals : DataFrame
-        The control chart points and rule signals (see :mod:`sizecheck.drift`).
+    control_points, signals, shifts : DataFrame
+        The control chart points, rule signals and the estimated date and size of each
+        shift (see :mod:`sizecheck.drift`).
     thresholds : object
         The verdict thresholds used.
     synthetic : bool
@@ -85,6 +86,7 @@ class Analysis:
     signals: pd.DataFrame
     thresholds: Any
     synthetic: bool = False
+    shifts: pd.DataFrame = field(default_factory=pd.DataFrame)
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     version: str = __version__
 
@@ -165,6 +167,7 @@ def analyse(
         conventions=stats.find_conventions(deviations),
         control_points=chart.points,
         signals=chart.signals,
+        shifts=chart.shifts,
         thresholds=th,
         synthetic=synthetic,
     )
