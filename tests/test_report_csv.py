@@ -1,0 +1,120 @@
+"""``report._write_csv`` writes the same bytes as the plain one-call pyarrow writer it replaced."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sizecheck import report
+
+
+def _reference_write_csv(frame: pd.DataFrame, path: Path) -> Path:
+    """The writer before pieces and dictionary columns (commit dbed4aa), kept as the oracle."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    arrays = []
+    for name in frame.columns:
+        col = frame[name]
+        if isinstance(col.dtype, pd.CategoricalDtype) or col.dtype == object:
+            arr = pa.array(col.astype("string"), type=pa.string(), from_pandas=True)
+        else:
+            arr = pa.array(col, from_pandas=True)
+        if pa.types.is_timestamp(arr.type):
+            arr = pc.cast(arr, pa.date32())
+        arrays.append(arr)
+    table = pa.Table.from_arrays(arrays, names=[str(c) for c in frame.columns])
+    pacsv.write_csv(table, path, write_options=pacsv.WriteOptions(quoting_style="needed"))
+    return path
+
+
+def _awkward(n: int) -> pd.DataFrame:
+    """Every kind of cell the outputs hold: NaN, ±inf, -0.0, dates and NaT, text with
+    quotes, commas, line breaks and non-ASCII, empty text, missing text, categoricals with
+    missing values and unused categories, object columns, integers."""
+    rng = np.random.default_rng(3)
+    texts = np.array(
+        ["plain", 'with "quotes"', "a,b", "line\nbreak", "cr\r\nlf", "", "Ünïcödé", " sp "],
+        dtype=object,
+    )
+    floats = rng.normal(0, 100, n)
+    floats[rng.random(n) < 0.1] = np.nan
+    floats[::97] = np.inf
+    floats[1::101] = -np.inf
+    floats[2::103] = -0.0
+    floats[3::107] = 1e-7
+    floats[4::109] = 1.1 - 1.0
+    dates = pd.to_datetime("2025-01-01") + pd.to_timedelta(rng.integers(0, 400, n), unit="D")
+    dates = pd.Series(dates).where(rng.random(n) > 0.05)
+    text = pd.Series(texts[rng.integers(0, len(texts), n)], dtype="str")
+    text = text.where(rng.random(n) > 0.1)
+    cat = pd.Categorical(
+        texts[rng.integers(0, len(texts), n)], categories=[*sorted(set(texts)), "unused"]
+    )
+    cat[rng.random(n) < 0.1] = np.nan
+    return pd.DataFrame(
+        {
+            "text": text,
+            "row": np.arange(n, dtype=np.int64) + 2,
+            "value": floats,
+            "rounded": np.round(rng.normal(250, 10, n), 1),
+            "date": dates,
+            "cat": cat,
+            "num_cat": pd.Categorical(rng.choice([36.0, 36.5, 41.0], n)),
+            "obj": pd.Series(texts[rng.integers(0, len(texts), n)], dtype=object),
+            "flag": rng.random(n) < 0.5,
+            "count": rng.integers(-5, 5, n),
+        }
+    )
+
+
+@pytest.mark.parametrize("n", [0, 1, 1000])
+def test_same_bytes_small(tmp_path: Path, n: int) -> None:
+    frame = _awkward(max(n, 1)).iloc[:n]
+    new = report._write_csv(frame, tmp_path / "new.csv")
+    old = _reference_write_csv(frame, tmp_path / "old.csv")
+    assert new.read_bytes() == old.read_bytes()
+
+
+def test_same_bytes_in_pieces(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # small pieces, so that many are formatted in threads and joined in order
+    monkeypatch.setattr(report, "_CSV_CHUNK_ROWS", 777)
+    frame = _awkward(20_000)
+    new = report._write_csv(frame, tmp_path / "new.csv")
+    old = _reference_write_csv(frame, tmp_path / "old.csv")
+    data = new.read_bytes()
+    assert data == old.read_bytes()
+    assert data.count(b'"text"') == 1  # one header
+    assert b'"with ""quotes"""' in data and b"inf" in data and b"-0" in data
+
+
+def test_columns_order_and_missing(tmp_path: Path) -> None:
+    frame = _awkward(10)
+    out = report._write_csv(frame, tmp_path / "x.csv", ["date", "text"])
+    header = out.read_bytes().split(b"\n", 1)[0]
+    assert header == b'"date","text"'  # the columns given, and only those
+    with pytest.raises(report.UsageError, match="missing column"):
+        report._write_csv(frame, tmp_path / "y.csv", ["nope"])
+
+
+def test_example_outputs_same_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sizecheck.examples import example_path
+    from sizecheck.pipeline import analyse
+
+    analysis = analyse([example_path()])
+    monkeypatch.setattr(report, "_CSV_CHUNK_ROWS", 100)
+    for name, frame in (
+        ("deviations", analysis.deviations),
+        ("rejects", analysis.rejects),
+        ("producer_summary", analysis.producer_summary),
+        ("size_summary", analysis.size_summary),
+        ("comparison", analysis.comparison),
+    ):
+        assert len(frame), name
+        new = report._write_csv(frame, tmp_path / f"{name}-new.csv")
+        old = _reference_write_csv(frame, tmp_path / f"{name}-old.csv")
+        assert new.read_bytes() == old.read_bytes(), name
