@@ -249,3 +249,19 @@ def test_parse_dates_formats() -> None:
     got = parse_dates(["5-Jan-26", "2026-01-05 08:30", "05.01.2026", "5 Januari 2026", "0/0/0"])
     days = [str(d)[:10] for d in got]
     assert days == ["2026-01-05"] * 4 + ["NaT"]
+
+
+def test_sample_numbers_restarting_per_size_or_visit_are_not_duplicates(tmp_path: Path) -> None:
+    # Found in review: a "No" column numbered 1..5 within each size block lost 80 % of the
+    # rows as duplicate_sample. A sample is one sample at one producer, size, date and foot.
+    lines = ["No,Produsen,Ukuran,Tanggal,Panjang insole (mm)"]
+    for size in (40, 41, 42):
+        for visit in ("02/03/2026", "16/03/2026"):
+            for no in (1, 2):
+                lines.append(f"{no},UD Uji,{size},{visit},{size * 20 / 3 + no / 10:.1f}")
+    lines.append("1,UD Uji,42,16/03/2026,280.0")  # a true duplicate: same everything
+    path = tmp_path / "numbered.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    v = read_measurements(path)
+    assert len(v.measurements) == 12
+    assert _codes(v) == {(len(lines), "duplicate_sample")}

@@ -863,10 +863,21 @@ def _validate_sheet(
     if "sample_id" in roles and good.any():
         sid = _by_unique(cols[roles["sample_id"]], uniques=False)[0]
         prod = _by_unique(cols[prod_j], uniques=False)[0]
+        # A sample is the same sample only at the same producer, size, date and foot: QA
+        # sheets often number samples 1..k afresh within each size block or each visit.
         # Cells of one row never clash (one column per dimension), so look for rows sharing
-        # producer, sample id and foot first; only those rows are checked cell by cell.
+        # that key first; only those rows are checked cell by cell.
+        when = date.view("i8")
         cand = np.flatnonzero(good.any(axis=1) & (sid >= 0))
-        row_key = pd.DataFrame({"p": prod[cand], "s": sid[cand], "f": foot_code[cand]})
+        row_key = pd.DataFrame(
+            {
+                "p": prod[cand],
+                "s": sid[cand],
+                "f": foot_code[cand],
+                "z": size[cand],
+                "t": when[cand],
+            }
+        )
         clash = cand[row_key.duplicated(keep=False).to_numpy()]
         if len(clash):
             r_idx, c_idx = np.nonzero(good[clash])
@@ -878,6 +889,8 @@ def _validate_sheet(
                     "p": prod[r_idx],
                     "s": sid[r_idx],
                     "f": foot_code[r_idx],
+                    "z": size[r_idx],
+                    "t": when[r_idx],
                     "d": cell_dim[r_idx, c_idx],
                 }
             )

@@ -158,7 +158,7 @@ def text_files() -> None:
         "UD Maju,S1,41,L,12/03/2026,Panjang Insole,27.3,cm\n"
         "UD Maju,S1,41,L,12/03/2026,lingkar_ball,236,mm\n"
         "UD Maju,S1,41,L,12/03/2026,tinggi hak,30,mm\n"
-        "UD Maju,S1,41,L,13/03/2026,Panjang Insole,27.4,cm\n"
+        "UD Maju,S1,41,L,12/03/2026,Panjang Insole,27.4,cm\n"
         "UD Maju,S1,41,R,12/03/2026,Panjang Insole,27.35,cm\n"
         "UD Maju,S2,41,R,3 Agu 2026,Panjang Insole (mm),274,\n"
         "UD Maju,S3,41,R,,Panjang Insole,274,furlong\n",
