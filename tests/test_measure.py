@@ -218,3 +218,41 @@ def test_thresholds_are_settable_from_the_cli(tmp_path: Path) -> None:
     assert verdicts == {"insufficient_data"}
     bad = runner.invoke(app, ["measure", "--example", "--alpha", "2", "--out", str(tmp_path)])
     assert bad.exit_code == 2
+
+
+def test_no_usable_row_is_unusable_input(tmp_path: Path) -> None:
+    data = tmp_path / "outside.csv"
+    data.write_text("produsen;ukuran;panjang insole\nUD A;52;346,7\nUD A;53;353,3\n", "utf-8")
+    result = runner.invoke(app, ["measure", str(data), "--no-charts", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert "size_outside_table" in result.output
+
+
+def test_rerun_leaves_no_stale_visuals(tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    (out / "cards").mkdir(parents=True)
+    (out / "cards" / "old-producer.pdf").write_bytes(b"%PDF old")
+    (out / "charts" / "old").mkdir(parents=True)
+    (out / "charts" / "old" / "ladder.png").write_bytes(b"png")
+    (out / "report.html").write_text("old", "utf-8")
+    (out / "notes.txt").write_text("mine", "utf-8")  # not sizecheck's: kept
+    result = runner.invoke(app, ["measure", "--example", "--no-charts", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert not (out / "report.html").exists()
+    assert not (out / "cards").exists() and not (out / "charts").exists()
+    assert (out / "notes.txt").read_text("utf-8") == "mine"
+
+
+def test_summary_inputs_use_the_row_source_labels(tmp_path: Path) -> None:
+    for month in ("maret", "april"):
+        (tmp_path / month).mkdir()
+        shutil.copy(example_path(), tmp_path / month / "qa.csv")
+    out = tmp_path / "o"
+    files = [str(tmp_path / m / "qa.csv") for m in ("maret", "april")]
+    result = runner.invoke(app, ["measure", *files, "--no-charts", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    labels = {i["source"] for i in summary["inputs"]}
+    assert labels == {r["source"] for r in _read(out / "deviations.csv")}
+    assert labels == {s["source"] for s in summary["accounting"]["sources"]}
+    assert summary["drift_shifts"] and summary["drift_shifts"][0]["shift_date"]

@@ -140,10 +140,24 @@ def analyse(
     for p in paths:
         if not p.is_file():
             raise InputError(f"Input file {str(p)!r} does not exist or is not a file.")
-    files = [InputFile(str(p), p.name, file_sha256(p), p.stat().st_size) for p in paths]
+    names = [p.name for p in paths]
+    # The same label the rows carry: the file name, or the path when two names clash.
+    files = [
+        InputFile(str(p), p.name if names.count(p.name) == 1 else str(p), file_sha256(p),
+                  p.stat().st_size)
+        for p in paths
+    ]  # fmt: skip
     validated = read_measurements(
         paths, table=ref, sep=sep, decimal=decimal, encoding=encoding, sheet=sheet, units=units
     )
+    if validated.measurements.empty:
+        counts = validated.rejects["code"].astype(str).value_counts()
+        reasons = ", ".join(f"{code} {n}" for code, n in counts.head(4).items()) or "no data rows"
+        raise InputError(
+            f"No usable measurement in {', '.join(f.source for f in files)} against table "
+            f"{ref.name!r}: every row was rejected or skipped ({reasons}). Run 'sizecheck "
+            "validate' on the file(s) for the rows and reasons, or check --table."
+        )
     compared = compare(validated.measurements, ref)
     deviations = compared.deviations
     th = thresholds if thresholds is not None else stats.DEFAULT_THRESHOLDS

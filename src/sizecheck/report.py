@@ -194,6 +194,7 @@ def summary_dict(analysis: Analysis) -> dict[str, Any]:
         "thresholds": _jsonable(analysis.thresholds),
         "verdicts": verdicts,
         "drift_signals": _records(analysis.signals),
+        "drift_shifts": _records(analysis.shifts),
         "conventions": _records(analysis.conventions),
     }
 
@@ -210,6 +211,31 @@ def _check_out(out: Path, analysis: Analysis) -> Path:
             "an input. Choose another --out folder."
         )
     return root
+
+
+def _clear_previous_visuals(root: Path) -> None:
+    """Remove the charts, cards and report an earlier run wrote into ``root``.
+
+    Only what sizecheck itself writes goes: ``report.html``, ``*.png`` under ``charts/`` and
+    ``*.pdf`` under ``cards/``, then those folders if they are left empty. Otherwise a
+    ``--no-charts`` rerun, or a run with other producers, would leave pictures of other
+    data beside the new tables.
+    """
+    report = root / "report.html"
+    if report.is_file():
+        report.unlink()
+    for folder, pattern in (("charts", "*.png"), ("cards", "*.pdf")):
+        base = root / folder
+        if not base.is_dir():
+            continue
+        for path in base.rglob(pattern):
+            if path.is_file() and not path.is_symlink():
+                path.unlink()
+        for sub in sorted((p for p in base.rglob("*") if p.is_dir()), reverse=True):
+            if not any(sub.iterdir()):
+                sub.rmdir()
+        if not any(base.iterdir()):
+            base.rmdir()
 
 
 _MEASURE_NAMES = {*OUTPUT_FILES, "comparison.csv", "conventions.csv", "summary.json"}
@@ -244,6 +270,7 @@ def write_report(
     """
     root = _check_out(Path(out), analysis)
     root.mkdir(parents=True, exist_ok=True)
+    _clear_previous_visuals(root)
     written = [
         _write_csv(analysis.deviations, root / "deviations.csv", OUTPUT_FILES["deviations.csv"]),
         _write_csv(analysis.rejects, root / "rejects.csv", OUTPUT_FILES["rejects.csv"]),
