@@ -82,12 +82,12 @@ def shoe_rows(rng: np.random.Generator) -> list[dict[str, str]]:
                     offset = 3.0
                 insole_sd = 3.0 if behaviour == "scatter" else 0.5
                 pair_effect = rng.normal(0, 0.3)
-                girth_pair = rng.normal(0, 1.0)
+                girth_pair = rng.normal(0, 0.6)
                 for foot in ("Kiri", "Kanan"):
                     nom = float(nominal_length(np.array(size)))
                     insole = nom + offset + pair_effect + rng.normal(0, insole_sd)
                     last = nom + offset + pair_effect + rng.normal(0, 0.4)
-                    girth = float(nominal_girth(np.array(size))) + girth_pair + rng.normal(0, 1.0)
+                    girth = float(nominal_girth(np.array(size))) + girth_pair + rng.normal(0, 0.6)
                     rows.append(
                         {
                             "Tanggal": when.strftime("%d/%m/%Y"),
