@@ -142,6 +142,47 @@ def _paired(
     )
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_sd_within_with_dated_left_right_pairs_is_the_per_shoe_sigma(seed):
+    # Stable process, sigma 1.0 per shoe, left/right correlation 0.8; both shoes of a
+    # pair share a date, so consecutive rows in time order are the two (correlated) feet.
+    # Independent checks: the simulation's true sigma (1.0), and the undated residual SD
+    # sqrt(SSR / (n - 2)) of scipy.stats.linregress on the same shoes.
+    rng = np.random.default_rng(seed)
+    d = _paired(rng, "A", pairs=400, rho=0.8)
+    pair_no = d["pair"].str[1:].astype(int).to_numpy()
+    d["date"] = pd.Timestamp("2025-01-01") + pd.to_timedelta(pair_no, unit="D")
+    dated = stats.producer_summary(d, base_size=41).iloc[0]
+    assert dated["sd_within_mm"] == pytest.approx(1.0, rel=0.10)
+    lr = sps.linregress(d["size"], d["deviation_mm"])
+    resid = d["deviation_mm"] - (lr.intercept + lr.slope * d["size"])
+    undated_sd = np.sqrt((resid**2).sum() / (len(d) - 2))
+    undated = stats.producer_summary(d.assign(date=pd.NaT), base_size=41).iloc[0]
+    assert undated["sd_within_mm"] == pytest.approx(undated_sd, rel=1e-10)
+    assert dated["sd_within_mm"] == pytest.approx(undated_sd, rel=0.15)
+    # the old shoe-to-shoe moving range (numpy, d2 = 1.128) is what underestimated it
+    shoe_mr = np.mean(np.abs(np.diff(resid.to_numpy()))) / 1.128
+    assert shoe_mr < 0.85
+
+
+def test_sd_within_pairs_formula_by_hand():
+    # Three dated pairs (one a single shoe), one size: residuals are deviations from the
+    # mean. Hand computation: pair means m_c, sigma_m = mean |diff(m_c)| / 1.128, pooled
+    # within-pair variance from the two complete pairs (1 df each), 1/m-bar = (1/2 + 1/2
+    # + 1) / 3.
+    dev = np.array([0.2, 0.6, -0.4, 0.0, 1.0])
+    d = _raw("A", np.full(5, 41.0), dev)
+    d["pair"] = ["p1", "p1", "p2", "p2", "p3"]
+    d["date"] = pd.to_datetime(["2025-01-01"] * 2 + ["2025-01-02"] * 2 + ["2025-01-03"])
+    e = dev - dev.mean()
+    m = np.array([e[:2].mean(), e[2:4].mean(), e[4]])
+    sigma_m = np.mean(np.abs(np.diff(m))) / 1.128
+    var_e = (np.sum((e[:2] - m[0]) ** 2) + np.sum((e[2:4] - m[1]) ** 2)) / 2
+    expected = np.sqrt(sigma_m**2 + var_e * (1 - (0.5 + 0.5 + 1) / 3))
+    out = stats.producer_summary(d, base_size=41).iloc[0]
+    assert out["sd_within_mm"] == pytest.approx(expected, rel=1e-12)
+
+
 def test_balanced_pairs_give_the_pair_mean_intervals():
     rng = np.random.default_rng(31)
     d = _paired(rng, "A", pairs=25, rho=0.5)

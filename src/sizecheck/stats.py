@@ -580,6 +580,52 @@ def _between_clusters(
     return n_clusters, np.asarray(np.maximum(ss, 0.0), dtype=np.float64)
 
 
+def _paired_within_sigma(
+    g: IntArray, cluster: IntArray, resid: FloatArray, ng: int
+) -> tuple[FloatArray, FloatArray]:
+    """Short-term (within) SD per shoe from moving ranges of *pair* means, in time order.
+
+    ``g``, ``cluster`` and ``resid`` are aligned with the rows sorted by group, then time
+    order; ``cluster`` are the codes of :func:`_cluster_codes`, numbered in order of first
+    appearance (``pandas.factorize``), so cluster code order is the time order of each
+    pair's first shoe within its group.
+
+    Model: a shoe's residual is ``e = b_c + w``, ``b_c`` shared by the m_c shoes of its
+    pair (cluster) c, ``w`` independent within the pair, Var b = σ_b², Var w = σ_e², so
+    the per-shoe variance is σ² = σ_b² + σ_e². Moving ranges between consecutive *shoes*
+    mix ranges within a pair (expected variance of the difference 2σ_e² instead of 2σ²)
+    with ranges between pairs, and underestimate σ when the feet are correlated. Instead:
+
+    - σ_m: mean moving range of consecutive cluster means ē_c / D2. Var ē_c = σ_b² +
+      σ_e² / m_c, so σ_m² estimates σ_b² + σ_e² · mean(1/m_c).
+    - σ_e²: pooled within-cluster variance Σ_c Σ_i (e_ci − ē_c)² / Σ_c (m_c − 1), the
+      ANOVA within mean square (unbiased for σ_e²); 0 when no cluster holds two shoes.
+    - σ_within² = σ_m² + σ_e² · (1 − 1/m̄), with 1/m̄ = mean over clusters of 1/m_c
+      (m̄ the harmonic mean of shoes per pair: 2 for complete pairs), which is σ_b² + σ_e²
+      = σ² per shoe.
+
+    With one shoe per cluster (no pair ids) this is exactly the moving-range sigma of the
+    shoes. No range is ever taken between two shoes of one pair. Returns the sigma and
+    the number of moving ranges (between clusters) per group.
+    """
+    nc = int(cluster.max()) + 1 if len(cluster) else 0
+    mc = np.bincount(cluster, minlength=nc).astype(np.float64)
+    gc = np.zeros(nc, dtype=np.int64)
+    gc[cluster] = g
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ebar = np.bincount(cluster, weights=resid, minlength=nc) / mc
+        ebar = ebar + np.bincount(cluster, weights=resid - ebar[cluster], minlength=nc) / mc
+    sigma_m, count = _moving_range_sigma(gc, ebar, ng)
+    w = resid - ebar[cluster]
+    ss_within = _gsum(g, w * w, ng)
+    df_within = np.bincount(g, minlength=ng) - np.bincount(gc, minlength=ng)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        inv_m = np.bincount(gc, weights=1.0 / mc, minlength=ng) / np.bincount(gc, minlength=ng)
+        var_e = np.where(df_within > 0, ss_within / np.maximum(df_within, 1), 0.0)
+        sigma = np.sqrt(sigma_m * sigma_m + var_e * (1.0 - inv_m))
+    return np.asarray(sigma, dtype=np.float64), count
+
+
 # --------------------------------------------------------------------------------------
 # Capability
 # --------------------------------------------------------------------------------------
@@ -871,7 +917,11 @@ def producer_summary(
           n − 2 df).
         - ``sd_within_mm``: short-term spread around the producer's own grading line. When
           at least half of the rows carry a date: mean moving range of the residuals in time
-          order (date, then source and row) / ``D2`` (1.128). Otherwise the residual
+          order (date, then source and row) / ``D2`` (1.128); with pair ids, the moving
+          ranges are taken between consecutive *pair* means (never between the two shoes
+          of a pair, which are correlated) and the pooled within-pair variance σ_e² is
+          added back to give a per-shoe SD: √(σ_m² + σ_e² (1 − 1/m̄)), m̄ the (harmonic)
+          mean number of shoes per pair. Otherwise the residual
           standard deviation √(SSR / (n − 2)) (n − 1 around the mean when no line can be
           fitted). A grading error is therefore never counted as scatter.
         - ``sd_overall_mm``: sample standard deviation of the deviations.
@@ -987,8 +1037,10 @@ def producer_summary(
 
         offset = np.where(prep.has_line, line_at(np.full(ng, float(base_size))), np.nan)
 
-        # Within spread: moving ranges of the residuals in time order when dated.
-        mr_sigma, mr_count = _moving_range_sigma(g, prep.resid, ng)
+        # Within spread: moving ranges in time order when dated, over pair means plus
+        # the pooled within-pair variance (see _paired_within_sigma); without pair ids
+        # the moving ranges of the shoes' residuals.
+        mr_sigma, mr_count = _paired_within_sigma(g, cluster, prep.resid, ng)
         sd_within = np.where(prep.dated & (mr_count >= 1), mr_sigma, s_res)
 
         in_spec = _gsum(g, sel.eq("status", ["in_spec"]).astype(np.float64), ng)
