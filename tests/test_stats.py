@@ -671,11 +671,47 @@ def test_cpk_uses_deviation_space_limits_and_sd_within():
     rng = np.random.default_rng(6)
     d = synthetic_producer(rng, "A", kind="conforming", n=80)
     out = stats.producer_summary(d, base_size=41).iloc[0]
-    # NIST e-Handbook 6.1.6 formula with limits ±1.5 mm around nominal and sigma_within
-    expected = min(1.5 - out["bias_mm"], out["bias_mm"] + 1.5) / (3 * out["sd_within_mm"])
+    # NIST e-Handbook 6.1.6 formula with limits ±1.5 mm around nominal and sigma_within,
+    # at the worst end of the size range of the grading line (scipy.stats.linregress)
+    lr = sps.linregress(d["size"], d["deviation_mm"])
+    ends = lr.intercept + lr.slope * np.array([d["size"].min(), d["size"].max()])
+    expected = min(np.minimum(1.5 - ends, ends + 1.5)) / (3 * out["sd_within_mm"])
     assert out["cpk"] == pytest.approx(expected)
     se = np.sqrt(1 / (9 * 80) + expected**2 / (2 * 79))  # Bissell (1990)
     assert out["cpk_ci_low"] == pytest.approx(expected - 1.959964 * se, rel=1e-6)
+
+
+def test_cpk_of_a_grading_producer_is_taken_at_the_worst_end():
+    # 5 mm per Paris size: the mean deviation is near 0 but the ends of the size range
+    # are ~5 mm off. Independent check: the in-spec share at the worst-end size counted
+    # from the statuses; a Cpk below 0 means the line there is outside the limits, so
+    # fewer than half of those shoes can be in spec.
+    rng = np.random.default_rng(1)
+    d = synthetic_producer(rng, "G", kind="grading")
+    out = stats.producer_summary(d, base_size=41).iloc[0]
+    assert abs(out["bias_mm"]) < 1.5  # the mean alone looks fine
+    assert out["cpk"] < 0
+    assert out["cpk_ci_high"] < 1
+    for end in (d["size"].min(), d["size"].max()):
+        at_end = d[d["size"] == end]
+        assert (at_end["status"] == "in_spec").mean() < 0.5
+
+
+def test_cpk_without_grading_error_is_the_mean_based_cpk():
+    # The same residual pattern at every size: the OLS slope is exactly 0, so Cpk at the
+    # ends equals the NIST e-Handbook 6.1.6 formula min(U - mean, mean - L) / 3 sigma.
+    size = np.repeat(np.arange(38.0, 44.0), 4)
+    dev = 0.3 + np.tile([0.4, -0.2, 0.1, -0.3], 6)
+    out = stats.producer_summary(_raw("A", size, dev), base_size=41).iloc[0]
+    assert out["grade_error_mm_per_size"] == pytest.approx(0.0, abs=1e-12)
+    expected = min(1.5 - dev.mean(), dev.mean() + 1.5) / (3 * out["sd_within_mm"])
+    assert out["cpk"] == pytest.approx(expected, rel=1e-12)
+    # one size: no line, the mean is used
+    one = stats.producer_summary(_raw("B", np.full(12, 41.0), dev[:12]), base_size=41)
+    row = one.iloc[0]
+    assert row["cpk"] == pytest.approx(
+        min(1.5 - dev[:12].mean(), dev[:12].mean() + 1.5) / (3 * row["sd_within_mm"])
+    )
 
 
 # -- errors ------------------------------------------------------------------------------

@@ -929,12 +929,16 @@ def producer_summary(
         - ``pct_missized``: percent that fail outright: status ``missized`` (outside the
           mis-sized band) or, for one-sided tables, ``below_min`` / ``above_max``.
           ``drifting`` (between the in-spec and mis-sized bands) counts in neither.
-        - ``cpk``: min(U − bias, bias − L) / (3 ``sd_within_mm``) with the in-spec limits in
-          deviation space (L = lower_mm − nominal_mm, U = upper_mm − nominal_mm, the
-          group's median of each). One-sided specification: the finite side only (CPL or
-          CPU). ``cpk_ci_low``, ``cpk_ci_high``: Bissell's (1990) normal approximation,
-          cpk ± z √(1/(9n) + cpk²/(2(n − 1))) (approximate, since the moving-range sigma
-          has fewer effective degrees of freedom than n − 1).
+        - ``cpk``: Cpk at the worst end of the producer's size range, with the within σ:
+          min over x ∈ {smallest size, largest size} of min(U − line(x), line(x) − L) /
+          (3 ``sd_within_mm``), line(x) = offset + slope · (x − base) the producer's
+          grading line (the bias when no line is fitted, e.g. one size), with the in-spec
+          limits in deviation space (L = lower_mm − nominal_mm, U = upper_mm − nominal_mm,
+          the group's median of each). A grading error therefore lowers Cpk. One-sided
+          specification: the finite side only (CPL or CPU). ``cpk_ci_low``,
+          ``cpk_ci_high``: Bissell's (1990) normal approximation at that Cpk, cpk ± z
+          √(1/(9n) + cpk²/(2(n − 1))) (approximate, since the moving-range sigma has
+          fewer effective degrees of freedom than n − 1).
         - ``pair_mismatch_mm``: mean |left − right| of ``value_mm`` over pairs with both
           feet measured (same producer, pair id and dimension); NaN when unknown.
         - ``drift_signals``: number of control-rule signals (episodes) from
@@ -1051,7 +1055,14 @@ def producer_summary(
         hi_lim = _group_median(g, sel.f("upper_mm") - nominal, ng)
         lo_lim = np.where(np.isnan(lo_lim), -np.inf, lo_lim)
         hi_lim = np.where(np.isnan(hi_lim), np.inf, hi_lim)
-        _, cpk = capability_indices(mean=bias, sigma=sd_within, lsl=lo_lim, usl=hi_lim)
+        # Cpk at the worst end of the producer's size range: the grading line at the
+        # smallest and largest size (the mean when no line is fitted), with the within
+        # sigma, so a grading error lowers Cpk as it lowers the in-spec share.
+        at_min = np.where(prep.has_line, line_at(prep.size_min), bias)
+        at_max = np.where(prep.has_line, line_at(prep.size_max), bias)
+        _, cpk_min = capability_indices(mean=at_min, sigma=sd_within, lsl=lo_lim, usl=hi_lim)
+        _, cpk_max = capability_indices(mean=at_max, sigma=sd_within, lsl=lo_lim, usl=hi_lim)
+        cpk = np.fmin(cpk_min, cpk_max)
         cpk_lo, cpk_hi = _bissell(cpk, n, confidence)
 
     pair_mm = _pair_mismatch(prep)
