@@ -125,3 +125,49 @@ def test_public_names_survive_submodule_imports() -> None:
     assert sizecheck.compare_to_table.__module__ == "sizecheck.compare"
     assert sizecheck.validate_sheets.__module__ == "sizecheck.validate"
     assert isinstance(sizecheck.plotting, types.ModuleType)
+
+
+def test_mondopoint_effective_size_and_grade_error_are_per_size_step() -> None:
+    # Mondopoint (ISO 9407): the label is the foot length in mm, nominal insole length =
+    # label + 15 mm (1 mm per label unit), one size = 5 mm. Hand computation: a producer
+    # 4.9 mm long at 260 is effectively a 264.9; a producer growing 4 mm per 5 mm size
+    # has a grading error of 4 - 5 = -1.0 mm per size, and the finding reads "grow 4.0 mm
+    # per size instead of 5.0".
+    from sizecheck import findings, stats
+
+    table = load_table("mondopoint")
+    sizes = np.repeat(np.arange(240.0, 285.0, 5.0), 4)
+    wiggle = np.tile([0.1, -0.1, 0.05, -0.05], len(sizes) // 4)
+    long_ = sizes + 15.0 + 4.9 + wiggle
+    graded = 275.0 + (sizes - 260.0) * 4.0 / 5.0 + wiggle
+    m = pd.DataFrame(
+        {
+            "producer": np.repeat(["Long", "Grade4"], len(sizes)),
+            "size": np.concatenate([sizes, sizes]),
+            "dimension": "insole_length",
+            "value_mm": np.concatenate([long_, graded]),
+        }
+    )
+    d = compare(m, table).deviations
+    np.testing.assert_allclose(d["nominal_step_mm"], 1.0)
+    np.testing.assert_allclose(d["grade_step_mm"], 5.0)
+    ss = stats.size_summary(d)
+    at260 = ss[(ss["producer"] == "Long") & (ss["size"] == 260.0)].iloc[0]
+    assert at260["effective_size"] == pytest.approx(264.9)
+    assert at260["bias_sizes"] == pytest.approx(4.9 / 5.0)
+    for col in ("source", "row", "date"):
+        d[col] = {"source": "m.csv", "row": np.arange(len(d)) + 2, "date": pd.NaT}[col]
+    ps = stats.producer_summary(d, base_size=table.base_size).set_index("producer")
+    assert ps.loc["Grade4", "grade_error_mm_per_size"] == pytest.approx(-1.0, abs=1e-9)
+    assert ps.loc["Grade4", "grade_error_ci_low"] < -1.0 < ps.loc["Grade4", "grade_error_ci_high"]
+    assert ps.loc["Long", "grade_error_mm_per_size"] == pytest.approx(0.0, abs=1e-9)
+    lines = findings.finding_lines(ps.loc["Grade4"], lang="en", grade_step=5.0)
+    assert any("4.0 mm per size instead of 5.0" in line for line in lines), lines
+
+
+def test_eu_tables_have_nominal_step_equal_to_grade_step() -> None:
+    # Paris point: nominal and grade step are both 20/3 mm per size (domain.md), so the
+    # Mondopoint conversion factor is 1 and EU outputs are unchanged.
+    d = compare(_frame([("A", 41.0, "last_length", 277.3)]), load_table("paris-point"))
+    row = d.deviations.iloc[0]
+    assert row["nominal_step_mm"] == pytest.approx(row["grade_step_mm"])

@@ -59,7 +59,10 @@ class Compared:
     deviations : DataFrame
         The measurements plus ``nominal_mm, deviation_mm, deviation_sizes, lower_mm,
         upper_mm, status`` and the in-memory extras ``lower_missized_mm,
-        upper_missized_mm, grade_step_mm``.
+        upper_missized_mm, grade_step_mm, nominal_step_mm``. ``grade_step_mm`` is mm per
+        size step; ``nominal_step_mm`` is mm of nominal per label unit (the rule's
+        ``step``; NaN for tabulated dimensions). They differ when one size is several
+        label units (Mondopoint: 1 mm per label unit, 5 mm per size).
     missing_dimensions : list of str
         Dimensions measured but absent from the table (their rows have status
         ``no_reference``); report them once.
@@ -110,6 +113,7 @@ def compare(measurements: pd.DataFrame, table: ReferenceTable) -> Compared:
     lower_mis = np.full(n, np.nan)
     upper_mis = np.full(n, np.nan)
     step = np.full(n, np.nan)
+    nominal_step = np.full(n, np.nan)
     one_sided = np.zeros(n, dtype="U3")
     sizes = out["size"].to_numpy(dtype=float)
     # Integer codes per dimension (-1 for missing): no per-row Python objects, so this
@@ -128,6 +132,9 @@ def compare(measurements: pd.DataFrame, table: ReferenceTable) -> Compared:
         lower_mis[idx], upper_mis[idx] = lim.lower_missized, lim.upper_missized
         gs = table.grade_step(dim)
         step[idx] = np.nan if gs is None else gs
+        spec = table.dimensions[dim]
+        ns = None if spec.tabulated else spec.step
+        nominal_step[idx] = np.nan if ns is None else ns
         tol = table.dimensions[dim].tolerance
         if tol is not None and tol.type in ("min", "max"):
             one_sided[idx] = tol.type
@@ -163,4 +170,5 @@ def compare(measurements: pd.DataFrame, table: ReferenceTable) -> Compared:
     out["lower_missized_mm"] = lower_mis
     out["upper_missized_mm"] = upper_mis
     out["grade_step_mm"] = step
+    out["nominal_step_mm"] = nominal_step
     return Compared(out, missing_dims)

@@ -817,6 +817,19 @@ PRODUCER_SUMMARY_COLUMNS = (
 )
 
 
+def _label_step(sel: _Rows, g: IntArray, ng: int, grade_step: FloatArray) -> FloatArray:
+    """mm of nominal per label unit per group: the median ``nominal_step_mm``, else the
+    grade step (tabulated dimensions, or frames without that column: one label unit is
+    one size)."""
+    if sel.has("nominal_step_mm"):
+        with np.errstate(invalid="ignore"):
+            ns = _group_median(g, sel.f("nominal_step_mm"), ng)
+            ns = np.where(ns > 0, ns, np.nan)
+    else:
+        ns = np.full(ng, np.nan)
+    return np.asarray(np.where(np.isfinite(ns), ns, grade_step), dtype=np.float64)
+
+
 def _group_median(g: IntArray, x: FloatArray, ng: int) -> FloatArray:
     """Group medians; cheap when, as usual, the value is constant within each group."""
     lo = np.full(ng, np.inf)
@@ -911,10 +924,13 @@ def producer_summary(
           ``grade_step_mm``); NaN when the step is unknown.
         - ``offset_mm``: the producer's grading line (OLS of deviation on size) at
           ``base_size``; NaN with fewer than two distinct sizes.
-        - ``grade_error_mm_per_size``: slope of that line (−1.67 for a producer grading
-          5 mm per Paris size); ``grade_error_ci_low``, ``grade_error_ci_high``: its
-          t-interval over pairs, G − 2 df (without pair ids: the ordinary OLS interval,
-          n − 2 df).
+        - ``grade_error_mm_per_size``: slope of that line per size step (−1.67 for a
+          producer grading 5 mm per Paris size; with Mondopoint, whose label grows 1 per
+          mm but one size is 5 mm, the slope per label unit × grade_step_mm /
+          nominal_step_mm, so −1.0 for a producer growing 4 mm per 5 mm size);
+          ``grade_error_ci_low``, ``grade_error_ci_high``: its t-interval over pairs,
+          G − 2 df (without pair ids: the ordinary OLS interval, n − 2 df), likewise per
+          size step.
         - ``sd_within_mm``: short-term spread around the producer's own grading line. When
           at least half of the rows carry a date: mean moving range of the residuals in time
           order (date, then source and row) / ``D2`` (1.128); with pair ids, the moving
@@ -1026,6 +1042,10 @@ def producer_summary(
         else:
             step = np.full(ng, np.nan)
         step = np.where(step > 0, step, np.nan)
+        # label units per size step (Mondopoint: 5 mm per size / 1 mm per label = 5; 1
+        # for EU tables), to express the slope per size step rather than per label unit
+        per_size = step / _label_step(sel, g, ng, step)
+        per_size = np.where(np.isfinite(per_size), per_size, 1.0)
 
         # Grading line: slope with its t-interval, offset at the base size. ``s_res`` is
         # the residual SD over shoes (scatter); ``s_line`` its pair-level counterpart
@@ -1105,9 +1125,9 @@ def producer_summary(
     out["bias_ci_high_mm"] = bias + tq1 * se_bias
     out["bias_sizes"] = bias / step
     out["offset_mm"] = offset
-    out["grade_error_mm_per_size"] = slope
-    out["grade_error_ci_low"] = slope - tq2 * se_slope
-    out["grade_error_ci_high"] = slope + tq2 * se_slope
+    out["grade_error_mm_per_size"] = slope * per_size
+    out["grade_error_ci_low"] = (slope - tq2 * se_slope) * per_size
+    out["grade_error_ci_high"] = (slope + tq2 * se_slope) * per_size
     out["sd_within_mm"] = sd_within
     out["sd_overall_mm"] = sd_overall
     out["pct_in_spec"] = 100.0 * in_spec / n
@@ -1272,8 +1292,10 @@ def size_summary(deviations: pd.DataFrame, *, confidence: float = 0.95) -> pd.Da
         - ``nominal_mm``: the table's nominal value at this size (mean over rows).
         - ``bias_mm``: mean deviation (measured − nominal).
         - ``sd_mm``: sample standard deviation of the measurements (NaN when n = 1).
-        - ``effective_size``: ``size + bias_mm / grade step`` ("your 41 is a 41.6");
-          NaN when the dimension has no grade step.
+        - ``effective_size``: ``size + bias_mm / nominal_step_mm`` in label units ("your
+          41 is a 41.6"; Mondopoint 260 + 4.9 mm is 264.9); ``nominal_step_mm`` is the
+          nominal's mm per label unit, the grade step when that column is absent or NaN
+          (tabulated tables, EU: the same); NaN when neither is known.
         - ``size_label``: the label as written most often for this size (first in sort
           order on ties).
         - ``bias_ci_low_mm``, ``bias_ci_high_mm``: t-interval of the bias with the pair
@@ -1331,7 +1353,7 @@ def _size_table(
     out["nominal_mm"] = nominal
     out["bias_mm"] = bias
     out["sd_mm"] = sd
-    out["effective_size"] = out["size"].to_numpy() + bias / step
+    out["effective_size"] = out["size"].to_numpy() + bias / _label_step(sel, h, nc, step)
     if sel.has("size_label") and len(sel):
         lcodes, luniq = sel.codes("size_label", sort=True)
         nl = len(luniq) + 1  # last column: missing label
