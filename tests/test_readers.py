@@ -165,3 +165,42 @@ def test_random_csv_text_raises_only_sizecheck_errors(
     assert a.rows_read == a.rows_used + a.rows_rejected
     assert a.cells_read == a.cells_used + a.cells_rejected
     assert len(v.measurements) == a.cells_used
+
+
+def _big_csv(rows: int, tail: bytes = b"", pad: int = 0) -> bytes:
+    head = f"Laporan QA — Maret{'.' * pad}\nprodusen,ukuran,panjang_insole,kaki\n".encode()
+    body = b"".join(b"UD Maju \xc3\xa9,41,273.%d,L\n" % (i % 10) for i in range(rows))
+    return head + body + tail
+
+
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+def test_large_utf8_read_from_its_start_like_whole(tmp_path: Path, bom: bytes) -> None:
+    """A large UTF-8 file is decoded only at its start (the body goes to pyarrow as bytes):
+    the result is the one of decoding it all, a multi-byte character at the cut included."""
+    from sizecheck import readers
+
+    cut = readers._PREFIX_BYTES
+    # pad the title so that the decoded start ends inside the two bytes of an 'é'
+    data = next(
+        d
+        for pad in range(40)
+        if (d := bom + _big_csv(60_000, pad=pad))[cut - 1 : cut + 1] == "é".encode()
+    )
+    path = tmp_path / "big.csv"
+    path.write_bytes(data)
+    [sheet] = read_input(path)
+    assert sheet.encoding == ("utf-8-sig" if bom else "utf-8")
+    assert sheet.title_rows[0][1].startswith("Laporan QA — Maret")
+    assert sheet.rows[-1] == 60_002 and len(sheet.data) == 60_000
+    assert sheet.data.iloc[-1].tolist() == ["UD Maju é", "41", "273.9", "L"]
+
+
+def test_large_file_invalid_utf8_after_its_start_is_cp1252(tmp_path: Path) -> None:
+    # valid UTF-8 for the first megabytes, then a cp1252 byte: the whole file is cp1252
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(_big_csv(60_000, tail=b"CV Jaya \xe9,42,270.0,R\n"))
+    [sheet] = read_input(path)
+    assert sheet.encoding == "cp1252"
+    assert sheet.data.iloc[0, 0] == "UD Maju Ã©" and sheet.data.iloc[-1, 0] == "CV Jaya é"
+    with pytest.raises(InputError, match="cannot be decoded as utf-8"):
+        read_input(path, encoding="utf-8")

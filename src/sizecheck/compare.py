@@ -118,7 +118,11 @@ def compare(measurements: pd.DataFrame, table: ReferenceTable) -> Compared:
     sizes = out["size"].to_numpy(dtype=float)
     # Integer codes per dimension (-1 for missing): no per-row Python objects, so this
     # stays fast on millions of rows of arrow-backed strings.
-    dim_codes, dim_uniques = pd.factorize(out["dimension"].astype("string"))
+    dims = out["dimension"]
+    if isinstance(dims.dtype, pd.CategoricalDtype):  # validate's output: codes at hand
+        dim_codes, dim_uniques = dims.cat.codes.to_numpy(), dims.cat.categories
+    else:
+        dim_codes, dim_uniques = pd.factorize(dims.astype("string"))
     missing_dims: list[str] = []
     for code, dim in sorted(enumerate(map(str, dim_uniques)), key=lambda cd: cd[1]):
         idx = np.flatnonzero(dim_codes == code)

@@ -73,8 +73,11 @@ _XLSX_SUFFIXES = {".xlsx", ".xlsm", ".xltx", ".xltm"}
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _SAMPLE_CHARS = 256 * 1024
+#: Bytes of a UTF-8 file decoded to find its header: at least _SAMPLE_CHARS characters.
+_PREFIX_BYTES = 4 * _SAMPLE_CHARS + 4
 _DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d+,\d+\s*$")
 _DECIMAL_POINT = re.compile(r"^\s*[+-]?\d+\.\d+\s*$")
+_NOT_NEWLINE = re.compile(rb"[^\r\n]")
 
 Format = Literal["csv", "xlsx"]
 
@@ -251,6 +254,27 @@ def _normalise_decimal(decimal: str | None) -> str | None:
 
 def _decode(data: bytes, encoding: str | None, where: str) -> tuple[str, str]:
     """Decode ``data``; return the text and the encoding name used."""
+    candidates = _candidates(data, encoding)
+    if encoding is not None:
+        name = candidates[0]
+        try:
+            return data.decode(name), name
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                f"{where}: cannot be decoded as {encoding} (byte {exc.start}: "
+                f"{data[exc.start : exc.start + 4]!r}). Leave --encoding out to detect it, or "
+                "try utf-8, utf-16 or cp1252."
+            ) from None
+    for name in candidates:
+        try:
+            return data.decode(name), name
+        except UnicodeDecodeError:
+            continue
+    raise InputError(f"{where}: cannot be decoded; give --encoding.")  # pragma: no cover
+
+
+def _candidates(data: bytes, encoding: str | None) -> list[str]:
+    """Encodings to try, in order: the given one, else from the BOM and the zero bytes."""
     if encoding is not None:
         try:
             name = codecs.lookup(encoding).name
@@ -260,33 +284,19 @@ def _decode(data: bytes, encoding: str | None, where: str) -> tuple[str, str]:
             ) from None
         if name == "utf-8" and data.startswith(codecs.BOM_UTF8):
             name = "utf-8-sig"
-        try:
-            return data.decode(name), name
-        except UnicodeDecodeError as exc:
-            raise InputError(
-                f"{where}: cannot be decoded as {encoding} (byte {exc.start}: "
-                f"{data[exc.start : exc.start + 4]!r}). Leave --encoding out to detect it, or "
-                "try utf-8, utf-16 or cp1252."
-            ) from None
+        return [name]
     if data.startswith(codecs.BOM_UTF8):
-        candidates = ["utf-8-sig"]
-    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        candidates = ["utf-16"]
-    else:
-        head = data[:4096]
-        even, odd = head[0::2].count(0), head[1::2].count(0)
-        candidates = []
-        if len(head) >= 4 and odd > 0.3 * len(head) / 2 and even == 0:
-            candidates.append("utf-16-le")
-        elif len(head) >= 4 and even > 0.3 * len(head) / 2 and odd == 0:
-            candidates.append("utf-16-be")
-        candidates += ["utf-8", "cp1252", "latin-1"]
-    for name in candidates:
-        try:
-            return data.decode(name), name
-        except UnicodeDecodeError:
-            continue
-    raise InputError(f"{where}: cannot be decoded; give --encoding.")  # pragma: no cover
+        return ["utf-8-sig"]
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return ["utf-16"]
+    head = data[:4096]
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    candidates = []
+    if len(head) >= 4 and odd > 0.3 * len(head) / 2 and even == 0:
+        candidates.append("utf-16-le")
+    elif len(head) >= 4 and even > 0.3 * len(head) / 2 and odd == 0:
+        candidates.append("utf-16-be")
+    return [*candidates, "utf-8", "cp1252", "latin-1"]
 
 
 def _parse_sample(text: str, sep: str) -> list[tuple[int, int, list[str]]]:
@@ -337,9 +347,8 @@ def _detect_decimal(sep: str, values: Sequence[str]) -> str:
     return "," if sep == ";" else "."
 
 
-def _line_offset(data: bytes, lines: int) -> int:
-    """Byte offset of the start of line ``lines + 1`` (lines are ``\\n`` terminated)."""
-    pos = 0
+def _line_offset(data: bytes, lines: int, pos: int = 0) -> int:
+    """Byte offset of the start of line ``lines + 1`` of ``data[pos:]`` (lines end in ``\\n``)."""
     for _ in range(lines):
         nxt = data.find(b"\n", pos)
         if nxt < 0:
@@ -358,20 +367,22 @@ def _frame(columns: Sequence[pa.Array | pa.ChunkedArray]) -> pd.DataFrame:
     return frame
 
 
-def _read_body_arrow(body: bytes, sep: str, width: int) -> pd.DataFrame | None:
-    """Read the data part of a clean text file with pyarrow; ``None`` if it is not clean."""
-    if not body.strip(b"\r\n"):
+def _read_body_arrow(data: bytes, start: int, sep: str, width: int) -> pd.DataFrame | None:
+    """Read the data part of a clean text file, ``data[start:]``, with pyarrow (without
+    copying it); ``None`` if it is not clean."""
+    if _NOT_NEWLINE.search(data, start) is None:
         return pd.DataFrame({i: pd.Series([], dtype="str") for i in range(width)})
     names = [f"c{i}" for i in range(width)]
     try:
         table = pcsv.read_csv(
-            pa.py_buffer(body),
+            pa.py_buffer(data).slice(start),
             read_options=pcsv.ReadOptions(column_names=names, block_size=8 << 20),
             parse_options=pcsv.ParseOptions(
                 delimiter=sep, newlines_in_values=False, ignore_empty_lines=False
             ),
             convert_options=pcsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()),
+                # large_string: what pandas' arrow-backed ``str`` holds, so no copy follows
+                column_types=dict.fromkeys(names, pa.large_string()),
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=True,
                 null_values=[""],
@@ -379,7 +390,7 @@ def _read_body_arrow(body: bytes, sep: str, width: int) -> pd.DataFrame | None:
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    lines = body.count(b"\n") + (0 if body.endswith(b"\n") else 1)
+    lines = data.count(b"\n", start) + (0 if data.endswith(b"\n") else 1)
     if lines != table.num_rows:  # a quoted line break: let the csv module count lines
         return None
     return _frame(table.columns)
@@ -409,21 +420,53 @@ def _read_body_python(
             value = cells[j] if j < len(cells) else None
             columns[j].append(value if value else None)
     extra = [f"column_{j + 1}" for j in range(width, full)]
-    frame = _frame([pa.array(c, type=pa.string()) for c in columns])
+    frame = _frame([pa.array(c, type=pa.large_string()) for c in columns])
     return extra, frame, np.asarray(starts, dtype=np.int64)
 
 
 def _read_text(
     path: Path, data: bytes, *, sep: str | None, decimal: str | None, encoding: str | None
 ) -> RawSheet:
+    # A large UTF-8 file goes to pyarrow as bytes: decode only its start, to find the
+    # separator and header. pyarrow checks the UTF-8 of every cell; if that or anything
+    # else fails, the whole file is decoded and read as before (cp1252 fallback included).
+    first = _candidates(data, encoding)[0]
+    if first in {"utf-8", "utf-8-sig"} and len(data) > _PREFIX_BYTES:
+        try:
+            head = codecs.getincrementaldecoder(first)().decode(data[:_PREFIX_BYTES])
+        except UnicodeDecodeError:
+            head = None
+        if head is not None:
+            sheet = _text_sheet(path, data, head, first, sep=sep, decimal=decimal, whole=False)
+            if sheet is not None:
+                return sheet
+    text, enc = _decode(data, encoding, path.name)
+    sheet = _text_sheet(path, data, text, enc, sep=sep, decimal=decimal, whole=True)
+    assert sheet is not None
+    return sheet
+
+
+def _text_sheet(
+    path: Path,
+    data: bytes,
+    text: str,
+    enc: str,
+    *,
+    sep: str | None,
+    decimal: str | None,
+    whole: bool,
+) -> RawSheet | None:
+    """The sheet of a text file; ``text`` is ``data`` decoded, or only its start when not
+    ``whole`` (then ``None`` unless the body reads with pyarrow from the bytes)."""
     where = path.name
-    text, enc = _decode(data, encoding, where)
     if text.startswith("\ufeff"):
         text = text[1:]
     if "\n" not in text[:_SAMPLE_CHARS] and "\r" in text[:_SAMPLE_CHARS]:
         text = text.replace("\r", "\n")  # classic Mac line ends
     sample = text[:_SAMPLE_CHARS]
     sep_used, records, idx = _choose_sep(sample, sep)
+    if idx < 0 and not whole:
+        return None
     if idx < 0:
         raise _missing_columns(where, [r[2] for r in records])
     header_first, header_last, header = records[idx]
@@ -432,11 +475,13 @@ def _read_text(
     # The body starts on the line after the header record.
     frame: pd.DataFrame | None = None
     if enc in {"utf-8", "utf-8-sig"} and "\r" not in sample.replace("\r\n", ""):
-        raw = data[3:] if data.startswith(codecs.BOM_UTF8) else data
-        frame = _read_body_arrow(raw[_line_offset(raw, header_last) :], sep_used, width)
+        bom = 3 if data.startswith(codecs.BOM_UTF8) else 0
+        frame = _read_body_arrow(data, _line_offset(data, header_last, bom), sep_used, width)
     elif "\r" not in sample.replace("\r\n", ""):
         utf8 = text.encode("utf-8")
-        frame = _read_body_arrow(utf8[_line_offset(utf8, header_last) :], sep_used, width)
+        frame = _read_body_arrow(utf8, _line_offset(utf8, header_last), sep_used, width)
+    if frame is None and not whole:
+        return None
     header_cells = list(header)
     if frame is not None:
         rows = np.arange(header_last + 1, header_last + 1 + len(frame), dtype=np.int64)
@@ -585,7 +630,7 @@ def _read_workbook(
         header = [*header[:width], *[""] * (width - len(header))]
         header = [h or f"column_{j + 1}" for j, h in enumerate(header)]
         columns = [
-            pa.array([r[j] if j < len(r) else None for r in body], type=pa.string())
+            pa.array([r[j] if j < len(r) else None for r in body], type=pa.large_string())
             for j in range(width)
         ]
         frame = _frame(columns)

@@ -81,6 +81,7 @@ if TYPE_CHECKING:
     from sizecheck.tables import ReferenceTable
 
 __all__ = [
+    "CATEGORY_COLUMNS",
     "MEASUREMENT_COLUMNS",
     "REJECT_COLUMNS",
     "Accounting",
@@ -328,22 +329,58 @@ def _clean(arr: pa.Array) -> pa.Array:
     """Trim whitespace; empty text becomes null."""
     trimmed = pc.utf8_trim_whitespace(arr)
     empty = pc.equal(pc.utf8_length(trimmed), 0)
+    if not pc.any(empty).as_py():
+        return trimmed
     return pc.if_else(empty, pa.scalar(None, arr.type), trimmed)
 
 
-def _by_unique(arr: pa.Array, *, uniques: bool = True) -> tuple[NDArray[np.intp], list[str]]:
-    """Dictionary-encode: per-cell index into the unique values (``-1`` for null)."""
+def _encode(arr: pa.Array) -> tuple[NDArray[np.intp], pa.Array]:
+    """Dictionary-encode: per-cell index into the unique values (``-1`` for null), and them."""
     enc = pc.dictionary_encode(arr)
     if isinstance(enc, pa.ChunkedArray):
         enc = enc.combine_chunks()
     idx = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.intp)
-    return idx, [str(u) for u in enc.dictionary.to_pylist()] if uniques else []
+    return idx, enc.dictionary
 
 
-def _map_unique(arr: pa.Array, func: Callable[[str], Any], *, dtype: Any, na: Any) -> NDArray[Any]:
-    """Apply ``func`` to each unique non-null value, broadcast to cells (``na`` for nulls)."""
-    idx, uniques = _by_unique(arr)
-    table = np.array([func(u) for u in uniques] + [na], dtype=dtype)
+def _by_unique(arr: pa.Array, *, uniques: bool = True) -> tuple[NDArray[np.intp], list[str]]:
+    """Dictionary-encode: per-cell index into the unique values (``-1`` for null)."""
+    idx, dictionary = _encode(arr)
+    return idx, [str(u) for u in dictionary.to_pylist()] if uniques else []
+
+
+def _categorical(
+    codes: NDArray[np.intp],
+    dictionary: pa.Array,
+    take: NDArray[np.intp] | None = None,
+    used: NDArray[np.bool_] | None = None,
+) -> pa.DictionaryArray:
+    """A dictionary array (a ``category`` column, no text copied per row) over the values
+    used: ``codes[take]`` (``-1``: missing); ``used`` marks the codes ``take`` picks."""
+    live = codes if used is None else codes[used]
+    missing = bool((live < 0).any())
+    keep = np.flatnonzero(np.bincount(live[live >= 0], minlength=len(dictionary)))
+    remap = np.full(len(dictionary) + 1, -1, dtype=np.int32)  # the last slot maps -1 to -1
+    remap[keep] = np.arange(len(keep), dtype=np.int32)
+    new = remap[codes] if take is None else remap[codes][take]
+    indices = pa.array(new, mask=(new < 0) if missing else None)
+    return pa.DictionaryArray.from_arrays(indices, dictionary.take(pa.array(keep)))
+
+
+def _map_unique(
+    arr: pa.Array,
+    func: Callable[[str], Any],
+    *,
+    dtype: Any,
+    na: Any,
+    encoded: tuple[NDArray[np.intp], pa.Array] | None = None,
+) -> NDArray[Any]:
+    """Apply ``func`` to each unique non-null value, broadcast to cells (``na`` for nulls).
+
+    ``encoded``: ``_encode(arr)`` when the caller has it already.
+    """
+    idx, dictionary = encoded if encoded is not None else _encode(arr)
+    table = np.array([func(str(u)) for u in dictionary.to_pylist()] + [na], dtype=dtype)
     return table[idx]  # idx -1 picks the trailing ``na``
 
 
@@ -388,6 +425,12 @@ def parse_numbers(values: ArrayLike | pa.Array, *, decimal: str = ".") -> NDArra
                 pc.match_substring_regex(s, thousands), pc.replace_substring(s, ",", ""), s
             )
         s = pc.replace_substring(s, ",", ".")
+    # A column of plain numbers casts as it is: arrow's parser (fast_float) takes exactly
+    # the _NUMBER_RE shapes without '+', and "inf"/"nan" (NaN below, as unmatched text).
+    try:
+        return _finite(pc.cast(s, pa.float64()))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
     # Validate before casting: a failing arrow cast is very slow on large columns.
     ok = pc.match_substring_regex(s, _NUMBER_RE)
     if not pc.all(pc.or_(ok, pc.is_null(s))).as_py():
@@ -545,11 +588,16 @@ def _roles(
     return roles, role_units, dims, extras
 
 
-def _decode(codes: NDArray[Any], labels: Sequence[str | None]) -> pa.Array:
-    """``labels[codes]`` as an arrow string array, built in C++ (no per-cell objects)."""
-    dictionary = pa.array(list(labels), pa.large_string())
-    indices = pa.array(np.asarray(codes, dtype=np.int32))
-    return pc.take(dictionary, indices)
+def _labels(
+    codes: NDArray[Any],
+    labels: Sequence[str],
+    take: NDArray[np.intp] | None = None,
+    used: NDArray[np.bool_] | None = None,
+) -> pa.DictionaryArray:
+    """``labels[codes[take]]`` (codes outside the labels: missing) as a dictionary array."""
+    codes = np.asarray(codes, dtype=np.intp)
+    codes = np.where((codes >= 0) & (codes < len(labels)), codes, -1)
+    return _categorical(codes, pa.array(list(labels), pa.large_string()), take, used)
 
 
 def _row_text(cells: list[pa.Array], pos: NDArray[np.intp]) -> list[str]:
@@ -602,6 +650,13 @@ def _validate_sheet(
     raw = [_arrow(sheet.data[j]) for j in range(len(sheet.header))]
     cols = [_clean(a) for a in raw]
     header = [str(h) for h in sheet.header]
+    encodings: dict[int, tuple[NDArray[np.intp], pa.Array]] = {}
+
+    def encoded(j: int) -> tuple[NDArray[np.intp], pa.Array]:
+        """``_encode(cols[j])``, once per column."""
+        if j not in encodings:
+            encodings[j] = _encode(cols[j])
+        return encodings[j]
 
     # ---- measurement cells: (n, k) grid for wide, (n, 1) for long
     if long:
@@ -679,6 +734,23 @@ def _validate_sheet(
         if len(pos) == 0:
             return hit
         pattern = "|".join(f"(?:{r.pattern})" for r in regexes)
+        if 4 * len(pos) >= n:  # most rows: match each distinct value once, then broadcast
+            for j in columns:
+                idx, values = encoded(j)
+                matched = np.zeros(len(values) + 1, dtype=bool)  # last: null cells
+                where = np.arange(len(values))
+                if initials is not None:
+                    first = pc.utf8_lower(pc.utf8_slice_codeunits(values, 0, 1))
+                    allowed = pa.array(list(initials), pa.large_string())
+                    maybe = pc.fill_null(pc.is_in(first, value_set=allowed), False)
+                    where = np.flatnonzero(maybe.to_numpy(zero_copy_only=False))
+                if len(where):
+                    found = pc.match_substring_regex(
+                        values.take(pa.array(where)), pattern, ignore_case=True
+                    )
+                    matched[where] = pc.fill_null(found, False).to_numpy(zero_copy_only=False)
+                    hit[pos] |= matched[idx[pos]]
+            return hit
         subset = pa.array(pos) if len(pos) < n else None
         for j in columns:
             col = cols[j] if subset is None else cols[j].take(subset)
@@ -704,8 +776,8 @@ def _validate_sheet(
         return lambda u: (m := match_column(u)) is not None and m.canonical == role
 
     repeat_header = (
-        _map_unique(cols[prod_j], _is("producer"), dtype=bool, na=False)
-        & _map_unique(cols[size_j], _is("size"), dtype=bool, na=False)
+        _map_unique(cols[prod_j], _is("producer"), dtype=bool, na=False, encoded=encoded(prod_j))
+        & _map_unique(cols[size_j], _is("size"), dtype=bool, na=False, encoded=encoded(size_j))
         & ~summary
     )
     candidates = (n_numeric == 0) & ~blank & ~summary & ~repeat_header
@@ -745,7 +817,8 @@ def _validate_sheet(
     allowance = DEFAULT_TOE_ALLOWANCE_MM
     if table is not None and table.toe_allowance_mm is not None:
         allowance = float(table.toe_allowance_mm)
-    size_idx, size_uniques = _by_unique(cols[size_j])
+    size_idx, size_dictionary = encoded(size_j)
+    size_uniques = [str(u) for u in size_dictionary.to_pylist()]
     u_size = np.full(len(size_uniques) + 1, np.nan)
     u_err: list[str | None] = [None] * (len(size_uniques) + 1)
     for i, label in enumerate(size_uniques):
@@ -862,7 +935,7 @@ def _validate_sheet(
     good = (status == _OK) & row_ok[:, None]
     if "sample_id" in roles and good.any():
         sid = _by_unique(cols[roles["sample_id"]], uniques=False)[0]
-        prod = _by_unique(cols[prod_j], uniques=False)[0]
+        prod = encoded(prod_j)[0]
         # A sample is the same sample only at the same producer, size, date and foot: QA
         # sheets often number samples 1..k afresh within each size block or each visit.
         # Cells of one row never clash (one column per dimension), so look for rows sharing
@@ -992,25 +1065,33 @@ def _validate_sheet(
     m = len(r_idx)
     take = pa.array(r_idx)
 
-    def _text(role: str) -> pa.Array:
+    def _text(role: str) -> pa.Array:  # many distinct values (pair, sample id): as text
         if role in roles:
             return cols[roles[role]].take(take)
         return pa.nulls(m, pa.large_string())
 
+    def _coded(role: str) -> pa.DictionaryArray:  # few distinct values: as a category
+        if role not in roles:
+            return _labels(np.full(m, -1, dtype=np.intp), [])
+        idx, dictionary = encoded(roles[role])
+        return _categorical(idx, dictionary, r_idx, row_used)
+
     out: dict[str, pa.Array] = {
-        "source": _decode(np.zeros(m, dtype=np.int32), [src]),
+        "source": pa.DictionaryArray.from_arrays(
+            pa.array(np.zeros(m, dtype=np.int32)), pa.array([src], pa.large_string())
+        ),
         "row": pa.array(rows[r_idx], pa.int64()),
         "sample_id": _text("sample_id"),
-        "producer": _text("producer"),
-        "model": _text("model"),
-        "size_label": _text("size"),
+        "producer": _coded("producer"),
+        "model": _coded("model"),
+        "size_label": _coded("size"),
         "size": pa.array(size[r_idx], pa.float64()),
-        "foot": _decode(foot_code[r_idx], ["L", "R", None]),
+        "foot": _labels(foot_code, ["L", "R"], r_idx, row_used),
         "pair": _text("pair"),
         "date": pa.array(date[r_idx], pa.timestamp("ns")),
-        "lot": _text("lot"),
-        "operator": _text("operator"),
-        "dimension": _decode(cell_dim[r_idx, c_idx], dim_names),
+        "lot": _coded("lot"),
+        "operator": _coded("operator"),
+        "dimension": _labels(cell_dim[r_idx, c_idx], dim_names),
         "value_mm": pa.array(values[r_idx, c_idx], pa.float64()),
     }
     for j, name in extras:
@@ -1021,18 +1102,44 @@ def _validate_sheet(
     return _SheetResult(pa.table(out), rej.parts, acc, notes)
 
 
+#: Columns of ``measurements`` held as ``category`` (few distinct values; categories sorted).
+CATEGORY_COLUMNS = (
+    "source",
+    "producer",
+    "model",
+    "size_label",
+    "foot",
+    "lot",
+    "operator",
+    "dimension",
+)
+
 _SCHEMA_TYPES = {
     "row": pa.int64(),
     "size": pa.float64(),
     "date": pa.timestamp("ns"),
     "value_mm": pa.float64(),
+    **dict.fromkeys(CATEGORY_COLUMNS, pa.dictionary(pa.int32(), pa.large_string())),
 }
+
+
+def _sorted_categories(frame: pd.DataFrame) -> pd.DataFrame:
+    """Categories in sorted order, so that sorting and grouping by them is sorting by text."""
+    for c in CATEGORY_COLUMNS:
+        col = frame[c]
+        if not isinstance(col.dtype, pd.CategoricalDtype):
+            continue
+        cats = col.cat.categories
+        if len(cats) == 0:
+            frame[c] = col.cat.set_categories(pd.Index([], dtype="str"))
+        elif not cats.is_monotonic_increasing:
+            frame[c] = col.cat.reorder_categories(cats.sort_values())
+    return frame
 
 
 def _empty_measurements() -> pd.DataFrame:
     data = {c: pa.array([], _SCHEMA_TYPES.get(c, pa.large_string())) for c in MEASUREMENT_COLUMNS}
-    frame: pd.DataFrame = pa.table(data).to_pandas()
-    return frame
+    return _sorted_categories(pa.table(data).to_pandas())
 
 
 def _load_table(table: TableLike | str | os.PathLike[str] | None) -> TableLike | None:
@@ -1099,8 +1206,8 @@ def validate(
         if res.measurements is not None and res.measurements.num_rows:
             tables.append(res.measurements)
     if tables:
-        combined = pa.concat_tables(tables, promote_options="default")
-        measurements = combined.to_pandas()
+        combined = pa.concat_tables(tables, promote_options="default").unify_dictionaries()
+        measurements = _sorted_categories(combined.to_pandas())
         for c in ("row",):
             measurements[c] = measurements[c].astype("int64")
     else:
