@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -118,6 +120,18 @@ def test_heatmap(analysis) -> None:  # type: ignore[no-untyped-def]
     assert len(ax.child_axes) == 1  # colour bar inset
     assert "nomor" in ax.child_axes[0].get_ylabel()
     _draw(ax)
+
+
+def test_heatmap_without_size_step_says_no_data(analysis) -> None:  # type: ignore[no-untyped-def]
+    # A one-sided table (minimum toecap length) has no grade step, so no effective size:
+    # the heatmap must say so instead of drawing an empty image (matplotlib warned).
+    ss = analysis.size_summary.assign(effective_size=float("nan"))
+    ax = _ax()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert plot_heatmap(ss, dimension=DIM, ax=ax) is ax
+    assert not [a for a in ax.get_children() if isinstance(a, AxesImage)]
+    assert len(ax.texts) == 1
 
 
 def test_grading(analysis) -> None:  # type: ignore[no-untyped-def]

@@ -220,6 +220,9 @@ def plot_heatmap(
     ).pivot_table(index="producer", columns="size", values="v", aggfunc="first", sort=True)
     m = grid.to_numpy(float)
     finite = m[np.isfinite(m)]
+    if not finite.size:  # e.g. a one-sided table (minimum toecap) has no size step
+        no_data(ax, lang)
+        return ax
     vmax = max(float(np.max(np.abs(finite))) if finite.size else 0.0, 0.25)
     norm = TwoSlopeNorm(vcenter=0.0, vmin=-vmax, vmax=vmax)
     import matplotlib as mpl
