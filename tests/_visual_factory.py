@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from _stats_factory import STEP, deviations_from
 
 from sizecheck.pipeline import Analysis, InputFile
 from sizecheck.tables import load_table
-
-STEP = 20.0 / 3.0
-TOL = 1.5
-MISSIZED = 3.33
 
 HOSTILE_NAMES = (
     "../../evil",
@@ -29,45 +26,6 @@ HOSTILE_NAMES = (
 )
 
 DIMENSIONS = ("insole_length", "last_ball_girth")
-
-
-def deviations_from(
-    *, producer: str, size: np.ndarray, value_mm: np.ndarray, date: object, dimension: str
-) -> pd.DataFrame:
-    """A deviations frame as compare() makes it (Paris point, ±1.5 / ±3.33 mm)."""
-    n = len(size)
-    nominal = size * STEP
-    dev = value_mm - nominal
-    status = np.where(
-        np.abs(dev) <= TOL, "in_spec", np.where(np.abs(dev) <= MISSIZED, "drifting", "missized")
-    )
-    return pd.DataFrame(
-        {
-            "source": "input.csv",
-            "row": np.arange(2, n + 2),
-            "sample_id": [f"s{i}" for i in range(n)],
-            "producer": producer,
-            "model": "m1",
-            "size_label": [f"{s:g}" for s in size],
-            "size": size,
-            "foot": pd.Series([pd.NA] * n, dtype="str"),
-            "pair": pd.Series([pd.NA] * n, dtype="str"),
-            "date": pd.to_datetime(date),
-            "lot": pd.Series([pd.NA] * n, dtype="str"),
-            "operator": "op",
-            "dimension": dimension,
-            "value_mm": value_mm,
-            "nominal_mm": nominal,
-            "deviation_mm": dev,
-            "deviation_sizes": dev / STEP,
-            "lower_mm": nominal - TOL,
-            "upper_mm": nominal + TOL,
-            "status": pd.Series(status, dtype="str"),
-            "lower_missized_mm": nominal - MISSIZED,
-            "upper_missized_mm": nominal + MISSIZED,
-            "grade_step_mm": STEP,
-        }
-    )
 
 
 def _producer_deviations(
