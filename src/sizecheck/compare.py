@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from sizecheck.errors import UsageError
+from sizecheck.errors import UsageError, require_columns
 from sizecheck.tables import ReferenceTable
 from sizecheck.validate import MEASUREMENT_COLUMNS
 
@@ -97,11 +97,7 @@ def compare(measurements: pd.DataFrame, table: ReferenceTable) -> Compared:
     >>> d[["deviation_mm", "status"]].round(2).to_records(index=False).tolist()
     [(1.67, 'drifting'), (10.0, 'missized')]
     """
-    missing = [c for c in _REQUIRED if c not in measurements.columns]
-    if missing:
-        raise UsageError(
-            f"compare needs the columns {', '.join(_REQUIRED)}; missing {', '.join(missing)}."
-        )
+    require_columns(measurements, _REQUIRED, "compare", error=UsageError)
     if table.kind == "rule":
         # nominal() raises the explanatory UsageError for rules.
         table.nominal(next(iter(table.dimensions)), [table.base_size])

@@ -88,7 +88,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from sizecheck import stats as _stats
-from sizecheck.errors import UsageError
+from sizecheck.errors import UsageError, require_columns
 
 __all__ = [
     "D2",
@@ -284,12 +284,9 @@ def change_points(points: pd.DataFrame) -> pd.DataFrame:
     ('2025-01-19', 4.0)
     """
     needed = ("producer", "dimension", "order", "date", "lot", "value", "signals")
-    missing = [c for c in needed if c not in points.columns]
-    if missing:
-        raise UsageError(
-            f"change_points() needs the points of a ControlChart; missing column(s): "
-            f"{', '.join(missing)}."
-        )
+    require_columns(
+        points, needed, "change_points()", hint="Pass ControlChart.points.", error=UsageError
+    )
     p = points.sort_values(["producer", "dimension", "order"], kind="stable")
     prod = p["producer"].astype("str").to_numpy()
     dim = p["dimension"].astype("str").to_numpy()

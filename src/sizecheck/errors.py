@@ -7,7 +7,7 @@ Every message says what was expected, what was found and what to do. Only
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 __all__ = [
     "InputError",
@@ -17,6 +17,7 @@ __all__ = [
     "TableError",
     "UnknownTableError",
     "UsageError",
+    "require_columns",
 ]
 
 
@@ -59,4 +60,35 @@ class InputError(SizecheckError):
 
 
 class MissingColumnsError(InputError):
-    """An input file lacks a column that every measurement needs (producer, size)."""
+    """An input file or frame lacks a column that is needed (producer, size, ...)."""
+
+
+def require_columns(
+    frame: object,
+    columns: Iterable[str],
+    what: str,
+    *,
+    hint: str = "",
+    error: type[SizecheckError] = MissingColumnsError,
+) -> None:
+    """Raise ``error`` naming the missing columns when ``frame`` lacks any of ``columns``.
+
+    A ``frame`` that has no ``columns`` at all (not a DataFrame) raises :class:`UsageError`.
+
+    >>> import pandas as pd
+    >>> require_columns(pd.DataFrame({"a": [1]}), ["a", "b"], "f()", error=UsageError)
+    Traceback (most recent call last):
+    ...
+    sizecheck.errors.UsageError: f() needs the column(s) a, b; missing column(s): b.
+    """
+    present = getattr(frame, "columns", None)
+    if present is None:
+        raise UsageError(f"{what} expects a pandas DataFrame, got {type(frame).__name__}.")
+    needed = [str(c) for c in columns]
+    missing = [c for c in needed if c not in present]
+    if missing:
+        tail = f" {hint}" if hint else ""
+        raise error(
+            f"{what} needs the column(s) {', '.join(needed)}; missing column(s): "
+            f"{', '.join(missing)}.{tail}"
+        )

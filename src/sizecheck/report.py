@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sizecheck.compare import DEVIATION_COLUMNS
-from sizecheck.errors import UsageError
+from sizecheck.errors import UsageError, require_columns
 from sizecheck.stats import PRODUCER_SUMMARY_COLUMNS, SIZE_SUMMARY_COLUMNS
 from sizecheck.tables import ReferenceTable, dumps_table
 from sizecheck.validate import REJECT_COLUMNS
@@ -111,9 +111,7 @@ def _write_csv(frame: pd.DataFrame, path: Path, columns: Sequence[str] | None = 
     import pyarrow.csv as pacsv
 
     if columns is not None:
-        missing = [c for c in columns if c not in frame.columns]
-        if missing:
-            raise UsageError(f"Cannot write {path.name}: missing column(s) {', '.join(missing)}.")
+        require_columns(frame, columns, f"Writing {path.name}", error=UsageError)
         frame = frame.loc[:, list(columns)]
     table = pa.Table.from_arrays(
         [_arrow_column(frame.iloc[:, i]) for i in range(frame.shape[1])],

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sizecheck.errors import MissingColumnsError, UsageError
+from sizecheck.errors import UsageError, require_columns
 
 if TYPE_CHECKING:
     import dask.dataframe as dd
@@ -79,12 +79,7 @@ _FLAT_SIZES = 1e-12
 
 
 def _check(frame: Any, what: str) -> None:
-    missing = [c for c in _NEEDED if c not in frame.columns]
-    if missing:
-        raise MissingColumnsError(
-            f"{what} needs the deviations frame from sizecheck.compare; missing column(s): "
-            f"{', '.join(missing)}."
-        )
+    require_columns(frame, _NEEDED, what, hint="Pass the deviations of sizecheck.compare.")
 
 
 def _terms(
@@ -197,9 +192,7 @@ def moments_from_sums(
     DataFrame
         :data:`MOMENT_COLUMNS`, sorted by producer and dimension.
     """
-    missing = [c for c in (*KEYS, *SUM_COLUMNS) if c not in sums.columns]
-    if missing:
-        raise UsageError(f"moments_from_sums() needs the columns {', '.join(missing)}.")
+    require_columns(sums, (*KEYS, *SUM_COLUMNS), "moments_from_sums()", error=UsageError)
     s = sums.sort_values(list(KEYS), kind="stable").reset_index(drop=True)
     n = s["n"].to_numpy(dtype=np.float64)
     sx = s["sum_x"].to_numpy(dtype=np.float64)

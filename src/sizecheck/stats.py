@@ -40,7 +40,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import special as _spc
 
-from sizecheck.errors import MissingColumnsError, UsageError
+from sizecheck.errors import UsageError, require_columns
 
 if TYPE_CHECKING:
     from sizecheck.drift import ControlChart
@@ -199,15 +199,12 @@ def _t_quantile(confidence: float, df: FloatArray) -> FloatArray:
 
 
 def _check_columns(frame: pd.DataFrame, needed: Iterable[str], what: str) -> None:
-    if not isinstance(frame, pd.DataFrame):
-        raise UsageError(f"{what} expects a pandas DataFrame, got {type(frame).__name__}.")
-    missing = [c for c in needed if c not in frame.columns]
-    if missing:
-        raise MissingColumnsError(
-            f"{what} needs the deviations frame from sizecheck.compare; missing column(s): "
-            f"{', '.join(missing)}. Pass the 'deviations' of compare(), or a frame with "
-            f"these columns."
-        )
+    require_columns(
+        frame,
+        needed,
+        what,
+        hint="Pass the 'deviations' of sizecheck.compare.compare(), or a frame with these columns.",
+    )
 
 
 class _Rows:

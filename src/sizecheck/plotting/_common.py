@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from sizecheck.errors import MissingColumnsError, UsageError
+from sizecheck.errors import require_columns
 from sizecheck.i18n import t
 
 
@@ -24,14 +24,7 @@ def get_ax(ax: Axes | None) -> Axes:
 
 def need(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
     """Raise a helpful error when ``frame`` lacks ``columns``."""
-    if not isinstance(frame, pd.DataFrame):
-        raise UsageError(f"{what} expects a pandas DataFrame, got {type(frame).__name__}.")
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise MissingColumnsError(
-            f"{what} needs the column(s) {', '.join(missing)}; found "
-            f"{', '.join(map(str, frame.columns))}. Pass the frame from sizecheck.pipeline."
-        )
+    require_columns(frame, columns, what, hint="Pass the frame from sizecheck.pipeline.")
 
 
 def select(frame: pd.DataFrame, *, producer: str | None, dimension: str) -> pd.DataFrame:
