@@ -92,6 +92,16 @@ def test_same_bytes_in_pieces(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert b'"with ""quotes"""' in data and b"inf" in data and b"-0" in data
 
 
+def test_decimals_round_only_the_columns_named(tmp_path: Path) -> None:
+    frame = _awkward(5000)
+    out = report._write_csv(frame, tmp_path / "new.csv", decimals={"value": 2})
+    expected = frame.assign(value=np.round(frame["value"].to_numpy(), 2))
+    old = _reference_write_csv(expected, tmp_path / "old.csv")
+    assert out.read_bytes() == old.read_bytes()  # NaN, inf and -0.0 survive rounding
+    finite = pd.read_csv(out)["value"].replace([np.inf, -np.inf], np.nan).dropna()
+    assert len(finite) > 4000 and (finite == np.round(finite, 2)).all()
+
+
 def test_columns_order_and_missing(tmp_path: Path) -> None:
     frame = _awkward(10)
     out = report._write_csv(frame, tmp_path / "x.csv", ["date", "text"])
@@ -118,3 +128,17 @@ def test_example_outputs_same_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         new = report._write_csv(frame, tmp_path / f"{name}-new.csv")
         old = _reference_write_csv(frame, tmp_path / f"{name}-old.csv")
         assert new.read_bytes() == old.read_bytes(), name
+    # what write_report writes: the contract columns, derived ones to 6 decimals
+    report.write_report(analysis, tmp_path / "out", charts=False)
+    rounded = analysis.deviations.loc[:, list(report.OUTPUT_FILES["deviations.csv"])].copy()
+    for col in (
+        "value_mm",
+        "nominal_mm",
+        "deviation_mm",
+        "deviation_sizes",
+        "lower_mm",
+        "upper_mm",
+    ):
+        rounded[col] = np.round(rounded[col].to_numpy(), 6)
+    old = _reference_write_csv(rounded, tmp_path / "deviations-old.csv")
+    assert (tmp_path / "out" / "deviations.csv").read_bytes() == old.read_bytes()
