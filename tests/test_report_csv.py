@@ -142,3 +142,59 @@ def test_example_outputs_same_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         rounded[col] = np.round(rounded[col].to_numpy(), 6)
     old = _reference_write_csv(rounded, tmp_path / "deviations-old.csv")
     assert (tmp_path / "out" / "deviations.csv").read_bytes() == old.read_bytes()
+
+
+def test_early_deviations_same_file_and_nothing_left(tmp_path: Path) -> None:
+    """deviations.csv written in a thread while the statistics run (what `measure` does)
+    is byte for byte the one write_report writes itself; no temporary file remains."""
+    from sizecheck.examples import example_path
+    from sizecheck.pipeline import analyse
+
+    inputs = [example_path()]
+    plain = analyse(inputs)
+    report.write_report(plain, tmp_path / "plain", charts=False)
+    with report.EarlyDeviations(tmp_path / "early", inputs) as early:
+        analysis = analyse(inputs, on_compared=early)
+        assert early.started
+        report.write_report(analysis, tmp_path / "early", charts=False, early=early)
+    names = sorted(p.name for p in (tmp_path / "early").iterdir())
+    assert names == sorted(p.name for p in (tmp_path / "plain").iterdir())
+    for name in names:
+        if name != "summary.json":  # holds the time of the run
+            assert (tmp_path / "early" / name).read_bytes() == (
+                tmp_path / "plain" / name
+            ).read_bytes()
+
+
+def test_early_deviations_failure_leaves_previous_run(tmp_path: Path) -> None:
+    """When the run fails after the deviations were handed over, the folder keeps the
+    previous run's files, unmixed, and no partial file."""
+    from sizecheck.examples import example_path
+    from sizecheck.pipeline import analyse
+
+    inputs = [example_path()]
+    out = tmp_path / "out"
+    report.write_report(analyse(inputs), out, charts=False)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def then_fail(deviations: pd.DataFrame) -> None:
+        early(deviations)
+        raise RuntimeError("statistics failed")
+
+    with (
+        pytest.raises(RuntimeError, match="statistics failed"),
+        report.EarlyDeviations(out, inputs) as early,
+    ):
+        analyse(inputs, on_compared=then_fail)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_early_deviations_checks_out_before_work(tmp_path: Path) -> None:
+    taken = tmp_path / "file.txt"
+    taken.write_text("x")
+    with pytest.raises(report.UsageError, match="is a file"):
+        report.EarlyDeviations(taken, [])
+    data = tmp_path / "deviations.csv"  # an input named like an output, in --out
+    data.write_text("producer,size\n")
+    with pytest.raises(report.UsageError, match="never overwrites"):
+        report.EarlyDeviations(tmp_path, [data])

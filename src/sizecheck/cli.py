@@ -437,7 +437,7 @@ def measure(
     """
     from sizecheck.examples import example_path
     from sizecheck.pipeline import analyse
-    from sizecheck.report import write_report
+    from sizecheck.report import EarlyDeviations, write_report
     from sizecheck.stats import Thresholds
 
     files = list(inputs or [])
@@ -448,27 +448,36 @@ def measure(
     rule_list = [r.strip() for r in rules.split(",") if r.strip()] if rules else None
     language = _language(lang)
     con = _console()
-    analysis = analyse(
-        files,
-        table=table,
-        sep=sep,
-        decimal=decimal,
-        encoding=encoding,
-        sheet=sheet,
-        units=units,
-        drift_rules=rule_list,
-        thresholds=Thresholds(
-            min_n=min_n,
-            alpha=alpha,
-            min_sizes_for_grading=min_sizes,
-            scatter_max_share=scatter_share,
-            drift_min_signals=drift_signals,
-        ),
-        synthetic=example and not inputs,
-    )
-    written = _write_with_progress(
-        write_report, analysis, out, lang=language, charts=not no_charts, jobs=jobs
-    )
+    # deviations.csv, the largest output, is written in a thread while the statistics run
+    with EarlyDeviations(out, files) as early:
+        analysis = analyse(
+            files,
+            table=table,
+            sep=sep,
+            decimal=decimal,
+            encoding=encoding,
+            sheet=sheet,
+            units=units,
+            drift_rules=rule_list,
+            thresholds=Thresholds(
+                min_n=min_n,
+                alpha=alpha,
+                min_sizes_for_grading=min_sizes,
+                scatter_max_share=scatter_share,
+                drift_min_signals=drift_signals,
+            ),
+            synthetic=example and not inputs,
+            on_compared=early,
+        )
+        written = _write_with_progress(
+            write_report,
+            analysis,
+            out,
+            lang=language,
+            charts=not no_charts,
+            jobs=jobs,
+            early=early,
+        )
     _print_measure_summary(con, analysis, out, written, language)
     if strict:
         flagged = analysis.producer_summary["verdict"].astype(str)

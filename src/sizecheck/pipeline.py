@@ -8,7 +8,7 @@ the :class:`Analysis` to :func:`sizecheck.report.write_report`.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -108,6 +108,7 @@ def analyse(
     thresholds: Any = None,
     drift_rules: Sequence[str] | None = None,
     synthetic: bool = False,
+    on_compared: Callable[[pd.DataFrame], object] | None = None,
 ) -> Analysis:
     """Run the whole analysis on measurement files.
 
@@ -125,6 +126,10 @@ def analyse(
         Control-chart rules (see :mod:`sizecheck.drift`); default rules otherwise.
     synthetic : bool
         Mark the run as made on synthetic data (the bundled example).
+    on_compared : callable, optional
+        Called with the deviations as soon as they exist, before the statistics:
+        ``sizecheck measure`` passes a :class:`sizecheck.report.EarlyDeviations` here, so
+        that ``deviations.csv`` is written while the statistics are computed.
 
     Returns
     -------
@@ -160,6 +165,8 @@ def analyse(
         )
     compared = compare(validated.measurements, ref)
     deviations = compared.deviations
+    if on_compared is not None:
+        on_compared(deviations)
     th = thresholds if thresholds is not None else stats.DEFAULT_THRESHOLDS
     rules = tuple(drift_rules) if drift_rules is not None else drift.DEFAULT_RULES
     chart = drift.control_chart(deviations, rules=rules)

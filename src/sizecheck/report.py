@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "OUTPUT_FILES",
+    "EarlyDeviations",
     "safe_slug",
     "summary_dict",
     "write_report",
@@ -125,7 +127,6 @@ def _write_csv(
     """
     import os
     from collections import deque
-    from concurrent.futures import Future, ThreadPoolExecutor
 
     import pyarrow as pa
     import pyarrow.csv as pacsv
@@ -220,11 +221,11 @@ def summary_dict(analysis: Analysis) -> dict[str, Any]:
     }
 
 
-def _check_out(out: Path, analysis: Analysis) -> Path:
+def _check_out(out: Path, inputs: Sequence[str | Path]) -> Path:
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} is a file; give a folder (it is created if missing).")
     root = out.resolve()
-    protected = {Path(f.path).resolve() for f in analysis.inputs}
+    protected = {Path(p).resolve() for p in inputs}
     clash = [p for p in protected if p.parent == root and p.name in _MEASURE_NAMES]
     if clash:
         raise UsageError(
@@ -262,6 +263,79 @@ def _clear_previous_visuals(root: Path) -> None:
 _MEASURE_NAMES = {*OUTPUT_FILES, "comparison.csv", "conventions.csv", "summary.json"}
 
 
+def _write_deviations(deviations: pd.DataFrame, path: Path) -> Path:
+    return _write_csv(
+        deviations,
+        path,
+        OUTPUT_FILES["deviations.csv"],
+        dict.fromkeys(_DEVIATION_ROUNDED, DEVIATION_DECIMALS),
+    )
+
+
+class EarlyDeviations:
+    """Write ``deviations.csv`` in a background thread while the statistics run.
+
+    ``deviations.csv`` is by far the largest output (about 540 MB for a million shoes ×
+    3 dimensions) and pyarrow formats it without holding the GIL, so ``sizecheck
+    measure`` starts it as soon as the deviations exist and computes the statistics
+    meanwhile, on the other core. Use it as a context manager around
+    :func:`~sizecheck.pipeline.analyse` (as its ``on_compared`` callback) and
+    :func:`write_report` (as its ``early`` argument)::
+
+        with EarlyDeviations(out, inputs) as early:
+            analysis = analyse(inputs, on_compared=early)
+            write_report(analysis, out, early=early)
+
+    The file is written under a temporary name and takes its own name only when
+    :func:`write_report` finishes; if anything fails first, the temporary file is
+    removed, so ``out`` never holds a ``deviations.csv`` that the other outputs do not
+    match. ``out`` is checked (not a file, holds no input) at construction, before the
+    long work starts.
+    """
+
+    PARTIAL = "deviations.csv.partial"
+
+    def __init__(self, out: str | Path, inputs: Sequence[str | Path]) -> None:
+        self.root = _check_out(Path(out), inputs)
+        self._future: Future[Path] | None = None
+        self._pool: ThreadPoolExecutor | None = None
+
+    def __call__(self, deviations: pd.DataFrame) -> None:
+        """Start writing ``deviations`` (once; a second call is refused)."""
+        if self._future is not None:
+            raise UsageError("EarlyDeviations has already started writing deviations.csv.")
+        columns = OUTPUT_FILES["deviations.csv"]
+        require_columns(deviations, columns, "Writing deviations.csv", error=UsageError)
+        # the contract columns, taken here: copy-on-write keeps them as they are now even
+        # if the caller goes on to change its frame while the thread formats them
+        frame = deviations.loc[:, list(columns)]
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="sizecheck-deviations")
+        self._future = self._pool.submit(_write_deviations, frame, self.root / self.PARTIAL)
+
+    @property
+    def started(self) -> bool:
+        """Whether writing has started (``analyse`` got as far as the deviations)."""
+        return self._future is not None
+
+    def finish(self, root: Path) -> Path:
+        """Wait for the file and give it its name in ``root``; return its path."""
+        if self._future is None or root != self.root:
+            raise UsageError("EarlyDeviations was not started for this output folder.")
+        partial = self._future.result()
+        return partial.replace(root / "deviations.csv")
+
+    def __enter__(self) -> EarlyDeviations:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._future is not None:
+            wait([self._future])  # the thread finishes its file before it is removed
+        if self._pool is not None:
+            self._pool.shutdown()
+        (self.root / self.PARTIAL).unlink(missing_ok=True)
+
+
 def write_report(
     analysis: Analysis,
     out: str | Path,
@@ -270,6 +344,7 @@ def write_report(
     charts: bool = True,
     jobs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    early: EarlyDeviations | None = None,
 ) -> list[Path]:
     """Write every output of ``sizecheck measure`` into ``out`` and return the paths.
 
@@ -288,17 +363,19 @@ def write_report(
         Processes used to render charts (default: the number of cores).
     progress : callable, optional
         Called as ``progress(done, total)`` while charts are rendered.
+    early : EarlyDeviations, optional
+        A writer already writing ``analysis.deviations`` into ``out``: its file is used
+        instead of writing the deviations again.
     """
-    root = _check_out(Path(out), analysis)
+    root = _check_out(Path(out), [f.path for f in analysis.inputs])
     root.mkdir(parents=True, exist_ok=True)
     _clear_previous_visuals(root)
-    written = [
-        _write_csv(
-            analysis.deviations,
-            root / "deviations.csv",
-            OUTPUT_FILES["deviations.csv"],
-            dict.fromkeys(_DEVIATION_ROUNDED, DEVIATION_DECIMALS),
-        ),
+    if early is None or not early.started:
+        early = None
+        written = [_write_deviations(analysis.deviations, root / "deviations.csv")]
+    else:
+        written = [root / "deviations.csv"]  # named when its thread is done, below
+    written += [
         _write_csv(analysis.rejects, root / "rejects.csv", OUTPUT_FILES["rejects.csv"]),
         _write_csv(
             analysis.producer_summary,
@@ -314,6 +391,8 @@ def write_report(
     summary = summary_dict(analysis)
     if charts:
         written.extend(write_visuals(analysis, root, lang=lang, jobs=jobs, progress=progress))
+    if early is not None:
+        early.finish(root)
     summary["outputs"] = [p.relative_to(root).as_posix() for p in written] + ["summary.json"]
     path = root / "summary.json"
     path.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
