@@ -22,9 +22,11 @@ Statuses
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from sizecheck.errors import UsageError, require_columns
 from sizecheck.tables import ReferenceTable
@@ -48,6 +50,8 @@ DEVIATION_COLUMNS = (
 STATUSES = ("in_spec", "drifting", "missized", "below_min", "above_max", "no_reference")
 
 _REQUIRED = ("producer", "size", "dimension", "value_mm")
+#: What depends only on (dimension, size), computed once per distinct pair.
+_PER_PAIR = ("nominal", "lower", "upper", "lower_mis", "upper_mis", "step", "nominal_step")
 
 
 @dataclass(frozen=True)
@@ -101,17 +105,9 @@ def compare(measurements: pd.DataFrame, table: ReferenceTable) -> Compared:
     if table.kind == "rule":
         # nominal() raises the explanatory UsageError for rules.
         table.nominal(next(iter(table.dimensions)), [table.base_size])
-    out = measurements.copy()
+    # A shallow copy: pandas' copy-on-write keeps ``measurements`` unchanged.
+    out = measurements.copy(deep=False)
     n = len(out)
-    nominal = np.full(n, np.nan)
-    lower = np.full(n, np.nan)
-    upper = np.full(n, np.nan)
-    lower_mis = np.full(n, np.nan)
-    upper_mis = np.full(n, np.nan)
-    step = np.full(n, np.nan)
-    nominal_step = np.full(n, np.nan)
-    one_sided = np.zeros(n, dtype="U3")
-    sizes = out["size"].to_numpy(dtype=float)
     # Integer codes per dimension (-1 for missing): no per-row Python objects, so this
     # stays fast on millions of rows of arrow-backed strings.
     dims = out["dimension"]
@@ -119,56 +115,76 @@ def compare(measurements: pd.DataFrame, table: ReferenceTable) -> Compared:
         dim_codes, dim_uniques = dims.cat.codes.to_numpy(), dims.cat.categories
     else:
         dim_codes, dim_uniques = pd.factorize(dims.astype("string"))
+    # Nominal, limits and steps depend only on (dimension, size): compute them once per
+    # distinct pair, on a grid with one row per dimension (the last row: missing or not
+    # in the table, all NaN) and one column per distinct size, then gather per row.
+    size_codes, size_uniques = pd.factorize(
+        out["size"].to_numpy(dtype=float), use_na_sentinel=False
+    )
+    sizes = np.asarray(size_uniques, dtype=float)
+    shape = (len(dim_uniques) + 1, len(sizes))
+    grid = {name: np.full(shape, np.nan) for name in _PER_PAIR}
+    one_sided_grid = np.zeros(shape, dtype=np.int8)  # 0 two-sided, 1 min, 2 max
     missing_dims: list[str] = []
     for code, dim in sorted(enumerate(map(str, dim_uniques)), key=lambda cd: cd[1]):
-        idx = np.flatnonzero(dim_codes == code)
         if dim not in table.dimensions:
             missing_dims.append(dim)
             continue
-        s = sizes[idx]
-        nominal[idx] = table.nominal(dim, s)
-        lim = table.limits(dim, s)
-        lower[idx], upper[idx] = lim.lower, lim.upper
-        lower_mis[idx], upper_mis[idx] = lim.lower_missized, lim.upper_missized
+        grid["nominal"][code] = table.nominal(dim, sizes)
+        lim = table.limits(dim, sizes)
+        grid["lower"][code], grid["upper"][code] = lim.lower, lim.upper
+        grid["lower_mis"][code], grid["upper_mis"][code] = lim.lower_missized, lim.upper_missized
         gs = table.grade_step(dim)
-        step[idx] = np.nan if gs is None else gs
+        grid["step"][code] = np.nan if gs is None else gs
         spec = table.dimensions[dim]
         ns = None if spec.tabulated else spec.step
-        nominal_step[idx] = np.nan if ns is None else ns
-        tol = table.dimensions[dim].tolerance
+        grid["nominal_step"][code] = np.nan if ns is None else ns
+        tol = spec.tolerance
         if tol is not None and tol.type in ("min", "max"):
-            one_sided[idx] = tol.type
+            one_sided_grid[code] = 1 if tol.type == "min" else 2
+    dim_row = np.where(dim_codes >= 0, dim_codes, shape[0] - 1).astype(np.intp)
+    pair = dim_row * shape[1] + size_codes
+    nominal, lower, upper, lower_mis, upper_mis, step, nominal_step = (
+        grid[name].ravel()[pair] for name in _PER_PAIR
+    )
+    one_sided = one_sided_grid.ravel()[pair]
     value = out["value_mm"].to_numpy(dtype=float)
     deviation = value - nominal
     # Status as codes into STATUSES, turned into the categorical once at the end.
     status_code = {name: np.int8(i) for i, name in enumerate(STATUSES)}
     status = np.full(n, status_code["no_reference"], dtype=np.int8)
     known = ~np.isnan(nominal)
-    two = known & (one_sided == "")
+    two = known & (one_sided == 0)
     in_spec = (value >= lower) & (value <= upper)
     within_mis = (value >= lower_mis) & (value <= upper_mis)
     status[two & in_spec] = status_code["in_spec"]
     status[two & ~in_spec & within_mis] = status_code["drifting"]
     status[two & ~within_mis] = status_code["missized"]
-    is_min = known & (one_sided == "min")
-    is_max = known & (one_sided == "max")
+    is_min = known & (one_sided == 1)
+    is_max = known & (one_sided == 2)
     status[is_min] = np.where(
         value[is_min] >= lower[is_min], status_code["in_spec"], status_code["below_min"]
     )
     status[is_max] = np.where(
         value[is_max] <= upper[is_max], status_code["in_spec"], status_code["above_max"]
     )
-    out["nominal_mm"] = nominal
-    out["deviation_mm"] = deviation
     with np.errstate(invalid="ignore", divide="ignore"):
-        out["deviation_sizes"] = deviation / step
-    out["lower_mm"] = lower
-    out["upper_mm"] = upper
-    out["status"] = pd.Categorical.from_codes(
-        status, dtype=pd.CategoricalDtype(categories=list(STATUSES))
-    )
-    out["lower_missized_mm"] = lower_mis
-    out["upper_missized_mm"] = upper_mis
-    out["grade_step_mm"] = step
-    out["nominal_step_mm"] = nominal_step
+        deviation_sizes = deviation / step
+    added: dict[str, NDArray[np.float64] | pd.Categorical[Any]] = {
+        "nominal_mm": nominal,
+        "deviation_mm": deviation,
+        "deviation_sizes": deviation_sizes,
+        "lower_mm": lower,
+        "upper_mm": upper,
+        "status": pd.Categorical.from_codes(
+            status, dtype=pd.CategoricalDtype(categories=list(STATUSES))
+        ),
+        "lower_missized_mm": lower_mis,
+        "upper_missized_mm": upper_mis,
+        "grade_step_mm": step,
+        "nominal_step_mm": nominal_step,
+    }
+    for name, column in added.items():
+        # The arrays are this function's own: wrap them (``out[name] = array`` copies).
+        out[name] = pd.Series(column, index=out.index, copy=False)
     return Compared(out, missing_dims)
