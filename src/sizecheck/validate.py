@@ -64,7 +64,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -291,6 +291,8 @@ _SIGNATURE = re.compile(
     r"[a-z][a-z .'-]+,\s*\d{1,2}[\s-]+[a-z]+\.?[\s-]+\d{4}$)",
     re.IGNORECASE,
 )
+#: Roles whose columns are encoded by distinct value in any case (few distinct values).
+_CODED_ROLES = ("producer", "size", "model", "foot", "date", "lot", "operator", "unit")
 #: Every first letter (lower case) a summary label can start with: the prefilter of the
 #: summary regexes. Keep in step with _SUMMARY_PREFIX and _SUMMARY_EXACT.
 _SUMMARY_INITIALS = "acgjmnrst"
@@ -316,17 +318,47 @@ _ID_MONTHS = {
 # --------------------------------------------------------------------------- arrow helpers
 
 
-def _arrow(series: pd.Series) -> pa.Array:
+#: Text as arrow holds it: one array, or the blocks of a file read in pieces (kept as they
+#: are; every compute function below takes either).
+_Text: TypeAlias = pa.Array | pa.ChunkedArray
+
+
+def _arrow(series: pd.Series) -> _Text:
+    """The cells of a text column as ``large_string``, without copying arrow-backed text."""
     arr = pa.array(series, from_pandas=True)
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
     if arr.type != pa.large_string():
         arr = arr.cast(pa.large_string())
     return arr
 
 
-def _clean(arr: pa.Array) -> pa.Array:
+def _may_need_trim(arr: _Text) -> bool:
+    """Whether a cell may be empty or start or end with whitespace (else ``_clean`` has
+    nothing to do). Looks only at each cell's first and last byte: control characters,
+    spaces and every non-ASCII byte count as possible whitespace."""
+    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    for chunk in chunks:
+        if chunk.null_count == len(chunk):
+            continue
+        offsets = np.frombuffer(
+            chunk.buffers()[1], dtype=np.int64, count=len(chunk) + 1, offset=8 * chunk.offset
+        )
+        start, end = offsets[:-1], offsets[1:]
+        if chunk.null_count:
+            valid = chunk.is_valid().to_numpy(zero_copy_only=False)
+            start, end = start[valid], end[valid]
+        if (end <= start).any():
+            return True
+        data = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)
+        edges = np.concatenate((data[start], data[end - 1]))
+        if ((edges <= 0x20) | (edges >= 0x7F)).any():
+            return True
+    return False
+
+
+def _clean(arr: _Text) -> _Text:
     """Trim whitespace; empty text becomes null."""
+    if not _may_need_trim(arr):
+        return arr
     trimmed = pc.utf8_trim_whitespace(arr)
     empty = pc.equal(pc.utf8_length(trimmed), 0)
     if not pc.any(empty).as_py():
@@ -334,7 +366,7 @@ def _clean(arr: pa.Array) -> pa.Array:
     return pc.if_else(empty, pa.scalar(None, arr.type), trimmed)
 
 
-def _encode(arr: pa.Array) -> tuple[NDArray[np.intp], pa.Array]:
+def _encode(arr: _Text) -> tuple[NDArray[np.intp], pa.Array]:
     """Dictionary-encode: per-cell index into the unique values (``-1`` for null), and them."""
     enc = pc.dictionary_encode(arr)
     if isinstance(enc, pa.ChunkedArray):
@@ -343,7 +375,7 @@ def _encode(arr: pa.Array) -> tuple[NDArray[np.intp], pa.Array]:
     return idx, enc.dictionary
 
 
-def _by_unique(arr: pa.Array, *, uniques: bool = True) -> tuple[NDArray[np.intp], list[str]]:
+def _by_unique(arr: _Text, *, uniques: bool = True) -> tuple[NDArray[np.intp], list[str]]:
     """Dictionary-encode: per-cell index into the unique values (``-1`` for null)."""
     idx, dictionary = _encode(arr)
     return idx, [str(u) for u in dictionary.to_pylist()] if uniques else []
@@ -368,7 +400,7 @@ def _categorical(
 
 
 def _map_unique(
-    arr: pa.Array,
+    arr: _Text,
     func: Callable[[str], Any],
     *,
     dtype: Any,
@@ -384,7 +416,7 @@ def _map_unique(
     return table[idx]  # idx -1 picks the trailing ``na``
 
 
-def parse_numbers(values: ArrayLike | pa.Array, *, decimal: str = ".") -> NDArray[np.float64]:
+def parse_numbers(values: ArrayLike | _Text, *, decimal: str = ".") -> NDArray[np.float64]:
     """Read text as numbers, vectorised; ``NaN`` where a cell is not a number.
 
     Either mark is read as a decimal mark (``273,5`` and ``273.5``). Where both appear, the
@@ -397,7 +429,11 @@ def parse_numbers(values: ArrayLike | pa.Array, *, decimal: str = ".") -> NDArra
     >>> parse_numbers(["273,5", "273.5", " 1.234,5 ", "abc", None, "2e2", "1.234"], decimal=",")
     array([ 273.5,  273.5, 1234.5,    nan,    nan,  200. , 1234. ])
     """
-    arr = values if isinstance(values, pa.Array) else pa.array(values, type=pa.large_string())
+    arr = (
+        values
+        if isinstance(values, pa.Array | pa.ChunkedArray)
+        else pa.array(values, type=pa.large_string())
+    )
     if arr.type != pa.large_string():
         arr = arr.cast(pa.large_string())
     s = arr
@@ -698,7 +734,10 @@ def _validate_sheet(
         def _unit(u: str) -> float:
             return UNIT_TO_MM.get(u.strip().lower().rstrip("."), -1.0)
 
-        per_row = _map_unique(cols[roles["unit"]], _unit, dtype=np.float64, na=np.nan)
+        unit_j = roles["unit"]
+        per_row = _map_unique(
+            cols[unit_j], _unit, dtype=np.float64, na=np.nan, encoded=encoded(unit_j)
+        )
         has_unit = ~np.isnan(per_row)
         factor = np.where(has_unit[:, None], per_row[:, None], factor)
         unit_bad = np.broadcast_to((per_row < 0)[:, None], (n, k)).copy()
@@ -722,37 +761,44 @@ def _validate_sheet(
     n_numeric = numeric.sum(axis=1)
     text_cols = [j for j in range(len(cols)) if j not in cell_cols]
 
+    # Columns whose distinct values are needed anyway (encoded once, see ``encoded``).
+    coded = {roles[r] for r in _CODED_ROLES if r in roles}
+
     def _match_any(
         regexes: Sequence[re.Pattern[str]],
         columns: Sequence[int],
         rows: NDArray[np.bool_],
         initials: str | None = None,
     ) -> NDArray[np.bool_]:
-        """Rows (among ``rows``) where a cell of ``columns`` matches; RE2 in arrow, no loop."""
+        """Rows (among ``rows``) where a cell of ``columns`` matches; RE2 in arrow, no loop.
+
+        With ``initials`` (the first letters a match can start with), only coded columns
+        are matched by distinct value; the others (such as ``pair``, with hundreds of
+        thousands of distinct values) cell by cell, after the first-letter prefilter.
+        """
         hit = np.zeros(n, dtype=bool)
         pos = np.flatnonzero(rows)
         if len(pos) == 0:
             return hit
         pattern = "|".join(f"(?:{r.pattern})" for r in regexes)
-        if 4 * len(pos) >= n:  # most rows: match each distinct value once, then broadcast
-            for j in columns:
-                idx, values = encoded(j)
-                matched = np.zeros(len(values) + 1, dtype=bool)  # last: null cells
-                where = np.arange(len(values))
-                if initials is not None:
-                    first = pc.utf8_lower(pc.utf8_slice_codeunits(values, 0, 1))
-                    allowed = pa.array(list(initials), pa.large_string())
-                    maybe = pc.fill_null(pc.is_in(first, value_set=allowed), False)
-                    where = np.flatnonzero(maybe.to_numpy(zero_copy_only=False))
-                if len(where):
-                    found = pc.match_substring_regex(
-                        values.take(pa.array(where)), pattern, ignore_case=True
-                    )
-                    matched[where] = pc.fill_null(found, False).to_numpy(zero_copy_only=False)
-                    hit[pos] |= matched[idx[pos]]
-            return hit
+        by_value = [j for j in columns if j in coded or (initials is None and 4 * len(pos) >= n)]
+        for j in by_value:  # match each distinct value once, then broadcast
+            idx, values = encoded(j)
+            matched = np.zeros(len(values) + 1, dtype=bool)  # last: null cells
+            where = np.arange(len(values))
+            if initials is not None:
+                first = pc.utf8_lower(pc.utf8_slice_codeunits(values, 0, 1))
+                allowed = pa.array(list(initials), pa.large_string())
+                maybe = pc.fill_null(pc.is_in(first, value_set=allowed), False)
+                where = np.flatnonzero(maybe.to_numpy(zero_copy_only=False))
+            if len(where):
+                found = pc.match_substring_regex(
+                    values.take(pa.array(where)), pattern, ignore_case=True
+                )
+                matched[where] = pc.fill_null(found, False).to_numpy(zero_copy_only=False)
+                hit[pos] |= matched[idx[pos]]
         subset = pa.array(pos) if len(pos) < n else None
-        for j in columns:
+        for j in (j for j in columns if j not in by_value):  # cell by cell
             col = cols[j] if subset is None else cols[j].take(subset)
             if initials is not None:  # cheap prefilter: the regex then runs on few cells
                 first = pc.utf8_lower(pc.utf8_slice_codeunits(col, 0, 1))
@@ -901,6 +947,7 @@ def _validate_sheet(
             lambda u: {"L": 0, "R": 1}.get(FOOT_VALUES.get(u.lower().rstrip("."), ""), 3),
             dtype=np.intp,
             na=2,
+            encoded=encoded(fj),
         )
         bad = row_ok & (fc == 3)
         pos = np.flatnonzero(bad)
@@ -916,7 +963,8 @@ def _validate_sheet(
     date = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     if "date" in roles:
         dj = roles["date"]
-        d_idx, d_uniques = _by_unique(cols[dj])
+        d_idx, d_dictionary = encoded(dj)
+        d_uniques = [str(u) for u in d_dictionary.to_pylist()]
         parsed = np.append(parse_dates(d_uniques), np.datetime64("NaT")).astype("datetime64[ns]")
         date = parsed[d_idx]
         bad = row_ok & (d_idx >= 0) & np.isnat(date)
@@ -1071,8 +1119,10 @@ def _validate_sheet(
         return pa.nulls(m, pa.large_string())
 
     def _coded(role: str) -> pa.DictionaryArray:  # few distinct values: as a category
-        if role not in roles:
-            return _labels(np.full(m, -1, dtype=np.intp), [])
+        if role not in roles:  # all missing
+            return pa.DictionaryArray.from_arrays(
+                pa.nulls(m, pa.int32()), pa.array([], pa.large_string())
+            )
         idx, dictionary = encoded(roles[role])
         return _categorical(idx, dictionary, r_idx, row_used)
 
