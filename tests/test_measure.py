@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -162,6 +163,7 @@ def test_strict_exits_1_when_a_producer_is_not_conforming(tmp_path: Path) -> Non
         ["measure"],
         ["measure", "--example", "--lang", "fr"],
         ["measure", "--example", "--rules", "we9"],
+        ["measure", "--example", "--deviations", "xlsx"],
     ],
 )
 def test_bad_usage_exits_2_with_one_line(args: list[str], tmp_path: Path) -> None:
@@ -260,3 +262,37 @@ def test_summary_inputs_use_the_row_source_labels(tmp_path: Path) -> None:
     assert labels == {r["source"] for r in _read(out / "deviations.csv")}
     assert labels == {s["source"] for s in summary["accounting"]["sources"]}
     assert summary["drift_shifts"] and summary["drift_shifts"][0]["shift_date"]
+
+
+def test_deviations_parquet_full_precision_and_one_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--deviations parquet: the contract's rows and columns, unrounded; a deviations.csv
+    an earlier run left in the same folder is removed, so the folder holds one run."""
+    from sizecheck import cli
+    from sizecheck.pipeline import analyse
+
+    out = tmp_path / "out"
+    monkeypatch.setattr(cli, "_SPREADSHEET_ROWS", 100)  # the example has ~2000 rows
+    csv_run = runner.invoke(app, ["measure", "--example", "--no-charts", "--out", str(out)])
+    assert csv_run.exit_code == 0, csv_run.output
+    assert "more than a spreadsheet opens" in csv_run.output
+    from_csv = pd.read_csv(out / "deviations.csv")
+
+    result = runner.invoke(
+        app, ["measure", "--example", "--no-charts", "--deviations", "parquet", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "spreadsheet" not in result.output
+    assert not (out / "deviations.csv").exists()
+    got = pd.read_parquet(out / "deviations.parquet")
+    assert list(got.columns) == CONTRACT["deviations.csv"].split(", ")
+    expected = analyse([example_path()]).deviations
+    assert len(got) == len(expected) == len(from_csv)
+    for col in ("value_mm", "nominal_mm", "deviation_mm", "lower_mm", "upper_mm"):
+        assert (got[col].to_numpy() == expected[col].to_numpy()).all(), col  # exact
+        assert np.allclose(got[col], from_csv[col], atol=0.5e-6, rtol=0, equal_nan=True), col
+    assert (got["producer"].astype(str) == from_csv["producer"]).all()
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert "deviations.parquet" in summary["outputs"]
+    assert "deviations.csv" not in summary["outputs"]
