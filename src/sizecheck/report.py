@@ -185,10 +185,24 @@ def _jsonable(value: Any) -> Any:
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts, converted column by column (thousands of rows)."""
+    import numpy as np
     import pandas as pd
 
-    out = frame.astype(object).where(pd.notna(frame), None)
-    return [_jsonable(r) for r in out.to_dict(orient="records")]
+    columns: list[list[Any]] = []
+    for name in frame.columns:
+        col = frame[name]
+        if isinstance(col.dtype, np.dtype) and col.dtype.kind in "fiub":
+            values = col.to_numpy()
+            keep = np.isfinite(values) if col.dtype.kind == "f" else np.ones(len(col), bool)
+            columns.append([v if k else None for v, k in zip(values.tolist(), keep, strict=True)])
+        else:
+            present = pd.notna(col).tolist()
+            columns.append(
+                [_jsonable(v) if k else None for v, k in zip(col.tolist(), present, strict=True)]
+            )
+    names = [str(c) for c in frame.columns]
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
 
 
 def summary_dict(analysis: Analysis) -> dict[str, Any]:
