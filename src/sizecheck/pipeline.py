@@ -169,11 +169,16 @@ def analyse(
         on_compared(deviations)
     th = thresholds if thresholds is not None else stats.DEFAULT_THRESHOLDS
     rules = tuple(drift_rules) if drift_rules is not None else drift.DEFAULT_RULES
-    chart = drift.control_chart(deviations, rules=rules)
-    # The chart just computed is passed on, so producer_summary does not chart again.
-    summary = stats.producer_summary(
-        deviations, base_size=ref.base_size, thresholds=th, drift_rules=rules, chart=chart
-    )
+    # One selection, time order, grading-line fit, pair encoding and size table serve
+    # every statistic; the chart is passed on, so producer_summary does not chart again.
+    with stats._sharing(deviations):
+        chart = drift.control_chart(deviations, rules=rules)
+        summary = stats.producer_summary(
+            deviations, base_size=ref.base_size, thresholds=th, drift_rules=rules, chart=chart
+        )
+        size_summary = stats.size_summary(deviations)
+        comparison = stats.compare_producers(deviations)
+        conventions = stats.find_conventions(deviations)
     return Analysis(
         table=ref,
         inputs=files,
@@ -183,9 +188,9 @@ def analyse(
         deviations=deviations,
         missing_dimensions=compared.missing_dimensions,
         producer_summary=summary,
-        size_summary=stats.size_summary(deviations),
-        comparison=stats.compare_producers(deviations),
-        conventions=stats.find_conventions(deviations),
+        size_summary=size_summary,
+        comparison=comparison,
+        conventions=conventions,
         control_points=chart.points,
         signals=chart.signals,
         shifts=chart.shifts,

@@ -31,8 +31,11 @@ from __future__ import annotations
 
 import math
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -207,19 +210,31 @@ def _check_columns(frame: pd.DataFrame, needed: Iterable[str], what: str) -> Non
     )
 
 
+def _sorted_categories(series: pd.Series) -> bool:
+    """True for a categorical column whose categories are in ascending order."""
+    dtype = series.dtype
+    return isinstance(dtype, pd.CategoricalDtype) and bool(dtype.categories.is_monotonic_increasing)
+
+
 class _Rows:
     """Lazy, copy-free access to selected rows of the caller's frame.
 
     ``pos`` are positions into ``frame`` (in the order wanted). Columns are read as numpy
     arrays and indexed with ``pos``; string columns are factorised on the whole column
     (fast on arrow strings) and only their integer codes are permuted, so no string column
-    is ever copied row by row.
+    is ever copied row by row. ``codes`` is the cache of those whole-column
+    factorisations, shared by every ``_Rows`` of one :class:`_Shared`.
     """
 
-    def __init__(self, frame: pd.DataFrame, pos: IntArray) -> None:
+    def __init__(
+        self,
+        frame: pd.DataFrame,
+        pos: IntArray,
+        codes: dict[tuple[str, bool], tuple[IntArray, npt.NDArray[Any]]] | None = None,
+    ) -> None:
         self.frame = frame
         self.pos = pos
-        self._codes: dict[tuple[str, bool], tuple[IntArray, npt.NDArray[Any]]] = {}
+        self._codes = {} if codes is None else codes
 
     def __len__(self) -> int:
         return len(self.pos)
@@ -239,18 +254,27 @@ class _Rows:
         hit = self.frame[name].isin(list(values)).to_numpy(dtype=np.bool_, na_value=False)
         return np.asarray(hit[self.pos], dtype=np.bool_)
 
-    def codes(self, name: str, *, sort: bool = False) -> tuple[IntArray, npt.NDArray[Any]]:
-        """Integer codes (-1 for missing) of a column at the selected rows, and the uniques."""
+    def column_codes(self, name: str, *, sort: bool = False) -> tuple[IntArray, npt.NDArray[Any]]:
+        """Integer codes (-1 for missing) of the *whole* column, and the uniques."""
         if (name, sort) not in self._codes:
             series = self.frame[name]
             if not series.notna().any():
                 c = np.full(len(series), -1, dtype=np.int64)
                 uniq: npt.NDArray[Any] = np.array([], dtype=object)
+            elif sort and _sorted_categories(series):
+                # sorted categories: their codes are the sorted codes (unused ones are
+                # harmless: no row carries them)
+                c = series.cat.codes.to_numpy().astype(np.int64)
+                uniq = np.asarray(series.cat.categories, dtype=object)
             else:
                 c, u = pd.factorize(series, sort=sort)
                 uniq = np.asarray(u, dtype=object)
             self._codes[(name, sort)] = (np.asarray(c, dtype=np.int64), uniq)
-        c, uniq = self._codes[(name, sort)]
+        return self._codes[(name, sort)]
+
+    def codes(self, name: str, *, sort: bool = False) -> tuple[IntArray, npt.NDArray[Any]]:
+        """Integer codes (-1 for missing) of a column at the selected rows, and the uniques."""
+        c, uniq = self.column_codes(name, sort=sort)
         return c[self.pos], uniq
 
     def dates(self) -> npt.NDArray[np.datetime64]:
@@ -264,15 +288,134 @@ class _Rows:
 
 
 @dataclass(frozen=True)
+class _Selection:
+    """The usable rows of a frame (see :func:`_select`), in frame order.
+
+    ``pos`` are their positions, ``g`` their producer × dimension group, ``keys`` one row
+    per group (producer, dimension; sorted), ``dcode`` the dimension's code (``nd``
+    dimensions) and ``pcode`` the producer's code of each row.
+    """
+
+    pos: IntArray
+    g: IntArray
+    keys: pd.DataFrame
+    pcode: IntArray
+    dcode: IntArray
+    nd: int
+
+
+@dataclass(frozen=True)
+class _SizeCodes:
+    """``size`` of the usable rows (frame order), its sorted dense codes and the sizes."""
+
+    size: FloatArray
+    codes: IntArray
+    uniq: FloatArray
+
+
+@dataclass(frozen=True)
+class _Clusters:
+    """The cluster (independent unit, see :func:`_cluster_codes`) of each usable row.
+
+    ``ids`` (frame order of the usable rows) lie in ``0 … bound − 1``; equal ids are the
+    same cluster but ids are not dense: :func:`_first_seen` numbers them.
+    ``one_size_pairs`` is True when each pair id occurs at one producer and one size, so
+    that a cluster is also one (group, pair id).
+    """
+
+    ids: IntArray
+    bound: int
+    one_size_pairs: bool
+
+
+#: The size summary, the grade step per cell, the number of pairs per cell and the
+#: pair-level variance of each cell's mean (see :func:`_size_table`).
+_SizeTable = tuple[pd.DataFrame, FloatArray, FloatArray, FloatArray]
+
+
+class _Shared:
+    """The work on one ``deviations`` frame that several statistics need, done once.
+
+    Every statistic reaches its frame through :func:`_shared`: a fresh ``_Shared``
+    (nothing reused between calls) unless :func:`_sharing` is active for that very
+    frame, as in :func:`sizecheck.pipeline.analyse`. There :func:`sizecheck.drift.
+    control_chart`, :func:`producer_summary`, :func:`size_summary`,
+    :func:`compare_producers` and :func:`find_conventions` select the usable rows,
+    factorise columns, sort in time order, fit the grading lines, find the pairs and build
+    the size table once. Everything is computed on first use and read-only afterwards.
+    """
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self.codes: dict[tuple[str, bool], tuple[IntArray, npt.NDArray[Any]]] = {}
+        self.size_tables: dict[float, _SizeTable] = {}
+
+    def rows(self, pos: IntArray) -> _Rows:
+        """Access to the rows ``pos`` of the frame, sharing the column factorisations."""
+        return _Rows(self.frame, pos, self.codes)
+
+    @cached_property
+    def selection(self) -> _Selection:
+        return _selection(self)
+
+    @cached_property
+    def sizes(self) -> _SizeCodes:
+        size = self.rows(self.selection.pos).f("size")
+        codes, uniq = pd.factorize(size, sort=True)
+        return _SizeCodes(
+            size, np.asarray(codes, dtype=np.int64), np.asarray(uniq, dtype=np.float64)
+        )
+
+    @cached_property
+    def prepared(self) -> _Prepared:
+        return _prepare_rows(self)
+
+    @cached_property
+    def clusters(self) -> _Clusters | None:
+        return _clusters(self)
+
+    @cached_property
+    def cells(self) -> tuple[_Rows, pd.DataFrame, IntArray]:
+        return _cells(self)
+
+
+_ACTIVE: ContextVar[_Shared | None] = ContextVar("sizecheck_stats_shared", default=None)
+
+
+@contextmanager
+def _sharing(deviations: pd.DataFrame) -> Iterator[None]:
+    """Within this block the statistics of ``deviations`` share one :class:`_Shared`.
+
+    The frame must not be modified inside the block. Results are the same as without it.
+    """
+    token = _ACTIVE.set(_Shared(deviations))
+    try:
+        yield
+    finally:
+        _ACTIVE.reset(token)
+
+
+def _shared(deviations: pd.DataFrame) -> _Shared:
+    """The active :class:`_Shared` of ``deviations`` (see :func:`_sharing`), else a new one."""
+    active = _ACTIVE.get()
+    if active is not None and active.frame is deviations:
+        return active
+    return _Shared(deviations)
+
+
+@dataclass(frozen=True)
 class _Prepared:
     """Usable rows sorted by group then time order, with per-group grading lines.
 
     ``rows`` gives access to any column of those rows in that order; the arrays are aligned
-    with it. ``keys`` has one row per group: producer, dimension (sorted).
+    with it. ``keys`` has one row per group: producer, dimension (sorted). ``order`` maps
+    these rows to the selection's: row ``i`` here is row ``order[i]`` of
+    :attr:`_Shared.selection`.
     """
 
     rows: _Rows
     keys: pd.DataFrame
+    order: IntArray
     g: IntArray
     starts: IntArray
     n: FloatArray
@@ -300,15 +443,22 @@ class _Prepared:
 
 def _select(
     deviations: pd.DataFrame, needed: Sequence[str], what: str
-) -> tuple[IntArray, IntArray, pd.DataFrame]:
-    """Positions of usable rows, their group codes and the group keys (sorted).
+) -> tuple[_Shared, _Selection]:
+    """Check the columns, then the usable rows, their groups and the group keys (sorted).
 
     Usable: status not ``no_reference``, producer, dimension, size, nominal and deviation
     present.
     """
     _check_columns(deviations, needed, what)
-    pcodes, puniq = pd.factorize(deviations["producer"], sort=True)
-    dcodes, duniq = pd.factorize(deviations["dimension"], sort=True)
+    shared = _shared(deviations)
+    return shared, shared.selection
+
+
+def _selection(shared: _Shared) -> _Selection:
+    deviations = shared.frame
+    rows = shared.rows(np.zeros(0, dtype=np.int64))
+    pcodes, puniq = rows.column_codes("producer", sort=True)
+    dcodes, duniq = rows.column_codes("dimension", sort=True)
     keep = (
         ~deviations["status"].isin(["no_reference"]).to_numpy(dtype=np.bool_, na_value=False)
         & deviations["nominal_mm"].notna().to_numpy()
@@ -319,7 +469,8 @@ def _select(
     )
     pos = np.nonzero(keep)[0].astype(np.int64)
     nd = max(len(duniq), 1)
-    combined = pcodes[pos].astype(np.int64) * nd + dcodes[pos]
+    pcode, dcode = pcodes[pos], dcodes[pos]
+    combined = pcode * nd + dcode
     present = np.bincount(combined, minlength=max(len(puniq), 1) * nd) > 0
     uniq = np.nonzero(present)[0]
     remap = np.cumsum(present) - 1
@@ -330,7 +481,7 @@ def _select(
             "dimension": pd.Series(np.asarray(duniq, dtype=object)[uniq % nd], dtype="str"),
         }
     )
-    return pos, g, keys
+    return _Selection(pos=pos, g=g, keys=keys, pcode=pcode, dcode=dcode, nd=nd)
 
 
 def _dense_rank(values: npt.NDArray[Any], valid: BoolArray) -> tuple[IntArray, FloatArray]:
@@ -379,11 +530,44 @@ def _bits(n: int) -> int:
 
 def _prepare(deviations: pd.DataFrame, what: str) -> _Prepared:
     """Select usable rows, sort them in time order within groups and fit grading lines."""
-    pos, g, keys = _select(deviations, REQUIRED_COLUMNS, what)
+    _check_columns(deviations, REQUIRED_COLUMNS, what)
+    return _shared(deviations).prepared
+
+
+def _time_order(
+    g: IntArray, drank: IntArray, src: IntArray, row_no: IntArray, nbits: tuple[int, ...]
+) -> IntArray:
+    """The permutation sorting rows by group, date rank, source, row and position.
+
+    ``nbits`` are the bits needed by ``g``, ``drank``, ``src`` and ``row_no``. When the
+    rows already come in (date rank, source, row) order, as a file sorted by date does,
+    a stable sort by group alone gives that permutation (radix sort for 16-bit groups).
+    """
+    m = len(g)
+    bg, bd, bs, br = nbits
+    if bd + bs + br <= 63 and m > 1:
+        inner = np.left_shift(np.left_shift(drank, bs) | src, br) | row_no
+        if bool(np.all(inner[1:] >= inner[:-1])):
+            small = g.astype(np.uint16) if bg <= 16 else g
+            return np.asarray(np.argsort(small, kind="stable"), dtype=np.int64)
+    bp = _bits(m)
+    parts: list[tuple[IntArray, int]] = [(g, bg), (drank, bd), (src, bs), (row_no, br)]
+    if bg + bd + bs + br + bp <= 63:  # position as last tie-break: every key unique
+        parts.append((np.arange(m, dtype=np.int64), bp))
+    if sum(b for _, b in parts) <= 63:
+        key = np.zeros(m, dtype=np.int64)
+        for arr, b in parts:
+            key = np.bitwise_or(np.left_shift(key, b), arr)
+        return np.asarray(np.argsort(key, kind="stable"), dtype=np.int64)
+    return np.asarray(np.lexsort((row_no, src, drank, g)), dtype=np.int64)  # pragma: no cover
+
+
+def _prepare_rows(shared: _Shared) -> _Prepared:
+    s = shared.selection
+    pos, g, keys = s.pos, s.g, s.keys
     ng = len(keys)
     n = np.bincount(g, minlength=ng).astype(np.float64)
-    m = len(pos)
-    sel = _Rows(deviations, pos)
+    sel = shared.rows(pos)
 
     # Time order: a group is "dated" when at least half of its rows carry a date; its rows
     # are then ordered by date (undated rows last), then source and row; else by source
@@ -398,29 +582,19 @@ def _prepare(deviations: pd.DataFrame, what: str) -> _Prepared:
     row_f = sel.f("row")
     row_no: IntArray = np.where(np.isfinite(row_f) & (row_f >= 0), row_f, 0.0).astype(np.int64)
     src = np.maximum(src, 0)
-    br, bs, bd, bg = (
-        _bits(int(row_no.max(initial=0))),
-        _bits(len(srcu)),
-        _bits(len(duniq) + 1),
+    nbits = (
         _bits(ng),
+        _bits(len(duniq) + 1),
+        _bits(len(srcu)),
+        _bits(int(row_no.max(initial=0))),
     )
-    bp = _bits(m)
-    parts: list[tuple[IntArray, int]] = [(g, bg), (drank, bd), (src, bs), (row_no, br)]
-    if bg + bd + bs + br + bp <= 63:  # position as last tie-break: every key unique
-        parts.append((np.arange(m, dtype=np.int64), bp))
-    if sum(b for _, b in parts) <= 63:
-        key = np.zeros(m, dtype=np.int64)
-        for arr, b in parts:
-            key = np.bitwise_or(np.left_shift(key, b), arr)
-        order = np.argsort(key, kind="stable" if len(parts) == 4 else "quicksort")
-    else:  # pragma: no cover - astronomically many rows, dates or groups
-        order = np.lexsort((row_no, src, drank, g))
+    order = _time_order(g, drank, src, row_no, nbits)
 
     g = g[order]
-    pos = pos[order]
-    sel = _Rows(deviations, pos)
+    sel = shared.rows(pos[order])
     date = date[order]
-    size = sel.f("size")
+    sizes = shared.sizes
+    size = sizes.size[order]
     dev = sel.f("deviation_mm")
     starts = np.searchsorted(g, np.arange(ng), side="left").astype(np.int64)
 
@@ -437,13 +611,16 @@ def _prepare(deviations: pd.DataFrame, what: str) -> _Prepared:
         sxy = _gsum(g, xc * yc, ng) - sx * sy / n
         syy = np.maximum(_gsum(g, yc * yc, ng) - sy * sy / n, 0.0)
 
-    # Distinct sizes per group and their range, from a group × size occupancy table.
-    scodes, suniq = _dense_rank(size * 4.0, np.isfinite(size))
-    suniq = suniq / 4.0
-    ns = max(len(suniq), 1)
+    # Distinct sizes per group and their range, from a group × size occupancy table
+    # (sizes that are not finite are left out).
+    if bool(np.isfinite(sizes.uniq).all()):
+        scodes, svals = sizes.codes[order], sizes.uniq
+    else:  # pragma: no cover - an infinite size
+        scodes, svals = _dense_rank(size * 4.0, np.isfinite(size))
+        svals = svals / 4.0
+    ns = max(len(svals), 1)
     occ = np.bincount(g * ns + scodes, minlength=ng * ns).reshape(ng, ns) > 0
     n_sizes = occ.sum(axis=1).astype(np.int64)
-    svals = np.asarray(suniq, dtype=np.float64)
     if len(svals):
         size_min = svals[np.argmax(occ, axis=1)]
         size_max = svals[ns - 1 - np.argmax(occ[:, ::-1], axis=1)]
@@ -461,6 +638,7 @@ def _prepare(deviations: pd.DataFrame, what: str) -> _Prepared:
     return _Prepared(
         rows=sel,
         keys=keys,
+        order=order,
         g=g,
         starts=starts,
         n=n,
@@ -504,54 +682,113 @@ def _moving_range_sigma(g: IntArray, x: FloatArray, ng: int) -> tuple[FloatArray
 # --------------------------------------------------------------------------------------
 
 
-#: Whole-column factorisations of ``pair``, keyed by the id of the column's (immutable)
-#: arrow array and dropped with it: producer_summary, size_summary and compare_producers
-#: on one frame then factorise the pair ids once (about a second each on 3M rows).
-_PAIR_CODES: dict[int, tuple[IntArray, npt.NDArray[Any]]] = {}
+#: Codes of whole ``pair`` columns, keyed by the id of the column's (immutable) arrow
+#: array and dropped with it: producer_summary, size_summary and compare_producers called
+#: one by one on one frame then encode the pair ids once (a fifth of a second on 3M rows).
+_PAIR_CODES: dict[int, tuple[IntArray, int]] = {}
 
 
-def _pair_codes(sel: _Rows) -> tuple[IntArray, npt.NDArray[Any]]:
-    """``sel.codes("pair")``, shared between calls on the same arrow-backed column."""
-    if ("pair", False) not in sel._codes:
-        arrow = getattr(sel.frame["pair"].array, "_pa_array", None)
-        hit = _PAIR_CODES.get(id(arrow)) if arrow is not None else None
-        if hit is not None:
-            sel._codes[("pair", False)] = hit
-        else:
-            sel.codes("pair")
-            if arrow is not None:
-                try:
-                    weakref.finalize(arrow, _PAIR_CODES.pop, id(arrow), None)
-                except TypeError:  # pragma: no cover - not weak-referenceable
-                    pass
-                else:
-                    _PAIR_CODES[id(arrow)] = sel._codes[("pair", False)]
-    return sel.codes("pair")
+def _identity_codes(series: pd.Series) -> tuple[IntArray, int]:
+    """Codes telling equal values of a column apart (-1: missing) and how many there are.
+
+    Only equality matters (the numbering is arbitrary): category codes as they are, arrow
+    strings dictionary-encoded by arrow, anything else :func:`pandas.factorize`.
+    """
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        codes = series.cat.codes.to_numpy().astype(np.int64)
+        return codes, len(series.cat.categories)
+    arrow = getattr(series.array, "_pa_array", None)
+    if arrow is not None:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if pa.types.is_string(arrow.type) or pa.types.is_large_string(arrow.type):
+            chunk = arrow.chunk(0) if arrow.num_chunks == 1 else arrow.combine_chunks()
+            encoded = pc.dictionary_encode(chunk)
+            codes = encoded.indices.fill_null(-1).to_numpy().astype(np.int64)
+            return codes, len(encoded.dictionary)
+    c, u = pd.factorize(series)
+    return np.asarray(c, dtype=np.int64), len(u)
 
 
-def _cluster_codes(sel: _Rows, g: IntArray, size: FloatArray | None) -> IntArray:
-    """The independent unit (cluster) of each row: its pair, or the row itself.
+def _pair_codes(shared: _Shared) -> tuple[IntArray, int]:
+    """:func:`_identity_codes` of the whole ``pair`` column, shared between calls on the
+    same arrow-backed column."""
+    series = shared.frame["pair"]
+    arrow = getattr(series.array, "_pa_array", None)
+    hit = _PAIR_CODES.get(id(arrow)) if arrow is not None else None
+    if hit is None:
+        hit = _identity_codes(series)
+        if arrow is not None:
+            try:
+                weakref.finalize(arrow, _PAIR_CODES.pop, id(arrow), None)
+            except TypeError:  # pragma: no cover - not weak-referenceable
+                pass
+            else:
+                _PAIR_CODES[id(arrow)] = hit
+    return hit
+
+
+def _clusters(shared: _Shared) -> _Clusters | None:
+    """The cluster of each usable row (see :func:`_cluster_codes`); None when no row has
+    a pair id (every row is then a cluster of its own)."""
+    s = shared.selection
+    m = len(s.pos)
+    if m == 0 or "pair" not in shared.frame.columns:
+        return None
+    whole, npairs = _pair_codes(shared)
+    pc = whole[s.pos]
+    has = pc >= 0
+    if not has.any():
+        return None
+    scodes = shared.sizes.codes
+    alone = np.arange(m, dtype=np.int64)
+    if not has.all():
+        pc, pcode, sc = pc[has], s.pcode[has], scodes[has]
+    else:
+        pcode, sc = s.pcode, scodes
+    rep = np.zeros(npairs, dtype=np.int64)
+    rep[pc] = np.arange(len(pc), dtype=np.int64)  # some row of each pair id
+    at = rep[pc]
+    if bool(np.all(pcode[at] == pcode)) and bool(np.all(sc[at] == sc)):
+        # every pair id at one producer and one size: a cluster is a (pair id, dimension)
+        bound = npairs * s.nd
+        ids = np.where(has, whole[s.pos] * s.nd + s.dcode, bound + alone)
+        return _Clusters(ids.astype(np.int64), bound + m, True)
+    key = (s.g * npairs + whole[s.pos]) * max(len(shared.sizes.uniq), 1) + scodes
+    codes, uniq = pd.factorize(np.where(has, key, -1 - alone))
+    return _Clusters(np.asarray(codes, dtype=np.int64), len(uniq), False)
+
+
+def _first_seen(ids: IntArray, bound: int) -> IntArray:
+    """Dense codes of ``ids`` (in ``0 … bound − 1``) numbered in order of first
+    appearance, as :func:`pandas.factorize` numbers them."""
+    m = len(ids)
+    first = np.full(bound, m, dtype=np.int64)
+    np.minimum.at(first, ids, np.arange(m, dtype=np.int64))
+    is_first = np.zeros(m + 1, dtype=np.bool_)
+    is_first[first] = True
+    rank = np.cumsum(is_first[:m]) - 1
+    return np.asarray(rank[first[ids]], dtype=np.int64)
+
+
+def _cluster_codes(shared: _Shared, order: IntArray | None) -> IntArray:
+    """The independent unit (cluster) of each usable row: its pair, or the row itself.
 
     The left and right shoe of a pair are cut from the same pattern, lasted on the same
     pair of lasts and measured together, so they are correlated. A cluster is one value of
-    (group ``g``, ``pair``, ``size``): a pair id that carries two sizes counts as two
-    clusters, the same pair id at another producer or dimension is another cluster, and a
-    row without a pair id is a cluster of its own. Pass ``size=None`` when ``g`` already
-    holds one size only. Codes are dense (0 … G − 1).
+    (producer, dimension, ``pair``, ``size``): a pair id that carries two sizes counts as
+    two clusters, the same pair id at another producer or dimension is another cluster,
+    and a row without a pair id is a cluster of its own. ``order`` lists the usable rows
+    (indices into :attr:`_Shared.selection`) in the order wanted, None for frame order.
+    Codes are dense (0 … G − 1), numbered in order of first appearance in that order.
     """
-    m = len(g)
-    if m == 0 or not sel.has("pair"):
+    m = len(shared.selection.pos)
+    clusters = shared.clusters
+    if clusters is None:
         return np.arange(m, dtype=np.int64)
-    pc, puniq = _pair_codes(sel)
-    has = pc >= 0
-    if not has.any():
-        return np.arange(m, dtype=np.int64)
-    key = g * len(puniq) + pc
-    if size is not None:
-        sc, suniq = _dense_rank(size * 4.0, np.isfinite(size))
-        key = key * max(len(suniq), 1) + np.maximum(sc, 0)
-    codes, _ = pd.factorize(np.where(has, key, -1 - np.arange(m, dtype=np.int64)))
-    return np.asarray(codes, dtype=np.int64)
+    ids = clusters.ids if order is None else clusters.ids[order]
+    return _first_seen(ids, clusters.bound)
 
 
 def _between_clusters(
@@ -828,13 +1065,18 @@ def _label_step(sel: _Rows, g: IntArray, ng: int, grade_step: FloatArray) -> Flo
 
 
 def _group_median(g: IntArray, x: FloatArray, ng: int) -> FloatArray:
-    """Group medians; cheap when, as usual, the value is constant within each group."""
-    lo = np.full(ng, np.inf)
-    hi = np.full(ng, -np.inf)
-    np.fmin.at(lo, g, x)
-    np.fmax.at(hi, g, x)
-    out = np.where(lo == hi, lo, np.nan)
-    varying = lo != hi
+    """Group medians of the non-missing values; cheap when, as usual, the value is
+    constant within each group (only groups where it varies are sorted)."""
+    valid = ~np.isnan(x)
+    some = np.full(ng, np.nan)
+    if valid.all():
+        some[g] = x  # one value of each group (any)
+        differs = x != some[g]
+    else:
+        some[g[valid]] = x[valid]
+        differs = valid & (x != some[g])
+    out = some
+    varying = np.bincount(g[differs], minlength=ng) > 0
     if varying.any():
         mask = varying[g]
         med = pd.Series(x[mask]).groupby(g[mask]).median()
@@ -842,7 +1084,7 @@ def _group_median(g: IntArray, x: FloatArray, ng: int) -> FloatArray:
     return np.asarray(out, dtype=np.float64)
 
 
-def _pair_mismatch(prep: _Prepared) -> FloatArray:
+def _pair_mismatch(prep: _Prepared, shared: _Shared) -> FloatArray:
     ng = prep.ng
     sel = prep.rows
     nan = np.full(ng, np.nan)
@@ -852,13 +1094,18 @@ def _pair_mismatch(prep: _Prepared) -> FloatArray:
     ok = sel.eq("foot", ["L"]) | right
     if not ok.any():
         return nan
-    pc, _ = sel.codes("pair")
+    pc = _pair_codes(shared)[0][sel.pos]
     ok &= pc >= 0
     if not ok.any():
         return nan
     g = prep.g[ok]
-    kc, kuniq = pd.factorize(g * (int(pc.max()) + 1) + pc[ok])
-    nk = len(kuniq)
+    clusters = shared.clusters
+    # one key per (group, pair id), numbered in order of first appearance
+    if clusters is not None and clusters.one_size_pairs:  # a cluster is such a key
+        kc = _first_seen(clusters.ids[prep.order][ok], clusters.bound)
+    else:
+        kc, _ = pd.factorize(g * (int(pc.max()) + 1) + pc[ok])
+    nk = int(kc.max()) + 1
     v = sel.f("value_mm")[ok]
     r = right[ok].astype(np.float64)
     cr = np.bincount(kc, weights=r, minlength=nk)
@@ -1017,6 +1264,7 @@ def producer_summary(
     if not math.isfinite(base_size):
         raise UsageError(f"base_size must be a finite number, got {base_size}.")
     prep = _prepare(deviations, "producer_summary()")
+    shared = _shared(deviations)
     ng = prep.ng
     n = prep.n
     g = prep.g
@@ -1024,7 +1272,7 @@ def producer_summary(
     th = thresholds
 
     # Inference takes the pair, not the shoe, as the independent unit (see Notes).
-    cluster = _cluster_codes(sel, g, prep.size)
+    cluster = _cluster_codes(shared, prep.order)
     n_clusters, ss_mean = _between_clusters(g, cluster, prep.dev - prep.dev_mean[g], ng)
     _, ss_line = _between_clusters(g, cluster, prep.resid, ng)
 
@@ -1082,7 +1330,7 @@ def producer_summary(
         cpk = np.fmin(cpk_min, cpk_max)
         cpk_lo, cpk_hi = _bissell(cpk, n, confidence)
 
-    pair_mm = _pair_mismatch(prep)
+    pair_mm = _pair_mismatch(prep, shared)
 
     if chart is None:
         rules = _drift.DEFAULT_RULES if drift_rules is None else tuple(drift_rules)
@@ -1251,18 +1499,18 @@ def _occupancy(g: IntArray, codes: IntArray, ng: int, nc: int) -> npt.NDArray[np
     return np.asarray(counts.reshape(ng, nc), dtype=np.int64)
 
 
-def _cells(deviations: pd.DataFrame, what: str) -> tuple[_Rows, pd.DataFrame, IntArray]:
+def _cells(shared: _Shared) -> tuple[_Rows, pd.DataFrame, IntArray]:
     """Usable rows, one key row per producer × dimension × size (sorted), and row codes."""
-    pos, g, keys = _select(deviations, _SIZE_NEEDED, what)
-    sel = _Rows(deviations, pos)
-    size = sel.f("size")
-    scodes, suniq = pd.factorize(size, sort=True)
-    ns = max(len(suniq), 1)
+    s = shared.selection
+    sizes = shared.sizes
+    sel = shared.rows(s.pos)
+    g, keys, scodes = s.g, s.keys, sizes.codes
+    ns = max(len(sizes.uniq), 1)
     present = (_occupancy(g, scodes, len(keys), ns) > 0).ravel()
     uniq = np.nonzero(present)[0]
     h = (np.cumsum(present) - 1)[g * ns + scodes]
     cell_keys = keys.iloc[uniq // ns].reset_index(drop=True)
-    cell_keys["size"] = np.asarray(suniq, dtype=np.float64)[uniq % ns]
+    cell_keys["size"] = sizes.uniq[uniq % ns]
     return sel, cell_keys, h.astype(np.int64)
 
 
@@ -1313,23 +1561,29 @@ def size_summary(deviations: pd.DataFrame, *, confidence: float = 0.95) -> pd.Da
     """
     if not 0.0 < confidence < 1.0:
         raise UsageError(f"confidence must lie strictly between 0 and 1, got {confidence}.")
-    return _size_table(deviations, confidence, "size_summary()")[0]
+    return _size_table(deviations, confidence, "size_summary()")[0].copy()
 
 
-def _size_table(
-    deviations: pd.DataFrame, confidence: float, what: str
-) -> tuple[pd.DataFrame, FloatArray, FloatArray, FloatArray]:
+def _size_table(deviations: pd.DataFrame, confidence: float, what: str) -> _SizeTable:
     """The size summary, the grade step per cell, and per cell the number of pairs
     (clusters) and the pair-level variance ``G · se²`` of the mean (see
-    :func:`compare_producers`)."""
-    sel, cells, h = _cells(deviations, what)
+    :func:`compare_producers`); computed once per :class:`_Shared` and level."""
+    _check_columns(deviations, _SIZE_NEEDED, what)
+    shared = _shared(deviations)
+    if confidence not in shared.size_tables:
+        shared.size_tables[confidence] = _compute_size_table(shared, confidence)
+    return shared.size_tables[confidence]
+
+
+def _compute_size_table(shared: _Shared, confidence: float) -> _SizeTable:
+    sel, cells, h = shared.cells
     nc = len(cells)
     n = np.bincount(h, minlength=nc).astype(np.float64)
     value = sel.f("value_mm")
     dev = sel.f("deviation_mm")
     mean = _gmean(h, value, n)
     bias = _gmean(h, dev, n)
-    cluster = _cluster_codes(sel, h, None)  # a cell holds one size
+    cluster = _cluster_codes(shared, None)
     n_clusters, ss_mean = _between_clusters(h, cluster, value - mean[h], nc)
     with np.errstate(invalid="ignore", divide="ignore"):
         sd = np.sqrt(_css(h, value, mean, n) / (n - 1))
@@ -1758,21 +2012,22 @@ def find_conventions(
         "producer", "dimension", "convention", "description", "n", "n_sizes",
         "mean_residual_mm", "rms_residual_mm", "fitted_shift_mm", "fits", "best",
     ]  # fmt: skip
-    pos, g, keys = _select(deviations, needed, "find_conventions()")
-    wanted = keys["dimension"].isin(list(dimensions)).to_numpy(dtype=np.bool_)
-    rowmask = wanted[g]
+    shared, s = _select(deviations, needed, "find_conventions()")
+    wanted = s.keys["dimension"].isin(list(dimensions)).to_numpy(dtype=np.bool_)
+    rowmask = wanted[s.g]
     remap = np.cumsum(wanted) - 1
-    pos, g = pos[rowmask], remap[g[rowmask]].astype(np.int64)
-    keys = keys[wanted].reset_index(drop=True)
+    pos, g = s.pos[rowmask], remap[s.g[rowmask]].astype(np.int64)
+    keys = s.keys[wanted].reset_index(drop=True)
     ng = len(keys)
     if not conventions or ng == 0:
         return pd.DataFrame(columns=columns)
-    sel = _Rows(deviations, pos)
+    sel = shared.rows(pos)
     n = np.bincount(g, minlength=ng).astype(np.float64)
-    size = sel.f("size")
+    sizes = shared.sizes
+    size = sizes.size[rowmask]
     value = sel.f("value_mm")
-    scodes, suniq = pd.factorize(size, sort=True)
-    n_sizes = (_occupancy(g, scodes, ng, max(len(suniq), 1)) > 0).sum(axis=1).astype(np.int64)
+    scodes = sizes.codes[rowmask]
+    n_sizes = (_occupancy(g, scodes, ng, max(len(sizes.uniq), 1)) > 0).sum(axis=1).astype(np.int64)
     if sel.has("lower_mm") and sel.has("upper_mm"):
         with np.errstate(invalid="ignore"):
             tol = _group_median(g, (sel.f("upper_mm") - sel.f("lower_mm")) / 2.0, ng)
