@@ -388,15 +388,23 @@ def _categorical(
     used: NDArray[np.bool_] | None = None,
 ) -> pa.DictionaryArray:
     """A dictionary array (a ``category`` column, no text copied per row) over the values
-    used: ``codes[take]`` (``-1``: missing); ``used`` marks the codes ``take`` picks."""
+    used: ``codes[take]`` (``-1``: missing); ``used`` marks the codes ``take`` picks.
+
+    The dictionary is sorted (by code point, as pandas sorts text), so that the
+    categories need no reordering later (:func:`_sorted_categories`).
+    """
     live = codes if used is None else codes[used]
     missing = bool((live < 0).any())
-    keep = np.flatnonzero(np.bincount(live[live >= 0], minlength=len(dictionary)))
+    keep = np.flatnonzero(
+        np.bincount(live[live >= 0] if missing else live, minlength=len(dictionary))
+    )
+    values = dictionary.take(pa.array(keep))
+    order = pc.sort_indices(values).to_numpy()
     remap = np.full(len(dictionary) + 1, -1, dtype=np.int32)  # the last slot maps -1 to -1
-    remap[keep] = np.arange(len(keep), dtype=np.int32)
+    remap[keep[order]] = np.arange(len(keep), dtype=np.int32)
     new = remap[codes] if take is None else remap[codes][take]
     indices = pa.array(new, mask=(new < 0) if missing else None)
-    return pa.DictionaryArray.from_arrays(indices, dictionary.take(pa.array(keep)))
+    return pa.DictionaryArray.from_arrays(indices, values.take(pa.array(order)))
 
 
 def _map_unique(
@@ -436,10 +444,15 @@ def parse_numbers(values: ArrayLike | _Text, *, decimal: str = ".") -> NDArray[n
     )
     if arr.type != pa.large_string():
         arr = arr.cast(pa.large_string())
+    # A column of plain numbers casts as it is: arrow's parser (fast_float) takes exactly
+    # the _NUMBER_RE shapes without '+', and "inf"/"nan" (NaN below, as unmatched text).
+    # With a decimal point, a column that casts has no comma: nothing to rewrite.
+    if decimal == "." and (out := _cast_numbers(arr)) is not None:
+        return out
     s = arr
     has_comma = pc.match_substring(s, ",")
     if decimal == "." and not pc.any(has_comma).as_py():
-        has_comma = None  # the common case: nothing to rewrite
+        has_comma = None  # nothing to rewrite
     if has_comma is not None:
         has_dot = pc.match_substring(s, ".")
         if pc.any(has_dot).as_py():
@@ -461,13 +474,9 @@ def parse_numbers(values: ArrayLike | _Text, *, decimal: str = ".") -> NDArray[n
                 pc.match_substring_regex(s, thousands), pc.replace_substring(s, ",", ""), s
             )
         s = pc.replace_substring(s, ",", ".")
-    # A column of plain numbers casts as it is: arrow's parser (fast_float) takes exactly
-    # the _NUMBER_RE shapes without '+', and "inf"/"nan" (NaN below, as unmatched text).
-    try:
-        return _finite(pc.cast(s, pa.float64()))
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        pass
-    # Validate before casting: a failing arrow cast is very slow on large columns.
+    if s is not arr and (out := _cast_numbers(s)) is not None:  # (arr: tried above)
+        return out
+    # Keep only the cells shaped like numbers, so that this last cast cannot fail.
     ok = pc.match_substring_regex(s, _NUMBER_RE)
     if not pc.all(pc.or_(ok, pc.is_null(s))).as_py():
         s = pc.replace_substring_regex(s, r"[\s\x{00a0}\x{202f}']", "")
@@ -477,7 +486,15 @@ def parse_numbers(values: ArrayLike | _Text, *, decimal: str = ".") -> NDArray[n
     return _finite(out)
 
 
-def _finite(values: pa.Array) -> NDArray[np.float64]:
+def _cast_numbers(s: _Text) -> NDArray[np.float64] | None:
+    """``s`` cast to numbers, or ``None`` if a cell is not a plain number."""
+    try:
+        return _finite(pc.cast(s, pa.float64()))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+
+
+def _finite(values: _Text) -> NDArray[np.float64]:
     result = np.asarray(values.to_numpy(zero_copy_only=False), dtype=np.float64)
     finite = np.isfinite(result)
     if not finite.all():
@@ -721,7 +738,9 @@ def _validate_sheet(
     for j in cell_cols:
         c = cols[j]
         not_measured = pc.is_in(c, value_set=pa.array(_NOT_MEASURED, type=c.type))
-        cells.append(pc.if_else(not_measured, pa.scalar(None, c.type), c))
+        if pc.any(not_measured).as_py():
+            c = pc.if_else(not_measured, pa.scalar(None, c.type), c)
+        cells.append(c)
     present = np.column_stack([c.is_valid().to_numpy(zero_copy_only=False) for c in cells])
     numbers = np.column_stack([parse_numbers(c, decimal=sheet.decimal) for c in cells])
     numeric = ~np.isnan(numbers)
@@ -934,7 +953,10 @@ def _validate_sheet(
     status[ok_num & (values < 0)] = _NEG
     lo_arr = np.array([DIMENSIONS[d].plausible_mm[0] for d in dim_names] + [0.0])
     hi_arr = np.array([DIMENSIONS[d].plausible_mm[1] for d in dim_names] + [np.inf])
-    dim_lo, dim_hi = lo_arr[cell_dim], hi_arr[cell_dim]
+    if long:
+        dim_lo, dim_hi = lo_arr[cell_dim], hi_arr[cell_dim]
+    else:  # one dimension per column: bounds broadcast over the rows
+        dim_lo, dim_hi = lo_arr[:k], hi_arr[:k]
     implausible = (status == _OK) & ((values < dim_lo) | (values > dim_hi))
     status[implausible] = _IMPL
 
@@ -1141,7 +1163,10 @@ def _validate_sheet(
         "date": pa.array(date[r_idx], pa.timestamp("ns")),
         "lot": _coded("lot"),
         "operator": _coded("operator"),
-        "dimension": _labels(cell_dim[r_idx, c_idx], dim_names),
+        # every used cell has a known dimension: its column (wide) or its name (long)
+        "dimension": _categorical(
+            cell_dim[r_idx, 0] if long else c_idx, pa.array(dim_names, pa.large_string())
+        ),
         "value_mm": pa.array(values[r_idx, c_idx], pa.float64()),
     }
     for j, name in extras:
@@ -1257,7 +1282,7 @@ def validate(
             tables.append(res.measurements)
     if tables:
         combined = pa.concat_tables(tables, promote_options="default").unify_dictionaries()
-        measurements = _sorted_categories(combined.to_pandas())
+        measurements = _sorted_categories(combined.to_pandas(split_blocks=True))
         for c in ("row",):
             measurements[c] = measurements[c].astype("int64")
     else:
