@@ -382,16 +382,17 @@ def _by_unique(arr: _Text, *, uniques: bool = True) -> tuple[NDArray[np.intp], l
 
 
 def _categorical(
-    codes: NDArray[np.intp],
+    codes: NDArray[np.signedinteger[Any]],
     dictionary: pa.Array,
-    take: NDArray[np.intp] | None = None,
+    take: NDArray[np.signedinteger[Any]] | None = None,
     used: NDArray[np.bool_] | None = None,
 ) -> pa.DictionaryArray:
     """A dictionary array (a ``category`` column, no text copied per row) over the values
     used: ``codes[take]`` (``-1``: missing); ``used`` marks the codes ``take`` picks.
 
     The dictionary is sorted (by code point, as pandas sorts text), so that the
-    categories need no reordering later (:func:`_sorted_categories`).
+    categories need no reordering later (:func:`_sorted_categories`), and indexed by the
+    smallest integer type that holds it (int8 for up to 128 values), as pandas' codes are.
     """
     live = codes if used is None else codes[used]
     missing = bool((live < 0).any())
@@ -400,8 +401,9 @@ def _categorical(
     )
     values = dictionary.take(pa.array(keep))
     order = pc.sort_indices(values).to_numpy()
-    remap = np.full(len(dictionary) + 1, -1, dtype=np.int32)  # the last slot maps -1 to -1
-    remap[keep[order]] = np.arange(len(keep), dtype=np.int32)
+    index_type = np.int8 if len(keep) <= 128 else np.int16 if len(keep) <= 32768 else np.int32
+    remap: NDArray[np.signedinteger[Any]] = np.full(len(dictionary) + 1, -1, dtype=index_type)
+    remap[keep[order]] = np.arange(len(keep), dtype=index_type)
     new = remap[codes] if take is None else remap[codes][take]
     indices = pa.array(new, mask=(new < 0) if missing else None)
     return pa.DictionaryArray.from_arrays(indices, values.take(pa.array(order)))
@@ -644,7 +646,7 @@ def _roles(
 def _labels(
     codes: NDArray[Any],
     labels: Sequence[str],
-    take: NDArray[np.intp] | None = None,
+    take: NDArray[np.signedinteger[Any]] | None = None,
     used: NDArray[np.bool_] | None = None,
 ) -> pa.DictionaryArray:
     """``labels[codes[take]]`` (codes outside the labels: missing) as a dictionary array."""
@@ -1131,43 +1133,50 @@ def _validate_sheet(
     )
 
     # ---- measurements
-    r_idx, c_idx = np.nonzero(used_cell)  # row-major: by row, then column order
-    m = len(r_idx)
-    take = pa.array(r_idx)
+    cell_row: NDArray[np.signedinteger[Any]]
+    cell_col: NDArray[np.signedinteger[Any]]
+    if used_cell.all():  # the usual clean sheet: every cell, row by row (small index types)
+        cell_row = np.repeat(np.arange(n, dtype=np.int32 if n < 2**31 else np.intp), k)
+        cell_col = np.tile(np.arange(k, dtype=np.int8 if k < 128 else np.intp), n)
+    else:
+        cell_row, cell_col = np.nonzero(used_cell)  # row-major: by row, then column order
+    m = len(cell_row)
+    take = pa.array(cell_row)
+    # what a missing role becomes, shared by all such columns
+    no_text = pa.nulls(m, pa.large_string())
+    no_category = pa.DictionaryArray.from_arrays(
+        pa.nulls(m, pa.int8()), pa.array([], pa.large_string())
+    )
 
     def _text(role: str) -> pa.Array:  # many distinct values (pair, sample id): as text
-        if role in roles:
-            return cols[roles[role]].take(take)
-        return pa.nulls(m, pa.large_string())
+        return cols[roles[role]].take(take) if role in roles else no_text
 
     def _coded(role: str) -> pa.DictionaryArray:  # few distinct values: as a category
-        if role not in roles:  # all missing
-            return pa.DictionaryArray.from_arrays(
-                pa.nulls(m, pa.int32()), pa.array([], pa.large_string())
-            )
+        if role not in roles:
+            return no_category
         idx, dictionary = encoded(roles[role])
-        return _categorical(idx, dictionary, r_idx, row_used)
+        return _categorical(idx, dictionary, cell_row, row_used)
 
     out: dict[str, pa.Array] = {
         "source": pa.DictionaryArray.from_arrays(
-            pa.array(np.zeros(m, dtype=np.int32)), pa.array([src], pa.large_string())
+            pa.array(np.zeros(m, dtype=np.int8)), pa.array([src], pa.large_string())
         ),
-        "row": pa.array(rows[r_idx], pa.int64()),
+        "row": pa.array(rows[cell_row], pa.int64()),
         "sample_id": _text("sample_id"),
         "producer": _coded("producer"),
         "model": _coded("model"),
         "size_label": _coded("size"),
-        "size": pa.array(size[r_idx], pa.float64()),
-        "foot": _labels(foot_code, ["L", "R"], r_idx, row_used),
+        "size": pa.array(size[cell_row], pa.float64()),
+        "foot": _labels(foot_code, ["L", "R"], cell_row, row_used),
         "pair": _text("pair"),
-        "date": pa.array(date[r_idx], pa.timestamp("ns")),
+        "date": pa.array(date[cell_row], pa.timestamp("ns")),
         "lot": _coded("lot"),
         "operator": _coded("operator"),
         # every used cell has a known dimension: its column (wide) or its name (long)
         "dimension": _categorical(
-            cell_dim[r_idx, 0] if long else c_idx, pa.array(dim_names, pa.large_string())
+            cell_dim[cell_row, 0] if long else cell_col, pa.array(dim_names, pa.large_string())
         ),
-        "value_mm": pa.array(values[r_idx, c_idx], pa.float64()),
+        "value_mm": pa.array(values[cell_row, cell_col], pa.float64()),
     }
     for j, name in extras:
         col_key = name
@@ -1196,6 +1205,18 @@ _SCHEMA_TYPES = {
     "value_mm": pa.float64(),
     **dict.fromkeys(CATEGORY_COLUMNS, pa.dictionary(pa.int32(), pa.large_string())),
 }
+
+
+def _wide_indices(schema: pa.Schema) -> pa.Schema:
+    """``schema`` with int32 dictionary indices (sheets' tables use the smallest type)."""
+    return pa.schema(
+        [
+            f.with_type(pa.dictionary(pa.int32(), f.type.value_type))
+            if pa.types.is_dictionary(f.type)
+            else f
+            for f in schema
+        ]
+    )
 
 
 def _sorted_categories(frame: pd.DataFrame) -> pd.DataFrame:
@@ -1280,6 +1301,8 @@ def validate(
         notes.extend(res.notes)
         if res.measurements is not None and res.measurements.num_rows:
             tables.append(res.measurements)
+    if len(tables) > 1:  # room in the indices for the values of every sheet
+        tables = [t.cast(_wide_indices(t.schema)) for t in tables]
     if tables:
         combined = pa.concat_tables(tables, promote_options="default").unify_dictionaries()
         measurements = _sorted_categories(combined.to_pandas(split_blocks=True))
