@@ -82,6 +82,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -519,11 +520,13 @@ def _chart(prep: _stats._Prepared, rules: Sequence[str]) -> ControlChart:
 
     date = prep.date
     has_date = ~np.isnat(date)
+    lot_uniq: npt.NDArray[Any] = np.array([], dtype=object)
+    lot_codes: IntArray | None = None  # None: no row has a lot
     if sel.has("lot"):
-        lot_codes, lot_uniq = sel.codes("lot")
-    else:
-        lot_codes, lot_uniq = np.full(m_rows, -1, dtype=np.int64), np.array([], dtype=object)
-    has_lot = lot_codes >= 0
+        lot_whole, lot_uniq = sel.column_codes("lot")
+        if len(lot_uniq):
+            lot_codes = lot_whole[sel.pos]
+    has_lot = lot_codes >= 0 if lot_codes is not None else np.zeros(m_rows, dtype=np.bool_)
     lot_values = _stats._with_none(lot_uniq)  # code -1 -> None
     lotted = (np.bincount(g, weights=has_lot.astype(np.float64), minlength=ng) >= 0.5 * prep.n) & (
         ~prep.dated
@@ -531,10 +534,15 @@ def _chart(prep: _stats._Prepared, rules: Sequence[str]) -> ControlChart:
     unit_kind = np.where(prep.dated, 0, np.where(lotted, 1, 2))  # per group
     kind = unit_kind[g]
     keep = np.where(kind == 0, has_date, np.where(kind == 1, has_lot, True))
+    all_kept = bool(keep.all())
 
-    # First row position of each row's point.
-    first_pos = pos.copy()
+    # Points: runs of equal (group, date) or (group, block of rows) in row order, and
+    # (group, lot) wherever its rows are. ``point_first``: each point's first row;
+    # ``inv``: the point of each kept row.
     run_rows = keep & (kind != 1)
+    lot_rows = keep & (kind == 1)
+    starts = np.zeros(0, dtype=np.bool_)
+    idx = np.zeros(0, dtype=np.int64)  # the run rows
     if run_rows.any():
         group_first = np.searchsorted(g, np.arange(ng), side="left")
         # rows per block: ROW_BLOCK, or more so that a chart has at most MAX_POINTS points
@@ -542,43 +550,61 @@ def _chart(prep: _stats._Prepared, rules: Sequence[str]) -> ControlChart:
         per_block = np.maximum(ROW_BLOCK, -(-rows_in // MAX_POINTS))
         block = (pos - group_first[g]) // per_block[g]
         key = np.where(kind == 0, date.view(np.int64), block)
-        idx = np.nonzero(run_rows)[0]
+        if bool(run_rows.all()):
+            idx, g_run = pos, g
+        else:
+            idx = np.nonzero(run_rows)[0]
+            g_run, key = g[idx], key[idx]
         starts = np.ones(len(idx), dtype=np.bool_)
-        starts[1:] = (g[idx][1:] != g[idx][:-1]) | (key[idx][1:] != key[idx][:-1])
-        start_pos = np.where(starts, idx, 0)
-        first_pos[idx] = np.maximum.accumulate(start_pos)
-    lot_rows = keep & (kind == 1)
-    if lot_rows.any():
-        idx = np.nonzero(lot_rows)[0]
-        frame = pd.DataFrame({"g": g[idx], "lot": lot_codes[idx], "pos": idx})
-        first_pos[idx] = frame.groupby(["g", "lot"])["pos"].transform("min").to_numpy()
-
-    kept = np.nonzero(keep)[0]
-    is_first = np.zeros(m_rows, dtype=np.bool_)
-    is_first[first_pos[kept]] = True
-    point_first = np.nonzero(is_first)[0]
-    inv = (np.cumsum(is_first) - 1)[first_pos[kept]]
+        starts[1:] = (g_run[1:] != g_run[:-1]) | (key[1:] != key[:-1])
+    if not lot_rows.any():  # every kept row is a run row: a point starts each run
+        point_first = idx[starts]
+        inv = (np.cumsum(starts) - 1).astype(np.int64)
+    else:
+        first_pos = pos.copy()
+        if len(starts):
+            first_pos[idx] = np.maximum.accumulate(np.where(starts, idx, 0))
+        lidx = np.nonzero(lot_rows)[0]
+        assert lot_codes is not None  # lot rows have lots
+        frame = pd.DataFrame({"g": g[lidx], "lot": lot_codes[lidx], "pos": lidx})
+        first_pos[lidx] = frame.groupby(["g", "lot"])["pos"].transform("min").to_numpy()
+        kept = np.nonzero(keep)[0]
+        is_first = np.zeros(m_rows, dtype=np.bool_)
+        is_first[first_pos[kept]] = True
+        point_first = np.nonzero(is_first)[0]
+        inv = (np.cumsum(is_first) - 1)[first_pos[kept]]
     point_first, inv = _merge_periods(point_first, inv, g[point_first], ng)
     n_points = len(point_first)
+    resid = prep.resid if all_kept else prep.resid[keep]
     cnt = np.bincount(inv, minlength=n_points).astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
-        value = np.bincount(inv, weights=prep.resid[kept], minlength=n_points) / cnt
+        value = np.bincount(inv, weights=resid, minlength=n_points) / cnt
     pg = g[point_first]
     pcount = np.bincount(pg, minlength=ng).astype(np.float64)
     center = _stats._gmean(pg, value, pcount)
-    sigma = _point_sigma(prep.resid[kept], inv, value, cnt, pg, ng)
+    sigma = _point_sigma(resid, inv, value, cnt, pg, ng)
     with np.errstate(invalid="ignore", divide="ignore"):
         z = (value - center[pg]) / sigma
     group_start = np.searchsorted(pg, pg, side="left")
     order = np.arange(n_points, dtype=np.int64) - group_start
 
+    # date, lot, source and row of the first row of each point
+    at_first = sel.pos[point_first]
+    p_date = date[point_first]
+    if lot_codes is not None:
+        p_lot = lot_values[lot_codes[point_first]]
+    else:
+        p_lot = np.full(n_points, None, dtype=object)
+    src_whole, src_uniq = sel.column_codes("source")
+    p_src = _stats._with_none(src_uniq)[src_whole[at_first]]
+    row_f = sel.frame["row"].iloc[at_first].to_numpy(dtype=np.float64, na_value=np.nan)
+    p_row = np.where(np.isfinite(row_f), row_f, -1).astype(np.int64)
+
     point_signals = np.full(n_points, "", dtype=object)
     records: list[dict[str, object]] = []
     keys = prep.keys
-    src_codes, src_uniq = sel.codes("source")
-    src = _stats._with_none(src_uniq)[src_codes]
-    row_f = sel.f("row")
-    row_no = np.where(np.isfinite(row_f), row_f, -1).astype(np.int64)
+    producers = keys["producer"].to_numpy()
+    dimensions = keys["dimension"].to_numpy()
     for code in codes:
         rule = RULES[code]
         k = rule.window
@@ -596,38 +622,37 @@ def _chart(prep: _stats._Prepared, rules: Sequence[str]) -> ControlChart:
             a = int(idx[s]) - k + 1
             b = int(idx[e])
             grp = int(pg[b])
-            ra, rb = int(point_first[a]), int(point_first[b])
             records.append(
                 {
-                    "producer": keys.at[grp, "producer"],
-                    "dimension": keys.at[grp, "dimension"],
+                    "producer": producers[grp],
+                    "dimension": dimensions[grp],
                     "rule": code,
                     "description": rule.description,
                     "first_order": int(order[a]),
                     "last_order": int(order[b]),
                     "n_points": b - a + 1,
-                    "first_date": date[ra],
-                    "last_date": date[rb],
-                    "first_lot": lot_values[lot_codes[ra]],
-                    "last_lot": lot_values[lot_codes[rb]],
-                    "first_source": src[ra],
-                    "first_row": row_no[ra],
-                    "last_source": src[rb],
-                    "last_row": row_no[rb],
+                    "first_date": p_date[a],
+                    "last_date": p_date[b],
+                    "first_lot": p_lot[a],
+                    "last_lot": p_lot[b],
+                    "first_source": p_src[a],
+                    "first_row": p_row[a],
+                    "last_source": p_src[b],
+                    "last_row": p_row[b],
                 }
             )
 
     unit_names = np.array(["date", "lot", "rows"])
     points = pd.DataFrame(
         {
-            "producer": keys["producer"].to_numpy()[pg],
-            "dimension": keys["dimension"].to_numpy()[pg],
+            "producer": producers[pg],
+            "dimension": dimensions[pg],
             "order": order,
             "unit": unit_names[unit_kind[pg]],
-            "date": date[point_first],
-            "lot": lot_values[lot_codes[point_first]],
-            "source": src[point_first],
-            "row": row_no[point_first],
+            "date": p_date,
+            "lot": p_lot,
+            "source": p_src,
+            "row": p_row,
             "n": cnt.astype(np.int64),
             "value": value,
             "center": center[pg],

@@ -231,10 +231,16 @@ class _Rows:
         frame: pd.DataFrame,
         pos: IntArray,
         codes: dict[tuple[str, bool], tuple[IntArray, npt.NDArray[Any]]] | None = None,
+        *,
+        keep_columns: bool = False,
     ) -> None:
         self.frame = frame
         self.pos = pos
         self._codes = {} if codes is None else codes
+        # ``keep_columns``: remember the (read-only) float columns read, for rows that
+        # several statistics read (the selection); every row, in order: no gather at all
+        self._floats: dict[str, FloatArray] | None = {} if keep_columns else None
+        self._every_row = keep_columns and len(pos) == len(frame)
 
     def __len__(self) -> int:
         return len(self.pos)
@@ -243,12 +249,22 @@ class _Rows:
         return name in self.frame.columns
 
     def f(self, name: str) -> FloatArray:
+        if self._floats is not None and name in self._floats:
+            return self._floats[name]
         series = self.frame[name]
         if series.dtype == np.float64:
             col = series.to_numpy()  # no copy
+        elif not self._every_row and len(self.pos) < len(series) // 8:  # convert few values
+            col = series.iloc[self.pos].to_numpy(dtype=np.float64, na_value=np.nan)
+            return np.asarray(col, dtype=np.float64)
         else:
             col = series.to_numpy(dtype=np.float64, na_value=np.nan)
-        return np.asarray(col[self.pos], dtype=np.float64)
+        out = np.asarray(col if self._every_row else col[self.pos], dtype=np.float64)
+        if self._floats is not None:
+            out = out.view()
+            out.flags.writeable = False
+            self._floats[name] = out
+        return out
 
     def eq(self, name: str, values: Sequence[str]) -> BoolArray:
         hit = self.frame[name].isin(list(values)).to_numpy(dtype=np.bool_, na_value=False)
@@ -320,12 +336,14 @@ class _Clusters:
     ``ids`` (frame order of the usable rows) lie in ``0 … bound − 1``; equal ids are the
     same cluster but ids are not dense: :func:`_first_seen` numbers them.
     ``one_size_pairs`` is True when each pair id occurs at one producer and one size, so
-    that a cluster is also one (group, pair id).
+    that a cluster is also one (group, pair id). ``paired``: which rows have a pair id
+    (None: all).
     """
 
     ids: IntArray
     bound: int
     one_size_pairs: bool
+    paired: BoolArray | None
 
 
 #: The size summary, the grade step per cell, the number of pairs per cell and the
@@ -359,8 +377,13 @@ class _Shared:
         return _selection(self)
 
     @cached_property
+    def selected(self) -> _Rows:
+        """The usable rows in frame order; float columns are read once."""
+        return _Rows(self.frame, self.selection.pos, self.codes, keep_columns=True)
+
+    @cached_property
     def sizes(self) -> _SizeCodes:
-        size = self.rows(self.selection.pos).f("size")
+        size = self.selected.f("size")
         codes, uniq = pd.factorize(size, sort=True)
         return _SizeCodes(
             size, np.asarray(codes, dtype=np.int64), np.asarray(uniq, dtype=np.float64)
@@ -377,6 +400,26 @@ class _Shared:
     @cached_property
     def cells(self) -> tuple[_Rows, pd.DataFrame, IntArray]:
         return _cells(self)
+
+    @cached_property
+    def status_codes(self) -> tuple[IntArray, npt.NDArray[Any]]:
+        """Codes of ``status`` at the usable rows (frame order), and the statuses."""
+        return self.selected.codes("status", sort=True)
+
+    def status_counts(self, statuses: Sequence[str]) -> FloatArray:
+        """Per group, the number of usable rows whose status is one of ``statuses``."""
+        s = self.selection
+        ng = len(s.keys)
+        codes, uniq = self.status_codes
+        if not len(codes):
+            return np.zeros(ng)
+        nc = len(uniq) + 1  # last: missing
+        table = np.bincount(
+            s.g * nc + np.where(codes >= 0, codes, nc - 1), minlength=ng * nc
+        ).reshape(ng, nc)
+        wanted = set(statuses)
+        hit = np.array([u in wanted for u in uniq] + [False], dtype=np.bool_)
+        return np.asarray(table[:, hit].sum(axis=1), dtype=np.float64)
 
 
 _ACTIVE: ContextVar[_Shared | None] = ContextVar("sizecheck_stats_shared", default=None)
@@ -534,6 +577,14 @@ def _prepare(deviations: pd.DataFrame, what: str) -> _Prepared:
     return _shared(deviations).prepared
 
 
+def _row_numbers(row: pd.Series, pos: IntArray) -> IntArray:
+    """``row`` at ``pos`` as int64, 0 where missing, negative or not finite."""
+    if row.dtype.kind in "iu":  # no missing values: skip the round trip through floats
+        return np.asarray(np.maximum(row.to_numpy()[pos], 0), dtype=np.int64)
+    row_f = row.to_numpy(dtype=np.float64, na_value=np.nan)[pos]
+    return np.where(np.isfinite(row_f) & (row_f >= 0), row_f, 0.0).astype(np.int64)
+
+
 def _time_order(
     g: IntArray, drank: IntArray, src: IntArray, row_no: IntArray, nbits: tuple[int, ...]
 ) -> IntArray:
@@ -579,9 +630,8 @@ def _prepare_rows(shared: _Shared) -> _Prepared:
     drank = np.where(has_date & dated[g], dcode, len(duniq)).astype(np.int64)
     drank = np.where(dated[g], drank, 0)
     src, srcu = sel.codes("source", sort=True)
-    row_f = sel.f("row")
-    row_no: IntArray = np.where(np.isfinite(row_f) & (row_f >= 0), row_f, 0.0).astype(np.int64)
     src = np.maximum(src, 0)
+    row_no = _row_numbers(shared.frame["row"], pos)
     nbits = (
         _bits(ng),
         _bits(len(duniq) + 1),
@@ -737,27 +787,30 @@ def _clusters(shared: _Shared) -> _Clusters | None:
     if m == 0 or "pair" not in shared.frame.columns:
         return None
     whole, npairs = _pair_codes(shared)
-    pc = whole[s.pos]
+    pc = whole if len(s.pos) == len(whole) else whole[s.pos]
     has = pc >= 0
-    if not has.any():
+    every = bool(has.all())
+    if not every and not has.any():
         return None
+    paired = None if every else has
     scodes = shared.sizes.codes
-    alone = np.arange(m, dtype=np.int64)
-    if not has.all():
-        pc, pcode, sc = pc[has], s.pcode[has], scodes[has]
+    if every:
+        pcp, pcode, sc = pc, s.pcode, scodes
     else:
-        pcode, sc = s.pcode, scodes
+        pcp, pcode, sc = pc[has], s.pcode[has], scodes[has]
     rep = np.zeros(npairs, dtype=np.int64)
-    rep[pc] = np.arange(len(pc), dtype=np.int64)  # some row of each pair id
-    at = rep[pc]
+    rep[pcp] = np.arange(len(pcp), dtype=np.int64)  # some row of each pair id
+    at = rep[pcp]
     if bool(np.all(pcode[at] == pcode)) and bool(np.all(sc[at] == sc)):
         # every pair id at one producer and one size: a cluster is a (pair id, dimension)
         bound = npairs * s.nd
-        ids = np.where(has, whole[s.pos] * s.nd + s.dcode, bound + alone)
-        return _Clusters(ids.astype(np.int64), bound + m, True)
-    key = (s.g * npairs + whole[s.pos]) * max(len(shared.sizes.uniq), 1) + scodes
-    codes, uniq = pd.factorize(np.where(has, key, -1 - alone))
-    return _Clusters(np.asarray(codes, dtype=np.int64), len(uniq), False)
+        ids = pc * s.nd + s.dcode
+        if not every:
+            ids = np.where(has, ids, bound + np.arange(m, dtype=np.int64))
+        return _Clusters(ids, bound + m, True, paired)
+    key = (s.g * npairs + pc) * max(len(shared.sizes.uniq), 1) + scodes
+    codes, uniq = pd.factorize(np.where(has, key, -1 - np.arange(m, dtype=np.int64)))
+    return _Clusters(np.asarray(codes, dtype=np.int64), len(uniq), False, paired)
 
 
 def _first_seen(ids: IntArray, bound: int) -> IntArray:
@@ -791,32 +844,48 @@ def _cluster_codes(shared: _Shared, order: IntArray | None) -> IntArray:
     return _first_seen(ids, clusters.bound)
 
 
-def _between_clusters(
-    g: IntArray, cluster: IntArray, e: FloatArray, ng: int
-) -> tuple[FloatArray, FloatArray]:
+@dataclass(frozen=True)
+class _Layout:
+    """Rows in clusters in groups: the cluster of each row (dense codes), and per cluster
+    its number of rows ``mc`` and its group ``gc``; per group the number of clusters and
+    of rows."""
+
+    g: IntArray
+    cluster: IntArray
+    mc: FloatArray
+    gc: IntArray
+    n_clusters: FloatArray
+    n: FloatArray
+
+
+def _layout(g: IntArray, cluster: IntArray, ng: int) -> _Layout:
+    nc = int(cluster.max()) + 1 if len(cluster) else 0
+    mc = np.bincount(cluster, minlength=nc).astype(np.float64)
+    gc = np.zeros(nc, dtype=np.int64)
+    gc[cluster] = g
+    n_clusters = np.bincount(gc, minlength=ng).astype(np.float64)
+    n = np.bincount(g, minlength=ng).astype(np.float64)
+    return _Layout(g=g, cluster=cluster, mc=mc, gc=gc, n_clusters=n_clusters, n=n)
+
+
+def _between_clusters(lay: _Layout, e: FloatArray) -> FloatArray:
     """Per group: the number of clusters G and the between-cluster sum of squares.
 
     ``e`` are row residuals centred within their group (from the group mean or the
     group's grading line). Returns ``G`` and ``Σ_c m_c ē_c² − (Σ e)² / n`` where ``m_c``
     and ``ē_c`` are the size and mean residual of cluster ``c``: with one row per cluster
-    this is the ordinary (corrected two-pass) residual sum of squares.
+    this is the ordinary (corrected two-pass) residual sum of squares. (G is
+    ``lay.n_clusters``.)
     """
-    nc = int(cluster.max()) + 1 if len(cluster) else 0
-    mc = np.bincount(cluster, minlength=nc).astype(np.float64)
-    sc = np.bincount(cluster, weights=e, minlength=nc)
-    gc = np.zeros(nc, dtype=np.int64)
-    gc[cluster] = g
-    n_clusters = np.bincount(gc, minlength=ng).astype(np.float64)
-    n = np.bincount(g, minlength=ng).astype(np.float64)
-    se = _gsum(g, e, ng)
+    ng = len(lay.n)
+    sc = np.bincount(lay.cluster, weights=e, minlength=len(lay.mc))
+    se = _gsum(lay.g, e, ng)
     with np.errstate(invalid="ignore", divide="ignore"):
-        ss = np.bincount(gc, weights=sc * sc / mc, minlength=ng) - se * se / n
-    return n_clusters, np.asarray(np.maximum(ss, 0.0), dtype=np.float64)
+        ss = np.bincount(lay.gc, weights=sc * sc / lay.mc, minlength=ng) - se * se / lay.n
+    return np.asarray(np.maximum(ss, 0.0), dtype=np.float64)
 
 
-def _paired_within_sigma(
-    g: IntArray, cluster: IntArray, resid: FloatArray, ng: int
-) -> tuple[FloatArray, FloatArray]:
+def _paired_within_sigma(lay: _Layout, resid: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Short-term (within) SD per shoe from moving ranges of *pair* means, in time order.
 
     ``g``, ``cluster`` and ``resid`` are aligned with the rows sorted by group, then time
@@ -842,19 +911,17 @@ def _paired_within_sigma(
     shoes. No range is ever taken between two shoes of one pair. Returns the sigma and
     the number of moving ranges (between clusters) per group.
     """
-    nc = int(cluster.max()) + 1 if len(cluster) else 0
-    mc = np.bincount(cluster, minlength=nc).astype(np.float64)
-    gc = np.zeros(nc, dtype=np.int64)
-    gc[cluster] = g
+    g, cluster, mc, gc = lay.g, lay.cluster, lay.mc, lay.gc
+    nc, ng = len(mc), len(lay.n)
     with np.errstate(invalid="ignore", divide="ignore"):
         ebar = np.bincount(cluster, weights=resid, minlength=nc) / mc
         ebar = ebar + np.bincount(cluster, weights=resid - ebar[cluster], minlength=nc) / mc
     sigma_m, count = _moving_range_sigma(gc, ebar, ng)
     w = resid - ebar[cluster]
     ss_within = _gsum(g, w * w, ng)
-    df_within = np.bincount(g, minlength=ng) - np.bincount(gc, minlength=ng)
+    df_within = lay.n - lay.n_clusters
     with np.errstate(invalid="ignore", divide="ignore"):
-        inv_m = np.bincount(gc, weights=1.0 / mc, minlength=ng) / np.bincount(gc, minlength=ng)
+        inv_m = np.bincount(gc, weights=1.0 / mc, minlength=ng) / lay.n_clusters
         var_e = np.where(df_within > 0, ss_within / np.maximum(df_within, 1), 0.0)
         sigma = np.sqrt(sigma_m * sigma_m + var_e * (1.0 - inv_m))
     return np.asarray(sigma, dtype=np.float64), count
@@ -1084,32 +1151,44 @@ def _group_median(g: IntArray, x: FloatArray, ng: int) -> FloatArray:
     return np.asarray(out, dtype=np.float64)
 
 
-def _pair_mismatch(prep: _Prepared, shared: _Shared) -> FloatArray:
+def _pair_mismatch(prep: _Prepared, shared: _Shared, lay: _Layout) -> FloatArray:
+    """Per group, mean |left − right| of ``value_mm`` over the (group, pair id) keys with
+    both feet measured; ``lay`` is the cluster layout of the prepared rows."""
     ng = prep.ng
     sel = prep.rows
     nan = np.full(ng, np.nan)
-    if not (sel.has("foot") and sel.has("pair")) or len(sel) == 0:
-        return nan
-    right = sel.eq("foot", ["R"])
-    ok = sel.eq("foot", ["L"]) | right
-    if not ok.any():
-        return nan
-    pc = _pair_codes(shared)[0][sel.pos]
-    ok &= pc >= 0
-    if not ok.any():
-        return nan
-    g = prep.g[ok]
     clusters = shared.clusters
+    if not (sel.has("foot") and sel.has("pair")) or len(sel) == 0 or clusters is None:
+        return nan
+    fcodes, funiq = sel.codes("foot")
+    is_left = np.array([u == "L" for u in funiq] + [False], dtype=np.bool_)
+    is_right = np.array([u == "R" for u in funiq] + [False], dtype=np.bool_)
+    fcodes = np.where(fcodes >= 0, fcodes, len(funiq))
+    right = is_right[fcodes]
+    ok = is_left[fcodes] | right
+    if clusters.paired is not None:
+        ok &= clusters.paired[prep.order]
+    if not ok.any():
+        return nan
+    every = bool(ok.all())
+    g = prep.g if every else prep.g[ok]
     # one key per (group, pair id), numbered in order of first appearance
-    if clusters is not None and clusters.one_size_pairs:  # a cluster is such a key
-        kc = _first_seen(clusters.ids[prep.order][ok], clusters.bound)
+    if clusters.one_size_pairs and every:  # the keys are the clusters
+        kc, count = lay.cluster, lay.mc
     else:
-        kc, _ = pd.factorize(g * (int(pc.max()) + 1) + pc[ok])
-    nk = int(kc.max()) + 1
-    v = sel.f("value_mm")[ok]
-    r = right[ok].astype(np.float64)
+        if clusters.one_size_pairs:  # a cluster is such a key
+            kc = _first_seen(clusters.ids[prep.order][ok], clusters.bound)
+        else:
+            pc = _pair_codes(shared)[0][sel.pos][ok]
+            kc = np.asarray(pd.factorize(g * (int(pc.max()) + 1) + pc)[0], dtype=np.int64)
+        count = np.bincount(kc).astype(np.float64)
+    nk = len(count)
+    v = sel.f("value_mm")
+    r = right.astype(np.float64)
+    if not every:
+        v, r = v[ok], r[ok]
     cr = np.bincount(kc, weights=r, minlength=nk)
-    cl = np.bincount(kc, minlength=nk) - cr
+    cl = count - cr
     with np.errstate(invalid="ignore", divide="ignore"):
         vr = np.bincount(kc, weights=v * r, minlength=nk) / cr
         vl = np.bincount(kc, weights=v * (1.0 - r), minlength=nk) / cl
@@ -1273,8 +1352,10 @@ def producer_summary(
 
     # Inference takes the pair, not the shoe, as the independent unit (see Notes).
     cluster = _cluster_codes(shared, prep.order)
-    n_clusters, ss_mean = _between_clusters(g, cluster, prep.dev - prep.dev_mean[g], ng)
-    _, ss_line = _between_clusters(g, cluster, prep.resid, ng)
+    lay = _layout(g, cluster, ng)
+    n_clusters = lay.n_clusters
+    ss_mean = _between_clusters(lay, prep.dev - prep.dev_mean[g])
+    ss_line = _between_clusters(lay, prep.resid)
 
     with np.errstate(invalid="ignore", divide="ignore"):
         # Bias: mean deviation (over shoes) and its t-interval (over pairs).
@@ -1282,14 +1363,17 @@ def producer_summary(
         sd_overall = np.sqrt(prep.syy / (n - 1))
         se_bias = np.sqrt(ss_mean / (n_clusters - 1) / n)
         tq1 = _t_quantile(confidence, n_clusters - 1)
+        # medians and counts do not depend on the order: taken over the rows in frame
+        # order (``every``, ``g_every``), which are read without gathering them
+        every, g_every = shared.selected, shared.selection.g
         if sel.has("grade_step_mm"):
-            step = _group_median(g, sel.f("grade_step_mm"), ng)
+            step = _group_median(g_every, every.f("grade_step_mm"), ng)
         else:
             step = np.full(ng, np.nan)
         step = np.where(step > 0, step, np.nan)
         # label units per size step (Mondopoint: 5 mm per size / 1 mm per label = 5; 1
         # for EU tables), to express the slope per size step rather than per label unit
-        per_size = step / _label_step(sel, g, ng, step)
+        per_size = step / _label_step(every, g_every, ng, step)
         per_size = np.where(np.isfinite(per_size), per_size, 1.0)
 
         # Grading line: slope with its t-interval, offset at the base size. ``s_res`` is
@@ -1309,15 +1393,15 @@ def producer_summary(
         # Within spread: moving ranges in time order when dated, over pair means plus
         # the pooled within-pair variance (see _paired_within_sigma); without pair ids
         # the moving ranges of the shoes' residuals.
-        mr_sigma, mr_count = _paired_within_sigma(g, cluster, prep.resid, ng)
+        mr_sigma, mr_count = _paired_within_sigma(lay, prep.resid)
         sd_within = np.where(prep.dated & (mr_count >= 1), mr_sigma, s_res)
 
-        in_spec = _gsum(g, sel.eq("status", ["in_spec"]).astype(np.float64), ng)
-        missized = _gsum(g, sel.eq("status", MISSIZED_STATUSES).astype(np.float64), ng)
+        in_spec = shared.status_counts(["in_spec"])
+        missized = shared.status_counts(MISSIZED_STATUSES)
 
-        nominal = sel.f("nominal_mm")
-        lo_lim = _group_median(g, sel.f("lower_mm") - nominal, ng)
-        hi_lim = _group_median(g, sel.f("upper_mm") - nominal, ng)
+        nominal = every.f("nominal_mm")
+        lo_lim = _group_median(g_every, every.f("lower_mm") - nominal, ng)
+        hi_lim = _group_median(g_every, every.f("upper_mm") - nominal, ng)
         lo_lim = np.where(np.isnan(lo_lim), -np.inf, lo_lim)
         hi_lim = np.where(np.isnan(hi_lim), np.inf, hi_lim)
         # Cpk at the worst end of the producer's size range: the grading line at the
@@ -1330,7 +1414,7 @@ def producer_summary(
         cpk = np.fmin(cpk_min, cpk_max)
         cpk_lo, cpk_hi = _bissell(cpk, n, confidence)
 
-    pair_mm = _pair_mismatch(prep, shared)
+    pair_mm = _pair_mismatch(prep, shared, lay)
 
     if chart is None:
         rules = _drift.DEFAULT_RULES if drift_rules is None else tuple(drift_rules)
@@ -1503,7 +1587,7 @@ def _cells(shared: _Shared) -> tuple[_Rows, pd.DataFrame, IntArray]:
     """Usable rows, one key row per producer × dimension × size (sorted), and row codes."""
     s = shared.selection
     sizes = shared.sizes
-    sel = shared.rows(s.pos)
+    sel = shared.selected
     g, keys, scodes = s.g, s.keys, sizes.codes
     ns = max(len(sizes.uniq), 1)
     present = (_occupancy(g, scodes, len(keys), ns) > 0).ravel()
@@ -1583,8 +1667,9 @@ def _compute_size_table(shared: _Shared, confidence: float) -> _SizeTable:
     dev = sel.f("deviation_mm")
     mean = _gmean(h, value, n)
     bias = _gmean(h, dev, n)
-    cluster = _cluster_codes(shared, None)
-    n_clusters, ss_mean = _between_clusters(h, cluster, value - mean[h], nc)
+    lay = _layout(h, _cluster_codes(shared, None), nc)
+    n_clusters = lay.n_clusters
+    ss_mean = _between_clusters(lay, value - mean[h])
     with np.errstate(invalid="ignore", divide="ignore"):
         sd = np.sqrt(_css(h, value, mean, n) / (n - 1))
         # the deviation is the value minus a nominal that is constant within a cell, so
@@ -2036,8 +2121,11 @@ def find_conventions(
     nconv = len(conventions)
     rms = np.full((ng, nconv), np.nan)
     frames = []
+    bases: dict[float, FloatArray] = {}  # value - slope * size, once per slope
     for k, conv in enumerate(conventions):
-        resid = value - conv.slope_mm_per_size * size - conv.allowance_mm
+        if conv.slope_mm_per_size not in bases:
+            bases[conv.slope_mm_per_size] = value - conv.slope_mm_per_size * size
+        resid = bases[conv.slope_mm_per_size] - conv.allowance_mm
         shift = np.full(ng, np.nan)
         if conv.fit_intercept:
             shift = _gmean(g, resid, n)
