@@ -402,21 +402,20 @@ class _Shared:
         return _cells(self)
 
     @cached_property
-    def status_codes(self) -> tuple[IntArray, npt.NDArray[Any]]:
-        """Codes of ``status`` at the usable rows (frame order), and the statuses."""
-        return self.selected.codes("status", sort=True)
+    def status_table(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[Any]]:
+        """Usable rows per group (rows) and status (columns; the last: missing), and the
+        statuses."""
+        s = self.selection
+        ng = len(s.keys)
+        codes, uniq = self.selected.codes("status", sort=True)
+        nc = len(uniq) + 1
+        flat = s.g * nc + np.where(codes >= 0, codes, nc - 1)
+        table = np.bincount(flat, minlength=ng * nc).reshape(ng, nc)
+        return np.asarray(table, dtype=np.int64), uniq
 
     def status_counts(self, statuses: Sequence[str]) -> FloatArray:
         """Per group, the number of usable rows whose status is one of ``statuses``."""
-        s = self.selection
-        ng = len(s.keys)
-        codes, uniq = self.status_codes
-        if not len(codes):
-            return np.zeros(ng)
-        nc = len(uniq) + 1  # last: missing
-        table = np.bincount(
-            s.g * nc + np.where(codes >= 0, codes, nc - 1), minlength=ng * nc
-        ).reshape(ng, nc)
+        table, uniq = self.status_table
         wanted = set(statuses)
         hit = np.array([u in wanted for u in uniq] + [False], dtype=np.bool_)
         return np.asarray(table[:, hit].sum(axis=1), dtype=np.float64)
