@@ -736,43 +736,56 @@ def _validate_sheet(
         cell_cols = [j for j, _, _ in dims]
         header_units = [u for _, _, u in dims]
     k = len(cell_cols)
-    cells = []
-    for j in cell_cols:
-        c = cols[j]
-        not_measured = pc.is_in(c, value_set=pa.array(_NOT_MEASURED, type=c.type))
-        if pc.any(not_measured).as_py():
-            c = pc.if_else(not_measured, pa.scalar(None, c.type), c)
-        cells.append(c)
-    present = np.column_stack([c.is_valid().to_numpy(zero_copy_only=False) for c in cells])
-    numbers = np.column_stack([parse_numbers(c, decimal=sheet.decimal) for c in cells])
+    present = np.empty((n, k), dtype=bool)
+    numbers = np.empty((n, k), dtype=np.float64)
+    marks = pa.array(_NOT_MEASURED, pa.large_string())
+    for c_i, j in enumerate(cell_cols):
+        present[:, c_i] = cols[j].is_valid().to_numpy(zero_copy_only=False)
+        numbers[:, c_i] = parse_numbers(cols[j], decimal=sheet.decimal)
+        # A "not measured" mark counts as a blank cell. It is not a number (parse_numbers
+        # reads each cell on its own), so only the cells that are not numbers can be one.
+        not_number = np.flatnonzero(present[:, c_i] & np.isnan(numbers[:, c_i]))
+        if len(not_number):
+            mark = pc.is_in(cols[j].take(pa.array(not_number)), value_set=marks)
+            present[not_number[mark.to_numpy(zero_copy_only=False)], c_i] = False
     numeric = ~np.isnan(numbers)
 
     # ---- units -> factor per cell
-    factor = np.full((n, k), UNIT_TO_MM[default_unit], dtype=np.float64)
-    unit_bad = np.zeros((n, k), dtype=bool)
-    if "unit" in roles:
+    factor: NDArray[np.float64]
+    unit_bad: NDArray[np.bool_]
+    if long or "unit" in roles:  # units may differ from row to row
+        factor = np.full((n, k), UNIT_TO_MM[default_unit], dtype=np.float64)
+        unit_bad = np.zeros((n, k), dtype=bool)
+        if "unit" in roles:
 
-        def _unit(u: str) -> float:
-            return UNIT_TO_MM.get(u.strip().lower().rstrip("."), -1.0)
+            def _unit(u: str) -> float:
+                return UNIT_TO_MM.get(u.strip().lower().rstrip("."), -1.0)
 
-        unit_j = roles["unit"]
-        per_row = _map_unique(
-            cols[unit_j], _unit, dtype=np.float64, na=np.nan, encoded=encoded(unit_j)
+            unit_j = roles["unit"]
+            per_row = _map_unique(
+                cols[unit_j], _unit, dtype=np.float64, na=np.nan, encoded=encoded(unit_j)
+            )
+            has_unit = ~np.isnan(per_row)
+            factor = np.where(has_unit[:, None], per_row[:, None], factor)
+            unit_bad = np.broadcast_to((per_row < 0)[:, None], (n, k)).copy()
+            factor = np.where(unit_bad, np.nan, factor)
+        for c_i, u in enumerate(header_units):
+            if u is not None:
+                factor[:, c_i] = UNIT_TO_MM[u]
+                unit_bad[:, c_i] = False
+        if name_units is not None:
+            has = np.array([u is not None for u in name_units], dtype=bool)
+            if has.any():
+                factor[has, 0] = [UNIT_TO_MM[u] for u in name_units[has]]
+                unit_bad[has, 0] = False
+        values = numbers * factor
+    else:  # wide, no unit column: each column's unit is its header's, else the default
+        col_factor = np.array(
+            [UNIT_TO_MM[u if u is not None else default_unit] for u in header_units]
         )
-        has_unit = ~np.isnan(per_row)
-        factor = np.where(has_unit[:, None], per_row[:, None], factor)
-        unit_bad = np.broadcast_to((per_row < 0)[:, None], (n, k)).copy()
-        factor = np.where(unit_bad, np.nan, factor)
-    for c_i, u in enumerate(header_units):
-        if u is not None:
-            factor[:, c_i] = UNIT_TO_MM[u]
-            unit_bad[:, c_i] = False
-    if name_units is not None:
-        has = np.array([u is not None for u in name_units], dtype=bool)
-        if has.any():
-            factor[has, 0] = [UNIT_TO_MM[u] for u in name_units[has]]
-            unit_bad[has, 0] = False
-    values = numbers * factor
+        factor = np.broadcast_to(col_factor, (n, k))
+        unit_bad = np.zeros((1, k), dtype=bool)  # broadcasts over the rows
+        values = numbers * col_factor if (col_factor != 1.0).any() else numbers
 
     # ---- row classes
     any_cell = np.zeros(n, dtype=bool)
