@@ -81,15 +81,18 @@ def run(path: Path, out: Path, profile: str | None) -> tuple[dict[str, float], d
     table = load_table("paris-point")
     validated = timed("read_measurements", lambda: validate.read_measurements([path], table=table))
     deviations = timed("compare", lambda: compare.compare(validated.measurements, table)).deviations
-    chart = timed("control_chart", lambda: drift.control_chart(deviations))
-    summary = timed(
-        "producer_summary",
-        # as pipeline.analyse does: the chart of the previous stage is counted, not redone
-        lambda: stats.producer_summary(deviations, base_size=table.base_size, chart=chart),
-    )
-    sizes = timed("size_summary", lambda: stats.size_summary(deviations))
-    comparison = timed("compare_producers", lambda: stats.compare_producers(deviations))
-    conventions = timed("find_conventions", lambda: stats.find_conventions(deviations))
+    # as pipeline.analyse does: one shared preparation serves every statistic (built by
+    # the first stage that needs it, so its cost is counted there), and the chart of
+    # control_chart is passed on, not redone
+    with stats._sharing(deviations):
+        chart = timed("control_chart", lambda: drift.control_chart(deviations))
+        summary = timed(
+            "producer_summary",
+            lambda: stats.producer_summary(deviations, base_size=table.base_size, chart=chart),
+        )
+        sizes = timed("size_summary", lambda: stats.size_summary(deviations))
+        comparison = timed("compare_producers", lambda: stats.compare_producers(deviations))
+        conventions = timed("find_conventions", lambda: stats.find_conventions(deviations))
     analysis = Analysis(
         table=table,
         inputs=[InputFile(str(path), path.name, sha(path), path.stat().st_size)],
