@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -146,15 +147,19 @@ def analyse(
         if not p.is_file():
             raise InputError(f"Input file {str(p)!r} does not exist or is not a file.")
     names = [p.name for p in paths]
-    # The same label the rows carry: the file name, or the path when two names clash.
-    files = [
-        InputFile(str(p), p.name if names.count(p.name) == 1 else str(p), file_sha256(p),
-                  p.stat().st_size)
-        for p in paths
-    ]  # fmt: skip
-    validated = read_measurements(
-        paths, table=ref, sep=sep, decimal=decimal, encoding=encoding, sheet=sheet, units=units
-    )
+    # The inputs are hashed in a thread while they are read (hashlib releases the GIL).
+    with ThreadPoolExecutor(1, thread_name_prefix="sizecheck-sha256") as pool:
+        digests = pool.map(file_sha256, paths)
+        validated = read_measurements(
+            paths, table=ref, sep=sep, decimal=decimal, encoding=encoding, sheet=sheet,
+            units=units,
+        )  # fmt: skip
+        # The same label the rows carry: the file name, or the path when two names clash.
+        files = [
+            InputFile(str(p), p.name if names.count(p.name) == 1 else str(p), digest,
+                      p.stat().st_size)
+            for p, digest in zip(paths, digests, strict=True)
+        ]  # fmt: skip
     if validated.measurements.empty:
         counts = validated.rejects["code"].astype(str).value_counts()
         reasons = ", ".join(f"{code} {n}" for code, n in counts.head(4).items()) or "no data rows"
