@@ -366,16 +366,16 @@ def _clean(arr: _Text) -> _Text:
     return pc.if_else(empty, pa.scalar(None, arr.type), trimmed)
 
 
-def _encode(arr: _Text) -> tuple[NDArray[np.intp], pa.Array]:
+def _encode(arr: _Text) -> tuple[NDArray[np.int32], pa.Array]:
     """Dictionary-encode: per-cell index into the unique values (``-1`` for null), and them."""
     enc = pc.dictionary_encode(arr)
     if isinstance(enc, pa.ChunkedArray):
         enc = enc.combine_chunks()
-    idx = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.intp)
-    return idx, enc.dictionary
+    indices = pc.fill_null(enc.indices, -1) if enc.null_count else enc.indices
+    return indices.to_numpy(), enc.dictionary
 
 
-def _by_unique(arr: _Text, *, uniques: bool = True) -> tuple[NDArray[np.intp], list[str]]:
+def _by_unique(arr: _Text, *, uniques: bool = True) -> tuple[NDArray[np.int32], list[str]]:
     """Dictionary-encode: per-cell index into the unique values (``-1`` for null)."""
     idx, dictionary = _encode(arr)
     return idx, [str(u) for u in dictionary.to_pylist()] if uniques else []
@@ -415,7 +415,7 @@ def _map_unique(
     *,
     dtype: Any,
     na: Any,
-    encoded: tuple[NDArray[np.intp], pa.Array] | None = None,
+    encoded: tuple[NDArray[np.int32], pa.Array] | None = None,
 ) -> NDArray[Any]:
     """Apply ``func`` to each unique non-null value, broadcast to cells (``na`` for nulls).
 
@@ -705,9 +705,9 @@ def _validate_sheet(
     raw = [_arrow(sheet.data[j]) for j in range(len(sheet.header))]
     cols = [_clean(a) for a in raw]
     header = [str(h) for h in sheet.header]
-    encodings: dict[int, tuple[NDArray[np.intp], pa.Array]] = {}
+    encodings: dict[int, tuple[NDArray[np.int32], pa.Array]] = {}
 
-    def encoded(j: int) -> tuple[NDArray[np.intp], pa.Array]:
+    def encoded(j: int) -> tuple[NDArray[np.int32], pa.Array]:
         """``_encode(cols[j])``, once per column."""
         if j not in encodings:
             encodings[j] = _encode(cols[j])
