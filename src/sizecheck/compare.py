@@ -142,8 +142,9 @@ def compare(measurements: pd.DataFrame, table: ReferenceTable) -> Compared:
         tol = spec.tolerance
         if tol is not None and tol.type in ("min", "max"):
             one_sided_grid[code] = 1 if tol.type == "min" else 2
-    dim_row = np.where(dim_codes >= 0, dim_codes, shape[0] - 1).astype(np.intp)
-    pair = dim_row * shape[1] + size_codes
+    pair = np.where(dim_codes >= 0, dim_codes, np.intp(shape[0] - 1))  # row in the grid
+    pair *= shape[1]
+    pair += size_codes
     nominal, lower, upper, lower_mis, upper_mis, step, nominal_step = (
         grid[name].ravel()[pair] for name in _PER_PAIR
     )
