@@ -806,9 +806,11 @@ def _validate_sheet(
     ) -> NDArray[np.bool_]:
         """Rows (among ``rows``) where a cell of ``columns`` matches; RE2 in arrow, no loop.
 
-        With ``initials`` (the first letters a match can start with), only coded columns
-        are matched by distinct value; the others (such as ``pair``, with hundreds of
-        thousands of distinct values) cell by cell, after the first-letter prefilter.
+        Coded columns are matched once per distinct value (their encoding is needed
+        anyway), and so is every column when no ``initials`` are given and most rows
+        are asked about. The others (such as ``pair``, with hundreds of thousands of
+        distinct values) are matched cell by cell, after the prefilter on ``initials``
+        (the first letters, lower case, that a match can start with) when given.
         """
         hit = np.zeros(n, dtype=bool)
         pos = np.flatnonzero(rows)
