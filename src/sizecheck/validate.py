@@ -655,10 +655,16 @@ def _labels(
     return _categorical(codes, pa.array(list(labels), pa.large_string()), take, used)
 
 
-def _row_text(cells: list[pa.Array], pos: NDArray[np.intp]) -> list[str]:
+def _texts(arr: _Text, pos: NDArray[np.integer[Any]]) -> list[str | None]:
+    """The cells of ``arr`` at ``pos``, as Python text. Nothing is taken for no positions
+    (a take from a chunked array joins its chunks first: a copy of the whole column)."""
+    return arr.take(pa.array(pos)).to_pylist() if len(pos) else []
+
+
+def _row_text(cells: list[_Text], pos: NDArray[np.intp]) -> list[str]:
     if len(pos) == 0:
         return []
-    taken = [c.take(pa.array(pos)).to_pylist() for c in cells]
+    taken = [_texts(c, pos) for c in cells]
     out = []
     for i in range(len(pos)):
         seen: list[str] = []
@@ -993,7 +999,7 @@ def _validate_sheet(
         rej.add(
             rows[pos],
             header[fj],
-            raw[fj].take(pa.array(pos)).to_pylist(),
+            _texts(raw[fj], pos),
             RejectCode.UNKNOWN_FOOT,
             "foot must be L/R or kiri/kanan; measurements kept with foot missing",
             order=fj,
@@ -1011,7 +1017,7 @@ def _validate_sheet(
         rej.add(
             rows[pos],
             header[dj],
-            raw[dj].take(pa.array(pos)).to_pylist(),
+            _texts(raw[dj], pos),
             RejectCode.BAD_DATE,
             "date not readable (use 2026-03-12, 12/03/2026 or 12 Maret 2026); "
             "measurements kept with date missing",
@@ -1076,7 +1082,7 @@ def _validate_sheet(
     for c_i in range(k):
         sel = c_idx == c_i
         if sel.any():
-            cell_value[sel] = raw[cell_cols[c_i]].take(pa.array(r_idx[sel])).to_pylist()
+            cell_value[sel] = _texts(raw[cell_cols[c_i]], r_idx[sel])
     col_names = np.array([header[j] for j in cell_cols], dtype=object)[c_idx]
     d_of = cell_dim[r_idx, c_idx]
     for code in np.unique(codes):
@@ -1090,7 +1096,7 @@ def _validate_sheet(
         elif rc is RejectCode.UNKNOWN_UNIT:
             msgs = "unit not recognised (use mm, cm or in)"
         elif rc is RejectCode.UNKNOWN_DIMENSION:
-            dim_text = cols[roles["dimension"]].take(pa.array(r_idx[sel])).to_pylist()
+            dim_text = _texts(cols[roles["dimension"]], r_idx[sel])
             msgs = [
                 f"dimension {t!r} is not a known dimension name; see 'sizecheck template' "
                 "for the accepted names"
