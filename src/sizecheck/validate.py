@@ -375,10 +375,30 @@ def _encode(arr: _Text) -> tuple[NDArray[np.int32], pa.Array]:
     return indices.to_numpy(), enc.dictionary
 
 
-def _by_unique(arr: _Text, *, uniques: bool = True) -> tuple[NDArray[np.int32], list[str]]:
+def _id_keys(arr: _Text) -> NDArray[np.int64]:
+    """Per cell, an integer that is equal for equal text (``-1`` for null).
+
+    Running numbers (``1``, ``2``, ... written without sign or leading zeros) are their
+    own keys: no hashing of a million distinct strings. Other text is dictionary-encoded.
+    """
+    try:
+        numbers = pc.cast(arr, pa.int64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        numbers = None
+    if (
+        numbers is not None
+        and numbers.null_count == arr.null_count
+        and pc.fill_null(pc.min(numbers), 0).as_py() >= 0
+        and pc.all(pc.equal(pc.cast(numbers, arr.type), arr)).as_py() is not False
+    ):
+        return np.asarray(pc.fill_null(numbers, -1).to_numpy(), dtype=np.int64)
+    return _encode(arr)[0].astype(np.int64)
+
+
+def _by_unique(arr: _Text) -> tuple[NDArray[np.int32], list[str]]:
     """Dictionary-encode: per-cell index into the unique values (``-1`` for null)."""
     idx, dictionary = _encode(arr)
-    return idx, [str(u) for u in dictionary.to_pylist()] if uniques else []
+    return idx, [str(u) for u in dictionary.to_pylist()]
 
 
 def _categorical(
@@ -452,30 +472,35 @@ def parse_numbers(values: ArrayLike | _Text, *, decimal: str = ".") -> NDArray[n
     if decimal == "." and (out := _cast_numbers(arr)) is not None:
         return out
     s = arr
-    has_comma = pc.match_substring(s, ",")
-    if decimal == "." and not pc.any(has_comma).as_py():
-        has_comma = None  # nothing to rewrite
-    if has_comma is not None:
-        has_dot = pc.match_substring(s, ".")
-        if pc.any(has_dot).as_py():
-            both = pc.and_(has_comma, has_dot)
-            if pc.any(both).as_py():  # the last mark is the decimal mark
-                comma_last = pc.match_substring_regex(s, r",\d*\s*$")
-                without = pc.if_else(
-                    comma_last, pc.replace_substring(s, ".", ""), pc.replace_substring(s, ",", "")
-                )
-                s = pc.if_else(both, without, s)
-            if decimal == ",":  # '1.234' in a decimal-comma file is one thousand...
-                thousands = r"^\s*[+-]?\d{1,3}\.\d{3}\s*$"
+    if decimal == "," and not pc.any(pc.match_substring(s, ".")).as_py():
+        s = _commas_to_points(s)  # the common decimal-comma column: each comma is the mark
+    else:
+        has_comma = pc.match_substring(s, ",")
+        if decimal == "." and not pc.any(has_comma).as_py():
+            has_comma = None  # nothing to rewrite
+        if has_comma is not None:
+            has_dot = pc.match_substring(s, ".")
+            if pc.any(has_dot).as_py():
+                both = pc.and_(has_comma, has_dot)
+                if pc.any(both).as_py():  # the last mark is the decimal mark
+                    comma_last = pc.match_substring_regex(s, r",\d*\s*$")
+                    without = pc.if_else(
+                        comma_last,
+                        pc.replace_substring(s, ".", ""),
+                        pc.replace_substring(s, ",", ""),
+                    )
+                    s = pc.if_else(both, without, s)
+                if decimal == ",":  # '1.234' in a decimal-comma file is one thousand...
+                    thousands = r"^\s*[+-]?\d{1,3}\.\d{3}\s*$"
+                    s = pc.if_else(
+                        pc.match_substring_regex(s, thousands), pc.replace_substring(s, ".", ""), s
+                    )
+            if decimal == ".":  # ... and '1,234' in a decimal-point file
+                thousands = r"^\s*[+-]?\d{1,3},\d{3}\s*$"
                 s = pc.if_else(
-                    pc.match_substring_regex(s, thousands), pc.replace_substring(s, ".", ""), s
+                    pc.match_substring_regex(s, thousands), pc.replace_substring(s, ",", ""), s
                 )
-        if decimal == ".":  # ... and '1,234' in a decimal-point file
-            thousands = r"^\s*[+-]?\d{1,3},\d{3}\s*$"
-            s = pc.if_else(
-                pc.match_substring_regex(s, thousands), pc.replace_substring(s, ",", ""), s
-            )
-        s = pc.replace_substring(s, ",", ".")
+            s = _commas_to_points(s)
     if s is not arr and (out := _cast_numbers(s)) is not None:  # (arr: tried above)
         return out
     # Keep only the cells shaped like numbers, so that this last cast cannot fail.
@@ -486,6 +511,29 @@ def parse_numbers(values: ArrayLike | _Text, *, decimal: str = ".") -> NDArray[n
         s = pc.if_else(ok, s, pa.scalar(None, s.type))
     out = pc.cast(s, pa.float64())
     return _finite(out)
+
+
+def _commas_to_points(s: _Text) -> _Text:
+    """``pc.replace_substring(s, ",", ".")`` as one pass over the bytes of the text: the
+    same length, so the offsets and validity of each block are kept as they are."""
+
+    def points(block: pa.Array) -> pa.Array:
+        validity, offsets, data = block.buffers()
+        if data is None:
+            return block
+        text = np.frombuffer(data, dtype=np.uint8).copy()
+        text[text == ord(",")] = ord(".")
+        return pa.Array.from_buffers(
+            block.type,
+            len(block),
+            [validity, offsets, pa.py_buffer(text)],
+            null_count=block.null_count,
+            offset=block.offset,
+        )
+
+    if isinstance(s, pa.ChunkedArray):
+        return pa.chunked_array([points(b) for b in s.chunks], type=s.type)
+    return points(s)
 
 
 def _cast_numbers(s: _Text) -> NDArray[np.float64] | None:
@@ -1027,14 +1075,16 @@ def _validate_sheet(
     # ---- duplicates among otherwise good cells of good rows
     good = (status == _OK) & row_ok[:, None]
     if "sample_id" in roles and good.any():
-        sid = _by_unique(cols[roles["sample_id"]], uniques=False)[0]
+        sid = _id_keys(cols[roles["sample_id"]])
         prod = encoded(prod_j)[0]
         # A sample is the same sample only at the same producer, size, date and foot: QA
         # sheets often number samples 1..k afresh within each size block or each visit.
         # Cells of one row never clash (one column per dimension), so look for rows sharing
-        # that key first; only those rows are checked cell by cell.
+        # that key first (among those whose sample id is repeated at all); only those rows
+        # are checked cell by cell.
         when = date.view("i8")
         cand = np.flatnonzero(good.any(axis=1) & (sid >= 0))
+        cand = cand[pd.Series(sid[cand]).duplicated(keep=False).to_numpy()]
         row_key = pd.DataFrame(
             {
                 "p": prod[cand],
