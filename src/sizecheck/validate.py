@@ -395,6 +395,13 @@ def _id_keys(arr: _Text) -> NDArray[np.int64]:
     return _encode(arr)[0].astype(np.int64)
 
 
+def _repeated(keys: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """Whether each (non-negative) key occurs more than once."""
+    if len(keys) and keys.max() < 4 * len(keys) + 1024:  # dense keys: count them
+        return np.asarray(np.bincount(keys)[keys] > 1)
+    return pd.Series(keys).duplicated(keep=False).to_numpy()
+
+
 def _by_unique(arr: _Text) -> tuple[NDArray[np.int32], list[str]]:
     """Dictionary-encode: per-cell index into the unique values (``-1`` for null)."""
     idx, dictionary = _encode(arr)
@@ -1084,7 +1091,7 @@ def _validate_sheet(
         # are checked cell by cell.
         when = date.view("i8")
         cand = np.flatnonzero(good.any(axis=1) & (sid >= 0))
-        cand = cand[pd.Series(sid[cand]).duplicated(keep=False).to_numpy()]
+        cand = cand[_repeated(sid[cand])]
         row_key = pd.DataFrame(
             {
                 "p": prod[cand],
