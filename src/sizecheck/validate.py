@@ -421,11 +421,11 @@ def _categorical(
     categories need no reordering later (:func:`_sorted_categories`), and indexed by the
     smallest integer type that holds it (int8 for up to 128 values), as pandas' codes are.
     """
-    live = codes if used is None else codes[used]
-    missing = bool((live < 0).any())
-    keep = np.flatnonzero(
-        np.bincount(live[live >= 0] if missing else live, minlength=len(dictionary))
-    )
+    live = codes if used is None or used.all() else codes[used]
+    seen = np.zeros(len(dictionary) + 1, dtype=bool)  # the last slot: missing (code -1)
+    seen[live] = True
+    missing = bool(seen[-1])
+    keep = np.flatnonzero(seen[:-1])
     values = dictionary.take(pa.array(keep))
     order = pc.sort_indices(values).to_numpy()
     index_type = np.int8 if len(keep) <= 128 else np.int16 if len(keep) <= 32768 else np.int32
