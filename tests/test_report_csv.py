@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from sizecheck import report
+from sizecheck.errors import SizecheckError
 
 
 def _reference_write_csv(frame: pd.DataFrame, path: Path) -> Path:
@@ -95,9 +96,11 @@ def test_same_bytes_in_pieces(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 def test_decimals_round_only_the_columns_named(tmp_path: Path) -> None:
     frame = _awkward(5000)
     out = report._write_csv(frame, tmp_path / "new.csv", decimals={"value": 2})
-    expected = frame.assign(value=np.round(frame["value"].to_numpy(), 2))
+    expected = frame.assign(value=np.round(frame["value"].to_numpy(), 2) + 0.0)
     old = _reference_write_csv(expected, tmp_path / "old.csv")
-    assert out.read_bytes() == old.read_bytes()  # NaN, inf and -0.0 survive rounding
+    assert out.read_bytes() == old.read_bytes()  # NaN and inf survive rounding
+    assert b",-0," not in out.read_bytes()  # -0.0 and -0.001 are written 0
+    assert b",-0," in report._write_csv(frame, tmp_path / "raw.csv").read_bytes()
     finite = pd.read_csv(out)["value"].replace([np.inf, -np.inf], np.nan).dropna()
     assert len(finite) > 4000 and (finite == np.round(finite, 2)).all()
 
@@ -139,7 +142,7 @@ def test_example_outputs_same_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         "lower_mm",
         "upper_mm",
     ):
-        rounded[col] = np.round(rounded[col].to_numpy(), 6)
+        rounded[col] = np.round(rounded[col].to_numpy(), 6) + 0.0
     old = _reference_write_csv(rounded, tmp_path / "deviations-old.csv")
     assert (tmp_path / "out" / "deviations.csv").read_bytes() == old.read_bytes()
 
@@ -198,3 +201,42 @@ def test_early_deviations_checks_out_before_work(tmp_path: Path) -> None:
     data.write_text("producer,size\n")
     with pytest.raises(report.UsageError, match="never overwrites"):
         report.EarlyDeviations(tmp_path, [data])
+
+
+def test_early_deviations_failure_after_statistics_keeps_folder_consistent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run that fails while drawing charts leaves a deviations.csv of the same run as
+    the tables beside it (review: it once left the previous run's)."""
+    from sizecheck.examples import example_path
+    from sizecheck.pipeline import analyse
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "deviations.csv").write_text('"producer"\n"of a previous run"\n', encoding="utf-8")
+
+    def broken(*args: object, **kwargs: object) -> list[Path]:
+        raise RuntimeError("chart failed")
+
+    monkeypatch.setattr(report, "write_visuals", broken)
+    inputs = [example_path()]
+    with (
+        pytest.raises(RuntimeError, match="chart failed"),
+        report.EarlyDeviations(out, inputs) as early,
+    ):
+        analysis = analyse(inputs, on_compared=early)
+        report.write_report(analysis, out, charts=True, early=early)
+    written = set(pd.read_csv(out / "deviations.csv")["producer"])
+    assert written == set(pd.read_csv(out / "producer_summary.csv")["producer"])
+    assert len(written) > 1
+    assert not list(out.glob("*.partial"))
+
+
+def test_early_deviations_failed_run_leaves_no_new_folder(tmp_path: Path) -> None:
+    from sizecheck.examples import example_path
+    from sizecheck.pipeline import analyse
+
+    out = tmp_path / "new"
+    with pytest.raises(SizecheckError), report.EarlyDeviations(out, []) as early:
+        analyse([example_path()], on_compared=early, drift_rules=["bogus"])
+    assert not out.exists()

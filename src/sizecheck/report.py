@@ -82,7 +82,8 @@ def _arrow_column(col: pd.Series, decimals: int | None = None) -> pa.Array | pa.
     Categoricals become dictionary arrays over their categories (the CSV writer quotes
     them like strings and decodes them batch by batch), arrow-backed text is passed as
     is, numbers keep NaN as null (an empty field) and timestamps become dates. Floats
-    are rounded to ``decimals`` places (:func:`numpy.round`) when given.
+    are rounded to ``decimals`` places (:func:`numpy.round`; a zero is written 0, not -0)
+    when given.
     """
     import numpy as np
     import pandas as pd
@@ -99,7 +100,8 @@ def _arrow_column(col: pd.Series, decimals: int | None = None) -> pa.Array | pa.
     if col.dtype == object:
         return pa.array(col.astype("string"), type=pa.string(), from_pandas=True)
     if decimals is not None and isinstance(col.dtype, np.dtype) and col.dtype.kind == "f":
-        arr = pa.array(np.round(col.to_numpy(), decimals), from_pandas=True)
+        # + 0.0: noise rounded to zero is written 0, not -0
+        arr = pa.array(np.round(col.to_numpy(), decimals) + 0.0, from_pandas=True)
     else:
         arr = pa.array(col, from_pandas=True)
     if pa.types.is_timestamp(arr.type):
@@ -328,11 +330,12 @@ class EarlyDeviations:
             analysis = analyse(inputs, on_compared=early)
             write_report(analysis, out, early=early)
 
-    The file is written under a temporary name and takes its own name only when
-    :func:`write_report` finishes; if anything fails first, the temporary file is
-    removed, so ``out`` never holds a ``deviations.csv`` that the other outputs do not
-    match. ``out`` is checked (not a file, holds no input) at construction, before the
-    long work starts.
+    The file is written under a temporary name and takes its own name when
+    :func:`write_report` starts writing, before the other outputs, as when it writes
+    the deviations itself; if the run fails before that, the temporary file is removed
+    (and ``out`` too if this run created it and left it empty), so a previous run's
+    files stay as they were. ``out`` is checked (not a file, holds no input) at
+    construction, before the long work starts.
     """
 
     def __init__(self, out: str | Path, inputs: Sequence[str | Path], fmt: str = "csv") -> None:
@@ -341,6 +344,7 @@ class EarlyDeviations:
         self.root = _check_out(Path(out), inputs)
         self._future: Future[Path] | None = None
         self._pool: ThreadPoolExecutor | None = None
+        self._created = False
 
     def __call__(self, deviations: pd.DataFrame) -> None:
         """Start writing ``deviations`` (once; a second call is refused)."""
@@ -351,6 +355,7 @@ class EarlyDeviations:
         # the contract columns, taken here: copy-on-write keeps them as they are now even
         # if the caller goes on to change its frame while the thread formats them
         frame = deviations.loc[:, list(columns)]
+        self._created = not self.root.exists()
         self.root.mkdir(parents=True, exist_ok=True)
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="sizecheck-deviations")
         self._future = self._pool.submit(_write_deviations, frame, self._partial, self.fmt)
@@ -380,6 +385,8 @@ class EarlyDeviations:
         if self._pool is not None:
             self._pool.shutdown()
         self._partial.unlink(missing_ok=True)
+        if self._created and not any(self.root.iterdir()):
+            self.root.rmdir()  # a failed run leaves no empty folder behind
 
 
 def write_report(
@@ -426,11 +433,11 @@ def write_report(
     for other in DEVIATION_FORMATS:  # one deviations file, of this run
         if other != deviations_format:
             (root / _deviations_name(other)).unlink(missing_ok=True)
+    # the deviations first, as the other outputs are built from them
     if early is None or not early.started:
-        early = None
         written = [_write_deviations(analysis.deviations, root / name, deviations_format)]
     else:
-        written = [root / name]  # named when its thread is done, below
+        written = [early.finish(root)]
     written += [
         _write_csv(analysis.rejects, root / "rejects.csv", OUTPUT_FILES["rejects.csv"]),
         _write_csv(
@@ -447,8 +454,6 @@ def write_report(
     summary = summary_dict(analysis)
     if charts:
         written.extend(write_visuals(analysis, root, lang=lang, jobs=jobs, progress=progress))
-    if early is not None:
-        early.finish(root)
     summary["outputs"] = [p.relative_to(root).as_posix() for p in written] + ["summary.json"]
     path = root / "summary.json"
     path.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
