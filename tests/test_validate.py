@@ -191,6 +191,25 @@ def test_missing_producer_column() -> None:
     assert "'Nama'" in text and "produsen" in text
 
 
+def test_two_columns_of_one_dimension_refused(tmp_path: Path) -> None:
+    """Review finding: the second insole column's numbers were neither used nor
+    rejected. Now the file is refused, naming both headers, and nothing is counted."""
+    p = tmp_path / "twice.csv"
+    p.write_text(
+        "produsen;ukuran;panjang_insole;panjang_last;insole_length;catatan\n"
+        "UD Maju;41;273,5;272,0;274,0;ulang\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as err:
+        read_measurements(p)
+    text = str(err.value)
+    assert "'panjang_insole'" in text and "'insole_length'" in text and "twice.csv" in text
+    # a second column of a role (not a measurement) still passes through
+    q = tmp_path / "roles.csv"
+    q.write_text("produsen;ukuran;panjang_insole;produsen\nUD Maju;41;273,5;x\n", encoding="utf-8")
+    assert len(read_measurements(q).measurements) == 1
+
+
 def test_legacy_xls_refused() -> None:
     with pytest.raises(InputError, match=r"\.xlsx"):
         read_measurements(DATA / "legacy.xls")

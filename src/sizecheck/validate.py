@@ -72,7 +72,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import ArrayLike, NDArray
 
-from sizecheck.errors import MissingColumnsError, SizeLabelError, UsageError
+from sizecheck.errors import InputError, MissingColumnsError, SizeLabelError, UsageError
 from sizecheck.readers import RawSheet, read_input
 from sizecheck.schema import DIMENSIONS, FOOT_VALUES, UNIT_TO_MM, match_column
 from sizecheck.sizes import DEFAULT_TOE_ALLOWANCE_MM, convert_size, parse_size
@@ -670,21 +670,34 @@ class _SheetResult:
 
 
 def _roles(
-    sheet: RawSheet,
+    sheet: RawSheet, src: str = ""
 ) -> tuple[
     dict[str, int], dict[str, str | None], list[tuple[int, str, str | None]], list[tuple[int, str]]
 ]:
+    """Which column holds which role or dimension; the other columns pass through.
+
+    A second column of a role (two producer columns...) passes through as an extra
+    column. A second column of a *dimension* is refused with both headers named: its
+    numbers would otherwise be neither used nor rejected.
+    """
     roles: dict[str, int] = {}
     role_units: dict[str, str | None] = {}
     dims: list[tuple[int, str, str | None]] = []
     extras: list[tuple[int, str]] = []
-    seen: set[str] = set()
+    first: dict[str, int] = {}
     for j, head in enumerate(sheet.header):
         m = match_column(head)
-        if m is None or m.canonical in seen:
+        if m is not None and m.kind == "dimension" and m.canonical in first:
+            i = first[m.canonical]
+            raise InputError(
+                f"{src}: two columns measure {m.canonical}: {sheet.header[i]!r} (column "
+                f"{i + 1}) and {head!r} (column {j + 1}). Rename or remove one of them, so "
+                "that every measurement is counted once."
+            )
+        if m is None or m.canonical in first:
             extras.append((j, str(head).strip() or f"column_{j + 1}"))
             continue
-        seen.add(m.canonical)
+        first[m.canonical] = j
         if m.kind == "dimension":
             dims.append((j, m.canonical, m.unit))
         else:
@@ -750,7 +763,7 @@ def _validate_sheet(
     rej.add(title_rows[title_blank], "", [], RejectCode.SKIPPED_BLANK, "blank row, skipped")
     n_title = len(title_rows)
 
-    roles, role_units, dims, extras = _roles(sheet)
+    roles, role_units, dims, extras = _roles(sheet, src)
     long = not dims
     if (
         "producer" not in roles
