@@ -114,6 +114,26 @@ def _arrow_column(col: pd.Series, decimals: int | None = None) -> pa.Array | pa.
 _CSV_CHUNK_ROWS = 1 << 16
 
 
+def _arrow_table(
+    frame: pd.DataFrame,
+    what: str,
+    columns: Sequence[str] | None = None,
+    decimals: Mapping[str, int] | None = None,
+) -> pa.Table:
+    """``frame`` (its ``columns``, in that order, if given) as an arrow table for writing;
+    ``decimals`` maps float columns to the decimals kept (see :func:`_arrow_column`)."""
+    import pyarrow as pa
+
+    if columns is not None:
+        require_columns(frame, columns, what, error=UsageError)
+        frame = frame.loc[:, list(columns)]
+    names = [str(name) for name in frame.columns]
+    return pa.Table.from_arrays(
+        [_arrow_column(frame.iloc[:, i], (decimals or {}).get(n)) for i, n in enumerate(names)],
+        names=names,
+    )
+
+
 def _write_csv(
     frame: pd.DataFrame,
     path: Path,
@@ -134,16 +154,7 @@ def _write_csv(
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    if columns is not None:
-        require_columns(frame, columns, f"Writing {path.name}", error=UsageError)
-        frame = frame.loc[:, list(columns)]
-    table = pa.Table.from_arrays(
-        [
-            _arrow_column(frame.iloc[:, i], (decimals or {}).get(str(name)))
-            for i, name in enumerate(frame.columns)
-        ],
-        names=[str(name) for name in frame.columns],
-    )
+    table = _arrow_table(frame, f"Writing {path.name}", columns, decimals)
     n = table.num_rows
     workers = min(os.cpu_count() or 1, 8)
     if n <= _CSV_CHUNK_ROWS or workers == 1:
@@ -194,10 +205,13 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     columns: list[list[Any]] = []
     for name in frame.columns:
         col = frame[name]
-        if isinstance(col.dtype, np.dtype) and col.dtype.kind in "fiub":
+        kind = col.dtype.kind if isinstance(col.dtype, np.dtype) else ""
+        if kind == "f":  # NaN and infinities become null
             values = col.to_numpy()
-            keep = np.isfinite(values) if col.dtype.kind == "f" else np.ones(len(col), bool)
+            keep = np.isfinite(values).tolist()
             columns.append([v if k else None for v, k in zip(values.tolist(), keep, strict=True)])
+        elif kind and kind in "iub":
+            columns.append(col.to_numpy().tolist())
         else:
             present = pd.notna(col).tolist()
             columns.append(
@@ -304,15 +318,11 @@ def _write_deviations(deviations: pd.DataFrame, path: Path, fmt: str = "csv") ->
     if fmt == "csv":
         decimals = dict.fromkeys(_DEVIATION_ROUNDED, DEVIATION_DECIMALS)
         return _write_csv(deviations, path, OUTPUT_FILES["deviations.csv"], decimals)
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    columns = OUTPUT_FILES["deviations.csv"]
-    require_columns(deviations, columns, f"Writing {path.name}", error=UsageError)
-    table = pa.Table.from_arrays(
-        [_arrow_column(deviations[c]) for c in columns], names=list(columns)
+    pq.write_table(
+        _arrow_table(deviations, f"Writing {path.name}", OUTPUT_FILES["deviations.csv"]), path
     )
-    pq.write_table(table, path)
     return path
 
 
