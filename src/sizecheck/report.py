@@ -180,10 +180,11 @@ def _write_csv(
 
 def _jsonable(value: Any) -> Any:
     """Plain JSON values: NaN and infinities become null, numpy scalars Python numbers."""
+    # an object's own JSON form first (Accounting.to_dict is "for summary.json")
+    if hasattr(value, "to_dict") and not hasattr(value, "columns") and not isinstance(value, type):
+        return _jsonable(value.to_dict())
     if is_dataclass(value) and not isinstance(value, type):
         return _jsonable(asdict(value))
-    if hasattr(value, "to_dict") and not hasattr(value, "columns"):
-        return _jsonable(value.to_dict())
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

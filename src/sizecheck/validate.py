@@ -61,7 +61,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
@@ -163,20 +163,26 @@ class TableLike(Protocol):
     def covers(self, sizes: ArrayLike) -> NDArray[np.bool_]: ...
 
 
-_COUNT_FIELDS = (
-    "rows_read",
-    "rows_used",
-    "rows_rejected",
-    "rows_skipped",
-    "cells_read",
-    "cells_used",
-    "cells_rejected",
-    "cells_blank",
-)
+@dataclass(frozen=True, kw_only=True)
+class _Counts:
+    """The row and cell counts both :class:`SourceAccounting` and :class:`Accounting` hold."""
+
+    rows_read: int = 0
+    rows_used: int = 0
+    rows_rejected: int = 0
+    rows_skipped: int = 0
+    cells_read: int = 0
+    cells_used: int = 0
+    cells_rejected: int = 0
+    cells_blank: int = 0
+
+    def counts(self) -> dict[str, int]:
+        """The counts as plain ints, in field order."""
+        return {f.name: int(getattr(self, f.name)) for f in fields(_Counts)}
 
 
 @dataclass(frozen=True)
-class SourceAccounting:
+class SourceAccounting(_Counts):
     """Row and cell counts of one source (file, or file#sheet).
 
     ``rows_read = rows_used + rows_rejected`` and ``cells_read = cells_used +
@@ -186,22 +192,14 @@ class SourceAccounting:
     """
 
     source: str
-    rows_read: int = 0
-    rows_used: int = 0
-    rows_rejected: int = 0
-    rows_skipped: int = 0
-    cells_read: int = 0
-    cells_used: int = 0
-    cells_rejected: int = 0
-    cells_blank: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-serialisable dict."""
-        return {k: (int(v) if k != "source" else v) for k, v in asdict(self).items()}
+        return {"source": self.source, **self.counts()}
 
 
 @dataclass(frozen=True)
-class Accounting:
+class Accounting(_Counts):
     """Totals over all sources, with the per-source breakdown in ``sources``.
 
     Examples
@@ -211,27 +209,17 @@ class Accounting:
     (2, 'a.csv')
     """
 
-    rows_read: int = 0
-    rows_used: int = 0
-    rows_rejected: int = 0
-    rows_skipped: int = 0
-    cells_read: int = 0
-    cells_used: int = 0
-    cells_rejected: int = 0
-    cells_blank: int = 0
     sources: tuple[SourceAccounting, ...] = ()
 
     @classmethod
     def from_sources(cls, sources: Sequence[SourceAccounting]) -> Accounting:
         """Sum per-source counts."""
-        totals = {f: int(sum(getattr(s, f) for s in sources)) for f in _COUNT_FIELDS}
+        totals = {f.name: int(sum(getattr(s, f.name) for s in sources)) for f in fields(_Counts)}
         return cls(**totals, sources=tuple(sources))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-serialisable dict, for ``summary.json``."""
-        out: dict[str, Any] = {f: int(getattr(self, f)) for f in _COUNT_FIELDS}
-        out["sources"] = [s.to_dict() for s in self.sources]
-        return out
+        return {**self.counts(), "sources": [s.to_dict() for s in self.sources]}
 
 
 @dataclass(frozen=True, eq=False)
