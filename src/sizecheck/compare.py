@@ -28,23 +28,14 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from sizecheck import columns
 from sizecheck.errors import UsageError, require_columns
 from sizecheck.tables import ReferenceTable
-from sizecheck.validate import MEASUREMENT_COLUMNS
 
 __all__ = ["DEVIATION_COLUMNS", "STATUSES", "Compared", "compare"]
 
-#: Columns of ``deviations.csv``, in order (design.md contract): the measurement columns,
-#: then what the comparison adds.
-DEVIATION_COLUMNS = (
-    *MEASUREMENT_COLUMNS,
-    "nominal_mm",
-    "deviation_mm",
-    "deviation_sizes",
-    "lower_mm",
-    "upper_mm",
-    "status",
-)
+#: Columns of ``deviations.csv``, in order (see :mod:`sizecheck.columns`).
+DEVIATION_COLUMNS = columns.DEVIATIONS
 
 #: Every status a deviation can have.
 STATUSES = ("in_spec", "drifting", "missized", "below_min", "above_max", "no_reference")

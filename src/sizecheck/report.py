@@ -14,11 +14,12 @@ from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sizecheck.compare import DEVIATION_COLUMNS
+from sizecheck.columns import DEVIATIONS as DEVIATION_COLUMNS
+from sizecheck.columns import PRODUCER_SUMMARY as PRODUCER_SUMMARY_COLUMNS
+from sizecheck.columns import REJECTS as REJECT_COLUMNS
+from sizecheck.columns import SIZE_SUMMARY as SIZE_SUMMARY_COLUMNS
 from sizecheck.errors import UsageError, require_columns
-from sizecheck.stats import PRODUCER_SUMMARY_COLUMNS, SIZE_SUMMARY_COLUMNS
 from sizecheck.tables import ReferenceTable, dumps_table
-from sizecheck.validate import REJECT_COLUMNS
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -43,6 +43,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import special as _spc
 
+from sizecheck import columns
 from sizecheck.errors import UsageError, require_columns
 
 if TYPE_CHECKING:
@@ -1091,30 +1092,7 @@ def capability(
 # Per producer × dimension
 # --------------------------------------------------------------------------------------
 
-PRODUCER_SUMMARY_COLUMNS = (
-    "producer",
-    "dimension",
-    "n",
-    "n_sizes",
-    "bias_mm",
-    "bias_ci_low_mm",
-    "bias_ci_high_mm",
-    "bias_sizes",
-    "offset_mm",
-    "grade_error_mm_per_size",
-    "grade_error_ci_low",
-    "grade_error_ci_high",
-    "sd_within_mm",
-    "sd_overall_mm",
-    "pct_in_spec",
-    "pct_missized",
-    "cpk",
-    "cpk_ci_low",
-    "cpk_ci_high",
-    "pair_mismatch_mm",
-    "drift_signals",
-    "verdict",
-)
+PRODUCER_SUMMARY_COLUMNS = columns.PRODUCER_SUMMARY
 
 
 def _label_step(sel: _Rows, g: IntArray, ng: int, grade_step: FloatArray) -> FloatArray:
@@ -1549,21 +1527,7 @@ def _verdicts(
 # Per producer × dimension × size
 # --------------------------------------------------------------------------------------
 
-SIZE_SUMMARY_COLUMNS = (
-    "producer",
-    "dimension",
-    "size",
-    "n",
-    "mean_mm",
-    "nominal_mm",
-    "bias_mm",
-    "sd_mm",
-    "effective_size",
-    "size_label",
-    "bias_ci_low_mm",
-    "bias_ci_high_mm",
-    "bias_sizes",
-)
+SIZE_SUMMARY_COLUMNS = columns.SIZE_SUMMARY
 
 _SIZE_NEEDED = (
     "producer",
@@ -1794,23 +1758,7 @@ def welch_anova(data: pd.DataFrame, *, dv: str, between: str) -> pd.DataFrame:
     return pd.DataFrame({"k": k.astype(np.int64), "f": f, "df1": df1, "df2": df2, "p": p})
 
 
-COMPARISON_COLUMNS = (
-    "dimension",
-    "size",
-    "n_producers",
-    "n",
-    "mean_min_mm",
-    "mean_max_mm",
-    "lowest_producer",
-    "highest_producer",
-    "spread_mm",
-    "spread_sizes",
-    "welch_k",
-    "welch_f",
-    "welch_df1",
-    "welch_df2",
-    "welch_p",
-)
+COMPARISON_COLUMNS = columns.COMPARISON
 
 
 def compare_producers(deviations: pd.DataFrame) -> pd.DataFrame:

@@ -72,6 +72,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import ArrayLike, NDArray
 
+from sizecheck import columns
 from sizecheck.errors import InputError, MissingColumnsError, SizeLabelError, UsageError
 from sizecheck.readers import RawSheet, read_input
 from sizecheck.schema import DIMENSIONS, FOOT_VALUES, UNIT_TO_MM, match_column
@@ -95,26 +96,10 @@ __all__ = [
     "validate",
 ]
 
-#: Contract columns of the ``measurements`` frame, in order (docs/internals.md).
-MEASUREMENT_COLUMNS = (
-    "source",
-    "row",
-    "sample_id",
-    "producer",
-    "model",
-    "size_label",
-    "size",
-    "foot",
-    "pair",
-    "date",
-    "lot",
-    "operator",
-    "dimension",
-    "value_mm",
-)
-
-#: Columns of the ``rejects`` frame (``rejects.csv``).
-REJECT_COLUMNS = ("source", "row", "column", "value", "code", "message")
+#: Contract columns of the ``measurements`` and ``rejects`` frames (see
+#: :mod:`sizecheck.columns`).
+MEASUREMENT_COLUMNS = columns.MEASUREMENTS
+REJECT_COLUMNS = columns.REJECTS
 
 
 class RejectCode(StrEnum):
