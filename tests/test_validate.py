@@ -284,3 +284,20 @@ def test_sample_numbers_restarting_per_size_or_visit_are_not_duplicates(tmp_path
     v = read_measurements(path)
     assert len(v.measurements) == 12
     assert _codes(v) == {(len(lines), "duplicate_sample")}
+
+
+def test_validation_is_written_in_short_stages() -> None:
+    # Issue 13 item 3: no function of the validation module over ~80 lines (docstring
+    # included), so each stage can be read on one screen.
+    import ast
+
+    import sizecheck.validate as module
+
+    tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+    long = {
+        node.name: node.end_lineno - node.lineno + 1
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef) and node.end_lineno is not None
+        if node.end_lineno - node.lineno + 1 > 80
+    }
+    assert long == {}

@@ -32,8 +32,14 @@ Policy
   ``1.234``-shaped values (see :func:`parse_numbers`).
 - Dates are read day first: ISO ``2026-03-12``, ``12/03/2026``, ``12-03-26``,
   ``12 Maret 2026``, ``3 Agu 2026``, Excel dates and Excel serial numbers (``46093``).
-- Duplicates: the same ``source, producer, sample_id, foot, dimension`` seen again (only
-  where ``sample_id`` is given) keeps the first value and rejects the later ones.
+- Duplicates: within one source, the same producer, sample id, size, date, foot and
+  dimension seen again (only where ``sample_id`` is given) keeps the first value and
+  rejects the later ones. Sample numbers that restart in each size block or each visit
+  are therefore not duplicates.
+
+Each sheet goes through named stages, each a short function (see the list above
+``_CELL_CODES`` in the source): columns, parse, classify, keys, cells, foot/date,
+duplicates, listing, accounting, assemble.
 
 Examples
 --------
@@ -579,8 +585,22 @@ def parse_dates(values: Sequence[str | None]) -> NDArray[np.datetime64]:
 
 
 # --------------------------------------------------------------------------- per-sheet work
-
-_OK, _BLANK, _NAN, _NEG, _IMPL, _UNIT, _UDIM, _DUP, _ROW = range(9)
+#
+# A sheet is validated in named stages (:func:`_validate_sheet` runs them in this order):
+#
+#   columns     _layout           which column holds which role or dimension
+#   parse       _parse_cells      measurement cells -> numbers in mm, with their units
+#   classify    _classify_rows    blank, repeated-header, summary and signature rows
+#   keys        _keys             producer and size: the checks that reject a whole row
+#   cells       _cell_status      per cell: blank, not a number, unit, negative, implausible
+#   foot/date   _foot, _dates     listed when unreadable; the measurements are kept
+#   duplicates  _duplicates       a sample's dimension given again
+#   listing     _list_cell_rejects  the rejected cells, with their messages
+#   accounting  _accounting       rows and cells read = used + rejected
+#   assemble    _assemble         the long measurements table
+#
+# Cell status codes of the (rows x measurement columns) grid:
+_OK, _BLANK, _NAN, _NEG, _IMPL, _UNIT, _UDIM, _DUP = range(8)
 _CELL_CODES = {
     _NAN: RejectCode.NOT_A_NUMBER,
     _NEG: RejectCode.NEGATIVE,
@@ -589,10 +609,6 @@ _CELL_CODES = {
     _UDIM: RejectCode.UNKNOWN_DIMENSION,
     _DUP: RejectCode.DUPLICATE_SAMPLE,
 }
-
-
-def _fmt(values: NDArray[np.float64]) -> list[str]:
-    return [f"{v:.6g}" for v in values]
 
 
 class _Rejects:
@@ -642,17 +658,63 @@ class _SheetResult:
     notes: list[str]
 
 
-def _roles(
-    sheet: RawSheet, src: str = ""
-) -> tuple[
-    dict[str, int], dict[str, str | None], list[tuple[int, str, str | None]], list[tuple[int, str]]
-]:
-    """Which column holds which role or dimension; the other columns pass through.
+class _Columns:
+    """The cells of one sheet as arrow text: as read (``raw``) and trimmed, empty text
+    null (``cols``); each column dictionary-encoded at most once (:meth:`encoded`)."""
+
+    def __init__(self, sheet: RawSheet) -> None:
+        self.source = sheet.source
+        self.n = len(sheet.data)
+        self.rows = np.asarray(sheet.rows, dtype=np.int64)
+        self.header = [str(h) for h in sheet.header]
+        self.raw = [_arrow(sheet.data[j]) for j in range(len(sheet.header))]
+        self.cols = [_clean(a) for a in self.raw]
+        self._encodings: dict[int, tuple[NDArray[np.int32], pa.Array]] = {}
+
+    def encoded(self, j: int) -> tuple[NDArray[np.int32], pa.Array]:
+        """``_encode(cols[j])``: per cell the index of its distinct value, and the values."""
+        if j not in self._encodings:
+            self._encodings[j] = _encode(self.cols[j])
+        return self._encodings[j]
+
+    def valid(self, j: int) -> NDArray[np.bool_]:
+        """Whether each cell of column ``j`` holds text (after trimming)."""
+        return np.asarray(self.cols[j].is_valid().to_numpy(zero_copy_only=False))
+
+
+# --------------------------------------------------------------------------- stage: columns
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Which column holds which role or dimension.
+
+    ``roles``: meta role -> column; ``role_units``: a unit named in a role's header (the
+    long layout's ``value (cm)``); ``dims``: the wide layout's ``(column, dimension,
+    unit)``; ``extras``: pass-through ``(column, name)``. Without dimension columns the
+    sheet is in the long layout (``dimension`` and ``value`` columns).
+    """
+
+    roles: dict[str, int]
+    role_units: dict[str, str | None]
+    dims: list[tuple[int, str, str | None]]
+    extras: list[tuple[int, str]]
+
+    @property
+    def long(self) -> bool:
+        """Whether the sheet is in the long layout."""
+        return not self.dims
+
+
+def _layout(sheet: RawSheet) -> _Layout:
+    """Stage "columns": the role of each column; the other columns pass through.
 
     A second column of a role (two producer columns...) passes through as an extra
     column. A second column of a *dimension* is refused with both headers named: its
-    numbers would otherwise be neither used nor rejected.
+    numbers would otherwise be neither used nor rejected. A sheet without a producer or
+    size column, or without dimension columns and the long layout's pair, is refused.
     """
+    src = sheet.source
     roles: dict[str, int] = {}
     role_units: dict[str, str | None] = {}
     dims: list[tuple[int, str, str | None]] = []
@@ -681,7 +743,690 @@ def _roles(
             if name in roles:
                 j = roles.pop(name)
                 extras.append((j, str(sheet.header[j])))
-    return roles, role_units, dims, extras
+    if (
+        "producer" not in roles
+        or "size" not in roles
+        or (not dims and not {"dimension", "value"} <= roles.keys())
+    ):
+        raise MissingColumnsError(
+            f"{src}: needs a producer, a size and a dimension column (or dimension and value "
+            f"columns); found {', '.join(map(repr, sheet.header))}."
+        )
+    return _Layout(roles, role_units, dims, extras)
+
+
+# --------------------------------------------------------------------------- stage: parse
+
+
+@dataclass(frozen=True)
+class _Cells:
+    """The measurement cells of a sheet as an ``(n, k)`` grid: one grid column per
+    dimension column (wide layout), or the one value column (long layout).
+
+    ``columns``: the sheet column of each grid column; ``dim``: per cell, the index of its
+    dimension in ``dim_names`` (``-1``: not a known dimension); ``present``: the cell
+    holds something other than a "not measured" mark; ``numeric``: it is a number;
+    ``values``: that number in mm; ``factor``: mm per unit of the cell; ``unit_bad``: its
+    unit is not known (``(1, k)`` when it holds for every row). ``dim``, ``factor`` and
+    ``unit_bad`` may be broadcast views.
+    """
+
+    columns: list[int]
+    dim_names: list[str]
+    dim: NDArray[np.intp]
+    present: NDArray[np.bool_]
+    numeric: NDArray[np.bool_]
+    values: NDArray[np.float64]
+    factor: NDArray[np.float64]
+    unit_bad: NDArray[np.bool_]
+
+
+def _parse_cells(c: _Columns, lay: _Layout, *, decimal: str, default_unit: str) -> _Cells:
+    """Stage "parse": every measurement cell read as a number and scaled to mm."""
+    n = c.n
+    name_units: NDArray[Any] | None = None
+    if lay.long:
+        dim_names = list(DIMENSIONS)
+        dim_idx_u, dim_uniques = _by_unique(c.cols[lay.roles["dimension"]])
+        matches = [match_column(u) for u in dim_uniques]
+        code_u = np.array(
+            [dim_names.index(m.canonical) if m and m.kind == "dimension" else -1 for m in matches]
+            + [-1],
+            dtype=np.intp,
+        )
+        unit_u = [m.unit if m and m.kind == "dimension" else None for m in matches] + [None]
+        cell_dim = code_u[dim_idx_u][:, None]
+        name_units = np.array(unit_u, dtype=object)[dim_idx_u]
+        columns = [lay.roles["value"]]
+        header_units: list[str | None] = [lay.role_units.get("value")]
+    else:
+        dim_names = [d for _, d, _ in lay.dims]
+        cell_dim = np.broadcast_to(np.arange(len(lay.dims)), (n, len(lay.dims)))
+        columns = [j for j, _, _ in lay.dims]
+        header_units = [u for _, _, u in lay.dims]
+    present, numbers = _read_numbers(c, columns, decimal)
+    if lay.long or "unit" in lay.roles:  # units may differ from row to row
+        factor, unit_bad = _row_units(c, lay, header_units, name_units, default_unit)
+        values = numbers * factor
+    else:  # wide, no unit column: each column's unit is its header's, else the default
+        col_factor = np.array(
+            [UNIT_TO_MM[u if u is not None else default_unit] for u in header_units]
+        )
+        factor = np.broadcast_to(col_factor, (n, len(columns)))
+        unit_bad = np.zeros((1, len(columns)), dtype=bool)  # broadcasts over the rows
+        values = numbers * col_factor if (col_factor != 1.0).any() else numbers
+    return _Cells(
+        columns, dim_names, cell_dim, present, ~np.isnan(numbers), values, factor, unit_bad
+    )
+
+
+def _read_numbers(
+    c: _Columns, columns: Sequence[int], decimal: str
+) -> tuple[NDArray[np.bool_], NDArray[np.float64]]:
+    """Per cell of ``columns``: whether it holds a value, and the number it reads as."""
+    present = np.empty((c.n, len(columns)), dtype=bool)
+    numbers = np.empty((c.n, len(columns)), dtype=np.float64)
+    marks = pa.array(_NOT_MEASURED, pa.large_string())
+    for c_i, j in enumerate(columns):
+        present[:, c_i] = c.valid(j)
+        numbers[:, c_i] = parse_numbers(c.cols[j], decimal=decimal)
+        # A "not measured" mark counts as a blank cell. It is not a number (parse_numbers
+        # reads each cell on its own), so only the cells that are not numbers can be one.
+        not_number = np.flatnonzero(present[:, c_i] & np.isnan(numbers[:, c_i]))
+        if len(not_number):
+            mark = pc.is_in(c.cols[j].take(pa.array(not_number)), value_set=marks)
+            present[not_number[mark.to_numpy(zero_copy_only=False)], c_i] = False
+    return present, numbers
+
+
+def _row_units(
+    c: _Columns,
+    lay: _Layout,
+    header_units: Sequence[str | None],
+    name_units: NDArray[Any] | None,
+    default_unit: str,
+) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """mm per unit of each cell, and whether its unit is unknown, where units may differ
+    from row to row: a header's unit wins, then (long layout) a unit in the dimension's
+    name, then the ``unit`` column, then the default."""
+    n, k = c.n, len(header_units)
+    factor = np.full((n, k), UNIT_TO_MM[default_unit], dtype=np.float64)
+    unit_bad = np.zeros((n, k), dtype=bool)
+    if "unit" in lay.roles:
+
+        def _unit(u: str) -> float:
+            return UNIT_TO_MM.get(u.strip().lower().rstrip("."), -1.0)
+
+        unit_j = lay.roles["unit"]
+        per_row = _map_unique(
+            c.cols[unit_j], _unit, dtype=np.float64, na=np.nan, encoded=c.encoded(unit_j)
+        )
+        has_unit = ~np.isnan(per_row)
+        factor = np.where(has_unit[:, None], per_row[:, None], factor)
+        unit_bad = np.broadcast_to((per_row < 0)[:, None], (n, k)).copy()
+        factor = np.where(unit_bad, np.nan, factor)
+    for c_i, u in enumerate(header_units):
+        if u is not None:
+            factor[:, c_i] = UNIT_TO_MM[u]
+            unit_bad[:, c_i] = False
+    if name_units is not None:
+        has = np.array([u is not None for u in name_units], dtype=bool)
+        if has.any():
+            factor[has, 0] = [UNIT_TO_MM[u] for u in name_units[has]]
+            unit_bad[has, 0] = False
+    return factor, unit_bad
+
+
+# --------------------------------------------------------------------------- stage: classify
+
+
+def _match_any(
+    c: _Columns,
+    regexes: Sequence[re.Pattern[str]],
+    columns: Sequence[int],
+    rows: NDArray[np.bool_],
+    coded: set[int],
+    initials: str | None = None,
+) -> NDArray[np.bool_]:
+    """Rows (among ``rows``) where a cell of ``columns`` matches; RE2 in arrow, no loop.
+
+    ``coded`` columns are matched once per distinct value (their encoding is needed
+    anyway), and so is every column when no ``initials`` are given and most rows are
+    asked about. The others (such as ``pair``, with hundreds of thousands of distinct
+    values) are matched cell by cell, after the prefilter on ``initials`` (the first
+    letters, lower case, that a match can start with) when given.
+    """
+    n = c.n
+    hit = np.zeros(n, dtype=bool)
+    pos = np.flatnonzero(rows)
+    if len(pos) == 0:
+        return hit
+    pattern = "|".join(f"(?:{r.pattern})" for r in regexes)
+    allowed = pa.array(list(initials or ""), pa.large_string())
+
+    def maybe(text: _Text) -> NDArray[np.intp]:  # cells that can match, by first letter
+        if initials is None:
+            return np.arange(len(text))
+        first = pc.utf8_lower(pc.utf8_slice_codeunits(text, 0, 1))
+        return np.flatnonzero(
+            pc.fill_null(pc.is_in(first, value_set=allowed), False).to_numpy(zero_copy_only=False)
+        )
+
+    by_value = [j for j in columns if j in coded or (initials is None and 4 * len(pos) >= n)]
+    for j in by_value:  # match each distinct value once, then broadcast
+        idx, values = c.encoded(j)
+        matched = np.zeros(len(values) + 1, dtype=bool)  # last: null cells
+        where = maybe(values)
+        if len(where):
+            found = pc.match_substring_regex(
+                values.take(pa.array(where)), pattern, ignore_case=True
+            )
+            matched[where] = pc.fill_null(found, False).to_numpy(zero_copy_only=False)
+            hit[pos] |= matched[idx[pos]]
+    subset = pa.array(pos) if len(pos) < n else None
+    for j in (j for j in columns if j not in by_value):  # cell by cell
+        col = c.cols[j] if subset is None else c.cols[j].take(subset)
+        where = maybe(col)
+        if len(where) == 0:
+            continue
+        if len(where) < len(col):
+            col = col.take(pa.array(where))
+        found = pc.match_substring_regex(col, pattern, ignore_case=True)
+        hit[pos[where]] |= pc.fill_null(found, False).to_numpy(zero_copy_only=False)
+    return hit
+
+
+def _classify_rows(
+    c: _Columns, lay: _Layout, cells: _Cells, rej: _Rejects
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """Stage "classify": rows skipped by design, listed with their reason.
+
+    A row is blank, the header repeated, an average/total row (a text cell outside the
+    measurement columns starts like ``Rata-rata``), or a signature/notes row (a row
+    without numbers that matches the signature patterns, and every row without numbers
+    after the first such). Returns ``(skipped, data_row)``.
+    """
+    n = c.n
+    any_cell = np.zeros(n, dtype=bool)
+    for j in range(len(c.cols)):
+        any_cell |= c.valid(j)
+    blank = ~any_cell
+    no_number = cells.numeric.sum(axis=1) == 0
+    text_cols = [j for j in range(len(c.cols)) if j not in cells.columns]
+    # Columns whose distinct values are needed anyway (encoded once, see ``encoded``).
+    coded = {lay.roles[r] for r in _CODED_ROLES if r in lay.roles}
+    summary = _match_any(
+        c, (_SUMMARY_PREFIX, _SUMMARY_EXACT), text_cols, ~blank, coded, _SUMMARY_INITIALS
+    )
+    prod_j, size_j = lay.roles["producer"], lay.roles["size"]
+
+    def _is(role: str) -> Callable[[str], bool]:
+        return lambda u: (m := match_column(u)) is not None and m.canonical == role
+
+    repeat_header = (
+        _map_unique(
+            c.cols[prod_j], _is("producer"), dtype=bool, na=False, encoded=c.encoded(prod_j)
+        )
+        & _map_unique(c.cols[size_j], _is("size"), dtype=bool, na=False, encoded=c.encoded(size_j))
+        & ~summary
+    )
+    candidates = no_number & ~blank & ~summary & ~repeat_header
+    sig_hit = _match_any(c, (_SIGNATURE,), range(len(c.cols)), candidates, coded)
+    signature = sig_hit.copy()
+    if sig_hit.any():
+        first = int(np.argmax(sig_hit))
+        signature |= (np.arange(n) > first) & candidates
+    for mask, code, msg in (
+        (blank, RejectCode.SKIPPED_BLANK, "blank row, skipped"),
+        (repeat_header, RejectCode.SKIPPED_HEADER, "the header repeated inside the data, skipped"),
+        (summary, RejectCode.SKIPPED_SUMMARY, "average/total row, skipped (not a measurement)"),
+        (signature, RejectCode.SKIPPED_SIGNATURE, "signature or notes block, skipped"),
+    ):
+        pos = np.flatnonzero(mask)
+        text = _row_text(c.raw, pos) if code is not RejectCode.SKIPPED_BLANK else []
+        rej.add(c.rows[pos], "", text, code, msg)
+    skipped = blank | summary | repeat_header | signature
+    return skipped, ~skipped
+
+
+# --------------------------------------------------------------------------- stage: keys
+
+
+@dataclass(frozen=True)
+class _Sizes:
+    """The size labels of a sheet read once per distinct label.
+
+    ``idx``: per row, the index of its label in ``labels`` (``-1``: blank); ``value``,
+    ``error``, ``outside``: per distinct label (one more, for blank), its size in the
+    table's system (NaN when unreadable), why it is unreadable, and whether the table
+    does not cover it.
+    """
+
+    idx: NDArray[np.int32]
+    labels: list[str]
+    value: NDArray[np.float64]
+    error: list[str | None]
+    outside: NDArray[np.bool_]
+    system: str
+
+
+def _size_values(c: _Columns, j: int, table: TableLike | None) -> _Sizes:
+    """Read the distinct size labels of column ``j`` in the table's system (EU without
+    a table), converting labels that name another system with the table's toe allowance."""
+    target = table.size_system if table is not None else "eu"
+    allowance = DEFAULT_TOE_ALLOWANCE_MM
+    if table is not None and table.toe_allowance_mm is not None:
+        allowance = float(table.toe_allowance_mm)
+    idx, dictionary = c.encoded(j)
+    labels = [str(u) for u in dictionary.to_pylist()]
+    value = np.full(len(labels) + 1, np.nan)
+    error: list[str | None] = [None] * (len(labels) + 1)
+    for i, label in enumerate(labels):
+        try:
+            lab = parse_size(label, default_system=target)
+            size = lab.value
+            if lab.system != target:
+                size = float(convert_size(size, lab.system, target, allowance_mm=allowance))
+            value[i] = size
+        except SizeLabelError as exc:
+            error[i] = str(exc)
+    outside = np.zeros(len(labels) + 1, dtype=bool)
+    if table is not None:
+        finite = ~np.isnan(value)
+        if finite.any():
+            outside[finite] = ~np.asarray(table.covers(value[finite]), dtype=bool)
+    return _Sizes(idx, labels, value, error, outside, target)
+
+
+def _keys(
+    c: _Columns, lay: _Layout, data_row: NDArray[np.bool_], table: TableLike | None, rej: _Rejects
+) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """Stage "keys": producer and size, the checks that reject a whole row.
+
+    Returns the size of each row (in the table's system) and ``row_ok``: data rows with
+    a producer and a readable size the table covers.
+    """
+    prod_j, size_j = lay.roles["producer"], lay.roles["size"]
+    producer_ok = c.valid(prod_j)
+    pos = np.flatnonzero(data_row & ~producer_ok)
+    rej.add(
+        c.rows[pos],
+        c.header[prod_j],
+        [],
+        RejectCode.MISSING_PRODUCER,
+        "producer is blank; the row is not used (in a CSV export of merged cells, write the "
+        "producer on every row)",
+        order=prod_j,
+    )
+    s = _size_values(c, size_j, table)
+    size = s.value[s.idx]
+    size_missing = s.idx < 0
+    size_bad = np.isnan(size) & ~size_missing
+    size_outside = s.outside[s.idx] & ~size_missing
+    head = c.header[size_j]
+    pos = np.flatnonzero(data_row & size_missing)
+    rej.add(
+        c.rows[pos], head, [], RejectCode.MISSING_SIZE, "size is blank; the row is not used",
+        order=size_j,
+    )  # fmt: skip
+    pos = np.flatnonzero(data_row & size_bad)
+    rej.add(
+        c.rows[pos],
+        head,
+        [s.labels[i] for i in s.idx[pos]],
+        RejectCode.UNREADABLE_SIZE,
+        [str(s.error[i]) for i in s.idx[pos]],
+        order=size_j,
+    )
+    pos = np.flatnonzero(data_row & size_outside)
+    if len(pos) and table is not None:
+        lo, hi = min(table.sizes), max(table.sizes)
+        rej.add(
+            c.rows[pos],
+            head,
+            [s.labels[i] for i in s.idx[pos]],
+            RejectCode.SIZE_OUTSIDE_TABLE,
+            [
+                f"size {s.labels[i]!r} ({s.system} {s.value[i]:.4g}) is not in table "
+                f"{table.name} ({s.system} {lo:g}–{hi:g}); the row is not used"
+                for i in s.idx[pos]
+            ],
+            order=size_j,
+        )
+    return size, data_row & producer_ok & ~size_missing & ~size_bad & ~size_outside
+
+
+# --------------------------------------------------------------------------- stage: cells
+
+
+def _cell_status(cells: _Cells, long: bool) -> NDArray[np.int8]:
+    """Stage "cells": the status of each measurement cell, judged on its own (the row
+    checks and duplicates come on top): blank, not a number, unknown unit or dimension,
+    negative, outside the dimension's plausible range, or ``_OK``."""
+    present, values = cells.present, cells.values
+    status = np.full(present.shape, _OK, dtype=np.int8)
+    status[~present] = _BLANK
+    status[present & ~cells.numeric] = _NAN
+    status[present & cells.numeric & cells.unit_bad] = _UNIT
+    if long:
+        status[present & (cells.dim < 0)] = _UDIM
+    status[(status == _OK) & (values < 0)] = _NEG
+    lo_arr = np.array([DIMENSIONS[d].plausible_mm[0] for d in cells.dim_names] + [0.0])
+    hi_arr = np.array([DIMENSIONS[d].plausible_mm[1] for d in cells.dim_names] + [np.inf])
+    k = len(cells.columns)
+    if long:
+        dim_lo, dim_hi = lo_arr[cells.dim], hi_arr[cells.dim]
+    else:  # one dimension per column: bounds broadcast over the rows
+        dim_lo, dim_hi = lo_arr[:k], hi_arr[:k]
+    status[(status == _OK) & ((values < dim_lo) | (values > dim_hi))] = _IMPL
+    return status
+
+
+# --------------------------------------------------------------------------- stage: foot/date
+
+
+def _foot(c: _Columns, lay: _Layout, row_ok: NDArray[np.bool_], rej: _Rejects) -> NDArray[np.intp]:
+    """Stage "foot": per row 0 (left), 1 (right) or 2 (missing). An unreadable foot is
+    listed (``unknown_foot``) and the row's measurements are kept with the foot missing."""
+    if "foot" not in lay.roles:
+        return np.full(c.n, 2, dtype=np.intp)
+    fj = lay.roles["foot"]
+    fc = _map_unique(
+        c.cols[fj],
+        lambda u: {"L": 0, "R": 1}.get(FOOT_VALUES.get(u.lower().rstrip("."), ""), 3),
+        dtype=np.intp,
+        na=2,
+        encoded=c.encoded(fj),
+    )
+    pos = np.flatnonzero(row_ok & (fc == 3))
+    rej.add(
+        c.rows[pos],
+        c.header[fj],
+        _texts(c.raw[fj], pos),
+        RejectCode.UNKNOWN_FOOT,
+        "foot must be L/R or kiri/kanan; measurements kept with foot missing",
+        order=fj,
+    )
+    return np.where(fc == 3, 2, fc)
+
+
+def _dates(
+    c: _Columns, lay: _Layout, row_ok: NDArray[np.bool_], rej: _Rejects
+) -> NDArray[np.datetime64]:
+    """Stage "date": the date of each row (``NaT`` when missing). An unreadable date is
+    listed (``bad_date``) and the row's measurements are kept with the date missing."""
+    if "date" not in lay.roles:
+        return np.full(c.n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    dj = lay.roles["date"]
+    d_idx, d_dictionary = c.encoded(dj)
+    d_uniques = [str(u) for u in d_dictionary.to_pylist()]
+    parsed = np.append(parse_dates(d_uniques), np.datetime64("NaT")).astype("datetime64[ns]")
+    date = parsed[d_idx]
+    pos = np.flatnonzero(row_ok & (d_idx >= 0) & np.isnat(date))
+    rej.add(
+        c.rows[pos],
+        c.header[dj],
+        _texts(c.raw[dj], pos),
+        RejectCode.BAD_DATE,
+        "date not readable (use 2026-03-12, 12/03/2026 or 12 Maret 2026); "
+        "measurements kept with date missing",
+        order=dj,
+    )
+    return date
+
+
+# --------------------------------------------------------------------------- stage: duplicates
+
+
+@dataclass(frozen=True)
+class _RowKeys:
+    """Per row: the size in the table's system, the foot code (0 left, 1 right, 2
+    missing) and the date (``NaT`` when missing)."""
+
+    size: NDArray[np.float64]
+    foot: NDArray[np.intp]
+    date: NDArray[np.datetime64]
+
+
+def _duplicates(
+    c: _Columns,
+    lay: _Layout,
+    cells: _Cells,
+    status: NDArray[np.int8],
+    row_ok: NDArray[np.bool_],
+    keys: _RowKeys,
+) -> None:
+    """Stage "duplicates": mark (in ``status``) a good cell of a good row whose sample
+    already gave that dimension in an earlier row; the first value is kept.
+
+    A sample is the same sample only at the same producer, size, date and foot
+    (``keys``: per row ``size``, ``foot`` code and ``date``): QA sheets often number
+    samples 1..k afresh within each size block or each visit.
+    """
+    good = (status == _OK) & row_ok[:, None]
+    if "sample_id" not in lay.roles or not good.any():
+        return
+    sid = _id_keys(c.cols[lay.roles["sample_id"]])
+    prod = c.encoded(lay.roles["producer"])[0]
+    row_key: dict[str, NDArray[Any]] = {
+        "p": prod,
+        "s": sid,
+        "f": keys.foot,
+        "z": keys.size,
+        "t": keys.date.view("i8"),
+    }
+    # Cells of one row never clash (one column per dimension), so look for rows sharing
+    # the key first (among those whose sample id is repeated at all); only those rows
+    # are checked cell by cell.
+    cand = np.flatnonzero(good.any(axis=1) & (sid >= 0))
+    cand = cand[_repeated(sid[cand])]
+    clash = cand[
+        pd.DataFrame({k: v[cand] for k, v in row_key.items()}).duplicated(keep=False).to_numpy()
+    ]
+    if len(clash) == 0:
+        return
+    r_idx, c_idx = np.nonzero(good[clash])
+    r_idx = clash[r_idx]
+    order = np.lexsort((c_idx, r_idx))
+    r_idx, c_idx = r_idx[order], c_idx[order]
+    cell_key = pd.DataFrame(
+        {**{k: v[r_idx] for k, v in row_key.items()}, "d": cells.dim[r_idx, c_idx]}
+    )
+    dup = cell_key.duplicated(keep="first").to_numpy()
+    status[r_idx[dup], c_idx[dup]] = _DUP
+
+
+# --------------------------------------------------------------------------- stage: listing
+
+
+def _list_cell_rejects(
+    c: _Columns,
+    lay: _Layout,
+    cells: _Cells,
+    status: NDArray[np.int8],
+    row_ok: NDArray[np.bool_],
+    rej: _Rejects,
+) -> None:
+    """Stage "listing": rows with no measured value (``no_measurement``), then every
+    rejected cell of the rows that passed the row checks, with its message."""
+    pos = np.flatnonzero(row_ok & ~cells.present.any(axis=1))
+    rej.add(
+        c.rows[pos], "", [], RejectCode.NO_MEASUREMENT,
+        "no measured value in this row; the row is not used",
+    )  # fmt: skip
+    listed = row_ok[:, None] & (status != _OK) & (status != _BLANK)
+    r_idx, c_idx = np.nonzero(listed)
+    codes = status[r_idx, c_idx]
+    cell_value = np.empty(len(r_idx), dtype=object)
+    for c_i, j in enumerate(cells.columns):
+        sel = c_idx == c_i
+        if sel.any():
+            cell_value[sel] = _texts(c.raw[j], r_idx[sel])
+    col_names = np.array([c.header[j] for j in cells.columns], dtype=object)[c_idx]
+    for code in np.unique(codes):
+        sel = codes == code
+        rc = _CELL_CODES[int(code)]
+        rej.add(
+            c.rows[r_idx[sel]],
+            list(col_names[sel]),
+            list(cell_value[sel]),
+            rc,
+            _cell_messages(rc, c, lay, cells, r_idx[sel], c_idx[sel]),
+            order=np.asarray(cells.columns)[c_idx[sel]],
+        )
+
+
+def _cell_messages(
+    rc: RejectCode,
+    c: _Columns,
+    lay: _Layout,
+    cells: _Cells,
+    r_idx: NDArray[np.intp],
+    c_idx: NDArray[np.intp],
+) -> str | list[str]:
+    """The message of each rejected cell ``(r_idx, c_idx)`` of one code."""
+    names = [cells.dim_names[d] if d >= 0 else "?" for d in cells.dim[r_idx, c_idx]]
+    if rc is RejectCode.NOT_A_NUMBER:
+        return "not a number"
+    if rc is RejectCode.UNKNOWN_UNIT:
+        return "unit not recognised (use mm, cm or in)"
+    if rc is RejectCode.UNKNOWN_DIMENSION:
+        return [
+            f"dimension {t!r} is not a known dimension name; see 'sizecheck template' "
+            "for the accepted names"
+            for t in _texts(c.cols[lay.roles["dimension"]], r_idx)
+        ]
+    if rc is RejectCode.NEGATIVE:
+        return "negative length; a measurement cannot be below zero"
+    if rc is RejectCode.DUPLICATE_SAMPLE:
+        return [
+            f"{name} of this sample (same producer, sample id and foot) was already "
+            "given in an earlier row; the first value is kept"
+            for name in names
+        ]
+    texts: list[str] = []  # implausible: say what the value looks like
+    values = cells.values[r_idx, c_idx]
+    in_mm_all = cells.factor[r_idx, c_idx] == 1.0
+    for v, name, in_mm in zip(values.tolist(), names, in_mm_all.tolist(), strict=True):
+        lo, hi = DIMENSIONS[name].plausible_mm
+        text = f"{v:.6g} mm is outside the plausible {lo:g}–{hi:g} mm for {name}"
+        if lo <= v / 10 <= hi:
+            text += f"; {v:.6g} looks like {v / 10:.6g} mm (decimal mark lost?)"
+        elif lo <= v * 10 <= hi and in_mm:
+            text += (
+                f"; {v:.6g} looks like {v * 10:.6g} mm: entered in cm? Put the unit in "
+                "the header, e.g. 'insole_length (cm)', or use --units cm"
+            )
+        elif lo <= v * 10 <= hi:
+            text += f"; {v:.6g} looks like {v * 10:.6g} mm (decimal mark misplaced?)"
+        texts.append(text)
+    return texts
+
+
+# --------------------------------------------------------------------------- stage: accounting
+
+
+def _accounting(
+    c: _Columns,
+    cells: _Cells,
+    used_cell: NDArray[np.bool_],
+    skipped: NDArray[np.bool_],
+    n_title: int,
+) -> SourceAccounting:
+    """Stage "accounting": rows read = used + rejected, cells read = used + rejected.
+
+    Rows read are the title rows and every row below the header; a row is used when one
+    of its cells is. Cells read are the measurement cells holding something (not blank,
+    not a "not measured" mark); ``cells_blank`` counts the empty ones of data rows.
+    """
+    n = c.n
+    rows_used = int(used_cell.any(axis=1).sum())
+    cells_read = int(cells.present.sum())
+    cells_used = int(used_cell.sum())
+    return SourceAccounting(
+        source=c.source,
+        rows_read=n + n_title,
+        rows_used=rows_used,
+        rows_rejected=n + n_title - rows_used,
+        rows_skipped=int(skipped.sum()) + n_title,
+        cells_read=cells_read,
+        cells_used=cells_used,
+        cells_rejected=cells_read - cells_used,
+        cells_blank=int((~cells.present & ~skipped[:, None]).sum()),
+    )
+
+
+# --------------------------------------------------------------------------- stage: assemble
+
+
+def _assemble(
+    c: _Columns,
+    lay: _Layout,
+    cells: _Cells,
+    used_cell: NDArray[np.bool_],
+    keys: _RowKeys,
+) -> pa.Table:
+    """Stage "assemble": one row per used cell, in the column order of
+    :data:`MEASUREMENT_COLUMNS`, then the pass-through columns (``keys``: per row
+    ``size``, ``foot`` code and ``date``)."""
+    n, k = used_cell.shape
+    row_used = np.asarray(used_cell.any(axis=1))
+    cell_row: NDArray[np.signedinteger[Any]]
+    cell_col: NDArray[np.signedinteger[Any]]
+    if used_cell.all():  # the usual clean sheet: every cell, row by row (small index types)
+        cell_row = np.repeat(np.arange(n, dtype=np.int32 if n < 2**31 else np.intp), k)
+        cell_col = np.tile(np.arange(k, dtype=np.int8 if k < 128 else np.intp), n)
+    else:
+        cell_row, cell_col = np.nonzero(used_cell)  # row-major: by row, then column order
+    m = len(cell_row)
+    take = pa.array(cell_row)
+    # what a missing role becomes, shared by all such columns
+    no_text = pa.nulls(m, pa.large_string())
+    no_category = pa.DictionaryArray.from_arrays(
+        pa.nulls(m, pa.int8()), pa.array([], pa.large_string())
+    )
+    roles = lay.roles
+
+    def text(role: str) -> pa.Array:  # many distinct values (pair, sample id): as text
+        return c.cols[roles[role]].take(take) if role in roles else no_text
+
+    def coded(role: str) -> pa.DictionaryArray:  # few distinct values: as a category
+        if role not in roles:
+            return no_category
+        idx, dictionary = c.encoded(roles[role])
+        return _categorical(idx, dictionary, cell_row, row_used)
+
+    out: dict[str, pa.Array] = {
+        "source": pa.DictionaryArray.from_arrays(
+            pa.array(np.zeros(m, dtype=np.int8)), pa.array([c.source], pa.large_string())
+        ),
+        "row": pa.array(c.rows[cell_row], pa.int64()),
+        "sample_id": text("sample_id"),
+        "producer": coded("producer"),
+        "model": coded("model"),
+        "size_label": coded("size"),
+        "size": pa.array(keys.size[cell_row], pa.float64()),
+        "foot": _labels(keys.foot, ["L", "R"], cell_row, row_used),
+        "pair": text("pair"),
+        "date": pa.array(keys.date[cell_row], pa.timestamp("ns")),
+        "lot": coded("lot"),
+        "operator": coded("operator"),
+        # every used cell has a known dimension: its column (wide) or its name (long)
+        "dimension": _categorical(
+            cells.dim[cell_row, 0] if lay.long else cell_col,
+            pa.array(cells.dim_names, pa.large_string()),
+        ),
+        "value_mm": pa.array(cells.values[cell_row, cell_col], pa.float64()),
+    }
+    for j, name in lay.extras:
+        col_key = name
+        while col_key in out:
+            col_key = f"{col_key}_extra"
+        out[col_key] = c.raw[j].take(take)
+    return pa.table(out)
+
+
+# --------------------------------------------------------------------------- the stages in order
 
 
 def _labels(
@@ -703,6 +1448,8 @@ def _texts(arr: _Text, pos: NDArray[np.integer[Any]]) -> list[str | None]:
 
 
 def _row_text(cells: list[_Text], pos: NDArray[np.intp]) -> list[str]:
+    """The text of each row at ``pos`` for a person: its non-blank cells, merged repeats
+    once, cut at 120 characters."""
     if len(pos) == 0:
         return []
     taken = [_texts(c, pos) for c in cells]
@@ -718,12 +1465,8 @@ def _row_text(cells: list[_Text], pos: NDArray[np.intp]) -> list[str]:
     return out
 
 
-def _validate_sheet(
-    sheet: RawSheet, *, table: TableLike | None, default_unit: str, sheet_no: int
-) -> _SheetResult:
-    src = sheet.source
-    rej = _Rejects(src)
-    notes: list[str] = list(sheet.notes)
+def _title_rejects(sheet: RawSheet, rej: _Rejects) -> int:
+    """List the rows above the header (titles, blank rows); return how many there are."""
     title_rows = np.array([r for r, _ in sheet.title_rows], dtype=np.int64)
     title_blank = np.array([not t for _, t in sheet.title_rows], dtype=bool)
     rej.add(
@@ -734,520 +1477,29 @@ def _validate_sheet(
         "title row above the header, skipped",
     )
     rej.add(title_rows[title_blank], "", [], RejectCode.SKIPPED_BLANK, "blank row, skipped")
-    n_title = len(title_rows)
+    return len(title_rows)
 
-    roles, role_units, dims, extras = _roles(sheet, src)
-    long = not dims
-    if (
-        "producer" not in roles
-        or "size" not in roles
-        or (long and not {"dimension", "value"} <= roles.keys())
-    ):
-        raise MissingColumnsError(
-            f"{src}: needs a producer, a size and a dimension column (or dimension and value "
-            f"columns); found {', '.join(map(repr, sheet.header))}."
-        )
-    n = len(sheet.data)
-    rows = np.asarray(sheet.rows, dtype=np.int64)
-    raw = [_arrow(sheet.data[j]) for j in range(len(sheet.header))]
-    cols = [_clean(a) for a in raw]
-    header = [str(h) for h in sheet.header]
-    encodings: dict[int, tuple[NDArray[np.int32], pa.Array]] = {}
 
-    def encoded(j: int) -> tuple[NDArray[np.int32], pa.Array]:
-        """``_encode(cols[j])``, once per column."""
-        if j not in encodings:
-            encodings[j] = _encode(cols[j])
-        return encodings[j]
-
-    # ---- measurement cells: (n, k) grid for wide, (n, 1) for long
-    if long:
-        dim_names = list(DIMENSIONS)
-        val_j = roles["value"]
-        dim_idx_u, dim_uniques = _by_unique(cols[roles["dimension"]])
-        matches = [match_column(u) for u in dim_uniques]
-        code_u = np.array(
-            [dim_names.index(m.canonical) if m and m.kind == "dimension" else -1 for m in matches]
-            + [-1],
-            dtype=np.intp,
-        )
-        unit_u = [m.unit if m and m.kind == "dimension" else None for m in matches] + [None]
-        cell_dim = code_u[dim_idx_u][:, None]
-        name_units = np.array(unit_u, dtype=object)[dim_idx_u]
-        cell_cols = [val_j]
-        header_units: list[str | None] = [role_units.get("value")]
-    else:
-        dim_names = [d for _, d, _ in dims]
-        cell_dim = np.broadcast_to(np.arange(len(dims)), (n, len(dims)))
-        name_units = None
-        cell_cols = [j for j, _, _ in dims]
-        header_units = [u for _, _, u in dims]
-    k = len(cell_cols)
-    present = np.empty((n, k), dtype=bool)
-    numbers = np.empty((n, k), dtype=np.float64)
-    marks = pa.array(_NOT_MEASURED, pa.large_string())
-    for c_i, j in enumerate(cell_cols):
-        present[:, c_i] = cols[j].is_valid().to_numpy(zero_copy_only=False)
-        numbers[:, c_i] = parse_numbers(cols[j], decimal=sheet.decimal)
-        # A "not measured" mark counts as a blank cell. It is not a number (parse_numbers
-        # reads each cell on its own), so only the cells that are not numbers can be one.
-        not_number = np.flatnonzero(present[:, c_i] & np.isnan(numbers[:, c_i]))
-        if len(not_number):
-            mark = pc.is_in(cols[j].take(pa.array(not_number)), value_set=marks)
-            present[not_number[mark.to_numpy(zero_copy_only=False)], c_i] = False
-    numeric = ~np.isnan(numbers)
-
-    # ---- units -> factor per cell
-    factor: NDArray[np.float64]
-    unit_bad: NDArray[np.bool_]
-    if long or "unit" in roles:  # units may differ from row to row
-        factor = np.full((n, k), UNIT_TO_MM[default_unit], dtype=np.float64)
-        unit_bad = np.zeros((n, k), dtype=bool)
-        if "unit" in roles:
-
-            def _unit(u: str) -> float:
-                return UNIT_TO_MM.get(u.strip().lower().rstrip("."), -1.0)
-
-            unit_j = roles["unit"]
-            per_row = _map_unique(
-                cols[unit_j], _unit, dtype=np.float64, na=np.nan, encoded=encoded(unit_j)
-            )
-            has_unit = ~np.isnan(per_row)
-            factor = np.where(has_unit[:, None], per_row[:, None], factor)
-            unit_bad = np.broadcast_to((per_row < 0)[:, None], (n, k)).copy()
-            factor = np.where(unit_bad, np.nan, factor)
-        for c_i, u in enumerate(header_units):
-            if u is not None:
-                factor[:, c_i] = UNIT_TO_MM[u]
-                unit_bad[:, c_i] = False
-        if name_units is not None:
-            has = np.array([u is not None for u in name_units], dtype=bool)
-            if has.any():
-                factor[has, 0] = [UNIT_TO_MM[u] for u in name_units[has]]
-                unit_bad[has, 0] = False
-        values = numbers * factor
-    else:  # wide, no unit column: each column's unit is its header's, else the default
-        col_factor = np.array(
-            [UNIT_TO_MM[u if u is not None else default_unit] for u in header_units]
-        )
-        factor = np.broadcast_to(col_factor, (n, k))
-        unit_bad = np.zeros((1, k), dtype=bool)  # broadcasts over the rows
-        values = numbers * col_factor if (col_factor != 1.0).any() else numbers
-
-    # ---- row classes
-    any_cell = np.zeros(n, dtype=bool)
-    for c in cols:
-        any_cell |= c.is_valid().to_numpy(zero_copy_only=False)
-    blank = ~any_cell
-    n_numeric = numeric.sum(axis=1)
-    text_cols = [j for j in range(len(cols)) if j not in cell_cols]
-
-    # Columns whose distinct values are needed anyway (encoded once, see ``encoded``).
-    coded = {roles[r] for r in _CODED_ROLES if r in roles}
-
-    def _match_any(
-        regexes: Sequence[re.Pattern[str]],
-        columns: Sequence[int],
-        rows: NDArray[np.bool_],
-        initials: str | None = None,
-    ) -> NDArray[np.bool_]:
-        """Rows (among ``rows``) where a cell of ``columns`` matches; RE2 in arrow, no loop.
-
-        Coded columns are matched once per distinct value (their encoding is needed
-        anyway), and so is every column when no ``initials`` are given and most rows
-        are asked about. The others (such as ``pair``, with hundreds of thousands of
-        distinct values) are matched cell by cell, after the prefilter on ``initials``
-        (the first letters, lower case, that a match can start with) when given.
-        """
-        hit = np.zeros(n, dtype=bool)
-        pos = np.flatnonzero(rows)
-        if len(pos) == 0:
-            return hit
-        pattern = "|".join(f"(?:{r.pattern})" for r in regexes)
-        by_value = [j for j in columns if j in coded or (initials is None and 4 * len(pos) >= n)]
-        for j in by_value:  # match each distinct value once, then broadcast
-            idx, values = encoded(j)
-            matched = np.zeros(len(values) + 1, dtype=bool)  # last: null cells
-            where = np.arange(len(values))
-            if initials is not None:
-                first = pc.utf8_lower(pc.utf8_slice_codeunits(values, 0, 1))
-                allowed = pa.array(list(initials), pa.large_string())
-                maybe = pc.fill_null(pc.is_in(first, value_set=allowed), False)
-                where = np.flatnonzero(maybe.to_numpy(zero_copy_only=False))
-            if len(where):
-                found = pc.match_substring_regex(
-                    values.take(pa.array(where)), pattern, ignore_case=True
-                )
-                matched[where] = pc.fill_null(found, False).to_numpy(zero_copy_only=False)
-                hit[pos] |= matched[idx[pos]]
-        subset = pa.array(pos) if len(pos) < n else None
-        for j in (j for j in columns if j not in by_value):  # cell by cell
-            col = cols[j] if subset is None else cols[j].take(subset)
-            if initials is not None:  # cheap prefilter: the regex then runs on few cells
-                first = pc.utf8_lower(pc.utf8_slice_codeunits(col, 0, 1))
-                allowed = pa.array(list(initials), pa.large_string())
-                maybe = pc.fill_null(pc.is_in(first, value_set=allowed), False)
-                where = np.flatnonzero(maybe.to_numpy(zero_copy_only=False))
-            else:
-                where = np.arange(len(col))
-            if len(where) == 0:
-                continue
-            if len(where) < len(col):
-                col = col.take(pa.array(where))
-            found = pc.match_substring_regex(col, pattern, ignore_case=True)
-            hit[pos[where]] |= pc.fill_null(found, False).to_numpy(zero_copy_only=False)
-        return hit
-
-    summary = _match_any((_SUMMARY_PREFIX, _SUMMARY_EXACT), text_cols, ~blank, _SUMMARY_INITIALS)
-    prod_j, size_j = roles["producer"], roles["size"]
-
-    def _is(role: str) -> Callable[[str], bool]:
-        return lambda u: (m := match_column(u)) is not None and m.canonical == role
-
-    repeat_header = (
-        _map_unique(cols[prod_j], _is("producer"), dtype=bool, na=False, encoded=encoded(prod_j))
-        & _map_unique(cols[size_j], _is("size"), dtype=bool, na=False, encoded=encoded(size_j))
-        & ~summary
-    )
-    candidates = (n_numeric == 0) & ~blank & ~summary & ~repeat_header
-    sig_hit = _match_any((_SIGNATURE,), range(len(cols)), candidates)
-    signature = sig_hit.copy()
-    if sig_hit.any():
-        first = int(np.argmax(sig_hit))
-        after = np.arange(n) > first
-        signature |= after & (n_numeric == 0) & ~blank & ~summary & ~repeat_header
-    skipped = blank | summary | repeat_header | signature
-    data_row = ~skipped
-
-    row_text_cols = [raw[j] for j in range(len(raw))]
-    for mask, code, msg in (
-        (blank, RejectCode.SKIPPED_BLANK, "blank row, skipped"),
-        (repeat_header, RejectCode.SKIPPED_HEADER, "the header repeated inside the data, skipped"),
-        (summary, RejectCode.SKIPPED_SUMMARY, "average/total row, skipped (not a measurement)"),
-        (signature, RejectCode.SKIPPED_SIGNATURE, "signature or notes block, skipped"),
-    ):
-        pos = np.flatnonzero(mask)
-        text = _row_text(row_text_cols, pos) if code is not RejectCode.SKIPPED_BLANK else []
-        rej.add(rows[pos], "", text, code, msg)
-
-    # ---- producer and size (whole-row checks)
-    producer_ok = cols[prod_j].is_valid().to_numpy(zero_copy_only=False)
-    pos = np.flatnonzero(data_row & ~producer_ok)
-    rej.add(
-        rows[pos],
-        header[prod_j],
-        [],
-        RejectCode.MISSING_PRODUCER,
-        "producer is blank; the row is not used (in a CSV export of merged cells, write the "
-        "producer on every row)",
-        order=prod_j,
-    )
-    target = table.size_system if table is not None else "eu"
-    allowance = DEFAULT_TOE_ALLOWANCE_MM
-    if table is not None and table.toe_allowance_mm is not None:
-        allowance = float(table.toe_allowance_mm)
-    size_idx, size_dictionary = encoded(size_j)
-    size_uniques = [str(u) for u in size_dictionary.to_pylist()]
-    u_size = np.full(len(size_uniques) + 1, np.nan)
-    u_err: list[str | None] = [None] * (len(size_uniques) + 1)
-    for i, label in enumerate(size_uniques):
-        try:
-            lab = parse_size(label, default_system=target)
-            value = lab.value
-            if lab.system != target:
-                value = float(convert_size(value, lab.system, target, allowance_mm=allowance))
-            u_size[i] = value
-        except SizeLabelError as exc:
-            u_err[i] = str(exc)
-    u_outside = np.zeros(len(size_uniques) + 1, dtype=bool)
-    if table is not None:
-        finite = ~np.isnan(u_size)
-        if finite.any():
-            u_outside[finite] = ~np.asarray(table.covers(u_size[finite]), dtype=bool)
-    size = u_size[size_idx]
-    size_missing = size_idx < 0
-    size_bad = np.isnan(size) & ~size_missing
-    size_outside = u_outside[size_idx] & ~size_missing
-    checks = data_row & producer_ok
-    pos = np.flatnonzero(data_row & size_missing)
-    rej.add(
-        rows[pos],
-        header[size_j],
-        [],
-        RejectCode.MISSING_SIZE,
-        "size is blank; the row is not used",
-        order=size_j,
-    )
-    pos = np.flatnonzero(data_row & size_bad)
-    rej.add(
-        rows[pos],
-        header[size_j],
-        [size_uniques[i] for i in size_idx[pos]],
-        RejectCode.UNREADABLE_SIZE,
-        [str(u_err[i]) for i in size_idx[pos]],
-        order=size_j,
-    )
-    pos = np.flatnonzero(data_row & size_outside)
-    if len(pos) and table is not None:
-        lo, hi = min(table.sizes), max(table.sizes)
-        outside_msgs = [
-            f"size {size_uniques[i]!r} ({target} {u_size[i]:.4g}) is not in table "
-            f"{table.name} ({target} {lo:g}–{hi:g}); the row is not used"
-            for i in size_idx[pos]
-        ]
-        rej.add(
-            rows[pos],
-            header[size_j],
-            [size_uniques[i] for i in size_idx[pos]],
-            RejectCode.SIZE_OUTSIDE_TABLE,
-            outside_msgs,
-            order=size_j,
-        )
-    row_ok = checks & ~size_missing & ~size_bad & ~size_outside
-
-    # ---- cell status
-    status = np.full((n, k), _OK, dtype=np.int8)
-    status[~present] = _BLANK
-    read = present.copy()
-    status[present & ~numeric] = _NAN
-    status[present & numeric & unit_bad] = _UNIT
-    if long:
-        status[present & (cell_dim < 0)] = _UDIM
-    ok_num = status == _OK
-    status[ok_num & (values < 0)] = _NEG
-    lo_arr = np.array([DIMENSIONS[d].plausible_mm[0] for d in dim_names] + [0.0])
-    hi_arr = np.array([DIMENSIONS[d].plausible_mm[1] for d in dim_names] + [np.inf])
-    if long:
-        dim_lo, dim_hi = lo_arr[cell_dim], hi_arr[cell_dim]
-    else:  # one dimension per column: bounds broadcast over the rows
-        dim_lo, dim_hi = lo_arr[:k], hi_arr[:k]
-    implausible = (status == _OK) & ((values < dim_lo) | (values > dim_hi))
-    status[implausible] = _IMPL
-
-    # ---- foot / date (field-level: listed, measurement kept with NA)
-    foot_code = np.full(n, 2, dtype=np.intp)  # 0 L, 1 R, 2 NA
-    if "foot" in roles:
-        fj = roles["foot"]
-        fc = _map_unique(
-            cols[fj],
-            lambda u: {"L": 0, "R": 1}.get(FOOT_VALUES.get(u.lower().rstrip("."), ""), 3),
-            dtype=np.intp,
-            na=2,
-            encoded=encoded(fj),
-        )
-        bad = row_ok & (fc == 3)
-        pos = np.flatnonzero(bad)
-        rej.add(
-            rows[pos],
-            header[fj],
-            _texts(raw[fj], pos),
-            RejectCode.UNKNOWN_FOOT,
-            "foot must be L/R or kiri/kanan; measurements kept with foot missing",
-            order=fj,
-        )
-        foot_code = np.where(fc == 3, 2, fc)
-    date = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
-    if "date" in roles:
-        dj = roles["date"]
-        d_idx, d_dictionary = encoded(dj)
-        d_uniques = [str(u) for u in d_dictionary.to_pylist()]
-        parsed = np.append(parse_dates(d_uniques), np.datetime64("NaT")).astype("datetime64[ns]")
-        date = parsed[d_idx]
-        bad = row_ok & (d_idx >= 0) & np.isnat(date)
-        pos = np.flatnonzero(bad)
-        rej.add(
-            rows[pos],
-            header[dj],
-            _texts(raw[dj], pos),
-            RejectCode.BAD_DATE,
-            "date not readable (use 2026-03-12, 12/03/2026 or 12 Maret 2026); "
-            "measurements kept with date missing",
-            order=dj,
-        )
-
-    # ---- duplicates among otherwise good cells of good rows
-    good = (status == _OK) & row_ok[:, None]
-    if "sample_id" in roles and good.any():
-        sid = _id_keys(cols[roles["sample_id"]])
-        prod = encoded(prod_j)[0]
-        # A sample is the same sample only at the same producer, size, date and foot: QA
-        # sheets often number samples 1..k afresh within each size block or each visit.
-        # Cells of one row never clash (one column per dimension), so look for rows sharing
-        # that key first (among those whose sample id is repeated at all); only those rows
-        # are checked cell by cell.
-        when = date.view("i8")
-        cand = np.flatnonzero(good.any(axis=1) & (sid >= 0))
-        cand = cand[_repeated(sid[cand])]
-        row_key = pd.DataFrame(
-            {
-                "p": prod[cand],
-                "s": sid[cand],
-                "f": foot_code[cand],
-                "z": size[cand],
-                "t": when[cand],
-            }
-        )
-        clash = cand[row_key.duplicated(keep=False).to_numpy()]
-        if len(clash):
-            r_idx, c_idx = np.nonzero(good[clash])
-            r_idx = clash[r_idx]
-            order = np.lexsort((c_idx, r_idx))
-            r_idx, c_idx = r_idx[order], c_idx[order]
-            key = pd.DataFrame(
-                {
-                    "p": prod[r_idx],
-                    "s": sid[r_idx],
-                    "f": foot_code[r_idx],
-                    "z": size[r_idx],
-                    "t": when[r_idx],
-                    "d": cell_dim[r_idx, c_idx],
-                }
-            )
-            dup = key.duplicated(keep="first").to_numpy()
-            status[r_idx[dup], c_idx[dup]] = _DUP
-
-    # ---- no measurement rows
-    no_cells = row_ok & ~present.any(axis=1)
-    pos = np.flatnonzero(no_cells)
-    rej.add(
-        rows[pos],
-        "",
-        [],
-        RejectCode.NO_MEASUREMENT,
-        "no measured value in this row; the row is not used",
-    )
-
-    # ---- cell rejects (only for rows that passed the row checks)
-    listed = row_ok[:, None] & (status != _OK) & (status != _BLANK)
-    r_idx, c_idx = np.nonzero(listed)
-    codes = status[r_idx, c_idx]
-    cell_value = np.empty(len(r_idx), dtype=object)
-    for c_i in range(k):
-        sel = c_idx == c_i
-        if sel.any():
-            cell_value[sel] = _texts(raw[cell_cols[c_i]], r_idx[sel])
-    col_names = np.array([header[j] for j in cell_cols], dtype=object)[c_idx]
-    d_of = cell_dim[r_idx, c_idx]
-    for code in np.unique(codes):
-        sel = codes == code
-        rc = _CELL_CODES[int(code)]
-        vs = values[r_idx[sel], c_idx[sel]]
-        names = [dim_names[d] if d >= 0 else "?" for d in d_of[sel]]
-        msgs: list[str] | str
-        if rc is RejectCode.NOT_A_NUMBER:
-            msgs = "not a number"
-        elif rc is RejectCode.UNKNOWN_UNIT:
-            msgs = "unit not recognised (use mm, cm or in)"
-        elif rc is RejectCode.UNKNOWN_DIMENSION:
-            dim_text = _texts(cols[roles["dimension"]], r_idx[sel])
-            msgs = [
-                f"dimension {t!r} is not a known dimension name; see 'sizecheck template' "
-                "for the accepted names"
-                for t in dim_text
-            ]
-        elif rc is RejectCode.NEGATIVE:
-            msgs = "negative length; a measurement cannot be below zero"
-        elif rc is RejectCode.DUPLICATE_SAMPLE:
-            msgs = [
-                f"{name} of this sample (same producer, sample id and foot) was already "
-                "given in an earlier row; the first value is kept"
-                for name in names
-            ]
-        else:
-            texts: list[str] = []
-            in_mm_all = factor[r_idx[sel], c_idx[sel]] == 1.0
-            for v, name, in_mm in zip(vs.tolist(), names, in_mm_all.tolist(), strict=True):
-                lo, hi = DIMENSIONS[name].plausible_mm
-                msg_text = f"{v:.6g} mm is outside the plausible {lo:g}–{hi:g} mm for {name}"
-                if lo <= v / 10 <= hi:
-                    msg_text += f"; {v:.6g} looks like {v / 10:.6g} mm (decimal mark lost?)"
-                elif lo <= v * 10 <= hi and in_mm:
-                    msg_text += (
-                        f"; {v:.6g} looks like {v * 10:.6g} mm: entered in cm? Put the unit in "
-                        "the header, e.g. 'insole_length (cm)', or use --units cm"
-                    )
-                elif lo <= v * 10 <= hi:
-                    msg_text += f"; {v:.6g} looks like {v * 10:.6g} mm (decimal mark misplaced?)"
-                texts.append(msg_text)
-            msgs = texts
-        rej.add(
-            rows[r_idx[sel]],
-            list(col_names[sel]),
-            list(cell_value[sel]),
-            rc,
-            msgs,
-            order=np.asarray(cell_cols)[c_idx[sel]],
-        )
-
-    # ---- accounting
+def _validate_sheet(
+    sheet: RawSheet, *, table: TableLike | None, default_unit: str, sheet_no: int
+) -> _SheetResult:
+    """Run the stages on one sheet (see the list above :data:`_CELL_CODES`)."""
+    rej = _Rejects(sheet.source)
+    n_title = _title_rejects(sheet, rej)
+    lay = _layout(sheet)
+    c = _Columns(sheet)
+    cells = _parse_cells(c, lay, decimal=sheet.decimal, default_unit=default_unit)
+    skipped, data_row = _classify_rows(c, lay, cells, rej)
+    size, row_ok = _keys(c, lay, data_row, table, rej)
+    status = _cell_status(cells, lay.long)
+    keys = _RowKeys(size, _foot(c, lay, row_ok, rej), _dates(c, lay, row_ok, rej))
+    _duplicates(c, lay, cells, status, row_ok, keys)
+    _list_cell_rejects(c, lay, cells, status, row_ok, rej)
     used_cell = (status == _OK) & row_ok[:, None]
-    row_used = used_cell.any(axis=1)
-    cells_read = int(read.sum())
-    cells_used = int(used_cell.sum())
-    acc = SourceAccounting(
-        source=src,
-        rows_read=n + n_title,
-        rows_used=int(row_used.sum()),
-        rows_rejected=n + n_title - int(row_used.sum()),
-        rows_skipped=int(skipped.sum()) + n_title,
-        cells_read=cells_read,
-        cells_used=cells_used,
-        cells_rejected=cells_read - cells_used,
-        cells_blank=int((~present & data_row[:, None]).sum()),
+    acc = _accounting(c, cells, used_cell, skipped, n_title)
+    return _SheetResult(
+        _assemble(c, lay, cells, used_cell, keys), rej.parts, acc, list(sheet.notes)
     )
-
-    # ---- measurements
-    cell_row: NDArray[np.signedinteger[Any]]
-    cell_col: NDArray[np.signedinteger[Any]]
-    if used_cell.all():  # the usual clean sheet: every cell, row by row (small index types)
-        cell_row = np.repeat(np.arange(n, dtype=np.int32 if n < 2**31 else np.intp), k)
-        cell_col = np.tile(np.arange(k, dtype=np.int8 if k < 128 else np.intp), n)
-    else:
-        cell_row, cell_col = np.nonzero(used_cell)  # row-major: by row, then column order
-    m = len(cell_row)
-    take = pa.array(cell_row)
-    # what a missing role becomes, shared by all such columns
-    no_text = pa.nulls(m, pa.large_string())
-    no_category = pa.DictionaryArray.from_arrays(
-        pa.nulls(m, pa.int8()), pa.array([], pa.large_string())
-    )
-
-    def _text(role: str) -> pa.Array:  # many distinct values (pair, sample id): as text
-        return cols[roles[role]].take(take) if role in roles else no_text
-
-    def _coded(role: str) -> pa.DictionaryArray:  # few distinct values: as a category
-        if role not in roles:
-            return no_category
-        idx, dictionary = encoded(roles[role])
-        return _categorical(idx, dictionary, cell_row, row_used)
-
-    out: dict[str, pa.Array] = {
-        "source": pa.DictionaryArray.from_arrays(
-            pa.array(np.zeros(m, dtype=np.int8)), pa.array([src], pa.large_string())
-        ),
-        "row": pa.array(rows[cell_row], pa.int64()),
-        "sample_id": _text("sample_id"),
-        "producer": _coded("producer"),
-        "model": _coded("model"),
-        "size_label": _coded("size"),
-        "size": pa.array(size[cell_row], pa.float64()),
-        "foot": _labels(foot_code, ["L", "R"], cell_row, row_used),
-        "pair": _text("pair"),
-        "date": pa.array(date[cell_row], pa.timestamp("ns")),
-        "lot": _coded("lot"),
-        "operator": _coded("operator"),
-        # every used cell has a known dimension: its column (wide) or its name (long)
-        "dimension": _categorical(
-            cell_dim[cell_row, 0] if long else cell_col, pa.array(dim_names, pa.large_string())
-        ),
-        "value_mm": pa.array(values[cell_row, cell_col], pa.float64()),
-    }
-    for j, name in extras:
-        col_key = name
-        while col_key in out:
-            col_key = f"{col_key}_extra"
-        out[col_key] = raw[j].take(take)
-    return _SheetResult(pa.table(out), rej.parts, acc, notes)
 
 
 #: Columns of ``measurements`` held as ``category`` (few distinct values; categories sorted).
