@@ -53,6 +53,7 @@ def test_wheel_ships_the_tables_and_the_console_script(tmp_path: Path) -> None:
     for table in SHIPPED:
         assert f"sizecheck/data/reference_lasts/{table}.toml" in names
     assert "sizecheck/data/reference_lasts/sni-8877-safety.csv" in names
+    assert "sizecheck/data/sampling/iso2859-1_table2a_normal.csv" in names
     assert "sizecheck/py.typed" in names
 
     # A fresh venv holding only the wheel; the dependencies (numpy, typer, ...) come from the

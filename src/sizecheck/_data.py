@@ -1,4 +1,4 @@
-"""Where the data shipped with sizecheck live (reference tables, example data).
+"""Where the data shipped with sizecheck live (reference tables, example data, sampling tables).
 
 The wheel carries the top-level ``data/`` folders inside the package, read through
 :mod:`importlib.resources`. An editable (development) install does not copy them,
@@ -13,7 +13,7 @@ from pathlib import Path
 
 
 def data_dir(name: str) -> Traversable:
-    """The shipped data folder ``name`` (``reference_lasts`` or ``examples``)."""
+    """The shipped data folder ``name`` (``reference_lasts``, ``examples`` or ``sampling``)."""
     packaged = resources.files("sizecheck") / "data" / name
     if packaged.is_dir():
         return packaged

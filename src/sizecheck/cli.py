@@ -86,6 +86,25 @@ UnitsOpt = Annotated[
 ]
 
 
+AqlOpt = Annotated[
+    float,
+    typer.Option("--aql", help="Acceptance quality limit, percent out of tolerance (e.g. 2.5)."),
+]
+LevelOpt = Annotated[
+    str,
+    typer.Option("--level", help="Inspection level: I, II, III or S-1..S-4 (variables: S-3, "
+                 "S-4, I, II, III)."),
+]  # fmt: skip
+InspectionOpt = Annotated[
+    str, typer.Option("--inspection", help="normal, tightened or reduced (switching rules).")
+]
+MethodOpt = Annotated[
+    str,
+    typer.Option("--method", help="attributes (count shoes out of tolerance, ISO 2859-1) or "
+                 "variables (mean and SD against k, s-method)."),
+]  # fmt: skip
+
+
 def _console(stderr: bool = False) -> Console:
     from rich.console import Console
 
@@ -434,12 +453,29 @@ def measure(
     drift_signals: Annotated[
         int, typer.Option("--drift-signals", help="Control-rule signals needed to call drift.")
     ] = 2,
+    aql: Annotated[
+        float | None,
+        typer.Option(
+            "--aql",
+            help="Judge each producer's lots (lot column) at this AQL, "
+            "percent out of tolerance; writes lots.csv. Needs --lot-size.",
+        ),
+    ] = None,
+    lot_size: Annotated[
+        int | None,
+        typer.Option("--lot-size", help="Shoes in each lot (with --aql), e.g. one day's output."),
+    ] = None,
+    level: LevelOpt = "II",
+    inspection: InspectionOpt = "normal",
+    method: MethodOpt = "attributes",
 ) -> None:
     """Measure how far each producer's sizes drift from the reference table.
 
     Writes deviations.csv (or .parquet), rejects.csv, producer_summary.csv, size_summary.csv,
     comparison.csv, conventions.csv, summary.json and, unless --no-charts, charts/,
-    report.html and one printable card per producer under --out. Exit 0 when the
+    report.html and one printable card per producer under --out; with --aql and
+    --lot-size also lots.csv (each producer's lots judged by a sampling plan, see
+    'sizecheck plan'). Exit 0 when the
     analysis is done; 1 with --strict when a producer is not conforming; 2 for unusable
     input, an unknown table or bad usage.
 
@@ -457,6 +493,13 @@ def measure(
         _fail("No input file given. Pass CSV/XLSX files, or --example for the bundled example.")
     rule_list = [r.strip() for r in rules.split(",") if r.strip()] if rules else None
     language = _language(lang)
+    lot_plan = None
+    if aql is not None or lot_size is not None:
+        if aql is None or lot_size is None:
+            _fail("Lots are judged with both --aql and --lot-size, e.g. --aql 2.5 --lot-size 180.")
+        from sizecheck.sampling import sampling_plan
+
+        lot_plan = sampling_plan(lot_size, aql, level=level, inspection=inspection, method=method)
     con = _console()
     # deviations.csv, the largest output, is written in a thread while the statistics run
     with EarlyDeviations(out, files, deviations) as early:
@@ -478,6 +521,7 @@ def measure(
             ),
             synthetic=example and not inputs,
             on_compared=early,
+            lot_plan=lot_plan,
         )
         written = _write_with_progress(
             write_report,
@@ -573,9 +617,33 @@ def _print_measure_summary(
     rows = len(analysis.deviations)
     if rows > _SPREADSHEET_ROWS and any(p.name == "deviations.csv" for p in written):
         con.print(t("cli.too_many_rows", lang, rows=f"{rows:,}", limit=f"{_SPREADSHEET_ROWS:,}"))
+    if analysis.lot_plan is not None:
+        _print_lots(con, analysis, lang)
     report = out / "report.html"
     if report.exists():
         con.print(t("cli.report_written", lang, path=report))
+
+
+def _print_lots(con: Console, analysis: Any, lang: str) -> None:
+    from sizecheck.i18n import t
+    from sizecheck.sampling import plan_words
+
+    con.print(plan_words(analysis.lot_plan, lang)[0])
+    lots = analysis.lots
+    if lots.empty:
+        con.print(t("cli.lots_none", lang))
+        return
+    counts = lots["decision"].value_counts()
+    con.print(
+        t(
+            "cli.lots",
+            lang,
+            n=len(lots),
+            accept=int(counts.get("accept", 0)),
+            reject=int(counts.get("reject", 0)),
+            under=int(counts.get("under_sampled", 0)),
+        )
+    )
 
 
 _ACCOUNTING_KEYS = (
@@ -586,6 +654,45 @@ _ACCOUNTING_KEYS = (
     "cells_used",
     "cells_rejected",
 )
+
+
+# --------------------------------------------------------------------------- plan
+
+
+@app.command()
+@handle_errors
+def plan(
+    lot_size: Annotated[
+        int, typer.Option("--lot-size", help="Number of shoes in the lot (e.g. one day's output).")
+    ],
+    aql: AqlOpt,
+    level: LevelOpt = "II",
+    inspection: InspectionOpt = "normal",
+    method: MethodOpt = "attributes",
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print the plan as one JSON object (for scripts).")
+    ] = False,
+    lang: LangOpt = None,
+) -> None:
+    """How many shoes to measure from a lot, and when the lot is accepted.
+
+    Attributes: ISO 2859-1 single sampling (code letter, sample size, Ac/Re, the
+    table's arrows followed to the plan actually used). Variables: sample size and
+    acceptability constant k of the s-method (ANSI/ASQ Z1.9 Table B-1).
+
+    Example: sizecheck plan --lot-size 180 --aql 2.5
+    """
+    from sizecheck.sampling import plan_words, sampling_plan
+
+    p = sampling_plan(lot_size, aql, level=level, inspection=inspection, method=method)
+    if json_out:
+        import json
+
+        typer.echo(json.dumps(p.to_dict(), ensure_ascii=False))
+        return
+    con = _console()
+    for line in plan_words(p, _language(lang)):
+        con.print(line)
 
 
 # --------------------------------------------------------------------------- validate, template

@@ -70,6 +70,12 @@ class Analysis:
         The verdict thresholds used.
     synthetic : bool
         True when the data are the bundled synthetic example.
+    lot_plan : SamplingPlan or None
+        The lot sampling plan asked for (``measure --aql``), else None.
+    lots : DataFrame
+        One row per producer × lot × dimension judged against ``lot_plan``
+        (:func:`sizecheck.sampling.judge_lots`; the ``lots.csv`` columns); empty without
+        a plan or a lot column.
     """
 
     table: ReferenceTable
@@ -88,6 +94,8 @@ class Analysis:
     thresholds: Any
     synthetic: bool = False
     shifts: pd.DataFrame = field(default_factory=pd.DataFrame)
+    lot_plan: Any = None
+    lots: pd.DataFrame = field(default_factory=pd.DataFrame)
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     version: str = __version__
 
@@ -110,6 +118,7 @@ def analyse(
     drift_rules: Sequence[str] | None = None,
     synthetic: bool = False,
     on_compared: Callable[[pd.DataFrame], object] | None = None,
+    lot_plan: Any = None,
 ) -> Analysis:
     """Run the whole analysis on measurement files.
 
@@ -131,6 +140,9 @@ def analyse(
         Called with the deviations as soon as they exist, before the statistics:
         ``sizecheck measure`` passes a :class:`sizecheck.report.EarlyDeviations` here, so
         that ``deviations.csv`` is written while the statistics are computed.
+    lot_plan : sizecheck.sampling.SamplingPlan, optional
+        Judge every producer × lot × dimension against this plan
+        (:func:`sizecheck.sampling.judge_lots`, into ``Analysis.lots``).
 
     Returns
     -------
@@ -184,6 +196,11 @@ def analyse(
         size_summary = stats.size_summary(deviations)
         comparison = stats.compare_producers(deviations)
         conventions = stats.find_conventions(deviations)
+    lots = pd.DataFrame()
+    if lot_plan is not None:
+        from sizecheck.sampling import judge_lots
+
+        lots = judge_lots(deviations, lot_plan)
     return Analysis(
         table=ref,
         inputs=files,
@@ -201,4 +218,6 @@ def analyse(
         shifts=chart.shifts,
         thresholds=th,
         synthetic=synthetic,
+        lot_plan=lot_plan,
+        lots=lots,
     )

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sizecheck.columns import DEVIATIONS as DEVIATION_COLUMNS
+from sizecheck.columns import LOTS as LOT_COLUMNS
 from sizecheck.columns import PRODUCER_SUMMARY as PRODUCER_SUMMARY_COLUMNS
 from sizecheck.columns import REJECTS as REJECT_COLUMNS
 from sizecheck.columns import SIZE_SUMMARY as SIZE_SUMMARY_COLUMNS
@@ -46,6 +47,7 @@ OUTPUT_FILES: dict[str, tuple[str, ...]] = {
     "rejects.csv": REJECT_COLUMNS,
     "producer_summary.csv": PRODUCER_SUMMARY_COLUMNS,
     "size_summary.csv": SIZE_SUMMARY_COLUMNS[:9],
+    "lots.csv": LOT_COLUMNS,
 }
 
 #: Decimals written for the millimetre and size columns of ``deviations.csv``: 1e-6 mm,
@@ -251,7 +253,30 @@ def summary_dict(analysis: Analysis) -> dict[str, Any]:
         "drift_signals": _records(analysis.signals),
         "drift_shifts": _records(analysis.shifts),
         "conventions": _records(analysis.conventions),
+        **_lots_dict(analysis),
     }
+
+
+def _lots_dict(analysis: Analysis) -> dict[str, Any]:
+    """The ``lots`` entry of ``summary.json``: the plan, the counts and every decision."""
+    plan = getattr(analysis, "lot_plan", None)
+    if plan is None:
+        return {}
+    lots = analysis.lots
+    counts = {d: int((lots["decision"] == d).sum()) if len(lots) else 0
+              for d in ("accept", "reject", "under_sampled")}  # fmt: skip
+    return {"lots": {"plan": plan.to_dict(), "plan_source": plan.source,
+                     "decisions": counts, "lots": _records(lots)}}  # fmt: skip
+
+
+def _lots_frame(lots: pd.DataFrame) -> pd.DataFrame:
+    """``lots.csv``: the contract columns first (header only when no lot was judged)."""
+    import pandas as pd
+
+    if lots is None or lots.empty:
+        return pd.DataFrame({c: pd.Series(dtype="string") for c in LOT_COLUMNS})
+    rest = [c for c in lots.columns if c not in LOT_COLUMNS]
+    return lots.loc[:, [*LOT_COLUMNS, *rest]]
 
 
 def _check_out(out: Path, inputs: Sequence[str | Path]) -> Path:
@@ -463,6 +488,11 @@ def write_report(
         _write_csv(analysis.comparison, root / "comparison.csv"),
         _write_csv(analysis.conventions, root / "conventions.csv"),
     ]
+    lots_path = root / "lots.csv"
+    if getattr(analysis, "lot_plan", None) is not None:
+        written.append(_write_csv(_lots_frame(analysis.lots), lots_path))
+    else:
+        lots_path.unlink(missing_ok=True)  # an earlier run's lots are not this run's
     summary = summary_dict(analysis)
     if charts:
         written.extend(write_visuals(analysis, root, lang=lang, jobs=jobs, progress=progress))

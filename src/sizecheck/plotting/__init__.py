@@ -17,6 +17,7 @@ True
 
 from sizecheck.plotting.control import plot_control_chart
 from sizecheck.plotting.ladder import plot_capability, plot_size_ladder
+from sizecheck.plotting.oc import plot_oc_curve
 from sizecheck.plotting.scales import plot_effective_size, plot_grading, plot_heatmap
 from sizecheck.plotting.style import OKABE_ITO, RC
 
@@ -28,5 +29,6 @@ __all__ = [
     "plot_effective_size",
     "plot_grading",
     "plot_heatmap",
+    "plot_oc_curve",
     "plot_size_ladder",
 ]
