@@ -105,6 +105,13 @@ _FILES = {
     "variables": "z1.9_table_b1_s_method.csv",
 }
 
+#: The words for each inspection, in the message catalogue.
+INSPECTION_WORDS: dict[str, str] = {
+    "normal": "plan.inspection_normal",
+    "tightened": "plan.inspection_tightened",
+    "reduced": "plan.inspection_reduced",
+}
+
 _SOURCES = {
     "normal": "ISO 2859-1 Table 2-A (= MIL-STD-105E Table II-A)",
     "tightened": "ISO 2859-1 Table 2-B (= MIL-STD-105E Table II-B)",
@@ -636,7 +643,7 @@ def plan_words(plan: SamplingPlan, lang: str = "en") -> list[str]:
             lot=plan.lot_size,
             level=plan.level,
             letter=plan.code_letter,
-            inspection=t(f"plan.inspection_{plan.inspection}", lang),
+            inspection=t(INSPECTION_WORDS[plan.inspection], lang),
             aql=num(plan.aql),
         )
     )

@@ -68,7 +68,7 @@ def plot_oc_curve(
     """
     from scipy import optimize
 
-    from sizecheck.sampling import acceptance_probability
+    from sizecheck.sampling import INSPECTION_WORDS, acceptance_probability
 
     ax = get_ax(ax)
 
@@ -116,7 +116,7 @@ def plot_oc_curve(
             "chart.oc.title",
             lang,
             aql=_num(plan.aql, lang),
-            inspection=t(f"plan.inspection_{plan.inspection}", lang),
+            inspection=t(INSPECTION_WORDS[plan.inspection], lang),
         )
     ax.set_title(title)
     if legend:
