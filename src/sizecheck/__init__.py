@@ -62,6 +62,8 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "capability": ("sizecheck.stats", "capability"),
     "Thresholds": ("sizecheck.stats", "Thresholds"),
     "DEFAULT_THRESHOLDS": ("sizecheck.stats", "DEFAULT_THRESHOLDS"),
+    "simulate_cluster": ("sizecheck.simulate", "simulate_cluster"),
+    "SimulatedCluster": ("sizecheck.simulate", "SimulatedCluster"),
     "control_chart": ("sizecheck.drift", "control_chart"),
     "ControlChart": ("sizecheck.drift", "ControlChart"),
     "RULES": ("sizecheck.drift", "RULES"),
@@ -98,6 +100,7 @@ __all__ = [
     "ReferenceTable",
     "RejectCode",
     "SamplingPlan",
+    "SimulatedCluster",
     "SizeLabel",
     "SizeLabelError",
     "SizeSystem",
@@ -133,6 +136,7 @@ __all__ = [
     "read_input",
     "read_measurements",
     "sampling_plan",
+    "simulate_cluster",
     "size_equivalents",
     "size_from_last_length",
     "size_summary",
@@ -217,6 +221,10 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         judge_lots,
         plan_words,
         sampling_plan,
+    )
+    from sizecheck.simulate import (
+        SimulatedCluster,
+        simulate_cluster,
     )
     from sizecheck.sizes import (
         DEFAULT_TOE_ALLOWANCE_MM,
