@@ -62,6 +62,8 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "capability": ("sizecheck.stats", "capability"),
     "Thresholds": ("sizecheck.stats", "Thresholds"),
     "DEFAULT_THRESHOLDS": ("sizecheck.stats", "DEFAULT_THRESHOLDS"),
+    "cluster_summary": ("sizecheck.cluster", "cluster_summary"),
+    "ClusterSummary": ("sizecheck.cluster", "ClusterSummary"),
     "simulate_cluster": ("sizecheck.simulate", "simulate_cluster"),
     "SimulatedCluster": ("sizecheck.simulate", "SimulatedCluster"),
     "control_chart": ("sizecheck.drift", "control_chart"),
@@ -93,6 +95,7 @@ __all__ = [
     "RULES",
     "Accounting",
     "Analysis",
+    "ClusterSummary",
     "Compared",
     "ControlChart",
     "InputError",
@@ -117,6 +120,7 @@ __all__ = [
     "available_tables",
     "best_conventions",
     "capability",
+    "cluster_summary",
     "compare_producers",
     "compare_to_table",
     "control_chart",
@@ -179,6 +183,10 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from sizecheck import plotting
+    from sizecheck.cluster import (
+        ClusterSummary,
+        cluster_summary,
+    )
     from sizecheck.compare import (
         Compared,
     )

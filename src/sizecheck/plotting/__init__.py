@@ -16,6 +16,7 @@ True
 """
 
 from sizecheck.plotting.control import plot_control_chart
+from sizecheck.plotting.forest import plot_forest
 from sizecheck.plotting.ladder import plot_capability, plot_size_ladder
 from sizecheck.plotting.oc import plot_oc_curve
 from sizecheck.plotting.scales import plot_effective_size, plot_grading, plot_heatmap
@@ -27,6 +28,7 @@ __all__ = [
     "plot_capability",
     "plot_control_chart",
     "plot_effective_size",
+    "plot_forest",
     "plot_grading",
     "plot_heatmap",
     "plot_oc_curve",
