@@ -83,6 +83,17 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "write_template": ("sizecheck.report", "write_template"),
     "compare_to_table": ("sizecheck.compare", "compare"),
     "validate_sheets": ("sizecheck.validate", "validate"),
+    "gage_rr": ("sizecheck.gage", "gage_rr"),
+    "read_study": ("sizecheck.gage", "read_study"),
+    "analyse_study": ("sizecheck.gage", "analyse_study"),
+    "load_gage": ("sizecheck.gage", "load_gage"),
+    "gage_sentence": ("sizecheck.gage", "gage_sentence"),
+    "GageStudy": ("sizecheck.gage", "GageStudy"),
+    "GageResult": ("sizecheck.gage", "GageResult"),
+    "GageAnalysis": ("sizecheck.gage", "GageAnalysis"),
+    "GageDesignError": ("sizecheck.gage", "GageDesignError"),
+    "write_gage": ("sizecheck.report_gage", "write_gage"),
+    "write_gage_template": ("sizecheck.report_gage", "write_gage_template"),
 }
 
 #: Public subpackages.
@@ -98,6 +109,10 @@ __all__ = [
     "ClusterSummary",
     "Compared",
     "ControlChart",
+    "GageAnalysis",
+    "GageDesignError",
+    "GageResult",
+    "GageStudy",
     "InputError",
     "MissingColumnsError",
     "ReferenceTable",
@@ -116,6 +131,7 @@ __all__ = [
     "__version__",
     "acceptance_probability",
     "analyse",
+    "analyse_study",
     "available_examples",
     "available_tables",
     "best_conventions",
@@ -129,9 +145,12 @@ __all__ = [
     "dumps_table",
     "example_path",
     "find_conventions",
+    "gage_rr",
+    "gage_sentence",
     "grade",
     "judge_lots",
     "last_length_mm",
+    "load_gage",
     "load_table",
     "parse_size",
     "plan_words",
@@ -139,6 +158,7 @@ __all__ = [
     "producer_summary",
     "read_input",
     "read_measurements",
+    "read_study",
     "sampling_plan",
     "simulate_cluster",
     "size_equivalents",
@@ -146,6 +166,8 @@ __all__ = [
     "size_summary",
     "validate_sheets",
     "welch_anova",
+    "write_gage",
+    "write_gage_template",
     "write_report",
     "write_table",
     "write_template",
@@ -210,6 +232,17 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         available_examples,
         example_path,
     )
+    from sizecheck.gage import (
+        GageAnalysis,
+        GageDesignError,
+        GageResult,
+        GageStudy,
+        analyse_study,
+        gage_rr,
+        gage_sentence,
+        load_gage,
+        read_study,
+    )
     from sizecheck.pipeline import (
         Analysis,
         analyse,
@@ -222,6 +255,10 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         write_table,
         write_template,
         write_visuals,
+    )
+    from sizecheck.report_gage import (
+        write_gage,
+        write_gage_template,
     )
     from sizecheck.sampling import (
         SamplingPlan,

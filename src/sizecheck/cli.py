@@ -468,6 +468,14 @@ def measure(
     level: LevelOpt = "II",
     inspection: InspectionOpt = "normal",
     method: MethodOpt = "attributes",
+    gage: Annotated[
+        Path | None,
+        typer.Option(
+            "--gage",
+            help="gage.json of a gage R&R study ('sizecheck gage'): say whether the "
+            "measurement system can resolve the tolerance. Nothing is widened for it.",
+        ),
+    ] = None,
 ) -> None:
     """Measure how far each producer's sizes drift from the reference table.
 
@@ -522,6 +530,7 @@ def measure(
             synthetic=example and not inputs,
             on_compared=early,
             lot_plan=lot_plan,
+            gage=gage,
         )
         written = _write_with_progress(
             write_report,
@@ -622,6 +631,10 @@ def _print_measure_summary(
     report = out / "report.html"
     if report.exists():
         con.print(t("cli.report_written", lang, path=report))
+    if analysis.gage is not None:
+        from sizecheck.gage import gage_sentence
+
+        con.print(gage_sentence(analysis.gage, lang))
 
 
 def _print_lots(con: Console, analysis: Any, lang: str) -> None:
@@ -818,23 +831,159 @@ def template(
         typer.Option("--table", "-t", help="Offer this table's sizes in the size dropdown."),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite FILE if it exists.")] = False,
+    gage: Annotated[
+        bool,
+        typer.Option(
+            "--gage",
+            help="A gage R&R study sheet instead (sampel, petugas, ulangan and one dimension, "
+            "the first of --dimensions), laid out for 10 parts x 3 operators x 3 trials.",
+        ),
+    ] = False,
 ) -> None:
     """Write an empty measurement sheet with the headers sizecheck reads.
 
     Headers are in English or Indonesian (--lang id: produsen, ukuran, kaki,
     panjang_insole (mm) ...), with the unit in every dimension header; an .xlsx template
-    has dropdowns for foot and size.
+    has dropdowns for foot and size. With --gage: a study sheet for 'sizecheck gage'.
 
     Example: sizecheck template pengukuran.xlsx --lang id
     """
     from sizecheck.report import write_template
 
+    if gage:
+        from sizecheck.report_gage import write_gage_template
+
+        first = dimensions.split(",")[0].strip() if dimensions else "insole_length"
+        study = write_gage_template(file, lang=_language(lang), dimension=first, unit=units,
+                                    overwrite=force)  # fmt: skip
+        _console().print(f"Template written: {study}")
+        return
     dims = [d.strip() for d in dimensions.split(",") if d.strip()] if dimensions else None
     sizes = _load_table(table).sizes if table else None
     path = write_template(
         file, lang=_language(lang), dimensions=dims, sizes=sizes, unit=units, overwrite=force
     )
     _console().print(f"Template written: {path}")
+
+
+# --------------------------------------------------------------------------- gage
+
+
+@app.command("gage")
+@handle_errors
+def gage_cmd(
+    inputs: Annotated[
+        list[Path],
+        typer.Argument(help="Study files (CSV or XLSX): part, operator, trial and readings."),
+    ],
+    dimension: Annotated[
+        str | None,
+        typer.Option("--dimension", "-d", help="Dimension to analyse (when several were read)."),
+    ] = None,
+    tolerance: Annotated[
+        float | None,
+        typer.Option("--tolerance", help="Tolerance width in mm (3 for ±1.5 mm)."),
+    ] = None,
+    table: Annotated[
+        str | None,
+        typer.Option(
+            "--table", "-t", help="Take the tolerance width from this table's in-spec band."
+        ),
+    ] = None,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for every output (created if missing).")
+    ] = Path("gage-report"),
+    lang: LangOpt = None,
+    no_charts: Annotated[
+        bool, typer.Option("--no-charts", help="Write only gage.csv, gage.json, rejects.csv.")
+    ] = False,
+    sep: SepOpt = None,
+    decimal: DecimalOpt = None,
+    encoding: EncodingOpt = None,
+    sheet: SheetOpt = None,
+    units: UnitsOpt = "mm",
+) -> None:
+    """Can the measurement system resolve the tolerance? Crossed gage R&R, ANOVA method.
+
+    Reads a study (parts measured several times by several operators; columns part or
+    sampel, operator or petugas, trial or ulangan, and a dimension or value column),
+    runs the two-way ANOVA with interaction (AIAG MSA 4th ed.; the interaction pooled
+    when p > 0.25), and writes gage.csv, gage.json, rejects.csv and, unless --no-charts,
+    charts/ and gage.html into --out. Exit 0 when done; 2 for an unreadable, incomplete
+    or unbalanced study (the missing readings are named) or bad usage.
+
+    Example: sizecheck gage studi_insole.xlsx --table paris-point --lang id
+    """
+    from sizecheck.gage import BAND_KEYS, analyse_study
+    from sizecheck.i18n import dimension_label, format_number, t
+    from sizecheck.report_gage import write_gage
+
+    language = _language(lang)
+    analysis = analyse_study(
+        inputs, dimension=dimension, tolerance_mm=tolerance, table=table, sep=sep,
+        decimal=decimal, encoding=encoding, sheet=sheet, units=units,
+    )  # fmt: skip
+    written = write_gage(analysis, out, lang=language, charts=not no_charts)
+    study = analysis.study
+    con = _console()
+    acc = analysis.read.accounting.to_dict()
+    con.print(t("cli.accounting", language, **{k: acc[k] for k in _ACCOUNTING_KEYS}))
+    for note in analysis.read.notes:
+        con.print(note)
+    con.print(
+        t("gage.cli.study", language, dimension=dimension_label(study.dimension, language),
+          parts=study.parts, operators=study.operators, trials=study.trials)
+    )  # fmt: skip
+    _print_gage_table(con, analysis, language)
+    con.print(_gage_pooling(analysis, language))
+    basis = (
+        t("gage.cli.basis_tolerance", language,
+          tolerance=format_number(study.tolerance_mm, language, 2))
+        if study.verdict_basis == "pct_tolerance"
+        else t("gage.cli.basis_study", language)
+    )  # fmt: skip
+    con.print(
+        t("gage.cli.verdict", language, band=t(BAND_KEYS[study.verdict], language),
+          pct=format_number(study.pct_gage_rr, language, 1), basis=basis)
+    )  # fmt: skip
+    con.print(t("gage.cli.ndc", language, ndc=study.ndc if study.ndc is not None else "–"))
+    con.print(t("gage.cli.written", language, n=len(written), out=out))
+    page = out / "gage.html"
+    if page.exists():
+        con.print(t("gage.cli.page", language, path=page))
+
+
+def _gage_pooling(analysis: Any, lang: str) -> str:
+    from sizecheck.gage import POOL_INTERACTION_P
+    from sizecheck.i18n import format_number, t
+
+    study = analysis.study
+    key = "gage.pooled" if study.interaction_pooled else "gage.kept"
+    return t(key, lang, p=format_number(study.interaction_p, lang, 3),
+             limit=format_number(POOL_INTERACTION_P, lang, 2))  # fmt: skip
+
+
+def _print_gage_table(con: Console, analysis: Any, lang: str) -> None:
+    from rich.table import Table
+
+    from sizecheck.i18n import format_number, t
+    from sizecheck.report_gage import COLUMN_KEYS, COMPONENT_KEYS
+
+    study = analysis.study
+    cols = ["variance_mm2", "sd_mm", "study_var_mm", "pct_contribution", "pct_study_var"]
+    if study.tolerance_mm is not None:
+        cols.append("pct_tolerance")
+    digits = {"variance_mm2": 4, "sd_mm": 3, "study_var_mm": 2}
+    grid = Table(title=t("gage.components", lang))
+    grid.add_column(t("gage.col.source", lang))
+    for c in cols:
+        grid.add_column(t(COLUMN_KEYS[c], lang), justify="right")
+    for row in study.components.to_dict(orient="records"):
+        grid.add_row(
+            t(COMPONENT_KEYS[row["source"]], lang),
+            *(format_number(row[c], lang, digits.get(c, 1)) for c in cols),
+        )
+    con.print(grid)
 
 
 # --------------------------------------------------------------------------- entry point

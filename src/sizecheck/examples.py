@@ -3,7 +3,7 @@
 >>> example_path().name
 'mojokerto-synthetic.csv'
 >>> available_examples()
-['mojokerto']
+['gage-insole', 'mojokerto']
 """
 
 from __future__ import annotations
@@ -16,7 +16,10 @@ from sizecheck.errors import UsageError
 __all__ = ["EXAMPLES", "available_examples", "example_path"]
 
 #: Example name -> file in the shipped ``examples`` folder. All examples are SYNTHETIC.
-EXAMPLES = {"mojokerto": "mojokerto-synthetic.csv"}
+EXAMPLES = {
+    "mojokerto": "mojokerto-synthetic.csv",
+    "gage-insole": "gage-insole-synthetic.xlsx",  # a gage R&R study (sizecheck gage)
+}
 
 
 def available_examples() -> list[str]:

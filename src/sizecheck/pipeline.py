@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -21,6 +21,9 @@ from sizecheck import __version__
 from sizecheck.compare import compare
 from sizecheck.errors import InputError
 from sizecheck.tables import ReferenceTable, load_table
+
+if TYPE_CHECKING:
+    from sizecheck.gage import GageResult
 
 __all__ = ["Analysis", "InputFile", "analyse", "file_sha256"]
 
@@ -76,6 +79,11 @@ class Analysis:
         One row per producer × lot × dimension judged against ``lot_plan``
         (:func:`sizecheck.sampling.judge_lots`; the ``lots.csv`` columns); empty without
         a plan or a lot column.
+    gage : sizecheck.gage.GageResult or None
+        The measurement system's gage R&R (``--gage gage.json``), judged against this
+        table's in-spec band for its dimension when the table has one; ``None`` without
+        a study. It widens nothing: it is reported beside the verdicts
+        (:func:`sizecheck.gage.gage_sentence`).
     """
 
     table: ReferenceTable
@@ -98,6 +106,7 @@ class Analysis:
     lots: pd.DataFrame = field(default_factory=pd.DataFrame)
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     version: str = __version__
+    gage: GageResult | None = None
 
     @property
     def producers(self) -> list[str]:
@@ -119,6 +128,7 @@ def analyse(
     synthetic: bool = False,
     on_compared: Callable[[pd.DataFrame], object] | None = None,
     lot_plan: Any = None,
+    gage: str | Path | GageResult | None = None,
 ) -> Analysis:
     """Run the whole analysis on measurement files.
 
@@ -143,6 +153,10 @@ def analyse(
     lot_plan : sizecheck.sampling.SamplingPlan, optional
         Judge every producer × lot × dimension against this plan
         (:func:`sizecheck.sampling.judge_lots`, into ``Analysis.lots``).
+    gage : path or GageResult, optional
+        A ``gage.json`` written by ``sizecheck gage`` (or its :class:`GageResult`): the
+        measurement system's spread, judged against the table's in-spec band for the
+        study's dimension (:func:`sizecheck.gage.judge_gage`). Nothing is widened for it.
 
     Returns
     -------
@@ -154,6 +168,11 @@ def analyse(
     if not inputs:
         raise InputError("No input file given. Pass one or more CSV/XLSX files, or --example.")
     ref = table if isinstance(table, ReferenceTable) else load_table(table)
+    gage_result = None
+    if gage is not None:
+        from sizecheck.gage import judge_gage, load_gage
+
+        gage_result = judge_gage(gage if not isinstance(gage, str | Path) else load_gage(gage), ref)
     paths = [Path(p) for p in inputs]
     for p in paths:
         if not p.is_file():
@@ -220,4 +239,5 @@ def analyse(
         synthetic=synthetic,
         lot_plan=lot_plan,
         lots=lots,
+        gage=gage_result,
     )

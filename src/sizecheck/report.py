@@ -254,6 +254,7 @@ def summary_dict(analysis: Analysis) -> dict[str, Any]:
         "drift_shifts": _records(analysis.shifts),
         "conventions": _records(analysis.conventions),
         **_lots_dict(analysis),
+        "gage": analysis.gage.to_dict() if analysis.gage is not None else None,
     }
 
 

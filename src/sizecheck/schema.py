@@ -29,6 +29,7 @@ __all__ = [
     "FOOT_VALUES",
     "HEADER_NAMES",
     "META_COLUMNS",
+    "STUDY_COLUMNS",
     "TEMPLATE_DIMENSIONS",
     "TEMPLATE_FOOT_CHOICES",
     "UNIT_TO_MM",
@@ -201,6 +202,25 @@ META_COLUMNS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
         "unit": ("satuan", "units"),
     }
 )
+
+#: The key columns of a gage R&R study (``sizecheck gage``) and their aliases. Kept apart
+#: from :data:`META_COLUMNS`: in a study ``no`` and ``sampel`` name the *part* measured
+#: again and again, and a measurement sheet's columns keep their ``measure`` meaning.
+#: Aliases are in order of preference: a sheet with both ``sampel`` and a running ``no``
+#: takes ``sampel`` as the part.
+STUDY_COLUMNS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "part": (
+            "part", "sampel", "sample", "sample_id", "no_sampel", "kode_sampel", "part_id",
+            "no_part", "benda_uji", "spesimen", "specimen", "no",
+        ),
+        "operator": ("operator", "petugas", "pengukur", "appraiser", "inspector", "measured_by"),
+        "trial": (
+            "trial", "ulangan", "replicate", "pengulangan", "ulangan_ke", "percobaan", "run",
+            "repeat", "rep",
+        ),
+    }
+)  # fmt: skip
 
 #: Foot labels accepted in the ``foot`` column, lower-cased, mapped to ``L`` / ``R``.
 FOOT_VALUES: MappingProxyType[str, str] = MappingProxyType(

@@ -17,6 +17,12 @@ True
 
 from sizecheck.plotting.control import plot_control_chart
 from sizecheck.plotting.forest import plot_forest
+from sizecheck.plotting.gage import (
+    plot_gage_by_operator,
+    plot_gage_by_part,
+    plot_gage_components,
+    plot_gage_range_chart,
+)
 from sizecheck.plotting.ladder import plot_capability, plot_size_ladder
 from sizecheck.plotting.oc import plot_oc_curve
 from sizecheck.plotting.scales import plot_effective_size, plot_grading, plot_heatmap
@@ -29,6 +35,10 @@ __all__ = [
     "plot_control_chart",
     "plot_effective_size",
     "plot_forest",
+    "plot_gage_by_operator",
+    "plot_gage_by_part",
+    "plot_gage_components",
+    "plot_gage_range_chart",
     "plot_grading",
     "plot_heatmap",
     "plot_oc_curve",
