@@ -64,6 +64,8 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "DEFAULT_THRESHOLDS": ("sizecheck.stats", "DEFAULT_THRESHOLDS"),
     "cluster_summary": ("sizecheck.cluster", "cluster_summary"),
     "ClusterSummary": ("sizecheck.cluster", "ClusterSummary"),
+    "sample_size": ("sizecheck.power", "sample_size"),
+    "SampleSize": ("sizecheck.power", "SampleSize"),
     "simulate_cluster": ("sizecheck.simulate", "simulate_cluster"),
     "SimulatedCluster": ("sizecheck.simulate", "SimulatedCluster"),
     "control_chart": ("sizecheck.drift", "control_chart"),
@@ -117,6 +119,7 @@ __all__ = [
     "MissingColumnsError",
     "ReferenceTable",
     "RejectCode",
+    "SampleSize",
     "SamplingPlan",
     "SimulatedCluster",
     "SizeLabel",
@@ -159,6 +162,7 @@ __all__ = [
     "read_input",
     "read_measurements",
     "read_study",
+    "sample_size",
     "sampling_plan",
     "simulate_cluster",
     "size_equivalents",
@@ -246,6 +250,10 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from sizecheck.pipeline import (
         Analysis,
         analyse,
+    )
+    from sizecheck.power import (
+        SampleSize,
+        sample_size,
     )
     from sizecheck.readers import (
         read_input,

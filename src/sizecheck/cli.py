@@ -676,27 +676,135 @@ _ACCOUNTING_KEYS = (
 @handle_errors
 def plan(
     lot_size: Annotated[
-        int, typer.Option("--lot-size", help="Number of shoes in the lot (e.g. one day's output).")
-    ],
-    aql: AqlOpt,
+        int | None,
+        typer.Option("--lot-size", help="Number of shoes in the lot (e.g. one day's output)."),
+    ] = None,
+    aql: Annotated[
+        float | None,
+        typer.Option(
+            "--aql", help="Acceptance quality limit, percent out of tolerance (e.g. 2.5)."
+        ),
+    ] = None,
     level: LevelOpt = "II",
     inspection: InspectionOpt = "normal",
     method: MethodOpt = "attributes",
+    power: Annotated[
+        float | None,
+        typer.Option(
+            "--power",
+            help="Visits and pairs per producer instead of a lot plan: the chance (e.g. 0.8) "
+            "of finding the --offset and/or --grading; needs --sd, --pair-icc, --visit-icc.",
+        ),
+    ] = None,
+    offset: Annotated[
+        float | None, typer.Option("--offset", help="With --power: offset to find, mm.")
+    ] = None,
+    grading: Annotated[
+        float | None,
+        typer.Option("--grading", help="With --power: grading error to find, mm per size."),
+    ] = None,
+    sd: Annotated[
+        float | None,
+        typer.Option(
+            "--sd",
+            help="With --power: SD of one shoe around its producer's line, mm "
+            "(within_producer_sd_mm of cluster_summary).",
+        ),
+    ] = None,
+    pair_icc: Annotated[
+        float | None,
+        typer.Option(
+            "--pair-icc", help="With --power: correlation of the two shoes of a pair (pair_icc)."
+        ),
+    ] = None,
+    visit_icc: Annotated[
+        float | None,
+        typer.Option(
+            "--visit-icc",
+            help="With --power: correlation of two shoes of one visit (visit_icc).",
+        ),
+    ] = None,
+    alpha: Annotated[
+        float, typer.Option("--alpha", help="With --power: significance level (two-sided).")
+    ] = 0.05,
+    pairs_per_visit: Annotated[
+        int | None,
+        typer.Option("--pairs-per-visit", help="With --power: fix the pairs measured per visit."),
+    ] = None,
+    visits: Annotated[
+        int | None, typer.Option("--visits", help="With --power: fix the number of visits.")
+    ] = None,
+    max_visits: Annotated[
+        int, typer.Option("--max-visits", help="With --power: most visits to consider.")
+    ] = 30,
+    sizes: Annotated[
+        str,
+        typer.Option(
+            "--sizes",
+            help="With --power: the producer's sizes, spread over each visit's pairs "
+            "(e.g. 36-46 or 38,40,42).",
+        ),
+    ] = "36-46",
     json_out: Annotated[
         bool, typer.Option("--json", help="Print the plan as one JSON object (for scripts).")
     ] = False,
     lang: LangOpt = None,
 ) -> None:
-    """How many shoes to measure from a lot, and when the lot is accepted.
+    """How many shoes to measure from a lot and when it is accepted; or, with --power, how
+    many pairs on how many visits find a producer's offset or grading error.
 
     Attributes: ISO 2859-1 single sampling (code letter, sample size, Ac/Re, the
     table's arrows followed to the plan actually used). Variables: sample size and
     acceptability constant k of the s-method (ANSI/ASQ Z1.9 Table B-1).
 
+    --power: the design effect of pairs within visits (Kish 1965; Donner & Klar 2000),
+    the offset tested on visit means and the grading within visits, power from the
+    noncentral t; take --sd, --pair-icc and --visit-icc from cluster_summary (Python:
+    sc.cluster_summary). The Python twin is sc.sample_size.
+
     Example: sizecheck plan --lot-size 180 --aql 2.5
+
+    Example: sizecheck plan --power 0.8 --offset 1.5 --sd 1.0 --pair-icc 0.5 --visit-icc 0.2
     """
+    if power is not None:
+        _plan_power(
+            power=power,
+            offset=offset,
+            grading=grading,
+            sd=sd,
+            pair_icc=pair_icc,
+            visit_icc=visit_icc,
+            alpha=alpha,
+            pairs_per_visit=pairs_per_visit,
+            visits=visits,
+            max_visits=max_visits,
+            sizes=sizes,
+            lot_options=lot_size is not None or aql is not None,
+            json_out=json_out,
+            lang=lang,
+        )
+        return
+    from sizecheck.errors import UsageError
     from sizecheck.sampling import plan_words, sampling_plan
 
+    power_only = [
+        name
+        for name, value in (
+            ("--offset", offset),
+            ("--grading", grading),
+            ("--sd", sd),
+            ("--pair-icc", pair_icc),
+            ("--visit-icc", visit_icc),
+        )
+        if value is not None
+    ]
+    if power_only:
+        raise UsageError(f"{', '.join(power_only)}: used only with --power (e.g. --power 0.8).")
+    if lot_size is None or aql is None:
+        raise UsageError(
+            "Give --lot-size and --aql for a lot plan (sizecheck plan --lot-size 180 --aql 2.5), "
+            "or --power for visits and pairs per producer."
+        )
     p = sampling_plan(lot_size, aql, level=level, inspection=inspection, method=method)
     if json_out:
         import json
@@ -705,6 +813,78 @@ def plan(
         return
     con = _console()
     for line in plan_words(p, _language(lang)):
+        con.print(line)
+
+
+def _parse_sizes(text: str) -> list[float]:
+    """``36-46`` (every whole size) or ``38,40,42`` as a list of sizes."""
+    from sizecheck.errors import UsageError
+
+    try:
+        if "," in text or "-" not in text.strip().lstrip("-"):
+            return [float(part) for part in text.split(",") if part.strip()]
+        low, high = (float(part) for part in text.split("-", 1))
+    except ValueError:
+        raise UsageError(
+            f"--sizes {text!r}: write a range like 36-46 or a list like 38,40,42."
+        ) from None
+    if high < low:
+        raise UsageError(f"--sizes {text!r}: the range runs from the smaller size to the larger.")
+    return [low + i for i in range(int(high - low) + 1)]
+
+
+def _plan_power(
+    *,
+    power: float,
+    offset: float | None,
+    grading: float | None,
+    sd: float | None,
+    pair_icc: float | None,
+    visit_icc: float | None,
+    alpha: float,
+    pairs_per_visit: int | None,
+    visits: int | None,
+    max_visits: int,
+    sizes: str,
+    lot_options: bool,
+    json_out: bool,
+    lang: str | None,
+) -> None:
+    from sizecheck.errors import UsageError
+    from sizecheck.power import power_words, sample_size
+
+    if lot_options:
+        raise UsageError("--power plans visits and pairs per producer: leave out --lot-size/--aql.")
+    if sd is None or pair_icc is None or visit_icc is None:
+        missing = [
+            name
+            for name, value in (("--sd", sd), ("--pair-icc", pair_icc), ("--visit-icc", visit_icc))
+            if value is None
+        ]
+        raise UsageError(
+            f"--power needs {', '.join(missing)} (from cluster_summary: within_producer_sd_mm, "
+            "pair_icc, visit_icc)."
+        )
+    p = sample_size(
+        offset_mm=offset,
+        grade_error_mm_per_size=grading,
+        sd_mm=sd,
+        pair_icc=pair_icc,
+        visit_icc=visit_icc,
+        power=power,
+        alpha=alpha,
+        sizes=_parse_sizes(sizes),
+        pairs_per_visit=pairs_per_visit,
+        visits=visits,
+        max_visits=max_visits,
+    )
+    if json_out:
+        import json
+
+        typer.echo(json.dumps(p.to_dict(), ensure_ascii=False))
+        return
+    con = _console()
+    for line in power_words(p, _language(lang)):
         con.print(line)
 
 
