@@ -25,6 +25,7 @@ Usage::
     .venv/bin/python benchmarks/bench_measure.py                     # 1M shoes, 3 runs
     .venv/bin/python benchmarks/bench_measure.py --sizes 100000,300000,1000000 --runs 5
     .venv/bin/python benchmarks/bench_measure.py --skip report --sizes 100000   # quick look
+    .venv/bin/python benchmarks/bench_measure.py --snapshot --baseline main --skip help,report
 """
 
 from __future__ import annotations
@@ -145,6 +146,7 @@ class Timing:
 
     name: str
     cmd: list[str]
+    source: Path | None = None  # src/ folder to import sizecheck from (None: SOURCE)
     seconds: list[float] = field(default_factory=list)
     peak_mb: list[float] = field(default_factory=list)
     cpu_seconds: list[float] = field(default_factory=list)
@@ -168,7 +170,7 @@ def _peak_mb(ru_maxrss: int) -> float:
     return ru_maxrss / 1024 if sys.platform != "darwin" else ru_maxrss / 2**20
 
 
-def run_once(cmd: Sequence[str]) -> tuple[float, float, float]:
+def run_once(cmd: Sequence[str], source: Path | None = None) -> tuple[float, float, float]:
     """Run ``cmd`` to completion; return wall seconds, peak RSS in MB and CPU seconds.
 
     The peak is ``ru_maxrss`` of this child from ``os.wait4``, which covers the child and
@@ -177,7 +179,8 @@ def run_once(cmd: Sequence[str]) -> tuple[float, float, float]:
     log = WORK / "last-command.log"
     with log.open("wb") as fh:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(list(cmd), stdout=fh, stderr=subprocess.STDOUT, env=_env())
+        env = _env(source)
+        proc = subprocess.Popen(list(cmd), stdout=fh, stderr=subprocess.STDOUT, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - t0
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -197,7 +200,7 @@ def measure_runs(timings: Sequence[Timing], runs: int, prepare: dict[str, Path])
             out = prepare.get(t.name)
             if out is not None:
                 shutil.rmtree(out, ignore_errors=True)
-            elapsed, peak, cpu = run_once(t.cmd)
+            elapsed, peak, cpu = run_once(t.cmd, t.source)
             t.seconds.append(elapsed)
             t.peak_mb.append(peak)
             t.cpu_seconds.append(cpu)
@@ -246,12 +249,31 @@ def _git_state() -> str:
     return rev + (" + uncommitted changes in src/" if dirty else "")
 
 
-def _env() -> dict[str, str]:
+def _env(source: Path | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("MPLBACKEND", "Agg")
-    if SOURCE is not None:
-        env["PYTHONPATH"] = os.pathsep.join([str(SOURCE), *filter(None, [env.get("PYTHONPATH")])])
+    source = source or SOURCE
+    if source is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(source), *filter(None, [env.get("PYTHONPATH")])])
     return env
+
+
+def baseline(rev: str) -> Path:
+    """The package and data of commit ``rev`` (``git archive``), for (b) against it."""
+    sha = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", rev],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    dest = WORK / f"baseline-{sha}"
+    if not (dest / "src").exists():
+        dest.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", sha, "src", "data"], capture_output=True, check=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    return dest / "src"
 
 
 def _python() -> str:
@@ -381,6 +403,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="benchmark a copy of src/ taken at start (the tree may change meanwhile)",
     )
     parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="also time (b) with the code of commit REV, interleaved with the current code",
+    )
+    parser.add_argument(
         "--skip",
         default="",
         help="comma separated parts to skip: measure, help, report",
@@ -421,8 +448,29 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"(b') measure --no-charts --deviations parquet {n:,}",
                 [*meas.cmd, "--deviations", "parquet"],
             )
-            measure_runs([floor, meas, parq], args.runs, {meas.name: out, parq.name: out})
+            timings = [floor, meas, parq]
+            prepare = {meas.name: out, parq.name: out}
+            if args.baseline:
+                base = Timing(
+                    f"(b) measure --no-charts {n:,}, baseline {args.baseline}",
+                    meas.cmd,
+                    source=baseline(args.baseline),
+                )
+                timings.insert(1, base)
+                prepare[base.name] = out
+            measure_runs(timings, args.runs, prepare)
             per_size[n] = (floor, meas, parq)
+            if args.baseline:
+                rows.append(
+                    Row(
+                        base.name,
+                        base.median,
+                        base.peak,
+                        base.cpu,
+                        f"(b) now / baseline = {meas.median / base.median:.3f} "
+                        f"(cpu {meas.cpu / base.cpu:.3f})",
+                    )
+                )
             results["sizes"][str(n)] = {  # type: ignore[index]
                 "floor": asdict(floor),
                 "measure": asdict(meas),

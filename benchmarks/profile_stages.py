@@ -2,8 +2,9 @@
 
 Calls, in turn and on the same file, the steps :func:`sizecheck.pipeline.analyse` and
 ``write_report`` chain: ``validate.read_measurements`` -> ``compare.compare`` ->
-``stats.producer_summary`` / ``size_summary`` / ``compare_producers`` /
-``find_conventions`` -> ``drift.control_chart`` -> ``report.write_report(charts=False)``,
+``stats.prepare`` -> ``drift.control_chart`` -> ``stats.producer_summary`` /
+``size_summary`` / ``compare_producers`` / ``find_conventions`` ->
+``report.write_report(charts=False)``,
 ``--runs`` times, and prints each stage's median (and its share of the total). The file
 is the one ``bench_measure.py`` generates (generated here if missing).
 
@@ -37,6 +38,7 @@ STAGES = (
     "import",
     "read_measurements",
     "compare",
+    "prepare",
     "control_chart",
     "producer_summary",
     "size_summary",
@@ -81,18 +83,23 @@ def run(path: Path, out: Path, profile: str | None) -> tuple[dict[str, float], d
     table = load_table("paris-point")
     validated = timed("read_measurements", lambda: validate.read_measurements([path], table=table))
     deviations = timed("compare", lambda: compare.compare(validated.measurements, table)).deviations
-    # as pipeline.analyse does: one shared preparation serves every statistic (built by
-    # the first stage that needs it, so its cost is counted there), and the chart of
-    # control_chart is passed on, not redone
-    with stats._sharing(deviations):
-        chart = timed("control_chart", lambda: drift.control_chart(deviations))
-        summary = timed(
-            "producer_summary",
-            lambda: stats.producer_summary(deviations, base_size=table.base_size, chart=chart),
-        )
-        sizes = timed("size_summary", lambda: stats.size_summary(deviations))
-        comparison = timed("compare_producers", lambda: stats.compare_producers(deviations))
-        conventions = timed("find_conventions", lambda: stats.find_conventions(deviations))
+    # as pipeline.analyse does: one stats.prepare (usable rows, groups, time order,
+    # units) is handed to every statistic, and the chart is passed on, not redone
+    groups = timed("prepare", lambda: stats.prepare(deviations))
+    chart = timed("control_chart", lambda: drift.control_chart(deviations, groups=groups))
+    summary = timed(
+        "producer_summary",
+        lambda: stats.producer_summary(
+            deviations, base_size=table.base_size, chart=chart, groups=groups
+        ),
+    )
+    sizes = timed("size_summary", lambda: stats.size_summary(deviations, groups=groups))
+    comparison = timed(
+        "compare_producers", lambda: stats.compare_producers(deviations, size_summary=sizes)
+    )
+    conventions = timed(
+        "find_conventions", lambda: stats.find_conventions(deviations, groups=groups)
+    )
     analysis = Analysis(
         table=table,
         inputs=[InputFile(str(path), path.name, sha(path), path.stat().st_size)],

@@ -645,7 +645,8 @@ def test_summary_columns_status_percentages_and_no_reference_rows():
     d["status"] = ["in_spec"] * 3 + ["drifting", "missized"] + ["in_spec"] * 4 + ["below_min"]
     extra = d.iloc[[0]].assign(status="no_reference", nominal_mm=np.nan)
     out = stats.producer_summary(pd.concat([d, extra]), base_size=41)
-    assert list(out.columns) == list(stats.PRODUCER_SUMMARY_COLUMNS)
+    contract = list(stats.PRODUCER_SUMMARY_COLUMNS)
+    assert list(out.columns) == contract + list(stats.SUMMARY_EXTRA_COLUMNS)
     row = out.iloc[0]
     assert row["n"] == 10
     assert row["pct_in_spec"] == pytest.approx(70.0)
@@ -761,3 +762,20 @@ def test_summary_is_order_invariant_does_not_mutate_and_counts_add_up(seed, frac
     pd.testing.assert_frame_equal(d, before)
     assert s["n"].sum() == len(d)
     assert (s.groupby(["producer", "dimension"])["n"].sum().to_numpy() == out["n"]).all()
+
+
+def test_verdicts_are_a_function_of_the_summary_and_the_thresholds():
+    rng = np.random.default_rng(77)
+    kinds = ["conforming", "offset", "grading", "scatter", "drift"]
+    d = pd.concat([synthetic_producer(rng, k, kind=k) for k in kinds], ignore_index=True)
+    out = stats.producer_summary(d, base_size=41)  # sorted by producer: as kinds, sorted
+    assert out["verdict"].tolist() == out["producer"].tolist() == sorted(kinds)
+    # the summary alone gives the verdicts back, for any thresholds
+    pd.testing.assert_series_equal(stats.verdicts(out), out["verdict"])
+    lenient = stats.Thresholds(drift_min_signals=50, scatter_max_share=0.9)
+    by_producer = dict(zip(out["producer"], stats.verdicts(out, lenient), strict=True))
+    assert by_producer["drift"] == by_producer["scatter"] == "conforming"
+    # a verdict follows its inputs: the offset is judged on offset_judged_mm
+    moved = out.assign(offset_judged_mm=out["offset_judged_mm"] + 5.0)
+    assert stats.verdicts(moved)[0] == "offset"
+    assert stats.verdicts(out.assign(n=3))[0] == "insufficient_data"

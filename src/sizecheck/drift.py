@@ -82,14 +82,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from types import MappingProxyType
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from sizecheck import stats as _stats
 from sizecheck.errors import UsageError, require_columns
+from sizecheck.stats import kernels
+from sizecheck.stats.groups import REQUIRED_COLUMNS, Groups, check_columns, decode, prepare
+from sizecheck.stats.reference import D2
 
 __all__ = [
     "D2",
@@ -105,9 +106,6 @@ __all__ = [
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
-
-#: d2 for moving ranges of span 2 (ASTM E2587; Montgomery, Introduction to SQC, table VI).
-D2 = _stats.D2
 
 
 @dataclass(frozen=True)
@@ -259,7 +257,8 @@ def change_points(points: pd.DataFrame) -> pd.DataFrame:
     ----------
     points : DataFrame
         ``ControlChart.points`` (or some of its rows): ``producer``, ``dimension``,
-        ``order``, ``date``, ``lot``, ``value``, ``signals``. Not modified.
+        ``order``, ``date``, ``lot``, ``value``, ``signals``; the columns before ``order``
+        identify a chart (the key columns of the grouping). Not modified.
 
     Returns
     -------
@@ -288,13 +287,15 @@ def change_points(points: pd.DataFrame) -> pd.DataFrame:
     require_columns(
         points, needed, "change_points()", hint="Pass ControlChart.points.", error=UsageError
     )
-    p = points.sort_values(["producer", "dimension", "order"], kind="stable")
-    prod = p["producer"].astype("str").to_numpy()
-    dim = p["dimension"].astype("str").to_numpy()
+    keys = list(points.columns[: list(points.columns).index("order")])  # identify a chart
+    p = points.sort_values([*keys, "order"], kind="stable")
+    key_values = [p[k].astype("str").to_numpy() for k in keys]
     m = len(p)
     if m:
-        new = np.ones(m, dtype=np.bool_)
-        new[1:] = (prod[1:] != prod[:-1]) | (dim[1:] != dim[:-1])
+        new = np.zeros(m, dtype=np.bool_)
+        new[0] = True
+        for values in key_values:
+            new[1:] |= values[1:] != values[:-1]
         g = (np.cumsum(new) - 1).astype(np.int64)
     else:
         g = np.zeros(0, dtype=np.int64)
@@ -332,8 +333,7 @@ def change_points(points: pd.DataFrame) -> pd.DataFrame:
         mean_after = (total - before_sum) / (tt - kk)
     out = pd.DataFrame(
         {
-            "producer": pd.Series(prod[after], dtype="str"),
-            "dimension": pd.Series(dim[after], dtype="str"),
+            **{k: pd.Series(v[after], dtype="str") for k, v in zip(keys, key_values, strict=True)},
             "shift_order": p["order"].to_numpy()[after].astype(np.int64),
             "shift_date": pd.to_datetime(p["date"].to_numpy()[after]),
             "shift_lot": p["lot"].to_numpy(dtype=object)[after],
@@ -342,7 +342,7 @@ def change_points(points: pd.DataFrame) -> pd.DataFrame:
             "step_mm": mean_after - mean_before,
         }
     )
-    return out.loc[:, list(SHIFT_COLUMNS)]
+    return out.loc[:, [*keys, *SHIFT_COLUMNS[2:]]]
 
 
 def _check_rules(rules: Sequence[str]) -> tuple[str, ...]:
@@ -362,6 +362,7 @@ def control_chart(
     deviations: pd.DataFrame,
     *,
     rules: Sequence[str] = DEFAULT_RULES,
+    groups: Groups | None = None,
 ) -> ControlChart:
     """Chart each producer × dimension in time order and find rule signals.
 
@@ -372,6 +373,9 @@ def control_chart(
         Rows with status ``no_reference`` or missing nominal are left out. Not modified.
     rules : sequence of str, default DEFAULT_RULES
         Rule codes (``we1``–``we4``, ``n1``–``n8``), or one comma-separated string.
+    groups : Groups, optional
+        :func:`sizecheck.stats.prepare` of ``deviations`` (the rows in time order),
+        when already built.
 
     Returns
     -------
@@ -394,8 +398,10 @@ def control_chart(
     '2025-01-01'
     """
     codes = _check_rules(rules)
-    prep = _stats._prepare(deviations, "control_chart()")
-    return _chart(prep, codes)
+    check_columns(deviations, REQUIRED_COLUMNS, "control_chart()")
+    if groups is None:
+        groups = prepare(deviations)
+    return _chart(groups, codes)
 
 
 def _window_ok(pg: IntArray, k: int) -> BoolArray:
@@ -468,7 +474,7 @@ def _point_sigma(
     df_w = np.bincount(pg, weights=cnt - 1.0, minlength=ng)
     with np.errstate(invalid="ignore", divide="ignore"):
         var_w = np.where(df_w > 0, ss_w / df_w, 0.0)
-        mr_sigma, mr_count = _stats._moving_range_sigma(pg, value, ng)
+        mr_sigma, mr_count = kernels.moving_range_sigma(pg, value, ng)
         pcount = np.bincount(pg, minlength=ng).astype(np.float64)
         inv_n = np.bincount(pg, weights=1.0 / cnt, minlength=ng) / pcount
         var_b = np.maximum(mr_sigma**2 - var_w * inv_n, 0.0)
@@ -510,106 +516,63 @@ def _merge_periods(
     return point_first[new], merged[inv]
 
 
-def _chart(prep: _stats._Prepared, rules: Sequence[str]) -> ControlChart:
-    codes = _check_rules(rules)
-    sel = prep.rows
-    g = prep.g
-    ng = prep.ng
-    m_rows = len(sel)
-    pos = np.arange(m_rows, dtype=np.int64)
+def _subgroups(groups: Groups) -> tuple[IntArray, IntArray, BoolArray, IntArray, IntArray | None]:
+    """The charted points of every group (module docstring, "Chart design").
 
-    date = prep.date
-    has_date = ~np.isnat(date)
-    lot_uniq: npt.NDArray[Any] = np.array([], dtype=object)
-    lot_codes: IntArray | None = None  # None: no row has a lot
-    if sel.has("lot"):
-        lot_whole, lot_uniq = sel.column_codes("lot")
-        if len(lot_uniq):
-            lot_codes = lot_whole[sel.pos]
-    has_lot = lot_codes >= 0 if lot_codes is not None else np.zeros(m_rows, dtype=np.bool_)
-    lot_values = _stats._with_none(lot_uniq)  # code -1 -> None
-    lotted = (np.bincount(g, weights=has_lot.astype(np.float64), minlength=ng) >= 0.5 * prep.n) & (
-        ~prep.dated
-    )
-    unit_kind = np.where(prep.dated, 0, np.where(lotted, 1, 2))  # per group
-    kind = unit_kind[g]
-    keep = np.where(kind == 0, has_date, np.where(kind == 1, has_lot, True))
-    all_kept = bool(keep.all())
-
-    # Points: runs of equal (group, date) or (group, block of rows) in row order, and
-    # (group, lot) wherever its rows are. ``point_first``: each point's first row;
-    # ``inv``: the point of each kept row.
-    run_rows = keep & (kind != 1)
-    lot_rows = keep & (kind == 1)
-    starts = np.zeros(0, dtype=np.bool_)
-    idx = np.zeros(0, dtype=np.int64)  # the run rows
-    if run_rows.any():
-        group_first = np.searchsorted(g, np.arange(ng), side="left")
-        # rows per block: ROW_BLOCK, or more so that a chart has at most MAX_POINTS points
-        rows_in = np.bincount(g, minlength=ng).astype(np.int64)
-        per_block = np.maximum(ROW_BLOCK, -(-rows_in // MAX_POINTS))
-        block = (pos - group_first[g]) // per_block[g]
-        key = np.where(kind == 0, date.view(np.int64), block)
-        if bool(run_rows.all()):
-            idx, g_run = pos, g
-        else:
-            idx = np.nonzero(run_rows)[0]
-            g_run, key = g[idx], key[idx]
-        starts = np.ones(len(idx), dtype=np.bool_)
-        starts[1:] = (g_run[1:] != g_run[:-1]) | (key[1:] != key[:-1])
-    if not lot_rows.any():  # every kept row is a run row: a point starts each run
-        point_first = idx[starts]
-        inv = (np.cumsum(starts) - 1).astype(np.int64)
-    else:
-        first_pos = pos.copy()
-        if len(starts):
-            first_pos[idx] = np.maximum.accumulate(np.where(starts, idx, 0))
-        lidx = np.nonzero(lot_rows)[0]
-        assert lot_codes is not None  # lot rows have lots
-        frame = pd.DataFrame({"g": g[lidx], "lot": lot_codes[lidx], "pos": lidx})
-        first_pos[lidx] = frame.groupby(["g", "lot"])["pos"].transform("min").to_numpy()
-        kept = np.nonzero(keep)[0]
-        is_first = np.zeros(m_rows, dtype=np.bool_)
-        is_first[first_pos[kept]] = True
-        point_first = np.nonzero(is_first)[0]
-        inv = (np.cumsum(is_first) - 1)[first_pos[kept]]
+    Returns ``point_first`` (the row, an index into ``groups``' arrays, where each point
+    starts), ``inv`` (the point of each kept row), ``keep`` (rows charted), ``kind`` (per
+    group: 0 dated, 1 by lot, 2 blocks of rows) and the lot codes of the rows (None when
+    no row has a lot).
+    """
+    g, ng, n = groups.group, groups.ng, groups.n
+    m = len(g)
+    pos = np.arange(m, dtype=np.int64)
+    has_date = ~np.isnat(groups.date)
+    lot: IntArray | None = None
+    if groups.has("lot"):
+        codes, values = groups.codes("lot")
+        lot = codes if len(values) else None
+    has_lot = lot >= 0 if lot is not None else np.zeros(m, dtype=np.bool_)
+    lotted = (kernels.group_sum(g, has_lot, ng) >= 0.5 * n) & ~groups.dated
+    kind = np.where(groups.dated, 0, np.where(lotted, 1, 2)).astype(np.int64)
+    row_kind = kind[g]
+    keep = np.where(row_kind == 0, has_date, np.where(row_kind == 1, has_lot, True))
+    # dated and row-block charts: a point is a run of equal (group, date) or (group,
+    # block of rows) in time order; lot charts: all rows of one (group, lot)
+    first = pos.copy()
+    runs = np.nonzero(keep & (row_kind != 1))[0]
+    if len(runs):
+        per_block = np.maximum(ROW_BLOCK, -(-n.astype(np.int64) // MAX_POINTS))
+        block = (pos - groups.bounds[:-1][g]) // per_block[g]
+        key = np.where(row_kind == 0, groups.date.view(np.int64), block)[runs]
+        starts = np.ones(len(runs), dtype=np.bool_)
+        starts[1:] = (g[runs][1:] != g[runs][:-1]) | (key[1:] != key[:-1])
+        first[runs] = np.maximum.accumulate(np.where(starts, runs, 0))
+    by_lot = np.nonzero(keep & (row_kind == 1))[0]
+    if len(by_lot):
+        assert lot is not None  # rows charted by lot have one
+        frame = pd.DataFrame({"g": g[by_lot], "lot": lot[by_lot], "pos": by_lot})
+        first[by_lot] = frame.groupby(["g", "lot"])["pos"].transform("min").to_numpy()
+    kept = np.nonzero(keep)[0]
+    is_first = np.zeros(m, dtype=np.bool_)
+    is_first[first[kept]] = True
+    point_first = np.nonzero(is_first)[0]
+    inv = (np.cumsum(is_first) - 1)[first[kept]].astype(np.int64)
     point_first, inv = _merge_periods(point_first, inv, g[point_first], ng)
-    n_points = len(point_first)
-    resid = prep.resid if all_kept else prep.resid[keep]
-    cnt = np.bincount(inv, minlength=n_points).astype(np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        value = np.bincount(inv, weights=resid, minlength=n_points) / cnt
-    pg = g[point_first]
-    pcount = np.bincount(pg, minlength=ng).astype(np.float64)
-    center = _stats._gmean(pg, value, pcount)
-    sigma = _point_sigma(resid, inv, value, cnt, pg, ng)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        z = (value - center[pg]) / sigma
-    group_start = np.searchsorted(pg, pg, side="left")
-    order = np.arange(n_points, dtype=np.int64) - group_start
+    return point_first, inv, keep, kind, lot
 
-    # date, lot, source and row of the first row of each point
-    at_first = sel.pos[point_first]
-    p_date = date[point_first]
-    if lot_codes is not None:
-        p_lot = lot_values[lot_codes[point_first]]
-    else:
-        p_lot = np.full(n_points, None, dtype=object)
-    src_whole, src_uniq = sel.column_codes("source")
-    p_src = _stats._with_none(src_uniq)[src_whole[at_first]]
-    row_f = sel.frame["row"].iloc[at_first].to_numpy(dtype=np.float64, na_value=np.nan)
-    p_row = np.where(np.isfinite(row_f), row_f, -1).astype(np.int64)
 
-    point_signals = np.full(n_points, "", dtype=object)
-    records: list[dict[str, object]] = []
-    keys = prep.keys
-    producers = keys["producer"].to_numpy()
-    dimensions = keys["dimension"].to_numpy()
+def _episodes(
+    codes: Sequence[str], z: FloatArray, value: FloatArray, pg: IntArray
+) -> tuple[npt.NDArray[np.object_], list[tuple[str, int, int]]]:
+    """Where each rule fires: the rule codes per point, and each signal (episode) as
+    (rule, first point, last point): consecutive firing windows merged while they
+    overlap or touch."""
+    point_signals = np.full(len(value), "", dtype=object)
+    episodes: list[tuple[str, int, int]] = []
     for code in codes:
-        rule = RULES[code]
-        k = rule.window
-        fires = _rule_fires(code, z, value) & _window_ok(pg, k)
-        idx = np.nonzero(fires)[0]
+        k = RULES[code].window
+        idx = np.nonzero(_rule_fires(code, z, value) & _window_ok(pg, k))[0]
         if not len(idx):
             continue
         for i in idx:
@@ -619,36 +582,63 @@ def _chart(prep: _stats._Prepared, rules: Sequence[str]) -> ControlChart:
         ep_starts = np.nonzero(is_new)[0]
         ep_ends = np.r_[ep_starts[1:], len(idx)] - 1
         for s, e in zip(ep_starts, ep_ends, strict=True):
-            a = int(idx[s]) - k + 1
-            b = int(idx[e])
-            grp = int(pg[b])
-            records.append(
-                {
-                    "producer": producers[grp],
-                    "dimension": dimensions[grp],
-                    "rule": code,
-                    "description": rule.description,
-                    "first_order": int(order[a]),
-                    "last_order": int(order[b]),
-                    "n_points": b - a + 1,
-                    "first_date": p_date[a],
-                    "last_date": p_date[b],
-                    "first_lot": p_lot[a],
-                    "last_lot": p_lot[b],
-                    "first_source": p_src[a],
-                    "first_row": p_row[a],
-                    "last_source": p_src[b],
-                    "last_row": p_row[b],
-                }
-            )
+            episodes.append((code, int(idx[s]) - k + 1, int(idx[e])))
+    return point_signals, episodes
 
-    unit_names = np.array(["date", "lot", "rows"])
+
+def _chart(groups: Groups, codes: Sequence[str]) -> ControlChart:
+    g, ng = groups.group, groups.ng
+    point_first, inv, keep, kind, lot = _subgroups(groups)
+    n_points = len(point_first)
+    line = kernels.grading_lines(g, groups.size, groups.deviation, ng)
+    resid = line.resid[keep]
+    cnt = np.bincount(inv, minlength=n_points).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = np.bincount(inv, weights=resid, minlength=n_points) / cnt
+    pg = g[point_first]
+    center = kernels.group_mean(pg, value, ng)
+    sigma = _point_sigma(resid, inv, value, cnt, pg, ng)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = (value - center[pg]) / sigma
+    order = np.arange(n_points, dtype=np.int64) - np.searchsorted(pg, pg, side="left")
+
+    # date, lot, source and row of the first row of each point
+    p_date = groups.date[point_first]
+    lots = groups.codes("lot")[1] if lot is not None else np.array([], dtype=object)
+    p_lot = decode(lot[point_first] if lot is not None else np.full(n_points, -1), lots)
+    src_codes, sources = groups.codes("source")
+    p_src = decode(src_codes[point_first], sources)
+    row_f = groups.frame["row"].to_numpy(dtype=np.float64, na_value=np.nan)
+    row_f = row_f[groups.rows[point_first]]
+    p_row = np.where(np.isfinite(row_f), row_f, -1).astype(np.int64)
+
+    point_signals, episodes = _episodes(codes, z, value, pg)
+    # the group's key columns (producer, dimension; or whatever prepare(by=...) grouped by)
+    keys = {name: groups.keys[name].to_numpy() for name in groups.keys.columns}
+    records = [
+        {
+            **{name: values[pg[b]] for name, values in keys.items()},
+            "rule": code,
+            "description": RULES[code].description,
+            "first_order": int(order[a]),
+            "last_order": int(order[b]),
+            "n_points": b - a + 1,
+            "first_date": p_date[a],
+            "last_date": p_date[b],
+            "first_lot": p_lot[a],
+            "last_lot": p_lot[b],
+            "first_source": p_src[a],
+            "first_row": p_row[a],
+            "last_source": p_src[b],
+            "last_row": p_row[b],
+        }
+        for code, a, b in episodes
+    ]
     points = pd.DataFrame(
         {
-            "producer": producers[pg],
-            "dimension": dimensions[pg],
+            **{name: values[pg] for name, values in keys.items()},
             "order": order,
-            "unit": unit_names[unit_kind[pg]],
+            "unit": np.array(["date", "lot", "rows"])[kind[pg]],
             "date": p_date,
             "lot": p_lot,
             "source": p_src,
@@ -665,13 +655,18 @@ def _chart(prep: _stats._Prepared, rules: Sequence[str]) -> ControlChart:
     points = points.astype(
         {"producer": "str", "dimension": "str", "unit": "str", "source": "str", "signals": "str"}
     )
+    signals = _signals_frame(records, list(keys))
+    return ControlChart(points=points, signals=signals, rules=tuple(codes))
+
+
+def _signals_frame(records: list[dict[str, object]], keys: list[str]) -> pd.DataFrame:
+    names = [*keys, *SIGNAL_COLUMNS[2:]]  # SIGNAL_COLUMNS start with the default keys
     if records:
-        signals = pd.DataFrame.from_records(records, columns=list(SIGNAL_COLUMNS))
-        signals = signals.sort_values(
-            ["producer", "dimension", "rule", "first_order"], kind="stable"
-        ).reset_index(drop=True)
+        signals = pd.DataFrame.from_records(records, columns=names)
+        signals = signals.sort_values([*keys, "rule", "first_order"], kind="stable")
+        signals = signals.reset_index(drop=True)
     else:
-        signals = pd.DataFrame({c: pd.Series(dtype="object") for c in SIGNAL_COLUMNS})
+        signals = pd.DataFrame({c: pd.Series(dtype="object") for c in names})
     signals["first_date"] = pd.to_datetime(signals["first_date"])
     signals["last_date"] = pd.to_datetime(signals["last_date"])
-    return ControlChart(points=points, signals=signals, rules=codes)
+    return signals

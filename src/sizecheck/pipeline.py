@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -22,8 +22,11 @@ from sizecheck.compare import compare
 from sizecheck.errors import InputError
 from sizecheck.tables import ReferenceTable, load_table
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported where used: analyse() imports them lazily
     from sizecheck.gage import GageResult
+    from sizecheck.sampling import SamplingPlan
+    from sizecheck.stats import Thresholds
+    from sizecheck.validate import Accounting
 
 __all__ = ["Analysis", "InputFile", "analyse", "file_sha256"]
 
@@ -58,8 +61,9 @@ class Analysis:
     inputs : list of InputFile
     measurements, rejects : DataFrame
         Accepted measurements and every rejected cell or skipped row.
-    accounting : object
-        Row and cell accounting (``to_dict()`` gives the JSON form).
+    accounting : Accounting or None
+        Row and cell accounting (``to_dict()`` gives the JSON form); None in the
+        per-producer slices the report renders charts from.
     deviations : DataFrame
         One row per accepted measurement, compared with the table.
     missing_dimensions : list of str
@@ -69,7 +73,7 @@ class Analysis:
     control_points, signals, shifts : DataFrame
         The control chart points, rule signals and the estimated date and size of each
         shift (see :mod:`sizecheck.drift`).
-    thresholds : object
+    thresholds : Thresholds
         The verdict thresholds used.
     synthetic : bool
         True when the data are the bundled synthetic example.
@@ -90,7 +94,7 @@ class Analysis:
     inputs: list[InputFile]
     measurements: pd.DataFrame
     rejects: pd.DataFrame
-    accounting: Any
+    accounting: Accounting | None
     deviations: pd.DataFrame
     missing_dimensions: list[str]
     producer_summary: pd.DataFrame
@@ -99,10 +103,10 @@ class Analysis:
     conventions: pd.DataFrame
     control_points: pd.DataFrame
     signals: pd.DataFrame
-    thresholds: Any
+    thresholds: Thresholds
     synthetic: bool = False
     shifts: pd.DataFrame = field(default_factory=pd.DataFrame)
-    lot_plan: Any = None
+    lot_plan: SamplingPlan | None = None
     lots: pd.DataFrame = field(default_factory=pd.DataFrame)
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     version: str = __version__
@@ -123,11 +127,11 @@ def analyse(
     encoding: str | None = None,
     sheet: str | None = None,
     units: str = "mm",
-    thresholds: Any = None,
+    thresholds: Thresholds | None = None,
     drift_rules: Sequence[str] | None = None,
     synthetic: bool = False,
     on_compared: Callable[[pd.DataFrame], object] | None = None,
-    lot_plan: Any = None,
+    lot_plan: SamplingPlan | None = None,
     gage: str | Path | GageResult | None = None,
 ) -> Analysis:
     """Run the whole analysis on measurement files.
@@ -205,16 +209,17 @@ def analyse(
         on_compared(deviations)
     th = thresholds if thresholds is not None else stats.DEFAULT_THRESHOLDS
     rules = tuple(drift_rules) if drift_rules is not None else drift.DEFAULT_RULES
-    # One selection, time order, grading-line fit, pair encoding and size table serve
-    # every statistic; the chart is passed on, so producer_summary does not chart again.
-    with stats._sharing(deviations):
-        chart = drift.control_chart(deviations, rules=rules)
-        summary = stats.producer_summary(
-            deviations, base_size=ref.base_size, thresholds=th, drift_rules=rules, chart=chart
-        )
-        size_summary = stats.size_summary(deviations)
-        comparison = stats.compare_producers(deviations)
-        conventions = stats.find_conventions(deviations)
+    # The usable rows, grouped, in time order, with their independent units: built once,
+    # handed to every statistic; the chart is passed on, so producer_summary does not
+    # chart again.
+    groups = stats.prepare(deviations)
+    chart = drift.control_chart(deviations, rules=rules, groups=groups)
+    summary = stats.producer_summary(
+        deviations, base_size=ref.base_size, thresholds=th, chart=chart, groups=groups
+    )
+    size_summary = stats.size_summary(deviations, groups=groups)
+    comparison = stats.compare_producers(deviations, size_summary=size_summary)
+    conventions = stats.find_conventions(deviations, groups=groups)
     lots = pd.DataFrame()
     if lot_plan is not None:
         from sizecheck.sampling import judge_lots

@@ -1,0 +1,384 @@
+"""The statistics of :mod:`sizecheck.stats.reference`, vectorised over all groups at once.
+
+A table of 600 producer × dimension groups and 3 million shoes cannot call a Python
+function per group and statistic in good time, so these functions compute each statistic
+for every group in a few passes of ``numpy.bincount`` over integer group codes. Each one
+names the reference function it reproduces; ``tests/test_kernels.py`` proves, on random
+frames with dates, pairs (single shoes, missing ids), several sizes, missing values and
+one-row groups, that kernel and reference agree to 1e-9 group by group.
+
+Conventions: ``g`` is the group code (0 … ng − 1) of each value, ``unit`` its independent
+unit (codes 0 … U − 1, one group per unit, numbered in order of first appearance: see
+:class:`sizecheck.stats.groups.Groups`). Arrays in *time order within groups* are needed
+only where a function says so (moving ranges).
+
+Numerics: means are refined by a second pass over the centred values, and every sum of
+squares or cross-products is taken over centred values with the correction of Chan, Golub
+& LeVeque (1983) — Σ(x − m)² − (Σ(x − m))² / n — so that values far from zero (NIST StRD
+SmLs09 near 1e12) keep their digits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from sizecheck.stats.reference import D2, t_quantile
+
+__all__ = [
+    "Intervals",
+    "Lines",
+    "Spreads",
+    "convention_fits",
+    "grading_lines",
+    "group_mean",
+    "group_median",
+    "group_sum",
+    "line_spreads",
+    "mean_intervals",
+    "modal_code",
+    "moving_range_sigma",
+    "pair_mismatch",
+    "paired_within_sigma",
+    "size_range",
+    "sum_of_squares",
+    "unit_sum_of_squares",
+    "welch_anova",
+]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+def group_sum(g: IntArray, x: npt.ArrayLike, ng: int) -> FloatArray:
+    """Σ x per group."""
+    return np.asarray(np.bincount(g, weights=np.asarray(x, dtype=np.float64), minlength=ng))
+
+
+def group_mean(g: IntArray, x: FloatArray, ng: int) -> FloatArray:
+    """Mean per group (``numpy.mean``), refined by a second pass over ``x − mean``."""
+    n = np.bincount(g, minlength=ng).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        m = group_sum(g, x, ng) / n
+        return np.asarray(m + group_sum(g, x - m[g], ng) / n, dtype=np.float64)
+
+
+def sum_of_squares(g: IntArray, x: FloatArray, mean: FloatArray) -> FloatArray:
+    """Σ (x − mean)² per group, corrected two-pass (never negative)."""
+    ng = len(mean)
+    n = np.bincount(g, minlength=ng).astype(np.float64)
+    r = x - mean[g]
+    s = group_sum(g, r, ng)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.asarray(np.maximum(group_sum(g, r * r, ng) - s * s / n, 0.0), dtype=np.float64)
+
+
+def group_median(g: IntArray, x: FloatArray, ng: int) -> FloatArray:
+    """Median of the non-missing values per group (NaN when none): pandas' groupby.
+
+    When every value equals its group's first value (grade steps, symmetric limits: the
+    usual case) that value is the median, and no group is sorted.
+    """
+    some = np.full(ng, np.nan)
+    some[g] = x  # one value of each group (which one does not matter)
+    if bool(np.all(x == some[g])):
+        return some
+    med = pd.Series(x).groupby(g).median()
+    out = np.full(ng, np.nan)
+    out[med.index.to_numpy()] = med.to_numpy(dtype=np.float64)
+    return out
+
+
+def unit_sum_of_squares(
+    g: IntArray, unit: IntArray, e: FloatArray, ng: int
+) -> tuple[FloatArray, FloatArray]:
+    """:func:`reference.unit_sum_of_squares` per group: Σ_c m_c ē_c², and G.
+
+    Computed as Σ_c (Σ_c e)² / m_c − (Σ e)² / n, which corrects for residuals that sum to
+    almost, not exactly, zero.
+    """
+    nu = int(unit.max()) + 1 if len(unit) else 0
+    m = np.bincount(unit, minlength=nu).astype(np.float64)
+    unit_group = np.zeros(nu, dtype=np.int64)
+    unit_group[unit] = g
+    su = np.bincount(unit, weights=e, minlength=nu)
+    n = np.bincount(g, minlength=ng).astype(np.float64)
+    s = group_sum(g, e, ng)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ss = np.bincount(unit_group, weights=su * su / m, minlength=ng) - s * s / n
+    units = np.bincount(unit_group, minlength=ng).astype(np.float64)
+    return np.asarray(np.maximum(ss, 0.0), dtype=np.float64), units
+
+
+@dataclass(frozen=True, eq=False)
+class Intervals:
+    """Estimates with standard errors, degrees of freedom and intervals, one per group."""
+
+    estimate: FloatArray
+    se: FloatArray
+    df: FloatArray
+    low: FloatArray
+    high: FloatArray
+
+
+def mean_intervals(
+    g: IntArray, unit: IntArray, y: FloatArray, ng: int, confidence: float
+) -> Intervals:
+    """:func:`reference.mean_interval` for every group."""
+    n = np.bincount(g, minlength=ng).astype(np.float64)
+    mean = group_mean(g, y, ng)
+    ss, units = unit_sum_of_squares(g, unit, y - mean[g], ng)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        se = np.where(units > 1, np.sqrt(ss / (units - 1) / n), np.nan)
+    t = t_quantile(confidence, units - 1)
+    return Intervals(mean, se, units - 1, mean - t * se, mean + t * se)
+
+
+def size_range(g: IntArray, size: FloatArray, ng: int) -> tuple[IntArray, FloatArray, FloatArray]:
+    """Distinct sizes, smallest and largest size per group (NaN for an empty group)."""
+    code, sizes = pd.factorize(size, sort=True)
+    dims = (max(ng, 1), max(len(sizes), 1))
+    # the (group, size) pairs present, sorted: by group, then size
+    cells = np.unique(pd.unique(np.ravel_multi_index((g, code), dims)))
+    cell_group, cell_size = np.unravel_index(cells, dims)
+    n_sizes = np.bincount(cell_group, minlength=ng).astype(np.int64)
+    first = np.searchsorted(cell_group, np.arange(ng), side="left")
+    last = np.searchsorted(cell_group, np.arange(ng), side="right") - 1
+    values = np.append(np.asarray(sizes, dtype=np.float64), np.nan)  # index -1: none
+    low = values[np.where(n_sizes > 0, cell_size[np.minimum(first, len(cells) - 1)], -1)]
+    high = values[np.where(n_sizes > 0, cell_size[last], -1)]
+    return n_sizes, low, high
+
+
+@dataclass(frozen=True, eq=False)
+class Lines:
+    """The OLS grading line of every group (:func:`reference.grading_line` without its
+    spread, for which see :func:`line_spreads`); ``resid`` has one entry per value."""
+
+    n: FloatArray
+    n_sizes: IntArray
+    size_min: FloatArray
+    size_max: FloatArray
+    size_mean: FloatArray
+    dev_mean: FloatArray
+    sxx: FloatArray
+    has_line: BoolArray
+    slope: FloatArray
+    resid: FloatArray
+
+    @property
+    def k(self) -> FloatArray:
+        """Parameters fitted: 2 with a line, 1 (the mean) without."""
+        return np.where(self.has_line, 2.0, 1.0)
+
+    def at(self, x: npt.ArrayLike) -> FloatArray:
+        """Each group's line at ``x`` (the mean deviation without a line)."""
+        slope = np.where(self.has_line, self.slope, 0.0)
+        return np.asarray(self.dev_mean + slope * (np.asarray(x) - self.size_mean))
+
+
+def grading_lines(g: IntArray, size: FloatArray, dev: FloatArray, ng: int) -> Lines:
+    """:func:`reference.grading_line` for every group (the fit), with the residual of each
+    value."""
+    n = np.bincount(g, minlength=ng).astype(np.float64)
+    n_sizes, size_min, size_max = size_range(g, size, ng)
+    size_mean, dev_mean = group_mean(g, size, ng), group_mean(g, dev, ng)
+    xc, yc = size - size_mean[g], dev - dev_mean[g]
+    sx, sy = group_sum(g, xc, ng), group_sum(g, yc, ng)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sxx = np.maximum(group_sum(g, xc * xc, ng) - sx * sx / n, 0.0)
+        sxy = group_sum(g, xc * yc, ng) - sx * sy / n
+        has_line = (n_sizes >= 2) & (n >= 3) & (sxx > 0)
+        slope = np.where(has_line, sxy / np.where(has_line, sxx, 1.0), np.nan)
+    resid = yc - np.where(has_line, slope, 0.0)[g] * xc
+    return Lines(n, n_sizes, size_min, size_max, size_mean, dev_mean, sxx, has_line, slope, resid)
+
+
+@dataclass(frozen=True, eq=False)
+class Spreads:
+    """The residual spread of every group's line (:class:`reference.Line`): ``s`` over
+    units with ``df`` = G − k, and ``s_shoes`` over shoes (n − k)."""
+
+    s: FloatArray
+    df: FloatArray
+    s_shoes: FloatArray
+
+    def slope_se(self, lines: Lines) -> FloatArray:
+        """SE(slope) = s / √Sxx (NaN without a line)."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.asarray(np.where(lines.has_line, self.s / np.sqrt(lines.sxx), np.nan))
+
+    def se_at(self, lines: Lines, x: npt.ArrayLike) -> FloatArray:
+        """SE of each group's line at ``x``: s √(1/n + (x − x̄)²/Sxx) (s / √n without a line)."""
+        dx = np.asarray(x) - lines.size_mean
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sq = 1.0 / lines.n + np.where(lines.has_line, dx * dx / lines.sxx, 0.0)
+            return np.asarray(self.s * np.sqrt(sq), dtype=np.float64)
+
+
+def line_spreads(g: IntArray, unit: IntArray, lines: Lines) -> Spreads:
+    """The residual SDs of :func:`reference.grading_line`, for every group."""
+    ng = len(lines.n)
+    k = lines.k
+    ssr = sum_of_squares(g, lines.resid, np.zeros(ng))
+    ss_units, units = unit_sum_of_squares(g, unit, lines.resid, ng)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s = np.where(units > k, np.sqrt(ss_units / (units - k)), np.nan)
+        s_shoes = np.where(lines.n > k, np.sqrt(ssr / (lines.n - k)), np.nan)
+    return Spreads(np.asarray(s), units - k, np.asarray(s_shoes))
+
+
+def moving_range_sigma(g: IntArray, x: FloatArray, ng: int) -> tuple[FloatArray, FloatArray]:
+    """:func:`reference.moving_range_sigma` per group; ``x`` in time order within groups
+    and groups contiguous. Returns σ and the number of moving ranges."""
+    same = g[1:] == g[:-1]
+    mr = np.abs(np.diff(x))[same]
+    gm = g[1:][same]
+    count = np.bincount(gm, minlength=ng).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.asarray(group_sum(gm, mr, ng) / count / D2, dtype=np.float64), count
+
+
+def paired_within_sigma(
+    g: IntArray, unit: IntArray, resid: FloatArray, ng: int
+) -> tuple[FloatArray, FloatArray]:
+    """:func:`reference.paired_within_sigma` per group: ``resid`` in time order within
+    groups, units numbered in order of first appearance. Returns σ and the number of
+    moving ranges."""
+    nu = int(unit.max()) + 1 if len(unit) else 0
+    m = np.bincount(unit, minlength=nu).astype(np.float64)
+    unit_group = np.zeros(nu, dtype=np.int64)
+    unit_group[unit] = g
+    unit_mean = group_mean(unit, resid, nu)
+    sigma_m, count = moving_range_sigma(unit_group, unit_mean, ng)
+    w = resid - unit_mean[unit]
+    n = np.bincount(g, minlength=ng).astype(np.float64)
+    units = np.bincount(unit_group, minlength=ng).astype(np.float64)
+    df = n - units
+    with np.errstate(invalid="ignore", divide="ignore"):
+        var_e = np.where(df > 0, group_sum(g, w * w, ng) / np.maximum(df, 1), 0.0)
+        inv_m = np.bincount(unit_group, weights=1.0 / m, minlength=ng) / units
+        sigma = np.sqrt(sigma_m * sigma_m + var_e * (1.0 - inv_m))
+    return np.asarray(sigma, dtype=np.float64), count
+
+
+def pair_mismatch(
+    g: IntArray,
+    unit: IntArray,
+    pair: IntArray,
+    left: BoolArray,
+    right: BoolArray,
+    value: FloatArray,
+    ng: int,
+) -> FloatArray:
+    """:func:`reference.pair_mismatch` per group: mean over (group, pair id) with both
+    feet of |mean of the right shoes − mean of the left shoes|. ``pair`` −1: no id.
+
+    Shoes are summed per unit first (a unit is one pair id at one size of one group),
+    then units per (group, pair id): the second step hashes units, not rows.
+    """
+    nu = int(unit.max()) + 1 if len(unit) else 0
+    r, lf = (right & (pair >= 0)).astype(np.float64), (left & (pair >= 0)).astype(np.float64)
+    n_r, n_l = np.bincount(unit, r, nu), np.bincount(unit, lf, nu)
+    s_r, s_l = np.bincount(unit, value * r, nu), np.bincount(unit, value * lf, nu)
+    unit_group, unit_pair = np.zeros(nu, dtype=np.int64), np.zeros(nu, dtype=np.int64)
+    unit_group[unit], unit_pair[unit] = g, pair
+    keyed = np.nonzero(n_r + n_l > 0)[0]
+    if not len(keyed):
+        return np.full(ng, np.nan)
+    dims = (max(ng, 1), int(unit_pair[keyed].max()) + 1)
+    key = np.asarray(
+        pd.factorize(np.ravel_multi_index((unit_group[keyed], unit_pair[keyed]), dims))[0]
+    )
+    nk = int(key.max()) + 1
+    key_group = np.zeros(nk, dtype=np.int64)
+    key_group[key] = unit_group[keyed]
+    nr, nl = np.bincount(key, n_r[keyed], nk), np.bincount(key, n_l[keyed], nk)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_r = np.bincount(key, s_r[keyed], nk) / nr
+        mean_l = np.bincount(key, s_l[keyed], nk) / nl
+    both = (nr > 0) & (nl > 0)
+    counted = np.bincount(key_group[both], minlength=ng)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        gaps = group_sum(key_group[both], np.abs(mean_r - mean_l)[both], ng)
+        return np.asarray(gaps / counted, dtype=np.float64)
+
+
+def welch_anova(
+    cell: IntArray, n: FloatArray, mean: FloatArray, var: FloatArray, ncell: int
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """:func:`reference.welch_anova` per cell: each entry is one group (producer) of one
+    cell, with its size, mean and variance. Returns k, F, df1, df2, p per cell."""
+    from scipy import special
+
+    ok = (n >= 2) & (var > 0) & np.isfinite(var)
+    c, nn, m, v = cell[ok], n[ok], mean[ok], var[ok]
+    w = nn / v
+    k = np.bincount(c, minlength=ncell).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sw = group_sum(c, w, ncell)
+        xw = group_sum(c, w * m, ncell) / sw  # the weighted grand mean, refined once
+        xw = xw + group_sum(c, w * (m - xw[c]), ncell) / sw
+        a = group_sum(c, w * (m - xw[c]) ** 2, ncell) / (k - 1)
+        lam = group_sum(c, (1 - w / sw[c]) ** 2 / (nn - 1), ncell)
+        f = a / (1 + 2 * (k - 2) / (k * k - 1) * lam)
+        df2 = (k * k - 1) / (3 * lam)
+        p = special.fdtrc(k - 1, df2, f)
+    usable = k >= 2
+    return (
+        k,
+        np.where(usable, f, np.nan),
+        np.where(usable, k - 1, np.nan),
+        np.where(usable, df2, np.nan),
+        np.where(usable, p, np.nan),
+    )
+
+
+def modal_code(g: IntArray, codes: IntArray, ng: int) -> IntArray:
+    """:func:`reference.modal_label` per group, on integer codes of sorted labels: the
+    most frequent code ≥ 0 (the smallest on ties), −1 when the group has none."""
+    ok = codes >= 0
+    nl = int(codes.max()) + 1 if ok.any() else 1
+    table = np.bincount(
+        np.ravel_multi_index((g[ok], codes[ok]), (max(ng, 1), nl)), minlength=ng * nl
+    ).reshape(ng, nl)
+    best = np.argmax(table, axis=1)  # the first maximum: the smallest code
+    return np.asarray(np.where(table.max(axis=1, initial=0) > 0, best, -1), dtype=np.int64)
+
+
+def convention_fits(
+    g: IntArray,
+    size: FloatArray,
+    value: FloatArray,
+    ng: int,
+    *,
+    slope: float,
+    allowances: Sequence[float],
+    fit_intercept: Sequence[bool],
+) -> list[tuple[FloatArray, FloatArray, FloatArray]]:
+    """:func:`reference.convention_fit` per group for candidates sharing one ``slope``.
+
+    With b = value − slope · size, its group mean b̄ and Sbb = Σ (b − b̄)², the residual
+    r = b − a of allowance a has mean b̄ − a and Σ r² = Sbb + n (b̄ − a)² (the parallel-axis
+    identity); a fitted shift b̄ − a leaves mean 0 and Σ r² = Sbb. So each slope costs one
+    pass, whatever the number of allowances. Returns (mean r, RMS, shift) per candidate.
+    """
+    n = np.bincount(g, minlength=ng).astype(np.float64)
+    b = value - slope * size
+    b_mean = group_mean(g, b, ng)
+    sbb = sum_of_squares(g, b, b_mean)
+    out = []
+    for a, fitted in zip(allowances, fit_intercept, strict=True):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if fitted:
+                shift = b_mean - a
+                out.append((np.where(n > 0, 0.0, np.nan), np.sqrt(sbb / n), shift))
+            else:
+                mean_r = b_mean - a
+                out.append((mean_r, np.sqrt((sbb + n * mean_r**2) / n), np.full(ng, np.nan)))
+    return out

@@ -1,0 +1,430 @@
+"""Every statistic of sizecheck, written once for ONE group, the way its formula reads.
+
+This is the file a statistician reviews. Each function takes the plain numpy arrays of
+one group — one producer × dimension, or one producer × dimension × size cell — and
+returns plain numbers. Where order matters (moving ranges) the arrays are in time order.
+
+The tables are built by vectorised versions of these functions that handle all groups at
+once (:mod:`sizecheck.stats.kernels`); ``tests/test_kernels.py`` proves, on random frames
+with dates, pairs, several sizes and missing values, that each kernel equals its reference
+applied group by group (to 1e-9). So reading this file is reading what the tables hold.
+
+Notation: ``y`` (``dev``) are deviations measured − nominal in mm, ``x`` (``size``) sizes,
+``n`` the number of shoes in the group. ``unit`` gives the *independent unit* of each shoe:
+the left and right shoe of a pair are cut from one pattern, lasted on one pair of lasts
+and measured together, so a pair (one producer, dimension, pair id and size) is one unit
+and a shoe without a pair id is a unit of its own (:mod:`sizecheck.stats.groups`). Units
+c = 1 … G hold m_c shoes. Estimates are taken over shoes; their standard errors over units.
+
+Intervals are t-intervals: estimate ± t(1 − α/2, df) · SE, with ``confidence`` = 1 − α.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy import special
+
+__all__ = [
+    "D2",
+    "MISSIZED_STATUSES",
+    "Interval",
+    "Line",
+    "bissell_interval",
+    "capability_indices",
+    "convention_fit",
+    "cpk_at_ends",
+    "deviation_limits",
+    "effective_size",
+    "grading_line",
+    "label_step",
+    "mean_interval",
+    "median_step",
+    "modal_label",
+    "moving_range_sigma",
+    "pair_mismatch",
+    "paired_within_sigma",
+    "residual_sd",
+    "sd_within",
+    "share",
+    "t_quantile",
+    "unit_sum_of_squares",
+    "welch_anova",
+]
+
+FloatArray = npt.NDArray[np.float64]
+
+#: d2 for moving ranges of two consecutive points: σ = mean moving range / d2 (ASTM E2587;
+#: Montgomery, Introduction to Statistical Quality Control, 7th ed., Appendix table VI).
+D2 = 1.128
+
+#: Statuses that count as a failed shoe in ``pct_missized``.
+MISSIZED_STATUSES = ("missized", "below_min", "above_max")
+
+
+def t_quantile(confidence: float, df: npt.ArrayLike) -> FloatArray:
+    """The two-sided t quantile t(1 − α/2, df) for ``confidence`` = 1 − α; NaN where df ≤ 0.
+
+    ``scipy.special.stdtrit(df, p)`` is the function ``scipy.stats.t.ppf(p, df)`` calls
+    (importing scipy.stats would cost every ``sizecheck measure`` half a second);
+    tests/test_reference.py checks the two agree. Elementwise over ``df``.
+    """
+    d = np.asarray(df, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        q = special.stdtrit(np.where(d > 0, d, np.nan), 0.5 + confidence / 2.0)
+    return np.asarray(q, dtype=np.float64)
+
+
+# --------------------------------------------------------------------------- location
+
+
+def unit_sum_of_squares(e: FloatArray, unit: npt.ArrayLike) -> tuple[float, int]:
+    """Σ_c m_c ē_c² over the units, for residuals ``e`` that sum to zero; and G.
+
+    ē_c is the mean of ``e`` over unit c's m_c shoes. With one shoe per unit this is the
+    ordinary residual sum of squares Σ e².
+    """
+    u = np.asarray(unit)
+    ss = 0.0
+    codes = np.unique(u)
+    for c in codes:
+        ec = e[u == c]
+        ss += len(ec) * float(np.mean(ec)) ** 2
+    return ss, len(codes)
+
+
+@dataclass(frozen=True)
+class Interval:
+    """An estimate with its standard error, degrees of freedom and confidence interval."""
+
+    estimate: float
+    se: float
+    df: float
+    low: float
+    high: float
+
+
+def mean_interval(dev: FloatArray, unit: npt.ArrayLike, confidence: float = 0.95) -> Interval:
+    """Mean deviation over shoes, with its t-interval over independent units.
+
+    ȳ = Σ y / n. With e = y − ȳ and ē_c the mean of e in unit c:
+    s² = Σ_c m_c ē_c² / (G − 1), SE(ȳ) = s / √n, df = G − 1.
+
+    This is weighted least squares on the unit means with weights m_c (Weisberg, Applied
+    Linear Regression, 3rd ed., 2005, §5.1): ȳ is the weighted mean of the unit means and
+    s² the weighted residual variance. With one shoe per unit it is the ordinary one-sample
+    t-interval; with both feet of every pair, the t-interval of the pair means.
+    It describes *these* shoes' lasts and patterns, not the grading process in general.
+    """
+    y = np.asarray(dev, dtype=np.float64)
+    mean = float(np.mean(y))
+    ss, g = unit_sum_of_squares(y - mean, unit)
+    se = math.sqrt(ss / (g - 1) / len(y)) if g > 1 else math.nan
+    t = float(t_quantile(confidence, g - 1))
+    return Interval(mean, se, g - 1.0, mean - t * se, mean + t * se)
+
+
+# --------------------------------------------------------------------------- grading line
+
+
+@dataclass(frozen=True)
+class Line:
+    """A producer's grading line: OLS of deviation on size over its shoes.
+
+    ``has_line`` is False with fewer than 2 distinct sizes or 3 shoes; ``slope`` is then
+    NaN and the line is the mean deviation at every size. ``s`` is the residual SD over
+    units with ``df`` = G − 2 (G − 1 without a line); ``s_shoes`` the residual SD over
+    shoes, √(SSR / (n − 2)) (n − 1 without a line).
+    """
+
+    n: int
+    n_sizes: int
+    size_mean: float
+    dev_mean: float
+    sxx: float
+    has_line: bool
+    slope: float
+    s: float
+    df: float
+    s_shoes: float
+
+    @property
+    def slope_se(self) -> float:
+        """SE(slope) = s / √Sxx."""
+        return self.s / math.sqrt(self.sxx) if self.has_line else math.nan
+
+    def at(self, x: float) -> float:
+        """The line at size ``x``: ȳ + slope · (x − x̄) (ȳ without a line)."""
+        return self.dev_mean + (self.slope * (x - self.size_mean) if self.has_line else 0.0)
+
+    def se_at(self, x: float) -> float:
+        """SE of the line at ``x``: s √(1/n + (x − x̄)² / Sxx); s / √n without a line."""
+        if not self.has_line:
+            return self.s / math.sqrt(self.n)
+        return self.s * math.sqrt(1.0 / self.n + (x - self.size_mean) ** 2 / self.sxx)
+
+    def residuals(self, size: FloatArray, dev: FloatArray) -> FloatArray:
+        """y − line(x) for each shoe."""
+        fitted = self.dev_mean + (self.slope * (size - self.size_mean) if self.has_line else 0.0)
+        return np.asarray(dev - fitted, dtype=np.float64)
+
+
+def grading_line(size: FloatArray, dev: FloatArray, unit: npt.ArrayLike) -> Line:
+    """OLS of deviation on size over the shoes; its residual SD over units.
+
+    slope = Sxy / Sxx with Sxx = Σ (x − x̄)², Sxy = Σ (x − x̄)(y − ȳ). The residual variance
+    over units is s² = Σ_c m_c ē_c² / (G − 2), ē_c the mean residual of unit c (a unit has
+    one size), so SE(slope) = s / √Sxx with G − 2 df: weighted least squares on the unit
+    means with weights m_c (Weisberg 2005, §5.1), the ordinary OLS interval with one shoe
+    per unit (NIST StRD Norris checks it). A grading error of −1.67 mm per size is a
+    producer grading 5 mm per Paris size (20/3 mm).
+    """
+    x = np.asarray(size, dtype=np.float64)
+    y = np.asarray(dev, dtype=np.float64)
+    n = len(y)
+    n_sizes = len(np.unique(x))
+    x_mean, y_mean = float(np.mean(x)), float(np.mean(y))
+    sxx = float(np.sum((x - x_mean) ** 2))
+    has_line = n_sizes >= 2 and n >= 3 and sxx > 0
+    slope = float(np.sum((x - x_mean) * (y - y_mean)) / sxx) if has_line else math.nan
+    k = 2 if has_line else 1
+    resid = y - y_mean - (slope * (x - x_mean) if has_line else 0.0)
+    ss_units, g = unit_sum_of_squares(resid, unit)
+    s = math.sqrt(ss_units / (g - k)) if g > k else math.nan
+    s_shoes = math.sqrt(float(np.sum(resid**2)) / (n - k)) if n > k else math.nan
+    return Line(n, n_sizes, x_mean, y_mean, sxx, has_line, slope, s, g - k, s_shoes)
+
+
+# --------------------------------------------------------------------------- spread
+
+
+def moving_range_sigma(x: FloatArray) -> tuple[float, int]:
+    """σ = mean |x_t − x_(t−1)| / D2 over values in time order; and the number of ranges.
+
+    The individuals-chart estimate of short-term σ (Montgomery, §6.4; ASTM E2587).
+    """
+    mr = np.abs(np.diff(np.asarray(x, dtype=np.float64)))
+    return (float(np.mean(mr)) / D2 if len(mr) else math.nan), len(mr)
+
+
+def paired_within_sigma(resid: FloatArray, unit: npt.ArrayLike) -> tuple[float, int]:
+    """Short-term σ per shoe from moving ranges of *unit* (pair) means; and their number.
+
+    ``resid`` in time order; units in order of their first shoe. Model: e = b_c + w, b_c
+    shared by the m_c shoes of unit c, Var b = σ_b², Var w = σ_e², σ² = σ_b² + σ_e².
+
+    - σ_m = mean moving range of consecutive unit means ē_c / D2; Var ē_c = σ_b² + σ_e²/m_c.
+    - σ_e² = Σ_c Σ_i (e_ci − ē_c)² / Σ_c (m_c − 1), the ANOVA within mean square; 0 when
+      no unit holds two shoes.
+    - σ_within = √(σ_m² + σ_e² (1 − mean_c(1/m_c))), which estimates σ_b² + σ_e².
+
+    No range is ever taken between the two (correlated) shoes of one pair. With one shoe
+    per unit this is :func:`moving_range_sigma` of the shoes.
+    """
+    e = np.asarray(resid, dtype=np.float64)
+    _, first, inverse = np.unique(np.asarray(unit), return_index=True, return_inverse=True)
+    in_time = np.argsort(first)  # units in order of their first shoe
+    m = np.bincount(inverse).astype(np.float64)[in_time]
+    means = np.array([np.mean(e[inverse == c]) for c in in_time])
+    sigma_m, count = moving_range_sigma(means)
+    within = e - np.array([np.mean(e[inverse == c]) for c in inverse])
+    df = len(e) - len(m)
+    var_e = float(np.sum(within**2)) / df if df > 0 else 0.0
+    return math.sqrt(sigma_m**2 + var_e * (1.0 - float(np.mean(1.0 / m)))), count
+
+
+def sd_within(resid: FloatArray, unit: npt.ArrayLike, *, dated: bool, line: Line) -> float:
+    """``sd_within_mm``: spread around the producer's own grading line.
+
+    Dated groups (at least half the rows carry a date): :func:`paired_within_sigma` of the
+    residuals in time order. Otherwise, or with a single unit, the residual SD over shoes
+    √(SSR / (n − 2)) (``line.s_shoes``). A grading error is never counted as scatter.
+    """
+    sigma, count = paired_within_sigma(resid, unit)
+    return sigma if dated and count >= 1 else line.s_shoes
+
+
+def residual_sd(resid: FloatArray, df: float) -> float:
+    """√(Σ e² / df)."""
+    return math.sqrt(float(np.sum(np.asarray(resid) ** 2)) / df) if df > 0 else math.nan
+
+
+# --------------------------------------------------------------------------- capability
+
+
+def capability_indices(
+    *, mean: npt.ArrayLike, sigma: npt.ArrayLike, lsl: npt.ArrayLike, usl: npt.ArrayLike
+) -> tuple[FloatArray, FloatArray]:
+    """Cp = (USL − LSL) / 6σ and Cpk = min(USL − μ, μ − LSL) / 3σ, elementwise.
+
+    NIST/SEMATECH e-Handbook of Statistical Methods, 6.1.6. An infinite limit is a
+    one-sided specification: Cp is then NaN and Cpk the finite side alone (CPL for a
+    minimum, CPU for a maximum); with no finite limit both are NaN.
+
+    Examples
+    --------
+    NIST/SEMATECH e-Handbook 6.1.6: USL 20, LSL 8, mean 16, sigma 2.
+
+    >>> cp, cpk = capability_indices(mean=16.0, sigma=2.0, lsl=8.0, usl=20.0)
+    >>> float(cp), round(float(cpk), 3)
+    (1.0, 0.667)
+    """
+    m, s, lo, hi = (np.asarray(a, dtype=np.float64) for a in (mean, sigma, lsl, usl))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cp = np.where(np.isfinite(lo) & np.isfinite(hi), (hi - lo) / (6.0 * s), np.nan)
+        cpu = np.where(np.isfinite(hi), (hi - m) / (3.0 * s), np.inf)
+        cpl = np.where(np.isfinite(lo), (m - lo) / (3.0 * s), np.inf)
+        cpk = np.minimum(cpu, cpl)
+    cpk = np.where(np.isfinite(lo) | np.isfinite(hi), cpk, np.nan)
+    return np.asarray(cp, dtype=np.float64), np.asarray(cpk, dtype=np.float64)
+
+
+def cpk_at_ends(
+    *,
+    line_at_min: npt.ArrayLike,
+    line_at_max: npt.ArrayLike,
+    sigma: npt.ArrayLike,
+    lsl: npt.ArrayLike,
+    usl: npt.ArrayLike,
+) -> FloatArray:
+    """Cpk at the worse end of the producer's sizes, elementwise.
+
+    min over x ∈ {smallest, largest size} of min(U − line(x), line(x) − L) / 3σ, with
+    line(x) the producer's grading line (:meth:`Line.at`) and σ the within σ: a grading
+    error lowers Cpk as it lowers the in-spec share at the ends.
+    """
+    _, at_min = capability_indices(mean=line_at_min, sigma=sigma, lsl=lsl, usl=usl)
+    _, at_max = capability_indices(mean=line_at_max, sigma=sigma, lsl=lsl, usl=usl)
+    return np.asarray(np.fmin(at_min, at_max), dtype=np.float64)
+
+
+def bissell_interval(
+    cpk: npt.ArrayLike, n: npt.ArrayLike, confidence: float = 0.95
+) -> tuple[FloatArray, FloatArray]:
+    """Bissell's (1990) normal approximation, elementwise: Cpk ± z √(1/(9n) + Cpk²/(2(n − 1))).
+
+    z = Φ⁻¹(1 − α/2) (``scipy.special.ndtri``, the function ``scipy.stats.norm.ppf`` calls).
+    """
+    c, nn = np.asarray(cpk, dtype=np.float64), np.asarray(n, dtype=np.float64)
+    z = float(special.ndtri(0.5 + confidence / 2.0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        se = np.sqrt(1.0 / (9.0 * nn) + c * c / (2.0 * (nn - 1.0)))
+        return np.asarray(c - z * se, dtype=np.float64), np.asarray(c + z * se, dtype=np.float64)
+
+
+# --------------------------------------------------------------------------- per group
+
+
+def median_step(values: FloatArray) -> float:
+    """The median of the non-missing values when it is > 0, else NaN (grade steps)."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[~np.isnan(v)]
+    m = float(np.median(v)) if len(v) else math.nan
+    return m if m > 0 else math.nan
+
+
+def label_step(nominal_step: FloatArray | None, grade_step: float) -> float:
+    """mm of nominal per label unit: the median ``nominal_step_mm`` (> 0), else the grade
+    step (tabulated dimensions, EU tables: one label unit is one size)."""
+    step = median_step(nominal_step) if nominal_step is not None else math.nan
+    return step if math.isfinite(step) else grade_step
+
+
+def deviation_limits(
+    lower: FloatArray, upper: FloatArray, nominal: FloatArray
+) -> tuple[float, float]:
+    """The in-spec limits in deviation space: medians of lower − nominal and upper −
+    nominal over the group; −inf / +inf when unknown (one-sided tables)."""
+
+    def median(v: FloatArray) -> float:
+        v = v[~np.isnan(v)]
+        return float(np.median(v)) if len(v) else math.nan
+
+    lo, hi = median(lower - nominal), median(upper - nominal)
+    return (-math.inf if math.isnan(lo) else lo), (math.inf if math.isnan(hi) else hi)
+
+
+def share(status: Sequence[str], wanted: Sequence[str]) -> float:
+    """Percent of shoes whose status is one of ``wanted``."""
+    return 100.0 * float(np.mean(np.isin(np.asarray(status, dtype=object), list(wanted))))
+
+
+def pair_mismatch(value: FloatArray, foot: Sequence[object], pair: Sequence[object]) -> float:
+    """Mean |left − right| of the measured value over the pair ids with both feet.
+
+    Per pair id: mean of the right shoes' values minus mean of the left shoes' values;
+    shoes without a pair id or foot (L/R) are left out. NaN when no pair is complete.
+    """
+    v = np.asarray(value, dtype=np.float64)
+    f = np.asarray(foot, dtype=object)
+    p = np.asarray(pair, dtype=object)
+    gaps = []
+    for pid in {x for x in p if x is not None and x == x}:
+        left, right = v[(p == pid) & (f == "L")], v[(p == pid) & (f == "R")]
+        if len(left) and len(right):
+            gaps.append(abs(float(np.mean(right)) - float(np.mean(left))))
+    return float(np.mean(gaps)) if gaps else math.nan
+
+
+def effective_size(size: float, bias: float, step_per_label: float) -> float:
+    """size + bias / (mm of nominal per label unit): "your 41 is a 41.6"."""
+    return size + bias / step_per_label
+
+
+def modal_label(labels: Sequence[object]) -> object:
+    """The label written most often (first in sort order on ties); None when none."""
+    present = sorted(str(x) for x in labels if x is not None and x == x)
+    if not present:
+        return None
+    values, counts = np.unique(present, return_counts=True)
+    return str(values[int(np.argmax(counts))])
+
+
+# --------------------------------------------------------------------------- between
+
+
+def welch_anova(
+    n: FloatArray, mean: FloatArray, var: FloatArray
+) -> tuple[int, float, float, float, float]:
+    """Welch's (1951) heteroscedastic one-way ANOVA from group sizes, means and variances.
+
+    Groups with n < 2 or a variance that is 0 or not finite are left out; k groups remain.
+    w_i = n_i / s_i², x̄_w = Σ w_i x̄_i / Σ w_i, Λ = Σ (1 − w_i / Σw)² / (n_i − 1),
+    F = [Σ w_i (x̄_i − x̄_w)² / (k − 1)] / [1 + 2 (k − 2) Λ / (k² − 1)],
+    df1 = k − 1, df2 = (k² − 1) / (3 Λ), p = P(F(df1, df2) > F); R's ``oneway.test``
+    with ``var.equal = FALSE``.
+    Returns k, F, df1, df2, p (NaN unless k ≥ 2).
+    """
+    n, mean, var = (np.asarray(a, dtype=np.float64) for a in (n, mean, var))
+    ok = (n >= 2) & (var > 0) & np.isfinite(var)
+    n, mean, var = n[ok], mean[ok], var[ok]
+    k = len(n)
+    if k < 2:
+        return k, math.nan, math.nan, math.nan, math.nan
+    w = n / var
+    xw = float(np.sum(w * mean) / np.sum(w))
+    lam = float(np.sum((1 - w / np.sum(w)) ** 2 / (n - 1)))
+    f = float(np.sum(w * (mean - xw) ** 2) / (k - 1)) / (1 + 2 * (k - 2) * lam / (k * k - 1))
+    df2 = (k * k - 1) / (3 * lam)
+    # scipy.special.fdtrc(df1, df2, F) is what scipy.stats.f.sf(F, df1, df2) calls
+    return k, f, k - 1.0, df2, float(special.fdtrc(k - 1, df2, f))
+
+
+def convention_fit(
+    size: FloatArray, value: FloatArray, *, slope: float, allowance: float, fit_intercept: bool
+) -> tuple[float, float, float]:
+    """How well the line ``allowance + slope · size`` (+ a fitted shift) predicts ``value``.
+
+    r = value − allowance − slope · size; with ``fit_intercept`` the shift is mean(r) and
+    is taken off r. Returns mean(r), the RMS √(Σ r² / n), and the shift (NaN when none
+    is fitted).
+    """
+    r = np.asarray(value, dtype=np.float64) - allowance - slope * np.asarray(size)
+    shift = float(np.mean(r)) if fit_intercept else math.nan
+    if fit_intercept:
+        r = r - shift
+    return float(np.mean(r)), math.sqrt(float(np.sum(r * r)) / len(r)), shift

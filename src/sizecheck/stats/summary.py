@@ -1,0 +1,320 @@
+"""``producer_summary``: one row per producer × dimension, built from the kernels."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from sizecheck import columns
+from sizecheck.errors import UsageError
+from sizecheck.stats import kernels
+from sizecheck.stats.groups import REQUIRED_COLUMNS, Groups, check_columns, prepare
+from sizecheck.stats.reference import (
+    MISSIZED_STATUSES,
+    bissell_interval,
+    cpk_at_ends,
+    t_quantile,
+)
+from sizecheck.stats.verdicts import DEFAULT_THRESHOLDS, Thresholds, offset_size, verdicts
+
+if TYPE_CHECKING:
+    from sizecheck.drift import ControlChart
+
+__all__ = ["PRODUCER_SUMMARY_COLUMNS", "SUMMARY_EXTRA_COLUMNS", "producer_summary"]
+
+FloatArray = npt.NDArray[np.float64]
+
+PRODUCER_SUMMARY_COLUMNS = columns.PRODUCER_SUMMARY
+
+#: Columns after the contract ones: what the verdict rules read (see :func:`verdicts`).
+SUMMARY_EXTRA_COLUMNS: tuple[str, ...] = (
+    "n_units",
+    "size_min",
+    "size_max",
+    "spec_low_mm",
+    "spec_high_mm",
+    "offset_size",
+    "offset_judged_mm",
+    "offset_judged_se_mm",
+    "offset_judged_df",
+    "grade_error_se",
+    "grade_error_df",
+    "line_at_min_mm",
+    "line_at_max_mm",
+)
+
+
+def _steps(groups: Groups) -> tuple[FloatArray, FloatArray]:
+    """Per group: the grade step (median ``grade_step_mm``, > 0, else NaN) and the label
+    units per size step (Mondopoint: 5 mm per size / 1 mm per label = 5; else 1)."""
+    g, ng = groups.group, groups.ng
+    step = np.full(ng, np.nan)
+    if groups.has("grade_step_mm"):
+        step = kernels.group_median(g, groups.column("grade_step_mm"), ng)
+    with np.errstate(invalid="ignore"):
+        step = np.where(step > 0, step, np.nan)
+        label = np.full(ng, np.nan)
+        if groups.has("nominal_step_mm"):
+            label = kernels.group_median(g, groups.column("nominal_step_mm"), ng)
+        label = np.where(label > 0, label, np.nan)
+        per_size = step / np.where(np.isfinite(label), label, step)
+    return step, np.where(np.isfinite(per_size), per_size, 1.0)
+
+
+def _limits(groups: Groups) -> tuple[FloatArray, FloatArray]:
+    """:func:`reference.deviation_limits` per group."""
+    g, ng = groups.group, groups.ng
+    nominal = groups.column("nominal_mm")
+    with np.errstate(invalid="ignore"):
+        lo = kernels.group_median(g, groups.column("lower_mm") - nominal, ng)
+        hi = kernels.group_median(g, groups.column("upper_mm") - nominal, ng)
+    return np.where(np.isnan(lo), -np.inf, lo), np.where(np.isnan(hi), np.inf, hi)
+
+
+def _shares(groups: Groups) -> tuple[FloatArray, FloatArray]:
+    """Percent in spec and percent mis-sized per group (:func:`reference.share`)."""
+    codes, values = groups.codes("status")
+    n = groups.n
+
+    def pct(wanted: Sequence[str]) -> FloatArray:
+        hit = np.append(np.isin(values, list(wanted)), False)[codes]  # code -1: missing
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return 100.0 * kernels.group_sum(groups.group, hit, groups.ng) / n
+
+    return pct(["in_spec"]), pct(MISSIZED_STATUSES)
+
+
+def _pair_mismatch(groups: Groups) -> FloatArray:
+    if not (groups.has("foot") and groups.has("pair")):
+        return np.full(groups.ng, np.nan)
+    foot, values = groups.codes("foot")
+    left = np.append(values == "L", False)[foot]  # code -1: no foot
+    right = np.append(values == "R", False)[foot]
+    value = groups.column("value_mm")
+    return kernels.pair_mismatch(
+        groups.group, groups.unit, groups.pair, left, right, value, groups.ng
+    )
+
+
+def _drift_signals(groups: Groups, chart: ControlChart) -> npt.NDArray[np.int64]:
+    """Signals per group of ``chart``."""
+    keys = list(groups.keys.columns)
+    signals = chart.signals
+    if not len(signals):
+        return np.zeros(groups.ng, dtype=np.int64)
+    counts = signals.groupby(keys).size().rename("k").reset_index()
+    counts = counts.astype(dict.fromkeys(keys, "str"))
+    merged = groups.keys.merge(counts, on=keys, how="left")["k"]
+    return np.asarray(merged.fillna(0).to_numpy(dtype=np.int64))
+
+
+def producer_summary(
+    deviations: pd.DataFrame,
+    *,
+    base_size: float,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    drift_rules: Sequence[str] | None = None,
+    chart: ControlChart | None = None,
+    confidence: float = 0.95,
+    groups: Groups | None = None,
+) -> pd.DataFrame:
+    """One row per producer × dimension: offset, grading, scatter, drift and a verdict.
+
+    Parameters
+    ----------
+    deviations : DataFrame
+        The ``deviations`` frame of :func:`sizecheck.compare.compare` (columns listed in
+        ``docs/internals.md``; ``foot`` and ``pair`` are optional). Rows with status
+        ``no_reference`` or a missing nominal, deviation or size are left out. Not modified.
+    base_size : float
+        The reference table's base size, where ``offset_mm`` is read off the grading line.
+    thresholds : Thresholds, default DEFAULT_THRESHOLDS
+        Constants of the verdict rules (:func:`sizecheck.stats.verdicts.verdicts`).
+    drift_rules : sequence of str, optional
+        Control-chart rule codes for ``drift_signals``; default
+        :data:`sizecheck.drift.DEFAULT_RULES`. Ignored when ``chart`` is given.
+    chart : ControlChart, optional
+        A chart already computed by :func:`sizecheck.drift.control_chart` on the same
+        frame; its signals are counted instead of computing the chart again.
+    confidence : float, default 0.95
+        Level of every confidence interval in the output.
+    groups : Groups, optional
+        :func:`sizecheck.stats.prepare` of ``deviations``, when already built.
+
+    Returns
+    -------
+    DataFrame
+        Sorted by producer and dimension. The columns of ``producer_summary.csv``
+        (:data:`sizecheck.columns.PRODUCER_SUMMARY`), each a function of
+        :mod:`sizecheck.stats.reference` on the group's rows:
+
+        - ``producer``, ``dimension``: the group.
+        - ``n``: measurements (shoes) used. ``n_sizes``: distinct sizes among them.
+        - ``bias_mm``: mean deviation (measured − nominal) over the shoes;
+          ``bias_ci_low_mm``, ``bias_ci_high_mm``: its t-interval with the pair, not the
+          shoe, as the independent unit (G − 1 df over G units;
+          :func:`~sizecheck.stats.reference.mean_interval`). Without pair ids: the
+          ordinary t-interval (n − 1 df).
+        - ``bias_sizes``: ``bias_mm`` / the dimension's grade step (median of
+          ``grade_step_mm``); NaN when the step is unknown.
+        - ``offset_mm``: the producer's grading line (OLS of deviation on size,
+          :func:`~sizecheck.stats.reference.grading_line`) at ``base_size``; NaN with
+          fewer than two distinct sizes or three shoes.
+        - ``grade_error_mm_per_size``: slope of that line per size step (−1.67 for a
+          producer grading 5 mm per Paris size; with Mondopoint, whose label grows 1 per
+          mm but one size is 5 mm, the slope per label unit × grade_step_mm /
+          nominal_step_mm, so −1.0 for a producer growing 4 mm per 5 mm size);
+          ``grade_error_ci_low``, ``grade_error_ci_high``: its t-interval over units,
+          G − 2 df (without pair ids: the ordinary OLS interval), likewise per size step.
+        - ``sd_within_mm``: short-term spread around the producer's own grading line
+          (:func:`~sizecheck.stats.reference.sd_within`): when at least half of the rows
+          carry a date, moving ranges of the residuals in time order (date, then source
+          and row) / ``D2`` (1.128), taken between consecutive *pair* means with the
+          pooled within-pair variance added back (:func:`~sizecheck.stats.reference.
+          paired_within_sigma`); otherwise the residual SD √(SSR / (n − 2)) (n − 1
+          around the mean when no line can be fitted). A grading error is never counted
+          as scatter.
+        - ``sd_overall_mm``: sample standard deviation of the deviations.
+        - ``pct_in_spec``: percent of measurements with status ``in_spec``.
+        - ``pct_missized``: percent that fail outright: status ``missized`` or, for
+          one-sided tables, ``below_min`` / ``above_max``. ``drifting`` (between the
+          in-spec and mis-sized bands) counts in neither.
+        - ``cpk``: Cpk at the worse end of the producer's sizes with the within σ
+          (:func:`~sizecheck.stats.reference.cpk_at_ends`), the in-spec limits in
+          deviation space (L = lower_mm − nominal_mm, U = upper_mm − nominal_mm, the
+          group's medians); one-sided specification: the finite side only.
+          ``cpk_ci_low``, ``cpk_ci_high``: Bissell's (1990) normal approximation with n
+          shoes (:func:`~sizecheck.stats.reference.bissell_interval`).
+        - ``pair_mismatch_mm``: mean |left − right| of ``value_mm`` over pairs with both
+          feet measured (same producer, pair id and dimension); NaN when unknown.
+        - ``drift_signals``: number of control-rule signals (episodes) from
+          :func:`sizecheck.drift.control_chart`.
+        - ``verdict``: ``insufficient_data``, ``conforming``, or the flags ``offset``,
+          ``grading``, ``scatter``, ``drift`` joined with ``+``
+          (:func:`sizecheck.stats.verdicts.verdicts`).
+
+        Then the columns the verdict rules read (:data:`SUMMARY_EXTRA_COLUMNS`):
+        ``n_units`` (independent units G: pairs, and shoes without a pair id);
+        ``size_min``, ``size_max`` (the producer's sizes); ``spec_low_mm``,
+        ``spec_high_mm`` (L and U above; −inf / +inf when one-sided); ``offset_size``
+        (where the offset is judged: :func:`~sizecheck.stats.verdicts.offset_size`);
+        ``offset_judged_mm``, ``offset_judged_se_mm``, ``offset_judged_df`` (the line
+        there — the mean with one size — its standard error over units and degrees of
+        freedom); ``grade_error_se``, ``grade_error_df`` (of the slope per size step);
+        ``line_at_min_mm``, ``line_at_max_mm`` (the line at the smallest and largest
+        size).
+
+    Notes
+    -----
+    *Pairs.* The left and right shoe of a pair share pattern, lasts and operator, so
+    their deviations are correlated (correlation ρ); treating them as independent makes
+    every interval about √(1 + ρ) too narrow. The intervals (and the offset and grading
+    tests) therefore take the *unit* of :mod:`sizecheck.stats.groups` — one (producer,
+    dimension, pair id, size); a row without a pair id is a unit of its own — as the
+    independent unit. The estimates stay the shoe-level ones (mean over shoes, OLS over
+    shoes), which are the unit means weighted by their number of shoes; their standard
+    errors are those of that weighted fit. With one shoe per unit this is the ordinary t
+    / OLS interval; with both feet of every pair, exactly the intervals of the pair
+    means. ``sd_within_mm``, ``sd_overall_mm`` and the Cpk interval remain shoe-level.
+    The intervals describe these shoes' lasts and patterns, not the process in general.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(1)
+    >>> size = np.repeat(np.arange(38.0, 44.0), 4)
+    >>> nominal = size * 20 / 3
+    >>> dev = rng.normal(0.0, 0.4, size.size)
+    >>> d = pd.DataFrame({"source": "a.csv", "row": np.arange(2, 26), "producer": "A",
+    ...     "size": size, "date": pd.NaT, "dimension": "insole_length",
+    ...     "value_mm": nominal + dev, "nominal_mm": nominal, "deviation_mm": dev,
+    ...     "lower_mm": nominal - 1.5, "upper_mm": nominal + 1.5, "status": "in_spec",
+    ...     "grade_step_mm": 20 / 3})
+    >>> producer_summary(d, base_size=41)[["producer", "n", "n_sizes", "verdict"]]
+      producer   n  n_sizes     verdict
+    0        A  24        6  conforming
+    """
+    from sizecheck import drift
+
+    if not 0.0 < confidence < 1.0:
+        raise UsageError(f"confidence must lie strictly between 0 and 1, got {confidence}.")
+    if not math.isfinite(base_size):
+        raise UsageError(f"base_size must be a finite number, got {base_size}.")
+    check_columns(deviations, REQUIRED_COLUMNS, "producer_summary()")
+    if groups is None:
+        groups = prepare(deviations)
+    if chart is None:
+        rules = drift.DEFAULT_RULES if drift_rules is None else tuple(drift_rules)
+        chart = drift.control_chart(deviations, rules=rules, groups=groups)
+    out = _statistics(groups, float(base_size), confidence)
+    out["drift_signals"] = _drift_signals(groups, chart)
+    out["verdict"] = verdicts(out, thresholds)
+    keys = list(groups.keys.columns)  # producer, dimension; or the ``by`` of prepare()
+    rest = [c for c in PRODUCER_SUMMARY_COLUMNS if c not in keys]
+    return out.loc[:, [*keys, *rest, *SUMMARY_EXTRA_COLUMNS]]
+
+
+def _statistics(groups: Groups, base_size: float, confidence: float) -> pd.DataFrame:
+    """Every column but ``drift_signals`` and ``verdict``."""
+    g, unit, ng = groups.group, groups.unit, groups.ng
+    n = groups.n
+    dev = groups.deviation
+    bias = kernels.mean_intervals(g, unit, dev, ng, confidence)
+    line = kernels.grading_lines(g, groups.size, dev, ng)
+    spread = kernels.line_spreads(g, unit, line)
+    step, per_size = _steps(groups)
+    t2 = t_quantile(confidence, spread.df)
+    sigma, ranges = kernels.paired_within_sigma(g, unit, line.resid, ng)
+    sd_within = np.where(groups.dated & (ranges >= 1), sigma, spread.s_shoes)
+    lo, hi = _limits(groups)
+    at_min, at_max = line.at(line.size_min), line.at(line.size_max)
+    cpk = cpk_at_ends(line_at_min=at_min, line_at_max=at_max, sigma=sd_within, lsl=lo, usl=hi)
+    cpk_low, cpk_high = bissell_interval(cpk, n, confidence)
+    in_spec, missized = _shares(groups)
+    judged_at = offset_size(base_size, line.size_min, line.size_max)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sd_overall = np.sqrt(kernels.sum_of_squares(g, dev, bias.estimate) / (n - 1))
+        slope = line.slope * per_size
+        slope_half = t2 * spread.slope_se(line) * per_size
+    out = groups.keys.copy()
+    columns_ = {
+        "n": n.astype(np.int64),
+        "n_sizes": line.n_sizes,
+        "bias_mm": bias.estimate,
+        "bias_ci_low_mm": bias.low,
+        "bias_ci_high_mm": bias.high,
+        "bias_sizes": bias.estimate / step,
+        "offset_mm": np.where(line.has_line, line.at(base_size), np.nan),
+        "grade_error_mm_per_size": slope,
+        "grade_error_ci_low": slope - slope_half,
+        "grade_error_ci_high": slope + slope_half,
+        "sd_within_mm": sd_within,
+        "sd_overall_mm": sd_overall,
+        "pct_in_spec": in_spec,
+        "pct_missized": missized,
+        "cpk": cpk,
+        "cpk_ci_low": cpk_low,
+        "cpk_ci_high": cpk_high,
+        "pair_mismatch_mm": _pair_mismatch(groups),
+        "n_units": groups.n_units.astype(np.int64),
+        "size_min": line.size_min,
+        "size_max": line.size_max,
+        "spec_low_mm": lo,
+        "spec_high_mm": hi,
+        "offset_size": judged_at,
+        "offset_judged_mm": line.at(judged_at),
+        "offset_judged_se_mm": spread.se_at(line, judged_at),
+        "offset_judged_df": spread.df,
+        "grade_error_se": spread.slope_se(line) * per_size,
+        "grade_error_df": np.where(line.has_line, spread.df, np.nan),
+        "line_at_min_mm": at_min,
+        "line_at_max_mm": at_max,
+    }
+    for name, values in columns_.items():
+        out[name] = values
+    return out
