@@ -1,6 +1,9 @@
-"""Mergeable sums (sizecheck.scale) give the pandas statistics, on Dask and merged by hand."""
+"""Mergeable moments (sizecheck.scale) give the pandas statistics, on Dask and merged by hand."""
 
 from __future__ import annotations
+
+import math
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -53,29 +56,68 @@ def test_dask_matches_pandas_producer_summary(example) -> None:
     _assert_same(got, expected)
 
 
-def test_sums_merge_in_any_order(example) -> None:
+def test_moments_merge_in_any_order(example) -> None:
     deviations, base_size, expected = example
-    parts = [scale.partial_sums(deviations.iloc[i::3], base_size=base_size) for i in (2, 0, 1)]
-    got = scale.moments_from_sums(scale.merge_sums(parts), base_size=base_size)
-    _assert_same(got, expected)
+    parts = [scale.partial_moments(deviations.iloc[i::3]) for i in (2, 0, 1)]
+    _assert_same(scale.summarise_moments(scale.merge_moments(parts), base_size=base_size), expected)
+    # merging merged parts again (a tree, as Dask or several machines do) changes nothing
+    tree = scale.merge_moments([scale.merge_moments(parts[:2]), parts[2]])
+    _assert_same(scale.summarise_moments(tree, base_size=base_size), expected)
 
 
-def test_shift_keeps_digits_far_from_zero(example) -> None:
-    # Deviations moved 1e7 mm from zero: one-pass sums of squares without a shift lose
-    # every digit of the spread; shifted by a reference value they match the two-pass
-    # pandas statistics of the same data.
+def _numacc(center: str, low: str, high: str) -> list[str]:
+    """NIST StRD NumAcc2–4: the centre value, then low and high alternating 500 times."""
+    return [center] + [low, high] * 500
+
+
+#: NIST StRD univariate summary statistics, certified values (itl.nist.gov/div898/strd):
+#: data as printed, certified mean and standard deviation.
+NUMACC = {
+    "NumAcc1": (["10000001", "10000003", "10000002"], 10000002.0, 1.0),
+    "NumAcc2": (_numacc("1.2", "1.1", "1.3"), 1.2, 0.1),
+    "NumAcc3": (_numacc("1000000.2", "1000000.1", "1000000.3"), 1000000.2, 0.1),
+    "NumAcc4": (_numacc("10000000.2", "10000000.1", "10000000.3"), 10000000.2, 0.1),
+}
+
+
+def _digits(got: float, want: float) -> float:
+    """NIST's log relative error: the number of agreeing significant digits."""
+    return 15.0 if got == want else -math.log10(abs(got - want) / abs(want))
+
+
+@pytest.mark.parametrize("name", list(NUMACC))
+def test_nist_numacc_mean_and_sd_in_any_split(name) -> None:
+    text, mean, sd = NUMACC[name]
+    x = [float(v) for v in text]
+    d = pd.DataFrame(
+        {"producer": "A", "dimension": "last_length", "size": 41.0, "deviation_mm": x,
+         "nominal_mm": 0.0, "status": "in_spec"}
+    )  # fmt: skip
+    whole = scale.summarise_moments(scale.partial_moments(d), base_size=41.0).iloc[0]
+    parts = [scale.partial_moments(d.iloc[i::7]) for i in range(7)]
+    merged = scale.summarise_moments(scale.merge_moments(parts), base_size=41.0).iloc[0]
+    # exact rational arithmetic on the same doubles: what a perfect algorithm would give
+    exact = [Fraction(v) for v in x]
+    exact_mean = sum(exact) / len(exact)
+    exact_sd = math.sqrt(sum((v - exact_mean) ** 2 for v in exact) / (len(exact) - 1))
+    for got in (whole, merged):
+        assert _digits(got["bias_mm"], mean) >= 9
+        assert _digits(got["sd_overall_mm"], exact_sd) >= 9
+        # the certified sd: NumAcc4's doubles (10000000.1 is held to ±1e-9) have an exact
+        # sd of 0.10000000056, 8.25 digits from 0.1: no double algorithm can do better
+        assert _digits(got["sd_overall_mm"], sd) >= (9 if name != "NumAcc4" else 8.2)
+    pytest.importorskip("scipy")
+    assert _digits(whole["sd_overall_mm"], float(np.std(x, ddof=1))) >= 9
+
+
+def test_producer_summary_agrees_far_from_zero(example) -> None:
+    # Deviations moved 1e7 mm from zero: centred moments keep the digits the pandas
+    # statistics keep (raw one-pass sums of squares lost every digit of the spread).
     deviations, base_size, _ = example
     far = deviations.assign(deviation_mm=deviations["deviation_mm"] + 1e7)
     expected = producer_summary(far, base_size=base_size)
-    ref = dict.fromkeys(far["dimension"].unique().tolist(), 1e7)
-    sums = scale.partial_sums(far, base_size=base_size, deviation_ref=ref)
-    got = scale.moments_from_sums(sums, base_size=base_size, deviation_ref=ref)
+    got = scale.summarise_moments(scale.partial_moments(far), base_size=base_size)
     _assert_same(got, expected)
-    naive = scale.moments_from_sums(scale.partial_sums(far, base_size=0.0), base_size=0.0)
-    sd_naive = naive["sd_overall_mm"].to_numpy(dtype=float)
-    sd_true = expected.sort_values(["producer", "dimension"])["sd_overall_mm"].to_numpy(float)
-    spread = sd_true > 0
-    assert np.nanmax(np.abs(sd_naive - sd_true)[spread] / sd_true[spread]) > 1e-3
 
 
 def test_single_size_has_no_line() -> None:
@@ -89,7 +131,7 @@ def test_single_size_has_no_line() -> None:
             "status": ["in_spec", "in_spec", "in_spec", "no_reference"],
         }
     )
-    m = scale.moments_from_sums(scale.partial_sums(d, base_size=42.0), base_size=42.0)
+    m = scale.summarise_moments(scale.partial_moments(d), base_size=42.0)
     assert m["n"].tolist() == [3]
     assert np.isnan(m.loc[0, "grade_error_mm_per_size"])
     assert np.isnan(m.loc[0, "offset_mm"])

@@ -1,27 +1,30 @@
-"""Per-producer statistics from mergeable sums: the same numbers on data of any size.
+"""Per-producer statistics from mergeable moments: the same numbers on data of any size.
 
 The core of :func:`sizecheck.stats.producer_summary` (bias, overall spread and the
-grading line of deviation on size) needs, per producer × dimension, only six sums:
+grading line of deviation on size) needs, per producer × dimension, six *centred*
+moments of the deviations x (mm) and sizes s:
 
-``n, Σx, Σx², Σs, Σs², Σs·x``   (x = deviation in mm, s = size)
+``n, mean_x, m2_x = Σ(x − x̄)², mean_s, m2_s = Σ(s − s̄)², c_sx = Σ(s − s̄)(x − x̄)``
 
-Sums merge by addition, so they can be taken per file, per partition or per machine and
-added up in any order. :func:`partial_sums` computes them for one pandas frame,
-:func:`merge_sums` adds several, :func:`moments_from_sums` turns them into statistics, and
-:func:`producer_moments` does all of it on a Dask DataFrame (``pip install
-'sizecheck[dask]'``), where Dask runs the per-partition sums on many cores or a cluster
-and reduces them as a tree.
+Two sets of moments merge exactly (Chan, Golub & LeVeque, "Updating formulae and a
+pairwise algorithm for computing sample variances", 1979/1983): with n = n_a + n_b and
+δ_x = x̄_b − x̄_a, δ_s = s̄_b − s̄_a,
 
-Numerics: one-pass sums of squares lose digits when the values sit far from zero. Sizes
-are therefore shifted by the table's base size and deviations by a reference value per
-dimension (default 0: deviations are already measured − nominal) *before* summing, so
-the sums hold small numbers; the centred quantities ``Σ(s − s̄)² = Σs² − (Σs)²/n`` etc.
-are then accurate to about 1e-12 relative for shoe data (the pandas path uses two-pass
-centred formulas; both agree to better than 1e-9).
+``x̄ = x̄_a + δ_x n_b / n,  m2_x = m2_x,a + m2_x,b + δ_x² n_a n_b / n,``
+``c_sx = c_a + c_b + δ_s δ_x n_a n_b / n``,
 
-Not mergeable as plain sums, and therefore left to :mod:`sizecheck.stats`: medians
-(grade step), the moving-range spread in time order (``sd_within_mm``), the control-chart
-signals and everything built on them (Cpk, verdicts).
+and for k parts at once ``m2 = Σ m2_i + Σ n_i (x̄_i − x̄)²`` (the same identity applied
+to all parts). Nothing is ever a raw sum of squares, so values far from zero keep their
+digits (NIST StRD NumAcc1–4: tests/test_scale.py). :func:`partial_moments` takes the
+moments of one pandas frame (two passes), :func:`merge_moments` merges parts (files,
+partitions, machines) in any order, :func:`summarise_moments` turns them into
+statistics, and :func:`producer_moments` does all of it on a Dask DataFrame (``pip
+install 'sizecheck[dask]'``): each partition's moments are computed where the partition
+lives and only the small tables of moments reach this process.
+
+Not mergeable this way, and therefore left to :mod:`sizecheck.stats`: medians (grade
+step), the moving-range spread in time order (``sd_within_mm``), intervals over pairs,
+the control-chart signals and everything built on them (Cpk, verdicts).
 
 Examples
 --------
@@ -29,14 +32,14 @@ Examples
 >>> d = pd.DataFrame({"producer": "A", "dimension": "last_length",
 ...     "size": [40.0, 41.0, 42.0, 43.0], "deviation_mm": [1.0, 1.5, 2.0, 2.5],
 ...     "nominal_mm": 280.0, "status": "in_spec"})
->>> m = moments_from_sums(partial_sums(d, base_size=42.0), base_size=42.0)
+>>> m = summarise_moments(partial_moments(d), base_size=42.0)
 >>> m[["n", "bias_mm", "grade_error_mm_per_size", "offset_mm"]].to_dict("records")
 [{'n': 4, 'bias_mm': 1.75, 'grade_error_mm_per_size': 0.5, 'offset_mm': 2.0}]
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -49,19 +52,19 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MOMENT_COLUMNS",
-    "SUM_COLUMNS",
-    "merge_sums",
-    "moments_from_sums",
-    "partial_sums",
+    "PART_COLUMNS",
+    "merge_moments",
+    "partial_moments",
     "producer_moments",
+    "summarise_moments",
 ]
 
 KEYS = ("producer", "dimension")
 
-#: The mergeable sums per producer × dimension (x: shifted deviation, s: shifted size).
-SUM_COLUMNS = ("n", "sum_x", "sum_xx", "sum_s", "sum_ss", "sum_sx")
+#: The mergeable moments per producer × dimension (x: deviation, s: size).
+PART_COLUMNS = ("n", "mean_x", "m2_x", "mean_s", "m2_s", "c_sx")
 
-#: Columns of :func:`moments_from_sums` and :func:`producer_moments`.
+#: Columns of :func:`summarise_moments` and :func:`producer_moments`.
 MOMENT_COLUMNS = (
     "producer",
     "dimension",
@@ -74,56 +77,29 @@ MOMENT_COLUMNS = (
 
 _NEEDED = ("producer", "dimension", "size", "deviation_mm", "nominal_mm", "status")
 
-#: ``Σ(s - s̄)²`` below this share of ``Σs²`` counts as "a single size": no grading line.
+#: ``m2_s`` at or below this share of Σs² counts as "a single size": no grading line.
 _FLAT_SIZES = 1e-12
 
 
-def _check(frame: Any, what: str) -> None:
-    require_columns(frame, _NEEDED, what, hint="Pass the deviations of sizecheck.compare.")
-
-
-def _terms(
-    frame: pd.DataFrame, base_size: float, deviation_ref: float | Mapping[str, float]
-) -> pd.DataFrame:
-    """Usable rows of ``frame`` as the per-row terms whose sums are :data:`SUM_COLUMNS`."""
+def _usable(frame: pd.DataFrame) -> pd.DataFrame:
+    """The usable rows, as in :mod:`sizecheck.stats`: keys, size and deviation."""
     status = frame["status"].astype("str")
-    keep = (
-        (status != "no_reference").to_numpy(dtype=np.bool_, na_value=False)
-        & frame["nominal_mm"].notna().to_numpy()
-        & frame["deviation_mm"].notna().to_numpy()
-        & frame["size"].notna().to_numpy()
-        & frame["producer"].notna().to_numpy()
-        & frame["dimension"].notna().to_numpy()
-    )
+    keep = (status != "no_reference").to_numpy(dtype=np.bool_, na_value=False)
+    for name in ("nominal_mm", "deviation_mm", "size", *KEYS):
+        keep = keep & frame[name].notna().to_numpy(dtype=np.bool_)
     rows = frame.loc[keep, list(_NEEDED)]
-    dim = rows["dimension"].astype("str")
-    if isinstance(deviation_ref, Mapping):
-        ref = dim.map(dict(deviation_ref)).fillna(0.0).to_numpy(dtype=np.float64)
-    else:
-        ref = np.full(len(rows), float(deviation_ref))
-    s = rows["size"].to_numpy(dtype=np.float64) - float(base_size)
-    x = rows["deviation_mm"].to_numpy(dtype=np.float64) - ref
     return pd.DataFrame(
         {
             "producer": rows["producer"].astype("str").to_numpy(),
-            "dimension": dim.to_numpy(),
-            "n": np.ones(len(rows), dtype=np.int64),
-            "sum_x": x,
-            "sum_xx": x * x,
-            "sum_s": s,
-            "sum_ss": s * s,
-            "sum_sx": s * x,
+            "dimension": rows["dimension"].astype("str").to_numpy(),
+            "x": rows["deviation_mm"].to_numpy(dtype=np.float64),
+            "s": rows["size"].to_numpy(dtype=np.float64),
         }
     )
 
 
-def partial_sums(
-    deviations: pd.DataFrame,
-    *,
-    base_size: float,
-    deviation_ref: float | Mapping[str, float] = 0.0,
-) -> pd.DataFrame:
-    """The mergeable sums of one pandas frame, one row per producer × dimension.
+def partial_moments(deviations: pd.DataFrame) -> pd.DataFrame:
+    """The centred moments of one pandas frame, one row per producer × dimension.
 
     Parameters
     ----------
@@ -131,115 +107,112 @@ def partial_sums(
         The ``deviations`` frame of :func:`sizecheck.compare.compare` (or any part of
         it); rows with status ``no_reference`` or a missing nominal, deviation, size,
         producer or dimension are left out, as in :mod:`sizecheck.stats`. Not modified.
-    base_size : float
-        Sizes are summed as ``size - base_size`` (use the table's base size).
-    deviation_ref : float or mapping of dimension to float, default 0.0
-        Deviations are summed as ``deviation_mm - deviation_ref``; dimensions missing
-        from a mapping use 0.
 
     Returns
     -------
     DataFrame
-        ``producer, dimension`` and :data:`SUM_COLUMNS`, sorted by producer, dimension.
+        ``producer, dimension`` and :data:`PART_COLUMNS`, sorted by producer, dimension.
+        Means by two passes (mean, then the mean of what is left), sums of squares and
+        products over the centred values.
     """
-    _check(deviations, "partial_sums()")
-    terms = _terms(deviations, base_size, deviation_ref)
-    sums = terms.groupby(list(KEYS), sort=True, observed=True).sum()
-    return sums.reset_index()
+    require_columns(deviations, _NEEDED, "partial_moments()", hint="Pass sizecheck deviations.")
+    rows = _usable(deviations)
+    grouped = rows.groupby(list(KEYS), sort=True)
+    n = grouped["x"].transform("size").to_numpy(dtype=np.float64)
+    for v in ("x", "s"):
+        mean = grouped[v].transform("mean").to_numpy()
+        rows[f"d{v}"] = rows[v].to_numpy() - mean
+        rows[f"mean_{v}"] = mean + rows.groupby(list(KEYS))[f"d{v}"].transform("sum") / n
+        rows[f"d{v}"] = rows[v].to_numpy() - rows[f"mean_{v}"].to_numpy()
+    rows["m2_x"], rows["m2_s"] = rows["dx"] ** 2, rows["ds"] ** 2
+    rows["c_sx"] = rows["ds"] * rows["dx"]
+    out = rows.groupby(list(KEYS), sort=True).agg(
+        n=("x", "size"), mean_x=("mean_x", "first"), m2_x=("m2_x", "sum"),
+        mean_s=("mean_s", "first"), m2_s=("m2_s", "sum"), c_sx=("c_sx", "sum"),
+    )  # fmt: skip
+    return out.reset_index()
 
 
-def merge_sums(parts: Iterable[pd.DataFrame]) -> pd.DataFrame:
-    """Add up sums from :func:`partial_sums` (files, partitions, machines), in any order.
+def merge_moments(parts: Iterable[pd.DataFrame]) -> pd.DataFrame:
+    """Merge moments of :func:`partial_moments` (files, partitions, machines), any order.
 
-    Every part must have been taken with the same ``base_size`` and ``deviation_ref``.
+    Per producer × dimension, with parts i = 1 … k: n = Σ n_i, x̄ = Σ n_i x̄_i / n,
+    m2_x = Σ m2_x,i + Σ n_i (x̄_i − x̄)², likewise for s, and
+    c_sx = Σ c_sx,i + Σ n_i (s̄_i − s̄)(x̄_i − x̄) (Chan, Golub & LeVeque; module docstring).
     """
     frames = [p for p in parts if len(p)]
     if not frames:
-        return pd.DataFrame({c: [] for c in (*KEYS, *SUM_COLUMNS)})
-    merged = pd.concat(frames, ignore_index=True).groupby(list(KEYS), sort=True).sum()
-    return merged.reset_index()
+        return pd.DataFrame({c: [] for c in (*KEYS, *PART_COLUMNS)})
+    p = pd.concat(frames, ignore_index=True)
+    require_columns(p, (*KEYS, *PART_COLUMNS), "merge_moments()", error=UsageError)
+    p = p.astype({"n": np.float64})
+    by = p.groupby(list(KEYS), sort=True)
+    total = by["n"].transform("sum")
+    mean_x = (p["n"] * p["mean_x"]).groupby([p[k] for k in KEYS]).transform("sum") / total
+    mean_s = (p["n"] * p["mean_s"]).groupby([p[k] for k in KEYS]).transform("sum") / total
+    dx, ds = p["mean_x"] - mean_x, p["mean_s"] - mean_s
+    p = p.assign(
+        mean_x=mean_x, mean_s=mean_s, m2_x=p["m2_x"] + p["n"] * dx * dx,
+        m2_s=p["m2_s"] + p["n"] * ds * ds, c_sx=p["c_sx"] + p["n"] * ds * dx,
+    )  # fmt: skip
+    out = p.groupby(list(KEYS), sort=True).agg(
+        n=("n", "sum"), mean_x=("mean_x", "first"), m2_x=("m2_x", "sum"),
+        mean_s=("mean_s", "first"), m2_s=("m2_s", "sum"), c_sx=("c_sx", "sum"),
+    )  # fmt: skip
+    out["n"] = out["n"].astype(np.int64)
+    return out.reset_index()
 
 
-def moments_from_sums(
-    sums: pd.DataFrame,
-    *,
-    base_size: float,
-    deviation_ref: float | Mapping[str, float] = 0.0,
-) -> pd.DataFrame:
-    """Bias, overall SD, grading slope and offset per producer × dimension from the sums.
+def summarise_moments(moments: pd.DataFrame, *, base_size: float) -> pd.DataFrame:
+    """Bias, overall SD, grading slope and offset per producer × dimension.
 
-    With ``s`` and ``x`` the shifted size and deviation and ``n`` values in a group:
-
-    - ``bias_mm = Σx / n + deviation_ref``;
-    - ``sd_overall_mm = sqrt((Σx² − (Σx)²/n) / (n − 1))``;
-    - ``grade_error_mm_per_size = Sxy / Sss`` with ``Sss = Σs² − (Σs)²/n`` and
-      ``Sxy = Σs·x − Σs·Σx/n`` (OLS slope of deviation on size);
-    - ``offset_mm``: that line at ``base_size``, ``bias_mm − slope · Σs/n``.
+    - ``bias_mm = x̄``; ``sd_overall_mm = √(m2_x / (n − 1))``;
+    - ``grade_error_mm_per_size = c_sx / m2_s`` (OLS slope of deviation on size);
+    - ``offset_mm``: that line at ``base_size``, ``x̄ + slope · (base_size − s̄)``.
 
     The slope and offset are NaN with fewer than 3 values or a single size, as in
     :func:`sizecheck.stats.producer_summary`.
 
     Parameters
     ----------
-    sums : DataFrame
-        ``producer, dimension`` and :data:`SUM_COLUMNS` (from :func:`partial_sums`,
-        :func:`merge_sums` or a Dask reduction).
-    base_size, deviation_ref
-        The shifts the sums were taken with.
+    moments : DataFrame
+        ``producer, dimension`` and :data:`PART_COLUMNS` (from :func:`partial_moments`
+        or :func:`merge_moments`).
+    base_size : float
+        Where the offset is read off the line (the table's base size).
 
     Returns
     -------
     DataFrame
         :data:`MOMENT_COLUMNS`, sorted by producer and dimension.
     """
-    require_columns(sums, (*KEYS, *SUM_COLUMNS), "moments_from_sums()", error=UsageError)
-    s = sums.sort_values(list(KEYS), kind="stable").reset_index(drop=True)
-    n = s["n"].to_numpy(dtype=np.float64)
-    sx = s["sum_x"].to_numpy(dtype=np.float64)
-    sxx = s["sum_xx"].to_numpy(dtype=np.float64)
-    ss = s["sum_s"].to_numpy(dtype=np.float64)
-    sss = s["sum_ss"].to_numpy(dtype=np.float64)
-    ssx = s["sum_sx"].to_numpy(dtype=np.float64)
-    dim = s["dimension"].astype("str")
-    if isinstance(deviation_ref, Mapping):
-        ref = dim.map(dict(deviation_ref)).fillna(0.0).to_numpy(dtype=np.float64)
-    else:
-        ref = np.full(len(s), float(deviation_ref))
+    require_columns(moments, (*KEYS, *PART_COLUMNS), "summarise_moments()", error=UsageError)
+    m = moments.sort_values(list(KEYS), kind="stable").reset_index(drop=True)
+    n, mean_x, m2_x, mean_s, m2_s, c_sx = (m[c].to_numpy(dtype=np.float64) for c in PART_COLUMNS)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean_x = sx / n
-        syy = np.maximum(sxx - sx * mean_x, 0.0)
-        sd = np.sqrt(syy / (n - 1))
-        s_mean = ss / n
-        s_ss = np.maximum(sss - ss * s_mean, 0.0)
-        s_xy = ssx - ss * mean_x
-        has_line = (n >= 3) & (s_ss > _FLAT_SIZES * np.maximum(sss, np.finfo(float).tiny))
-        slope = np.where(has_line, s_xy / np.where(has_line, s_ss, 1.0), np.nan)
-        bias = mean_x + ref
-        offset = np.where(has_line, bias - slope * s_mean, np.nan)  # the line at s = 0
+        sum_ss = m2_s + n * mean_s * mean_s  # Σ s², only to judge "a single size"
+        has_line = (n >= 3) & (m2_s > _FLAT_SIZES * np.maximum(sum_ss, np.finfo(float).tiny))
+        slope = np.where(has_line, c_sx / np.where(has_line, m2_s, 1.0), np.nan)
+        sd = np.where(n >= 2, np.sqrt(m2_x / (n - 1)), np.nan)
     return pd.DataFrame(
         {
-            "producer": s["producer"].astype("str"),
-            "dimension": dim,
-            "n": s["n"].to_numpy(dtype=np.int64),
-            "bias_mm": bias,
-            "sd_overall_mm": np.where(n >= 2, sd, np.nan),
+            "producer": m["producer"].astype("str"),
+            "dimension": m["dimension"].astype("str"),
+            "n": m["n"].to_numpy(dtype=np.int64),
+            "bias_mm": mean_x,
+            "sd_overall_mm": sd,
             "grade_error_mm_per_size": slope,
-            "offset_mm": offset,
+            "offset_mm": np.where(has_line, mean_x + slope * (float(base_size) - mean_s), np.nan),
         }
     )
 
 
-def producer_moments(
-    ddf: dd.DataFrame,
-    *,
-    base_size: float = 42.0,
-    deviation_ref: float | Mapping[str, float] = 0.0,
-) -> pd.DataFrame:
-    """:func:`moments_from_sums` of a Dask DataFrame of deviations.
+def producer_moments(ddf: dd.DataFrame, *, base_size: float = 42.0) -> pd.DataFrame:
+    """:func:`summarise_moments` of a Dask DataFrame of deviations.
 
-    Each partition is reduced to its :data:`SUM_COLUMNS` per producer × dimension; Dask
-    adds the partial sums as a tree (on the cores of one machine or the workers of a
-    cluster) and only the small table of sums reaches this process.
+    Each partition is reduced to its moments per producer × dimension where it lives
+    (:func:`partial_moments`); only those small tables reach this process, where
+    :func:`merge_moments` merges them.
 
     Parameters
     ----------
@@ -249,9 +222,7 @@ def producer_moments(
         npartitions=8)``, or many files read with ``dask.dataframe.read_csv`` and
         compared partition by partition).
     base_size : float, default 42.0
-        The table's base size: sizes are shifted by it and ``offset_mm`` is read there.
-    deviation_ref : float or mapping, default 0.0
-        Shift of the deviations per dimension before summing.
+        The table's base size, where ``offset_mm`` is read.
 
     Returns
     -------
@@ -267,10 +238,7 @@ def producer_moments(
         import dask.dataframe  # noqa: F401  (the optional extra)
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError("producer_moments() needs Dask: pip install 'sizecheck[dask]'.") from exc
-    _check(ddf, "producer_moments()")
-    meta = _terms(ddf._meta, base_size, deviation_ref)
-    terms = ddf.map_partitions(  # type: ignore[no-untyped-call]
-        _terms, base_size, deviation_ref, meta=meta
-    )
-    sums = terms.groupby(list(KEYS), sort=False).sum().compute()
-    return moments_from_sums(sums.reset_index(), base_size=base_size, deviation_ref=deviation_ref)
+    require_columns(ddf, _NEEDED, "producer_moments()", hint="Pass sizecheck deviations.")
+    meta: Any = partial_moments(ddf._meta)
+    parts = ddf.map_partitions(partial_moments, meta=meta).compute()  # type: ignore[no-untyped-call]
+    return summarise_moments(merge_moments([parts]), base_size=base_size)
