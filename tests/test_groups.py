@@ -8,7 +8,7 @@ import pytest
 from _stats_factory import deviations_from, messy_deviations
 
 from sizecheck import drift, stats
-from sizecheck.errors import MissingColumnsError
+from sizecheck.errors import InputError, MissingColumnsError
 
 
 def _frame() -> pd.DataFrame:
@@ -112,3 +112,21 @@ def test_passing_the_groups_gives_what_each_function_computes_alone():
         stats.compare_producers(d, size_summary=sizes), stats.compare_producers(d)
     )
     pd.testing.assert_frame_equal(stats.find_conventions(d, groups=g), stats.find_conventions(d))
+
+
+@pytest.mark.parametrize("column", ["deviation_mm", "size", "value_mm", "nominal_mm"])
+def test_an_infinite_number_is_refused_not_judged(column):
+    # one inf deviation used to make every statistic NaN and the verdict "conforming"
+    d = _frame()
+    d.loc[2, column] = np.inf
+    for call in (
+        lambda: stats.producer_summary(d, base_size=41),
+        lambda: stats.size_summary(d),
+        lambda: stats.compare_producers(d),
+        lambda: stats.find_conventions(d),
+        lambda: drift.control_chart(d),
+    ):
+        with pytest.raises(InputError, match=rf"{column}.*b.csv row 9"):
+            call()
+    d.loc[2, "status"] = "no_reference"  # not a usable row: nothing to refuse
+    assert stats.producer_summary(d, base_size=41)["n"].sum() == 6

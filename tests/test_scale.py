@@ -136,3 +136,14 @@ def test_single_size_has_no_line() -> None:
     assert np.isnan(m.loc[0, "grade_error_mm_per_size"])
     assert np.isnan(m.loc[0, "offset_mm"])
     assert m.loc[0, "bias_mm"] == pytest.approx(0.2 / 3)
+
+
+def test_an_infinite_deviation_is_refused() -> None:
+    from sizecheck.errors import InputError
+
+    d = pd.DataFrame(
+        {"producer": "A", "dimension": "last_length", "size": [41.0, 42.0],
+         "deviation_mm": [0.1, np.inf], "nominal_mm": 280.0, "status": "in_spec"}
+    )  # fmt: skip
+    with pytest.raises(InputError, match="infinite"):
+        scale.partial_moments(d)

@@ -413,6 +413,8 @@ def test_capability_defaults_and_one_sided():
     assert c.ppk == pytest.approx(2.5 / (3 * np.std(x, ddof=1)))
     with pytest.raises(UsageError):
         stats.capability([1.0], lsl=0, usl=1)
+    with pytest.raises(UsageError, match="finite"):
+        stats.capability([1.0, np.inf, 2.0], lsl=0, usl=3)
 
 
 # -- Welch ANOVA -----------------------------------------------------------------------

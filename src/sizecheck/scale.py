@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sizecheck.errors import UsageError, require_columns
+from sizecheck.errors import InputError, UsageError, require_columns
 
 if TYPE_CHECKING:
     import dask.dataframe as dd
@@ -117,6 +117,11 @@ def partial_moments(deviations: pd.DataFrame) -> pd.DataFrame:
     """
     require_columns(deviations, _NEEDED, "partial_moments()", hint="Pass sizecheck deviations.")
     rows = _usable(deviations)
+    if not np.isfinite(rows[["x", "s"]].to_numpy()).all():
+        raise InputError(
+            "partial_moments(): an infinite size or deviation_mm on a usable row; "
+            "statistics need finite numbers (compare() never writes one)."
+        )
     grouped = rows.groupby(list(KEYS), sort=True)
     n = grouped["x"].transform("size").to_numpy(dtype=np.float64)
     for v in ("x", "s"):

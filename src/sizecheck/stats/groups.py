@@ -32,9 +32,17 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from sizecheck.errors import require_columns
+from sizecheck.errors import InputError, require_columns
 
-__all__ = ["GROUP_BY", "REQUIRED_COLUMNS", "Groups", "check_columns", "decode", "prepare"]
+__all__ = [
+    "GROUP_BY",
+    "REQUIRED_COLUMNS",
+    "Groups",
+    "check_columns",
+    "check_finite",
+    "decode",
+    "prepare",
+]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -205,11 +213,43 @@ class Groups:
         return self.subset(np.arange(len(self.rows)) >= start[self.group])
 
 
+#: Numeric columns that must hold finite numbers on every usable row (limits may be
+#: infinite: a one-sided tolerance).
+FINITE: tuple[str, ...] = ("size", "nominal_mm", "deviation_mm", "value_mm")
+
+
+def check_finite(frame: pd.DataFrame, pos: IntArray, what: str) -> None:
+    """Raise :class:`~sizecheck.errors.InputError` when a usable row holds ±inf.
+
+    compare() never writes an infinite number; one in a frame built or edited by hand
+    would turn every statistic of its group into NaN and its verdict into "conforming",
+    so it is refused, naming the column, the count and the first rows.
+    """
+    for name in FINITE:
+        if name not in frame.columns:
+            continue
+        values = frame[name].to_numpy(dtype=np.float64, na_value=np.nan)[pos]
+        bad = np.isinf(values)
+        if bad.any():
+            at = pos[np.nonzero(bad)[0][:3]]
+            where = ", ".join(
+                f"{frame['source'].iloc[i]} row {frame['row'].iloc[i]}"
+                if {"source", "row"} <= set(frame.columns)
+                else f"position {i}"
+                for i in at
+            )
+            raise InputError(
+                f"{what}: {int(bad.sum())} value(s) of {name!r} are infinite ({where}). "
+                "Statistics need finite numbers: fix or drop those rows (the deviations of "
+                "sizecheck.compare.compare() never hold one)."
+            )
+
+
 def _usable(frame: pd.DataFrame, by: Sequence[str]) -> BoolArray:
     status = frame["status"].isin(["no_reference"]).to_numpy(dtype=np.bool_, na_value=False)
     keep = ~status
     for name in (*by, "size", "nominal_mm", "deviation_mm"):
-        keep &= frame[name].notna().to_numpy(dtype=np.bool_)
+        keep = keep & frame[name].notna().to_numpy(dtype=np.bool_)
     return np.asarray(keep, dtype=np.bool_)
 
 
@@ -308,6 +348,14 @@ def prepare(deviations: pd.DataFrame, *, by: Sequence[str] = GROUP_BY) -> Groups
     -------
     Groups
 
+    Raises
+    ------
+    MissingColumnsError
+        A needed column is missing.
+    InputError
+        A usable row holds an infinite ``size``, ``nominal_mm``, ``deviation_mm`` or
+        ``value_mm`` (:func:`check_finite`).
+
     Examples
     --------
     >>> import pandas as pd
@@ -322,6 +370,7 @@ def prepare(deviations: pd.DataFrame, *, by: Sequence[str] = GROUP_BY) -> Groups
     by = tuple(by)
     check_columns(deviations, (*by, *NEEDED), "prepare()")
     pos = np.nonzero(_usable(deviations, by))[0].astype(np.int64)
+    check_finite(deviations, pos, "prepare()")
     group, keys = _grouping(deviations, pos, by)
     ng = len(keys)
     order, dated, date = _time_order(deviations, pos, group, ng)

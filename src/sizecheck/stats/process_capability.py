@@ -93,6 +93,10 @@ def capability(
 
     x = np.asarray(values, dtype=np.float64)
     x = x[~np.isnan(x)]
+    if np.isinf(x).any():
+        raise UsageError(
+            f"capability() needs finite values, got {int(np.isinf(x).sum())} infinite."
+        )
     if x.size < 2:
         raise UsageError(f"capability() needs at least 2 values, got {x.size}.")
     if not lsl < usl:
