@@ -22,8 +22,8 @@ commit, without installing it.) The cases:
   ``nominal_step_mm`` column; each through ``control_chart``, ``producer_summary`` (the
   chart passed and not), ``size_summary``, ``compare_producers``, ``find_conventions``.
 
-``compare`` checks that every saved frame has the same rows and columns (new columns
-may follow the saved ones: the contract allows extra columns after its own), the same
+``compare`` checks that every saved frame has the same rows and every saved column (new
+columns may be added: extra columns, or a contract column added on purpose), the same
 text, and numbers equal to ``|a - b| <= 1e-9 + 1e-9 |b|`` (NaN equal to NaN);
 it prints each difference and exits 1 when there is one. Cases whose expected output
 changed on purpose are named with ``--expect-changed NAME`` (a glob).
@@ -210,8 +210,9 @@ def _differences(name: str, old: Any, new: Any) -> list[str]:
         return [] if old == new else [f"{name}: {old!r} != {new!r}"]
     if not isinstance(new, pd.DataFrame):
         return [f"{name}: not a frame now ({type(new).__name__})"]
-    if list(new.columns[: old.shape[1]]) != list(old.columns):
-        return [f"{name}: columns {list(old.columns)} -> {list(new.columns)}"]
+    gone = [c for c in old.columns if c not in new.columns]
+    if gone:
+        return [f"{name}: columns {gone} are gone"]
     if len(old) != len(new):
         return [f"{name}: {len(old)} rows -> {len(new)}"]
     out = []

@@ -12,6 +12,7 @@ reference functions, and compared.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -70,20 +71,25 @@ def _expected_summary(frame: pd.DataFrame, base_size: float) -> pd.DataFrame:
         grp, dated = _in_time_order(grp)
         unit = _units(grp)
         dev, size = grp["deviation_mm"].to_numpy(), grp["size"].to_numpy()
-        bias = ref.mean_interval(dev, unit)
+        r = ref.reading_resolution(grp["value_mm"].to_numpy())
+        floor = r / math.sqrt(12)
         line = ref.grading_line(size, dev, unit)
-        sd_within = ref.sd_within(line.residuals(size, dev), unit, dated=dated, line=line)
+        line = dataclasses.replace(line, s=max(line.s, floor))  # σ ≥ resolution / √12
+        b = ref.mean_interval(dev, unit)
+        se = max(b.se, floor / math.sqrt(len(dev)))
+        t = float(ref.t_quantile(0.95, b.df))
+        within = ref.sd_within(line.residuals(size, dev), unit, dated=dated, line=line)
         lo, hi = ref.deviation_limits(
             *(grp[c].to_numpy() for c in ("lower_mm", "upper_mm", "nominal_mm"))
         )
-        at_min, at_max = line.at(size.min()), line.at(size.max())
-        cpk = ref.cpk_at_ends(
-            line_at_min=at_min, line_at_max=at_max, sigma=sd_within, lsl=lo, usl=hi
-        )
-        cpk_low, cpk_high = ref.bissell_interval(cpk, len(dev))
+        # the Cpk of the table is the public capability() of the group's rows
+        method = "moving_range" if dated and len(set(unit)) >= 2 else "residual"
+        cap = stats.capability(dev, lsl=lo, usl=hi, sizes=size, units=unit, sigma=method,
+                               resolution=r) if len(dev) >= 2 and lo < hi else None  # fmt: skip
+        no_spread = r == 0 and cap is not None and cap.sigma_within <= 1e-9
         step = ref.median_step(grp["grade_step_mm"].to_numpy())
         per_size = _per_size(step, grp["nominal_step_mm"].to_numpy())
-        t2 = float(ref.t_quantile(0.95, line.df))
+        t2 = float(ref.t_quantile(0.95, line.df)) * (math.nan if no_spread else 1.0)
         judged = float(offset_size(base_size, size.min(), size.max()))
         mismatch = math.nan
         if "pair" in grp:
@@ -91,29 +97,29 @@ def _expected_summary(frame: pd.DataFrame, base_size: float) -> pd.DataFrame:
             mismatch = ref.pair_mismatch(
                 grp["value_mm"].to_numpy(), grp["foot"].to_numpy(object), pair.to_numpy()
             )
+        cpk = {k: getattr(cap, k) if cap and not no_spread else math.nan
+               for k in ("cpk", "cpk_ci_low", "cpk_ci_high", "ppk")}  # fmt: skip
         rows.append(
             {
                 "producer": producer,
                 "dimension": dimension,
                 "n": len(dev),
                 "n_sizes": line.n_sizes,
-                "bias_mm": bias.estimate,
-                "bias_ci_low_mm": bias.low,
-                "bias_ci_high_mm": bias.high,
-                "bias_sizes": bias.estimate / step,
+                "bias_mm": b.estimate,
+                "bias_ci_low_mm": b.estimate - t * se + (math.nan if no_spread else 0.0),
+                "bias_ci_high_mm": b.estimate + t * se + (math.nan if no_spread else 0.0),
+                "bias_sizes": b.estimate / step,
                 "offset_mm": line.at(base_size) if line.has_line else math.nan,
                 "grade_error_mm_per_size": line.slope * per_size,
                 "grade_error_ci_low": (line.slope - t2 * line.slope_se) * per_size,
                 "grade_error_ci_high": (line.slope + t2 * line.slope_se) * per_size,
-                "sd_within_mm": sd_within,
-                "sd_overall_mm": np.std(dev, ddof=1) if len(dev) > 1 else math.nan,
+                "sd_within_mm": max(within.sigma, floor) if len(dev) > 1 else math.nan,
+                "sd_overall_mm": max(np.std(dev, ddof=1), floor) if len(dev) > 1 else math.nan,
                 "pct_in_spec": ref.share(grp["status"].astype(str).to_numpy(), ["in_spec"]),
                 "pct_missized": ref.share(
                     grp["status"].astype(str).to_numpy(), ref.MISSIZED_STATUSES
                 ),
-                "cpk": float(cpk),
-                "cpk_ci_low": float(cpk_low),
-                "cpk_ci_high": float(cpk_high),
+                **cpk,
                 "pair_mismatch_mm": mismatch,
                 "n_units": len(set(unit)),
                 "size_min": size.min(),
@@ -122,12 +128,12 @@ def _expected_summary(frame: pd.DataFrame, base_size: float) -> pd.DataFrame:
                 "spec_high_mm": hi,
                 "offset_size": judged,
                 "offset_judged_mm": line.at(judged),
-                "offset_judged_se_mm": line.se_at(judged),
+                "offset_judged_se_mm": line.se_at(judged) * (math.nan if no_spread else 1.0),
                 "offset_judged_df": line.df,
-                "grade_error_se": line.slope_se * per_size,
                 "grade_error_df": line.df if line.has_line else math.nan,
-                "line_at_min_mm": at_min,
-                "line_at_max_mm": at_max,
+                "line_at_min_mm": line.at(size.min()),
+                "line_at_max_mm": line.at(size.max()),
+                "resolution_mm": r,
             }
         )
     return pd.DataFrame(rows)
@@ -137,11 +143,6 @@ def _assert_same(actual: pd.DataFrame, expected: pd.DataFrame) -> None:
     assert len(actual) == len(expected)
     for col in expected.columns:
         a, e = actual[col].to_numpy(), expected[col].to_numpy()
-        if col.startswith("cpk"):
-            # σ ≈ 0 (exactly linear data): Cpk is rounding noise over rounding noise, in
-            # kernel and reference alike (issue 13 item 6: σ is to get a floor)
-            sane = expected["sd_within_mm"].to_numpy() > 1e-9
-            a, e = a[sane], e[sane]
         if a.dtype.kind in "fiub":
             np.testing.assert_allclose(a.astype(float), e.astype(float), err_msg=col, **TOL)
         else:
@@ -250,7 +251,7 @@ def test_kernels_on_part_of_each_group_equal_the_references(frame, seed):
     bias = kernels.mean_intervals(g, part.unit, part.deviation, ng, 0.9)
     lines = kernels.grading_lines(g, part.size, part.deviation, ng)
     spreads = kernels.line_spreads(g, part.unit, lines)
-    sigma, ranges = kernels.paired_within_sigma(g, part.unit, lines.resid, ng)
+    sigma, ranges, df = kernels.paired_within_sigma(g, part.unit, lines.resid, ng)
     mr_sigma, mr_count = kernels.moving_range_sigma(g, part.deviation, ng)
     for i in range(ng):
         whole = groups.slice(i)
@@ -276,8 +277,8 @@ def test_kernels_on_part_of_each_group_equal_the_references(frame, seed):
             got, [line.slope, size.min(), size.max(), line.s, line.df, line.s_shoes], **TOL
         )
         np.testing.assert_allclose(lines.resid[part.slice(i)], line.residuals(size, dev), **TOL)
-        s, count = ref.paired_within_sigma(line.residuals(size, dev), unit)
-        np.testing.assert_allclose([sigma[i], ranges[i]], [s, count], **TOL)
+        w = ref.paired_within_sigma(line.residuals(size, dev), unit)
+        np.testing.assert_allclose([sigma[i], ranges[i], df[i]], [w.sigma, w.ranges, w.df], **TOL)
         s, count = ref.moving_range_sigma(dev)
         np.testing.assert_allclose([mr_sigma[i], mr_count[i]], [s, count], **TOL)
 

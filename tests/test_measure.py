@@ -30,7 +30,7 @@ CONTRACT = {
     "producer_summary.csv": "producer, dimension, n, n_sizes, bias_mm, bias_ci_low_mm, "
     "bias_ci_high_mm, bias_sizes, offset_mm, grade_error_mm_per_size, grade_error_ci_low, "
     "grade_error_ci_high, sd_within_mm, sd_overall_mm, pct_in_spec, pct_missized, cpk, "
-    "cpk_ci_low, cpk_ci_high, pair_mismatch_mm, drift_signals, verdict",
+    "cpk_ci_low, cpk_ci_high, ppk, pair_mismatch_mm, drift_signals, verdict",
     "size_summary.csv": "producer, dimension, size, n, mean_mm, nominal_mm, bias_mm, sd_mm, "
     "effective_size",
 }

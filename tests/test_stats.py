@@ -390,15 +390,19 @@ def test_capability_qcc_pistonrings():
     assert round(float(cpl), 2) == 1.74 and round(float(cpu), 2) == 1.66
 
 
-def test_capability_bissell_interval_covers_about_95_percent():
-    # independent check of Bissell (1990): coverage by simulation (true Cpk known)
+def test_capability_one_sample_interval_is_bissell_and_covers_about_95_percent():
+    # with the sample SD (sigma="residual": n - 1 df) and no sizes the interval is Bissell
+    # (1990), checked by formula; and its coverage by simulation (true Cpk known)
     rng = np.random.default_rng(8)
     n, reps, mu, sigma, lsl, usl = 100, 1500, 0.3, 0.5, -1.5, 1.5
     true_cpk = min(usl - mu, mu - lsl) / (3 * sigma)
     hits = 0
-    for _ in range(reps):
+    for i in range(reps):
         x = rng.normal(mu, sigma, n)
-        c = stats.capability(x, lsl=lsl, usl=usl, sigma=float(np.std(x, ddof=1)))
+        c = stats.capability(x, lsl=lsl, usl=usl, sigma="residual")
+        if i == 0:
+            se = np.sqrt(1 / (9 * n) + c.cpk**2 / (2 * (n - 1)))
+            assert c.cpk_ci_low == pytest.approx(c.cpk - sps.norm.ppf(0.975) * se, rel=1e-9)
         hits += c.cpk_ci_low <= true_cpk <= c.cpk_ci_high
     assert 0.93 <= hits / reps <= 0.97
 
@@ -677,11 +681,27 @@ def test_cpk_uses_deviation_space_limits_and_sd_within():
     # NIST e-Handbook 6.1.6 formula with limits ±1.5 mm around nominal and sigma_within,
     # at the worst end of the size range of the grading line (scipy.stats.linregress)
     lr = sps.linregress(d["size"], d["deviation_mm"])
-    ends = lr.intercept + lr.slope * np.array([d["size"].min(), d["size"].max()])
-    expected = min(np.minimum(1.5 - ends, ends + 1.5)) / (3 * out["sd_within_mm"])
+    x = np.array([d["size"].min(), d["size"].max()])
+    ends = lr.intercept + lr.slope * x
+    sigma = out["sd_within_mm"]
+    expected = min(np.minimum(1.5 - ends, ends + 1.5)) / (3 * sigma)
     assert out["cpk"] == pytest.approx(expected)
-    se = np.sqrt(1 / (9 * 80) + expected**2 / (2 * 79))  # Bissell (1990)
-    assert out["cpk_ci_low"] == pytest.approx(expected - 1.959964 * se, rel=1e-6)
+    # its interval (stats.reference.cpk_interval), by hand: the line's SE at each end from
+    # linregress (n - 2 df residual SD), 0.62 (n - 1) df for the moving-range sigma of
+    # these dated shoes (one per date run), the lower bound the smallest of the one-sided
+    # indices' lower bounds at z(0.975), the upper the smallest upper at z(1 - 0.05 / 4)
+    resid = d["deviation_mm"] - (lr.intercept + lr.slope * d["size"])
+    s = np.sqrt(resid @ resid / 78)
+    se_end = s * np.sqrt(
+        1 / 80 + (x - d["size"].mean()) ** 2 / ((d["size"] - d["size"].mean()) ** 2).sum()
+    )
+    nu = out["sd_within_df"]
+    index = np.r_[(1.5 - ends) / (3 * sigma), (ends + 1.5) / (3 * sigma)]
+    se = np.sqrt(np.r_[se_end, se_end] ** 2 / (9 * sigma**2) + index**2 / (2 * nu))
+    assert out["cpk_ci_low"] == pytest.approx(min(index - sps.norm.ppf(0.975) * se), rel=1e-9)
+    assert out["cpk_ci_high"] == pytest.approx(
+        min(index + sps.norm.ppf(1 - 0.05 / 4) * se), rel=1e-9
+    )
 
 
 def test_cpk_of_a_grading_producer_is_taken_at_the_worst_end():

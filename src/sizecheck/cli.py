@@ -453,6 +453,14 @@ def measure(
     drift_signals: Annotated[
         int, typer.Option("--drift-signals", help="Control-rule signals needed to call drift.")
     ] = 2,
+    resolution: Annotated[
+        float | None,
+        typer.Option(
+            "--resolution",
+            help="Resolution the lengths were read to, mm (e.g. 0.5): no spread is taken "
+            "below resolution/sqrt(12). Default: inferred per producer and dimension.",
+        ),
+    ] = None,
     aql: Annotated[
         float | None,
         typer.Option(
@@ -531,6 +539,7 @@ def measure(
             on_compared=early,
             lot_plan=lot_plan,
             gage=gage,
+            resolution=resolution,
         )
         written = _write_with_progress(
             write_report,

@@ -79,6 +79,7 @@ PRODUCER_SUMMARY: tuple[str, ...] = (
     "cpk",
     "cpk_ci_low",
     "cpk_ci_high",
+    "ppk",
     "pair_mismatch_mm",
     "drift_signals",
     "verdict",

@@ -133,6 +133,7 @@ def analyse(
     on_compared: Callable[[pd.DataFrame], object] | None = None,
     lot_plan: SamplingPlan | None = None,
     gage: str | Path | GageResult | None = None,
+    resolution: float | None = None,
 ) -> Analysis:
     """Run the whole analysis on measurement files.
 
@@ -154,6 +155,10 @@ def analyse(
         Called with the deviations as soon as they exist, before the statistics:
         ``sizecheck measure`` passes a :class:`sizecheck.report.EarlyDeviations` here, so
         that ``deviations.csv`` is written while the statistics are computed.
+    resolution : float, optional
+        The resolution (mm) the lengths were read to; default: inferred per producer ×
+        dimension (see :func:`sizecheck.stats.producer_summary`). No σ is taken below
+        resolution / √12.
     lot_plan : sizecheck.sampling.SamplingPlan, optional
         Judge every producer × lot × dimension against this plan
         (:func:`sizecheck.sampling.judge_lots`, into ``Analysis.lots``).
@@ -215,7 +220,12 @@ def analyse(
     groups = stats.prepare(deviations)
     chart = drift.control_chart(deviations, rules=rules, groups=groups)
     summary = stats.producer_summary(
-        deviations, base_size=ref.base_size, thresholds=th, chart=chart, groups=groups
+        deviations,
+        base_size=ref.base_size,
+        thresholds=th,
+        chart=chart,
+        groups=groups,
+        resolution=resolution,
     )
     size_summary = stats.size_summary(deviations, groups=groups)
     comparison = stats.compare_producers(deviations, size_summary=size_summary)

@@ -24,7 +24,9 @@ lives and only the small tables of moments reach this process.
 
 Not mergeable this way, and therefore left to :mod:`sizecheck.stats`: medians (grade
 step), the moving-range spread in time order (``sd_within_mm``), intervals over pairs,
-the control-chart signals and everything built on them (Cpk, verdicts).
+the reading resolution (``sd_overall_mm`` here is the plain SD, as
+``producer_summary(..., resolution=0)`` gives it), the control-chart signals and
+everything built on them (Cpk, verdicts).
 
 Examples
 --------

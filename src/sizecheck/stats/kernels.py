@@ -27,7 +27,14 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from sizecheck.stats.reference import D2, t_quantile
+from sizecheck.stats.reference import (
+    D2,
+    MR_DF_PER_RANGE,
+    NO_SPREAD_MM2,
+    RESOLUTIONS,
+    on_grid,
+    t_quantile,
+)
 
 __all__ = [
     "Intervals",
@@ -44,6 +51,7 @@ __all__ = [
     "moving_range_sigma",
     "pair_mismatch",
     "paired_within_sigma",
+    "reading_resolutions",
     "size_range",
     "sum_of_squares",
     "unit_sum_of_squares",
@@ -246,10 +254,10 @@ def moving_range_sigma(g: IntArray, x: FloatArray, ng: int) -> tuple[FloatArray,
 
 def paired_within_sigma(
     g: IntArray, unit: IntArray, resid: FloatArray, ng: int
-) -> tuple[FloatArray, FloatArray]:
+) -> tuple[FloatArray, FloatArray, FloatArray]:
     """:func:`reference.paired_within_sigma` per group: ``resid`` in time order within
-    groups, units numbered in order of first appearance. Returns σ and the number of
-    moving ranges."""
+    groups, units numbered in order of first appearance. Returns σ, the number of moving
+    ranges and the degrees of freedom (Satterthwaite)."""
     nu = int(unit.max()) + 1 if len(unit) else 0
     m = np.bincount(unit, minlength=nu).astype(np.float64)
     unit_group = np.zeros(nu, dtype=np.int64)
@@ -259,12 +267,17 @@ def paired_within_sigma(
     w = resid - unit_mean[unit]
     n = np.bincount(g, minlength=ng).astype(np.float64)
     units = np.bincount(unit_group, minlength=ng).astype(np.float64)
-    df = n - units
+    df_e = n - units
     with np.errstate(invalid="ignore", divide="ignore"):
-        var_e = np.where(df > 0, group_sum(g, w * w, ng) / np.maximum(df, 1), 0.0)
-        inv_m = np.bincount(unit_group, weights=1.0 / m, minlength=ng) / units
-        sigma = np.sqrt(sigma_m * sigma_m + var_e * (1.0 - inv_m))
-    return np.asarray(sigma, dtype=np.float64), count
+        var_e = np.where(df_e > 0, group_sum(g, w * w, ng) / np.maximum(df_e, 1), 0.0)
+        part_e = var_e * (1.0 - np.bincount(unit_group, weights=1.0 / m, minlength=ng) / units)
+        sigma2 = sigma_m * sigma_m + part_e
+        df_m = MR_DF_PER_RANGE * count
+        none = sigma2 <= NO_SPREAD_MM2
+        terms = sigma_m**4 / df_m + np.where(df_e > 0, part_e * part_e / df_e, 0.0)
+        satterthwaite = np.where(df_m > 0, sigma2 * sigma2 / terms, np.nan)
+        df = np.where(none | (part_e == 0), df_m + np.where(none, df_e, 0.0), satterthwaite)
+    return np.sqrt(sigma2), count, np.asarray(np.where(df > 0, df, np.nan), dtype=np.float64)
 
 
 def pair_mismatch(
@@ -382,3 +395,21 @@ def convention_fits(
                 mean_r = b_mean - a
                 out.append((mean_r, np.sqrt((sbb + n * mean_r**2) / n), np.full(ng, np.nan)))
     return out
+
+
+def reading_resolutions(values: FloatArray, bounds: IntArray) -> FloatArray:
+    """:func:`reference.reading_resolution` per group; ``values`` group by group, group
+    ``i`` being ``bounds[i]:bounds[i + 1]``. Each distinct value is tested once against
+    every resolution; a group keeps the resolutions all its values pass."""
+    codes, uniques = pd.factorize(values)
+    passes = np.zeros(len(uniques), dtype=np.int64)  # bit j: a multiple of RESOLUTIONS[j]
+    for j, r in enumerate(RESOLUTIONS):
+        passes |= on_grid(np.asarray(uniques, dtype=np.float64), r).astype(np.int64) << j
+    ng = len(bounds) - 1
+    per_row = passes[codes] if len(values) else np.zeros(0, dtype=np.int64)
+    starts = np.minimum(bounds[:-1], max(len(values) - 1, 0))
+    common = np.bitwise_and.reduceat(per_row, starts) if len(values) else np.zeros(ng, np.int64)
+    out = np.zeros(ng)
+    for j, r in reversed(list(enumerate(RESOLUTIONS))):  # finest first, coarsest wins
+        out = np.where((common >> j) & 1, r, out)
+    return np.where(np.diff(bounds) > 0, out, 0.0)

@@ -31,13 +31,21 @@ from scipy import special
 
 __all__ = [
     "D2",
+    "D2_BY_N",
     "MISSIZED_STATUSES",
+    "MR_DF_PER_RANGE",
+    "NO_SPREAD_MM2",
+    "RESOLUTIONS",
     "Interval",
     "Line",
+    "WithinSigma",
     "bissell_interval",
+    "c4",
     "capability_indices",
     "convention_fit",
     "cpk_at_ends",
+    "cpk_candidates",
+    "cpk_interval",
     "deviation_limits",
     "effective_size",
     "grading_line",
@@ -46,11 +54,15 @@ __all__ = [
     "median_step",
     "modal_label",
     "moving_range_sigma",
+    "on_grid",
     "pair_mismatch",
     "paired_within_sigma",
+    "reading_resolution",
     "residual_sd",
     "sd_within",
     "share",
+    "sigma_floor",
+    "subgroup_sigma",
     "t_quantile",
     "unit_sum_of_squares",
     "welch_anova",
@@ -211,19 +223,41 @@ def moving_range_sigma(x: FloatArray) -> tuple[float, int]:
     return (float(np.mean(mr)) / D2 if len(mr) else math.nan), len(mr)
 
 
-def paired_within_sigma(resid: FloatArray, unit: npt.ArrayLike) -> tuple[float, int]:
-    """Short-term σ per shoe from moving ranges of *unit* (pair) means; and their number.
+#: Degrees of freedom per moving range: MR̄/d2 of m values has about 0.62 (m − 1)
+#: (Cryer & Ryan 1990, J. Quality Technology 22(3):187–192; tests/test_reference.py
+#: checks it by simulation).
+MR_DF_PER_RANGE = 0.62
+
+
+#: A variance at or below this (mm², i.e. σ ≤ 1e-9 mm) is no spread at all: rounding.
+NO_SPREAD_MM2 = 1e-18
+
+
+@dataclass(frozen=True)
+class WithinSigma:
+    """A within (short-term) σ, its degrees of freedom and the moving ranges behind it."""
+
+    sigma: float
+    df: float
+    ranges: int
+
+
+def paired_within_sigma(resid: FloatArray, unit: npt.ArrayLike) -> WithinSigma:
+    """Short-term σ per shoe from moving ranges of *unit* (pair) means.
 
     ``resid`` in time order; units in order of their first shoe. Model: e = b_c + w, b_c
     shared by the m_c shoes of unit c, Var b = σ_b², Var w = σ_e², σ² = σ_b² + σ_e².
 
-    - σ_m = mean moving range of consecutive unit means ē_c / D2; Var ē_c = σ_b² + σ_e²/m_c.
+    - σ_m = mean moving range of consecutive unit means ē_c / D2; Var ē_c = σ_b² + σ_e²/m_c;
+      ν_m = 0.62 (G − 1) (:data:`MR_DF_PER_RANGE`).
     - σ_e² = Σ_c Σ_i (e_ci − ē_c)² / Σ_c (m_c − 1), the ANOVA within mean square; 0 when
-      no unit holds two shoes.
-    - σ_within = √(σ_m² + σ_e² (1 − mean_c(1/m_c))), which estimates σ_b² + σ_e².
+      no unit holds two shoes; ν_e = n − G.
+    - σ_within = √(σ_m² + a σ_e²), a = 1 − mean_c(1/m_c), which estimates σ_b² + σ_e²;
+      its degrees of freedom by Satterthwaite (1946): ν = σ⁴ / (σ_m⁴/ν_m + (a σ_e²)²/ν_e);
+      ν_m without pairs of two shoes, ν_m + ν_e when σ ≈ 0 (nothing to weigh).
 
     No range is ever taken between the two (correlated) shoes of one pair. With one shoe
-    per unit this is :func:`moving_range_sigma` of the shoes.
+    per unit this is :func:`moving_range_sigma` of the shoes, with 0.62 (n − 1) df.
     """
     e = np.asarray(resid, dtype=np.float64)
     _, first, inverse = np.unique(np.asarray(unit), return_index=True, return_inverse=True)
@@ -232,20 +266,32 @@ def paired_within_sigma(resid: FloatArray, unit: npt.ArrayLike) -> tuple[float, 
     means = np.array([np.mean(e[inverse == c]) for c in in_time])
     sigma_m, count = moving_range_sigma(means)
     within = e - np.array([np.mean(e[inverse == c]) for c in inverse])
-    df = len(e) - len(m)
-    var_e = float(np.sum(within**2)) / df if df > 0 else 0.0
-    return math.sqrt(sigma_m**2 + var_e * (1.0 - float(np.mean(1.0 / m)))), count
+    df_e = len(e) - len(m)
+    part_e = (float(np.sum(within**2)) / df_e if df_e > 0 else 0.0) * (
+        1.0 - float(np.mean(1.0 / m))
+    )
+    sigma2 = sigma_m**2 + part_e
+    df_m = MR_DF_PER_RANGE * count
+    if sigma2 <= NO_SPREAD_MM2 or part_e == 0:  # nothing to weigh: the df of the ranges
+        df = df_m + (df_e if sigma2 <= NO_SPREAD_MM2 else 0.0)
+    else:
+        df = sigma2**2 / (sigma_m**4 / df_m + part_e**2 / df_e) if df_m > 0 else math.nan
+    return WithinSigma(math.sqrt(sigma2), df if df > 0 else math.nan, count)
 
 
-def sd_within(resid: FloatArray, unit: npt.ArrayLike, *, dated: bool, line: Line) -> float:
-    """``sd_within_mm``: spread around the producer's own grading line.
+def sd_within(resid: FloatArray, unit: npt.ArrayLike, *, dated: bool, line: Line) -> WithinSigma:
+    """``sd_within_mm``: spread around the producer's own grading line, with its df.
 
     Dated groups (at least half the rows carry a date): :func:`paired_within_sigma` of the
     residuals in time order. Otherwise, or with a single unit, the residual SD over shoes
-    √(SSR / (n − 2)) (``line.s_shoes``). A grading error is never counted as scatter.
+    √(SSR / (n − k)) (``line.s_shoes``), counted with the G − k df of the units (shoes of
+    a pair are not independent; with one shoe per unit, n − k). A grading error is never
+    counted as scatter.
     """
-    sigma, count = paired_within_sigma(resid, unit)
-    return sigma if dated and count >= 1 else line.s_shoes
+    paired = paired_within_sigma(resid, unit)
+    if dated and paired.ranges >= 1:
+        return paired
+    return WithinSigma(line.s_shoes, line.df, 0)
 
 
 def residual_sd(resid: FloatArray, df: float) -> float:
@@ -308,12 +354,176 @@ def bissell_interval(
     """Bissell's (1990) normal approximation, elementwise: Cpk ± z √(1/(9n) + Cpk²/(2(n − 1))).
 
     z = Φ⁻¹(1 − α/2) (``scipy.special.ndtri``, the function ``scipy.stats.norm.ppf`` calls).
+    It holds for σ estimated by the sample SD of n independent values around their mean;
+    :func:`cpk_interval` is its generalisation.
     """
     c, nn = np.asarray(cpk, dtype=np.float64), np.asarray(n, dtype=np.float64)
     z = float(special.ndtri(0.5 + confidence / 2.0))
     with np.errstate(invalid="ignore", divide="ignore"):
         se = np.sqrt(1.0 / (9.0 * nn) + c * c / (2.0 * (nn - 1.0)))
         return np.asarray(c - z * se, dtype=np.float64), np.asarray(c + z * se, dtype=np.float64)
+
+
+def cpk_candidates(
+    *,
+    centres: Sequence[npt.ArrayLike],
+    se_centres: Sequence[npt.ArrayLike],
+    sigma: npt.ArrayLike,
+    lsl: npt.ArrayLike,
+    usl: npt.ArrayLike,
+) -> tuple[FloatArray, FloatArray]:
+    """The one-sided indices whose smallest is Cpk, with the SE of their centres.
+
+    For each centre x (the grading line at the smallest and at the largest size; the
+    mean alone when there is no line): CPU = (USL − x) / 3σ and CPL = (x − LSL) / 3σ.
+    Returns two (2 · centres, …) arrays: the indices (+inf for a side without a limit or
+    a centre that does not exist, e.g. NaN) and the SE of each index's centre.
+    """
+    s = np.asarray(sigma, dtype=np.float64)
+    lo, hi = np.asarray(lsl, dtype=np.float64), np.asarray(usl, dtype=np.float64)
+    index, se = [], []
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for x, se_x in zip(centres, se_centres, strict=True):
+            x = np.asarray(x, dtype=np.float64)
+            index += [np.where(np.isfinite(hi), (hi - x) / (3 * s), np.inf),
+                      np.where(np.isfinite(lo), (x - lo) / (3 * s), np.inf)]  # fmt: skip
+            se += [np.asarray(se_x, dtype=np.float64)] * 2
+    return np.asarray(np.broadcast_arrays(*index)), np.asarray(np.broadcast_arrays(*se))
+
+
+def cpk_interval(
+    candidates: npt.ArrayLike,
+    *,
+    se_centres: npt.ArrayLike,
+    sigma: npt.ArrayLike,
+    df: npt.ArrayLike,
+    confidence: float = 0.95,
+) -> tuple[FloatArray, FloatArray]:
+    """Interval of Cpk = min over K one-sided indices C_c = d_c / 3σ (:func:`cpk_candidates`).
+
+    Each index by the delta method: SE(Ĉ_c) = √(SE(centre_c)² / (9σ²) + Ĉ_c² / (2ν)), with
+    SE(centre) over the independent units (:meth:`Line.se_at`: the line's uncertainty
+    counts) and ν the degrees of freedom of σ̂ (Var σ̂/σ ≈ 1/(2ν): 0.62 (m − 1) for a
+    moving range, Satterthwaite's for pairs, Minitab's for subgroups). Then
+    low = min_c (Ĉ_c − z SE_c) and high = min_c (Ĉ_c + z_K SE_c), z = Φ⁻¹(1 − α/2),
+    z_K = Φ⁻¹(1 − α/(2K)) with K the number of centres (2: both ends of a grading line).
+    The lower bound misses only if the true smallest index's bound does; the upper bound,
+    by Bonferroni over the ends, with probability ≤ α/2 whichever end is the worse — the
+    smaller of two noisy ends runs low, which is why one delta-method interval around
+    Ĉpk covered only 81–85 % with several sizes. At one centre the nearer side is taken
+    as Bissell (1990) does; with the mean of n independent values and the sample SD (SE =
+    σ/√n, ν = n − 1) this is Bissell's interval. Coverage in simulation:
+    benchmarks/cpk_coverage.py (README). Candidates on the first axis, elementwise after.
+    """
+    c = np.asarray(candidates, dtype=np.float64)
+    se_c, s, nu = (np.asarray(a, dtype=np.float64) for a in (se_centres, sigma, df))
+    exists = ~np.isposinf(c)
+    k = np.maximum((exists[0::2] | exists[1::2]).sum(axis=0), 1)  # centres
+    a = 1.0 - confidence
+    z, z_k = float(special.ndtri(1 - a / 2)), special.ndtri(1 - a / (2 * k))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        se = np.sqrt(se_c * se_c / (9.0 * s * s) + c * c / (2.0 * nu))
+        low = np.where(exists, c - z * se, np.inf).min(axis=0)
+        high = np.where(exists, c + z_k * se, np.inf).min(axis=0)
+    none = ~exists.any(axis=0)
+    return np.where(none, np.nan, low), np.where(none, np.nan, high)
+
+
+#: d2 of the range of n values from a normal distribution, n = 2 … 10 (Montgomery,
+#: Introduction to Statistical Quality Control, Appendix table VI; ASTM E2587).
+D2_BY_N = {
+    2: 1.128,
+    3: 1.693,
+    4: 2.059,
+    5: 2.326,
+    6: 2.534,
+    7: 2.704,
+    8: 2.847,
+    9: 2.970,
+    10: 3.078,
+}
+
+
+def c4(n: int) -> float:
+    """c4 = √(2/(n − 1)) Γ(n/2) / Γ((n − 1)/2): E[s] = c4 σ for n normal values."""
+    return math.sqrt(2.0 / (n - 1)) * math.exp(math.lgamma(n / 2) - math.lgamma((n - 1) / 2))
+
+
+def _sbar_df_factor(n: float) -> float:
+    """Minitab's f_n for S̄/c4: ν = f_n k (n − 1) (Methods and formulas, potential capability)."""
+    table = (
+        (2, 0.88),
+        (3, 0.92),
+        (4, 0.94),
+        (5, 0.95),
+        (7, 0.96),
+        (9, 0.97),
+        (17, 0.98),
+        (64, 0.99),
+    )
+    return next((f for top, f in table if n <= top), 1.0)
+
+
+def subgroup_sigma(
+    values: FloatArray, subgroups: npt.ArrayLike, *, method: str
+) -> tuple[float, float]:
+    """Within σ from rational subgroups, and its degrees of freedom.
+
+    ``method="range"``: R̄/d2, the mean over subgroups of R_i / d2(n_i) (n_i = 2 … 10),
+    ν = 0.9 k (n̄ − 1). ``method="sd"``: S̄/c4, the mean of s_i / c4(n_i), ν = f_n k (n̄ − 1).
+    k subgroups of n̄ values on average; subgroups of one value are left out. σ formulas:
+    Montgomery, Introduction to SQC, §6.2; ν: Minitab, Methods and formulas for
+    potential capability. qcc's ``pistonrings`` (25 × 5): R̄/d2 = 0.009785.
+    """
+    x = np.asarray(values, dtype=np.float64)
+    g = np.asarray(subgroups)
+    ratios, sizes = [], []
+    for label in dict.fromkeys(g.tolist()):
+        part = x[g == label]
+        if len(part) < 2:
+            continue
+        if method == "range":
+            if len(part) not in D2_BY_N:
+                raise ValueError(f"R̄/d2 needs subgroups of 2 to 10 values, got {len(part)}")
+            ratios.append(float(np.ptp(part)) / D2_BY_N[len(part)])
+        else:
+            ratios.append(float(np.std(part, ddof=1)) / c4(len(part)))
+        sizes.append(len(part))
+    k, n_bar = len(sizes), float(np.mean(sizes)) if sizes else math.nan
+    factor = 0.9 if method == "range" else _sbar_df_factor(n_bar)
+    return (float(np.mean(ratios)) if k else math.nan), factor * k * (n_bar - 1.0)
+
+
+#: Reading resolutions tried by :func:`reading_resolution`, coarsest first (mm).
+RESOLUTIONS: tuple[float, ...] = (1.0, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001)
+
+
+def on_grid(values: npt.ArrayLike, step: float) -> npt.NDArray[np.bool_]:
+    """Whether each value is a whole multiple of ``step`` (to 1e-6 of a step)."""
+    q = np.asarray(values, dtype=np.float64) / step
+    return np.asarray(np.abs(q - np.round(q)) <= 1e-6, dtype=np.bool_)
+
+
+def reading_resolution(values: FloatArray) -> float:
+    """The resolution the values were read to: the coarsest of :data:`RESOLUTIONS` of
+    which every value is a multiple; 0 (unknown) when none is, or without values."""
+    v = np.asarray(values, dtype=np.float64)
+    return next((r for r in RESOLUTIONS if len(v) and bool(on_grid(v, r).all())), 0.0)
+
+
+def sigma_floor(
+    sigma: npt.ArrayLike, resolution: npt.ArrayLike
+) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+    """σ, not below the reading resolution r / √12, elementwise; and where it was raised.
+
+    A value read to r mm carries a rounding error uniform on ±r/2, SD r/√12 (Sheppard):
+    a spread smaller than that cannot be told from the readings (ten identical lengths
+    read to 1 mm have σ̂ = 0, not a perfect process).
+    """
+    s, r = np.asarray(sigma, dtype=np.float64), np.asarray(resolution, dtype=np.float64)
+    floor = np.where(r > 0, r / math.sqrt(12.0), 0.0)
+    raised = np.asarray(s < floor, dtype=np.bool_)
+    return np.asarray(np.where(raised, floor, s), dtype=np.float64), raised
 
 
 # --------------------------------------------------------------------------- per group

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -16,8 +17,12 @@ from sizecheck.stats import kernels
 from sizecheck.stats.groups import REQUIRED_COLUMNS, Groups, check_columns, prepare
 from sizecheck.stats.reference import (
     MISSIZED_STATUSES,
-    bissell_interval,
+    NO_SPREAD_MM2,
+    capability_indices,
     cpk_at_ends,
+    cpk_candidates,
+    cpk_interval,
+    sigma_floor,
     t_quantile,
 )
 from sizecheck.stats.verdicts import DEFAULT_THRESHOLDS, Thresholds, offset_size, verdicts
@@ -46,6 +51,9 @@ SUMMARY_EXTRA_COLUMNS: tuple[str, ...] = (
     "grade_error_df",
     "line_at_min_mm",
     "line_at_max_mm",
+    "sd_within_df",
+    "resolution_mm",
+    "sigma_note",
 )
 
 
@@ -122,6 +130,7 @@ def producer_summary(
     chart: ControlChart | None = None,
     confidence: float = 0.95,
     groups: Groups | None = None,
+    resolution: float | None = None,
 ) -> pd.DataFrame:
     """One row per producer × dimension: offset, grading, scatter, drift and a verdict.
 
@@ -145,6 +154,11 @@ def producer_summary(
         Level of every confidence interval in the output.
     groups : Groups, optional
         :func:`sizecheck.stats.prepare` of ``deviations``, when already built.
+    resolution : float, optional
+        The resolution (mm) the lengths were read to. Default: inferred per producer ×
+        dimension from ``value_mm`` (:func:`~sizecheck.stats.reference.
+        reading_resolution`: the coarsest of 1, 0.5, 0.2, 0.1, … 0.001 mm of which every
+        value is a multiple; 0 when none is). No σ is taken below resolution / √12.
 
     Returns
     -------
@@ -187,9 +201,13 @@ def producer_summary(
         - ``cpk``: Cpk at the worse end of the producer's sizes with the within σ
           (:func:`~sizecheck.stats.reference.cpk_at_ends`), the in-spec limits in
           deviation space (L = lower_mm − nominal_mm, U = upper_mm − nominal_mm, the
-          group's medians); one-sided specification: the finite side only.
-          ``cpk_ci_low``, ``cpk_ci_high``: Bissell's (1990) normal approximation with n
-          shoes (:func:`~sizecheck.stats.reference.bissell_interval`).
+          group's medians); one-sided specification: the finite side only. The same
+          number as :func:`sizecheck.stats.capability` of the group's rows.
+          ``cpk_ci_low``, ``cpk_ci_high``: :func:`~sizecheck.stats.reference.
+          cpk_interval` — the SE of the line where Cpk is read (over units) and the df
+          of the within σ (``sd_within_df``), Bonferroni over the line's two ends.
+        - ``ppk``: with the overall mean and ``sd_overall_mm`` (all shoes as one
+          population, grading error included).
         - ``pair_mismatch_mm``: mean |left − right| of ``value_mm`` over pairs with both
           feet measured (same producer, pair id and dimension); NaN when unknown.
         - ``drift_signals``: number of control-rule signals (episodes) from
@@ -207,7 +225,11 @@ def producer_summary(
         there — the mean with one size — its standard error over units and degrees of
         freedom); ``grade_error_se``, ``grade_error_df`` (of the slope per size step);
         ``line_at_min_mm``, ``line_at_max_mm`` (the line at the smallest and largest
-        size).
+        size); ``sd_within_df`` (degrees of freedom of ``sd_within_mm``);
+        ``resolution_mm`` (the reading resolution used, 0: unknown); ``sigma_note``
+        (``at_resolution`` when a σ was raised to resolution / √12, ``no_spread`` when
+        the readings show none and no resolution is known: Cpk, Ppk and every interval
+        are then blank).
 
     Notes
     -----
@@ -220,7 +242,7 @@ def producer_summary(
     shoes), which are the unit means weighted by their number of shoes; their standard
     errors are those of that weighted fit. With one shoe per unit this is the ordinary t
     / OLS interval; with both feet of every pair, exactly the intervals of the pair
-    means. ``sd_within_mm``, ``sd_overall_mm`` and the Cpk interval remain shoe-level.
+    means. ``sd_within_mm`` and ``sd_overall_mm`` remain per shoe.
     The intervals describe these shoes' lasts and patterns, not the process in general.
 
     Examples
@@ -245,13 +267,15 @@ def producer_summary(
         raise UsageError(f"confidence must lie strictly between 0 and 1, got {confidence}.")
     if not math.isfinite(base_size):
         raise UsageError(f"base_size must be a finite number, got {base_size}.")
+    if resolution is not None and not (math.isfinite(resolution) and resolution >= 0):
+        raise UsageError(f"resolution must be a finite number of mm >= 0, got {resolution}.")
     check_columns(deviations, REQUIRED_COLUMNS, "producer_summary()")
     if groups is None:
         groups = prepare(deviations)
     if chart is None:
         rules = drift.DEFAULT_RULES if drift_rules is None else tuple(drift_rules)
         chart = drift.control_chart(deviations, rules=rules, groups=groups)
-    out = _statistics(groups, float(base_size), confidence)
+    out = _statistics(groups, float(base_size), confidence, resolution)
     out["drift_signals"] = _drift_signals(groups, chart)
     out["verdict"] = verdicts(out, thresholds)
     keys = list(groups.keys.columns)  # producer, dimension; or the ``by`` of prepare()
@@ -259,47 +283,112 @@ def producer_summary(
     return out.loc[:, [*keys, *rest, *SUMMARY_EXTRA_COLUMNS]]
 
 
-def _statistics(groups: Groups, base_size: float, confidence: float) -> pd.DataFrame:
-    """Every column but ``drift_signals`` and ``verdict``."""
-    g, unit, ng = groups.group, groups.unit, groups.ng
-    n = groups.n
-    dev = groups.deviation
-    bias = kernels.mean_intervals(g, unit, dev, ng, confidence)
-    line = kernels.grading_lines(g, groups.size, dev, ng)
+@dataclass(frozen=True, eq=False)
+class _Spread:
+    """Per group: the within σ (with df and note), the overall σ, and the spreads of the
+    grading line and the bias interval, each floored at the reading resolution."""
+
+    within: FloatArray
+    within_df: FloatArray
+    overall: FloatArray
+    line: kernels.Spreads
+    bias: kernels.Intervals
+    resolution: FloatArray
+    note: npt.NDArray[np.object_]
+
+
+#: σ at or below this (mm) with no known resolution: the readings show no spread at all.
+NO_SPREAD_MM = math.sqrt(NO_SPREAD_MM2)
+
+
+def _spreads(
+    groups: Groups, line: kernels.Lines, resolution: float | None, confidence: float
+) -> _Spread:
+    """The σ of every group (:func:`reference.sd_within`, the overall SD, the line's and
+    the mean's spread over units), none below resolution / √12
+    (:func:`reference.sigma_floor`); "no_spread" where σ ≈ 0 and the resolution is unknown."""
+    g, unit, ng, n = groups.group, groups.unit, groups.ng, groups.n
+    if resolution is None:
+        r = kernels.reading_resolutions(groups.column("value_mm"), groups.bounds)
+    else:
+        r = np.full(ng, float(resolution))
+    bias = kernels.mean_intervals(g, unit, groups.deviation, ng, confidence)
     spread = kernels.line_spreads(g, unit, line)
-    step, per_size = _steps(groups)
-    t2 = t_quantile(confidence, spread.df)
-    sigma, ranges = kernels.paired_within_sigma(g, unit, line.resid, ng)
-    sd_within = np.where(groups.dated & (ranges >= 1), sigma, spread.s_shoes)
-    lo, hi = _limits(groups)
+    sigma, ranges, df = kernels.paired_within_sigma(g, unit, line.resid, ng)
+    dated = groups.dated & (ranges >= 1)
+    within, within_df = np.where(dated, sigma, spread.s_shoes), np.where(dated, df, spread.df)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        overall = np.sqrt(kernels.sum_of_squares(g, groups.deviation, bias.estimate) / (n - 1))
+    within, raised = sigma_floor(within, r)
+    overall = sigma_floor(overall, r)[0]
+    s_units, s_shoes = sigma_floor(spread.s, r)[0], sigma_floor(spread.s_shoes, r)[0]
+    se = sigma_floor(bias.se * np.sqrt(n), r)[0] / np.sqrt(n)  # s over units, floored
+    t = t_quantile(confidence, bias.df)
+    mean = bias.estimate
+    bias = kernels.Intervals(mean, se, bias.df, mean - t * se, mean + t * se)
+    none = (r <= 0) & (within <= NO_SPREAD_MM)
+    note = np.where(none, "no_spread", np.where(raised, "at_resolution", ""))
+    return _Spread(
+        within, within_df, overall, kernels.Spreads(s_units, spread.df, s_shoes), bias, r,
+        np.asarray(note, dtype=object),
+    )  # fmt: skip
+
+
+def _capability(
+    line: kernels.Lines, sp: _Spread, lo: FloatArray, hi: FloatArray, confidence: float
+) -> dict[str, FloatArray]:
+    """Cpk at the worse end of the line with the within σ, its interval
+    (:func:`reference.cpk_interval`), and Ppk with the overall mean and σ."""
     at_min, at_max = line.at(line.size_min), line.at(line.size_max)
-    cpk = cpk_at_ends(line_at_min=at_min, line_at_max=at_max, sigma=sd_within, lsl=lo, usl=hi)
-    cpk_low, cpk_high = bissell_interval(cpk, n, confidence)
+    cpk = cpk_at_ends(line_at_min=at_min, line_at_max=at_max, sigma=sp.within, lsl=lo, usl=hi)
+    # the line's two ends are two centres; without a line the mean is the only one
+    index, se = cpk_candidates(
+        centres=[at_min, np.where(line.has_line, at_max, np.nan)],
+        se_centres=[sp.line.se_at(line, line.size_min), sp.line.se_at(line, line.size_max)],
+        sigma=sp.within, lsl=lo, usl=hi,
+    )  # fmt: skip
+    index = np.where(np.isnan(index) & ~np.isnan(cpk), np.inf, index)  # a missing end
+    low, high = cpk_interval(index, se_centres=se, sigma=sp.within, df=sp.within_df,
+                             confidence=confidence)  # fmt: skip
+    _, ppk = capability_indices(mean=sp.bias.estimate, sigma=sp.overall, lsl=lo, usl=hi)
+    blank = sp.note == "no_spread"
+    out = {"cpk": cpk, "cpk_ci_low": low, "cpk_ci_high": high, "ppk": ppk}
+    return {k: np.where(blank, np.nan, v) for k, v in out.items()}
+
+
+def _statistics(
+    groups: Groups, base_size: float, confidence: float, resolution: float | None
+) -> pd.DataFrame:
+    """Every column but ``drift_signals`` and ``verdict``."""
+    g, ng, n = groups.group, groups.ng, groups.n
+    line = kernels.grading_lines(g, groups.size, groups.deviation, ng)
+    sp = _spreads(groups, line, resolution, confidence)
+    step, per_size = _steps(groups)
+    t2 = t_quantile(confidence, sp.line.df)
+    lo, hi = _limits(groups)
     in_spec, missized = _shares(groups)
     judged_at = offset_size(base_size, line.size_min, line.size_max)
+    blank = np.where(sp.note == "no_spread", np.nan, 1.0)  # no interval without spread
     with np.errstate(invalid="ignore", divide="ignore"):
-        sd_overall = np.sqrt(kernels.sum_of_squares(g, dev, bias.estimate) / (n - 1))
         slope = line.slope * per_size
-        slope_half = t2 * spread.slope_se(line) * per_size
+        slope_half = t2 * sp.line.slope_se(line) * per_size * blank
     out = groups.keys.copy()
     columns_ = {
         "n": n.astype(np.int64),
         "n_sizes": line.n_sizes,
-        "bias_mm": bias.estimate,
-        "bias_ci_low_mm": bias.low,
-        "bias_ci_high_mm": bias.high,
-        "bias_sizes": bias.estimate / step,
+        "bias_mm": sp.bias.estimate,
+        "bias_ci_low_mm": sp.bias.low * blank,
+        "bias_ci_high_mm": sp.bias.high * blank,
+        "bias_sizes": sp.bias.estimate / step,
         "offset_mm": np.where(line.has_line, line.at(base_size), np.nan),
         "grade_error_mm_per_size": slope,
         "grade_error_ci_low": slope - slope_half,
         "grade_error_ci_high": slope + slope_half,
-        "sd_within_mm": sd_within,
-        "sd_overall_mm": sd_overall,
+        "sd_within_mm": sp.within,
+        "sd_overall_mm": sp.overall,
         "pct_in_spec": in_spec,
         "pct_missized": missized,
-        "cpk": cpk,
-        "cpk_ci_low": cpk_low,
-        "cpk_ci_high": cpk_high,
+        **_capability(line, sp, lo, hi, confidence),
         "pair_mismatch_mm": _pair_mismatch(groups),
         "n_units": groups.n_units.astype(np.int64),
         "size_min": line.size_min,
@@ -308,12 +397,15 @@ def _statistics(groups: Groups, base_size: float, confidence: float) -> pd.DataF
         "spec_high_mm": hi,
         "offset_size": judged_at,
         "offset_judged_mm": line.at(judged_at),
-        "offset_judged_se_mm": spread.se_at(line, judged_at),
-        "offset_judged_df": spread.df,
-        "grade_error_se": spread.slope_se(line) * per_size,
-        "grade_error_df": np.where(line.has_line, spread.df, np.nan),
-        "line_at_min_mm": at_min,
-        "line_at_max_mm": at_max,
+        "offset_judged_se_mm": sp.line.se_at(line, judged_at) * blank,
+        "offset_judged_df": sp.line.df,
+        "grade_error_se": sp.line.slope_se(line) * per_size * blank,
+        "grade_error_df": np.where(line.has_line, sp.line.df, np.nan),
+        "line_at_min_mm": line.at(line.size_min),
+        "line_at_max_mm": line.at(line.size_max),
+        "sd_within_df": sp.within_df,
+        "resolution_mm": sp.resolution,
+        "sigma_note": pd.Series(sp.note, dtype="str").to_numpy(),
     }
     for name, values in columns_.items():
         out[name] = values
