@@ -72,14 +72,79 @@ def test_crlf_and_quoted_newline_keep_line_numbers(tmp_path: Path) -> None:
     assert s.data.iloc[1].tolist()[:3] == ["B", "42", "280"]
 
 
-def test_ragged_rows_fall_back_and_keep_extra_cells(tmp_path: Path) -> None:
+def test_ragged_rows_are_rejected_with_their_reason(tmp_path: Path) -> None:
+    # Issue 18: a field beyond the header was passed through out of sight, a missing
+    # one read the next value under the wrong column; now both rows are rejected.
     p = tmp_path / "x.csv"
-    p.write_text("producer;size;insole_length\nA;41;273;extra\nB;42\n")
+    p.write_text("producer;size;insole_length\nA;41;273;extra\nB;42\nC;43;287;\n")
     [s] = read_input(p)
     assert s.header == ("producer", "size", "insole_length", "column_4")
-    assert s.rows.tolist() == [2, 3]
+    assert s.rows.tolist() == [2, 3, 4]
+    assert s.fields is not None and s.fields.tolist() == [4, 2, 4]
     v = read_measurements(p)
-    assert v.measurements["column_4"].tolist() == ["extra"]
+    assert v.rejects[["row", "code", "value"]].values.tolist() == [
+        [2, "too_many_fields", "A;41;273;extra"],
+        [3, "too_few_fields", "B;42"],
+    ]
+    assert v.measurements["row"].tolist() == [4]  # an empty field beyond the header loses nothing
+    assert v.accounting.rows_rejected == 2
+
+
+@pytest.mark.parametrize(
+    ("line", "written_with_semicolons", "size", "value"),
+    [
+        ("UD Maju,41,273,5", "UD Maju;41;273,5", 41.0, 273.5),
+        ("UD Maju,41,5,273", "UD Maju;41,5;273", 41.5, 273.0),
+    ],
+)
+def test_decimal_comma_in_a_comma_file_is_rejected_with_a_hint(
+    tmp_path: Path, line: str, written_with_semicolons: str, size: float, value: float
+) -> None:
+    # Issue 18: '273,5' in a comma file was read as 273 (the 5 dropped); a size '41,5'
+    # shifted the columns. The row is rejected and the message says what to do.
+    p = tmp_path / "x.csv"
+    p.write_text(f"producer,size,insole_length\n{line}\nUD Jaya,42,280\n")
+    v = read_measurements(p)
+    [r] = v.rejects.itertuples()
+    assert (r.row, r.code, r.value) == (2, "too_many_fields", line)
+    assert "decimal commas" in r.message and "--sep ';'" in r.message
+    assert v.measurements["row"].tolist() == [3]
+    # written as the hint says, the same row is read
+    p.write_text(f"producer;size;insole_length\n{written_with_semicolons}\n")
+    m = read_measurements(p).measurements
+    assert m[["size", "value_mm"]].values.tolist() == [[size, value]]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"producer,size,insole_length\rA,41,273\rB,42,280\r",  # old Mac
+        b"producer,size,insole_length\rA,41,273\rB,42,280",  # ... without a last line end
+        b"producer,size,insole_length\r\nA,41,273\rB,42,280\n",  # mixed
+        b"Laporan\rproducer,size,insole_length\n\rA,41,273\r\nB,42,280\r",  # mixed, title
+    ],
+)
+def test_every_kind_of_line_end_is_read(tmp_path: Path, data: bytes) -> None:
+    # Issue 18: a CR-only file read as empty and 'validate' said "No problems".
+    p = tmp_path / "x.csv"
+    p.write_bytes(data)
+    v = read_measurements(p)
+    assert v.measurements["value_mm"].tolist() == [273.0, 280.0]
+    lines = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+    assert v.measurements["row"].tolist() == [
+        lines.index(b"A,41,273") + 1,
+        lines.index(b"B,42,280") + 1,
+    ]
+
+
+def test_lone_cr_after_the_start_of_a_large_file(tmp_path: Path) -> None:
+    # Beyond the sample the reader looks at, a lone CR still ends a line, and row
+    # numbers stay the lines a person sees.
+    p = tmp_path / "big.csv"
+    p.write_bytes(_big_csv(60_000, tail=b"CV Jaya,42,270.0,R\rCV Jaya,43,276.7,L\n"))
+    [s] = read_input(p)
+    assert len(s.data) == 60_002 and s.rows[-2:].tolist() == [60_003, 60_004]
+    assert s.data.iloc[-1].tolist() == ["CV Jaya", "43", "276.7", "L"]
 
 
 def test_blank_lines_are_rows(tmp_path: Path) -> None:
@@ -204,3 +269,190 @@ def test_large_file_invalid_utf8_after_its_start_is_cp1252(tmp_path: Path) -> No
     assert sheet.data.iloc[0, 0] == "UD Maju Ã©" and sheet.data.iloc[-1, 0] == "CV Jaya é"
     with pytest.raises(InputError, match="cannot be decoded as utf-8"):
         read_input(path, encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- limits, workbooks
+
+
+def _xlsx(path: Path, rows: list[list[object]], **sheets: list[list[object]]) -> Path:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Data"
+    for row in rows:
+        ws.append(row)
+    for name, more in sheets.items():
+        extra = wb.create_sheet(name)
+        for row in more:
+            extra.append(row)
+    wb.save(path)
+    return path
+
+
+TABLE = [["produsen", "ukuran", "panjang_insole"], ["UD Maju", 41, 273.5], ["UD Maju", 42, 280.0]]
+
+
+@pytest.mark.parametrize("kind", ["device", "fifo"])
+def test_only_regular_files_are_read(tmp_path: Path, kind: str) -> None:
+    # Issue 18: 'validate /dev/zero' read until memory ran out; a FIFO waited for a writer.
+    import os
+
+    if kind == "device":
+        path = Path("/dev/zero")
+    else:
+        path = tmp_path / "pipe.csv"
+        os.mkfifo(path)
+    with pytest.raises(InputError, match="not a regular file"):
+        read_input(path)
+
+
+def test_file_size_limit_is_checked_before_reading(tmp_path: Path) -> None:
+    from sizecheck.readers import ReadLimits
+
+    p = tmp_path / "x.csv"
+    p.write_text("produsen;ukuran;panjang_insole\n" + "UD Maju;41;273,5\n" * 1000)
+    with pytest.raises(InputError, match=r"limit of 0.01 MB.*--limit mb=N"):
+        read_input(p, limits=ReadLimits(max_mb=0.01))
+    assert len(read_input(p, limits=ReadLimits(max_mb=0.1))[0].data) == 1000
+
+
+def test_row_and_cell_limits_of_a_text_file(tmp_path: Path) -> None:
+    from sizecheck.readers import ReadLimits
+
+    p = tmp_path / "x.csv"
+    p.write_text("produsen;ukuran;panjang_insole\n" + "UD Maju;41;273,5\n" * 10)
+    with pytest.raises(InputError, match=r"10 rows × 3 columns .* limit of 9 rows"):
+        read_input(p, limits=ReadLimits(max_rows=9))
+    with pytest.raises(InputError, match=r"limit of 29 cells.*--limit cells=N"):
+        read_input(p, limits=ReadLimits(max_cells=29))
+    assert len(read_input(p, limits=ReadLimits(max_rows=10, max_cells=30))[0].data) == 10
+
+
+def test_limits_are_named_and_checked() -> None:
+    from sizecheck.readers import ReadLimits
+
+    assert ReadLimits().with_values({"mb": 2000, "cells": 1e8}) == ReadLimits(
+        max_mb=2000.0, max_cells=100_000_000
+    )
+    with pytest.raises(UsageError, match="Unknown limit 'bytes'"):
+        ReadLimits().with_values({"bytes": 1})
+    with pytest.raises(UsageError, match="positive"):
+        ReadLimits().with_values({"rows": float("nan")})
+
+
+def test_zip_bomb_is_refused_before_it_is_unpacked(tmp_path: Path) -> None:
+    # Issue 18: a 1.4 MB workbook unpacked to 5.4 GB in 117 s. The sizes the zip declares
+    # are summed first; zipfile never unpacks more than a member declares.
+    import zipfile
+
+    from sizecheck.readers import ReadLimits
+
+    p = _xlsx(tmp_path / "bomb.xlsx", TABLE)
+    with zipfile.ZipFile(p, "a", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("xl/media/zeros.bin", b"\0" * 3_000_000)
+    assert p.stat().st_size < 30_000
+    with pytest.raises(
+        InputError, match=r"unpacked, the workbook is 3.\d MB, above the limit of 1 MB"
+    ):
+        read_input(p, limits=ReadLimits(max_mb=1))
+    assert len(read_input(p)[0].data) == 2
+
+
+def test_workbook_with_a_far_stray_cell_is_refused_at_once(tmp_path: Path) -> None:
+    # Issue 18: one cell at XFD200000 ran 121 s and died of MemoryError.
+    import time
+
+    from openpyxl import load_workbook
+
+    p = _xlsx(tmp_path / "far.xlsx", TABLE)
+    wb = load_workbook(p)
+    wb.active["XFD200000"] = "x"
+    wb.save(p)
+    start = time.perf_counter()
+    with pytest.raises(InputError, match=r"200,000 rows × 16,384 columns .*Ctrl\+End"):
+        read_input(p)
+    assert time.perf_counter() - start < 20  # seconds, not minutes (generous: shared CI)
+
+
+def test_merged_range_over_billions_of_cells_is_refused(tmp_path: Path) -> None:
+    # openpyxl makes an object per merged cell: the ranges are summed before it runs.
+    import zipfile
+
+    p = _xlsx(tmp_path / "merge.xlsx", TABLE)
+    out = tmp_path / "merge_bomb.xlsx"
+    with zipfile.ZipFile(p) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            body = zin.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                merge = b'<mergeCells count="1"><mergeCell ref="F1:XFD1048576"/></mergeCells>'
+                body = body.replace(b"</sheetData>", b"</sheetData>" + merge)
+            zout.writestr(info, body)
+    with pytest.raises(InputError, match=r"merged ranges cover 17,174,626,304 cells"):
+        read_input(out)
+
+
+def test_chart_sheets_are_skipped_and_the_data_read(tmp_path: Path) -> None:
+    # Issue 18: a workbook with a chart sheet ended in a traceback.
+    from openpyxl import load_workbook
+    from openpyxl.chart import BarChart, Reference
+
+    p = _xlsx(tmp_path / "chart.xlsx", TABLE)
+    wb = load_workbook(p)
+    chart = BarChart()
+    chart.add_data(Reference(wb["Data"], min_col=3, min_row=1, max_row=3))
+    wb.create_chartsheet("Grafik").add_chart(chart)
+    wb.save(p)
+    [s] = read_input(p)
+    assert (s.source, s.rows.tolist()) == ("chart.xlsx#Data", [2, 3])
+    assert any("'Grafik' skipped" in n for n in s.notes)
+    with pytest.raises(InputError, match="'Grafik' is a chart"):
+        read_input(p, sheet="Grafik")
+    v = read_measurements(p)
+    assert v.measurements["value_mm"].tolist() == [273.5, 280.0]
+    assert any("Grafik" in n for n in v.notes)
+
+
+def test_workbook_missing_a_sheet_part_is_a_clear_error(tmp_path: Path) -> None:
+    # Issue 18: openpyxl silently leaves out a sheet whose part is missing; then a traceback.
+    import zipfile
+
+    p = _xlsx(tmp_path / "x.xlsx", TABLE, Catatan=[["catatan"]])
+    out = tmp_path / "damaged.xlsx"
+    with zipfile.ZipFile(p) as zin, zipfile.ZipFile(out, "w") as zout:
+        for info in zin.infolist():
+            if info.filename != "xl/worksheets/sheet1.xml":
+                zout.writestr(info, zin.read(info))
+    with pytest.raises(InputError, match=r"lists sheet\(s\) 'Data' but the file does not hold"):
+        read_input(out)
+
+
+def test_formulas_without_a_value_are_reported_not_dropped(tmp_path: Path) -> None:
+    # Issue 18: a formula saved without its computed value read as an empty cell, and the
+    # measurement vanished without a word.
+    p = _xlsx(
+        tmp_path / "f.xlsx",
+        [
+            ["produsen", "ukuran", "panjang_insole", "lebar_insole"],
+            ["UD Maju", 41, 273.5, 98],
+            ["UD Maju", 42, "=C2+6.7", 99],
+            ["=A2", 43, 287.0, 100],
+            ["Rata-rata", None, "=AVERAGE(C2:C4)", None],
+        ],
+    )
+    [s] = read_input(p)
+    assert s.uncomputed == ((1, 2, "C2+6.7"), (2, 0, "A2"), (3, 2, "AVERAGE(C2:C4)"))
+    v = read_measurements(p)
+    rejects = v.rejects[["row", "column", "value", "code"]].values.tolist()
+    assert rejects == [
+        [3, "panjang_insole", "=C2+6.7", "formula_without_value"],
+        [4, "produsen", "", "missing_producer"],
+        [4, "produsen", "=A2", "formula_without_value"],
+        [5, "", "Rata-rata", "skipped_summary"],
+    ]
+    assert v.measurements[["row", "dimension"]].values.tolist() == [
+        [2, "insole_length"], [2, "insole_ball_width"], [3, "insole_ball_width"]
+    ]  # fmt: skip
+    a = v.accounting
+    # read: 2 + 2 + 2 + the summary row's formula; the summary row is skipped, not listed
+    assert (a.cells_read, a.cells_used, a.cells_rejected) == (7, 3, 4)

@@ -77,3 +77,25 @@ def test_cli_validate_exit_codes_and_template(tmp_path: Path) -> None:
     made = runner.invoke(app, ["template", str(out), "--lang", "id"])
     assert made.exit_code == 0 and out.exists()
     assert runner.invoke(app, ["validate", str(out)]).exit_code == 0
+
+
+def test_cli_validate_limits_and_unreadable_paths(tmp_path: Path) -> None:
+    # Issue 18: each reading limit is raised with --limit NAME=VALUE; a bad one, a
+    # device or a limit exceeded is one 'Error:' line and exit 2, never a traceback.
+    from typer.testing import CliRunner
+
+    from sizecheck.cli import app
+
+    p = tmp_path / "x.csv"
+    p.write_text("produsen;ukuran;panjang_insole\n" + "UD Maju;41;273,5\n" * 30)
+    runner = CliRunner()
+    over = runner.invoke(app, ["validate", str(p), "--limit", "rows=20"])
+    assert over.exit_code == 2 and "limit of 20 rows" in over.output
+    assert "Traceback" not in over.output
+    raised = runner.invoke(app, ["validate", str(p), "--limit", "rows=20", "--limit", "rows=1e3"])
+    assert raised.exit_code == 0, raised.output
+    for bad in ("rows", "bytes=1", "cells=-1"):
+        res = runner.invoke(app, ["validate", str(p), "--limit", bad])
+        assert res.exit_code == 2 and res.output.startswith("Error:"), res.output
+    device = runner.invoke(app, ["validate", "/dev/zero"])
+    assert device.exit_code == 2 and "not a regular file" in device.output

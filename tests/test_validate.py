@@ -301,3 +301,29 @@ def test_validation_is_written_in_short_stages() -> None:
         if node.end_lineno - node.lineno + 1 > 80
     }
     assert long == {}
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_dates_outside_1900_2100_are_bad_dates_not_crashes(tmp_path: Path, suffix: str) -> None:
+    # Issue 18: 9999-12-31 and 0001-01-01 (typed, or real Excel dates) ended in a
+    # traceback (beyond pandas' nanosecond range). They are typos: bad_date, kept.
+    import datetime as dt
+
+    dates = ["9999-12-31", "0001-01-01", "31/12/9999", "2026-03-12"]
+    p = tmp_path / f"x{suffix}"
+    if suffix == ".csv":
+        rows = "".join(f"A;{41 + i};{d};{273 + i}\n" for i, d in enumerate(dates))
+        p.write_text("produsen;ukuran;tanggal;panjang_insole\n" + rows)
+    else:
+        from openpyxl import Workbook
+
+        wb = Workbook()
+        wb.active.append(["produsen", "ukuran", "tanggal", "panjang_insole"])
+        for i, d in enumerate((dt.datetime(9999, 12, 31), dt.datetime(1, 1, 1), "31/12/9999")):
+            wb.active.append(["A", 41 + i, d, 273 + i])
+        wb.active.append(["A", 44, dt.datetime(2026, 3, 12), 276])
+        wb.save(p)
+    v = read_measurements(p)
+    assert _codes(v) == {(2, "bad_date"), (3, "bad_date"), (4, "bad_date")}
+    assert len(v.measurements) == 4
+    assert v.measurements["date"].isna().tolist() == [True, True, True, False]

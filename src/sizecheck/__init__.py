@@ -47,6 +47,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "example_path": ("sizecheck.examples", "example_path"),
     "available_examples": ("sizecheck.examples", "available_examples"),
     "read_input": ("sizecheck.readers", "read_input"),
+    "ReadLimits": ("sizecheck.readers", "ReadLimits"),
     "read_measurements": ("sizecheck.validate", "read_measurements"),
     "RejectCode": ("sizecheck.validate", "RejectCode"),
     "Accounting": ("sizecheck.validate", "Accounting"),
@@ -117,6 +118,7 @@ __all__ = [
     "GageStudy",
     "InputError",
     "MissingColumnsError",
+    "ReadLimits",
     "ReferenceTable",
     "RejectCode",
     "SampleSize",
@@ -256,6 +258,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         sample_size,
     )
     from sizecheck.readers import (
+        ReadLimits,
         read_input,
     )
     from sizecheck.report import (

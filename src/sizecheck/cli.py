@@ -84,6 +84,31 @@ UnitsOpt = Annotated[
     str,
     typer.Option("--units", help="Unit of columns whose header names none: mm, cm or in."),
 ]
+LimitOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--limit",
+        help="Raise a reading limit, NAME=VALUE (repeat): mb (512: MB read from one file, "
+        "unpacked for workbooks), rows (10000000), columns (16384), cells (20000000 per "
+        "sheet). See README 'Limits'.",
+    ),
+]
+
+
+def _read_limits(items: list[str] | None) -> Any:
+    """The :class:`~sizecheck.readers.ReadLimits` of ``--limit NAME=VALUE`` options."""
+    from sizecheck.readers import ReadLimits
+
+    values: dict[str, float] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            values[key.strip()] = float(value.replace("_", ""))
+        except ValueError:
+            _fail(f"--limit expects NAME=VALUE such as cells=50000000 or mb=2000, found {item!r}.")
+    return ReadLimits().with_values(values)
 
 
 AqlOpt = Annotated[
@@ -431,6 +456,7 @@ def measure(
     encoding: EncodingOpt = None,
     sheet: SheetOpt = None,
     units: UnitsOpt = "mm",
+    limit: LimitOpt = None,
     jobs: Annotated[
         int | None, typer.Option("--jobs", help="Processes for rendering charts (default: cores).")
     ] = None,
@@ -516,6 +542,7 @@ def measure(
         from sizecheck.sampling import sampling_plan
 
         lot_plan = sampling_plan(lot_size, aql, level=level, inspection=inspection, method=method)
+    read_limits = _read_limits(limit)
     con = _console()
     # deviations.csv, the largest output, is written in a thread while the statistics run
     with EarlyDeviations(out, files, deviations) as early:
@@ -540,6 +567,7 @@ def measure(
             lot_plan=lot_plan,
             gage=gage,
             resolution=resolution,
+            limits=read_limits,
         )
         written = _write_with_progress(
             write_report,
@@ -916,6 +944,7 @@ def validate_cmd(
     show: Annotated[
         int, typer.Option("--show", help="How many rows to list per problem code.")
     ] = 5,
+    limit: LimitOpt = None,
 ) -> None:
     """Check measurement files without analysing them: what is used, what is not, and why.
 
@@ -937,6 +966,7 @@ def validate_cmd(
         encoding=encoding,
         sheet=sheet,
         units=units,
+        limits=_read_limits(limit),
     )
     _print_validation(_console(), result, show)
     if not result.clean:

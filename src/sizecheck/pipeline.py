@@ -24,6 +24,7 @@ from sizecheck.tables import ReferenceTable, load_table
 
 if TYPE_CHECKING:  # imported where used: analyse() imports them lazily
     from sizecheck.gage import GageResult
+    from sizecheck.readers import ReadLimits
     from sizecheck.sampling import SamplingPlan
     from sizecheck.stats import Thresholds
     from sizecheck.validate import Accounting
@@ -134,6 +135,7 @@ def analyse(
     lot_plan: SamplingPlan | None = None,
     gage: str | Path | GageResult | None = None,
     resolution: float | None = None,
+    limits: ReadLimits | None = None,
 ) -> Analysis:
     """Run the whole analysis on measurement files.
 
@@ -143,7 +145,7 @@ def analyse(
         CSV, TSV or XLSX files as QA offices keep them.
     table : str, path or ReferenceTable, default "paris-point"
         The reference: a shipped name, a ``.toml`` path, or a loaded table.
-    sep, decimal, encoding, sheet, units
+    sep, decimal, encoding, sheet, units, limits
         Reading options (see :func:`sizecheck.validate.read_measurements`).
     thresholds : sizecheck.stats.Thresholds, optional
         Verdict thresholds; defaults to :data:`sizecheck.stats.DEFAULT_THRESHOLDS`.
@@ -192,7 +194,7 @@ def analyse(
         digests = pool.map(file_sha256, paths)
         validated = read_measurements(
             paths, table=ref, sep=sep, decimal=decimal, encoding=encoding, sheet=sheet,
-            units=units,
+            units=units, limits=limits,
         )  # fmt: skip
         # The same label the rows carry: the file name, or the path when two names clash.
         files = [

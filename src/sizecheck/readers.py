@@ -14,9 +14,16 @@ each of them:
   over a block of rows). CSV exports carry no merge information, so a blank producer cell
   stays blank there (validation reports it as ``missing_producer``);
 - **row numbers** are the spreadsheet row, or the physical line of a text file (the header
-  is line 1 when nothing stands above it).
+  is line 1 when nothing stands above it); lines may end in ``\\n``, ``\\r\\n`` or a lone
+  ``\\r`` (old Mac), mixed within one file;
+- **field counts**: a text row with more or fewer fields than the header keeps its count in
+  :attr:`RawSheet.fields`, so that validation can reject it with its reason instead of
+  shifting or dropping cells;
+- **limits** (:class:`ReadLimits`) are checked before the work: file size, the uncompressed
+  size of a workbook's parts, and the rows, columns and cells of a sheet.
 
-Input files are only ever opened for reading.
+Input files are only ever opened for reading, and only regular files are read (not a
+device such as ``/dev/zero``, a pipe or a socket).
 
 Examples
 --------
@@ -41,10 +48,11 @@ import math
 import os
 import re
 import zipfile
+import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -55,7 +63,7 @@ from numpy.typing import NDArray
 from sizecheck.errors import InputError, MissingColumnsError, UsageError
 from sizecheck.schema import DIMENSIONS, META_COLUMNS, match_column
 
-__all__ = ["HEADER_SEARCH_ROWS", "RawSheet", "find_header", "read_input"]
+__all__ = ["HEADER_SEARCH_ROWS", "RawSheet", "ReadLimits", "find_header", "read_input"]
 
 #: How many rows from the top of a file or sheet are searched for the header row.
 HEADER_SEARCH_ROWS = 60
@@ -78,8 +86,100 @@ _PREFIX_BYTES = 4 * _SAMPLE_CHARS + 4
 _DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d+,\d+\s*$")
 _DECIMAL_POINT = re.compile(r"^\s*[+-]?\d+\.\d+\s*$")
 _NOT_NEWLINE = re.compile(rb"[^\r\n]")
+_LONE_CR = re.compile(r"\r(?!\n)")
 
 Format = Literal["csv", "xlsx"]
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """Limits checked before a file is read, so that a broken or hostile file fails at
+    once with a clear message instead of running for minutes and exhausting memory.
+
+    Each limit can be raised (``sizecheck validate/measure --limit NAME=VALUE``, or
+    ``read_input(..., limits=ReadLimits(max_cells=...))``) for a genuinely large file.
+
+    Attributes
+    ----------
+    max_mb : float, default 512
+        Megabytes (10⁶ bytes) read from one file: a text file's size, or the total
+        uncompressed size of a workbook's parts (a "zip bomb" of 1 MB can hold gigabytes).
+    max_rows : int, default 10,000,000
+        Rows of one sheet (text lines).
+    max_columns : int, default 16,384
+        Columns of one sheet (Excel's own maximum).
+    max_cells : int, default 20,000,000
+        Rows × columns of one sheet: a workbook with one stray cell at ``XFD200000``
+        spans 3.3 billion cells. Reading a workbook takes about 12 s and 450 MB of memory
+        per million cells (openpyxl); a text file much less.
+    """
+
+    max_mb: float = 512.0
+    max_rows: int = 10_000_000
+    max_columns: int = 16_384
+    max_cells: int = 20_000_000
+
+    #: Names accepted by :meth:`with_values` (and ``--limit NAME=VALUE``), per field.
+    NAMES: ClassVar[dict[str, str]] = {
+        "mb": "max_mb",
+        "rows": "max_rows",
+        "columns": "max_columns",
+        "cells": "max_cells",
+    }
+
+    def with_values(self, values: dict[str, float]) -> ReadLimits:
+        """A copy with the limits named in ``values`` (``mb``, ``rows``, ``columns``,
+        ``cells``) raised or lowered.
+
+        >>> ReadLimits().with_values({"cells": 1e8}).max_cells
+        100000000
+        """
+        from dataclasses import replace
+
+        changes: dict[str, float | int] = {}
+        for key, value in values.items():
+            name = self.NAMES.get(key.strip().lower())
+            if name is None:
+                raise UsageError(
+                    f"Unknown limit {key!r}; use one of {', '.join(self.NAMES)} (e.g. cells=5e7)."
+                )
+            if not math.isfinite(value) or value <= 0:
+                raise UsageError(f"Limit {key}={value!r}: expected a positive number.")
+            changes[name] = float(value) if name == "max_mb" else int(value)
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def check_sheet(self, where: str, rows: int, columns: int, *, workbook: bool = False) -> None:
+        """Raise :class:`InputError` when a sheet of ``rows`` × ``columns`` is too large."""
+        for what, have, limit in (
+            ("rows", rows, self.max_rows),
+            ("columns", columns, self.max_columns),
+            ("cells", rows * columns, self.max_cells),
+        ):
+            if have > limit:
+                stray = (
+                    "If the data are smaller, the sheet has a stray cell far from the table "
+                    "(in Excel, Ctrl+End shows the last cell): delete the rows and columns "
+                    "beyond the data. "
+                    if workbook
+                    else ""
+                )
+                raise InputError(
+                    f"{where}: {rows:,} rows × {columns:,} columns = {rows * columns:,} cells, "
+                    f"above the limit of {limit:,} {what}. {stray}To read it anyway, raise "
+                    f"the limit: --limit {what}=N."
+                )
+
+    def check_bytes(self, where: str, size: int, what: str = "") -> None:
+        """Raise :class:`InputError` when ``size`` bytes are more than :attr:`max_mb`."""
+        if size > self.max_mb * 1e6:
+            raise InputError(
+                f"{where}: {what}{size / 1e6:,.1f} MB, above the limit of {self.max_mb:g} MB. "
+                f"To read it anyway, raise the limit: --limit mb=N."
+            )
+
+
+#: The limits used when none are given.
+DEFAULT_LIMITS = ReadLimits()
 
 
 @dataclass(frozen=True, eq=False)
@@ -113,6 +213,18 @@ class RawSheet:
         ``None`` for workbooks).
     notes : tuple of str
         Information a person should see (e.g. a sheet without a recognisable header).
+    fields : numpy.ndarray of int64 or None
+        Text files read field by field: the number of fields of each row as written
+        (``None`` when every row has exactly the header's fields, and for workbooks).
+        ``data`` has a column (named ``column_N`` in ``header``) for every field beyond
+        the header.
+    header_fields : int
+        Text files: the number of fields of the header line (``header`` may hold more
+        columns, ``column_N``, for the fields of longer rows).
+    uncomputed : tuple of (int, int, str)
+        Workbooks: formula cells of the body saved without a computed value (files written
+        by scripts and never opened in a spreadsheet program), as ``(position in data,
+        column, formula)``; ``data`` holds them as empty.
     """
 
     source: str
@@ -128,6 +240,9 @@ class RawSheet:
     decimal: str = "."
     encoding: str | None = None
     notes: tuple[str, ...] = field(default=())
+    fields: NDArray[np.int64] | None = None
+    header_fields: int = 0
+    uncomputed: tuple[tuple[int, int, str], ...] = ()
 
     @property
     def has_header(self) -> bool:
@@ -367,9 +482,12 @@ def _frame(columns: Sequence[pa.Array | pa.ChunkedArray]) -> pd.DataFrame:
     return frame
 
 
-def _read_body_arrow(data: bytes, start: int, sep: str, width: int) -> pd.DataFrame | None:
-    """Read the data part of a clean text file, ``data[start:]``, with pyarrow (without
-    copying it); ``None`` if it is not clean."""
+def _read_body_arrow(
+    data: bytes, start: int, sep: str, width: int, lines: int
+) -> pd.DataFrame | None:
+    """Read the data part of a clean text file, ``data[start:]`` of ``lines`` lines, with
+    pyarrow (without copying it); ``None`` if it is not clean (a row of another width, a
+    quoted line break)."""
     if _NOT_NEWLINE.search(data, start) is None:
         return pd.DataFrame({i: pd.Series([], dtype="str") for i in range(width)})
     names = [f"c{i}" for i in range(width)]
@@ -390,7 +508,6 @@ def _read_body_arrow(data: bytes, start: int, sep: str, width: int) -> pd.DataFr
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    lines = data.count(b"\n", start) + (0 if data.endswith(b"\n") else 1)
     if lines != table.num_rows:  # a quoted line break: let the csv module count lines
         return None
     return _frame(table.columns)
@@ -399,7 +516,20 @@ def _read_body_arrow(data: bytes, start: int, sep: str, width: int) -> pd.DataFr
 def _read_body_python(
     text: str, sep: str, first_line: int, width: int
 ) -> tuple[list[str], pd.DataFrame, NDArray[np.int64]]:
-    """Read the data part of a messy text file with the csv module, tracking line numbers."""
+    """:func:`_read_body_rows` without the field counts."""
+    return _read_body_rows(text, sep, first_line, width)[:3]
+
+
+def _read_body_rows(
+    text: str, sep: str, first_line: int, width: int
+) -> tuple[list[str], pd.DataFrame, NDArray[np.int64], NDArray[np.int64] | None]:
+    """Read the data part of a messy text file with the csv module, tracking line numbers
+    (any line ending) and the number of fields of each row.
+
+    Returns the names of the columns beyond the header's ``width``, the frame (every
+    row padded to the widest), the line number of each row, and the field counts
+    (``None`` when every row has ``width`` fields).
+    """
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
     records: list[list[str]] = []
     starts: list[int] = []
@@ -413,7 +543,8 @@ def _read_body_python(
         raise InputError(
             f"cannot parse line {first_line + last}: {exc}. Check the separator (--sep) and quotes."
         ) from None
-    full = max([width, *(len(r) for r in records)])
+    counts = np.fromiter((len(r) for r in records), dtype=np.int64, count=len(records))
+    full = max(width, int(counts.max(initial=0)))
     columns: list[list[str | None]] = [[] for _ in range(full)]
     for cells in records:
         for j in range(full):
@@ -421,29 +552,46 @@ def _read_body_python(
             columns[j].append(value if value else None)
     extra = [f"column_{j + 1}" for j in range(width, full)]
     frame = _frame([pa.array(c, type=pa.large_string()) for c in columns])
-    return extra, frame, np.asarray(starts, dtype=np.int64)
+    fields = None if bool((counts == width).all()) else counts
+    return extra, frame, np.asarray(starts, dtype=np.int64), fields
 
 
 def _read_text(
-    path: Path, data: bytes, *, sep: str | None, decimal: str | None, encoding: str | None
+    path: Path,
+    data: bytes,
+    *,
+    sep: str | None,
+    decimal: str | None,
+    encoding: str | None,
+    limits: ReadLimits,
 ) -> RawSheet:
     # A large UTF-8 file goes to pyarrow as bytes: decode only its start, to find the
     # separator and header. pyarrow checks the UTF-8 of every cell; if that or anything
     # else fails, the whole file is decoded and read as before (cp1252 fallback included).
     first = _candidates(data, encoding)[0]
+    opts = {"sep": sep, "decimal": decimal, "limits": limits}
     if first in {"utf-8", "utf-8-sig"} and len(data) > _PREFIX_BYTES:
         try:
             head = codecs.getincrementaldecoder(first)().decode(data[:_PREFIX_BYTES])
         except UnicodeDecodeError:
             head = None
         if head is not None:
-            sheet = _text_sheet(path, data, head, first, sep=sep, decimal=decimal, whole=False)
+            sheet = _text_sheet(path, data, head, first, whole=False, **opts)  # type: ignore[arg-type]
             if sheet is not None:
                 return sheet
     text, enc = _decode(data, encoding, path.name)
-    sheet = _text_sheet(path, data, text, enc, sep=sep, decimal=decimal, whole=True)
+    sheet = _text_sheet(path, data, text, enc, whole=True, **opts)  # type: ignore[arg-type]
     assert sheet is not None
     return sheet
+
+
+def _line_count(data: bytes, start: int) -> int:
+    """Lines of ``data[start:]`` ending in ``\\n``, ``\\r\\n`` or a lone ``\\r`` (as
+    pyarrow counts them), the last one with or without its line end."""
+    lines = data.count(b"\n", start)
+    if (cr := data.count(b"\r", start)) > 0:
+        lines += cr - data.count(b"\r\n", start)
+    return lines + (0 if data.endswith((b"\n", b"\r")) or start >= len(data) else 1)
 
 
 def _text_sheet(
@@ -454,6 +602,7 @@ def _text_sheet(
     *,
     sep: str | None,
     decimal: str | None,
+    limits: ReadLimits,
     whole: bool,
 ) -> RawSheet | None:
     """The sheet of a text file; ``text`` is ``data`` decoded, or only its start when not
@@ -461,8 +610,6 @@ def _text_sheet(
     where = path.name
     if text.startswith("\ufeff"):
         text = text[1:]
-    if "\n" not in text[:_SAMPLE_CHARS] and "\r" in text[:_SAMPLE_CHARS]:
-        text = text.replace("\r", "\n")  # classic Mac line ends
     sample = text[:_SAMPLE_CHARS]
     sep_used, records, idx = _choose_sep(sample, sep)
     if idx < 0 and not whole:
@@ -472,14 +619,20 @@ def _text_sheet(
     header_first, header_last, header = records[idx]
     title_rows = tuple((first, _join(cells)) for first, _, cells in records[:idx])
     width = len(header)
-    # The body starts on the line after the header record.
+    # Rows below the header, counted before they are read (an upper bound: a quoted line
+    # break joins two lines into one row).
+    # The body starts on the line after the header record, found by counting \n: right
+    # when no lone \r (old Mac line end) stands above it; else count every line.
+    body_bytes = data if enc in {"utf-8", "utf-8-sig"} else text.encode("utf-8")
+    bom = 3 if body_bytes is data and data.startswith(codecs.BOM_UTF8) else 0
+    plain = _LONE_CR.search(sample) is None
+    start = _line_offset(body_bytes, header_last, bom) if plain else 0
+    lines = _line_count(body_bytes, start)
+    limits.check_sheet(where, lines, width)
     frame: pd.DataFrame | None = None
-    if enc in {"utf-8", "utf-8-sig"} and "\r" not in sample.replace("\r\n", ""):
-        bom = 3 if data.startswith(codecs.BOM_UTF8) else 0
-        frame = _read_body_arrow(data, _line_offset(data, header_last, bom), sep_used, width)
-    elif "\r" not in sample.replace("\r\n", ""):
-        utf8 = text.encode("utf-8")
-        frame = _read_body_arrow(utf8, _line_offset(utf8, header_last), sep_used, width)
+    fields: NDArray[np.int64] | None = None
+    if plain:
+        frame = _read_body_arrow(body_bytes, start, sep_used, width, lines)
     if frame is None and not whole:
         return None
     header_cells = list(header)
@@ -490,7 +643,9 @@ def _text_sheet(
         for _ in range(header_last):
             body.readline()
         try:
-            extra, frame, rows = _read_body_python(body.read(), sep_used, header_last + 1, width)
+            extra, frame, rows, fields = _read_body_rows(
+                body.read(), sep_used, header_last + 1, width
+            )
         except InputError as exc:
             raise InputError(f"{where}: {exc}") from None
         header_cells += extra
@@ -515,6 +670,8 @@ def _text_sheet(
         sep=sep_used,
         decimal=dec,
         encoding=enc,
+        fields=fields,
+        header_fields=width,
     )
 
 
@@ -560,9 +717,103 @@ def _sheet_grid(ws: object) -> list[list[str | None]]:
     return grid
 
 
-def _read_workbook(
-    path: Path, data: bytes, *, sheet: str | None, decimal: str | None
-) -> list[RawSheet]:
+@dataclass(frozen=True)
+class _SheetPart:
+    """A sheet listed in ``xl/workbook.xml``: its name, the zip member holding it (``None``
+    when the member is missing) and its kind (``worksheet``, ``chartsheet``, ...)."""
+
+    name: str
+    part: str | None
+    kind: str
+
+
+def _local(tag: str) -> str:
+    """An XML tag or attribute name without its namespace."""
+    return tag.rsplit("}", 1)[-1]
+
+
+def _workbook_sheets(path: Path, zf: zipfile.ZipFile) -> list[_SheetPart]:
+    """The sheets ``xl/workbook.xml`` lists, in order, with their parts (transitional or
+    strict namespaces alike)."""
+    import posixpath
+    import xml.etree.ElementTree as ET
+
+    members = set(zf.namelist())
+    try:
+        book = ET.fromstring(zf.read("xl/workbook.xml"))
+        rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    except (KeyError, ET.ParseError, zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise InputError(
+            f"{path.name}: not a readable .xlsx workbook ({type(exc).__name__}: {exc}). Open "
+            "it in Excel or LibreOffice and save it again as .xlsx or CSV."
+        ) from None
+    targets: dict[str, tuple[str, str]] = {}
+    for rel in rels.iter():
+        if _local(rel.tag) == "Relationship":
+            target = rel.get("Target", "")
+            part = target[1:] if target.startswith("/") else posixpath.join("xl", target)
+            kind = _local(rel.get("Type", "")).rsplit("/", 1)[-1]
+            targets[rel.get("Id", "")] = (posixpath.normpath(part), kind)
+    out: list[_SheetPart] = []
+    for node in book.iter():
+        if _local(node.tag) != "sheet":
+            continue
+        rid = next((v for k, v in node.attrib.items() if _local(k) == "id"), "")
+        part, kind = targets.get(rid, ("", "missing"))
+        out.append(_SheetPart(node.get("name", ""), part if part in members else None, kind))
+    return out
+
+
+_FORMULA_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
+_MERGE_REF = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?mergeCell\s[^>]*?ref=\"([A-Z]+\d+):([A-Z]+\d+)\"")
+
+
+def _scan_sheet_xml(where: str, xml: bytes, limits: ReadLimits) -> list[tuple[int, int, str]]:
+    """Check a worksheet's XML before openpyxl reads it, and find what openpyxl hides.
+
+    Merged ranges are refused when their cells together exceed ``limits.max_cells``
+    (openpyxl makes an object for every cell of a merged range). Returns the formula
+    cells saved without a computed value, as ``(row, column, formula)`` (1-based):
+    openpyxl reads them as empty.
+    """
+    import xml.etree.ElementTree as ET
+
+    from openpyxl.utils.cell import coordinate_to_tuple
+
+    merged = 0
+    for first, last in _MERGE_REF.findall(xml):
+        (r0, c0), (r1, c1) = coordinate_to_tuple(first.decode()), coordinate_to_tuple(last.decode())
+        merged += (abs(r1 - r0) + 1) * (abs(c1 - c0) + 1)
+    if merged > limits.max_cells:
+        raise InputError(
+            f"{where}: merged ranges cover {merged:,} cells, above the limit of "
+            f"{limits.max_cells:,} cells. Unmerge the cells beyond the table, or raise the "
+            "limit: --limit cells=N."
+        )
+    if _FORMULA_TAG.search(xml) is None:
+        return []
+    found: list[tuple[int, int, str]] = []
+    try:
+        for _, node in ET.iterparse(io.BytesIO(xml), events=("end",)):
+            tag = _local(node.tag)
+            if tag == "c":
+                parts = {_local(child.tag): child for child in node}
+                value = parts.get("v")
+                if "f" in parts and (value is None or not (value.text or "").strip()):
+                    ref = node.get("r")
+                    if ref:
+                        row, col = coordinate_to_tuple(ref)
+                        found.append((row, col, parts["f"].text or "(shared formula)"))
+                node.clear()
+            elif tag == "row":
+                node.clear()
+    except (ET.ParseError, ValueError):
+        return found  # openpyxl reports a malformed sheet in its own words
+    return found
+
+
+def _load_workbook(path: Path, data: bytes) -> object:
+    """openpyxl's workbook (values as last computed, merged cells known)."""
     import warnings
 
     import openpyxl
@@ -570,7 +821,7 @@ def _read_workbook(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about unsupported extensions
-            wb = openpyxl.load_workbook(io.BytesIO(data), data_only=True, read_only=False)
+            return openpyxl.load_workbook(io.BytesIO(data), data_only=True, read_only=False)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError, IndexError) as exc:
         raise InputError(
             f"{path.name}: not a readable .xlsx workbook ({type(exc).__name__}: {exc}). Open it "
@@ -581,84 +832,155 @@ def _read_workbook(
             f"{path.name}: not a readable .xlsx workbook ({type(exc).__name__}). Save it again "
             "as .xlsx or CSV."
         ) from None
-    names = list(wb.sheetnames)
-    if sheet is not None:
-        chosen = [sheet] if sheet in names else []
-        if not chosen and sheet.strip().isdigit() and 1 <= int(sheet) <= len(names):
-            chosen = [names[int(sheet) - 1]]
-        if not chosen:
-            raise InputError(
-                f"{path.name}: no sheet {sheet!r}. Sheets: {', '.join(map(repr, names))}."
-            )
-    else:
-        chosen = names
-    multi = len(names) > 1
+
+
+def _choose_sheets(path: Path, parts: list[_SheetPart], sheet: str | None) -> list[str]:
+    """The worksheets to read: the one asked for (by name or 1-based number), else all."""
+    names = [p.name for p in parts]
+    tables = [p.name for p in parts if p.kind == "worksheet"]
+    if sheet is None:
+        return tables
+    chosen = sheet if sheet in names else None
+    if chosen is None and sheet.strip().isdigit() and 1 <= int(sheet) <= len(names):
+        chosen = names[int(sheet) - 1]
+    if chosen is None:
+        raise InputError(f"{path.name}: no sheet {sheet!r}. Sheets: {', '.join(map(repr, names))}.")
+    if chosen not in tables:
+        raise InputError(
+            f"{path.name}: sheet {chosen!r} is a chart (or another sheet without a table), "
+            "not a table of measurements. "
+            f"Worksheets: {', '.join(map(repr, tables)) or 'none'}."
+        )
+    return [chosen]
+
+
+def _read_workbook(
+    path: Path, data: bytes, *, sheet: str | None, decimal: str | None, limits: ReadLimits
+) -> list[RawSheet]:
+    """The sheets of an ``.xlsx`` workbook, after the checks that must come before
+    openpyxl reads it (uncompressed size, missing parts, merged ranges)."""
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise InputError(
+            f"{path.name}: not a readable .xlsx workbook ({type(exc).__name__}: {exc}). Open it "
+            "in Excel or LibreOffice and save it again as .xlsx or CSV."
+        ) from None
+    limits.check_bytes(path.name, sum(i.file_size for i in infos), "unpacked, the workbook is ")
+    parts = _workbook_sheets(path, zf)
+    missing = [p.name for p in parts if p.part is None]
+    if missing:
+        raise InputError(
+            f"{path.name}: the workbook lists sheet(s) {', '.join(map(repr, missing))} but the "
+            "file does not hold them: it is damaged. Open it in Excel or LibreOffice and save "
+            "it again as .xlsx or CSV."
+        )
+    chosen = _choose_sheets(path, parts, sheet)
+    uncomputed: dict[str, list[tuple[int, int, str]]] = {}
+    for part in parts:
+        if part.kind == "worksheet" and part.part is not None:
+            where = f"{path.name}, sheet {part.name!r}"
+            try:
+                xml = zf.read(part.part)
+            except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
+                raise InputError(
+                    f"{where}: cannot be unpacked ({exc}); the file is damaged."
+                ) from None
+            uncomputed[part.name] = _scan_sheet_xml(where, xml, limits)
+    wb = _load_workbook(path, data)
+    multi = len(parts) > 1
     out: list[RawSheet] = []
     for name in chosen:
-        ws = wb[name]
-        grid = _sheet_grid(ws)
         source = f"{path.name}#{name}" if multi else path.name
-        idx = find_header(grid)
-        if idx is None:
-            if sheet is not None or len(chosen) == 1:
-                raise _missing_columns(f"{path.name}, sheet {name!r}", grid)
-            out.append(
-                RawSheet(
-                    source=source,
-                    path=path,
-                    sheet=name,
-                    header=(),
-                    data=pd.DataFrame(),
-                    rows=np.zeros(0, dtype=np.int64),
-                    header_row=None,
-                    format="xlsx",
-                    notes=(
-                        f"{source}: sheet skipped, no header row with producer, size and a "
-                        f"dimension in its first {HEADER_SEARCH_ROWS} rows.",
-                    ),
-                )
-            )
-            continue
-        header = [c if c is not None else "" for c in grid[idx]]
-        body = grid[idx + 1 :]
-        width = max([len(header), *(len(r) for r in body)])
-        # drop trailing columns that are empty both in the header and in every row
-        while width > len(header) or (width > 0 and not header[width - 1]):
-            if any(len(r) >= width and r[width - 1] is not None for r in body):
-                break
-            width -= 1
-        header = [*header[:width], *[""] * (width - len(header))]
-        header = [h or f"column_{j + 1}" for j, h in enumerate(header)]
-        columns = [
+        explicit = sheet is not None or len(chosen) == 1
+        if name not in wb.sheetnames:  # type: ignore[attr-defined]
+            raise InputError(f"{path.name}: sheet {name!r} cannot be read; the file is damaged.")
+        ws = wb[name]  # type: ignore[index]
+        out.append(_worksheet(path, ws, source, limits, decimal, uncomputed[name], explicit))
+    charts = [p.name for p in parts if p.kind != "worksheet"]
+    if charts and out:
+        note = (
+            f"{path.name}: sheet(s) {', '.join(map(repr, charts))} skipped: a chart or other "
+            "sheet without a table."
+        )
+        out[0] = replace(out[0], notes=(*out[0].notes, note))
+    if all(not s.has_header for s in out):
+        if not chosen:
+            raise InputError(f"{path.name}: the workbook has no worksheet, only charts.")
+        first = wb[chosen[0]]  # type: ignore[index]
+        raise _missing_columns(f"{path.name} (no sheet has a header)", _sheet_grid(first))
+    return out
+
+
+def _worksheet(
+    path: Path,
+    ws: object,
+    source: str,
+    limits: ReadLimits,
+    decimal: str | None,
+    uncomputed: list[tuple[int, int, str]],
+    explicit: bool,
+) -> RawSheet:
+    """One worksheet as a raw sheet (without a header: a note, or an error when this
+    sheet was asked for or is the only one)."""
+    name = str(ws.title)  # type: ignore[attr-defined]
+    where = f"{path.name}, sheet {name!r}"
+    limits.check_sheet(where, ws.max_row, ws.max_column, workbook=True)  # type: ignore[attr-defined]
+    grid = _sheet_grid(ws)
+    idx = find_header(grid)
+    if idx is None:
+        if explicit:
+            raise _missing_columns(where, grid)
+        return RawSheet(
+            source=source,
+            path=path,
+            sheet=name,
+            header=(),
+            data=pd.DataFrame(),
+            rows=np.zeros(0, dtype=np.int64),
+            header_row=None,
+            format="xlsx",
+            notes=(
+                f"{source}: sheet skipped, no header row with producer, size and a "
+                f"dimension in its first {HEADER_SEARCH_ROWS} rows.",
+            ),
+        )
+    header = [c if c is not None else "" for c in grid[idx]]
+    body = grid[idx + 1 :]
+    width = max([len(header), *(len(r) for r in body)])
+    # drop trailing columns that are empty both in the header and in every row
+    while width > len(header) or (width > 0 and not header[width - 1]):
+        if any(len(r) >= width and r[width - 1] is not None for r in body):
+            break
+        width -= 1
+    header = [*header[:width], *[""] * (width - len(header))]
+    header = [h or f"column_{j + 1}" for j, h in enumerate(header)]
+    frame = _frame(
+        [
             pa.array([r[j] if j < len(r) else None for r in body], type=pa.large_string())
             for j in range(width)
         ]
-        frame = _frame(columns)
-        title_rows = tuple((i + 1, _join(grid[i])) for i in range(idx))
-        values = [
-            v
-            for j, head in enumerate(header)
-            if (m := match_column(head)) is not None and m.kind == "dimension"
-            for v in frame[j].head(200).dropna().tolist()
-        ]
-        out.append(
-            RawSheet(
-                source=source,
-                path=path,
-                sheet=name,
-                header=tuple(header),
-                data=frame,
-                rows=np.arange(idx + 2, idx + 2 + len(body), dtype=np.int64),
-                header_row=idx + 1,
-                title_rows=title_rows,
-                format="xlsx",
-                decimal=decimal if decimal is not None else _detect_decimal(".", values),
-            )
-        )
-    if all(not s.has_header for s in out):
-        first = wb[chosen[0]]
-        raise _missing_columns(f"{path.name} (no sheet has a header)", _sheet_grid(first))
-    return out
+    )
+    values = [
+        v
+        for j, head in enumerate(header)
+        if (m := match_column(head)) is not None and m.kind == "dimension"
+        for v in frame[j].head(200).dropna().tolist()
+    ]
+    return RawSheet(
+        source=source,
+        path=path,
+        sheet=name,
+        header=tuple(header),
+        data=frame,
+        rows=np.arange(idx + 2, idx + 2 + len(body), dtype=np.int64),
+        header_row=idx + 1,
+        title_rows=tuple((i + 1, _join(grid[i])) for i in range(idx)),
+        format="xlsx",
+        decimal=decimal if decimal is not None else _detect_decimal(".", values),
+        uncomputed=tuple((r - idx - 2, c - 1, f) for r, c, f in uncomputed if r > idx + 1),
+    )
 
 
 # --------------------------------------------------------------------------- entry point
@@ -671,6 +993,7 @@ def read_input(
     decimal: str | None = None,
     encoding: str | None = None,
     sheet: str | None = None,
+    limits: ReadLimits | None = None,
 ) -> list[RawSheet]:
     """Read one input file into raw sheets, without judging any value.
 
@@ -688,6 +1011,8 @@ def read_input(
     sheet : str, optional
         Worksheet name (or 1-based number) to read; default every sheet with a header.
         Ignored for text files.
+    limits : ReadLimits, optional
+        Size limits checked before the work (default :class:`ReadLimits`'s).
 
     Returns
     -------
@@ -698,7 +1023,8 @@ def read_input(
     Raises
     ------
     InputError
-        The file cannot be opened, decoded or parsed, or it is a legacy ``.xls`` workbook.
+        The file cannot be opened, decoded or parsed, is not a regular file, exceeds a
+        limit, or is a legacy ``.xls`` workbook.
     MissingColumnsError
         No header row with producer, size and a dimension column is found.
     UsageError
@@ -716,14 +1042,8 @@ def read_input(
     p = Path(path)
     sep_n = _normalise_sep(sep)
     dec_n = _normalise_decimal(decimal)
-    try:
-        data = p.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{p}: no such file.") from None
-    except IsADirectoryError:
-        raise InputError(f"{p}: is a directory; give the measurement files inside it.") from None
-    except OSError as exc:
-        raise InputError(f"{p}: cannot be read ({exc.strerror}).") from None
+    lim = limits if limits is not None else DEFAULT_LIMITS
+    data = _read_bytes(p, lim)
     suffix = p.suffix.lower()
     if data.startswith(_OLE_MAGIC) or (suffix == ".xls" and not data.startswith(_ZIP_MAGIC)):
         raise InputError(
@@ -733,5 +1053,31 @@ def read_input(
     if suffix in {".ods", ".numbers"}:
         raise InputError(f"{p.name}: {suffix} files are not read; save as .xlsx or CSV.")
     if suffix in _XLSX_SUFFIXES or data.startswith(_ZIP_MAGIC):
-        return _read_workbook(p, data, sheet=sheet, decimal=dec_n)
-    return [_read_text(p, data, sep=sep_n, decimal=dec_n, encoding=encoding)]
+        return _read_workbook(p, data, sheet=sheet, decimal=dec_n, limits=lim)
+    return [_read_text(p, data, sep=sep_n, decimal=dec_n, encoding=encoding, limits=lim)]
+
+
+def _read_bytes(p: Path, limits: ReadLimits) -> bytes:
+    """The bytes of a regular file within the size limit. A device such as ``/dev/zero``,
+    a pipe or a socket is refused without opening it: it may never end (and opening a
+    pipe waits for a writer)."""
+    import stat
+
+    try:
+        info = p.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise InputError(f"{p}: is a directory; give the measurement files inside it.")
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError(
+                f"{p}: is not a regular file (a device, pipe or socket), so it may never end. "
+                "Save the data to a file and give that file."
+            )
+        limits.check_bytes(p.name, info.st_size, "the file is ")
+        with p.open("rb") as fh:
+            data = fh.read(int(limits.max_mb * 1e6) + 1)  # it may have grown since
+    except FileNotFoundError:
+        raise InputError(f"{p}: no such file.") from None
+    except OSError as exc:
+        raise InputError(f"{p}: cannot be read ({exc.strerror}).") from None
+    limits.check_bytes(p.name, len(data), "the file is ")
+    return data

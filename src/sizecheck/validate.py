@@ -17,7 +17,11 @@ Policy
   ``unknown_unit``, ``unknown_dimension``, ``duplicate_sample``) rejects that cell only.
 - A bad **producer or size** (``missing_producer``, ``missing_size``, ``unreadable_size``,
   ``size_outside_table``) rejects the whole row; its cells count as rejected but are not
-  listed one by one.
+  listed one by one. So does a text row with **more or fewer fields than the header**
+  (``too_many_fields``, ``too_few_fields``): its cells would sit under the wrong columns
+  or be dropped (``UD Maju,41,273,5`` is a decimal comma in a comma-separated file).
+- A workbook **formula saved without its value** (``formula_without_value``) is listed
+  where it stands; in a measurement column it is a rejected cell.
 - A bad **foot or date** (``unknown_foot``, ``bad_date``) is listed, and the row's
   measurements are kept with ``foot``/``date`` missing: the length of a shoe does not
   become wrong because its date was mistyped, and dropping it would lose a measurement.
@@ -64,6 +68,7 @@ Examples
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from collections.abc import Callable, Sequence
@@ -80,7 +85,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from sizecheck import columns
 from sizecheck.errors import InputError, MissingColumnsError, SizeLabelError, UsageError
-from sizecheck.readers import RawSheet, read_input
+from sizecheck.readers import RawSheet, ReadLimits, read_input
 from sizecheck.schema import DIMENSIONS, FOOT_VALUES, UNIT_TO_MM, match_column
 from sizecheck.sizes import DEFAULT_TOE_ALLOWANCE_MM, convert_size, parse_size
 
@@ -122,6 +127,9 @@ class RejectCode(StrEnum):
     UNREADABLE_SIZE = "unreadable_size"
     SIZE_OUTSIDE_TABLE = "size_outside_table"
     NO_MEASUREMENT = "no_measurement"
+    TOO_MANY_FIELDS = "too_many_fields"
+    TOO_FEW_FIELDS = "too_few_fields"
+    FORMULA_WITHOUT_VALUE = "formula_without_value"
     UNKNOWN_FOOT = "unknown_foot"
     BAD_DATE = "bad_date"
     SKIPPED_TITLE = "skipped_title"
@@ -538,49 +546,64 @@ def _finite(values: _Text) -> NDArray[np.float64]:
     return result
 
 
-def parse_dates(values: Sequence[str | None]) -> NDArray[np.datetime64]:
+#: Years a measurement date may have; other years are typos (``0001-01-01``, ``9999``).
+DATE_YEARS = (1900, 2100)
+_ISO_DATE = r"^\d{4}-\d{1,2}-\d{1,2}(?:[ t]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
+_DMY_DATE = r"^(\d{1,2})\s*[/.\-\s]\s*([a-z]+\.?|\d{1,2})\s*[/.\-\s,]\s*(\d{4}|\d{2})$"
+
+
+def parse_dates(values: Sequence[str | None], *, day_first: bool = True) -> NDArray[np.datetime64]:
     """Read dates written by QA staff, day first; ``NaT`` where unreadable.
 
     Accepts ISO dates (with time), ``dd/mm/yyyy``, ``dd-mm-yy``, ``dd.mm.yyyy``, day and
     Indonesian or English month name (``12 Maret 2026``, ``3 Agu 2026``, ``5-Jan-26``)
-    and Excel serial numbers (20000–80000, i.e. 1954–2119). Meant for the unique values
-    of a column: parse those, then broadcast.
+    and Excel serial numbers (20000–80000, i.e. 1954–2119). Years outside
+    :data:`DATE_YEARS` (1900–2100) are not read: ``0001-01-01`` and ``9999-12-31`` are
+    typos or placeholders. ``day_first=False`` reads ``03/25/2026`` (month first; month
+    names are read either way). Meant for the unique values of a column: parse those,
+    then broadcast.
 
     Examples
     --------
     >>> parse_dates(["2026-03-12", "12/03/2026", "12 Maret 2026", "3 Agu 26", "46093",
-    ...              "31/02/2026", "kemarin"]).astype(str).tolist()
+    ...              "31/02/2026", "kemarin", "9999-12-31"]).astype(str).tolist()
     ... # doctest: +NORMALIZE_WHITESPACE
     ['2026-03-12T00:00:00.000000000', '2026-03-12T00:00:00.000000000',
      '2026-03-12T00:00:00.000000000', '2026-08-03T00:00:00.000000000',
-     '2026-03-12T00:00:00.000000000', 'NaT', 'NaT']
+     '2026-03-12T00:00:00.000000000', 'NaT', 'NaT', 'NaT']
+    >>> parse_dates(["03/25/2026"], day_first=False).astype(str).tolist()
+    ['2026-03-25T00:00:00.000000000']
     """
     s = pd.Series(list(values), dtype=object).astype("str").str.strip().str.lower()
     out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
-    iso = s.str.match(r"^\d{4}-\d{1,2}-\d{1,2}(?:[ t]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
-    iso = iso.fillna(False).astype(bool)
+    lo, hi = DATE_YEARS
+    iso = s.str.match(_ISO_DATE).fillna(False).astype(bool)
+    iso &= pd.to_numeric(s.str[:4], errors="coerce").between(lo, hi)
     if iso.any():
         out[iso] = pd.to_datetime(s[iso], format="ISO8601", errors="coerce").astype(
             "datetime64[ns]"
         )
-    parts = s.str.extract(
-        r"^(\d{1,2})\s*[/.\-\s]\s*([a-z]+\.?|\d{1,2})\s*[/.\-\s,]\s*(\d{4}|\d{2})$"
-    )
+    parts = s.str.extract(_DMY_DATE)
     has = parts[0].notna() & out.isna()
     if has.any():
         p = parts[has]
         month_text = p[1].str.rstrip(".")
         month = pd.to_numeric(month_text, errors="coerce")
+        day = pd.to_numeric(p[0])
+        if not day_first:  # numeric months swap with the day; named months stay
+            day, month = month.where(month.notna(), day), month.where(month.isna(), day)
         month = month.fillna(month_text.map(_ID_MONTHS))
         year = pd.to_numeric(p[2], errors="coerce")
         year = year.where(year >= 100, year + 2000)
-        frame = pd.DataFrame({"year": year, "month": month, "day": pd.to_numeric(p[0])})
+        year = year.where(year.between(lo, hi))
+        frame = pd.DataFrame({"year": year, "month": month, "day": day})
         out[has] = pd.to_datetime(frame, errors="coerce").astype("datetime64[ns]")
     serial = s.str.match(r"^\d{5}(?:\.\d+)?$").fillna(False).astype(bool) & out.isna()
     if serial.any():
         num = pd.to_numeric(s[serial], errors="coerce")
         num = num.where((num >= 20000) & (num <= 80000))
-        out[serial] = pd.to_datetime(num, unit="D", origin="1899-12-30").astype("datetime64[ns]")
+        dates = pd.to_datetime(num, unit="D", origin="1899-12-30").astype("datetime64[ns]")
+        out[serial] = dates.where(dates.dt.year.between(lo, hi))
     return out.to_numpy(dtype="datetime64[ns]")
 
 
@@ -600,8 +623,9 @@ def parse_dates(values: Sequence[str | None]) -> NDArray[np.datetime64]:
 #   assemble    _assemble         the long measurements table
 #
 # Cell status codes of the (rows x measurement columns) grid:
-_OK, _BLANK, _NAN, _NEG, _IMPL, _UNIT, _UDIM, _DUP = range(8)
+_OK, _BLANK, _NAN, _NEG, _IMPL, _UNIT, _UDIM, _DUP, _FORMULA = range(9)
 _CELL_CODES = {
+    _FORMULA: RejectCode.FORMULA_WITHOUT_VALUE,
     _NAN: RejectCode.NOT_A_NUMBER,
     _NEG: RejectCode.NEGATIVE,
     _IMPL: RejectCode.IMPLAUSIBLE,
@@ -660,7 +684,10 @@ class _SheetResult:
 
 class _Columns:
     """The cells of one sheet as arrow text: as read (``raw``) and trimmed, empty text
-    null (``cols``); each column dictionary-encoded at most once (:meth:`encoded`)."""
+    null (``cols``); each column dictionary-encoded at most once (:meth:`encoded`). With
+    them, what the reader knows about them: the separator, the field count of each text
+    row (``fields``, ``None`` when all equal the header's ``header_fields``), and the
+    formulas saved without a value (``uncomputed``: ``(row, column) -> formula``)."""
 
     def __init__(self, sheet: RawSheet) -> None:
         self.source = sheet.source
@@ -670,6 +697,10 @@ class _Columns:
         self.raw = [_arrow(sheet.data[j]) for j in range(len(sheet.header))]
         self.cols = [_clean(a) for a in self.raw]
         self._encodings: dict[int, tuple[NDArray[np.int32], pa.Array]] = {}
+        self.sep = sheet.sep
+        self.fields = sheet.fields
+        self.header_fields = sheet.header_fields
+        self.uncomputed = {(r, j): f for r, j, f in sheet.uncomputed}
 
     def encoded(self, j: int) -> tuple[NDArray[np.int32], pa.Array]:
         """``_encode(cols[j])``: per cell the index of its distinct value, and the values."""
@@ -768,7 +799,8 @@ class _Cells:
     holds something other than a "not measured" mark; ``numeric``: it is a number;
     ``values``: that number in mm; ``factor``: mm per unit of the cell; ``unit_bad``: its
     unit is not known (``(1, k)`` when it holds for every row). ``dim``, ``factor`` and
-    ``unit_bad`` may be broadcast views.
+    ``unit_bad`` may be broadcast views. ``formula``: the cell is a workbook formula saved
+    without its value (``(1, k)`` all false when there is none).
     """
 
     columns: list[int]
@@ -779,6 +811,7 @@ class _Cells:
     values: NDArray[np.float64]
     factor: NDArray[np.float64]
     unit_bad: NDArray[np.bool_]
+    formula: NDArray[np.bool_]
 
 
 def _parse_cells(c: _Columns, lay: _Layout, *, decimal: str, default_unit: str) -> _Cells:
@@ -805,6 +838,14 @@ def _parse_cells(c: _Columns, lay: _Layout, *, decimal: str, default_unit: str) 
         columns = [j for j, _, _ in lay.dims]
         header_units = [u for _, _, u in lay.dims]
     present, numbers = _read_numbers(c, columns, decimal)
+    formula = np.zeros((1, len(columns)), dtype=bool)
+    if c.uncomputed:  # formulas saved without a value: read (empty), and rejected
+        at = {j: i for i, j in enumerate(columns)}
+        cells_at = [(r, at[j]) for r, j in c.uncomputed if j in at]
+        if cells_at:
+            formula = np.zeros((n, len(columns)), dtype=bool)
+            formula[tuple(np.array(cells_at).T)] = True
+            present |= formula
     if lay.long or "unit" in lay.roles:  # units may differ from row to row
         factor, unit_bad = _row_units(c, lay, header_units, name_units, default_unit)
         values = numbers * factor
@@ -816,8 +857,9 @@ def _parse_cells(c: _Columns, lay: _Layout, *, decimal: str, default_unit: str) 
         unit_bad = np.zeros((1, len(columns)), dtype=bool)  # broadcasts over the rows
         values = numbers * col_factor if (col_factor != 1.0).any() else numbers
     return _Cells(
-        columns, dim_names, cell_dim, present, ~np.isnan(numbers), values, factor, unit_bad
-    )
+        columns, dim_names, cell_dim, present, ~np.isnan(numbers), values, factor, unit_bad,
+        formula,
+    )  # fmt: skip
 
 
 def _read_numbers(
@@ -1038,14 +1080,76 @@ def _size_values(c: _Columns, j: int, table: TableLike | None) -> _Sizes:
     return _Sizes(idx, labels, value, error, outside, target)
 
 
+_DIGITS = re.compile(r"^\s*[+-]?\d+\s*$")
+
+
+def _field_counts(c: _Columns, data_row: NDArray[np.bool_], rej: _Rejects) -> NDArray[np.bool_]:
+    """Which rows of a text file have the header's fields; the others are listed.
+
+    A row with a non-blank field beyond the header's (``too_many_fields``) or fewer
+    fields than the header's last named column (``too_few_fields``) is not used: its
+    cells would be dropped or read under the wrong columns. In a comma-separated file, two
+    whole numbers side by side (``273,5``) get a hint about decimal commas.
+    """
+    if c.fields is None:
+        return np.ones(c.n, dtype=bool)
+    width = c.header_fields
+    named = [j for j in range(width) if c.header[j].strip()]
+    needed = named[-1] + 1 if named else 0
+    beyond = np.zeros(c.n, dtype=bool)
+    for j in range(width, len(c.cols)):
+        beyond |= c.valid(j)
+    long, short = data_row & beyond, data_row & (c.fields < needed)
+    for mask, code in ((long, RejectCode.TOO_MANY_FIELDS), (short, RejectCode.TOO_FEW_FIELDS)):
+        pos = np.flatnonzero(mask)
+        if len(pos) == 0:
+            continue
+        cells = list(zip(*(_texts(c.raw[j], pos) for j in range(len(c.raw))), strict=True))
+        texts, messages = [], []
+        for i, row in zip(pos.tolist(), cells, strict=True):
+            fields = ["" if v is None else v for v in row[: int(c.fields[i])]]
+            text = (c.sep or ",").join(fields)
+            texts.append(text if len(text) <= 120 else text[:117] + "...")
+            messages.append(_field_message(code, fields, width, needed, c.sep))
+        rej.add(c.rows[pos], "", texts, code, messages)
+    return ~(long | short)
+
+
+def _field_message(
+    code: RejectCode, fields: list[str], width: int, needed: int, sep: str | None
+) -> str:
+    """Why a row with ``fields`` does not fit a header of ``width`` fields."""
+    n = len(fields)
+    if code is RejectCode.TOO_FEW_FIELDS:
+        return (
+            f"the row has {n} field(s) but the header names {needed} columns: cells are "
+            "missing, so the values would sit under the wrong columns; the row is not used. "
+            "Write every field (an empty one for a blank cell)."
+        )
+    extra = ", ".join(repr(f) for f in fields[width:] if f.strip())
+    text = (
+        f"the row has {n} fields but the header {width}: {extra} would fall beyond the last "
+        "column; the row is not used."
+    )
+    pairs = itertools.pairwise(fields)
+    if sep == "," and any(_DIGITS.match(a) and _DIGITS.match(b) for a, b in pairs):
+        text += (
+            " The file probably uses decimal commas (273,5 read as '273' and '5'): save it "
+            "with ';' between the fields (or quote the numbers), or give --sep ';' if it "
+            "already uses ';'."
+        )
+    return text
+
+
 def _keys(
     c: _Columns, lay: _Layout, data_row: NDArray[np.bool_], table: TableLike | None, rej: _Rejects
 ) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
-    """Stage "keys": producer and size, the checks that reject a whole row.
+    """Stage "keys": the row's shape, producer and size, the checks that reject a whole row.
 
     Returns the size of each row (in the table's system) and ``row_ok``: data rows with
-    a producer and a readable size the table covers.
+    the header's fields, a producer and a readable size the table covers.
     """
+    data_row = data_row & _field_counts(c, data_row, rej)
     prod_j, size_j = lay.roles["producer"], lay.roles["size"]
     producer_ok = c.valid(prod_j)
     pos = np.flatnonzero(data_row & ~producer_ok)
@@ -1102,7 +1206,8 @@ def _keys(
 def _cell_status(cells: _Cells, long: bool) -> NDArray[np.int8]:
     """Stage "cells": the status of each measurement cell, judged on its own (the row
     checks and duplicates come on top): blank, not a number, unknown unit or dimension,
-    negative, outside the dimension's plausible range, or ``_OK``."""
+    negative, outside the dimension's plausible range, a formula without its value, or
+    ``_OK``."""
     present, values = cells.present, cells.values
     status = np.full(present.shape, _OK, dtype=np.int8)
     status[~present] = _BLANK
@@ -1119,6 +1224,8 @@ def _cell_status(cells: _Cells, long: bool) -> NDArray[np.int8]:
     else:  # one dimension per column: bounds broadcast over the rows
         dim_lo, dim_hi = lo_arr[:k], hi_arr[:k]
     status[(status == _OK) & ((values < dim_lo) | (values > dim_hi))] = _IMPL
+    if cells.formula.shape[0] > 1:
+        status[cells.formula] = _FORMULA
     return status
 
 
@@ -1245,10 +1352,12 @@ def _list_cell_rejects(
     cells: _Cells,
     status: NDArray[np.int8],
     row_ok: NDArray[np.bool_],
+    data_row: NDArray[np.bool_],
     rej: _Rejects,
 ) -> None:
     """Stage "listing": rows with no measured value (``no_measurement``), then every
-    rejected cell of the rows that passed the row checks, with its message."""
+    rejected cell of the rows that passed the row checks, with its message; then the
+    formulas saved without a value outside the measurement columns of data rows."""
     pos = np.flatnonzero(row_ok & ~cells.present.any(axis=1))
     rej.add(
         c.rows[pos], "", [], RejectCode.NO_MEASUREMENT,
@@ -1262,6 +1371,8 @@ def _list_cell_rejects(
         sel = c_idx == c_i
         if sel.any():
             cell_value[sel] = _texts(c.raw[j], r_idx[sel])
+    for i in np.flatnonzero(codes == _FORMULA):
+        cell_value[i] = "=" + c.uncomputed[(int(r_idx[i]), cells.columns[int(c_idx[i])])]
     col_names = np.array([c.header[j] for j in cells.columns], dtype=object)[c_idx]
     for code in np.unique(codes):
         sel = codes == code
@@ -1274,6 +1385,19 @@ def _list_cell_rejects(
             _cell_messages(rc, c, lay, cells, r_idx[sel], c_idx[sel]),
             order=np.asarray(cells.columns)[c_idx[sel]],
         )
+    others = sorted((r, j) for r, j in c.uncomputed if j not in cells.columns and data_row[r])
+    for r, j in others:
+        rej.add(
+            c.rows[[r]], c.header[j], ["=" + c.uncomputed[(r, j)]],
+            RejectCode.FORMULA_WITHOUT_VALUE, _FORMULA_MESSAGE, order=j,
+        )  # fmt: skip
+
+
+_FORMULA_MESSAGE = (
+    "a formula saved without its value (the workbook was written by a program and never "
+    "opened in a spreadsheet): open it in Excel or LibreOffice and save it, so that the "
+    "values are stored"
+)
 
 
 def _cell_messages(
@@ -1288,6 +1412,8 @@ def _cell_messages(
     names = [cells.dim_names[d] if d >= 0 else "?" for d in cells.dim[r_idx, c_idx]]
     if rc is RejectCode.NOT_A_NUMBER:
         return "not a number"
+    if rc is RejectCode.FORMULA_WITHOUT_VALUE:
+        return _FORMULA_MESSAGE
     if rc is RejectCode.UNKNOWN_UNIT:
         return "unit not recognised (use mm, cm or in)"
     if rc is RejectCode.UNKNOWN_DIMENSION:
@@ -1494,7 +1620,7 @@ def _validate_sheet(
     status = _cell_status(cells, lay.long)
     keys = _RowKeys(size, _foot(c, lay, row_ok, rej), _dates(c, lay, row_ok, rej))
     _duplicates(c, lay, cells, status, row_ok, keys)
-    _list_cell_rejects(c, lay, cells, status, row_ok, rej)
+    _list_cell_rejects(c, lay, cells, status, row_ok, data_row, rej)
     used_cell = (status == _OK) & row_ok[:, None]
     acc = _accounting(c, cells, used_cell, skipped, n_title)
     return _SheetResult(
@@ -1654,6 +1780,7 @@ def read_measurements(
     encoding: str | None = None,
     sheet: str | None = None,
     units: str = "mm",
+    limits: ReadLimits | None = None,
 ) -> Validated:
     """Read and validate one or several measurement files in one go.
 
@@ -1663,7 +1790,7 @@ def read_measurements(
         CSV/TSV/text exports or ``.xlsx`` workbooks; each row keeps its ``source``.
     table, units
         As in :func:`validate`.
-    sep, decimal, encoding, sheet
+    sep, decimal, encoding, sheet, limits
         As in :func:`sizecheck.readers.read_input`, applied to every file.
 
     Returns
@@ -1682,7 +1809,7 @@ def read_measurements(
     names = [p.name for p in path_list]
     sheets: list[RawSheet] = []
     for p in path_list:
-        got = read_input(p, sep=sep, decimal=decimal, encoding=encoding, sheet=sheet)
+        got = read_input(p, sep=sep, decimal=decimal, encoding=encoding, sheet=sheet, limits=limits)
         if names.count(p.name) > 1:  # same file name in two folders: use the path as label
             got = [_relabel(s, str(p)) for s in got]
         sheets.extend(got)
