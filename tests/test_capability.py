@@ -128,6 +128,8 @@ def test_identical_and_exactly_linear_lengths_give_no_absurd_numbers():
     assert row["sd_within_mm"] == pytest.approx(1 / math.sqrt(12))
     assert np.isfinite(row[["cpk", "cpk_ci_low", "cpk_ci_high", "ppk"]].astype(float)).all()
     assert row["bias_ci_high_mm"] > row["bias_ci_low_mm"]
+    cell = stats.size_summary(same).iloc[0]  # per size too: no zero-width interval
+    assert cell["bias_ci_high_mm"] - cell["bias_ci_low_mm"] > 0.1
     # exactly linear data read to 0.1 mm (gave sd_within 2.6e-14 and cpk 3.8e12)
     size = np.repeat(np.arange(38.0, 45.0), 2)
     line = deviations_from(producer="B", size=size, value_mm=size * 7.0 + 0.1)
@@ -143,6 +145,7 @@ def test_identical_and_exactly_linear_lengths_give_no_absurd_numbers():
     row = stats.producer_summary(blank, base_size=41).iloc[0]
     assert row["sigma_note"] == "no_spread" and row["resolution_mm"] == 0
     assert row[["cpk", "cpk_ci_low", "ppk", "bias_ci_low_mm"]].isna().all()
+    assert stats.size_summary(blank)[["bias_ci_low_mm", "bias_ci_high_mm"]].isna().all(axis=None)
     out = stats.producer_summary(blank, base_size=41, resolution=0.5).iloc[0]
     assert out["sd_within_mm"] == pytest.approx(0.5 / math.sqrt(12))
     with pytest.raises(UsageError, match="resolution"):

@@ -174,9 +174,16 @@ def test_producer_summary_equals_the_references_group_by_group(frame):
 def test_size_summary_and_comparison_equal_the_references(frame):
     s = stats.size_summary(frame)
     expected = []
-    for (producer, dimension, size), cell in _usable(frame).groupby([*KEY, "size"], sort=True):
+    usable = _usable(frame)
+    # the reading resolution is the producer × dimension's, as in producer_summary
+    resolution = usable.groupby(KEY)["value_mm"].agg(lambda v: ref.reading_resolution(v.to_numpy()))
+    for (producer, dimension, size), cell in usable.groupby([*KEY, "size"], sort=True):
         unit = _units(cell)
         bias = ref.mean_interval(cell["deviation_mm"].to_numpy(), unit)
+        r = resolution[(producer, dimension)]
+        se = max(bias.se, r / math.sqrt(12 * len(cell)))
+        se = math.nan if r == 0 and se * math.sqrt(len(cell)) <= 1e-9 else se
+        t = float(ref.t_quantile(0.95, bias.df))
         step = ref.median_step(cell["grade_step_mm"].to_numpy())
         label = ref.label_step(cell["nominal_step_mm"].to_numpy(), step)
         value = cell["value_mm"].to_numpy()
@@ -189,9 +196,9 @@ def test_size_summary_and_comparison_equal_the_references(frame):
                 "sd_mm": np.std(value, ddof=1) if len(value) > 1 else math.nan,
                 "effective_size": ref.effective_size(size, bias.estimate, label),
                 "size_label": ref.modal_label(list(labels)),
-                "bias_ci_low_mm": bias.low, "bias_ci_high_mm": bias.high,
+                "bias_ci_low_mm": bias.estimate - t * se, "bias_ci_high_mm": bias.estimate + t * se,
                 "bias_sizes": bias.estimate / step, "n_units": len(set(unit)),
-                "bias_se_mm": bias.se,
+                "bias_se_mm": se, "resolution_mm": r,
             }
         )  # fmt: skip
     _assert_same(s, pd.DataFrame(expected))

@@ -229,7 +229,7 @@ def analyse(
         groups=groups,
         resolution=resolution,
     )
-    size_summary = stats.size_summary(deviations, groups=groups)
+    size_summary = stats.size_summary(deviations, groups=groups, resolution=resolution)
     comparison = stats.compare_producers(deviations, size_summary=size_summary)
     conventions = stats.find_conventions(deviations, groups=groups)
     lots = pd.DataFrame()

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -11,6 +13,7 @@ from sizecheck import columns
 from sizecheck.errors import UsageError
 from sizecheck.stats import kernels
 from sizecheck.stats.groups import Groups, check_columns, decode, prepare
+from sizecheck.stats.reference import NO_SPREAD_MM2, sigma_floor, t_quantile
 
 __all__ = [
     "COMPARISON_COLUMNS",
@@ -34,11 +37,12 @@ SIZE_NEEDED = ("producer", "size", "dimension", "value_mm", "nominal_mm", "devia
 
 #: Columns of :func:`size_summary` after the contract ones: what Welch's ANOVA in
 #: :func:`compare_producers` reads.
-SIZE_EXTRA_COLUMNS: tuple[str, ...] = ("n_units", "bias_se_mm", "grade_step_mm")
+SIZE_EXTRA_COLUMNS: tuple[str, ...] = ("n_units", "bias_se_mm", "grade_step_mm", "resolution_mm")
 
 
-def _cells(groups: Groups) -> tuple[IntArray, pd.DataFrame]:
-    """The cell (group × size, sorted) of each row, and one key row per cell."""
+def _cells(groups: Groups) -> tuple[IntArray, IntArray, pd.DataFrame]:
+    """The cell (group × size, sorted) of each row, the group of each cell, and one key
+    row per cell."""
     size_code, sizes = pd.factorize(groups.size, sort=True)
     dims = (max(groups.ng, 1), max(len(sizes), 1))
     combined = np.ravel_multi_index((groups.group, size_code), dims)
@@ -46,7 +50,7 @@ def _cells(groups: Groups) -> tuple[IntArray, pd.DataFrame]:
     cell_group, cell_size = np.unravel_index(np.asarray(present, dtype=np.int64), dims)
     keys = groups.keys.iloc[cell_group].reset_index(drop=True)
     keys["size"] = np.asarray(sizes, dtype=np.float64)[cell_size]
-    return np.asarray(cell, dtype=np.int64), keys
+    return np.asarray(cell, dtype=np.int64), np.asarray(cell_group, dtype=np.int64), keys
 
 
 def _modal_labels(groups: Groups, cell: IntArray, nc: int) -> pd.Series:
@@ -58,13 +62,34 @@ def _modal_labels(groups: Groups, cell: IntArray, nc: int) -> pd.Series:
     return pd.Series(decode(best, labels), dtype="str")
 
 
-def _size_table(groups: Groups, confidence: float) -> pd.DataFrame:
-    cell, out = _cells(groups)
+def _bias(
+    groups: Groups, cell: IntArray, cell_group: IntArray, confidence: float,
+    resolution: float | None,
+) -> tuple[kernels.Intervals, FloatArray]:  # fmt: skip
+    """The bias interval per cell, its SE over units not below resolution / √12 / √n
+    (the producer × dimension's resolution, as in producer_summary); blank (NaN) where the
+    resolution is unknown and the readings show no spread. Also the resolution per cell."""
+    nc = len(cell_group)
+    if resolution is None:
+        r = kernels.reading_resolutions(groups.column("value_mm"), groups.bounds)[cell_group]
+    else:
+        r = np.full(nc, float(resolution))
+    b = kernels.mean_intervals(cell, groups.unit, groups.deviation, nc, confidence)
+    n = np.bincount(cell, minlength=nc).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        se = sigma_floor(b.se * np.sqrt(n), r)[0] / np.sqrt(n)
+        se = np.where((r <= 0) & (se * np.sqrt(n) <= math.sqrt(NO_SPREAD_MM2)), np.nan, se)
+    t = t_quantile(confidence, b.df)
+    return kernels.Intervals(b.estimate, se, b.df, b.estimate - t * se, b.estimate + t * se), r
+
+
+def _size_table(groups: Groups, confidence: float, resolution: float | None) -> pd.DataFrame:
+    cell, cell_group, out = _cells(groups)
     nc = len(out)
     n = np.bincount(cell, minlength=nc).astype(np.float64)
     value = groups.column("value_mm")
     mean = kernels.group_mean(cell, value, nc)
-    bias = kernels.mean_intervals(cell, groups.unit, groups.deviation, nc, confidence)
+    bias, r = _bias(groups, cell, cell_group, confidence, resolution)
     step = np.full(nc, np.nan)
     if groups.has("grade_step_mm"):
         step = kernels.group_median(cell, groups.column("grade_step_mm"), nc)
@@ -87,11 +112,16 @@ def _size_table(groups: Groups, confidence: float) -> pd.DataFrame:
         out["n_units"] = (bias.df + 1).astype(np.int64)
         out["bias_se_mm"] = bias.se
         out["grade_step_mm"] = step
+        out["resolution_mm"] = r
     return out.loc[:, [*SIZE_SUMMARY_COLUMNS, *SIZE_EXTRA_COLUMNS]]
 
 
 def size_summary(
-    deviations: pd.DataFrame, *, confidence: float = 0.95, groups: Groups | None = None
+    deviations: pd.DataFrame,
+    *,
+    confidence: float = 0.95,
+    groups: Groups | None = None,
+    resolution: float | None = None,
 ) -> pd.DataFrame:
     """One row per producer × dimension × size: mean, bias and effective size.
 
@@ -104,6 +134,11 @@ def size_summary(
         Level of the bias interval.
     groups : Groups, optional
         :func:`sizecheck.stats.prepare` of ``deviations``, when already built.
+    resolution : float, optional
+        Reading resolution (mm); default inferred per producer × dimension, as in
+        :func:`producer_summary`: the bias interval's σ is not taken below
+        resolution / √12, and is left blank when no resolution is known and the
+        readings show no spread.
 
     Returns
     -------
@@ -131,8 +166,9 @@ def size_summary(
 
         Then (:data:`SIZE_EXTRA_COLUMNS`, read by :func:`compare_producers`):
         ``n_units`` (independent units G: pairs, and shoes without a pair id),
-        ``bias_se_mm`` (the standard error of ``bias_mm`` over them) and
-        ``grade_step_mm`` (the dimension's grade step, NaN when unknown).
+        ``bias_se_mm`` (the standard error of ``bias_mm`` over them),
+        ``grade_step_mm`` (the dimension's grade step, NaN when unknown) and
+        ``resolution_mm`` (the reading resolution used; 0: unknown).
 
     Examples
     --------
@@ -148,7 +184,7 @@ def size_summary(
     if not 0.0 < confidence < 1.0:
         raise UsageError(f"confidence must lie strictly between 0 and 1, got {confidence}.")
     check_columns(deviations, SIZE_NEEDED, "size_summary()")
-    return _size_table(groups or prepare(deviations), confidence)
+    return _size_table(groups or prepare(deviations), confidence, resolution)
 
 
 def welch_anova(data: pd.DataFrame, *, dv: str, between: str) -> pd.DataFrame:
@@ -255,7 +291,7 @@ def compare_producers(
     s = (
         size_summary
         if size_summary is not None
-        else _size_table(groups or prepare(deviations), 0.95)
+        else _size_table(groups or prepare(deviations), 0.95, None)
     )
     check_columns(s, (*SIZE_SUMMARY_COLUMNS, *SIZE_EXTRA_COLUMNS), "compare_producers()")
     cell = np.asarray(s.groupby(["dimension", "size"], sort=True).ngroup(), dtype=np.int64)
