@@ -119,15 +119,16 @@ def main() -> int:
         print(f"saved {len(now)} outputs to {store}")
         return 0
     before = pickle.loads(store.read_bytes())
-    differ = 0
+    differ = compared = 0
     for key in sorted(set(before) | set(now)):
         if key not in before or key not in now:
             print(f"{key}: only {'now' if key in now else 'before'}")
             continue
         why = _same(before[key], now[key])
         differ += why is not None
+        compared += 1
         print(f"{key}: {'identical' if why is None else why}")
-    print(f"{len(now) - differ} of {len(now)} identical")
+    print(f"{compared - differ} of {compared} outputs in both identical")
     return 1 if differ else 0
 
 

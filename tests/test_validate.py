@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -94,7 +95,9 @@ CASES = {
         {(2, "last_length"): 260.1, (3, "last_length"): 259.7, (4, "last_waist_girth"): 231.0},
     ),
     "long_layout.csv": (
-        {(4, "unknown_dimension"), (5, "duplicate_sample"), (8, "unknown_unit")},
+        # 12/03/2026 is the only day/month date: day first cannot be confirmed
+        {(1, "ambiguous_date"), (4, "unknown_dimension"), (5, "duplicate_sample"),
+         (8, "unknown_unit")},
         {(2, "insole_length"): 273.0, (3, "last_ball_girth"): 236.0, (6, "insole_length"): 273.5,
          (7, "insole_length"): 274.0},
     ),
@@ -204,10 +207,11 @@ def test_two_columns_of_one_dimension_refused(tmp_path: Path) -> None:
         read_measurements(p)
     text = str(err.value)
     assert "'panjang_insole'" in text and "'insole_length'" in text and "twice.csv" in text
-    # a second column of a role (not a measurement) still passes through
+    # a second column of a role is refused too (issue 18; it used to be passed over)
     q = tmp_path / "roles.csv"
     q.write_text("produsen;ukuran;panjang_insole;produsen\nUD Maju;41;273,5;x\n", encoding="utf-8")
-    assert len(read_measurements(q).measurements) == 1
+    with pytest.raises(InputError, match="two columns could be the producer"):
+        read_measurements(q)
 
 
 def test_legacy_xls_refused() -> None:
@@ -327,3 +331,183 @@ def test_dates_outside_1900_2100_are_bad_dates_not_crashes(tmp_path: Path, suffi
     assert _codes(v) == {(2, "bad_date"), (3, "bad_date"), (4, "bad_date")}
     assert len(v.measurements) == 4
     assert v.measurements["date"].isna().tolist() == [True, True, True, False]
+
+
+def test_unit_spellings_a_qa_office_writes_are_read(tmp_path: Path) -> None:
+    # Issue 18: '(milimeter)', '(mm.)', '(cm.)' and ', mm' made the column vanish.
+    p = tmp_path / "x.csv"
+    p.write_text(
+        "produsen;ukuran;panjang insole (milimeter);lebar insole (mm.);panjang acuan (cm.);"
+        "lingkar ball, mm;panjang dalam (Sentimeter)\nUD Maju;41;273,5;98;27,6;240;27,1\n"
+    )
+    v = read_measurements(p)
+    got = dict(zip(v.measurements["dimension"], v.measurements["value_mm"], strict=True))
+    assert got == pytest.approx(
+        {"insole_length": 273.5, "insole_ball_width": 98.0, "last_length": 276.0,
+         "last_ball_girth": 240.0, "inside_length": 271.0}
+    )  # fmt: skip
+    assert v.clean
+
+
+@pytest.mark.parametrize(
+    ("header", "code", "words"),
+    [
+        ("lebar_insole (m)", "unknown_unit", "'m' is not a unit"),
+        ("lebar_insole (furlong)", "unknown_unit", "'furlong' is not a unit"),
+        ("panjang insole kiri", "unknown_dimension", "of one foot"),
+        ("panjang_acuan (R)", "unknown_dimension", "of one foot"),
+        ("insole_length_2", "unknown_dimension", "numbered insole_length"),
+    ],
+)
+def test_a_dimension_column_that_is_not_read_is_reported_by_name(
+    tmp_path: Path, header: str, code: str, words: str
+) -> None:
+    # Issue 18: such a column passed through as an unknown column: 'No problems'.
+    p = tmp_path / "x.csv"
+    p.write_text(f"produsen;ukuran;panjang_insole;{header}\nUD Maju;41;273;98\nUD Maju;42;280;\n")
+    v = read_measurements(p)
+    assert v.rejects[["row", "column", "value", "code"]].values.tolist() == [
+        [2, header, "98", code]
+    ]
+    assert words in v.rejects["message"].iloc[0] and header in v.rejects["message"].iloc[0]
+    assert v.measurements["value_mm"].tolist() == [273.0, 280.0]
+    a = v.accounting
+    assert (a.cells_read, a.cells_used, a.cells_rejected, a.cells_blank) == (3, 2, 1, 1)
+
+
+def test_a_header_with_only_unread_dimension_columns_says_why(tmp_path: Path) -> None:
+    p = tmp_path / "x.csv"
+    p.write_text("produsen;ukuran;panjang insole kiri;panjang insole kanan\nA;41;273;274\n")
+    with pytest.raises(
+        MissingColumnsError, match=r"'panjang insole kiri' looks like insole_length"
+    ):
+        read_measurements(p)
+
+
+@pytest.mark.parametrize(
+    ("header", "row", "role", "first"),
+    [
+        ("produsen;pabrik;ukuran;panjang_insole", "A;B;41;273", "producer", "produsen"),
+        ("produsen;ukuran;nomor;panjang_insole", "A;41;42;273", "size", "ukuran"),
+        ("no;kode_sampel;produsen;ukuran;panjang_insole", "1;S-7;A;41;273", "sample id", "no"),
+        ("produsen;ukuran;tanggal;tgl;panjang_insole", "A;41;;;273", "date", "tanggal"),
+    ],
+)
+def test_a_second_column_of_a_role_is_refused_naming_both(
+    tmp_path: Path, header: str, row: str, role: str, first: str
+) -> None:
+    # Issue 18: the second producer (or size, sample id...) column was passed over.
+    p = tmp_path / "x.csv"
+    p.write_text(f"{header}\n{row}\n")
+    with pytest.raises(InputError, match=rf"two columns could be the {role}: '{first}'"):
+        read_measurements(p)
+
+
+def test_wide_and_long_columns_in_one_sheet_are_refused(tmp_path: Path) -> None:
+    # Issue 18: the long layout's value column beside dimension columns was dropped.
+    p = tmp_path / "x.csv"
+    p.write_text("produsen;ukuran;panjang_insole;dimensi;nilai\nA;41;273;lebar_insole;98\n")
+    with pytest.raises(InputError, match=r"dimension columns \('panjang_insole'\) and also"):
+        read_measurements(p)
+    # a lone 'nilai' (result) column beside dimension columns is just another column
+    p.write_text("produsen;ukuran;panjang_insole;nilai\nA;41;273;lulus\n")
+    assert read_measurements(p).measurements["nilai"].tolist() == ["lulus"]
+
+
+@pytest.mark.parametrize(
+    ("dates", "code", "read"),
+    [
+        (["03/04/2026", "05/04/2026"], "ambiguous_date", ["2026-04-03", "2026-04-05"]),
+        (["03/04/2026", "03/25/2026"], "month_first_date", ["2026-03-04", "2026-03-25"]),
+        (["03/04/2026", "25/03/2026"], None, ["2026-04-03", "2026-03-25"]),
+        (
+            ["05/05/2026", "2026-04-03", "3 April 2026"],
+            None,
+            ["2026-05-05", "2026-04-03", "2026-04-03"],
+        ),
+    ],
+)
+def test_day_month_order_is_listed_when_the_data_cannot_tell(
+    tmp_path: Path, dates: list[str], code: str | None, read: list[str]
+) -> None:
+    # Issue 19 item 6: dates whose days are all <= 12 were read day first without a word;
+    # US-order dates were partly swapped, partly unreadable.
+    p = tmp_path / "x.csv"
+    rows = "".join(f"A;{41 + i};{d};{273 + i}\n" for i, d in enumerate(dates))
+    p.write_text("produsen;ukuran;tanggal;panjang_insole\n" + rows)
+    v = read_measurements(p)
+    listed = v.rejects[["row", "column", "code"]].values.tolist()
+    assert listed == ([[1, "tanggal", code]] if code else [])
+    assert v.measurements["date"].dt.strftime("%Y-%m-%d").tolist() == read
+    assert len(v.measurements) == len(dates)
+
+
+def test_broken_pairs_are_listed_and_kept_without_the_pair_id(tmp_path: Path) -> None:
+    # Issue 19 item 6: a pair of three shoes or of two left shoes went into the pair
+    # statistics as it was.
+    p = tmp_path / "x.csv"
+    p.write_text(
+        "produsen;ukuran;tanggal;pasang;kaki;panjang_insole;lebar_insole\n"
+        "A;41;2026-03-02;1;L;273;98\nA;41;2026-03-02;1;R;273,5;98\nA;41;2026-03-02;1;R;274;98\n"
+        "A;42;2026-03-02;1;L;280;99\nA;42;2026-03-02;1;L;280,5;99\n"
+        "A;43;2026-03-02;1;L;287;100\nA;43;2026-03-02;1;R;287,2;100\n"
+        "A;43;2026-05-04;1;L;287;100\nA;43;2026-05-04;1;R;287,2;100\n"  # pair ids restart per visit
+    )
+    v = read_measurements(p)
+    assert v.rejects[["row", "code"]].values.tolist() == [
+        [2, "pair_too_many_shoes"], [3, "pair_too_many_shoes"], [4, "pair_too_many_shoes"],
+        [5, "pair_same_foot"], [6, "pair_same_foot"],
+    ]  # fmt: skip
+    m = v.measurements
+    assert len(m) == 18 and m["pair"].isna().sum() == 10
+    assert m.loc[m["row"] >= 7, "pair"].tolist() == ["1"] * 8
+
+
+HOSTILE = Path(__file__).parent / "data" / "hostile"
+#: The right outcome of each hostile input (tests/data/hostile/README.md): the reject
+#: codes listed and the rows used, or the words of the one-line error.
+HOSTILE_OUTCOMES: dict[str, tuple[set[str], int] | str] = {
+    "cr_only.csv": (set(), 2),
+    "mixed_line_ends.csv": (set(), 3),
+    "decimal_comma_in_comma_file.csv": ({"too_many_fields"}, 1),
+    "short_row.csv": ({"too_few_fields"}, 1),
+    "unit_spellings.csv": (set(), 1),
+    "unknown_units.csv": ({"unknown_unit", "unknown_dimension"}, 1),
+    "two_producer_columns.csv": "two columns could be the producer",
+    "two_sample_columns.csv": "two columns could be the sample id",
+    "wide_and_long.csv": "A sheet holds one layout",
+    "extreme_dates.csv": ({"bad_date"}, 3),
+    "ambiguous_dates.csv": ({"ambiguous_date"}, 2),
+    "month_first_dates.csv": ({"month_first_date"}, 2),
+    "pairs_broken.csv": ({"pair_too_many_shoes", "pair_same_foot"}, 7),
+    "nul_bytes.csv": ({"not_a_number"}, 0),
+    "too_many_columns.csv": "limit of 16,384 columns",
+    "chart_sheet.xlsx": (set(), 2),
+    "formula_without_value.xlsx": ({"formula_without_value", "missing_producer"}, 1),
+    "far_stray_cell.xlsx": "limit of 20,000,000 cells",
+    "merge_bomb.xlsx": "merged ranges cover",
+    "declared_zip_bomb.xlsx": "limit of 512 MB",
+    "missing_sheet_part.xlsx": "the file does not hold them",
+    "extreme_dates.xlsx": ({"bad_date"}, 2),
+}
+
+
+def test_every_hostile_input_has_its_outcome_stated() -> None:
+    files = {p.name for p in HOSTILE.iterdir() if p.suffix in {".csv", ".xlsx"}}
+    readme = (HOSTILE / "README.md").read_text(encoding="utf-8")
+    assert files == set(HOSTILE_OUTCOMES)
+    assert all(f"`{name}`" in readme for name in files)
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_OUTCOMES))
+def test_hostile_input_has_the_outcome_the_readme_states(name: str) -> None:
+    expected = HOSTILE_OUTCOMES[name]
+    if isinstance(expected, str):
+        with pytest.raises(InputError, match=re.escape(expected)):
+            read_measurements(HOSTILE / name)
+        return
+    codes, rows_used = expected
+    v = read_measurements(HOSTILE / name)
+    assert set(v.rejects["code"]) == codes
+    assert v.accounting.rows_used == rows_used
+    _check_accounting(v)

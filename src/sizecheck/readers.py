@@ -61,7 +61,7 @@ import pyarrow.csv as pcsv
 from numpy.typing import NDArray
 
 from sizecheck.errors import InputError, MissingColumnsError, UsageError
-from sizecheck.schema import DIMENSIONS, META_COLUMNS, match_column
+from sizecheck.schema import DIMENSIONS, META_COLUMNS, match_column, near_dimension
 
 __all__ = ["HEADER_SEARCH_ROWS", "RawSheet", "ReadLimits", "find_header", "read_input"]
 
@@ -326,12 +326,18 @@ def _missing_columns(where: str, rows: Sequence[Sequence[object]]) -> MissingCol
         missing.append(("a dimension", (*list(DIMENSIONS)[:4], "panjang_insole", "…")))
     shown = ", ".join(repr(c) for c in cells[:12]) + (" …" if len(cells) > 12 else "")
     need = "; ".join(f"{name} ({', '.join((name, *aliases)[:9])})" for name, aliases in missing)
+    near = [(c, m) for c in cells if (m := near_dimension(c)) is not None]
+    unread = "".join(
+        f" {c!r} looks like {m.dimension}, but {m.suffix!r} after it is not read"
+        f"{' (one column per foot)' if m.kind == 'foot' else ''}."
+        for c, m in near[:4]
+    )
     return MissingColumnsError(
         f"{where}: no header row found in the first {HEADER_SEARCH_ROWS} rows. The closest "
-        f"(row {i + 1}) has columns {shown}, but lacks {need}. A header needs a producer, a "
-        "size and at least one dimension column (or long layout: producer, size, dimension, "
-        "value); rename the columns or run 'sizecheck template' for a sheet with the "
-        "expected headers."
+        f"(row {i + 1}) has columns {shown}, but lacks {need}.{unread} A header needs a "
+        "producer, a size and at least one dimension column (or long layout: producer, "
+        "size, dimension, value) with a unit sizecheck reads (mm, cm, in); rename the "
+        "columns or run 'sizecheck template' for a sheet with the expected headers."
     )
 
 

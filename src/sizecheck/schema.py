@@ -2,7 +2,10 @@
 
 This module is data plus the small functions that match a spreadsheet header to a
 canonical name. Matching ignores case, spaces, underscores, hyphens, dots and a unit
-suffix such as ``(mm)``, ``_cm`` or ``[in]``; the unit found wins over ``--units``.
+suffix such as ``(mm)``, ``(milimeter)``, ``(cm.)``, ``_cm``, ``, mm`` or ``[in]``; the
+unit found wins over ``--units``. A header that names a dimension with something else
+after it (``(m)``, ``(kiri)``, ``_2``) is recognised by :func:`near_dimension`, so that its
+cells are reported instead of passed over.
 
 Examples
 --------
@@ -35,9 +38,12 @@ __all__ = [
     "UNIT_TO_MM",
     "ColumnMatch",
     "Dimension",
+    "NearMatch",
     "header_text",
     "match_column",
+    "near_dimension",
     "normalise_name",
+    "normalise_unit",
     "template_columns",
     "unit_factor",
 ]
@@ -238,17 +244,22 @@ FOOT_VALUES: MappingProxyType[str, str] = MappingProxyType(
     }
 )
 
-#: Millimetres per unit, for the unit words accepted in headers and ``--units``.
+#: Millimetres per unit, for the unit words accepted in headers, ``unit`` columns and
+#: ``--units`` (lower case; a trailing dot, as in ``mm.``, is ignored). Only spellings
+#: whose meaning is unambiguous: a metre (``m``) is not read, as shoe measurements are
+#: never written in metres and a ``(m)`` header is more likely a slip.
 UNIT_TO_MM: MappingProxyType[str, float] = MappingProxyType(
     {
         "mm": 1.0,
         "millimeter": 1.0,
         "millimetre": 1.0,
         "milimeter": 1.0,
+        "milimetre": 1.0,
         "cm": 10.0,
         "centimeter": 10.0,
         "centimetre": 10.0,
         "sentimeter": 10.0,
+        "sentimetre": 10.0,
         "in": 25.4,
         "inch": 25.4,
         "inches": 25.4,
@@ -302,11 +313,25 @@ class ColumnMatch:
     kind: Literal["dimension", "meta"]
 
 
+_UNIT_WORDS = "|".join(re.escape(u) for u in sorted(UNIT_TO_MM, key=len, reverse=True) if u != '"')
 _UNIT_SUFFIX = re.compile(
-    r"""^(?P<name>.*?)[\s_\-]*                 # the name, then separators
-        (?:\(\s*(?P<u1>mm|cm|in|inch|inches|inci|")\s*\)   # (mm)
-          |\[\s*(?P<u2>mm|cm|in|inch|inches|inci|")\s*\]   # [in]
-          |(?<=[\s_\-])(?P<u3>mm|cm|in|inch|inches|inci)   # _cm, ' mm'
+    rf"""^(?P<name>.*?)[\s_\-,]*                      # the name, then separators
+        (?:\(\s*(?P<u1>(?:{_UNIT_WORDS})\.?|")\s*\)    # (mm), (mm.), (milimeter)
+          |\[\s*(?P<u2>(?:{_UNIT_WORDS})\.?|")\s*\]    # [in]
+          |(?<=[\s_\-,])(?P<u3>(?:{_UNIT_WORDS})\.?)     # _cm, ' mm', ', mm'
+        )\s*$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+#: What stands after a dimension's name in a header that is not read: anything in
+#: brackets (not a known unit), a number (``insole_length_2``), a length unit that is not
+#: read (``panjang insole m``) or a foot (``panjang insole kiri``).
+_NEAR_SUFFIX = re.compile(
+    r"""^(?P<name>.*?)[\s_\-,]*
+        (?:\(\s*(?P<b1>[^()]*?)\s*\)
+          |\[\s*(?P<b2>[^\[\]]*?)\s*\]
+          |(?<=[\s_\-,])(?P<num>\d{1,2})
+          |(?<=[\s_\-,])(?P<word>m|meter|metre|meters|metres|mtr|dm|ft|feet
+                                  |kiri|kanan|left|right|ki|ka|kr|kn|l|r)\.?
         )\s*$""",
     re.IGNORECASE | re.VERBOSE,
 )
@@ -321,13 +346,25 @@ def normalise_name(text: str) -> str:
     return re.sub(r"[\s_\-./:]+", "", text.strip().lower())
 
 
+def normalise_unit(text: str) -> str | None:
+    """The canonical unit (``mm``, ``cm`` or ``in``) of a unit as written, or ``None``.
+
+    >>> normalise_unit(" Milimeter "), normalise_unit("cm."), normalise_unit("m")
+    ('mm', 'cm', None)
+    """
+    word = text.strip().lower()
+    word = word[:-1] if word.endswith(".") else word
+    factor = UNIT_TO_MM.get(word)
+    if factor is None:
+        return None
+    return {1.0: "mm", 10.0: "cm", 25.4: "in"}[factor]
+
+
 def _split_unit(header: str) -> tuple[str, str | None]:
     m = _UNIT_SUFFIX.match(header.strip())
     if not m or not m.group("name"):
         return header, None
-    unit = (m.group("u1") or m.group("u2") or m.group("u3") or "").lower()
-    unit = "in" if unit in {'"', "inch", "inches", "inci"} else unit
-    return m.group("name"), unit
+    return m.group("name"), normalise_unit(m.group("u1") or m.group("u2") or m.group("u3"))
 
 
 def _build_lookup() -> dict[str, tuple[str, Literal["dimension", "meta"]]]:
@@ -373,6 +410,55 @@ def match_column(header: object) -> ColumnMatch | None:
     return None
 
 
+@dataclass(frozen=True)
+class NearMatch:
+    """A header that names a dimension with something sizecheck does not read after it.
+
+    ``kind`` is ``"foot"`` (``panjang insole kiri``, ``(R)``: one column per foot),
+    ``"number"`` (``insole_length_2``) or ``"unit"`` (anything else, such as a unit that is
+    not read: ``(m)``); ``suffix`` is that part as written.
+    """
+
+    dimension: str
+    suffix: str
+    kind: Literal["unit", "number", "foot"]
+
+
+def near_dimension(header: object) -> NearMatch | None:
+    """For a header :func:`match_column` does not read, whether it names a dimension
+    followed by something unreadable; ``None`` otherwise (an unrelated column).
+
+    Such a column holds measurements that would otherwise be passed over without a word.
+
+    Examples
+    --------
+    >>> near_dimension("lebar insole (m)")
+    NearMatch(dimension='insole_ball_width', suffix='m', kind='unit')
+    >>> near_dimension("insole_length_2 (mm)")
+    NearMatch(dimension='insole_length', suffix='2', kind='number')
+    >>> near_dimension("Panjang Insole Kiri")
+    NearMatch(dimension='insole_length', suffix='Kiri', kind='foot')
+    >>> near_dimension("catatan (kiri)") is None, near_dimension("insole_length") is None
+    (True, True)
+    """
+    text = str(header).strip()
+    if not text or match_column(text) is not None:
+        return None
+    name, unit = _split_unit(text)
+    text = name if unit is not None else text
+    m = _NEAR_SUFFIX.match(text)
+    if not m or not m.group("name"):
+        return None
+    hit = _LOOKUP.get(normalise_name(m.group("name")))
+    if hit is None or hit[1] != "dimension":
+        return None
+    if m.group("num") is not None:
+        return NearMatch(hit[0], m.group("num"), "number")
+    suffix = (m.group("b1") or m.group("b2") or m.group("word") or "").strip()
+    kind: Literal["unit", "foot"] = "foot" if suffix.lower() in FOOT_VALUES else "unit"
+    return NearMatch(hit[0], suffix, kind)
+
+
 def unit_factor(unit: str) -> float:
     """Millimetres per ``unit`` (``mm``, ``cm``, ``in`` and their spelled-out forms).
 
@@ -383,10 +469,13 @@ def unit_factor(unit: str) -> float:
 
     Examples
     --------
-    >>> unit_factor("cm"), unit_factor(" Sentimeter ")
-    (10.0, 10.0)
+    >>> unit_factor("cm"), unit_factor(" Sentimeter "), unit_factor("mm.")
+    (10.0, 10.0, 1.0)
     """
-    return UNIT_TO_MM[unit.strip().lower()]
+    canonical = normalise_unit(unit)
+    if canonical is None:
+        raise KeyError(unit)
+    return UNIT_TO_MM[canonical]
 
 
 def header_text(canonical: str, *, lang: str = "en", unit: str = "mm") -> str:

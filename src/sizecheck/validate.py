@@ -25,6 +25,14 @@ Policy
 - A bad **foot or date** (``unknown_foot``, ``bad_date``) is listed, and the row's
   measurements are kept with ``foot``/``date`` missing: the length of a shoe does not
   become wrong because its date was mistyped, and dropping it would lose a measurement.
+  So is a **pair id** on more than two shoes or on two of one foot
+  (``pair_too_many_shoes``, ``pair_same_foot``: kept without the pair id), and a date
+  column whose **day/month order** is uncertain (``ambiguous_date``) or was read month
+  first (``month_first_date``): listed once, on the header row.
+- A column that names a dimension with something unread after it (``lebar (m)``,
+  ``panjang insole kiri``, ``insole_length_2``) has every cell rejected
+  (``unknown_unit``, ``unknown_dimension``), naming the column. Two columns of one role
+  or dimension, or wide and long columns in one sheet, are refused.
 - **Skipped rows** (``skipped_title``, ``skipped_header``, ``skipped_summary``,
   ``skipped_signature``, ``skipped_blank``) are rows read and rejected; they are listed
   but are not problems (:attr:`RejectCode.is_skip`). A row with a producer and a size but
@@ -35,7 +43,9 @@ Policy
   is the decimal mark; the file's decimal mark (detected or ``--decimal``) only settles
   ``1.234``-shaped values (see :func:`parse_numbers`).
 - Dates are read day first: ISO ``2026-03-12``, ``12/03/2026``, ``12-03-26``,
-  ``12 Maret 2026``, ``3 Agu 2026``, Excel dates and Excel serial numbers (``46093``).
+  ``12 Maret 2026``, ``3 Agu 2026``, Excel dates and Excel serial numbers (``46093``);
+  month first only when the column shows it (see :func:`_dates`). Years outside
+  1900–2100 are ``bad_date``.
 - Duplicates: within one source, the same producer, sample id, size, date, foot and
   dimension seen again (only where ``sample_id`` is given) keeps the first value and
   rejects the later ones. Sample numbers that restart in each size block or each visit
@@ -43,7 +53,7 @@ Policy
 
 Each sheet goes through named stages, each a short function (see the list above
 ``_CELL_CODES`` in the source): columns, parse, classify, keys, cells, foot/date,
-duplicates, listing, accounting, assemble.
+duplicates, pairs, listing, accounting, assemble.
 
 Examples
 --------
@@ -72,7 +82,7 @@ import itertools
 import os
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
@@ -86,7 +96,15 @@ from numpy.typing import ArrayLike, NDArray
 from sizecheck import columns
 from sizecheck.errors import InputError, MissingColumnsError, SizeLabelError, UsageError
 from sizecheck.readers import RawSheet, ReadLimits, read_input
-from sizecheck.schema import DIMENSIONS, FOOT_VALUES, UNIT_TO_MM, match_column
+from sizecheck.schema import (
+    DIMENSIONS,
+    FOOT_VALUES,
+    UNIT_TO_MM,
+    ColumnMatch,
+    NearMatch,
+    match_column,
+    near_dimension,
+)
 from sizecheck.sizes import DEFAULT_TOE_ALLOWANCE_MM, convert_size, parse_size
 
 if TYPE_CHECKING:
@@ -132,6 +150,10 @@ class RejectCode(StrEnum):
     FORMULA_WITHOUT_VALUE = "formula_without_value"
     UNKNOWN_FOOT = "unknown_foot"
     BAD_DATE = "bad_date"
+    AMBIGUOUS_DATE = "ambiguous_date"
+    MONTH_FIRST_DATE = "month_first_date"
+    PAIR_TOO_MANY_SHOES = "pair_too_many_shoes"
+    PAIR_SAME_FOOT = "pair_same_foot"
     SKIPPED_TITLE = "skipped_title"
     SKIPPED_HEADER = "skipped_header"
     SKIPPED_SUMMARY = "skipped_summary"
@@ -618,6 +640,7 @@ def parse_dates(values: Sequence[str | None], *, day_first: bool = True) -> NDAr
 #   cells       _cell_status      per cell: blank, not a number, unit, negative, implausible
 #   foot/date   _foot, _dates     listed when unreadable; the measurements are kept
 #   duplicates  _duplicates       a sample's dimension given again
+#   pairs       _pairs            a pair id on three shoes, or on two of one foot
 #   listing     _list_cell_rejects  the rejected cells, with their messages
 #   accounting  _accounting       rows and cells read = used + rejected
 #   assemble    _assemble         the long measurements table
@@ -698,6 +721,7 @@ class _Columns:
         self.cols = [_clean(a) for a in self.raw]
         self._encodings: dict[int, tuple[NDArray[np.int32], pa.Array]] = {}
         self.sep = sheet.sep
+        self.header_row = sheet.header_row if sheet.header_row is not None else 0
         self.fields = sheet.fields
         self.header_fields = sheet.header_fields
         self.uncomputed = {(r, j): f for r, j, f in sheet.uncomputed}
@@ -722,14 +746,17 @@ class _Layout:
 
     ``roles``: meta role -> column; ``role_units``: a unit named in a role's header (the
     long layout's ``value (cm)``); ``dims``: the wide layout's ``(column, dimension,
-    unit)``; ``extras``: pass-through ``(column, name)``. Without dimension columns the
-    sheet is in the long layout (``dimension`` and ``value`` columns).
+    unit)``; ``unread``: columns that name a dimension with something after it that is
+    not read (``(m)``, ``kiri``, ``_2``), whose cells are rejected; ``extras``:
+    pass-through ``(column, name)``. Without dimension columns the sheet is in the long
+    layout (``dimension`` and ``value`` columns).
     """
 
     roles: dict[str, int]
     role_units: dict[str, str | None]
     dims: list[tuple[int, str, str | None]]
     extras: list[tuple[int, str]]
+    unread: list[tuple[int, NearMatch]] = field(default_factory=list)
 
     @property
     def long(self) -> bool:
@@ -737,43 +764,62 @@ class _Layout:
         return not self.dims
 
 
+#: How a role is named in messages.
+_ROLE_WORDS = {"sample_id": "sample id", "dimension": "dimension name", "value": "value"}
+
+
 def _layout(sheet: RawSheet) -> _Layout:
     """Stage "columns": the role of each column; the other columns pass through.
 
-    A second column of a role (two producer columns...) passes through as an extra
-    column. A second column of a *dimension* is refused with both headers named: its
-    numbers would otherwise be neither used nor rejected. A sheet without a producer or
+    Two columns of one role or one dimension (``No`` and ``kode_sampel`` are both sample
+    ids) are refused with both headers named: the cells of one of them would otherwise
+    be neither used nor rejected. So is a sheet with dimension columns *and* the long
+    layout's dimension and value columns (a lone ``nilai``/``hasil`` column beside the
+    dimension columns passes through). A column that names a dimension with an unread
+    unit or suffix is kept to be rejected cell by cell. A sheet without a producer or
     size column, or without dimension columns and the long layout's pair, is refused.
     """
-    src = sheet.source
+    src, header = sheet.source, sheet.header
+    matches = [match_column(h) for h in header]
+    wide = any(m is not None and m.kind == "dimension" for m in matches)
     roles: dict[str, int] = {}
     role_units: dict[str, str | None] = {}
     dims: list[tuple[int, str, str | None]] = []
     extras: list[tuple[int, str]] = []
+    unread: list[tuple[int, NearMatch]] = []
+    long_cols: dict[str, int] = {}
     first: dict[str, int] = {}
-    for j, head in enumerate(sheet.header):
-        m = match_column(head)
-        if m is not None and m.kind == "dimension" and m.canonical in first:
-            i = first[m.canonical]
-            raise InputError(
-                f"{src}: two columns measure {m.canonical}: {sheet.header[i]!r} (column "
-                f"{i + 1}) and {head!r} (column {j + 1}). Rename or remove one of them, so "
-                "that every measurement is counted once."
-            )
-        if m is None or m.canonical in first:
-            extras.append((j, str(head).strip() or f"column_{j + 1}"))
-            continue
-        first[m.canonical] = j
-        if m.kind == "dimension":
-            dims.append((j, m.canonical, m.unit))
+    for j, (head, m) in enumerate(zip(header, matches, strict=True)):
+        if m is None:
+            near = near_dimension(head)
+            if near is not None:
+                unread.append((j, near))
+            else:
+                extras.append((j, str(head).strip() or f"column_{j + 1}"))
+        elif wide and m.canonical in ("dimension", "value"):  # pass through
+            if m.canonical in long_cols:
+                extras.append((j, str(head).strip() or f"column_{j + 1}"))
+            else:
+                long_cols[m.canonical] = j  # appended below
+        elif m.canonical in first:
+            raise _two_columns(src, header, m, first[m.canonical], j)
         else:
-            roles[m.canonical] = j
-            role_units[m.canonical] = m.unit
-    if dims:  # wide layout: dimension/value columns, if any, pass through
-        for name in ("dimension", "value"):
-            if name in roles:
-                j = roles.pop(name)
-                extras.append((j, str(sheet.header[j])))
+            first[m.canonical] = j
+            if m.kind == "dimension":
+                dims.append((j, m.canonical, m.unit))
+            else:
+                roles[m.canonical], role_units[m.canonical] = j, m.unit
+    if len(long_cols) == 2:
+        named = ", ".join(repr(header[j]) for j, _, _ in dims)
+        raise InputError(
+            f"{src}: the sheet has dimension columns ({named}) and also the long layout's "
+            f"{header[long_cols['dimension']]!r} and {header[long_cols['value']]!r} columns. "
+            "A sheet holds one layout: put the long rows (one value per row) in a sheet or "
+            "file of their own, so that every value is read."
+        )
+    extras += [
+        (long_cols[k], str(header[long_cols[k]])) for k in ("dimension", "value") if k in long_cols
+    ]
     if (
         "producer" not in roles
         or "size" not in roles
@@ -781,9 +827,25 @@ def _layout(sheet: RawSheet) -> _Layout:
     ):
         raise MissingColumnsError(
             f"{src}: needs a producer, a size and a dimension column (or dimension and value "
-            f"columns); found {', '.join(map(repr, sheet.header))}."
+            f"columns); found {', '.join(map(repr, header))}."
         )
-    return _Layout(roles, role_units, dims, extras)
+    return _Layout(roles, role_units, dims, extras, unread)
+
+
+def _two_columns(src: str, header: Sequence[str], m: ColumnMatch, i: int, j: int) -> InputError:
+    """The error for a second column ``j`` of what column ``i`` already is."""
+    if m.kind == "dimension":
+        return InputError(
+            f"{src}: two columns measure {m.canonical}: {header[i]!r} (column {i + 1}) and "
+            f"{header[j]!r} (column {j + 1}). Rename or remove one of them, so that every "
+            "measurement is counted once."
+        )
+    role = _ROLE_WORDS.get(m.canonical, m.canonical)
+    return InputError(
+        f"{src}: two columns could be the {role}: {header[i]!r} (column {i + 1}) and "
+        f"{header[j]!r} (column {j + 1}). Rename the one that is not (for instance 'No' to "
+        "'No urut'), so that nothing is read from the wrong column."
+    )
 
 
 # --------------------------------------------------------------------------- stage: parse
@@ -800,7 +862,9 @@ class _Cells:
     ``values``: that number in mm; ``factor``: mm per unit of the cell; ``unit_bad``: its
     unit is not known (``(1, k)`` when it holds for every row). ``dim``, ``factor`` and
     ``unit_bad`` may be broadcast views. ``formula``: the cell is a workbook formula saved
-    without its value (``(1, k)`` all false when there is none).
+    without its value (``(1, k)`` all false when there is none). ``unread``: the grid
+    columns (after the dimension or value columns) of the columns that name a dimension
+    with an unread unit or suffix, whose every cell is rejected.
     """
 
     columns: list[int]
@@ -812,6 +876,7 @@ class _Cells:
     factor: NDArray[np.float64]
     unit_bad: NDArray[np.bool_]
     formula: NDArray[np.bool_]
+    unread: dict[int, NearMatch] = field(default_factory=dict)
 
 
 def _parse_cells(c: _Columns, lay: _Layout, *, decimal: str, default_unit: str) -> _Cells:
@@ -837,6 +902,12 @@ def _parse_cells(c: _Columns, lay: _Layout, *, decimal: str, default_unit: str) 
         cell_dim = np.broadcast_to(np.arange(len(lay.dims)), (n, len(lay.dims)))
         columns = [j for j, _, _ in lay.dims]
         header_units = [u for _, _, u in lay.dims]
+    unread = {len(columns) + i: near for i, (_, near) in enumerate(lay.unread)}
+    if unread:  # read to be rejected: no dimension, no unit
+        columns = columns + [j for j, _ in lay.unread]
+        header_units = header_units + [None] * len(unread)
+        none = np.full((n, len(unread)), -1, dtype=np.intp)
+        cell_dim = np.concatenate([np.asarray(cell_dim), none], axis=1)
     present, numbers = _read_numbers(c, columns, decimal)
     formula = np.zeros((1, len(columns)), dtype=bool)
     if c.uncomputed:  # formulas saved without a value: read (empty), and rejected
@@ -858,7 +929,7 @@ def _parse_cells(c: _Columns, lay: _Layout, *, decimal: str, default_unit: str) 
         values = numbers * col_factor if (col_factor != 1.0).any() else numbers
     return _Cells(
         columns, dim_names, cell_dim, present, ~np.isnan(numbers), values, factor, unit_bad,
-        formula,
+        formula, unread,
     )  # fmt: skip
 
 
@@ -1218,14 +1289,16 @@ def _cell_status(cells: _Cells, long: bool) -> NDArray[np.int8]:
     status[(status == _OK) & (values < 0)] = _NEG
     lo_arr = np.array([DIMENSIONS[d].plausible_mm[0] for d in cells.dim_names] + [0.0])
     hi_arr = np.array([DIMENSIONS[d].plausible_mm[1] for d in cells.dim_names] + [np.inf])
-    k = len(cells.columns)
     if long:
         dim_lo, dim_hi = lo_arr[cells.dim], hi_arr[cells.dim]
     else:  # one dimension per column: bounds broadcast over the rows
-        dim_lo, dim_hi = lo_arr[:k], hi_arr[:k]
+        col_dim = np.r_[np.arange(len(cells.dim_names)), np.full(len(cells.unread), -1)]
+        dim_lo, dim_hi = lo_arr[col_dim], hi_arr[col_dim]
     status[(status == _OK) & ((values < dim_lo) | (values > dim_hi))] = _IMPL
     if cells.formula.shape[0] > 1:
         status[cells.formula] = _FORMULA
+    for col, near in cells.unread.items():  # every cell of a column that is not read
+        status[present[:, col], col] = _UNIT if near.kind == "unit" else _UDIM
     return status
 
 
@@ -1261,14 +1334,27 @@ def _dates(
     c: _Columns, lay: _Layout, row_ok: NDArray[np.bool_], rej: _Rejects
 ) -> NDArray[np.datetime64]:
     """Stage "date": the date of each row (``NaT`` when missing). An unreadable date is
-    listed (``bad_date``) and the row's measurements are kept with the date missing."""
+    listed (``bad_date``) and the row's measurements are kept with the date missing.
+
+    Numeric day/month dates (``03/04/2026``) are read day first, as Indonesian dates are
+    written, unless the column proves otherwise: a first number above 12 confirms day
+    first; no first number above 12 but a second one does means month first (read so,
+    and listed once as ``month_first_date``); every date with both at most 12 cannot be
+    told apart (listed once as ``ambiguous_date``). Both entries stand on the header row.
+    """
     if "date" not in lay.roles:
         return np.full(c.n, np.datetime64("NaT"), dtype="datetime64[ns]")
     dj = lay.roles["date"]
     d_idx, d_dictionary = c.encoded(dj)
     d_uniques = [str(u) for u in d_dictionary.to_pylist()]
-    parsed = np.append(parse_dates(d_uniques), np.datetime64("NaT")).astype("datetime64[ns]")
-    date = parsed[d_idx]
+    used = np.zeros(len(d_uniques) + 1, dtype=bool)
+    used[d_idx[row_ok]] = True
+    day_first, finding = _date_order([u for u, ok in zip(d_uniques, used, strict=False) if ok])
+    parsed = parse_dates(d_uniques, day_first=day_first)
+    date = np.append(parsed, np.datetime64("NaT")).astype("datetime64[ns]")[d_idx]
+    if finding is not None:
+        code, examples, message = finding
+        rej.add([c.header_row], c.header[dj], [examples], code, message, order=dj)
     pos = np.flatnonzero(row_ok & (d_idx >= 0) & np.isnat(date))
     rej.add(
         c.rows[pos],
@@ -1280,6 +1366,38 @@ def _dates(
         order=dj,
     )
     return date
+
+
+def _date_order(texts: Sequence[str]) -> tuple[bool, tuple[RejectCode, str, str] | None]:
+    """Whether the numeric day/month dates among ``texts`` read day first, and what to
+    list about the order: ``(code, examples, message)``, or ``None``."""
+    pairs = []
+    for text in texts:
+        m = re.match(_DMY_DATE, text.strip().lower())
+        if m and m.group(2).isdigit():
+            pairs.append((int(m.group(1)), int(m.group(2)), text.strip()))
+    if not pairs or max(a for a, _, _ in pairs) > 12:
+        return True, None
+    if max(b for _, b, _ in pairs) > 12:
+        shown = [t for _, b, t in pairs if b > 12]
+        return False, (
+            RejectCode.MONTH_FIRST_DATE,
+            ", ".join(shown[:3]),
+            f"dates read month first: {len(shown)} date(s) such as {shown[0]!r} have a second "
+            "number above 12 and none has a first number above 12. If that is wrong, write "
+            "the dates as 2026-03-25 or 25 Maret 2026; measurements kept",
+        )
+    unclear = [t for a, b, t in pairs if a != b]
+    if not unclear:
+        return True, None
+    return True, (
+        RejectCode.AMBIGUOUS_DATE,
+        ", ".join(unclear[:3]),
+        f"day and month cannot be told apart: in every date of this column both are at most "
+        f"12, so {unclear[0]!r} was read day first, as Indonesian dates are written. If the "
+        "sheet writes the month first, write the dates as 2026-03-12 or 12 Maret 2026; "
+        "measurements kept",
+    )
 
 
 # --------------------------------------------------------------------------- stage: duplicates
@@ -1343,6 +1461,69 @@ def _duplicates(
     status[r_idx[dup], c_idx[dup]] = _DUP
 
 
+# --------------------------------------------------------------------------- stage: pairs
+
+
+def _pairs(
+    c: _Columns,
+    lay: _Layout,
+    cells: _Cells,
+    used_cell: NDArray[np.bool_],
+    keys: _RowKeys,
+    rej: _Rejects,
+) -> NDArray[np.bool_]:
+    """Stage "pairs": a pair id given to more than two shoes (``pair_too_many_shoes``) or
+    to two shoes of one foot (``pair_same_foot``) is listed on each of its rows; the
+    measurements are kept, without the pair id. Returns the rows that lose it.
+
+    A pair is its id at one producer, size and date (ids may restart in each size block
+    or visit); a shoe is a row of the wide layout, or a measurement of one dimension in
+    the long layout. Duplicates are rejected before, so a sample given twice is not a
+    third shoe.
+    """
+    drop = np.zeros(c.n, dtype=bool)
+    if "pair" not in lay.roles:
+        return drop
+    pj = lay.roles["pair"]
+    rows = np.flatnonzero(used_cell.any(axis=1) & c.valid(pj))
+    if len(rows) < 2:
+        return drop
+    shoe = pd.DataFrame(
+        {
+            "p": c.encoded(lay.roles["producer"])[0][rows],
+            "q": _id_keys(c.cols[pj])[rows],
+            "z": keys.size[rows],
+            "t": keys.date[rows].view("i8"),
+            "d": cells.dim[rows, 0] if lay.long else 0,
+        }
+    )
+    shared = shoe.duplicated(keep=False).to_numpy()  # rows whose pair has another shoe
+    if not shared.any():
+        return drop
+    rows, shoe = rows[shared], shoe[shared]
+    shoe["left"], shoe["right"] = keys.foot[rows] == 0, keys.foot[rows] == 1
+    group = shoe.groupby(["p", "q", "z", "t", "d"], sort=False)
+    count = group["left"].transform("size").to_numpy()
+    same = (group["left"].transform("sum") > 1) | (group["right"].transform("sum") > 1)
+    for mask, code, what in (
+        (count > 2, RejectCode.PAIR_TOO_MANY_SHOES, "more than two shoes"),
+        ((count <= 2) & same.to_numpy(), RejectCode.PAIR_SAME_FOOT, "two shoes of one foot"),
+    ):
+        pos = rows[mask]
+        drop[pos] = True
+        rej.add(
+            c.rows[pos],
+            c.header[pj],
+            _texts(c.raw[pj], pos),
+            code,
+            f"this pair id has {what} at this producer, size and date (a pair is one left "
+            "and one right shoe); measurements kept without the pair id. Check the pair "
+            "numbers, or the foot column",
+            order=pj,
+        )
+    return drop
+
+
 # --------------------------------------------------------------------------- stage: listing
 
 
@@ -1400,6 +1581,26 @@ _FORMULA_MESSAGE = (
 )
 
 
+def _unread_message(header: str, near: NearMatch) -> str:
+    """Why the cells of a column naming a dimension with an unread suffix are rejected."""
+    dim = near.dimension
+    if near.kind == "foot":
+        return (
+            f"column {header!r} holds {dim} of one foot ({near.suffix}): sizecheck reads one "
+            "shoe per row, so put each shoe on its own row with its foot in a 'kaki' column"
+        )
+    if near.kind == "number":
+        return (
+            f"column {header!r} looks like a numbered {dim} (a second reading?): sizecheck "
+            "reads one column per dimension; put repeat readings on their own rows, or "
+            "rename the column"
+        )
+    return (
+        f"column {header!r}: {near.suffix!r} is not a unit sizecheck reads (mm, cm, in, or "
+        f"written out: milimeter, sentimeter, inch); rename it, e.g. '{dim} (mm)'"
+    )
+
+
 def _cell_messages(
     rc: RejectCode,
     c: _Columns,
@@ -1410,6 +1611,21 @@ def _cell_messages(
 ) -> str | list[str]:
     """The message of each rejected cell ``(r_idx, c_idx)`` of one code."""
     names = [cells.dim_names[d] if d >= 0 else "?" for d in cells.dim[r_idx, c_idx]]
+    if cells.unread and rc in (RejectCode.UNKNOWN_UNIT, RejectCode.UNKNOWN_DIMENSION):
+        out = [
+            _unread_message(c.header[cells.columns[col]], cells.unread[col])
+            if col in cells.unread
+            else ""
+            for col in c_idx.tolist()
+        ]
+        rest = np.flatnonzero(~np.isin(c_idx, list(cells.unread)))
+        if len(rest):  # long layout: a dimension name or unit of the value column
+            more = _cell_messages(rc, c, lay, replace(cells, unread={}), r_idx[rest], c_idx[rest])
+            for i, m in zip(
+                rest, [more] * len(rest) if isinstance(more, str) else more, strict=True
+            ):
+                out[i] = m
+        return out
     if rc is RejectCode.NOT_A_NUMBER:
         return "not a number"
     if rc is RejectCode.FORMULA_WITHOUT_VALUE:
@@ -1426,8 +1642,8 @@ def _cell_messages(
         return "negative length; a measurement cannot be below zero"
     if rc is RejectCode.DUPLICATE_SAMPLE:
         return [
-            f"{name} of this sample (same producer, sample id and foot) was already "
-            "given in an earlier row; the first value is kept"
+            f"{name} of this sample (same producer, sample id, size, date and foot) was "
+            "already given in an earlier row; the first value is kept"
             for name in names
         ]
     texts: list[str] = []  # implausible: say what the value looks like
@@ -1491,10 +1707,11 @@ def _assemble(
     cells: _Cells,
     used_cell: NDArray[np.bool_],
     keys: _RowKeys,
+    no_pair: NDArray[np.bool_],
 ) -> pa.Table:
     """Stage "assemble": one row per used cell, in the column order of
     :data:`MEASUREMENT_COLUMNS`, then the pass-through columns (``keys``: per row
-    ``size``, ``foot`` code and ``date``)."""
+    ``size``, ``foot`` code and ``date``; ``no_pair``: rows whose pair id is dropped)."""
     n, k = used_cell.shape
     row_used = np.asarray(used_cell.any(axis=1))
     cell_row: NDArray[np.signedinteger[Any]]
@@ -1533,7 +1750,7 @@ def _assemble(
         "size_label": coded("size"),
         "size": pa.array(keys.size[cell_row], pa.float64()),
         "foot": _labels(keys.foot, ["L", "R"], cell_row, row_used),
-        "pair": text("pair"),
+        "pair": _without(text("pair"), no_pair[cell_row]) if no_pair.any() else text("pair"),
         "date": pa.array(keys.date[cell_row], pa.timestamp("ns")),
         "lot": coded("lot"),
         "operator": coded("operator"),
@@ -1550,6 +1767,11 @@ def _assemble(
             col_key = f"{col_key}_extra"
         out[col_key] = c.raw[j].take(take)
     return pa.table(out)
+
+
+def _without(text: pa.Array, drop: NDArray[np.bool_]) -> pa.Array:
+    """``text`` with the cells where ``drop`` holds made missing."""
+    return pc.if_else(pa.array(drop), pa.scalar(None, text.type), text)
 
 
 # --------------------------------------------------------------------------- the stages in order
@@ -1620,12 +1842,12 @@ def _validate_sheet(
     status = _cell_status(cells, lay.long)
     keys = _RowKeys(size, _foot(c, lay, row_ok, rej), _dates(c, lay, row_ok, rej))
     _duplicates(c, lay, cells, status, row_ok, keys)
-    _list_cell_rejects(c, lay, cells, status, row_ok, data_row, rej)
     used_cell = (status == _OK) & row_ok[:, None]
+    no_pair = _pairs(c, lay, cells, used_cell, keys, rej)
+    _list_cell_rejects(c, lay, cells, status, row_ok, data_row, rej)
     acc = _accounting(c, cells, used_cell, skipped, n_title)
-    return _SheetResult(
-        _assemble(c, lay, cells, used_cell, keys), rej.parts, acc, list(sheet.notes)
-    )
+    table = _assemble(c, lay, cells, used_cell, keys, no_pair)
+    return _SheetResult(table, rej.parts, acc, list(sheet.notes))
 
 
 #: Columns of ``measurements`` held as ``category`` (few distinct values; categories sorted).
@@ -1817,7 +2039,5 @@ def read_measurements(
 
 
 def _relabel(sheet: RawSheet, label: str) -> RawSheet:
-    from dataclasses import replace
-
     suffix = sheet.source[len(sheet.path.name) :]
     return replace(sheet, source=label + suffix)
