@@ -114,7 +114,7 @@ def test_convert_uk_7_to_eu() -> None:
     assert code == 0
     assert "eu 40.64" in out
     assert "270.9 mm" in out
-    assert "toe allowance not needed" in out
+    assert "both systems name the last: no toe allowance involved" in out
 
 
 def test_convert_to_mondopoint_reports_the_allowance() -> None:

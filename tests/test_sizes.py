@@ -37,7 +37,7 @@ SYSTEMS = [s.value for s in SizeSystem]
 # Plausible label values, written out here so the tests do not borrow the module's table.
 PLAUSIBLE = {
     "eu": (15.0, 56.0),
-    "uk": (-1.0, 17.0),
+    "uk": (0.0, 17.0),
     "us-men": (0.0, 18.0),
     "us-women": (0.0, 18.0),
     "mondopoint": (90.0, 360.0),
@@ -206,7 +206,8 @@ def test_toe_allowance_only_matters_between_last_and_foot_based_systems() -> Non
     foot_13 = float(convert_size(41, "eu", "mondopoint", allowance_mm=13.3))
     assert foot_20 == pytest.approx(253.333, abs=1e-3)
     assert foot_13 == pytest.approx(260.033, abs=1e-3)
-    assert float(convert_size(7, "uk", "eu", allowance_mm=99)) == pytest.approx(40.64)
+    for allowance in (0.0, 40.0):  # the whole accepted range: no effect within one family
+        assert float(convert_size(7, "uk", "eu", allowance_mm=allowance)) == pytest.approx(40.64)
 
 
 def test_convert_label_reports_last_foot_and_allowance() -> None:
@@ -360,3 +361,69 @@ def test_written_sizes_parse_to_their_value(prefix: tuple[str, str], whole: int,
 def test_two_sizes_or_fractions_are_not_read_as_mondopoint(label: str) -> None:
     with pytest.raises(SizeLabelError, match="two sizes"):
         parse_size(label)
+
+
+# --------------------------------------------------------------------------- hostile values
+
+
+def _cli(*args: str) -> tuple[int, str]:
+    from typer.testing import CliRunner
+
+    from sizecheck.cli import app
+
+    result = CliRunner().invoke(app, list(args), env={"COLUMNS": "200"})
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    return result.exit_code, result.output
+
+
+@pytest.mark.parametrize("label", ["UK -5", "-41", "EU -41", "UK:-5", "US −3"])
+def test_a_negative_size_is_refused_saying_what_is_accepted(label: str) -> None:
+    # Issue 18: 'UK -5' read as UK 5.
+    with pytest.raises(SizeLabelError, match=r"never negative.*uk 0–17"):
+        parse_size(label)
+
+
+@pytest.mark.parametrize("label", ["UK-5", "EU - 41", "UK 5"])
+def test_a_dash_between_system_and_number_is_a_separator(label: str) -> None:
+    assert parse_size(label).value in (5.0, 41.0)
+
+
+@pytest.mark.parametrize("allowance", [-400.0, -0.1, 40.1, float("nan"), float("inf")])
+def test_an_allowance_outside_0_to_40_mm_is_refused(allowance: float) -> None:
+    # Issue 13 item 9: '--allowance -400' printed 673.33, '--allowance nan' printed nan.
+    with pytest.raises(SizeLabelError, match="from 0 to 40 mm"):
+        convert_label("EU 41", "mondopoint", allowance_mm=allowance)
+    with pytest.raises(SizeLabelError, match="from 0 to 40 mm"):
+        convert_size([41.0], "eu", "mondopoint", allowance_mm=allowance)
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["convert", "EU 41", "--to", "mondopoint", "--allowance", "-400"], "from 0 to 40 mm"),
+        (["convert", "EU 41", "--to", "mondopoint", "--allowance", "nan"], "from 0 to 40 mm"),
+        (["convert", "UK -5", "--to", "eu"], "never negative"),
+    ],
+)
+def test_cli_convert_refuses_hostile_values_in_one_line(args: list[str], words: str) -> None:
+    code, out = _cli(*args)
+    assert code == 2 and out.startswith("Error:") and words in out
+    assert "Traceback" not in out and "673" not in out
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        # foot to foot: the length both share is the foot's; no allowance in play
+        (["MP 260", "--to", "jp"], "foot length 260.0 mm (both systems name the foot"),
+        (["UK 7", "--to", "eu"], "last length 270.9 mm (both systems name the last"),
+        # across families the allowance used is named, given or default
+        (["EU 41", "--to", "mondopoint"], "toe allowance 15 mm (default)"),
+        (["EU 41", "--to", "jp", "--allowance", "13.3"], "toe allowance 13.3 mm (given)"),
+    ],
+)
+def test_cli_convert_names_the_length_and_allowance_it_used(args: list[str], says: str) -> None:
+    # Issue 13 item 9: 'MP 260 --to jp' said 'toe allowance not needed' beside a last
+    # length computed with 15 mm.
+    code, out = _cli("convert", *args)
+    assert code == 0 and says in out, out

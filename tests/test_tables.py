@@ -209,6 +209,15 @@ BAD_FIXTURES = [
     ("csv_unknown_column.toml", ["csv line 1", "'heel_height'"]),
     ("csv_missing_row.toml", ["csv", "no row for size(s) 42"]),
     ("invalid_toml.toml", ["not valid TOML", "line 2"]),
+    # issue 18: hostile tables, each a one-line error instead of a traceback or worse
+    ("csv_outside_folder.toml", ["csv", "outside the table's folder"]),
+    ("csv_absolute_path.toml", ["csv", "'/etc/passwd' lies outside the table's folder"]),
+    ("csv_not_a_name.toml", ["csv", "expected a file name, found 5"]),
+    ("csv_binary.toml", ["csv 'csv_binary.csv'", "not UTF-8 text"]),
+    ("csv_nul_bytes.toml", ["csv 'csv_nul_bytes.csv'", "NUL bytes"]),
+    ("not_utf8.toml", ["not UTF-8 text", "save it as UTF-8"]),
+    ("huge_size_range.toml", ["sizes", "1,000,000,000,001 sizes", "at most 1,000"]),
+    ("allowance_out_of_range.toml", ["toe_allowance_mm", "-400 mm lies outside 0–40 mm"]),
 ]
 
 
@@ -358,3 +367,83 @@ def test_table_names_cannot_reach_outside_the_shipped_folder(name: str) -> None:
 def test_grade_refuses_a_step_without_a_master_value() -> None:
     with pytest.raises(UsageError, match="no master value"):
         grade({"last_length": 270.0}, base_size=41, name="x", steps={"last_ball_girth": 5.0})
+
+
+# --------------------------------------------------------------------------- hostile tables
+
+
+def test_a_csv_outside_the_tables_folder_is_neither_read_nor_quoted(tmp_path: Path) -> None:
+    # Issue 18: csv = "../../../../etc/passwd" was followed and its first line echoed.
+    secret = tmp_path / "secret.csv"
+    secret.write_text("TOP SECRET,hunter2\n")
+    folder = tmp_path / "tables"
+    folder.mkdir()
+    (folder / "link.csv").symlink_to(secret)  # a link inside pointing outside is outside
+    for name in ("../secret.csv", str(secret), "link.csv"):
+        (folder / "t.toml").write_text(
+            (BAD_TABLES / "csv_missing_file.toml").read_text().replace("csv_not_here.csv", name)
+        )
+        with pytest.raises(TableError, match="outside the table's folder") as info:
+            load_table(folder / "t.toml")
+        assert "SECRET" not in str(info.value) and "hunter2" not in str(info.value)
+
+
+def test_a_csv_in_a_subfolder_of_the_table_is_read(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "toecap.csv").write_text(
+        "size,toecap_internal_length\n40,39\n41,40\n42,40\n"
+    )
+    (tmp_path / "t.toml").write_text(
+        (BAD_TABLES / "csv_missing_file.toml")
+        .read_text()
+        .replace("csv_not_here.csv", "data/toecap.csv")
+    )
+    assert load_table(tmp_path / "t.toml").nominal("toecap_internal_length", [41]).tolist() == [
+        40.0
+    ]
+
+
+def test_table_size_limit_is_a_parameter() -> None:
+    data = {
+        "name": "big", "title": "Big", "size_system": "mondopoint", "status": "user",
+        "source": "test", "sizes": {"from": 100, "to": 350, "step": 0.1}, "base_size": 260,
+        "dimensions": {"insole_length": {"base_value": 275.0, "step": 1.0}},
+    }  # fmt: skip
+    with pytest.raises(TableError, match="2,501 sizes; a table has at most 1,000"):
+        parse_table(data)
+    assert len(parse_table(data, max_sizes=3000).sizes) == 2501
+
+
+def test_grade_refuses_an_unknown_system_and_too_many_sizes() -> None:
+    # Issue 18: 'grade --system bogus' was a traceback.
+    with pytest.raises(UsageError, match="Unknown size system 'bogus'; use one of eu, uk"):
+        grade({"last_length": 270.0}, base_size=41, name="x", size_system="bogus")
+    with pytest.raises(UsageError, match="1,001 sizes to grade; a table has at most 1,000"):
+        grade({"last_length": 270.0}, base_size=41, name="x", sizes=range(41, 1042))
+    with pytest.raises(UsageError, match="finite"):
+        grade({"last_length": 270.0}, base_size=41, name="x", sizes=[40, 41, float("nan")])
+
+
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        (["--system", "bogus"], "Unknown size system 'bogus'"),
+        (["--sizes", "36-1e9"], "makes 999,999,965 sizes"),
+        (["--sizes", "36-inf"], "makes inf sizes"),
+        (["--sizes", "46-36"], "from ≤ to"),
+    ],
+)
+def test_cli_grade_refuses_hostile_values_in_one_line(
+    tmp_path: Path, extra: list[str], words: str
+) -> None:
+    # Issue 18: 'grade --sizes 36-1e9' made a billion sizes until memory ran out.
+    from typer.testing import CliRunner
+
+    from sizecheck.cli import app
+
+    args = ["grade", "--master", "last_length=270", "--base-size", "41", "--name", "x",
+            "--out", str(tmp_path / "x.toml"), *extra]  # fmt: skip
+    result = CliRunner().invoke(app, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 2 and result.output.startswith("Error:"), result.output
+    assert words in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "x.toml").exists()

@@ -286,16 +286,20 @@ def convert(
         float | None,
         typer.Option(
             "--allowance",
-            help="Toe allowance in mm (last − foot), used between last-based (EU/UK/US) and "
-            "foot-based (Mondopoint/JP) systems. Default 15.",
+            help="Toe allowance in mm (last − foot), 0 to 40, used between last-based "
+            "(EU/UK/US) and foot-based (Mondopoint/JP) systems. Default 15.",
         ),
     ] = None,
 ) -> None:
     """Convert a size label to another system through last length.
 
+    EU, UK and US sizes name the last, Mondopoint and JP the foot: between the two
+    families the toe allowance (last − foot) decides the result, and is printed. Sizes are
+    never negative.
+
     Example: sizecheck convert "UK 7" --to eu
     """
-    from sizecheck.sizes import DEFAULT_TOE_ALLOWANCE_MM, convert_label
+    from sizecheck.sizes import DEFAULT_TOE_ALLOWANCE_MM, convert_label, foot_based
 
     used = DEFAULT_TOE_ALLOWANCE_MM if allowance is None else allowance
     c = convert_label(label, to, default_system=from_system, allowance_mm=used)
@@ -310,8 +314,16 @@ def convert(
             f"last length {c.last_length_mm:.1f} mm, foot length {c.foot_length_mm:.1f} mm, "
             f"toe allowance {c.allowance_mm:g} mm ({note})"
         )
+    elif foot_based(c.to_system):
+        con.print(
+            f"foot length {c.foot_length_mm:.1f} mm (both systems name the foot: no toe "
+            "allowance involved)"
+        )
     else:
-        con.print(f"last length {c.last_length_mm:.1f} mm (toe allowance not needed)")
+        con.print(
+            f"last length {c.last_length_mm:.1f} mm (both systems name the last: no toe "
+            "allowance involved)"
+        )
 
 
 # --------------------------------------------------------------------------- grade
@@ -331,12 +343,21 @@ def _pairs(items: list[str], what: str) -> dict[str, float]:
 
 
 def _size_list(text: str) -> list[float]:
+    """The sizes of ``--sizes``, counted before they are made (``36-1e9`` is refused)."""
+    from sizecheck.tables import MAX_TABLE_SIZES
+
     try:
         if "-" in text.strip()[1:] and "," not in text:
             first, _, last = text.strip().partition("-")
             a, b = float(first), float(last)
             step = 0.5 if (a % 1 or b % 1) else 1.0
-            return [a + i * step for i in range(round((b - a) / step) + 1)]
+            count = (b - a) / step + 1
+            if not 1 <= count <= MAX_TABLE_SIZES:  # also false for NaN; inf is too many
+                _fail(
+                    f"--sizes {text!r} makes {count:,.0f} sizes; a table has 1 to "
+                    f"{MAX_TABLE_SIZES:,} (from ≤ to), e.g. 36-46."
+                )
+            return [a + i * step for i in range(round(count))]
         return [float(s) for s in text.split(",") if s.strip()]
     except ValueError:
         _fail(f"--sizes expects a range such as 36-46 or a list such as 36,37,38; found {text!r}.")
@@ -363,9 +384,16 @@ def grade(
         typer.Option("--step", help="Override a step: DIMENSION=MM per size (repeat)."),
     ] = None,
     sizes: Annotated[
-        str | None, typer.Option("--sizes", help="Sizes to cover: 36-46 or 36,37,38.")
+        str | None,
+        typer.Option("--sizes", help="Sizes to cover: 36-46 or 36,37,38 (at most 1000)."),
     ] = None,
-    system: Annotated[str, typer.Option("--system", help="Size system (without --rule).")] = "eu",
+    system: Annotated[
+        str,
+        typer.Option(
+            "--system",
+            help="Size system (without --rule): eu, uk, us-men, us-women, mondopoint or jp.",
+        ),
+    ] = "eu",
     title: Annotated[str | None, typer.Option("--title", help="Title of the table.")] = None,
     source: Annotated[
         str | None,

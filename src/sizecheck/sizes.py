@@ -43,13 +43,17 @@ from numpy.typing import ArrayLike, NDArray
 from sizecheck.errors import SizeLabelError
 
 __all__ = [
+    "ALLOWANCE_RANGE_MM",
     "DEFAULT_TOE_ALLOWANCE_MM",
+    "PLAUSIBLE_SIZES",
     "SIZE_STEP_MM",
     "Conversion",
     "SizeLabel",
     "SizeSystem",
+    "check_allowance",
     "convert_label",
     "convert_size",
+    "foot_based",
     "last_length_mm",
     "parse_size",
     "size_from_last_length",
@@ -73,6 +77,11 @@ class SizeSystem(StrEnum):
 #: and every conversion reports the allowance it used.
 DEFAULT_TOE_ALLOWANCE_MM = 15.0
 
+#: Toe allowances accepted, in mm: from none (a last as long as the foot) to twice the
+#: largest allowance producers use (20 mm, domain.md). Anything else is a slip
+#: (``--allowance -400`` once gave a size of 673).
+ALLOWANCE_RANGE_MM = (0.0, 40.0)
+
 #: Length step of one size, in mm of last (or foot) length, per system.
 SIZE_STEP_MM: dict[SizeSystem, float] = {
     SizeSystem.EU: 20.0 / 3.0,
@@ -83,10 +92,11 @@ SIZE_STEP_MM: dict[SizeSystem, float] = {
     SizeSystem.JP: 10.0,
 }
 
-# Plausible label values per system (children's to the largest adult sizes).
-_PLAUSIBLE: dict[SizeSystem, tuple[float, float]] = {
+#: Plausible label values per system, children's to the largest adult sizes. No system
+#: has a negative size (UK sizes start at 0, a baby's size).
+PLAUSIBLE_SIZES: dict[SizeSystem, tuple[float, float]] = {
     SizeSystem.EU: (15.0, 56.0),
-    SizeSystem.UK: (-1.0, 17.0),
+    SizeSystem.UK: (0.0, 17.0),
     SizeSystem.US_MEN: (0.0, 18.0),
     SizeSystem.US_WOMEN: (0.0, 18.0),
     SizeSystem.MONDOPOINT: (90.0, 360.0),
@@ -171,10 +181,19 @@ def _number(text: str) -> float:
     return float(text.replace(",", ".")) + half
 
 
+_NEGATIVE = re.compile(r"(?:^|[\s:])[-\u2212]\d")
+
+
 @functools.lru_cache(maxsize=4096)
 def _parse_cached(text: str, default: SizeSystem) -> SizeLabel:
     raw = text
     stripped = text.strip()
+    if _NEGATIVE.search(stripped):  # 'UK -5' once read as UK 5
+        ranges = ", ".join(f"{s.value} {lo:g}–{hi:g}" for s, (lo, hi) in PLAUSIBLE_SIZES.items())
+        raise SizeLabelError(
+            f"Cannot read size label {raw!r}: a size is never negative. Sizes run {ranges}; "
+            "write the system and a number, e.g. 'UK 5'."
+        )
     m = _LABEL.match(stripped)
     if not stripped or m is None:
         raise SizeLabelError(
@@ -186,7 +205,7 @@ def _parse_cached(text: str, default: SizeSystem) -> SizeLabel:
     suffix = (m.group("suffix") or "").lower()
     value = _number(m.group("num"))
     width = float(m.group("width").replace(",", ".")) if m.group("width") else None
-    low_mp, high_mp = _PLAUSIBLE[SizeSystem.MONDOPOINT]
+    low_mp, high_mp = PLAUSIBLE_SIZES[SizeSystem.MONDOPOINT]
     if width is not None and not (low_mp <= value <= high_mp and 40.0 <= width <= 160.0):
         raise SizeLabelError(
             f"Cannot read size label {raw!r}: it looks like two sizes or a fraction, not a "
@@ -208,7 +227,7 @@ def _parse_cached(text: str, default: SizeSystem) -> SizeLabel:
                 f"Cannot read size label {raw!r}: a width or 'mm' does not go with {prefix}."
             )
         system = SizeSystem.MONDOPOINT
-    low, high = _PLAUSIBLE[system]
+    low, high = PLAUSIBLE_SIZES[system]
     if not low <= value <= high:
         raise SizeLabelError(
             f"Size label {raw!r} read as {system.value} {value:g}, outside the plausible "
@@ -309,18 +328,51 @@ def convert_size(
     >>> round(float(convert_size(260, "mondopoint", "eu", allowance_mm=13.3)), 2)
     40.99
     """
+    allowance_mm = check_allowance(allowance_mm)
     length = last_length_mm(size, from_system, allowance_mm=allowance_mm)
     return size_from_last_length(length, to_system, allowance_mm=allowance_mm)
 
 
 def uses_allowance(a: str | SizeSystem, b: str | SizeSystem) -> bool:
     """Whether converting between ``a`` and ``b`` depends on the toe allowance."""
-    return (_system(a) in _FOOT_BASED) != (_system(b) in _FOOT_BASED)
+    return foot_based(a) != foot_based(b)
+
+
+def foot_based(system: str | SizeSystem) -> bool:
+    """Whether ``system``'s sizes name the foot (Mondopoint, JP), not the last.
+
+    >>> foot_based("jp"), foot_based("uk")
+    (True, False)
+    """
+    return _system(system) in _FOOT_BASED
+
+
+def check_allowance(allowance_mm: float) -> float:
+    """``allowance_mm`` as a float, if it is a toe allowance within
+    :data:`ALLOWANCE_RANGE_MM`; raises :class:`SizeLabelError` saying what is accepted.
+
+    >>> check_allowance(16.9)
+    16.9
+    """
+    value = float(allowance_mm)
+    low, high = ALLOWANCE_RANGE_MM
+    if not (low <= value <= high):  # also false for NaN
+        raise SizeLabelError(
+            f"Toe allowance {allowance_mm!r} mm is not usable: give a number from {low:g} to "
+            f"{high:g} mm (producers use 13.3, 15, 16.9 or 20; the default is "
+            f"{DEFAULT_TOE_ALLOWANCE_MM:g})."
+        )
+    return value
 
 
 @dataclass(frozen=True)
 class Conversion:
-    """The result of converting one label, with everything needed to explain it."""
+    """The result of converting one label, with everything needed to explain it.
+
+    ``allowance_used`` tells whether the result depends on ``allowance_mm`` (one system
+    names the last, the other the foot); ``last_length_mm`` and ``foot_length_mm`` are
+    computed with it either way, so say which length the two systems share when it is not.
+    """
 
     source: SizeLabel
     to_system: str
@@ -340,10 +392,14 @@ def convert_label(
 ) -> Conversion:
     """Parse ``text`` and convert it to ``to_system``, reporting last and foot length.
 
+    Raises :class:`SizeLabelError` for a label that cannot be read and for an allowance
+    outside :data:`ALLOWANCE_RANGE_MM` (or not a number).
+
     >>> c = convert_label("EU 41", "mondopoint", allowance_mm=15)
     >>> round(c.value, 1), round(c.last_length_mm, 1), c.allowance_used
     (258.3, 273.3, True)
     """
+    allowance_mm = check_allowance(allowance_mm)
     label = parse_size(text, default_system=default_system)
     target = _system(to_system)
     length = float(last_length_mm(label.value, label.system, allowance_mm=allowance_mm))

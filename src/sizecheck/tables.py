@@ -29,6 +29,11 @@ TOML format (one ``[dimensions.NAME]`` table per dimension)::
 A table whose ``kind = "rule"`` holds steps without base values: it is graded from a
 master last with :func:`grade` before measurements can be compared with it.
 
+The ``csv =`` file must lie in the table's folder (or below it): a path out of it, or a
+link pointing out of it, is a :class:`TableError` that quotes nothing of the file. Both
+files must be UTF-8 text of at most :data:`MAX_TABLE_BYTES`; a table has at most
+:data:`MAX_TABLE_SIZES` sizes (``max_sizes=`` raises it).
+
 Examples
 --------
 >>> t = load_table("paris-point")
@@ -61,9 +66,11 @@ from numpy.typing import ArrayLike, NDArray
 from sizecheck._data import data_dir
 from sizecheck.errors import TableError, UnknownTableError, UsageError
 from sizecheck.schema import DIMENSIONS
-from sizecheck.sizes import SIZE_STEP_MM, SizeSystem
+from sizecheck.sizes import ALLOWANCE_RANGE_MM, SIZE_STEP_MM, SizeSystem
 
 __all__ = [
+    "MAX_TABLE_BYTES",
+    "MAX_TABLE_SIZES",
     "STATUSES",
     "Limits",
     "ReferenceTable",
@@ -78,6 +85,13 @@ __all__ = [
 
 #: Allowed values of a table's ``status``.
 STATUSES = ("official", "derived", "proposal", "user")
+
+#: Most sizes a table may have (Mondopoint in 1 mm steps from 90 to 360 mm has 271);
+#: ``sizes = {from = 0, to = 1e12}`` is refused before a size is made. Raise it with
+#: ``max_sizes=`` of :func:`load_table`, :func:`parse_table` or :func:`grade`.
+MAX_TABLE_SIZES = 1000
+#: Largest table file (TOML or CSV) read, in bytes.
+MAX_TABLE_BYTES = 2_000_000
 
 ToleranceType = Literal["symmetric", "asymmetric", "min", "max"]
 _EPS = 1e-9
@@ -285,8 +299,12 @@ def available_tables() -> list[str]:
     return sorted(p.name[: -len(".toml")] for p in folder.iterdir() if p.name.endswith(".toml"))
 
 
-def load_table(name_or_path: str | Path) -> ReferenceTable:
+def load_table(name_or_path: str | Path, *, max_sizes: int = MAX_TABLE_SIZES) -> ReferenceTable:
     """Load a shipped table by name, or a user table from a ``.toml`` path.
+
+    A user table's ``csv =`` file must lie in the table's folder (or below it); the TOML
+    and CSV must be UTF-8 text of at most :data:`MAX_TABLE_BYTES`. ``max_sizes`` bounds
+    the number of sizes (:data:`MAX_TABLE_SIZES`).
 
     Raises
     ------
@@ -300,33 +318,86 @@ def load_table(name_or_path: str | Path) -> ReferenceTable:
     if text.endswith(".toml") or path.is_file():
         if not path.is_file():
             raise UnknownTableError(text, available_tables())
-        return _parse_file(path.read_text(encoding="utf-8"), path.name, path.parent, None)
+        toml_text = _read_text(path, path.name, path.name, "utf-8")
+        return _parse_file(toml_text, path.name, path.parent, None, max_sizes)
     folder = _shipped_dir()
     if not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", text) or ".." in text:
         raise UnknownTableError(text, available_tables())
     entry = folder / f"{text}.toml"
     if not entry.is_file():
         raise UnknownTableError(text, available_tables())
-    return _parse_file(entry.read_text(encoding="utf-8"), f"{text}.toml", folder, None)
+    return _parse_file(entry.read_text(encoding="utf-8"), f"{text}.toml", folder, None, max_sizes)
+
+
+def _read_text(path: Traversable | Path, origin: str, where: str, encoding: str) -> str:
+    """A table file's text; a file too large, unreadable or not UTF-8 is a TableError
+    of table ``origin`` that names the file (``where``) and never quotes what it holds."""
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(MAX_TABLE_BYTES + 1)
+    except OSError as exc:
+        raise TableError(origin, [f"{where}: cannot be read ({exc.strerror})"]) from None
+    if len(data) > MAX_TABLE_BYTES:
+        raise TableError(
+            origin, [f"{where}: larger than {MAX_TABLE_BYTES:,} bytes; not a table file"]
+        )
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise TableError(
+            origin,
+            [f"{where}: not UTF-8 text (byte {exc.start}); save it as UTF-8 (a text file)"],
+        ) from None
+    if "\0" in text:
+        raise TableError(origin, [f"{where}: holds NUL bytes; not a text file"])
+    return text
+
+
+def _csv_path(folder: Traversable | Path, csv_name: str, origin: str) -> Traversable | Path:
+    """The ``csv =`` file of a table, which must lie in the table's folder or below."""
+    outside = TableError(
+        origin,
+        [
+            f"{origin}: csv: {csv_name!r} lies outside the table's folder; keep the CSV "
+            "beside the TOML and give its file name"
+        ],
+    )
+    if isinstance(folder, Path):
+        base = folder.resolve()
+        target = (folder / csv_name).resolve()
+        if not target.is_relative_to(base):
+            raise outside
+        return target
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", csv_name) or ".." in csv_name:
+        raise outside
+    return folder / csv_name
 
 
 def _parse_file(
-    toml_text: str, origin: str, folder: Traversable | Path, csv_text: str | None
+    toml_text: str,
+    origin: str,
+    folder: Traversable | Path,
+    csv_text: str | None,
+    max_sizes: int = MAX_TABLE_SIZES,
 ) -> ReferenceTable:
     try:
         data = tomllib.loads(toml_text)
     except tomllib.TOMLDecodeError as exc:
         raise TableError(origin, [f"{origin}: not valid TOML: {exc}"]) from None
     csv_name = data.get("csv")
-    if csv_text is None and isinstance(csv_name, str):
-        csv_path = folder / csv_name
+    if csv_name is not None and not isinstance(csv_name, str):
+        raise TableError(origin, [f"{origin}: csv: expected a file name, found {csv_name!r}"])
+    if csv_text is None and csv_name is not None:
+        csv_path = _csv_path(folder, csv_name, origin)
         if not csv_path.is_file():
             raise TableError(origin, [f"{origin}: csv: file {csv_name!r} not found beside it"])
-        csv_text = csv_path.read_text(encoding="utf-8-sig")
-    return parse_table(data, origin=origin, csv_text=csv_text)
+        csv_text = _read_text(csv_path, origin, f"{origin} csv {csv_name!r}", "utf-8-sig")
+    return parse_table(data, origin=origin, csv_text=csv_text, max_sizes=max_sizes)
 
 
-def _sizes_from(spec: Any, where: str, problems: list[str]) -> tuple[float, ...]:
+def _sizes_from(
+    spec: Any, where: str, problems: list[str], max_sizes: int = MAX_TABLE_SIZES
+) -> tuple[float, ...]:
     if isinstance(spec, Mapping):
         try:
             start, stop = float(spec["from"]), float(spec["to"])
@@ -334,17 +405,29 @@ def _sizes_from(spec: Any, where: str, problems: list[str]) -> tuple[float, ...]
         except (KeyError, TypeError, ValueError):
             problems.append(f"{where}: expected {{ from = N, to = N, step = N }}, found {spec!r}")
             return ()
-        if step <= 0 or stop < start:
-            problems.append(f"{where}: needs from ≤ to and step > 0, found {spec!r}")
+        if not all(map(math.isfinite, (start, stop, step))) or step <= 0 or stop < start:
+            problems.append(f"{where}: needs finite from ≤ to and step > 0, found {spec!r}")
             return ()
         # floor, not round: a step that does not divide the range must not overshoot `to`.
         count = math.floor((stop - start) / step + 1e-9)
+        if count + 1 > max_sizes:
+            problems.append(
+                f"{where}: {{ from = {start:g}, to = {stop:g}, step = {step:g} }} makes "
+                f"{count + 1:,} sizes; a table has at most {max_sizes:,} (max_sizes)"
+            )
+            return ()
         return tuple(round(start + i * step, 6) for i in range(count + 1))
+    if isinstance(spec, list) and len(spec) > max_sizes:
+        problems.append(f"{where}: {len(spec):,} sizes; a table has at most {max_sizes:,}")
+        return ()
     if isinstance(spec, list) and spec:
         try:
             values = [float(v) for v in spec]
         except (TypeError, ValueError):
-            problems.append(f"{where}: every size must be a number, found {spec!r}")
+            problems.append(f"{where}: every size must be a number, found {_short(spec)}")
+            return ()
+        if not all(map(math.isfinite, values)):
+            problems.append(f"{where}: every size must be a finite number, found {_short(spec)}")
             return ()
         seen: set[float] = set()
         for v in values:
@@ -354,6 +437,12 @@ def _sizes_from(spec: Any, where: str, problems: list[str]) -> tuple[float, ...]
         return tuple(sorted(seen))
     problems.append(f"{where}: expected a list of sizes or {{ from, to, step }}, found {spec!r}")
     return ()
+
+
+def _short(value: object, limit: int = 60) -> str:
+    """``repr(value)``, cut to ``limit`` characters: a message stays one readable line."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _number(value: Any, where: str, problems: list[str], *, positive: bool = False) -> float | None:
@@ -417,7 +506,11 @@ def _tolerance(spec: Any, where: str, problems: list[str]) -> Tolerance | None:
 def _read_csv(
     csv_text: str, origin: str, sizes: tuple[float, ...], problems: list[str]
 ) -> dict[str, dict[float, float]]:
-    rows = list(csv.reader(io.StringIO(csv_text)))
+    try:
+        rows = list(csv.reader(io.StringIO(csv_text)))
+    except csv.Error as exc:
+        problems.append(f"{origin}: not a readable CSV ({exc})")
+        return {}
     if not rows or not rows[0] or rows[0][0].strip().lower() != "size":
         problems.append(f"{origin} line 1: the first column must be 'size'")
         return {}
@@ -426,14 +519,16 @@ def _read_csv(
     seen: set[float] = set()
     for h in header[1:]:
         if h not in DIMENSIONS:
-            problems.append(f"{origin} line 1: unknown dimension column {h!r}")
+            problems.append(f"{origin} line 1: unknown dimension column {_short(h)}")
     for lineno, row in enumerate(rows[1:], start=2):
         if not any(c.strip() for c in row):
             continue
         try:
             size = float(row[0])
+            if not math.isfinite(size):
+                raise ValueError
         except ValueError:
-            problems.append(f"{origin} line {lineno}: size {row[0]!r} is not a number")
+            problems.append(f"{origin} line {lineno}: size {_short(row[0])} is not a number")
             continue
         if size in seen:
             problems.append(f"{origin} line {lineno}: duplicate size {size:g}")
@@ -447,16 +542,24 @@ def _read_csv(
             try:
                 columns[h][size] = float(cell)
             except ValueError:
-                problems.append(f"{origin} line {lineno}: {h} value {cell!r} is not a number")
+                problems.append(
+                    f"{origin} line {lineno}: {_short(h)} value {_short(cell)} is not a number"
+                )
     return columns
 
 
 def parse_table(
-    data: Mapping[str, Any], *, origin: str = "<table>", csv_text: str | None = None
+    data: Mapping[str, Any],
+    *,
+    origin: str = "<table>",
+    csv_text: str | None = None,
+    max_sizes: int = MAX_TABLE_SIZES,
 ) -> ReferenceTable:
     """Build and validate a table from parsed TOML data (and the CSV text, if any).
 
-    Every problem is collected and raised together in one :class:`TableError`.
+    Every problem is collected and raised together in one :class:`TableError`. A table
+    has at most ``max_sizes`` sizes, and a toe allowance within
+    :data:`sizecheck.sizes.ALLOWANCE_RANGE_MM`.
     """
     problems: list[str] = []
     o = origin
@@ -483,7 +586,7 @@ def parse_table(
     if "sizes" not in data:
         problems.append(f"{o}: sizes: required field is missing")
     else:
-        sizes = _sizes_from(data["sizes"], f"{o}: sizes", problems)
+        sizes = _sizes_from(data["sizes"], f"{o}: sizes", problems, max_sizes)
     base_size = None
     if "base_size" not in data:
         problems.append(f"{o}: base_size: required field is missing")
@@ -496,6 +599,12 @@ def parse_table(
     allowance = None
     if "toe_allowance_mm" in data:
         allowance = _number(data["toe_allowance_mm"], f"{o}: toe_allowance_mm", problems)
+        low, high = ALLOWANCE_RANGE_MM
+        if allowance is not None and not low <= allowance <= high:
+            problems.append(
+                f"{o}: toe_allowance_mm: {allowance:g} mm lies outside {low:g}–{high:g} mm"
+            )
+            allowance = None
     columns = _read_csv(csv_text, f"{o} csv", sizes, problems) if csv_text is not None else {}
 
     dims_spec = data.get("dimensions")
@@ -634,6 +743,7 @@ def grade(
     tolerances: Mapping[str, Tolerance] | None = None,
     status: str = "user",
     source: str | None = None,
+    max_sizes: int = MAX_TABLE_SIZES,
 ) -> ReferenceTable:
     """Grade a reference table from a master last measured at ``base_size``.
 
@@ -660,6 +770,8 @@ def grade(
     status, source : str
         Provenance of the new table; ``source`` defaults to a sentence naming the
         master and the steps used.
+    max_sizes : int, default :data:`MAX_TABLE_SIZES`
+        Most sizes the table may cover.
 
     Returns
     -------
@@ -679,8 +791,16 @@ def grade(
             f"Unknown dimension(s) {', '.join(unknown)}; known: {', '.join(DIMENSIONS)}."
         )
     system = rule.size_system if rule is not None else size_system
+    if system not in {s.value for s in SizeSystem}:
+        raise UsageError(
+            f"Unknown size system {system!r}; use one of {', '.join(s.value for s in SizeSystem)}."
+        )
     if sizes is None:
         sizes = rule.sizes if rule is not None else [base_size + i for i in range(-5, 6)]
+    if len(sizes) > max_sizes:
+        raise UsageError(f"{len(sizes):,} sizes to grade; a table has at most {max_sizes:,}.")
+    if not all(math.isfinite(float(s)) for s in (*sizes, base_size)):
+        raise UsageError("Sizes and the base size must be finite numbers.")
     size_tuple = tuple(sorted({round(float(s), 6) for s in sizes}))
     if not size_tuple:
         raise UsageError("grade needs at least one size to cover, e.g. sizes 36-46.")
