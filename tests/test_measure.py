@@ -234,19 +234,24 @@ def test_no_usable_row_is_unusable_input(tmp_path: Path) -> None:
     assert "size_outside_table" in result.output
 
 
-def test_rerun_leaves_no_stale_visuals(tmp_path: Path) -> None:
+def test_rerun_keeps_the_users_own_files(tmp_path: Path) -> None:
+    """Files sizecheck did not write are never removed, even where its own would go
+    (issue 18: a --no-charts run deleted them by file pattern)."""
     out = tmp_path / "o"
-    (out / "cards").mkdir(parents=True)
-    (out / "cards" / "old-producer.pdf").write_bytes(b"%PDF old")
-    (out / "charts" / "old").mkdir(parents=True)
-    (out / "charts" / "old" / "ladder.png").write_bytes(b"png")
-    (out / "report.html").write_text("old", "utf-8")
-    (out / "notes.txt").write_text("mine", "utf-8")  # not sizecheck's: kept
-    result = runner.invoke(app, ["measure", "--example", "--no-charts", "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    assert not (out / "report.html").exists()
-    assert not (out / "cards").exists() and not (out / "charts").exists()
-    assert (out / "notes.txt").read_text("utf-8") == "mine"
+    mine = {
+        "cards/kontrak/old-producer.pdf": b"%PDF mine",
+        "charts/2025/ladder.png": b"png",
+        "report.html": b"my report",
+        "notes.txt": b"mine",
+    }
+    for name, data in mine.items():
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_bytes(data)
+    for _ in range(2):  # a first run and a rerun
+        result = runner.invoke(app, ["measure", "--example", "--no-charts", "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        assert {n: (out / n).read_bytes() for n in mine} == mine
+        assert "report.html" not in result.output  # the report is not sizecheck's
 
 
 def test_summary_inputs_use_the_row_source_labels(tmp_path: Path) -> None:

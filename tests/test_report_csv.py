@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -203,33 +204,33 @@ def test_early_deviations_checks_out_before_work(tmp_path: Path) -> None:
         report.EarlyDeviations(tmp_path, [data])
 
 
-def test_early_deviations_failure_after_statistics_keeps_folder_consistent(
+def test_early_deviations_failure_while_drawing_leaves_previous_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A run that fails while drawing charts leaves a deviations.csv of the same run as
-    the tables beside it (review: it once left the previous run's)."""
+    """A run that fails while drawing charts publishes nothing: the folder keeps the
+    previous run's files byte for byte (issue 18: it once left new CSVs beside the old
+    summary.json, with the old report deleted), and no staging folder or lock."""
     from sizecheck.examples import example_path
     from sizecheck.pipeline import analyse
 
     out = tmp_path / "out"
-    out.mkdir()
-    (out / "deviations.csv").write_text('"producer"\n"of a previous run"\n', encoding="utf-8")
+    inputs = [example_path()]
+    previous = analyse(inputs)  # a previous run that differs from this one
+    previous = dataclasses.replace(previous, producer_summary=previous.producer_summary[:3])
+    report.write_report(previous, out, charts=False)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
 
     def broken(*args: object, **kwargs: object) -> list[Path]:
         raise RuntimeError("chart failed")
 
-    monkeypatch.setattr(report, "write_visuals", broken)
-    inputs = [example_path()]
+    monkeypatch.setattr(report, "_stage_visuals", broken)
     with (
         pytest.raises(RuntimeError, match="chart failed"),
         report.EarlyDeviations(out, inputs) as early,
     ):
         analysis = analyse(inputs, on_compared=early)
         report.write_report(analysis, out, charts=True, early=early)
-    written = set(pd.read_csv(out / "deviations.csv")["producer"])
-    assert written == set(pd.read_csv(out / "producer_summary.csv")["producer"])
-    assert len(written) > 1
-    assert not list(out.glob("*.partial"))
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
 
 def test_early_deviations_failed_run_leaves_no_new_folder(tmp_path: Path) -> None:

@@ -8,11 +8,12 @@ one clear line on stderr and exit code 2; anything else keeps its traceback.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, ParamSpec, TypeVar
 
@@ -29,6 +30,7 @@ R = TypeVar("R")
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
 
 app = typer.Typer(
     name="sizecheck",
@@ -144,8 +146,16 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(EXIT_BAD_INPUT)
 
 
+def _os_error_text(exc: OSError) -> str:
+    """An OS error as one line naming the path: ``Permission denied: /data/out``."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    paths = [str(p) for p in (exc.filename, exc.filename2) if p is not None]
+    return f"{reason}: {' -> '.join(paths)}" if paths else reason
+
+
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn :class:`SizecheckError` into one clear line and exit code 2."""
+    """Turn :class:`SizecheckError` and any OS error (permissions, disk full, not a
+    folder) into one clear line and exit code 2."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -155,6 +165,8 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             return func(*args, **kwargs)
         except SizecheckError as exc:
             _fail(str(exc))
+        except OSError as exc:
+            _fail(_os_error_text(exc))
 
     return wrapper
 
@@ -437,6 +449,25 @@ def grade(
 # --------------------------------------------------------------------------- measure
 
 
+def _out_folder(value: str) -> Path:
+    """``--out``: a folder name; an empty one (the current folder, by accident) is refused."""
+    if not value.strip():
+        raise typer.BadParameter("empty; give a folder (it is created if missing).")
+    return Path(value)
+
+
+@contextlib.contextmanager
+def _interruptible(out: Path, lang: str) -> Iterator[None]:
+    """Ctrl-C during ``measure``: one line saying that nothing was published, exit 130."""
+    from sizecheck.i18n import t
+
+    try:
+        yield
+    except KeyboardInterrupt:
+        _console(stderr=True).print(t("cli.interrupted", lang, out=out))
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+
+
 @app.command()
 @handle_errors
 def measure(
@@ -449,7 +480,14 @@ def measure(
     ] = False,
     table: TableOpt = "paris-point",
     out: Annotated[
-        Path, typer.Option("--out", "-o", help="Folder for every output (created if missing).")
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Folder for every output (created if missing). A run publishes its files "
+            "only when all are written, and replaces only files sizecheck wrote there.",
+            parser=_out_folder,
+        ),
     ] = Path("sizecheck-report"),
     lang: LangOpt = None,
     no_charts: Annotated[
@@ -572,8 +610,9 @@ def measure(
         lot_plan = sampling_plan(lot_size, aql, level=level, inspection=inspection, method=method)
     read_limits = _read_limits(limit)
     con = _console()
-    # deviations.csv, the largest output, is written in a thread while the statistics run
-    with EarlyDeviations(out, files, deviations) as early:
+    # deviations.csv, the largest output, is written in a thread while the statistics run;
+    # EarlyDeviations also holds --out's lock and staging folder until the run is published
+    with _interruptible(out, language), EarlyDeviations(out, files, deviations) as early:
         analysis = analyse(
             files,
             table=table,
@@ -694,7 +733,7 @@ def _print_measure_summary(
     if analysis.lot_plan is not None:
         _print_lots(con, analysis, lang)
     report = out / "report.html"
-    if report.exists():
+    if report in written or report.resolve() in written:
         con.print(t("cli.report_written", lang, path=report))
     if analysis.gage is not None:
         from sizecheck.gage import gage_sentence

@@ -1,7 +1,9 @@
 """Writing files: the only module of sizecheck that touches the file system for output.
 
 Every function here takes the already computed objects, writes them, and returns the
-paths it wrote. Nothing is written outside the folder or path it is given.
+paths it wrote. Nothing is written outside the folder or path it is given. The outputs
+of ``measure`` (:func:`write_report`, :func:`write_visuals`) are written into a staging
+folder and published together by :class:`sizecheck.publish.OutputFolder`.
 """
 
 from __future__ import annotations
@@ -27,10 +29,14 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from sizecheck.pipeline import Analysis
+    from sizecheck.publish import OutputFolder
 
 __all__ = [
     "DEVIATION_FORMATS",
+    "MEASURE_NAMES",
     "OUTPUT_FILES",
+    "REPORT_TABLES",
+    "VISUAL_NAMES",
     "EarlyDeviations",
     "safe_slug",
     "summary_dict",
@@ -280,57 +286,10 @@ def _lots_frame(lots: pd.DataFrame) -> pd.DataFrame:
     return lots.loc[:, [*LOT_COLUMNS, *rest]]
 
 
-def _check_out(out: Path, inputs: Sequence[str | Path]) -> Path:
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out} is a file; give a folder (it is created if missing).")
-    root = out.resolve()
-    protected = {Path(p).resolve() for p in inputs}
-    clash = [p for p in protected if p.parent == root and p.name in _MEASURE_NAMES]
-    if clash:
-        raise UsageError(
-            f"--out {out} holds the input file {clash[0].name}; sizecheck never overwrites "
-            "an input. Choose another --out folder."
-        )
-    return root
-
-
-def _clear_previous_visuals(root: Path) -> None:
-    """Remove the charts, cards and report an earlier run wrote into ``root``.
-
-    Only what sizecheck itself writes goes: ``report.html``, ``*.png`` under ``charts/`` and
-    ``*.pdf`` under ``cards/``, then those folders if they are left empty. Otherwise a
-    ``--no-charts`` rerun, or a run with other producers, would leave pictures of other
-    data beside the new tables.
-    """
-    report = root / "report.html"
-    if report.is_file():
-        report.unlink()
-    for folder, pattern in (("charts", "*.png"), ("cards", "*.pdf")):
-        base = root / folder
-        if not base.is_dir():
-            continue
-        for path in base.rglob(pattern):
-            if path.is_file() and not path.is_symlink():
-                path.unlink()
-        for sub in sorted((p for p in base.rglob("*") if p.is_dir()), reverse=True):
-            if not any(sub.iterdir()):
-                sub.rmdir()
-        if not any(base.iterdir()):
-            base.rmdir()
-
-
 #: Formats ``deviations`` can be written in: the contract's CSV, or Parquet (typed
 #: columns, full precision, ~18x smaller and ~4x faster to write at a million shoes, and
 #: not limited to a spreadsheet's 1,048,576 rows; for pandas, R, DuckDB...).
 DEVIATION_FORMATS = ("csv", "parquet")
-
-_MEASURE_NAMES = {
-    *OUTPUT_FILES,
-    "deviations.parquet",
-    "comparison.csv",
-    "conventions.csv",
-    "summary.json",
-}
 
 
 def _deviations_name(fmt: str) -> str:
@@ -354,6 +313,47 @@ def _write_deviations(deviations: pd.DataFrame, path: Path, fmt: str = "csv") ->
     return path
 
 
+#: The tables ``write_report`` writes after the deviations, in order: file name and the
+#: function writing it from the analysis. A new output table is one line here: it is then
+#: written into the staging folder, checked before the run starts, published with the
+#: others, listed in ``summary.json`` and the manifest, and its text cells escaped.
+REPORT_TABLES: tuple[tuple[str, Callable[[Analysis, Path], object]], ...] = (
+    ("rejects.csv", lambda a, p: _write_csv(a.rejects, p, OUTPUT_FILES["rejects.csv"])),
+    (
+        "producer_summary.csv",
+        lambda a, p: _write_csv(a.producer_summary, p, OUTPUT_FILES["producer_summary.csv"]),
+    ),
+    (
+        "size_summary.csv",
+        lambda a, p: _write_csv(a.size_summary, p, OUTPUT_FILES["size_summary.csv"]),
+    ),
+    ("comparison.csv", lambda a, p: _write_csv(a.comparison, p)),
+    ("conventions.csv", lambda a, p: _write_csv(a.conventions, p)),
+    ("lots.csv", lambda a, p: _write_lots(a, p)),
+)
+
+
+def _write_lots(analysis: Analysis, path: Path) -> None:
+    """``lots.csv``, only when the run judged lots (``--aql``); otherwise no file, and an
+    earlier run's ``lots.csv`` is removed when this run is published."""
+    if getattr(analysis, "lot_plan", None) is not None:
+        _write_csv(_lots_frame(analysis.lots), path)
+
+
+#: Every name ``write_report`` may write at the top of ``--out`` whatever the data: checked
+#: before the long work starts (the charts and cards are checked when they are published).
+MEASURE_NAMES: tuple[str, ...] = (
+    *(_deviations_name(f) for f in DEVIATION_FORMATS),
+    *(name for name, _ in REPORT_TABLES),
+    "summary.json",
+)
+
+#: What ``write_visuals`` writes, as names of the output folder: it replaces these.
+VISUAL_NAMES: tuple[str, ...] = ("charts", "cards", "report.html")
+#: The same, as checked before drawing (``/``: a folder).
+_VISUAL_CHECK = ("charts/", "cards/", "report.html")
+
+
 class EarlyDeviations:
     """Write ``deviations.csv`` in a background thread while the statistics run.
 
@@ -368,21 +368,24 @@ class EarlyDeviations:
             analysis = analyse(inputs, on_compared=early)
             write_report(analysis, out, early=early)
 
-    The file is written under a temporary name and takes its own name when
-    :func:`write_report` starts writing, before the other outputs, as when it writes
-    the deviations itself; if the run fails before that, the temporary file is removed
-    (and ``out`` too if this run created it and left it empty), so a previous run's
-    files stay as they were. ``out`` is checked (not a file, holds no input) at
-    construction, before the long work starts.
+    Entering opens the output folder (:class:`sizecheck.publish.OutputFolder`): it takes
+    the folder's lock, so a second run into it is refused before any work, and the file is
+    written into the run's staging folder. :func:`write_report` writes the other outputs
+    beside it and publishes them all together; if the run fails or is interrupted before
+    that, nothing is published and the previous run's files stay as they were. ``out`` is
+    checked (not empty, not a file, holds no input where an output goes, no file of the
+    user's at an output's name) at construction, before the long work starts.
     """
 
     def __init__(self, out: str | Path, inputs: Sequence[str | Path], fmt: str = "csv") -> None:
+        from sizecheck.publish import OutputFolder
+
         self.name = _deviations_name(fmt)
         self.fmt = fmt
-        self.root = _check_out(Path(out), inputs)
+        self.folder = OutputFolder(out, inputs=inputs, expect=MEASURE_NAMES)
+        self.root = self.folder.root
         self._future: Future[Path] | None = None
         self._pool: ThreadPoolExecutor | None = None
-        self._created = False
 
     def __call__(self, deviations: pd.DataFrame) -> None:
         """Start writing ``deviations`` (once; a second call is refused)."""
@@ -393,28 +396,26 @@ class EarlyDeviations:
         # the contract columns, taken here: copy-on-write keeps them as they are now even
         # if the caller goes on to change its frame while the thread formats them
         frame = deviations.loc[:, list(columns)]
-        self._created = not self.root.exists()
-        self.root.mkdir(parents=True, exist_ok=True)
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="sizecheck-deviations")
-        self._future = self._pool.submit(_write_deviations, frame, self._partial, self.fmt)
-
-    @property
-    def _partial(self) -> Path:
-        return self.root / f"{self.name}.partial"
+        with self.folder.open().writing(self.name) as path:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="sizecheck-deviations")
+            self._future = self._pool.submit(_write_deviations, frame, path, self.fmt)
 
     @property
     def started(self) -> bool:
         """Whether writing has started (``analyse`` got as far as the deviations)."""
         return self._future is not None
 
-    def finish(self, root: Path) -> Path:
-        """Wait for the file and give it its name in ``root``; return its path."""
-        if self._future is None or root != self.root:
-            raise UsageError("EarlyDeviations was not started for this output folder.")
-        partial = self._future.result()
-        return partial.replace(root / self.name)
+    def finish(self) -> Path:
+        """Wait until the file is written; return its path in the staging folder."""
+        if self._future is None:
+            raise UsageError("EarlyDeviations has not started writing.")
+        try:
+            return self._future.result()
+        except OSError as exc:
+            raise self.folder.write_error(self.name, exc) from exc
 
     def __enter__(self) -> EarlyDeviations:
+        self.folder.open()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -422,9 +423,7 @@ class EarlyDeviations:
             wait([self._future])  # the thread finishes its file before it is removed
         if self._pool is not None:
             self._pool.shutdown()
-        self._partial.unlink(missing_ok=True)
-        if self._created and not any(self.root.iterdir()):
-            self.root.rmdir()  # a failed run leaves no empty folder behind
+        self.folder.close()
 
 
 def write_report(
@@ -440,6 +439,11 @@ def write_report(
 ) -> list[Path]:
     """Write every output of ``sizecheck measure`` into ``out`` and return the paths.
 
+    The files are written into a staging folder inside ``out`` and published together
+    when all are written (see :mod:`sizecheck.publish`): a run that fails publishes
+    nothing, and only the files of the previous run (listed in its manifest) are replaced
+    or removed. The returned paths end with the manifest.
+
     Parameters
     ----------
     analysis : Analysis
@@ -450,7 +454,8 @@ def write_report(
     lang : {"en", "id"}
         Language of what a person reads (charts, report, cards).
     charts : bool
-        Also write ``charts/``, ``report.html`` and ``cards/`` (``--no-charts`` skips).
+        Also write ``charts/``, ``report.html`` and ``cards/`` (``--no-charts`` skips;
+        those of a previous run are then removed, so the folder holds one run).
     jobs : int, optional
         Processes used to render charts (default: the number of cores).
     progress : callable, optional
@@ -459,49 +464,64 @@ def write_report(
         ``deviations.csv`` (the contract, default) or ``deviations.parquet`` (see
         :data:`DEVIATION_FORMATS`); the other one, left by an earlier run, is removed.
     early : EarlyDeviations, optional
-        A writer already writing ``analysis.deviations`` into ``out`` in the same
-        format: its file is used instead of writing the deviations again.
+        A writer already writing ``analysis.deviations`` for ``out`` in the same format:
+        its file is used instead of writing the deviations again, and its output folder
+        (and lock) is the one published.
+
+    Raises
+    ------
+    sizecheck.publish.OutputLockedError
+        Another run is writing into ``out``.
+    sizecheck.publish.OutputConflictError
+        ``out`` holds a file, folder or link of the user's where an output goes.
+    sizecheck.publish.OutputError
+        ``out`` cannot be written (permissions, disk full, a parent is a file).
     """
+    from sizecheck.publish import OutputFolder
+
     name = _deviations_name(deviations_format)
-    if early is not None and early.started and early.name != name:
-        raise UsageError(f"EarlyDeviations writes {early.name}, not {name}.")
-    root = _check_out(Path(out), [f.path for f in analysis.inputs])
-    root.mkdir(parents=True, exist_ok=True)
-    _clear_previous_visuals(root)
-    for other in DEVIATION_FORMATS:  # one deviations file, of this run
-        if other != deviations_format:
-            (root / _deviations_name(other)).unlink(missing_ok=True)
+    if early is not None:
+        if early.started and early.name != name:
+            raise UsageError(f"EarlyDeviations writes {early.name}, not {name}.")
+        if early.root != Path(out).resolve():
+            raise UsageError("EarlyDeviations was made for another output folder.")
+        return _publish_report(
+            analysis, early.folder.open(), name, lang, charts, jobs, progress, early
+        )
+    inputs = [f.path for f in analysis.inputs]
+    with OutputFolder(out, inputs=inputs, expect=MEASURE_NAMES) as folder:
+        return _publish_report(analysis, folder, name, lang, charts, jobs, progress, None)
+
+
+def _publish_report(
+    analysis: Analysis,
+    folder: OutputFolder,
+    name: str,
+    lang: str,
+    charts: bool,
+    jobs: int | None,
+    progress: Callable[[int, int], None] | None,
+    early: EarlyDeviations | None,
+) -> list[Path]:
+    """Write every output into ``folder``'s staging folder, then publish them."""
     # the deviations first, as the other outputs are built from them
-    if early is None or not early.started:
-        written = [_write_deviations(analysis.deviations, root / name, deviations_format)]
+    if early is not None and early.started:
+        early.finish()
     else:
-        written = [early.finish(root)]
-    written += [
-        _write_csv(analysis.rejects, root / "rejects.csv", OUTPUT_FILES["rejects.csv"]),
-        _write_csv(
-            analysis.producer_summary,
-            root / "producer_summary.csv",
-            OUTPUT_FILES["producer_summary.csv"],
-        ),
-        _write_csv(
-            analysis.size_summary, root / "size_summary.csv", OUTPUT_FILES["size_summary.csv"]
-        ),
-        _write_csv(analysis.comparison, root / "comparison.csv"),
-        _write_csv(analysis.conventions, root / "conventions.csv"),
-    ]
-    lots_path = root / "lots.csv"
-    if getattr(analysis, "lot_plan", None) is not None:
-        written.append(_write_csv(_lots_frame(analysis.lots), lots_path))
-    else:
-        lots_path.unlink(missing_ok=True)  # an earlier run's lots are not this run's
+        fmt = name.rsplit(".", 1)[1]
+        with folder.writing(name) as path:
+            _write_deviations(analysis.deviations, path, fmt)
+    for table_name, write in REPORT_TABLES:
+        with folder.writing(table_name) as path:
+            write(analysis, path)
     summary = summary_dict(analysis)
     if charts:
-        written.extend(write_visuals(analysis, root, lang=lang, jobs=jobs, progress=progress))
-    summary["outputs"] = [p.relative_to(root).as_posix() for p in written] + ["summary.json"]
-    path = root / "summary.json"
-    path.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    written.append(path)
-    return written
+        folder.check(_VISUAL_CHECK)  # before the drawing, which takes the time
+        _stage_visuals(analysis, folder, lang=lang, jobs=jobs, progress=progress)
+    summary["outputs"] = [*folder.staged, "summary.json"]
+    with folder.writing("summary.json") as path:
+        path.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    return folder.commit()
 
 
 def write_template(
@@ -632,14 +652,6 @@ def safe_slug(name: str, taken: set[str], *, max_length: int = 60) -> str:
         i += 1
     taken.add(candidate)
     return candidate
-
-
-def _inside(root: Path, relative: str) -> Path:
-    """``root / relative``, resolved, refusing any path that leaves ``root``."""
-    path = (root / relative).resolve()
-    if not path.is_relative_to(root):
-        raise UsageError(f"Refusing to write {path}: it is outside the output folder {root}.")
-    return path
 
 
 def _png(plot: Callable[..., Any], figsize: tuple[float, float], dpi: int, **kwargs: Any) -> bytes:
@@ -779,6 +791,37 @@ def _render_producer_job(args: tuple[Analysis, str, str, int]) -> tuple[str, dic
     return producer, _render_producer(analysis, producer, lang, dpi)
 
 
+def _chart_worker_init() -> None:
+    """Set up a chart worker: Ctrl-C is left to the parent (which stops the pool), and
+    the worker exits as soon as its parent is gone, however the parent ended.
+
+    Without this, workers of a parent killed with ``SIGKILL`` stay blocked forever on
+    their task queue, which they hold open themselves. ``parent_process().sentinel``
+    becomes ready when the parent ends (a pipe's end on POSIX, the process handle on
+    Windows).
+    """
+    import multiprocessing
+    import signal
+    import threading
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(
+            target=_exit_with_parent, args=(parent.sentinel,), daemon=True,
+            name="sizecheck-parent-watch",
+        ).start()  # fmt: skip
+
+
+def _exit_with_parent(sentinel: int) -> None:
+    """Wait until the parent process has ended, then end this process at once."""
+    import os
+    from multiprocessing.connection import wait as wait_for
+
+    wait_for([sentinel])
+    os._exit(1)
+
+
 def write_visuals(
     analysis: Analysis,
     out: str | Path,
@@ -797,14 +840,19 @@ def write_visuals(
     capability chart wherever the verdict is ``scatter``). Producer folder
     and card names are :func:`safe_slug` of the name. Producers are rendered in worker
     processes (``spawn``) when there are at least :data:`SERIAL_BELOW` of them and
-    ``jobs`` allows; workers return bytes and only this process writes.
+    ``jobs`` allows; workers return bytes and only this process writes. Workers exit
+    when this process ends, even if it is killed.
+
+    The files are published as :func:`write_report` publishes (see
+    :mod:`sizecheck.publish`): all together when all are drawn, replacing the charts,
+    cards and report of the previous run and nothing else.
 
     Parameters
     ----------
     analysis : Analysis
         The result of :func:`sizecheck.pipeline.analyse`.
     out : path
-        Output folder (created if missing). Every path is checked to lie inside it.
+        Output folder (created if missing). Nothing is written outside it.
     lang : {"en", "id"}, default "en"
         Language of the charts, the report and the cards.
     jobs : int, optional
@@ -818,16 +866,33 @@ def write_visuals(
     Returns
     -------
     list of Path
-        Every file written, sorted.
+        Every file written, sorted, then the manifest.
     """
+    from sizecheck.publish import OutputFolder
+
+    inputs = [f.path for f in analysis.inputs]
+    with OutputFolder(out, inputs=inputs, expect=_VISUAL_CHECK) as folder:
+        _stage_visuals(analysis, folder, lang=lang, jobs=jobs, progress=progress, dpi=dpi)
+        *paths, manifest = folder.commit(scope=VISUAL_NAMES)
+    return [*sorted(paths), manifest]
+
+
+def _stage_visuals(
+    analysis: Analysis,
+    folder: OutputFolder,
+    *,
+    lang: str,
+    jobs: int | None,
+    progress: Callable[[int, int], None] | None,
+    dpi: int = CHART_DPI,
+) -> None:
+    """Draw the charts, cards and report of :func:`write_visuals` into ``folder``."""
     import os
 
     from sizecheck.i18n import check_lang
     from sizecheck.report_html import chart_key, render_html
 
     lang = check_lang(lang)
-    root = Path(out).resolve()
-    root.mkdir(parents=True, exist_ok=True)
     producers = analysis.producers
     dims = _dimensions(analysis)
     total = len(producers) + 2
@@ -842,22 +907,21 @@ def write_visuals(
     taken: set[str] = set()
     slugs = {p: safe_slug(p, taken) for p in producers}
     dim_slugs = {d: safe_slug(d, set()) for d in dims}
-    files: dict[Path, bytes] = {}
 
     images = _render_cluster(analysis, lang, dpi)
     for kind in ("heatmap", "effective", "grading"):
         for d in dims:
             key = chart_key(kind, d)
             if key in images:
-                files[_inside(root, f"charts/{kind}_{dim_slugs[d]}.png")] = images[key]
+                folder.write_bytes(f"charts/{kind}_{dim_slugs[d]}.png", images[key])
     tick()
 
     def collect(producer: str, result: dict[str, bytes]) -> None:
         slug = slugs[producer]
-        files[_inside(root, f"cards/{slug}.pdf")] = result.pop("card")
+        folder.write_bytes(f"cards/{slug}.pdf", result.pop("card"))
         for key, png in result.items():
             kind, dim = key.split(":")[1:3]
-            files[_inside(root, f"charts/{slug}/{kind}_{dim_slugs.get(dim, 'x')}.png")] = png
+            folder.write_bytes(f"charts/{slug}/{kind}_{dim_slugs.get(dim, 'x')}.png", png)
             images[key] = png
         tick()
 
@@ -866,23 +930,27 @@ def write_visuals(
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(workers, len(producers)), mp_context=ctx) as pool:
+        pool = ProcessPoolExecutor(
+            max_workers=min(workers, len(producers)),
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_chart_worker_init,
+        )
+        try:
             futures = [
                 pool.submit(_render_producer_job, (_producer_slice(analysis, p), p, lang, dpi))
                 for p in producers
             ]
             for fut in as_completed(futures):
-                producer, result = fut.result()
-                collect(producer, result)
+                collect(*fut.result())
+        except BaseException:
+            # Ctrl-C or an error: drop the waiting producers, do not wait for the pool
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
     else:
         for p in producers:
             collect(p, _render_producer(_producer_slice(analysis, p), p, lang, dpi))
 
     html = render_html(analysis, lang=lang, images=images)
-    files[_inside(root, "report.html")] = html.encode("utf-8")
-    for path, data in files.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+    folder.write_bytes("report.html", html.encode("utf-8"))
     tick()
-    return sorted(files)
