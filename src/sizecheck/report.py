@@ -340,11 +340,16 @@ def _write_lots(analysis: Analysis, path: Path) -> None:
         _write_csv(_lots_frame(analysis.lots), path)
 
 
-#: Every name ``write_report`` may write at the top of ``--out`` whatever the data: checked
-#: before the long work starts (the charts and cards are checked when they are published).
+#: Tables of ``REPORT_TABLES`` written only with some options (``lots.csv``: ``--aql``).
+OPTIONAL_TABLES = frozenset({"lots.csv"})
+
+#: Every name ``write_report`` may write at the top of ``--out`` whatever the data and
+#: options: checked before the long work starts, so that a file of the user's there stops
+#: the run at once (the charts, cards and optional tables are checked before they are
+#: drawn or published; a user's ``lots.csv`` stops only a run that writes one).
 MEASURE_NAMES: tuple[str, ...] = (
     *(_deviations_name(f) for f in DEVIATION_FORMATS),
-    *(name for name, _ in REPORT_TABLES),
+    *(name for name, _ in REPORT_TABLES if name not in OPTIONAL_TABLES),
     "summary.json",
 )
 
