@@ -545,3 +545,32 @@ def test_signals_wait_until_the_moves_are_done() -> None:
         signal.raise_signal(signal.SIGINT)
         done.append("moved")
     assert done == ["moved"]
+
+
+# --------------------------------------------------------------------------- text shown
+
+
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+
+
+def test_bidi_overrides_cannot_reorder_the_report() -> None:
+    """A producer named with a right-to-left override ("UD \\u202eayaJ" shows as "UD
+    Jaya") is shown with its controls made visible, everywhere in report.html."""
+    from _visual_factory import make_analysis
+
+    from sizecheck.report_html import render_html
+
+    names = ("UD \u202eayaJ", "CV \u2066Isolat\u2069 \u202aX\u202c", "UD Biasa\x1b[31m")
+    html = render_html(make_analysis(names, dimensions=("insole_length",)), lang="id")
+    assert not set(html) & set(BIDI) and "\x1b" not in html
+    assert "UD [U+202E]ayaJ" in html
+    assert "CV [U+2066]Isolat[U+2069] [U+202A]X[U+202C]" in html
+    assert "UD Biasa[U+001B][31m" in html
+
+
+def test_error_lines_show_control_characters(tmp_path: Path) -> None:
+    args = ["measure", "--example", "--rules", "we1,x\x1b[2j\u202e", "--out", str(tmp_path)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert "x[U+001B][2j[U+202E]" in result.output
+    assert "\x1b" not in result.output and "\u202e" not in result.output

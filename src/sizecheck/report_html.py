@@ -2,7 +2,8 @@
 
 The page embeds its PNG charts as base64 data URIs and its CSS inline; it needs no script
 and no network, prints, and reads on a phone. Every value from the data (producer names,
-file names, reject values) is HTML-escaped by Jinja2's autoescaping.
+file names, reject values) is HTML-escaped by Jinja2's autoescaping, after its
+bidirectional overrides and control characters are made visible (``[U+202E]``).
 
 Charts are passed in as ``images``, a mapping from :func:`chart_key` to PNG bytes; a chart
 missing from the mapping is simply not shown, so the page can be rendered without any.
@@ -64,6 +65,21 @@ def chart_key(kind: str, dimension: str, producer: str | None = None) -> str:
     return f"producer:{kind}:{dimension}:{producer}"
 
 
+def _visible(value: Any) -> Any:
+    """Every value the page prints, with bidi overrides and control characters shown as
+    ``[U+202E]`` (:func:`sizecheck.escaping.visible_controls`): a producer name cannot
+    reorder the text around it. Tabs and line breaks stay; HTML escaping follows."""
+    from markupsafe import Markup
+
+    from sizecheck.escaping import visible_controls
+
+    if isinstance(value, Markup):  # already HTML: the replacements hold no markup
+        return Markup(visible_controls(str(value), keep="\t\n\r"))
+    if isinstance(value, str):
+        return visible_controls(value, keep="\t\n\r")
+    return value
+
+
 def _env() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.PackageLoader("sizecheck", "templates"),
@@ -71,6 +87,7 @@ def _env() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_visible,
     )
 
 
