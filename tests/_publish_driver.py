@@ -29,6 +29,11 @@ def _paused(ready: Path, original: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def main() -> None:
+    import signal
+
+    # as in a terminal: Ctrl-C raises KeyboardInterrupt (a test runner's worker may have
+    # started this process with SIGINT ignored, which a child inherits)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     from sizecheck import report
     from sizecheck.cli import main as cli_main
 

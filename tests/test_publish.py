@@ -574,3 +574,18 @@ def test_error_lines_show_control_characters(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "x[U+001B][2j[U+202E]" in result.output
     assert "\x1b" not in result.output and "\u202e" not in result.output
+
+
+def test_a_file_open_in_another_program_stops_before_anything_moves(
+    out: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On Windows a spreadsheet showing rejects.csv keeps it from being replaced: the
+    run says so before it moves anything (simulated here)."""
+    from sizecheck import publish
+
+    before = _tree(out)
+    monkeypatch.setattr(publish, "_in_use", lambda path: path.name == "rejects.csv")
+    result = _measure(out)
+    assert result.exit_code == 2, result.output  # type: ignore[attr-defined]
+    assert "rejects.csv is open in another program" in result.output  # type: ignore[attr-defined]
+    assert _tree(out) == before

@@ -34,7 +34,8 @@ killed run leaves behind are removed by the next run into the same folder, under
 lock. File systems without locks (some network shares) are refused with a message.
 
 Publishing needs room for a complete new set of files beside the previous one until the
-previous one is removed.
+previous one is removed. On Windows, where a file open in another program (a CSV shown in
+Excel) cannot be replaced, such a file stops the run before anything is moved.
 """
 
 from __future__ import annotations
@@ -151,7 +152,8 @@ def read_manifest(out: str | Path) -> list[str]:
 def _lock_holder(fd: int) -> str:
     """Who holds the lock, from what the holder wrote into the lock file."""
     try:
-        info = json.loads(os.pread(fd, 4096, 0) or b"{}")
+        os.lseek(fd, 0, os.SEEK_SET)
+        info = json.loads(os.read(fd, 4096) or b"{}")
         return f" (process {int(info['pid'])} on {info['host']}, since {info['since']})"
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return ""
@@ -163,6 +165,7 @@ def _try_lock(fd: int) -> bool:
         import msvcrt
 
         try:
+            os.lseek(fd, 0, os.SEEK_SET)  # the first byte is the lock
             msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
         except OSError:
             return False
@@ -225,7 +228,8 @@ def _acquire(root: Path) -> int:
             since = datetime.now(UTC).isoformat(timespec="seconds")
             info = {"pid": os.getpid(), "host": socket.gethostname(), "since": since}
             os.ftruncate(fd, 0)
-            os.pwrite(fd, json.dumps(info).encode(), 0)
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.write(fd, json.dumps(info).encode())
             return fd
         except BaseException:
             os.close(fd)
@@ -549,6 +553,13 @@ class OutputFolder:
 
         new = set(names)
         stale = [n for n in previous if n not in new and replaced(n) and self._removable(n)]
+        busy = [n for n in (*names, *stale) if _in_use(self.root / n)]
+        if busy:
+            raise OutputConflictError(
+                f"{', '.join(str(self.root / n) for n in busy[:5])} is open in another "
+                "program (a spreadsheet?), which keeps it from being replaced. Close it and "
+                "run again. Nothing was published."
+            )
         kept = [n for n in previous if n not in new and not replaced(n)]
         order = [n for n in names if n not in last] + [n for n in names if n in last]
         with _signals_deferred():
@@ -599,6 +610,24 @@ class OutputFolder:
         staged = self._staging / MANIFEST_NAME
         staged.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", "utf-8")
         staged.replace(self.root / MANIFEST_NAME)
+
+
+def _in_use(path: Path) -> bool:
+    """Whether another program holds ``path`` open so that it cannot be replaced.
+
+    Only Windows refuses to replace a file that is open (Excel keeps the CSV it shows
+    open without sharing); there, opening it for writing (nothing is written) fails.
+    Elsewhere a file can always be replaced.
+    """
+    if sys.platform != "win32" or not path.is_file() or path.is_symlink():
+        return False
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_APPEND))
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return False
 
 
 def _make_folder(root: Path) -> list[Path]:
