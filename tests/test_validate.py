@@ -489,6 +489,7 @@ HOSTILE_OUTCOMES: dict[str, tuple[set[str], int] | str] = {
     "declared_zip_bomb.xlsx": "limit of 512 MB",
     "missing_sheet_part.xlsx": "the file does not hold them",
     "extreme_dates.xlsx": ({"bad_date"}, 2),
+    "producer_names.csv": ({"missing_producer"}, 153),  # the blank name's 3 rows
 }
 
 
