@@ -527,14 +527,15 @@ def _read_body_python(
 
 
 def _read_body_rows(
-    text: str, sep: str, first_line: int, width: int
+    text: str, sep: str, first_line: int, width: int, max_rows: int | None = None
 ) -> tuple[list[str], pd.DataFrame, NDArray[np.int64], NDArray[np.int64] | None]:
     """Read the data part of a messy text file with the csv module, tracking line numbers
     (any line ending) and the number of fields of each row.
 
     Returns the names of the columns beyond the header's ``width``, the frame (every
     row padded to the widest), the line number of each row, and the field counts
-    (``None`` when every row has ``width`` fields).
+    (``None`` when every row has ``width`` fields). Reading stops after ``max_rows + 1``
+    rows: the caller then refuses the file by its limits.
     """
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
     records: list[list[str]] = []
@@ -545,6 +546,8 @@ def _read_body_rows(
             starts.append(first_line + last)
             records.append(cells)
             last = reader.line_num
+            if max_rows is not None and len(records) > max_rows:
+                break
     except csv.Error as exc:
         raise InputError(
             f"cannot parse line {first_line + last}: {exc}. Check the separator (--sep) and quotes."
@@ -591,12 +594,13 @@ def _read_text(
     return sheet
 
 
-def _line_count(data: bytes, start: int) -> int:
-    """Lines of ``data[start:]`` ending in ``\\n``, ``\\r\\n`` or a lone ``\\r`` (as
-    pyarrow counts them), the last one with or without its line end."""
+def _line_count(data: bytes, start: int, *, lone_cr: bool) -> int:
+    """Lines of ``data[start:]``, the last one with or without its line end: ending in
+    ``\\n`` or ``\\r\\n``, and when ``lone_cr`` also in a lone ``\\r`` (as pyarrow counts
+    them)."""
     lines = data.count(b"\n", start)
-    if (cr := data.count(b"\r", start)) > 0:
-        lines += cr - data.count(b"\r\n", start)
+    if lone_cr:
+        lines += data.count(b"\r", start) - data.count(b"\r\n", start)
     return lines + (0 if data.endswith((b"\n", b"\r")) or start >= len(data) else 1)
 
 
@@ -625,15 +629,16 @@ def _text_sheet(
     header_first, header_last, header = records[idx]
     title_rows = tuple((first, _join(cells)) for first, _, cells in records[:idx])
     width = len(header)
-    # Rows below the header, counted before they are read (an upper bound: a quoted line
-    # break joins two lines into one row).
     # The body starts on the line after the header record, found by counting \n: right
-    # when no lone \r (old Mac line end) stands above it; else count every line.
+    # when no lone \r (old Mac line end) stands above it; else every line is counted. Its
+    # lines are counted before they are read (an upper bound of the rows: a quoted line
+    # break joins two lines). A lone \r further on makes pyarrow's rows outnumber the
+    # lines, and the csv module reads the file, up to the limit.
     body_bytes = data if enc in {"utf-8", "utf-8-sig"} else text.encode("utf-8")
     bom = 3 if body_bytes is data and data.startswith(codecs.BOM_UTF8) else 0
     plain = _LONE_CR.search(sample) is None
     start = _line_offset(body_bytes, header_last, bom) if plain else 0
-    lines = _line_count(body_bytes, start)
+    lines = _line_count(body_bytes, start, lone_cr=not plain)
     limits.check_sheet(where, lines, width)
     frame: pd.DataFrame | None = None
     fields: NDArray[np.int64] | None = None
@@ -649,11 +654,13 @@ def _text_sheet(
         for _ in range(header_last):
             body.readline()
         try:
+            most = min(limits.max_rows, limits.max_cells // max(width, 1))
             extra, frame, rows, fields = _read_body_rows(
-                body.read(), sep_used, header_last + 1, width
+                body.read(), sep_used, header_last + 1, width, most
             )
         except InputError as exc:
             raise InputError(f"{where}: {exc}") from None
+        limits.check_sheet(where, len(rows), width)
         header_cells += extra
     body_values = [
         v

@@ -1468,13 +1468,14 @@ def _pairs(
     c: _Columns,
     lay: _Layout,
     cells: _Cells,
-    used_cell: NDArray[np.bool_],
+    row_used: NDArray[np.bool_],
     keys: _RowKeys,
     rej: _Rejects,
 ) -> NDArray[np.bool_]:
     """Stage "pairs": a pair id given to more than two shoes (``pair_too_many_shoes``) or
     to two shoes of one foot (``pair_same_foot``) is listed on each of its rows; the
-    measurements are kept, without the pair id. Returns the rows that lose it.
+    measurements are kept, without the pair id. Returns the rows that lose it (among
+    ``row_used``, the rows with a used cell).
 
     A pair is its id at one producer, size and date (ids may restart in each size block
     or visit); a shoe is a row of the wide layout, or a measurement of one dimension in
@@ -1485,7 +1486,7 @@ def _pairs(
     if "pair" not in lay.roles:
         return drop
     pj = lay.roles["pair"]
-    rows = np.flatnonzero(used_cell.any(axis=1) & c.valid(pj))
+    rows = np.flatnonzero(row_used & c.valid(pj))
     if len(rows) < 2:
         return drop
     shoe = pd.DataFrame(
@@ -1672,17 +1673,19 @@ def _accounting(
     c: _Columns,
     cells: _Cells,
     used_cell: NDArray[np.bool_],
+    row_used: NDArray[np.bool_],
     skipped: NDArray[np.bool_],
     n_title: int,
 ) -> SourceAccounting:
     """Stage "accounting": rows read = used + rejected, cells read = used + rejected.
 
     Rows read are the title rows and every row below the header; a row is used when one
-    of its cells is. Cells read are the measurement cells holding something (not blank,
-    not a "not measured" mark); ``cells_blank`` counts the empty ones of data rows.
+    of its cells is (``row_used``). Cells read are the measurement cells holding
+    something (not blank, not a "not measured" mark); ``cells_blank`` counts the empty
+    ones of data rows.
     """
     n = c.n
-    rows_used = int(used_cell.any(axis=1).sum())
+    rows_used = int(row_used.sum())
     cells_read = int(cells.present.sum())
     cells_used = int(used_cell.sum())
     return SourceAccounting(
@@ -1706,6 +1709,7 @@ def _assemble(
     lay: _Layout,
     cells: _Cells,
     used_cell: NDArray[np.bool_],
+    row_used: NDArray[np.bool_],
     keys: _RowKeys,
     no_pair: NDArray[np.bool_],
 ) -> pa.Table:
@@ -1713,7 +1717,6 @@ def _assemble(
     :data:`MEASUREMENT_COLUMNS`, then the pass-through columns (``keys``: per row
     ``size``, ``foot`` code and ``date``; ``no_pair``: rows whose pair id is dropped)."""
     n, k = used_cell.shape
-    row_used = np.asarray(used_cell.any(axis=1))
     cell_row: NDArray[np.signedinteger[Any]]
     cell_col: NDArray[np.signedinteger[Any]]
     if used_cell.all():  # the usual clean sheet: every cell, row by row (small index types)
@@ -1843,10 +1846,11 @@ def _validate_sheet(
     keys = _RowKeys(size, _foot(c, lay, row_ok, rej), _dates(c, lay, row_ok, rej))
     _duplicates(c, lay, cells, status, row_ok, keys)
     used_cell = (status == _OK) & row_ok[:, None]
-    no_pair = _pairs(c, lay, cells, used_cell, keys, rej)
+    row_used = np.asarray(used_cell.any(axis=1))
+    no_pair = _pairs(c, lay, cells, row_used, keys, rej)
     _list_cell_rejects(c, lay, cells, status, row_ok, data_row, rej)
-    acc = _accounting(c, cells, used_cell, skipped, n_title)
-    table = _assemble(c, lay, cells, used_cell, keys, no_pair)
+    acc = _accounting(c, cells, used_cell, row_used, skipped, n_title)
+    table = _assemble(c, lay, cells, used_cell, row_used, keys, no_pair)
     return _SheetResult(table, rej.parts, acc, list(sheet.notes))
 
 
