@@ -97,6 +97,12 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "GageDesignError": ("sizecheck.gage", "GageDesignError"),
     "write_gage": ("sizecheck.report_gage", "write_gage"),
     "write_gage_template": ("sizecheck.report_gage", "write_gage_template"),
+    "propose_table": ("sizecheck.propose", "propose_table"),
+    "build_proposal": ("sizecheck.propose", "build_proposal"),
+    "proposal_impact": ("sizecheck.propose", "proposal_impact"),
+    "TableProposal": ("sizecheck.propose", "TableProposal"),
+    "Proposal": ("sizecheck.propose", "Proposal"),
+    "write_proposal": ("sizecheck.report_propose", "write_proposal"),
 }
 
 #: Public subpackages.
@@ -118,6 +124,7 @@ __all__ = [
     "GageStudy",
     "InputError",
     "MissingColumnsError",
+    "Proposal",
     "ReadLimits",
     "ReferenceTable",
     "RejectCode",
@@ -129,6 +136,7 @@ __all__ = [
     "SizeSystem",
     "SizecheckError",
     "TableError",
+    "TableProposal",
     "Thresholds",
     "UnknownTableError",
     "UsageError",
@@ -140,6 +148,7 @@ __all__ = [
     "available_examples",
     "available_tables",
     "best_conventions",
+    "build_proposal",
     "capability",
     "cluster_summary",
     "compare_producers",
@@ -161,6 +170,8 @@ __all__ = [
     "plan_words",
     "plotting",
     "producer_summary",
+    "proposal_impact",
+    "propose_table",
     "read_input",
     "read_measurements",
     "read_study",
@@ -174,6 +185,7 @@ __all__ = [
     "welch_anova",
     "write_gage",
     "write_gage_template",
+    "write_proposal",
     "write_report",
     "write_table",
     "write_template",
@@ -257,6 +269,13 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         SampleSize,
         sample_size,
     )
+    from sizecheck.propose import (
+        Proposal,
+        TableProposal,
+        build_proposal,
+        proposal_impact,
+        propose_table,
+    )
     from sizecheck.readers import (
         ReadLimits,
         read_input,
@@ -270,6 +289,9 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from sizecheck.report_gage import (
         write_gage,
         write_gage_template,
+    )
+    from sizecheck.report_propose import (
+        write_proposal,
     )
     from sizecheck.sampling import (
         SamplingPlan,

@@ -1276,6 +1276,187 @@ def _print_gage_table(con: Console, analysis: Any, lang: str) -> None:
     con.print(grid)
 
 
+# --------------------------------------------------------------------------- propose
+
+
+@app.command("propose")
+@handle_errors
+def propose_cmd(
+    inputs: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Measurement files of the cluster: CSV, TSV or XLSX."),
+    ] = None,
+    example: Annotated[
+        bool, typer.Option("--example", help="Use the bundled SYNTHETIC example cluster.")
+    ] = False,
+    table: TableOpt = "paris-point",
+    select: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--from",
+            help="Whose lines inform the proposal: 'conforming' (conforming to --table for "
+            "that dimension; the default), 'all', or a producer name (repeat --from for "
+            "several). A dimension with fewer than 3 such producers is not proposed.",
+        ),
+    ] = None,
+    base_size: Annotated[
+        float | None,
+        typer.Option(
+            "--base-size",
+            help="Size at which the levels are given (default: the --table's base size).",
+        ),
+    ] = None,
+    step: Annotated[
+        str,
+        typer.Option(
+            "--step",
+            help="paris: lengths keep 20/3 mm per size, girths and widths take the median of "
+            "the producers' steps; fit: every step is the median of the producers' steps.",
+        ),
+    ] = "paris",
+    tolerances_from: Annotated[
+        str | None,
+        typer.Option(
+            "--tolerances-from",
+            help="Carry the tolerances of this table (name or .toml; default: --table).",
+        ),
+    ] = None,
+    tolerance: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--tolerance",
+            help="Set a tolerance, DIMENSION=IN_SPEC[/MISSIZED] in mm "
+            "(±), e.g. last_length=1.5/3.33; repeatable.",
+        ),
+    ] = None,
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="The proposed table (.toml); proposal_impact.csv, "
+            "proposal.html and charts/ are written beside it.",
+        ),
+    ] = Path("proposal.toml"),
+    title: Annotated[str | None, typer.Option("--title", help="Title of the table.")] = None,
+    lang: LangOpt = None,
+    no_charts: Annotated[
+        bool, typer.Option("--no-charts", help="Write only the .toml and proposal_impact.csv.")
+    ] = False,
+    sep: SepOpt = None,
+    decimal: DecimalOpt = None,
+    encoding: EncodingOpt = None,
+    sheet: SheetOpt = None,
+    units: UnitsOpt = "mm",
+) -> None:
+    """Propose a cluster size table from the producers' own data (status: proposal).
+
+    Per dimension: the median of the chosen producers' size lines (level at the base
+    size, step per size), each producer counted once, with distribution-free 95 %
+    intervals and a leave-one-producer-out check. Writes the table (--out, loads with
+    --table like any table), proposal_impact.csv (each producer's verdict and mean
+    correction against the current table and the proposal) and, unless --no-charts,
+    proposal.html and charts/ beside it. Verdicts use measure's default thresholds.
+    Exit 0 when done; 2 for unusable input, bad usage, or no dimension with 3 producers.
+
+    Example: sizecheck propose data/*.csv --from all --out medali-2027.toml --lang id
+    """
+    from sizecheck.escaping import visible_controls
+    from sizecheck.examples import example_path
+    from sizecheck.i18n import dimension_label, format_number, t
+    from sizecheck.propose import SKIP_KEYS, build_proposal, parse_tolerance
+    from sizecheck.report_propose import write_proposal
+
+    files = list(inputs or [])
+    if example:
+        files.insert(0, example_path())
+    if not files:
+        _fail("No input file given. Pass CSV/XLSX files, or --example for the bundled example.")
+    language = _language(lang)
+    chosen: str | list[str] = "conforming"
+    if select:
+        chosen = select[0] if len(select) == 1 and select[0] in ("conforming", "all") else select
+    tolerances = dict(parse_tolerance(text) for text in tolerance or [])
+    result = build_proposal(
+        files, table=table, select=chosen, base_size=base_size,
+        step=step,  # type: ignore[arg-type]  # checked by propose_table
+        tolerances_from=tolerances_from, tolerances=tolerances, name=out.stem, title=title,
+        sep=sep, decimal=decimal, encoding=encoding, sheet=sheet, units=units,
+        synthetic=example and not inputs,
+    )  # fmt: skip
+    written = write_proposal(result, out, lang=language, charts=not no_charts)
+    con = _console()
+    if example and not inputs:
+        con.print(t("cli.synthetic", language))
+    if result.current.accounting is not None:
+        acc = result.current.accounting.to_dict()
+        con.print(t("cli.accounting", language, **{k: acc[k] for k in _ACCOUNTING_KEYS}))
+    _print_proposal(con, result, language)
+    from sizecheck.propose import MIN_PRODUCERS
+
+    for r in result.proposal.skipped.to_dict(orient="records"):
+        text = t(
+            SKIP_KEYS[r["reason"]],
+            language,
+            dimension=dimension_label(r["dimension"], language),
+            n=r["n_chosen"],
+            names=visible_controls(r["producers"].replace("; ", ", ")) or "–",
+            min=MIN_PRODUCERS,
+        )
+        con.print(t("propose.cli.skipped", language, text=text))
+    con.print(
+        t("propose.cli.proposed", language, n=len(result.table.dimensions),
+          size=format_number(result.table.base_size, language,
+                             0 if result.table.base_size.is_integer() else 1))
+    )  # fmt: skip
+    con.print(t("propose.cli.written", language, n=len(written), out=out))
+    page = out.parent / "proposal.html"
+    if not no_charts:
+        con.print(t("propose.cli.page", language, path=page))
+    con.print(t("propose.cli.use", language, path=out))
+
+
+def _print_proposal(con: Console, result: Any, lang: str) -> None:
+    from rich.table import Table
+
+    from sizecheck.escaping import visible_controls
+    from sizecheck.i18n import dimension_label, format_number, t
+
+    conform = result.conformity.set_index("dimension")
+    grid = Table(title=t("propose.summary", lang))
+    for key in (
+        "propose.dimension",
+        "propose.col_level",
+        "propose.col_step",
+        "propose.col_from",
+        "propose.col_loo",
+        "propose.col_conform",
+    ):
+        grid.add_column(t(key, lang))  # fmt: skip
+    for e in result.proposal.estimates.to_dict(orient="records"):
+        c = conform.loc[e["dimension"]]
+        step = (
+            t("propose.cli.row_step_fixed", lang, value=format_number(e["step_value_mm"], lang, 2))
+            if e["step_rule"] == "fixed"
+            else t("propose.cli.row_step", lang, value=format_number(e["step_value_mm"], lang, 2),
+                   low=format_number(e["step_ci_low_mm"], lang, 2),
+                   high=format_number(e["step_ci_high_mm"], lang, 2))
+        )  # fmt: skip
+        grid.add_row(
+            dimension_label(e["dimension"], lang),
+            t("propose.cli.row_level", lang, value=format_number(e["base_value_mm"], lang, 1),
+              low=format_number(e["level_ci_low_mm"], lang, 1),
+              high=format_number(e["level_ci_high_mm"], lang, 1)),
+            step,
+            t("propose.based_on", lang, n=e["n_producers"], m=e["n"]),
+            t("propose.loo", lang, shift=format_number(e["loo_max_shift_mm"], lang, 2),
+              producer=visible_controls(e["loo_producer"])),
+            t("propose.conform", lang, now=c["conforming_current"],
+              then=c["conforming_proposal"], n=c["n_judged"]),
+        )  # fmt: skip
+    con.print(grid)
+
+
 # --------------------------------------------------------------------------- entry point
 
 

@@ -25,6 +25,7 @@ from sizecheck.plotting.gage import (
 )
 from sizecheck.plotting.ladder import plot_capability, plot_size_ladder
 from sizecheck.plotting.oc import plot_oc_curve
+from sizecheck.plotting.proposal import plot_proposal, plot_proposal_corrections
 from sizecheck.plotting.scales import plot_effective_size, plot_grading, plot_heatmap
 from sizecheck.plotting.style import OKABE_ITO, RC
 
@@ -42,5 +43,7 @@ __all__ = [
     "plot_grading",
     "plot_heatmap",
     "plot_oc_curve",
+    "plot_proposal",
+    "plot_proposal_corrections",
     "plot_size_ladder",
 ]
