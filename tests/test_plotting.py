@@ -15,6 +15,7 @@ from matplotlib.axes import Axes
 from matplotlib.collections import PathCollection, PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
+from matplotlib.legend import Legend
 
 from sizecheck.errors import MissingColumnsError
 from sizecheck.plotting import (
@@ -171,7 +172,8 @@ def test_capability(analysis) -> None:  # type: ignore[no-untyped-def]
     assert any("normal" in lab for lab in labels)
     # 2 tolerance + 2 mis-sized limits + the zero line + the normal curve
     assert len(ax.lines) == 6
-    assert any("Cpk" in t.get_text() for t in ax.texts)
+    box = [a for a in ax.get_children() if isinstance(a, Legend) and a is not ax.get_legend()]
+    assert any("Cpk" in t.get_text() for t in box[0].get_texts())
     assert "(mm)" in ax.get_xlabel()
     _draw(ax)
 

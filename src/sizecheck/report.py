@@ -724,7 +724,12 @@ def _render_cluster(analysis: Analysis, lang: str, dpi: int) -> dict[str, bytes]
         for dim in _dimensions(analysis):
             common = {"dimension": dim, "lang": lang}
             out[chart_key("heatmap", dim)] = _png(
-                plot_heatmap, (8.0, min(2.0 + 0.32 * n, 40.0)), dpi, size_summary=ss, **common
+                plot_heatmap,
+                (8.0, min(2.0 + 0.32 * n, 40.0)),
+                dpi,
+                size_summary=ss,
+                table=analysis.table,
+                **common,
             )
             out[chart_key("effective", dim)] = _png(
                 plot_effective_size, (7.0, 5.0), dpi, size_summary=ss, legend=legend, **common

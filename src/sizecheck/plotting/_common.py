@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.legend import Legend
 
 from sizecheck.errors import require_columns
 from sizecheck.i18n import t
@@ -77,6 +79,38 @@ def merged(ours: dict[str, Any], caller: dict[str, Any]) -> dict[str, Any]:
     out = dict(ours)
     out.update(caller)
     return out
+
+
+#: Characters per line of a legend label below a chart, by number of columns: three
+#: columns of 24 characters at 9 pt fit a chart 7 inches wide.
+LEGEND_CHARS = {1: 72, 2: 36, 3: 24}
+
+
+def legend_below(
+    ax: Axes,
+    *,
+    ncol: int,
+    offset: float = -0.14,
+    handles: Sequence[Any] | None = None,
+    labels: Sequence[str] | None = None,
+) -> Legend:
+    """A legend centred under the x axis, ``ncol`` columns, long labels on two lines.
+
+    Labels are wrapped at :data:`LEGEND_CHARS` characters so the legend is never wider
+    than the chart, whatever the language ("rata-rata per nomor, selang kepercayaan 95%"
+    is twice as long as "mean per size, 95 % CI").
+    """
+    if handles is None or labels is None:
+        handles, labels = ax.get_legend_handles_labels()
+    width = LEGEND_CHARS.get(ncol, 24)
+    wrapped = [textwrap.fill(str(label), width, break_long_words=False) for label in labels]
+    return ax.legend(
+        handles=list(handles),
+        labels=wrapped,
+        loc="upper center",
+        bbox_to_anchor=(0.5, offset),
+        ncol=ncol,
+    )
 
 
 def plain_text(label: object) -> str:

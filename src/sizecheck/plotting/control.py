@@ -9,13 +9,27 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
 
 from sizecheck.i18n import dimension_label, t
 from sizecheck.plotting import style
-from sizecheck.plotting._common import get_ax, merged, need, no_data, plain_text, select
+from sizecheck.plotting._common import (
+    get_ax,
+    legend_below,
+    merged,
+    need,
+    no_data,
+    plain_text,
+    select,
+)
 
 __all__ = ["plot_control_chart"]
+
+#: Up to this many distinct dates, each date is a tick of its own.
+FEW_DATES = 6
+
+#: Smallest height of the value axis, in mm (a caliper reads 0.1 mm).
+MIN_SPAN_MM = 1.0
 
 
 def _flags(points: pd.DataFrame) -> np.ndarray:
@@ -28,22 +42,62 @@ def _flags(points: pd.DataFrame) -> np.ndarray:
     return np.zeros(len(points), dtype=bool)
 
 
-def _date_axis(ax: Axes, lang: str) -> None:
-    """Short, unrotated date ticks ("Mar 2026", "15 Mar"), as many as the width holds."""
+def _date_axis(ax: Axes, dates: np.ndarray, lang: str) -> None:
+    """Short, unrotated date ticks ("Mar 2026", "15 Mar"), as many as the width holds.
+
+    A few distinct dates (up to :data:`FEW_DATES`) are ticked themselves, and the axis
+    spans them with a few days either side: one visit is one tick, not four years of
+    empty axis.
+    """
     months = t("axis.months", lang).split()
-    fig = ax.get_figure(root=True)
-    width_in = ax.get_position().width * (fig.get_figwidth() if isinstance(fig, Figure) else 6.0)
-    maxticks = max(2, min(7, int(width_in / 0.7)))
-    locator = mdates.AutoDateLocator(minticks=2, maxticks=maxticks)  # type: ignore[no-untyped-call]
-    ax.xaxis.set_major_locator(locator)
+    distinct = np.unique(dates.astype("datetime64[D]"))
+    if len(distinct) <= FEW_DATES:
+        span_days = int((distinct[-1] - distinct[0]).astype(int))
+        pad = np.timedelta64(max(2, round(0.08 * span_days)), "D")
+        ax.set_xlim(
+            mdates.date2num(distinct[0] - pad),  # type: ignore[no-untyped-call]
+            mdates.date2num(distinct[-1] + pad),  # type: ignore[no-untyped-call]
+        )
+        ax.xaxis.set_major_locator(FixedLocator(mdates.date2num(distinct)))  # type: ignore[no-untyped-call]
+    else:
+        fig = ax.get_figure(root=True)
+        width_in = ax.get_position().width * (
+            fig.get_figwidth() if isinstance(fig, Figure) else 6.0
+        )
+        maxticks = max(2, min(7, int(width_in / 0.8)))
+        locator = mdates.AutoDateLocator(minticks=2, maxticks=maxticks)  # type: ignore[no-untyped-call]
+        ax.xaxis.set_major_locator(locator)
 
     def fmt(v: float, _pos: int | None = None) -> str:
         d = mdates.num2date(v)  # type: ignore[no-untyped-call]
-        if d.day == 1:
+        if d.day == 1 and len(distinct) > FEW_DATES:
             return f"{months[d.month - 1]} {d.year}"
         return f"{d.day} {months[d.month - 1]}"
 
     ax.xaxis.set_major_formatter(FuncFormatter(fmt))
+
+
+def _order_axis(ax: Axes, x: np.ndarray) -> None:
+    """Whole-number sample order ticks (1, 2, 3 …, never 1,2), half a step of margin."""
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+    ax.set_xlim(float(np.min(x)) - 0.5, float(np.max(x)) + 0.5)
+
+
+def _value_view(ax: Axes, p: pd.DataFrame) -> None:
+    """y limits holding the points and the limits, at least ``MIN_SPAN_MM`` tall.
+
+    One point, or points that all sit on the centre line, would otherwise get an axis a
+    few hundredths of a millimetre tall whose every tick reads "0".
+    """
+    cols = [p[c].to_numpy(float) for c in ("value", "center", "lcl", "ucl")]
+    values = np.concatenate(cols)
+    values = values[np.isfinite(values)]
+    if not values.size:
+        return
+    lo, hi = float(values.min()), float(values.max())
+    if hi - lo < MIN_SPAN_MM:
+        mid = 0.5 * (lo + hi)
+        ax.set_ylim(mid - MIN_SPAN_MM / 2, mid + MIN_SPAN_MM / 2)
 
 
 def plot_control_chart(
@@ -126,31 +180,15 @@ def plot_control_chart(
             kwargs,
         ),
     )
-    ax.plot(
-        x,
-        p["center"].to_numpy(float),
-        color=style.MEAN_COLOR,
-        linewidth=1.2,
-        label=t("legend.center", lang),
-        zorder=2,
+    lines: tuple[tuple[str, dict[str, Any]], ...] = (
+        ("center", {"color": style.MEAN_COLOR, "label": t("legend.center", lang)}),
+        ("ucl", {"color": style.LIMIT_COLOR, "ls": "--", "label": t("legend.limits", lang)}),
+        ("lcl", {"color": style.LIMIT_COLOR, "ls": "--"}),
     )
-    ax.plot(
-        x,
-        p["ucl"].to_numpy(float),
-        color=style.LIMIT_COLOR,
-        linestyle="--",
-        linewidth=1.2,
-        label=t("legend.limits", lang),
-        zorder=2,
-    )
-    ax.plot(
-        x,
-        p["lcl"].to_numpy(float),
-        color=style.LIMIT_COLOR,
-        linestyle="--",
-        linewidth=1.2,
-        zorder=2,
-    )
+    for column, look in lines:
+        y = p[column].to_numpy(float)
+        if np.isfinite(y).any():  # one point has no limits: no line, no legend entry
+            ax.plot(x, y, linewidth=1.2, zorder=2, **look)
 
     flags = _flags(p)
     if flags.any():
@@ -175,9 +213,12 @@ def plot_control_chart(
             for coll in ax.collections[-1:]:
                 coll.set_label(f"{t('legend.signal', lang)} ({', '.join(rules)})")
     style.set_number_format(ax, lang, x=not use_dates)
+    _value_view(ax, p)
     if use_dates:
-        _date_axis(ax, lang)
+        _date_axis(ax, x, lang)
+    else:
+        _order_axis(ax, np.asarray(x, dtype=float))
     if legend:
         below = -0.22 if use_dates else -0.14
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, below), ncol=3)
+        legend_below(ax, ncol=3, offset=below)
     return ax

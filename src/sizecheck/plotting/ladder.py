@@ -10,10 +10,20 @@ import numpy.typing as npt
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 
 from sizecheck.i18n import dimension_label, format_number, t
 from sizecheck.plotting import style
-from sizecheck.plotting._common import get_ax, grade_step, merged, need, no_data, plain_text, select
+from sizecheck.plotting._common import (
+    get_ax,
+    grade_step,
+    legend_below,
+    merged,
+    need,
+    no_data,
+    plain_text,
+    select,
+)
 
 __all__ = ["plot_capability", "plot_size_ladder"]
 
@@ -65,6 +75,52 @@ def _limits_view(values: list[float], pad: float) -> tuple[float, float]:
     lo, hi = min(finite), max(finite)
     span = max(hi - lo, 1.0)
     return lo - pad * span, hi + pad * span
+
+
+def _means(ax: Axes, s: pd.DataFrame, view: tuple[float, float], lang: str) -> None:
+    """The mean per size with its 95 % CI, the CI cut at the edge of the view.
+
+    A size with two shoes has a t-interval ~13 times its spread: drawn whole it would
+    squash the chart. A CI end beyond the view is drawn at the edge with a triangle
+    pointing on (legend: "CI goes on beyond the chart"); a CI that cannot be computed
+    (one shoe or one pair) is not drawn.
+    """
+    sx = s["size"].to_numpy(float)
+    sy = s["bias_mm"].to_numpy(float)
+    has_ci = {"bias_ci_low_mm", "bias_ci_high_mm"} <= set(s.columns)
+    yerr: Any = None
+    cut_low = cut_high = np.zeros(len(sx), dtype=bool)
+    if has_ci:
+        inset = 0.012 * (view[1] - view[0])
+        bottom, top = view[0] + inset, view[1] - inset
+        low = s["bias_ci_low_mm"].to_numpy(float)
+        high = s["bias_ci_high_mm"].to_numpy(float)
+        cut_low, cut_high = low < bottom, high > top
+        low = np.clip(np.where(np.isfinite(low), low, sy), bottom, None)
+        high = np.clip(np.where(np.isfinite(high), high, sy), None, top)
+        yerr = np.vstack([np.maximum(sy - low, 0.0), np.maximum(high - sy, 0.0)])
+    ax.errorbar(
+        sx,
+        sy,
+        yerr=yerr,
+        fmt="D-",
+        color=style.MEAN_COLOR,
+        markersize=5,
+        linewidth=1.2,
+        capsize=3,
+        zorder=3,
+        label=t("legend.mean_ci" if has_ci else "legend.mean", lang),
+    )
+    if cut_low.any() or cut_high.any():
+        edge: dict[str, Any] = {"color": style.MEAN_COLOR, "s": 42, "zorder": 4, "clip_on": False}
+        label = t("legend.ci_beyond", lang)
+        if cut_high.any():
+            ax.scatter(sx[cut_high], np.full(int(cut_high.sum()), top), marker="^",
+                       label=label, **edge)  # fmt: skip
+            label = "_" + label  # one legend entry for both
+        if cut_low.any():
+            ax.scatter(sx[cut_low], np.full(int(cut_low.sum()), bottom), marker="v",
+                       label=label, **edge)  # fmt: skip
 
 
 def plot_size_ladder(
@@ -197,10 +253,11 @@ def plot_size_ladder(
         dev,
         **merged(
             {
-                "s": 14,
+                "s": 16,
                 "color": style.DOT_COLOR,
-                "alpha": 0.55,
-                "edgecolors": "none",
+                "alpha": 0.8,
+                "edgecolors": "white",
+                "linewidths": 0.4,
                 "label": t("legend.shoe", lang),
                 "zorder": 2,
             },
@@ -212,27 +269,7 @@ def plot_size_ladder(
         need(size_summary, ("producer", "dimension", "size", "bias_mm"), "plot_size_ladder")
         s = select(size_summary, producer=producer, dimension=dimension).sort_values("size")
         if not s.empty:
-            sx = s["size"].to_numpy(float)
-            sy = s["bias_mm"].to_numpy(float)
-            has_ci = {"bias_ci_low_mm", "bias_ci_high_mm"} <= set(s.columns)
-            if has_ci:
-                low = sy - s["bias_ci_low_mm"].to_numpy(float)
-                high = s["bias_ci_high_mm"].to_numpy(float) - sy
-                yerr: Any = np.vstack([np.nan_to_num(low), np.nan_to_num(high)])
-            else:
-                yerr = None
-            ax.errorbar(
-                sx,
-                sy,
-                yerr=yerr,
-                fmt="D-",
-                color=style.MEAN_COLOR,
-                markersize=5,
-                linewidth=1.2,
-                capsize=3,
-                zorder=3,
-                label=t("legend.mean_ci" if has_ci else "legend.mean", lang),
-            )
+            _means(ax, s, (y0, y1), lang)
 
     ax.set_xlim(sizes[0] - half, sizes[-1] + half)
     ax.set_ylim(y0, y1)
@@ -252,12 +289,11 @@ def plot_size_ladder(
         sec.yaxis.set_major_formatter(style.number_formatter(lang))
     if legend:
         points, labels = ax.get_legend_handles_labels()
-        ax.legend(
+        legend_below(
+            ax,
+            ncol=3,
             handles=[*points, *handles[::-1]],
             labels=[*labels, *(str(h.get_label()) for h in handles[::-1])],
-            loc="upper center",
-            bbox_to_anchor=(0.5, -0.14),
-            ncol=3,
         )
     return ax
 
@@ -273,6 +309,17 @@ def _get(row: Mapping[str, Any] | pd.Series | None, key: str) -> float:
         return float(value)
     except (TypeError, ValueError):
         return float("nan")
+
+
+def _verdict(row: Mapping[str, Any] | pd.Series | None) -> list[str]:
+    """The verdict flags of a ``producer_summary`` row (empty without a row)."""
+    if row is None:
+        return []
+    try:
+        value = row["verdict"]
+    except (KeyError, IndexError):
+        return []
+    return str(value).split("+")
 
 
 def plot_capability(
@@ -291,7 +338,10 @@ def plot_capability(
     """Histogram of one producer's deviations with the limits and the fitted normal curve.
 
     The curve uses ``bias_mm`` and ``sd_within_mm`` of the producer's row of
-    ``producer_summary`` (not recomputed here); the box quotes its ``cpk`` and CI.
+    ``producer_summary`` (not recomputed here); the box quotes ``n``, the mean, the SD
+    and ``cpk`` with its CI, in the upper corner that covers the least data (the y axis
+    leaves room for it above the bars). A row whose verdict is ``insufficient_data``
+    gets no curve and no figures but ``n``: too few shoes to judge a spread by.
 
     Parameters
     ----------
@@ -312,8 +362,8 @@ def plot_capability(
     Returns
     -------
     Axes
-        ``ax`` with the histogram bars, the limit lines and, with ``summary_row``, the
-        normal curve.
+        ``ax`` with the histogram bars, the limit lines, the box (an extra legend) and,
+        with a judged ``summary_row``, the normal curve.
     """
     need(deviations, _DEV_COLUMNS, "plot_capability")
     ax = get_ax(ax)
@@ -330,7 +380,7 @@ def plot_capability(
         no_data(ax, lang)
         return ax
     dev = d["deviation_mm"].to_numpy(float)
-    _, edges, _ = ax.hist(
+    heights, edges, _ = ax.hist(
         dev,
         **merged(
             {
@@ -364,8 +414,11 @@ def plot_capability(
         )
     ax.axvline(0.0, color=style.REFERENCE_COLOR, linestyle=":", linewidth=1.0, zorder=3)
 
+    lines = [t("chart.capability.n", lang, n=len(dev))]
+    tops = [float(np.max(heights)) if len(heights) else 0.0]
     mean, sd = _get(summary_row, "bias_mm"), _get(summary_row, "sd_within_mm")
-    if np.isfinite(mean) and np.isfinite(sd) and sd > 0:
+    judged = "insufficient_data" not in _verdict(summary_row)
+    if judged and np.isfinite(mean) and np.isfinite(sd) and sd > 0:
         width = float(np.median(np.diff(edges))) if len(edges) > 1 else 1.0
         lo = min(float(edges[0]), mean - 4 * sd)
         hi = max(float(edges[-1]), mean + 4 * sd)
@@ -379,16 +432,16 @@ def plot_capability(
             label=t("legend.normal_fit", lang),
             zorder=4,
         )
-        cpk = _get(summary_row, "cpk")
-        lines = [
-            t("chart.capability.n", lang, n=len(dev)),
+        tops.append(float(np.max(pdf)) * len(dev) * width)
+        lines.append(
             t(
                 "chart.capability.mean_sd",
                 lang,
                 mean=format_number(mean, lang, 2, signed=True),
                 sd=format_number(sd, lang, 2),
-            ),
-        ]
+            )
+        )
+        cpk = _get(summary_row, "cpk")
         if np.isfinite(cpk):
             lines.append(
                 t(
@@ -399,18 +452,27 @@ def plot_capability(
                     high=format_number(_get(summary_row, "cpk_ci_high"), lang, 2),
                 )
             )
-        ax.text(
-            0.02,
-            0.97,
-            "\n".join(lines),
-            transform=ax.transAxes,
-            va="top",
-            ha="left",
-            fontsize=8,
-            bbox={"facecolor": "white", "edgecolor": "#BBBBBB", "alpha": 0.9},
-            zorder=5,
-        )
+    # Head room above the bars and the curve for the box, which matplotlib places in the
+    # upper corner that covers the least data (a legend's "best" location).
+    ax.set_ylim(0.0, max(max(tops), 1.0) * (1.0 + 0.16 * len(lines)))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    invisible = [Patch(visible=False) for _ in lines]
+    box = ax.legend(
+        invisible,
+        lines,
+        loc="best",
+        handlelength=0,
+        handletextpad=0,
+        frameon=True,
+        framealpha=0.9,
+        edgecolor="#BBBBBB",
+        borderpad=0.5,
+    )
+    box.set_zorder(5)
+    ax.add_artist(box)
     style.set_number_format(ax, lang)
     if legend:
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
+        legend_below(ax, ncol=2)
+    else:
+        ax.legend_ = None  # the box stays (an artist of its own); no legend below
     return ax

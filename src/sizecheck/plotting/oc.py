@@ -107,8 +107,9 @@ def plot_oc_curve(
     ax.set_ylim(0, 1.02)
     ax.set_xlabel(t("chart.oc.x", lang))
     ax.set_ylabel(t("chart.oc.y", lang))
+    percent = "%" if lang == "id" else " %"  # Indonesian writes 95%
     ax.yaxis.set_major_formatter(
-        FuncFormatter(lambda v, _p: format_number(100 * v, lang, 0) + " %")
+        FuncFormatter(lambda v, _p: format_number(100 * v, lang, 0) + percent)
     )
     ax.xaxis.set_major_formatter(style.number_formatter(lang))
     if title is None:

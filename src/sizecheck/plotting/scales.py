@@ -2,24 +2,59 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.colors import TwoSlopeNorm
+from matplotlib.colors import FuncNorm
 
 from sizecheck.i18n import dimension_label, format_number, t
 from sizecheck.plotting import style
 from sizecheck.plotting._common import get_ax, merged, need, no_data, plain_text, select, short
 
-__all__ = ["plot_effective_size", "plot_grading", "plot_heatmap"]
+if TYPE_CHECKING:
+    from sizecheck.tables import ReferenceTable
+
+__all__ = [
+    "ToleranceInSizes",
+    "plot_effective_size",
+    "plot_grading",
+    "plot_heatmap",
+    "tolerance_in_sizes",
+    "tolerance_norm",
+]
 
 _SS_COLUMNS = ("producer", "dimension", "size", "effective_size")
 
+FloatArray = npt.NDArray[np.float64]
 
-def _producers(d: pd.DataFrame) -> list[str]:
-    return sorted(d["producer"].astype("str").unique().tolist())
+
+def _by_producer(d: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """The rows of each producer, sorted by size, producers in name order (one grouping)."""
+    key = d["producer"].astype("str")
+    return [(str(name), g.sort_values("size")) for name, g in d.groupby(key, sort=True)]
+
+
+def _annotation_step(ax: Axes, sizes: FloatArray, lo: float, hi: float) -> int:
+    """Write the number at every ``n``-th size so that numbers (about 4 characters at
+    :data:`~sizecheck.plotting.style.MIN_FONT_PT`) do not touch at the Axes' width."""
+    fig = ax.get_figure(root=True)
+    width_in = ax.get_position().width * (fig.get_figwidth() if fig is not None else 6.0)
+    if len(sizes) < 2 or width_in <= 0:
+        return 1
+    per_size_in = width_in * float(np.min(np.diff(sizes))) / (hi - lo)
+    label_in = 4.6 * 0.62 * style.MIN_FONT_PT / 72  # "41,6" and a little air
+    return max(1, int(np.ceil(label_in / per_size_in)))
+
+
+def _joined(groups: list[pd.DataFrame], column: str) -> tuple[FloatArray, FloatArray]:
+    """Size and ``column`` of several producers as one line, NaN between producers."""
+    gap = np.array([np.nan])
+    xs = [part for g in groups for part in (g["size"].to_numpy(float), gap)]
+    ys = [part for g in groups for part in (g[column].to_numpy(float), gap)]
+    return np.concatenate(xs), np.concatenate(ys)
 
 
 def plot_effective_size(
@@ -50,6 +85,8 @@ def plot_effective_size(
     lang : {"en", "id"}, default "en"
     annotate : bool, optional
         Write the effective size next to each point; default: when ``producer`` is given.
+        Where the Axes is too narrow for a number at every size (a card's small chart),
+        every second or third size is written, so the numbers never run into each other.
     title : str, optional
     legend : bool, default True
     ax : Axes, optional
@@ -100,12 +137,11 @@ def plot_effective_size(
     y_lo = min(lo, float(np.nanmin(eff)) - pad)
     y_hi = max(hi, float(np.nanmax(eff)) + pad)
     styles = style.series_styles()
-    others_labelled = False
-    for name in _producers(d):
-        s = d.loc[d["producer"].astype("str") == name].sort_values("size")
-        x = s["size"].to_numpy(float)
-        y = s["effective_size"].to_numpy(float)
-        if producer is not None and name != str(producer):
+    groups = _by_producer(d)
+    if producer is not None:
+        others = [g for name, g in groups if name != str(producer)]
+        if others:  # every other producer in grey, drawn as one line broken between them
+            x, y = _joined(others, "effective_size")
             ax.plot(
                 x,
                 y,
@@ -113,11 +149,13 @@ def plot_effective_size(
                 linewidth=0.9,
                 marker=".",
                 markersize=3,
-                label=None if others_labelled else t("legend.other_producers", lang),
+                label=t("legend.other_producers", lang),
                 zorder=1.5,
             )
-            others_labelled = True
-            continue
+        groups = [(name, g) for name, g in groups if name == str(producer)]
+    for name, s in groups:
+        x = s["size"].to_numpy(float)
+        y = s["effective_size"].to_numpy(float)
         st = (
             dict(next(styles))
             if producer is None
@@ -142,17 +180,20 @@ def plot_effective_size(
             ),
         )
         if annotate:
+            every = _annotation_step(ax, sizes, lo, hi)
             for xi, yi in zip(x, y, strict=True):
+                if int(np.searchsorted(sizes, xi)) % every:
+                    continue
                 above = yi >= xi  # on the side away from the identity line ...
                 if yi - y_lo < 1.0 or y_hi - yi < 1.0:  # ... unless that leaves the axes
                     above = yi - y_lo < y_hi - yi
                 ax.annotate(
                     format_number(yi, lang, 1),
                     (xi, yi),
-                    xytext=(0, 7 if above else -12),
+                    xytext=(0, 7 if above else -14),
                     textcoords="offset points",
                     ha="center",
-                    fontsize=7.5,
+                    fontsize=style.MIN_FONT_PT,
                 )
     ax.set_xlim(lo, hi)
     ax.set_ylim(y_lo, y_hi)
@@ -164,10 +205,89 @@ def plot_effective_size(
     return ax
 
 
+#: Tolerance in sizes (in spec, mis-sized beyond) when no table is given: a quarter and
+#: a half of a size, about the proposed length tolerance of the Paris point table
+#: (±1.5 mm in spec, ±3.33 mm = half a size mis-sized, 6.67 mm per size).
+DEFAULT_TOLERANCE_SIZES = (0.25, 0.5)
+
+#: Where the colour scale of the heatmaps reaches (from white at 0 to the darkest at 1),
+#: at the tolerance limit, at the mis-sized limit and at twice the mis-sized limit.
+COLOUR_ANCHORS = (0.2, 0.6, 1.0)
+
+
+class ToleranceInSizes(NamedTuple):
+    """A dimension's tolerance expressed in sizes (positive numbers, below and above)."""
+
+    lower: float
+    upper: float
+    lower_missized: float
+    upper_missized: float
+
+
+def tolerance_in_sizes(
+    table: ReferenceTable | None, dimension: str, sizes: npt.ArrayLike
+) -> ToleranceInSizes:
+    """The tolerance of ``dimension`` in sizes: the table's limits around the nominal
+    value divided by the grade step (median over ``sizes``), or
+    :data:`DEFAULT_TOLERANCE_SIZES` when the table has no two-sided tolerance or no grade
+    step for it. A missing mis-sized band is taken as twice the tolerance.
+
+    Examples
+    --------
+    >>> from sizecheck.tables import load_table
+    >>> tol = tolerance_in_sizes(load_table("paris-point"), "insole_length", [40, 41])
+    >>> round(tol.lower, 3), round(tol.lower_missized, 3)
+    (0.225, 0.499)
+    """
+    default = DEFAULT_TOLERANCE_SIZES
+    fallback = ToleranceInSizes(default[0], default[0], default[1], default[1])
+    if table is None or dimension not in table.dimensions:
+        return fallback
+    step = table.grade_step(dimension)
+    s = np.asarray(sizes, dtype=float)
+    nominal = table.nominal(dimension, s)
+    lim = table.limits(dimension, s)
+    parts = [
+        np.nanmedian(nominal - lim.lower),
+        np.nanmedian(lim.upper - nominal),
+        np.nanmedian(nominal - lim.lower_missized),
+        np.nanmedian(lim.upper_missized - nominal),
+    ]
+    if not step or not all(np.isfinite(v) and v > 0 for v in parts):
+        return fallback
+    lo, hi, lo_m, hi_m = (float(v) / step for v in parts)
+    return ToleranceInSizes(lo, hi, lo_m if lo_m > lo else 2 * lo, hi_m if hi_m > hi else 2 * hi)
+
+
+def tolerance_norm(tol: ToleranceInSizes) -> FuncNorm:
+    """The colour scale of every heatmap: the same colour means the same share of the
+    tolerance, whatever the dimension.
+
+    Piecewise linear in the deviation (sizes): 0 is the centre (white); the tolerance
+    limit, the mis-sized limit and twice the mis-sized limit are the three
+    :data:`COLOUR_ANCHORS` of the way to the darkest colour (beyond: the darkest). So
+    −0.2 size on a girth whose tolerance is ±0.5 size is pale, and −1.3 sizes on a
+    length mis-sized beyond ±0.5 size is dark.
+    """
+    a, b, c = COLOUR_ANCHORS
+    xs = np.array([-2 * tol.lower_missized, -tol.lower_missized, -tol.lower, 0.0,
+                   tol.upper, tol.upper_missized, 2 * tol.upper_missized])  # fmt: skip
+    us = np.array([-c, -b, -a, 0.0, a, b, c])
+
+    def forward(v: Any) -> Any:
+        return np.interp(v, xs, us)
+
+    def inverse(u: Any) -> Any:
+        return np.interp(u, us, xs)
+
+    return FuncNorm((forward, inverse), vmin=float(xs[0]), vmax=float(xs[-1]))
+
+
 def plot_heatmap(
     size_summary: pd.DataFrame,
     *,
     dimension: str,
+    table: ReferenceTable | None = None,
     lang: str = "en",
     cmap: str = "PuOr",
     colorbar: bool = True,
@@ -175,17 +295,23 @@ def plot_heatmap(
     ax: Axes | None = None,
     **kwargs: Any,
 ) -> Axes:
-    """Producer × size of the mean deviation in sizes, centred on zero and annotated.
+    """Producer × size of the mean deviation in sizes, coloured on the tolerance, annotated.
 
     The value is ``effective_size - size`` (the mean deviation divided by the grade step,
-    as ``size_summary`` gives it). The diverging colour map is centred on 0 with symmetric
-    limits; every cell also carries its signed number so the chart reads in grey print.
+    as ``size_summary`` gives it). The colours follow :func:`tolerance_norm`: anchored on
+    the table's tolerance in sizes, so every heatmap (every dimension, every run with the
+    same table) uses one scale: pale inside the tolerance, strong beyond the mis-sized
+    limit. The colour bar is ticked at those limits. Every cell also carries its signed
+    number so the chart reads in grey print.
 
     Parameters
     ----------
     size_summary : DataFrame
         ``Analysis.size_summary``.
     dimension : str
+    table : ReferenceTable, optional
+        ``Analysis.table``: its tolerance anchors the colours; without it,
+        :data:`DEFAULT_TOLERANCE_SIZES`.
     lang : {"en", "id"}, default "en"
     cmap : str, default "PuOr"
         A diverging, colour-blind-safe map (ColorBrewer PuOr).
@@ -223,8 +349,8 @@ def plot_heatmap(
     if not finite.size:  # e.g. a one-sided table (minimum toecap) has no size step
         no_data(ax, lang)
         return ax
-    vmax = max(float(np.max(np.abs(finite))) if finite.size else 0.0, 0.25)
-    norm = TwoSlopeNorm(vcenter=0.0, vmin=-vmax, vmax=vmax)
+    tol = tolerance_in_sizes(table, dimension, grid.columns.to_numpy(float))
+    norm = tolerance_norm(tol)
     import matplotlib as mpl
 
     cm = mpl.colormaps[cmap].with_extremes(bad="#F2F2F2")
@@ -243,7 +369,7 @@ def plot_heatmap(
             format_number(v, lang, 1, signed=True),
             ha="center",
             va="center",
-            fontsize=7.5,
+            fontsize=style.MIN_FONT_PT,
             color="black" if lum > 0.5 else "white",
         )
     ax.set_xticks(range(m.shape[1]))
@@ -255,9 +381,19 @@ def plot_heatmap(
     ax.grid(False)
     if colorbar:
         cax = ax.inset_axes((1.02, 0.0, 0.025, 1.0))
-        cb = ax.figure.colorbar(im, cax=cax)
+        cb = ax.figure.colorbar(im, cax=cax, extend="both")
         cb.set_label(t("axis.deviation_sizes_long", lang))
-        cb.ax.yaxis.set_major_formatter(style.number_formatter(lang))
+        ticks = [-tol.lower_missized, -tol.lower, 0.0, tol.upper, tol.upper_missized]
+        words = ["chart.heatmap.tick_missized", "chart.heatmap.tick_tolerance", None,
+                 "chart.heatmap.tick_tolerance", "chart.heatmap.tick_missized"]  # fmt: skip
+        cb.set_ticks(ticks)
+        cb.set_ticklabels(
+            [
+                t(w, lang, value=format_number(v, lang, 2, signed=True)) if w else "0"
+                for v, w in zip(ticks, words, strict=True)
+            ]
+        )
+        cb.minorticks_off()
     return ax
 
 
@@ -317,8 +453,7 @@ def plot_grading(
         zorder=1,
     )
     styles = style.series_styles()
-    for name in _producers(d):
-        s = d.loc[d["producer"].astype("str") == name].sort_values("size")
+    for name, s in _by_producer(d):
         ax.plot(
             s["size"].to_numpy(float),
             s["mean_mm"].to_numpy(float),

@@ -10,7 +10,8 @@ style alone (notebooks): the plotting functions set only what they must on their
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import math
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from itertools import cycle
 from typing import Any, cast
@@ -18,20 +19,23 @@ from typing import Any, cast
 import matplotlib as mpl
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import Formatter
 
 from sizecheck.i18n import format_number
 
 __all__ = [
     "BAND_STYLE",
+    "MIN_FONT_PT",
     "OKABE_ITO",
     "RC",
     "SERIES",
+    "LocaleFormatter",
     "house_style",
     "new_figure",
     "number_formatter",
     "series_styles",
     "set_number_format",
+    "tick_decimals",
 ]
 
 #: Okabe & Ito (2008) "Color Universal Design" palette.
@@ -47,10 +51,13 @@ OKABE_ITO: Mapping[str, str] = {
 }
 
 #: Tolerance bands: face colour, hatch and alpha; in spec is plain, worse is hatched denser.
+#: On white, the bands' grey values (Rec. 601 luma, 1 = white) are about 0.96 (in spec),
+#: 0.87 (outside tolerance) and 0.76 (mis-sized) before hatching, so they stay apart when
+#: a chart is printed in black and white (``tests/test_plotting.py`` checks it).
 BAND_STYLE: Mapping[str, Mapping[str, Any]] = {
-    "in_spec": {"facecolor": OKABE_ITO["bluish_green"], "alpha": 0.18, "hatch": None},
-    "drifting": {"facecolor": OKABE_ITO["orange"], "alpha": 0.22, "hatch": "//"},
-    "missized": {"facecolor": OKABE_ITO["vermillion"], "alpha": 0.18, "hatch": "xx"},
+    "in_spec": {"facecolor": OKABE_ITO["bluish_green"], "alpha": 0.07, "hatch": None},
+    "drifting": {"facecolor": OKABE_ITO["orange"], "alpha": 0.36, "hatch": "//"},
+    "missized": {"facecolor": OKABE_ITO["vermillion"], "alpha": 0.45, "hatch": "xx"},
 }
 
 #: Series styles for producers: colour, marker and line style all differ.
@@ -72,22 +79,26 @@ SIGNAL_COLOR = OKABE_ITO["vermillion"]
 LIMIT_COLOR = OKABE_ITO["vermillion"]
 REFERENCE_COLOR = "#555555"
 
+#: Smallest text on a chart, in points at the figure's own size: every text of the house
+#: style is at least this big, so a chart shown at its size (or larger) reads.
+MIN_FONT_PT = 9.0
+
 #: rcParams of the house style (use with ``matplotlib.rc_context(RC)``).
 RC: Mapping[str, Any] = {
     "font.family": "DejaVu Sans",
-    "font.size": 9.0,
-    "axes.titlesize": 10.5,
+    "font.size": 10.0,
+    "axes.titlesize": 11.0,
     "axes.titleweight": "bold",
-    "axes.labelsize": 9.0,
+    "axes.labelsize": 10.0,
     "axes.spines.top": False,
     "axes.spines.right": False,
     "axes.grid": True,
     "grid.color": "#DDDDDD",
     "grid.linewidth": 0.6,
-    "legend.fontsize": 8.0,
+    "legend.fontsize": MIN_FONT_PT,
     "legend.frameon": False,
-    "xtick.labelsize": 8.5,
-    "ytick.labelsize": 8.5,
+    "xtick.labelsize": MIN_FONT_PT,
+    "ytick.labelsize": MIN_FONT_PT,
     "figure.facecolor": "white",
     "savefig.facecolor": "white",
     "lines.linewidth": 1.6,
@@ -100,25 +111,56 @@ def series_styles() -> Iterator[Mapping[str, Any]]:
     return cycle(SERIES)
 
 
-def number_formatter(lang: str, digits: int | None = None) -> FuncFormatter:
-    """A tick formatter writing numbers in ``lang`` (decimal comma for Indonesian).
+def tick_decimals(values: Sequence[float], most: int = 4) -> int:
+    """The fewest decimals that write every tick value exactly (at most ``most``).
+
+    Ticks 0, 0.25, 0.5 need 2 decimals; 1, 1.5, 2 need 1; 0, 5, 10 need none. Ticks that
+    no number of decimals up to ``most`` writes exactly (a tiny range) get ``most``.
+
+    >>> tick_decimals([0.0, 0.25, 0.5]), tick_decimals([1.0, 1.5, 2.0]), tick_decimals([0, 5])
+    (2, 1, 0)
+    """
+    finite = [float(v) for v in values if math.isfinite(v)]
+    for d in range(most + 1):
+        if all(abs(round(v, d) - v) <= 1e-9 * max(1.0, abs(v)) for v in finite):
+            return d
+    return most
+
+
+class LocaleFormatter(Formatter):
+    """Tick labels written in ``lang`` (decimal comma for Indonesian), all with the same
+    number of decimals: as many as the ticks need (:func:`tick_decimals`), or ``digits``.
 
     Parameters
     ----------
     lang : {"en", "id"}
     digits : int, optional
-        Fixed digits; by default as few as the tick needs (up to 2).
+        Fixed decimals; by default as few as the ticks of the axis need.
     """
 
-    def fmt(x: float, _pos: int | None = None) -> str:
-        if digits is not None:
-            return format_number(x, lang, digits)
-        for d in range(3):
-            if abs(round(x, d) - x) < 1e-9:
-                return format_number(x, lang, d)
-        return format_number(x, lang, 2)
+    def __init__(self, lang: str, digits: int | None = None) -> None:
+        self.lang = lang
+        self.digits = digits
 
-    return FuncFormatter(fmt)
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        digits = self.digits if self.digits is not None else tick_decimals([x], 2)
+        return format_number(x, self.lang, digits)
+
+    def format_ticks(self, values: Sequence[float]) -> list[str]:
+        digits = self.digits if self.digits is not None else tick_decimals(values)
+        return [format_number(v, self.lang, digits) for v in values]
+
+
+def number_formatter(lang: str, digits: int | None = None) -> LocaleFormatter:
+    """A tick formatter writing numbers in ``lang`` (see :class:`LocaleFormatter`).
+
+    Parameters
+    ----------
+    lang : {"en", "id"}
+    digits : int, optional
+        Fixed digits; by default as few as the ticks need.
+    """
+    return LocaleFormatter(lang, digits)
 
 
 def set_number_format(ax: Axes, lang: str, *, x: bool = True, y: bool = True) -> None:
