@@ -236,3 +236,59 @@ def test_no_chart_of_the_example_has_overlapping_text(lang: str) -> None:
                 if got:
                     bad[(name, "cluster", dim)] = got
     assert bad == {}
+
+
+def _fit_wrap_word_by_word(fig, text, width, *, fontsize):  # type: ignore[no-untyped-def]
+    """The reference: greedy wrapping that measures every candidate line whole (the
+    previous fit_wrap, one measurement per word tried)."""
+    from matplotlib.text import Text
+
+    from sizecheck.plotting.layout import renderer
+
+    rend = renderer(fig)
+    limit = width * fig.bbox.width
+    probe = Text(0, 0, "", fontsize=fontsize, figure=fig)
+
+    def wide(s):  # type: ignore[no-untyped-def]
+        probe.set_text(s)
+        return probe.get_window_extent(rend).width
+
+    lines = []
+    for para in str(text).splitlines() or [""]:
+        line = ""
+        for word in para.split():
+            candidate = f"{line} {word}" if line else word
+            if wide(candidate) <= limit:
+                line = candidate
+                continue
+            if line:
+                lines.append(line)
+            while wide(word) > limit and len(word) > 1:
+                cut = len(word) - 1
+                while cut > 1 and wide(word[:cut]) > limit:
+                    cut -= 1
+                lines.append(word[:cut])
+                word = word[cut:]
+            line = word
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def test_fit_wrap_equals_wrapping_word_by_word() -> None:
+    """fit_wrap adds up word widths and measures each line once; it must wrap exactly as
+    measuring every candidate line does, on the catalogue's sentences in both languages."""
+    import random
+
+    from sizecheck.i18n import catalogue
+    from sizecheck.plotting.layout import fit_wrap
+
+    fig = Figure(figsize=(8.27, 11.69))
+    rng = random.Random(3)
+    texts = sorted({*catalogue("en").values(), *catalogue("id").values()})
+    samples = [" ".join(rng.sample(texts, 3)) for _ in range(12)]
+    samples += ["Produsen" + "x" * 120 + " kecil", "", "two\nparagraphs here"]
+    for fontsize, width in ((6.5, 0.86), (9.0, 0.39), (13.5, 0.5)):
+        for text in samples:
+            assert fit_wrap(fig, text, width, fontsize=fontsize) == _fit_wrap_word_by_word(
+                fig, text, width, fontsize=fontsize
+            )

@@ -116,33 +116,52 @@ def fit_wrap(
 ) -> str:
     """Wrap ``text`` into lines no wider than ``width`` (figure fraction) at ``fontsize``.
 
-    Lines are measured with the renderer (greedy, word by word), so the result fits in
-    any language and font; a single word wider than ``width`` is broken.
+    Each distinct word is measured once with the renderer, lines are filled greedily by
+    adding up word and space widths, and every line is then measured whole; a line that
+    came out too wide (kerning, rounding) gives its last word to the next line. So the
+    result fits in any language and font, with a few measurements per line instead of
+    one per word tried. A single word wider than ``width`` is broken.
     """
     rend = rend or renderer(fig)
     limit = width * fig.bbox.width
     probe = Text(0, 0, "", fontsize=fontsize, figure=fig, **props)
+    widths: dict[str, float] = {}
 
     def wide(s: str) -> float:
-        probe.set_text(s)
-        return float(probe.get_window_extent(rend).width)
+        if s not in widths:
+            probe.set_text(s)
+            widths[s] = float(probe.get_window_extent(rend).width)
+        return widths[s]
 
+    space = wide("x x") - wide("xx")
     lines: list[str] = []
     for para in str(text).splitlines() or [""]:
-        line = ""
+        words: list[str] = []
         for word in para.split():
-            candidate = f"{line} {word}" if line else word
-            if wide(candidate) <= limit:
-                line = candidate
-                continue
-            if line:
-                lines.append(line)
             while wide(word) > limit and len(word) > 1:  # break an over-long word
                 cut = len(word) - 1
                 while cut > 1 and wide(word[:cut]) > limit:
                     cut -= 1
-                lines.append(word[:cut])
+                words.append(word[:cut])
                 word = word[cut:]
-            line = word
-        lines.append(line)
+            words.append(word)
+        lines.extend(_fill(words, limit, wide, space))
     return "\n".join(lines)
+
+
+def _fill(words: list[str], limit: float, wide: Callable[[str], float], space: float) -> list[str]:
+    """Greedy lines of ``words`` (summed widths), each checked by measuring it whole."""
+    if not words:
+        return [""]
+    lines: list[str] = []
+    start = 0
+    while start < len(words):
+        end, used = start + 1, wide(words[start])
+        while end < len(words) and used + space + wide(words[end]) <= limit:
+            used += space + wide(words[end])
+            end += 1
+        while end - start > 1 and wide(" ".join(words[start:end])) > limit:
+            end -= 1  # the sum was a little short: the last word goes to the next line
+        lines.append(" ".join(words[start:end]))
+        start = end
+    return lines
