@@ -2,7 +2,7 @@
 
 Usage: ``python _publish_driver.py READY FUNCTION -- ARGS...``. ``FUNCTION`` is a function of
 ``sizecheck.report`` (``summary_dict``: the tables are written, the summary is next;
-``_render_cluster``: drawing the charts; ``as_completed``: chart workers busy); when the
+``_render_cluster``: drawing the charts; ``wait``: chart workers busy, one task done); when the
 run reaches it, the driver writes its process id to ``READY`` and sleeps, so the test can
 interrupt it there.
 """
@@ -39,7 +39,7 @@ def main() -> None:
 
     ready, where, separator, *args = sys.argv[1:]
     assert separator == "--"
-    module: Any = concurrent.futures if where == "as_completed" else report
+    module: Any = concurrent.futures if where == "wait" else report
     setattr(module, where, _paused(Path(ready), getattr(module, where)))
     cli_main(args)
 

@@ -186,55 +186,53 @@ def test_capability_without_summary_row_has_no_curve(analysis) -> None:  # type:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("lang", ["en", "id"])
-def test_no_chart_of_the_example_has_overlapping_text(lang: str) -> None:
-    """Every chart type, as write_visuals sizes it, measured with Agg: no text on text."""
-    from matplotlib.figure import Figure
+def test_no_chart_has_overlapping_text(lang: str) -> None:
+    """Every chart write_visuals draws for the example and for the thin producers of
+    tests/data/thin_producers.csv, framed as in the report (chart_figure, footer),
+    measured with Agg: no text on text, no text off the page."""
+    from pathlib import Path
 
     from sizecheck.examples import example_path
     from sizecheck.pipeline import analyse
-    from sizecheck.plotting import (
-        plot_capability,
-        plot_control_chart,
-        plot_effective_size,
-        plot_grading,
-        plot_heatmap,
-        plot_size_ladder,
-    )
-    from sizecheck.plotting.layout import text_overlaps
+    from sizecheck.plotting.layout import chart_figure, text_overlaps
     from sizecheck.plotting.style import house_style
+    from sizecheck.report import _cluster_jobs, chart_footer, producer_charts
 
-    a = analyse([example_path()], synthetic=True)
-
-    def problems(plot, figsize, **kw):  # type: ignore[no-untyped-def]
-        fig = Figure(figsize=figsize, dpi=120, layout="constrained")
-        plot(ax=fig.add_subplot(), lang=lang, **kw)
-        return text_overlaps(fig)
-
+    thin = Path(__file__).parent / "data" / "thin_producers.csv"
+    kinds = {
+        "ladder": (plot_size_ladder, (7.0, 4.6)),
+        "effective": (plot_effective_size, (6.0, 4.6)),
+        "control": (plot_control_chart, (7.0, 4.4)),
+        "capability": (plot_capability, (7.0, 4.2)),
+    }
     bad = {}
-    ss = a.size_summary
-    with house_style():
-        for _, row in a.producer_summary.iterrows():
-            c = {"producer": str(row["producer"]), "dimension": str(row["dimension"])}
-            for name, got in (
-                ("ladder", problems(plot_size_ladder, (7, 4.6), deviations=a.deviations,
-                                    size_summary=ss, **c)),
-                ("control", problems(plot_control_chart, (7, 4.4),
-                                     control_points=a.control_points, signals=a.signals, **c)),
-                ("capability", problems(plot_capability, (7, 4.2), deviations=a.deviations,
-                                        summary_row=row, **c)),
-                ("effective", problems(plot_effective_size, (4.5, 3.2), size_summary=ss, **c)),
-            ):  # fmt: skip
-                if got:
-                    bad[(name, c["producer"], c["dimension"])] = got
-        for dim in sorted(ss["dimension"].astype("str").unique()):
-            for name, got in (
-                ("heatmap", problems(plot_heatmap, (8.0, 4.3), size_summary=ss, dimension=dim)),
-                ("effective", problems(plot_effective_size, (7, 5), size_summary=ss,
-                                       dimension=dim)),
-                ("grading", problems(plot_grading, (7, 5), size_summary=ss, dimension=dim)),
-            ):  # fmt: skip
-                if got:
-                    bad[(name, "cluster", dim)] = got
+    for a in (analyse([example_path()], synthetic=True), analyse([thin])):
+        footer = chart_footer(a, lang)
+        ps, ss = a.producer_summary, a.size_summary
+        data = {"ladder": {"deviations": a.deviations, "size_summary": ss},
+                "effective": {"size_summary": ss},
+                "control": {"control_points": a.control_points, "signals": a.signals},
+                "capability": {"deviations": a.deviations}}  # fmt: skip
+        with house_style():
+            for producer in a.producers:
+                for kind, dim in producer_charts(ps, producer):
+                    plot, size = kinds[kind]
+                    kw = dict(data[kind], producer=producer, dimension=dim, lang=lang)
+                    if kind == "capability":
+                        kw["summary_row"] = ps[(ps.producer == producer)
+                                               & (ps.dimension == dim)].iloc[0]  # fmt: skip
+                    fig = chart_figure(plot, size, footer=footer, **kw)
+                    if got := text_overlaps(fig):
+                        bad[(kind, producer, dim)] = got
+            plots = {"heatmap": plot_heatmap, "effective": plot_effective_size,
+                     "grading": plot_grading}  # fmt: skip
+            for kind, dim, part, table, n, _, _, _ in _cluster_jobs(a, lang, 120):
+                size = (8.0, min(2.2 + 0.32 * n, 40.0)) if kind == "heatmap" else (7.0, 5.0)
+                kw = {"table": table} if kind == "heatmap" else {}
+                fig = chart_figure(plots[kind], size, footer=footer, size_summary=part,
+                                   dimension=dim, lang=lang, **kw)  # fmt: skip
+                if got := text_overlaps(fig):
+                    bad[(kind, "cluster", dim)] = got
     assert bad == {}
 
 

@@ -528,7 +528,8 @@ def measure(
     units: UnitsOpt = "mm",
     limit: LimitOpt = None,
     jobs: Annotated[
-        int | None, typer.Option("--jobs", help="Processes for rendering charts (default: cores).")
+        int | None,
+        typer.Option("--jobs", help="Processes drawing charts and cards (default: all cores)."),
     ] = None,
     min_n: Annotated[
         int, typer.Option("--min-n", help="Fewer measurements than this: insufficient data.")
@@ -674,8 +675,9 @@ def _write_with_progress(
     with Progress(console=_console(stderr=True), transient=True) as bar:
         task = bar.add_task(t("cli.drawing", lang), total=None)
 
-        def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+        def progress(done: int, total: int) -> None:  # producers drawn, of all producers
+            words = t("cli.drawing_producers", lang, done=done, total=total)
+            bar.update(task, completed=done, total=total, description=words)
 
         return write(*args, lang=lang, progress=progress, **kwargs)
 

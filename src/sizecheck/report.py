@@ -692,14 +692,20 @@ def safe_slug(name: str, taken: set[str], *, max_length: int = 60) -> str:
     return candidate
 
 
-def _png(plot: Callable[..., Any], figsize: tuple[float, float], dpi: int, **kwargs: Any) -> bytes:
-    """Draw ``plot(ax=ax, **kwargs)`` on a pyplot-free Figure and return PNG bytes."""
+def _png(
+    plot: Callable[..., Any],
+    figsize: tuple[float, float],
+    dpi: int,
+    *,
+    footer: str = "",
+    **kwargs: Any,
+) -> bytes:
+    """PNG bytes of :func:`sizecheck.plotting.layout.chart_figure` (no pyplot)."""
     import io
 
-    from matplotlib.figure import Figure
+    from sizecheck.plotting.layout import chart_figure
 
-    fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
-    plot(ax=fig.add_subplot(), **kwargs)
+    fig = chart_figure(plot, figsize, dpi=dpi, footer=footer, **kwargs)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
     return buf.getvalue()
@@ -710,64 +716,166 @@ def _dimensions(analysis: Analysis) -> list[str]:
     return sorted(ps["dimension"].astype("str").unique().tolist()) if len(ps) else []
 
 
-def _render_cluster(analysis: Analysis, lang: str, dpi: int) -> dict[str, bytes]:
-    """Cluster-level charts, keyed by :func:`sizecheck.report_html.chart_key`."""
+def chart_footer(analysis: Analysis, lang: str) -> str:
+    """The line every chart carries: the reference table's name and status."""
+    from sizecheck.i18n import has_key, t
+
+    table = analysis.table
+    key = f"table_status.{table.status}"
+    status = t(key, lang) if has_key(key, lang) else table.status
+    return t("chart.footer", lang, name=table.name, status=status)
+
+
+#: The cluster's effective-size and grading charts draw one line per producer; beyond
+#: this many producers (no legend, colours repeat) nobody can tell the lines apart, and
+#: the heatmap shows the same per producer and size, so they are not drawn.
+CLUSTER_LINES_UP_TO = 12
+
+
+def cluster_charts(analysis: Analysis) -> list[tuple[str, str]]:
+    """The cluster charts ``write_visuals`` draws, as ``(kind, dimension)``.
+
+    A heatmap per dimension; the effective-size and grading charts too while there are
+    at most :data:`CLUSTER_LINES_UP_TO` producers.
+    """
+    kinds = ["heatmap"]
+    if len(analysis.producers) <= CLUSTER_LINES_UP_TO:
+        kinds += ["effective", "grading"]
+    return [(kind, dim) for dim in _dimensions(analysis) for kind in kinds]
+
+
+def producer_charts(producer_summary: pd.DataFrame, producer: str) -> list[tuple[str, str]]:
+    """The charts ``write_visuals`` draws for one producer, as ``(kind, dimension)``:
+    those the report shows, each only where the finding it illustrates was judged.
+
+    - ``ladder`` for every dimension, except a non-main dimension with too few
+      measurements to judge (``insufficient_data``);
+    - ``effective`` for the main dimension (:func:`sizecheck.findings.main_dimension`);
+    - ``control`` where a control rule fired (verdict ``drift`` or ``drift_signals > 0``):
+      the chart shows the signals the finding counts;
+    - ``capability`` where the verdict is ``scatter``: the spread is what is wrong.
+
+    The card draws its own charts (vector, in the PDF).
+    """
+    import pandas as pd
+
+    from sizecheck.findings import main_dimension, verdict_flags
+
+    ps = producer_summary
+    rows = ps.loc[ps["producer"].astype("str") == producer]
+    main = main_dimension(ps, producer)
+    planned: list[tuple[str, str]] = []
+    for row in rows.itertuples(index=False):
+        dim = str(row.dimension)
+        flags = verdict_flags(row.verdict)
+        signals = pd.to_numeric(pd.Series([getattr(row, "drift_signals", 0)]), errors="coerce")
+        fired = bool((signals.fillna(0) > 0).iloc[0])
+        if dim == main or "insufficient_data" not in flags:
+            planned.append(("ladder", dim))
+        if dim == main:
+            planned.append(("effective", dim))
+        if "drift" in flags or fired:
+            planned.append(("control", dim))
+        if "scatter" in flags:
+            planned.append(("capability", dim))
+    return planned
+
+
+def _render_cluster_chart(
+    kind: str,
+    dim: str,
+    size_summary: pd.DataFrame,
+    table: ReferenceTable,
+    n_producers: int,
+    lang: str,
+    dpi: int,
+    footer: str,
+) -> tuple[str, bytes]:
+    """One cluster chart of one dimension, keyed by ``report_html.chart_key``."""
     from sizecheck.plotting import plot_effective_size, plot_grading, plot_heatmap
     from sizecheck.plotting.style import house_style
     from sizecheck.report_html import chart_key
 
-    n = len(analysis.producers)
-    legend = n <= 12
-    ss = analysis.size_summary
-    out: dict[str, bytes] = {}
+    common: dict[str, Any] = {"dimension": dim, "lang": lang, "size_summary": size_summary}
     with house_style():
-        for dim in _dimensions(analysis):
-            common = {"dimension": dim, "lang": lang}
-            out[chart_key("heatmap", dim)] = _png(
-                plot_heatmap,
-                (8.0, min(2.0 + 0.32 * n, 40.0)),
-                dpi,
-                size_summary=ss,
-                table=analysis.table,
-                **common,
-            )
-            out[chart_key("effective", dim)] = _png(
-                plot_effective_size, (7.0, 5.0), dpi, size_summary=ss, legend=legend, **common
-            )
-            out[chart_key("grading", dim)] = _png(
-                plot_grading, (7.0, 5.0), dpi, size_summary=ss, legend=legend, **common
-            )
-    return out
+        if kind == "heatmap":
+            size = (8.0, min(2.2 + 0.32 * n_producers, 40.0))
+            png = _png(plot_heatmap, size, dpi, footer=footer, table=table, **common)
+        elif kind == "effective":
+            png = _png(plot_effective_size, (7.0, 5.0), dpi, footer=footer, **common)
+        else:
+            png = _png(plot_grading, (7.0, 5.0), dpi, footer=footer, **common)
+    return chart_key(kind, dim), png
 
 
-def _producer_slice(analysis: Analysis, producer: str) -> Analysis:
-    """The part of ``analysis`` one producer's charts and card need (small to pickle)."""
-    import dataclasses
+def _cluster_jobs(
+    analysis: Analysis, lang: str, dpi: int
+) -> list[tuple[str, str, pd.DataFrame, ReferenceTable, int, str, int, str]]:
+    """The arguments of :func:`_render_cluster_chart` for every chart of
+    :func:`cluster_charts` (each with its dimension's rows of the size table only)."""
+    ss = analysis.size_summary
+    dim_of = ss["dimension"].astype("str") if len(ss) else None
+    footer = chart_footer(analysis, lang)
+    n = len(analysis.producers)
+    return [
+        (kind, dim, ss.loc[dim_of == dim] if dim_of is not None else ss, analysis.table, n,
+         lang, dpi, footer)
+        for kind, dim in cluster_charts(analysis)
+    ]  # fmt: skip
 
-    def mine(frame: pd.DataFrame) -> pd.DataFrame:
-        if frame is None or frame.empty or "producer" not in frame.columns:
-            return frame
-        out: pd.DataFrame = frame.loc[frame["producer"].astype("str") == producer]
-        return out
 
-    return dataclasses.replace(
-        analysis,
-        measurements=analysis.measurements.iloc[0:0],
-        rejects=analysis.rejects.iloc[0:0],
-        accounting=None,
-        deviations=mine(analysis.deviations),
-        producer_summary=mine(analysis.producer_summary),
-        comparison=analysis.comparison.iloc[0:0],
-        conventions=analysis.conventions.iloc[0:0],
-        control_points=mine(analysis.control_points),
-        signals=mine(analysis.signals),
-    )
+def _render_cluster(analysis: Analysis, lang: str, dpi: int) -> dict[str, bytes]:
+    """Every cluster chart of :func:`cluster_charts`, keyed by ``chart_key``."""
+    return dict(_render_cluster_chart(*job) for job in _cluster_jobs(analysis, lang, dpi))
+
+
+class _ProducerRows:
+    """Where each producer's rows are in every frame of an Analysis, grouped once.
+
+    ``part(producer)`` is the Analysis one producer's charts and card need: its own rows
+    of every frame with a ``producer`` column (taken by position, no scan of the whole
+    frame per producer), the whole ``size_summary`` (a producer's effective-size chart
+    draws the others in grey), no measurements or rejects. Small to send to a worker.
+    """
+
+    def __init__(self, analysis: Analysis) -> None:
+        import dataclasses
+
+        import pandas as pd
+
+        self.analysis = analysis
+        self.positions: dict[str, dict[Any, Any]] = {}
+        for f in dataclasses.fields(analysis):
+            frame = getattr(analysis, f.name)
+            if f.name in ("size_summary", "measurements", "rejects"):
+                continue
+            if isinstance(frame, pd.DataFrame) and "producer" in frame.columns:
+                key = frame["producer"].astype("str")
+                self.positions[f.name] = key.groupby(key, sort=False).indices
+
+    def part(self, producer: str) -> Analysis:
+        import dataclasses
+
+        import numpy as np
+
+        a = self.analysis
+        mine = {
+            name: getattr(a, name).iloc[groups.get(producer, np.empty(0, dtype=np.intp))]
+            for name, groups in self.positions.items()
+        }
+        return dataclasses.replace(
+            a,
+            measurements=a.measurements.iloc[0:0],
+            rejects=a.rejects.iloc[0:0],
+            accounting=None,
+            **mine,
+        )
 
 
 def _render_producer(analysis: Analysis, producer: str, lang: str, dpi: int) -> dict[str, bytes]:
-    """Every chart of one producer plus its card (key ``"card"``); runs in a worker."""
+    """The charts of :func:`producer_charts` for one producer plus its card (key
+    ``"card"``); runs in a worker on the producer's part of the analysis."""
     from sizecheck.cards import render_card
-    from sizecheck.findings import main_dimension
     from sizecheck.plotting import (
         plot_capability,
         plot_control_chart,
@@ -777,54 +885,31 @@ def _render_producer(analysis: Analysis, producer: str, lang: str, dpi: int) -> 
     from sizecheck.plotting.style import house_style
     from sizecheck.report_html import chart_key
 
-    ps = analysis.producer_summary
-    rows = ps.loc[ps["producer"].astype("str") == producer]
-    main = main_dimension(ps, producer)
+    a = analysis
+    ps = a.producer_summary
+    footer = chart_footer(a, lang)
     out: dict[str, bytes] = {}
     with house_style():
-        for _, row in rows.iterrows():
-            dim = str(row["dimension"])
-            common = {"producer": producer, "dimension": dim, "lang": lang}
-            out[chart_key("ladder", dim, producer)] = _png(
-                plot_size_ladder,
-                (7.0, 4.6),
-                dpi,
-                deviations=analysis.deviations,
-                size_summary=analysis.size_summary,
-                **common,
-            )
-            flags = str(row["verdict"]).split("+")
-            try:
-                n_signals = float(row.get("drift_signals") or 0.0)
-            except (TypeError, ValueError):
-                n_signals = 0.0
-            if dim == main or "drift" in flags or n_signals > 0:
-                out[chart_key("control", dim, producer)] = _png(
-                    plot_control_chart,
-                    (7.0, 4.4),
-                    dpi,
-                    control_points=analysis.control_points,
-                    signals=analysis.signals,
-                    **common,
-                )
-            if dim == main or "scatter" in flags:
-                out[chart_key("capability", dim, producer)] = _png(
-                    plot_capability,
-                    (7.0, 4.2),
-                    dpi,
-                    deviations=analysis.deviations,
-                    summary_row=row,
-                    **common,
-                )
-            if dim == main:
-                out[chart_key("effective", dim, producer)] = _png(
-                    plot_effective_size,
-                    (6.0, 4.6),
-                    dpi,
-                    size_summary=analysis.size_summary,
-                    **common,
-                )
-    out["card"] = render_card(analysis, producer, lang=lang)
+        for kind, dim in producer_charts(ps, producer):
+            common: dict[str, Any] = {
+                "producer": producer, "dimension": dim, "lang": lang, "footer": footer,
+            }  # fmt: skip
+            if kind == "ladder":
+                png = _png(plot_size_ladder, (7.0, 4.6), dpi, deviations=a.deviations,
+                           size_summary=a.size_summary, **common)  # fmt: skip
+            elif kind == "effective":
+                png = _png(plot_effective_size, (6.0, 4.6), dpi, size_summary=a.size_summary,
+                           **common)  # fmt: skip
+            elif kind == "control":
+                png = _png(plot_control_chart, (7.0, 4.4), dpi, control_points=a.control_points,
+                           signals=a.signals, **common)  # fmt: skip
+            else:
+                row = ps.loc[(ps["producer"].astype("str") == producer)
+                             & (ps["dimension"].astype("str") == dim)].iloc[0]  # fmt: skip
+                png = _png(plot_capability, (7.0, 4.2), dpi, deviations=a.deviations,
+                           summary_row=row, **common)  # fmt: skip
+            out[chart_key(kind, dim, producer)] = png
+    out["card"] = render_card(a, producer, lang=lang)
     return out
 
 
@@ -832,6 +917,13 @@ def _render_producer_job(args: tuple[Analysis, str, str, int]) -> tuple[str, dic
     """Process-pool entry point (module level, so it pickles under ``spawn``)."""
     analysis, producer, lang, dpi = args
     return producer, _render_producer(analysis, producer, lang, dpi)
+
+
+def _render_cluster_job(
+    args: tuple[str, str, pd.DataFrame, ReferenceTable, int, str, int, str],
+) -> tuple[str, bytes]:
+    """Process-pool entry point for one cluster chart."""
+    return _render_cluster_chart(*args)
 
 
 def _chart_worker_init() -> None:
@@ -865,6 +957,81 @@ def _exit_with_parent(sentinel: int) -> None:
     os._exit(1)
 
 
+def _render_all(
+    analysis: Analysis,
+    *,
+    lang: str,
+    dpi: int,
+    jobs: int | None,
+    progress: Callable[[int, int], None] | None,
+) -> tuple[dict[str, bytes], dict[str, dict[str, bytes]]]:
+    """Draw every chart and card: ``(cluster charts by key, {producer: its charts and
+    card})``.
+
+    With at least :data:`SERIAL_BELOW` producers and ``jobs`` > 1, in a pool of worker
+    processes (``spawn``; default: all cores; :func:`_chart_worker_init`): the cluster
+    charts first (the heatmap of
+    120 producers is the longest single task), then one task per producer with only its
+    part of the analysis (:class:`_ProducerRows`, grouped once), at most two tasks per
+    worker waiting so that the parts are not all in memory at once. ``progress(done,
+    total)`` counts producers.
+    """
+    import os
+
+    producers = analysis.producers
+    total = len(producers)
+    results: dict[str, dict[str, bytes]] = {}
+
+    def collect(producer: str, result: dict[str, bytes]) -> None:
+        results[producer] = result
+        if progress is not None:
+            progress(len(results), total)
+
+    rows = _ProducerRows(analysis)
+    workers = (os.cpu_count() or 1) if jobs is None else max(1, int(jobs))
+    if len(producers) < SERIAL_BELOW or workers == 1:
+        for p in producers:
+            collect(p, _render_producer(rows.part(p), p, lang, dpi))
+        return _render_cluster(analysis, lang, dpi), results
+
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    pool = ProcessPoolExecutor(
+        max_workers=min(workers, len(producers)),
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_chart_worker_init,
+    )
+    cluster: dict[str, bytes] = {}
+    try:
+        pending: set[Future[Any]] = {
+            pool.submit(_render_cluster_job, job) for job in _cluster_jobs(analysis, lang, dpi)
+        }
+        waiting = iter(producers)
+        while True:
+            while len(pending) < 2 * workers:
+                producer = next(waiting, None)
+                if producer is None:
+                    break
+                job = (rows.part(producer), producer, lang, dpi)
+                pending.add(pool.submit(_render_producer_job, job))
+            if not pending:
+                break
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                key, value = fut.result()
+                if isinstance(value, bytes):
+                    cluster[key] = value
+                else:
+                    collect(key, value)
+    except BaseException:
+        # Ctrl-C or an error: drop the waiting producers, do not wait for the pool
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return cluster, results
+
+
 def write_visuals(
     analysis: Analysis,
     out: str | Path,
@@ -876,13 +1043,15 @@ def write_visuals(
 ) -> list[Path]:
     """Write ``charts/``, ``report.html`` and ``cards/<producer>.pdf`` into ``out``.
 
-    Charts are PNG files: ``charts/<kind>_<dimension>.png`` for the cluster (heatmap,
-    effective size, grading) and ``charts/<producer>/<kind>_<dimension>.png`` per producer
-    (ladder for every dimension; effective size, control chart and capability for the
-    main length dimension, plus the control chart wherever a rule fired and the
-    capability chart wherever the verdict is ``scatter``). Producer folder
-    and card names are :func:`safe_slug` of the name. Producers are rendered in worker
-    processes (``spawn``) when there are at least :data:`SERIAL_BELOW` of them and
+    Charts are PNG files, the ones the report shows: ``charts/<kind>_<dimension>.png``
+    for the cluster (:func:`cluster_charts`: a heatmap per dimension, and the
+    effective-size and grading charts up to :data:`CLUSTER_LINES_UP_TO` producers) and
+    ``charts/<producer>/<kind>_<dimension>.png`` per producer (:func:`producer_charts`:
+    the size ladder, the effective size of the main dimension, a control chart where a
+    rule fired, a capability chart where the verdict is ``scatter``). Every chart names
+    the reference table and its status in a footer. Producer folder and card names are
+    :func:`safe_slug` of the name. Producers are rendered in worker processes
+    (:func:`_render_all`) when there are at least :data:`SERIAL_BELOW` of them and
     ``jobs`` allows; workers return bytes and only this process writes. Workers exit
     when this process ends, even if it is killed.
 
@@ -899,10 +1068,9 @@ def write_visuals(
     lang : {"en", "id"}, default "en"
         Language of the charts, the report and the cards.
     jobs : int, optional
-        Worker processes; default the number of CPUs. ``1`` renders serially.
+        Worker processes; default all cores (``os.cpu_count()``). ``1`` renders serially.
     progress : callable, optional
-        Called as ``progress(done, total)`` after each step (cluster charts, each
-        producer, the report).
+        Called as ``progress(done, total)`` after each producer (``total`` = producers).
     dpi : int, default CHART_DPI
         Resolution of the PNG charts.
 
@@ -930,70 +1098,27 @@ def _stage_visuals(
     dpi: int = CHART_DPI,
 ) -> None:
     """Draw the charts, cards and report of :func:`write_visuals` into ``folder``."""
-    import os
-
     from sizecheck.i18n import check_lang
-    from sizecheck.report_html import chart_key, render_html
+    from sizecheck.report_html import render_html
 
     lang = check_lang(lang)
-    producers = analysis.producers
-    dims = _dimensions(analysis)
-    total = len(producers) + 2
-    done = 0
-
-    def tick() -> None:
-        nonlocal done
-        done += 1
-        if progress is not None:
-            progress(done, total)
-
     taken: set[str] = set()
-    slugs = {p: safe_slug(p, taken) for p in producers}
-    dim_slugs = {d: safe_slug(d, set()) for d in dims}
+    slugs = {p: safe_slug(p, taken) for p in analysis.producers}
+    dim_slugs = {d: safe_slug(d, set()) for d in _dimensions(analysis)}
 
-    images = _render_cluster(analysis, lang, dpi)
-    for kind in ("heatmap", "effective", "grading"):
-        for d in dims:
-            key = chart_key(kind, d)
-            if key in images:
-                folder.write_bytes(f"charts/{kind}_{dim_slugs[d]}.png", images[key])
-    tick()
-
-    def collect(producer: str, result: dict[str, bytes]) -> None:
+    cluster, per_producer = _render_all(analysis, lang=lang, dpi=dpi, jobs=jobs, progress=progress)
+    images = dict(cluster)
+    for key, png in cluster.items():
+        kind, dim = key.split(":")[1:3]
+        folder.write_bytes(f"charts/{kind}_{dim_slugs.get(dim, 'x')}.png", png)
+    for producer in analysis.producers:
+        result = dict(per_producer[producer])
         slug = slugs[producer]
         folder.write_bytes(f"cards/{slug}.pdf", result.pop("card"))
         for key, png in result.items():
             kind, dim = key.split(":")[1:3]
             folder.write_bytes(f"charts/{slug}/{kind}_{dim_slugs.get(dim, 'x')}.png", png)
             images[key] = png
-        tick()
-
-    workers = (os.cpu_count() or 1) if jobs is None else max(1, int(jobs))
-    if len(producers) >= SERIAL_BELOW and workers > 1:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-
-        pool = ProcessPoolExecutor(
-            max_workers=min(workers, len(producers)),
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_chart_worker_init,
-        )
-        try:
-            futures = [
-                pool.submit(_render_producer_job, (_producer_slice(analysis, p), p, lang, dpi))
-                for p in producers
-            ]
-            for fut in as_completed(futures):
-                collect(*fut.result())
-        except BaseException:
-            # Ctrl-C or an error: drop the waiting producers, do not wait for the pool
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-        pool.shutdown()
-    else:
-        for p in producers:
-            collect(p, _render_producer(_producer_slice(analysis, p), p, lang, dpi))
 
     html = render_html(analysis, lang=lang, images=images)
     folder.write_bytes("report.html", html.encode("utf-8"))
-    tick()

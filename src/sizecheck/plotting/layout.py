@@ -1,9 +1,11 @@
 """Measure what a figure actually draws: text extents, overlaps, and text fitted to a width.
 
 Used by the cards (to lay out an A4 page from measured extents rather than guessed line
-heights) and by the tests (to check that no two texts of a chart or card overlap and that
-every text lies on the page). Only the texts a renderer really draws are considered: tick
-labels outside the view limits, empty titles and invisible artists are not.
+heights), by the report's charts (:func:`frame_axes` places a chart's Axes from the
+measured size of its texts) and by the tests (to check that no two texts of a chart or
+card overlap and that every text lies on the page). Only the texts a renderer really
+draws are considered: tick labels outside the view limits, empty titles and invisible
+artists are not.
 """
 
 from __future__ import annotations
@@ -12,13 +14,25 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import matplotlib as mpl
+from matplotlib.axes import Axes
 from matplotlib.backend_bases import RendererBase
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.text import Text
-from matplotlib.transforms import Bbox
+from matplotlib.ticker import FixedLocator
+from matplotlib.transforms import Bbox, blended_transform_factory
 
-__all__ = ["drawn_texts", "fit_wrap", "overlaps", "renderer", "text_overlaps"]
+__all__ = [
+    "chart_figure",
+    "drawn_texts",
+    "fit_wrap",
+    "frame_axes",
+    "overlaps",
+    "renderer",
+    "text_overlaps",
+]
 
 
 def renderer(fig: Figure) -> RendererBase:
@@ -165,3 +179,163 @@ def _fill(words: list[str], limit: float, wide: Callable[[str], float], space: f
         lines.append(" ".join(words[start:end]))
         start = end
     return lines
+
+
+def _pt(artist: Any, rend: RendererBase, fig: Figure) -> tuple[float, float]:
+    """Width and height in points of what ``artist`` draws (a Text, Legend …)."""
+    box = artist.get_window_extent(rend)
+    return float(box.width) * 72.0 / fig.dpi, float(box.height) * 72.0 / fig.dpi
+
+
+def _rc_points(key: str) -> float:
+    """An rc font size in points (``9.0`` or ``"medium"`` alike)."""
+    return float(FontProperties(size=mpl.rcParams[key]).get_size_in_points())  # type: ignore[index]
+
+
+def _widest(
+    strings: list[str], rend: RendererBase, fig: Figure, size: float
+) -> tuple[float, float]:
+    """Largest width and height in points of ``strings`` written at ``size``."""
+    boxes = [_pt(Text(0, 0, s, fontsize=size, figure=fig), rend, fig) for s in strings]
+    return (max(b[0] for b in boxes), max(b[1] for b in boxes)) if boxes else (0.0, 0.0)
+
+
+def _tick_strings(axis: Any) -> list[str]:
+    """The labels an axis will write at its ticks inside the view (formatted, not drawn)."""
+    lo, hi = sorted(axis.get_view_interval())
+    values = [v for v in axis.get_major_locator()() if lo - 1e-9 <= v <= hi + 1e-9]
+    return [s for s in map(str, axis.get_major_formatter().format_ticks(values)) if s]
+
+
+def _beside(child: Any, rend: RendererBase, fig: Figure) -> float:
+    """Points a secondary y axis or a colour bar takes right of its Axes: ticks, their
+    labels and the axis label. Fixed ticks (a colour bar's) are measured as written; a
+    secondary axis sets its limits only when drawn, so room is kept for a signed number
+    like "−10,50"."""
+    if isinstance(child.yaxis.get_major_locator(), FixedLocator):
+        labels = [t.get_text() for t in child.yaxis.get_majorticklabels() if t.get_text()]
+    else:
+        labels = ["\N{MINUS SIGN}00,00"]
+    width = _widest(labels, rend, fig, _rc_points("ytick.labelsize"))[0]
+    label = child.yaxis.label
+    out = _rc_points("ytick.major.size") + _rc_points("ytick.major.pad") + width
+    if label.get_text():
+        out += float(mpl.rcParams["axes.labelpad"]) + _pt(label, rend, fig)[0]
+    return out
+
+
+def _reach(child: Any, ax: Axes, rend: RendererBase) -> float:
+    """How far right of ``ax`` a child Axes reaches, as a share of ``ax``'s width (a
+    colour bar ``inset_axes((1.02, 0, 0.025, 1))``: 0.045; a secondary axis: 0)."""
+    locator = child.get_axes_locator()
+    if locator is None:
+        return 0.0
+    box, pos = locator(child, rend), ax.get_position()
+    return max(0.0, float(box.x1 - pos.x1) / float(pos.width))
+
+
+def frame_axes(fig: Figure, ax: Axes, *, bottom: float = 0.0, pad: float = 0.06) -> None:
+    """Place the single Axes of a chart from the measured size of the texts around it.
+
+    A one-pass stand-in for matplotlib's constrained layout, for charts built like
+    sizecheck's (one Axes; a title; axis labels; a legend under the x axis or inside
+    the plot; a secondary y axis or a colour bar on the right). The title, the axis
+    labels, the labels each axis will write at its ticks (formatted, not drawn), the
+    legend below and what stands on the right are measured once with Agg, and the Axes
+    is sized so that all of it fits inside the figure with ``pad`` inches to spare and
+    ``bottom`` inches free along the bottom edge (for a footer); the legend is hung
+    just under the x axis label. Constrained layout measures every artist of the chart,
+    twice, which doubled the cost of drawing one; this measures a dozen strings.
+
+    Parameters
+    ----------
+    fig : Figure
+    ax : Axes
+        The chart, already drawn on (limits, ticks, labels and legend set).
+    bottom : float, default 0.0
+        Inches to keep free under everything.
+    pad : float, default 0.06
+        Inches between the outermost text and the edge of the figure.
+    """
+    rend = renderer(fig)
+    w_in, h_in = (float(v) for v in fig.get_size_inches())
+    labelpad = float(mpl.rcParams["axes.labelpad"])
+
+    # Points above, under, left and right of the plot area.
+    top = 0.0
+    if ax.title.get_text():
+        top = _pt(ax.title, rend, fig)[1] + float(mpl.rcParams["axes.titlepad"])
+    xw, xh = _widest(_tick_strings(ax.xaxis), rend, fig, _rc_points("xtick.labelsize"))
+    yw = _widest(_tick_strings(ax.yaxis), rend, fig, _rc_points("ytick.labelsize"))[0]
+    under = _rc_points("xtick.major.size") + _rc_points("xtick.major.pad") + xh
+    if ax.xaxis.label.get_text():
+        under += labelpad + _pt(ax.xaxis.label, rend, fig)[1]
+    left = _rc_points("ytick.major.size") + _rc_points("ytick.major.pad") + yw
+    if ax.yaxis.label.get_text():
+        left += labelpad + _pt(ax.yaxis.label, rend, fig)[0]
+    right = max((_beside(c, rend, fig) for c in ax.child_axes), default=0.0)
+    legend = ax.get_legend()
+    hung = legend is not None and float(legend.get_bbox_to_anchor().y1) < float(
+        ax.get_window_extent(rend).y0
+    )  # a legend under the x axis (not one inside the plot)
+    legend_h = _pt(legend, rend, fig)[1] + 2.0 if hung and legend is not None else 0.0
+
+    pt = 1.0 / 72.0
+    half_tick = xw / 2 * pt  # the outermost x tick labels stand half outside the plot area
+    left_in = pad + max(left * pt, half_tick)
+    right_in = pad + max(right * pt, half_tick)
+    top_in = pad + top * pt
+    bottom_in = pad + bottom + (under + legend_h) * pt
+    reach = max((_reach(c, ax, rend) for c in ax.child_axes), default=0.0)
+    width = (w_in - left_in - right_in) / (1.0 + reach)
+    height = h_in - top_in - bottom_in
+    ax.set_position((left_in / w_in, bottom_in / h_in, width / w_in, height / h_in))
+    if hung and legend is not None:
+        y = (bottom_in - under * pt) / h_in
+        where = blended_transform_factory(ax.transAxes, fig.transFigure)
+        legend.set_bbox_to_anchor((0.5, y), transform=where)
+        legend.set_loc("upper center")
+
+
+def chart_figure(
+    plot: Callable[..., Any],
+    figsize: tuple[float, float],
+    *,
+    dpi: float = 120,
+    footer: str = "",
+    **kwargs: Any,
+) -> Figure:
+    """A pyplot-free Figure with ``plot(ax=ax, **kwargs)`` drawn on its one Axes, framed.
+
+    ``footer`` (the report's charts: the reference table and its status) is written
+    along the bottom edge, wrapped to the width; the Axes is placed by
+    :func:`frame_axes` around the texts it measures.
+
+    Parameters
+    ----------
+    plot : callable
+        A chart function of :mod:`sizecheck.plotting`.
+    figsize : (float, float)
+        Inches.
+    dpi : float, default 120
+    footer : str, optional
+    **kwargs
+        Passed to ``plot``.
+
+    Returns
+    -------
+    Figure
+    """
+    from sizecheck.plotting.style import FOOTER_STYLE
+
+    fig = Figure(figsize=figsize, dpi=dpi)
+    ax = fig.add_subplot()
+    plot(ax=ax, **kwargs)
+    strip = 0.0
+    if footer:
+        size = float(FOOTER_STYLE["fontsize"])
+        text = fit_wrap(fig, footer, 0.97, fontsize=size)
+        fig.text(0.012, 0.012, text, ha="left", va="bottom", **FOOTER_STYLE)
+        strip = (text.count("\n") + 1) * size * 1.3 / 72 + 0.06
+    frame_axes(fig, ax, bottom=strip)
+    return fig

@@ -146,9 +146,7 @@ def plot_effective_size(
                 x,
                 y,
                 color="#BBBBBB",
-                linewidth=0.9,
-                marker=".",
-                markersize=3,
+                linewidth=0.9,  # no markers: a hundred producers are a thousand dots
                 label=t("legend.other_producers", lang),
                 zorder=1.5,
             )

@@ -25,6 +25,7 @@ from sizecheck.i18n import format_number
 
 __all__ = [
     "BAND_STYLE",
+    "FOOTER_STYLE",
     "MIN_FONT_PT",
     "OKABE_ITO",
     "RC",
@@ -82,6 +83,9 @@ REFERENCE_COLOR = "#555555"
 #: Smallest text on a chart, in points at the figure's own size: every text of the house
 #: style is at least this big, so a chart shown at its size (or larger) reads.
 MIN_FONT_PT = 9.0
+
+#: The footer every chart of a report carries (the reference table and its status).
+FOOTER_STYLE: Mapping[str, Any] = {"fontsize": MIN_FONT_PT, "color": "#555555"}
 
 #: rcParams of the house style (use with ``matplotlib.rc_context(RC)``).
 RC: Mapping[str, Any] = {

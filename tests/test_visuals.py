@@ -1,0 +1,111 @@
+"""write_visuals draws what the report shows, each chart names its table, workers get
+their own producer's rows (issue 14 item 2, issue 12 item 6)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pandas as pd
+import pytest
+from _visual_factory import make_analysis
+
+from sizecheck.plotting import plot_size_ladder
+from sizecheck.plotting.layout import chart_figure, drawn_texts
+from sizecheck.plotting.style import house_style
+from sizecheck.report import (
+    CLUSTER_LINES_UP_TO,
+    _ProducerRows,
+    chart_footer,
+    cluster_charts,
+    producer_charts,
+    write_visuals,
+)
+
+
+def test_every_chart_drawn_is_in_the_report_and_nothing_else(tmp_path: Path) -> None:
+    """ "Draw nothing nobody reads": each PNG under charts/ is embedded in report.html
+    once, and the report embeds no chart that charts/ lacks."""
+    a = make_analysis(dimensions=("insole_length", "last_ball_girth"))
+    paths = write_visuals(a, tmp_path, lang="en", jobs=1, dpi=30)
+    pngs = sorted(p for p in paths if p.suffix == ".png")
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert len(re.findall(r"data:image/png;base64,", html)) == len(pngs)
+    import base64
+
+    for p in pngs:
+        assert base64.b64encode(p.read_bytes()).decode() in html, p
+
+
+def test_charts_planned_by_verdict() -> None:
+    ps = pd.DataFrame(
+        {
+            "producer": "P",
+            "dimension": ["insole_length", "last_length", "last_ball_girth", "last_waist_girth"],
+            "n": [40, 40, 3, 40],
+            "verdict": ["offset", "scatter", "insufficient_data", "conforming"],
+            "drift_signals": [0, 0, 0, 2],
+        }
+    )
+    planned = producer_charts(ps, "P")
+    assert ("ladder", "insole_length") in planned
+    assert ("effective", "insole_length") in planned  # the main (length) dimension
+    assert ("control", "insole_length") not in planned  # no rule fired: nothing to show
+    assert ("capability", "insole_length") not in planned  # scatter not the problem
+    assert ("capability", "last_length") in planned
+    assert ("ladder", "last_ball_girth") not in planned  # 3 shoes: nothing to judge
+    assert ("control", "last_waist_girth") in planned  # two signals, though conforming
+    assert [k for k, d in planned if d == "last_waist_girth"] == ["ladder", "control"]
+
+
+def test_cluster_line_charts_only_while_the_lines_can_be_told_apart() -> None:
+    few = make_analysis(tuple(f"P{i}" for i in range(3)), dimensions=("insole_length",))
+    many = make_analysis(
+        tuple(f"P{i}" for i in range(CLUSTER_LINES_UP_TO + 1)), dimensions=("insole_length",)
+    )
+    assert sorted(k for k, _ in cluster_charts(few)) == ["effective", "grading", "heatmap"]
+    assert [k for k, _ in cluster_charts(many)] == ["heatmap"]
+
+
+def test_a_worker_gets_only_its_producers_rows() -> None:
+    a = make_analysis()
+    rows = _ProducerRows(a)
+    for producer in a.producers:
+        part = rows.part(producer)
+        for name in ("deviations", "producer_summary", "control_points", "signals"):
+            mine = getattr(a, name)
+            mine = mine[mine["producer"].astype("str") == producer]
+            pd.testing.assert_frame_equal(getattr(part, name), mine)
+        pd.testing.assert_frame_equal(part.size_summary, a.size_summary)  # others in grey
+        assert part.measurements.empty and part.rejects.empty
+    assert rows.part("nobody").deviations.empty
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("en", "Reference table: paris-point, derived"),
+        ("id", "Tabel rujukan: paris-point, turunan"),
+    ],
+)
+def test_every_chart_names_its_table_and_status(lang: str, words: str) -> None:
+    a = make_analysis()
+    footer = chart_footer(a, lang)
+    assert footer.startswith(words)
+    with house_style():
+        fig = chart_figure(plot_size_ladder, (7.0, 4.6), dpi=60, footer=footer,
+                           deviations=a.deviations, producer="UD Rata",
+                           dimension="insole_length", lang=lang)  # fmt: skip
+    texts = [t.get_text().replace("\n", " ") for t, _ in drawn_texts(fig)]
+    assert footer in texts
+
+
+def test_progress_counts_producers(tmp_path: Path) -> None:
+    a = make_analysis(("A", "B", "C"), dimensions=("insole_length",))
+    calls: list[tuple[int, int]] = []
+    write_visuals(a, tmp_path, jobs=1, dpi=30, progress=lambda d, n: calls.append((d, n)))
+    assert calls == [(1, 3), (2, 3), (3, 3)]
