@@ -237,9 +237,7 @@ def test_chart_workers_die_with_their_parent(tmp_path: Path) -> None:
     )
     data.to_csv(tmp_path / "eight.csv", index=False)
     ready = tmp_path / "ready"
-    proc = _driver(
-        ready, "wait", "measure", "eight.csv", "--jobs", "2", "--out", "o", cwd=tmp_path
-    )
+    proc = _driver(ready, "wait", "measure", "eight.csv", "--jobs", "2", "--out", "o", cwd=tmp_path)
     _wait_ready(proc, ready)
     workers = _children(proc.pid)
     assert len(workers) >= 2  # the workers (and multiprocessing's resource tracker)
