@@ -1,4 +1,4 @@
-"""Generate the bundled SYNTHETIC example: a cluster of seven shoe workshops.
+"""Generate the bundled SYNTHETIC example: a cluster of nine shoe workshops.
 
 Run from the repository root:  python scripts/make_example.py
 It writes data/examples/mojokerto-synthetic.csv deterministically (fixed seed), in
@@ -18,6 +18,10 @@ UD Karya Trowulan      grading: lasts graded 5 mm per size (imported lasts
 Sepatu Puri Makmur     scatter: insole cutting scatter 3 mm
 CV Sooko Safety        drift: +3 mm step in every length from 1 May 2026
 UD Bintang Kecil       one size small: every length -6.67 mm (their 41 is a 40)
+CV Mojo Kembar         two models: Pantofel MK-1 on nominal, Safety MK-8 every length
+                       +4 mm (one model off)
+UD Wates Jaya          pair mismatch: left lasts 2 mm long, right lasts 2 mm short
+                       (left and right differ by 4 mm on last length)
 Bengkel Pak Darmo      3 shoes only: insufficient data
 =====================  =======================================================
 
@@ -54,6 +58,9 @@ PRODUCERS = {
     "Sepatu Puri Makmur": ("Sandal PM-2", "scatter"),
     "CV Sooko Safety": ("Safety SS-9", "drift"),
     "UD Bintang Kecil": ("Casual BK-5", "one_size_small"),
+    # two models, one of them off: each model is its own set of lasts
+    "CV Mojo Kembar": (("Pantofel MK-1", "conforming"), ("Safety MK-8", "offset")),
+    "UD Wates Jaya": ("Casual WJ-4", "pair_mismatch"),
 }
 DRIFT_FROM = date(2026, 5, 1)
 
@@ -62,14 +69,17 @@ def shoe_rows(rng: np.random.Generator) -> list[dict[str, str]]:
     rows: list[dict[str, str]] = []
     start = date(2026, 2, 2)
     operators = ["Ibu Sri", "Pak Hadi", "Mbak Lilis"]
-    for producer, (model, behaviour) in PRODUCERS.items():
+    for producer, spec in PRODUCERS.items():
+        # one model, or several (model, behaviour) measured in turn at each visit
+        models = spec if isinstance(spec[0], tuple) else (spec,)
         # ten visits, roughly every two weeks, six pairs per visit
         visit_days = sorted(rng.choice(np.arange(0, 150), size=10, replace=False))
         pair_no = 0
         for day in visit_days:
             when = start + timedelta(days=int(day))
             sizes = rng.integers(36, 47, size=6).astype(float)
-            for size in sizes:
+            for k, size in enumerate(sizes):
+                model, behaviour = models[k % len(models)]
                 pair_no += 1
                 offset = 0.0
                 if behaviour == "offset":
@@ -87,6 +97,8 @@ def shoe_rows(rng: np.random.Generator) -> list[dict[str, str]]:
                     nom = float(nominal_length(np.array(size)))
                     insole = nom + offset + pair_effect + rng.normal(0, insole_sd)
                     last = nom + offset + pair_effect + rng.normal(0, 0.4)
+                    if behaviour == "pair_mismatch":  # a mismatched pair of lasts
+                        last += 2.0 if foot == "Kiri" else -2.0
                     girth = float(nominal_girth(np.array(size))) + girth_pair + rng.normal(0, 0.6)
                     rows.append(
                         {

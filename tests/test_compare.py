@@ -161,7 +161,9 @@ def test_mondopoint_effective_size_and_grade_error_are_per_size_step() -> None:
     assert ps.loc["Grade4", "grade_error_mm_per_size"] == pytest.approx(-1.0, abs=1e-9)
     assert ps.loc["Grade4", "grade_error_ci_low"] < -1.0 < ps.loc["Grade4", "grade_error_ci_high"]
     assert ps.loc["Long", "grade_error_mm_per_size"] == pytest.approx(0.0, abs=1e-9)
-    lines = findings.finding_lines(ps.loc["Grade4"], lang="en", grade_step=5.0)
+    row = ps.loc["Grade4"].to_dict() | {"producer": "Grade4"}
+    d4 = findings.dimension_finding(row, table_step_mm=5.0)
+    lines = findings.finding_lines(d4.__class__(**{**d4.__dict__, "verdict": "grading"}), "en")
     assert any("4.0 mm per size instead of 5.0" in line for line in lines), lines
 
 

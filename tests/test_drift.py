@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from _stats_factory import STEP, deviations_from, synthetic_producer
 
-from sizecheck import drift, findings, stats
+from sizecheck import drift, stats
 from sizecheck.errors import UsageError
 
 
@@ -322,8 +322,10 @@ def test_a_4mm_step_is_dated_to_the_first_charted_day_on_or_after_it():
     shift = chart.shifts.iloc[0]
     assert shift["shift_date"] == pd.Timestamp("2025-01-06") + pd.Timedelta(days=15)
     assert shift["step_mm"] == pytest.approx(4.0, abs=0.5)
-    # the findings date a drift from it, not from the first rule window
-    assert findings.drift_since(chart.points, "S", "insole_length") == shift["shift_date"]
+    # the current period starts at it, not at the first rule window
+    groups = stats.prepare(p)
+    periods = stats.periods(groups, drift.control_chart(p, groups=groups), min_signals=2)
+    assert periods.since[0] == shift["shift_date"]
     assert chart.signals["first_date"].min() < shift["shift_date"]
 
 
@@ -331,11 +333,9 @@ def test_no_shift_row_without_a_signal_or_dates():
     flat = drift.control_chart(_series(np.tile([0.2, -0.2], 10)))
     assert flat.signals.empty and flat.shifts.empty
     assert list(flat.shifts.columns) == list(drift.SHIFT_COLUMNS)
-    assert findings.drift_since(flat.points, "A", "insole_length") is None
     # a lot chart is split too, but has no date to give
     v = np.r_[np.zeros(40), np.full(40, 4.0)] + np.tile([0.3, -0.3], 40)
     lots = [f"L{i // 4:02d}" for i in range(80)]
     chart = drift.control_chart(_series(v, dates=False, lot=lots))
     s = chart.shifts.iloc[0]
     assert s["shift_lot"] == "L10" and pd.isna(s["shift_date"])
-    assert findings.drift_since(chart.points, "A", "insole_length") is None

@@ -24,6 +24,8 @@ DYNAMIC_PREFIXES = (
     "dimension.",
     "accounting.",
     "finding.size.",
+    "action.fix.",  # action.fix.{length,wide}_{plus,minus}
+    "action.fix_all.",
     "finding.direction.",
     "finding.amount.",
     "action.offset.",

@@ -90,7 +90,7 @@ def _expected_summary(frame: pd.DataFrame, base_size: float) -> pd.DataFrame:
         step = ref.median_step(grp["grade_step_mm"].to_numpy())
         per_size = _per_size(step, grp["nominal_step_mm"].to_numpy())
         t2 = float(ref.t_quantile(0.95, line.df)) * (math.nan if no_spread else 1.0)
-        judged = float(offset_size(base_size, size.min(), size.max()))
+        judged = float(offset_size(size.mean()))
         mismatch = math.nan
         if "pair" in grp:
             pair = grp["pair"].astype(object).where(grp["pair"].notna(), None)

@@ -27,21 +27,25 @@ CONTRACT = {
     "date, lot, operator, dimension, value_mm, nominal_mm, deviation_mm, deviation_sizes, "
     "lower_mm, upper_mm, status",
     "rejects.csv": "source, row, column, value, code, message",
-    "producer_summary.csv": "producer, dimension, n, n_sizes, bias_mm, bias_ci_low_mm, "
+    "producer_summary.csv": "producer, model, dimension, n, n_sizes, bias_mm, bias_ci_low_mm, "
     "bias_ci_high_mm, bias_sizes, offset_mm, grade_error_mm_per_size, grade_error_ci_low, "
-    "grade_error_ci_high, sd_within_mm, sd_overall_mm, pct_in_spec, pct_missized, cpk, "
-    "cpk_ci_low, cpk_ci_high, ppk, pair_mismatch_mm, drift_signals, verdict",
+    "grade_error_ci_high, sd_within_mm, sd_overall_mm, pct_in_spec, pct_missized, "
+    "pct_out_expected, cpk, cpk_ci_low, cpk_ci_high, ppk, pair_mismatch_mm, "
+    "pair_mismatch_ci_low_mm, pair_mismatch_ci_high_mm, drift_signals, step_mm, current_since, "
+    "current_n, current_bias_mm, current_ci_low_mm, current_ci_high_mm, verdict",
+    "corrections.csv": "producer, model, dimension, size, n, nominal_mm, mean_mm, correction_mm, "
+    "correction_sizes, ci_low_mm, ci_high_mm, since",
     "size_summary.csv": "producer, dimension, size, n, mean_mm, nominal_mm, bias_mm, sd_mm, "
     "effective_size",
 }
 
 # The planted behaviours of the example (data/examples/README.md), per producer, for the
-# two length dimensions; girth is on nominal for everyone.
+# two length dimensions (all models pooled); girth is on nominal for everyone.
 PLANTED = {
     "UD Sumber Rejeki": {"conforming"},
     "CV Medali Jaya": {"offset"},
-    "UD Karya Trowulan": {"grading", "offset"},  # right at 41, evaluated at base 42
-    "CV Sooko Safety": {"drift"},
+    "UD Karya Trowulan": {"grading"},  # right at 41: judged where its own sizes lie
+    "CV Sooko Safety": {"offset", "drift"},  # +3 mm since May: too long now
     "UD Bintang Kecil": {"offset"},
     "Bengkel Pak Darmo": {"insufficient_data"},
 }
@@ -74,10 +78,23 @@ def test_contract_files_and_columns(report_dir: Path) -> None:
 
 def test_planted_verdicts_are_found(report_dir: Path) -> None:
     rows = _read(report_dir / "producer_summary.csv")
-    verdicts = {(r["producer"], r["dimension"]): set(r["verdict"].split("+")) for r in rows}
+    pooled = [r for r in rows if not r["model"]]
+    verdicts = {(r["producer"], r["dimension"]): set(r["verdict"].split("+")) for r in pooled}
     for producer, expected in PLANTED.items():
         for dim in ("insole_length", "last_length"):
             assert verdicts[(producer, dim)] == expected, (producer, dim)
+    # a mismatched pair of lasts: a pair mismatch, not scatter
+    assert verdicts[("UD Wates Jaya", "last_length")] == {"pair_mismatch"}
+    assert verdicts[("UD Wates Jaya", "insole_length")] == {"conforming"}
+    # two models, one of them 4 mm long: each model judged on its own
+    by_model = {
+        (r["producer"], r["model"], r["dimension"]): set(r["verdict"].split("+"))
+        for r in rows
+        if r["model"]
+    }
+    for dim in ("insole_length", "last_length"):
+        assert by_model[("CV Mojo Kembar", "Pantofel MK-1", dim)] == {"conforming"}
+        assert by_model[("CV Mojo Kembar", "Safety MK-8", dim)] == {"offset"}
     # scatter was planted in insole cutting only
     assert verdicts[("Sepatu Puri Makmur", "insole_length")] == {"scatter"}
     assert verdicts[("Sepatu Puri Makmur", "last_length")] == {"conforming"}

@@ -1,8 +1,11 @@
 """Printable drift cards: one A4 page per producer for mentors (pure: returns PDF bytes).
 
-A card is what a penyuluh hands a workshop owner: the producer's name, the date, the verdict
-in words, the size ladder and the effective-size chart of its main length dimension, the
-two or three actions that matter, and the reference table used with its status and source.
+A card is what a penyuluh hands a workshop owner: the producer's name, the measurement
+period, the most serious verdict over all dimensions (naming its dimension, with the size
+as it is now), every dimension's verdict in one line each, the size ladder and a second
+chart of that dimension, its key numbers, the actions that matter, and the reference
+table used with its status and source. Every word and number comes from the producer's
+:class:`~sizecheck.findings.Finding` (computed once, by :func:`sizecheck.pipeline.analyse`).
 Built with :class:`matplotlib.figure.Figure` (no pyplot), so thousands can be rendered in
 one process without leaking figures.
 """
@@ -20,10 +23,12 @@ from matplotlib.text import Text
 from matplotlib.transforms import Bbox, blended_transform_factory
 
 from sizecheck.findings import (
-    actions,
-    drift_since,
+    Finding,
+    action_texts,
+    chart_data,
+    finding_for,
     finding_lines,
-    main_dimension,
+    headline_text,
     verdict_words,
 )
 from sizecheck.i18n import check_lang, dimension_label, format_date, has_key, t
@@ -48,6 +53,9 @@ _DENSITIES: tuple[tuple[float, float], ...] = ((10.5, 8.3), (9.5, 8.0), (8.8, 7.
 #: Plot-area heights (figure fraction): ladder and second chart, preferred and smallest.
 _LADDER_H, _LADDER_MIN = 0.25, 0.15
 _SECOND_H, _SECOND_MIN = 0.19, 0.12
+
+#: Actions a card shows at most (the report shows them all).
+_MAX_ACTIONS = 4
 
 
 def _plain(text: object) -> str:
@@ -134,11 +142,15 @@ def _decor(page: _Page, ax: Axes) -> tuple[float, float]:
     return max(0.0, float(box.y1 - pos.y1)), max(0.0, float(pos.y0 - box.y0))
 
 
-def card_figure(analysis: Analysis, producer: str, *, lang: str = "en") -> Figure:
+def card_figure(
+    analysis: Analysis, producer: str, *, lang: str = "en", finding: Finding | None = None
+) -> Figure:
     """Build the card of one producer as an A4 :class:`~matplotlib.figure.Figure`.
 
-    The second chart is the effective-size chart, or the control chart when the main
-    dimension's verdict is ``drift`` (a shift in time does not show on a size chart).
+    The headline is the most serious verdict over all dimensions
+    (:attr:`Finding.headline`); the charts and key numbers are of that dimension. The
+    second chart is the control chart when that dimension changed over time (a shift in
+    time does not show on a size chart), else the effective-size chart.
 
     The page is laid out from measured text extents: the provenance footer is placed
     from the bottom up, the header from the top down, and the charts take what is left
@@ -151,17 +163,20 @@ def card_figure(analysis: Analysis, producer: str, *, lang: str = "en") -> Figur
     producer : str
         One of ``analysis.producers``.
     lang : {"en", "id"}, default "en"
+    finding : Finding, optional
+        The producer's finding; default ``analysis.findings[producer]``.
 
     Returns
     -------
     Figure
     """
     lang = check_lang(lang)
+    if finding is None:
+        finding = finding_for(analysis, producer)
     fig = Figure(figsize=A4_INCHES)
     page = _Page(fig)
-    ps = analysis.producer_summary
-    rows = ps.loc[ps["producer"].astype("str") == str(producer)]
-    dim = main_dimension(ps, producer)
+    main = finding.headline
+    dim = main.dimension if main is not None else None
     left, right = _LEFT, _RIGHT
     width = right - left
 
@@ -194,23 +209,23 @@ def card_figure(analysis: Analysis, producer: str, *, lang: str = "en") -> Figur
     y = page.below(head, 0.006)
     name = textwrap.shorten(str(producer), 120, placeholder="…")
     title = page.text(left, y, name, 18, width, fontweight="bold")
-    y = page.below(title, 0.014)
+    y = page.below(title, 0.006)
+    if finding.first_date is not None:
+        period = t(
+            "card.period",
+            lang,
+            first=format_date(finding.first_date, lang),
+            last=format_date(finding.last_date, lang),
+        )
+        y = page.below(page.text(left, y, period, 9, width, color="#444444"), 0.010)
+    else:
+        y -= 0.008
 
-    row = None
-    flags: list[str] = []
-    if dim is not None:
-        row = rows.loc[rows["dimension"].astype("str") == dim].iloc[0]
-        flags = [f for f in str(row["verdict"]).split("+") if f]
+    flags: list[str] = list(main.flags) if main is not None else []
+    if main is not None:
         label = page.text(left, y, t("card.verdict", lang), 9.5, width, color="#444444")
         y = page.below(label, 0.002)
-        verdict = page.text(
-            left,
-            y,
-            f"{dimension_label(dim, lang)}: {verdict_words(row['verdict'], lang)}",
-            13.5,
-            width,
-            fontweight="bold",
-        )
+        verdict = page.text(left, y, headline_text(finding, lang), 13.5, width, fontweight="bold")
         y = page.below(verdict, 0.004)
         helps = " ".join(
             t(f"verdict_help.{f}", lang)
@@ -218,7 +233,13 @@ def card_figure(analysis: Analysis, producer: str, *, lang: str = "en") -> Figur
             if has_key(f"verdict_help.{f}", lang) and not (f == "offset" and "grading" in flags)
         )
         if helps:
-            y = page.below(page.text(left, y, helps, 9, width, color="#333333"), 0.01)
+            y = page.below(page.text(left, y, helps, 9, width, color="#333333"), 0.006)
+        each = "  ·  ".join(
+            f"{t('action.model', lang, model=d.model) if d.model else ''}"
+            f"{dimension_label(d.dimension, lang)}: {verdict_words(d.verdict, lang)}"
+            for d in (finding.models or finding.dimensions)
+        )
+        y = page.below(page.text(left, y, each, 8.5, width, color="#333333"), 0.01)
 
     # Footer, bottom up: version line, then the reference table and its provenance.
     version = fig.text(
@@ -246,32 +267,27 @@ def card_figure(analysis: Analysis, producer: str, *, lang: str = "en") -> Figur
     ref.set_y(float(page.extent(version).y1) + 0.004)
     floor = float(page.extent(ref).y1) + 0.012
 
-    todo = actions(analysis, producer, lang=lang)
-    lines: list[str] = []
-    if row is not None and dim is not None:
-        try:
-            step = analysis.table.grade_step(dim)
-        except Exception:
-            step = None
-        lines = finding_lines(
-            row,
-            lang=lang,
-            grade_step=step,
-            drift_since=drift_since(analysis.control_points, producer, dim),
-        )
+    todo = action_texts(finding, lang, limit=_MAX_ACTIONS)
+    lines = finding_lines(main, lang) if main is not None else []
 
     # Charts at their preferred size, to measure what they draw around the plot area.
     ax_ladder = ax2 = None
     if dim is not None:
         ax_ladder = fig.add_axes((0.1, 0.5, 0.78, _LADDER_H))
+        assert main is not None  # dim is main's dimension
+        deviations, sizes = chart_data(analysis, main)
         plot_size_ladder(
-            analysis.deviations,
+            deviations,
             producer=producer,
             dimension=dim,
-            size_summary=analysis.size_summary,
+            size_summary=sizes,
             lang=lang,
             title=t(
-                "chart.ladder.title", lang, producer="", dimension=dimension_label(dim, lang)
+                "chart.ladder.title",
+                lang,
+                producer="",
+                dimension=(t("action.model", lang, model=main.model) if main.model else "")
+                + dimension_label(dim, lang),
             ).strip(),
             ax=ax_ladder,
         )
@@ -286,7 +302,7 @@ def card_figure(analysis: Analysis, producer: str, *, lang: str = "en") -> Figur
             )
             _legend_below(page, ax_ladder)
         ax2 = fig.add_axes((0.1, 0.2, 0.37, _SECOND_H))
-        if "drift" in flags:
+        if main is not None and (main.change is not None or "drift" in flags):
             plot_control_chart(
                 analysis.control_points,
                 producer=producer,
@@ -299,7 +315,7 @@ def card_figure(analysis: Analysis, producer: str, *, lang: str = "en") -> Figur
             )
         else:
             plot_effective_size(
-                analysis.size_summary,
+                sizes,
                 dimension=dim,
                 producer=producer,
                 lang=lang,
@@ -390,7 +406,9 @@ def card_figure(analysis: Analysis, producer: str, *, lang: str = "en") -> Figur
     return fig
 
 
-def render_card(analysis: Analysis, producer: str, *, lang: str = "en") -> bytes:
+def render_card(
+    analysis: Analysis, producer: str, *, lang: str = "en", finding: Finding | None = None
+) -> bytes:
     """One producer's A4 card as PDF bytes (one page).
 
     Parameters
@@ -398,6 +416,8 @@ def render_card(analysis: Analysis, producer: str, *, lang: str = "en") -> bytes
     analysis : Analysis
     producer : str
     lang : {"en", "id"}, default "en"
+    finding : Finding, optional
+        The producer's finding; default ``analysis.findings[producer]``.
 
     Returns
     -------
@@ -406,7 +426,7 @@ def render_card(analysis: Analysis, producer: str, *, lang: str = "en") -> bytes
     """
     buf = io.BytesIO()
     with house_style():
-        fig = card_figure(analysis, producer, lang=lang)
+        fig = card_figure(analysis, producer, lang=lang, finding=finding)
         metadata = {"Title": f"sizecheck — {producer}", "Creator": f"sizecheck {analysis.version}"}
         with PdfPages(buf, metadata=metadata) as pdf:
             pdf.savefig(fig)

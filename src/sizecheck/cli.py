@@ -550,6 +550,14 @@ def measure(
     drift_signals: Annotated[
         int, typer.Option("--drift-signals", help="Control-rule signals needed to call drift.")
     ] = 2,
+    pair_mismatch: Annotated[
+        float,
+        typer.Option(
+            "--pair-mismatch",
+            help="Pair mismatch when left and right differ systematically by more than this "
+            "share of the in-spec half-width (1.0: 1.5 mm for lengths at ±1.5 mm).",
+        ),
+    ] = 1.0,
     resolution: Annotated[
         float | None,
         typer.Option(
@@ -633,6 +641,7 @@ def measure(
                 min_sizes_for_grading=min_sizes,
                 scatter_max_share=scatter_share,
                 drift_min_signals=drift_signals,
+                pair_mismatch_share=pair_mismatch,
             ),
             synthetic=example and not inputs,
             on_compared=early,
@@ -691,7 +700,7 @@ def _print_measure_summary(
 ) -> None:
     from rich.table import Table
 
-    from sizecheck.findings import verdict_words
+    from sizecheck.findings import headline_text, verdict_words
     from sizecheck.i18n import dimension_label, t
 
     table = analysis.table
@@ -702,36 +711,41 @@ def _print_measure_summary(
     )
     con.print(t("cli.source", lang, source=table.source))
     acc = analysis.accounting.to_dict()
-    con.print(t("cli.accounting", lang, **{k: acc[k] for k in _ACCOUNTING_KEYS}))
+    problems = acc["rows_rejected"] - acc.get("rows_skipped", 0)
+    con.print(
+        t(
+            "cli.accounting_rows",
+            lang,
+            rows_read=acc["rows_read"],
+            rows_used=acc["rows_used"],
+            rows_skipped=acc.get("rows_skipped", 0),
+            rows_problem=problems,
+        )
+    )
     if analysis.missing_dimensions:
         missing = ", ".join(analysis.missing_dimensions)
         con.print(t("cli.missing_dimensions", lang, dims=missing))
-    summary = analysis.producer_summary
-    dims = sorted(summary["dimension"].unique())
+    findings = analysis.findings
+    dims = sorted({d.dimension for f in findings.values() for d in f.dimensions})
     grid = Table(title=t("cli.producers_title", lang))
     grid.add_column(t("cli.producer", lang))
     for dim in dims:
         grid.add_column(dimension_label(dim, lang))
-    verdicts = {
-        (str(r.producer), str(r.dimension)): str(r.verdict) for r in summary.itertuples(index=False)
-    }
     for producer in analysis.producers:
-        cells = [
-            verdict_words(verdicts[(producer, d)], lang) if (producer, d) in verdicts else ""
-            for d in dims
-        ]
-        grid.add_row(producer, *cells)
+        f = findings[producer]
+        # a producer of several models: one row per model (each is its own set of lasts)
+        for model in dict.fromkeys(d.model for d in (f.models or f.dimensions)):
+            by_dim = {d.dimension: d.verdict for d in (f.models or f.dimensions)
+                      if d.model == model}  # fmt: skip
+            cells = [verdict_words(by_dim[d], lang) if d in by_dim else "" for d in dims]
+            grid.add_row(f"{producer} — {model}" if model else producer, *cells)
     con.print(grid)
-    con.print(
-        t(
-            "cli.measure_done",
-            lang,
-            producers=len(analysis.producers),
-            rows_used=acc["rows_used"],
-            rows_read=acc["rows_read"],
-            rows_rejected=acc["rows_rejected"],
-        )
-    )
+    shown = [f for f in findings.values() if f.headline is not None and f.headline.severity > 1]
+    if shown:
+        con.print(t("cli.findings_title", lang))
+        for f in shown:
+            con.print(f"  • {f.producer}: {headline_text(f, lang)}", highlight=False)
+    con.print(t("cli.measure_done", lang, producers=len(analysis.producers)))
     con.print(t("cli.written", lang, n=len(written), out=out))
     rows = len(analysis.deviations)
     if rows > _SPREADSHEET_ROWS and any(p.name == "deviations.csv" for p in written):
@@ -741,6 +755,9 @@ def _print_measure_summary(
     report = out / "report.html"
     if report in written or report.resolve() in written:
         con.print(t("cli.report_written", lang, path=report))
+        con.print(t("cli.cards_written", lang, path=out / "cards"))
+    if problems:
+        con.print(t("cli.look_at_rejects", lang, n=problems, path=out / "rejects.csv"))
     if analysis.gage is not None:
         from sizecheck.gage import gage_sentence
 

@@ -7,7 +7,7 @@ follow these. Changing a tuple changes a contract: do it on purpose, with the RE
 the tests in the same commit.
 
 >>> PRODUCER_SUMMARY[:3]
-('producer', 'dimension', 'n')
+('producer', 'model', 'dimension')
 """
 
 from __future__ import annotations
@@ -58,9 +58,11 @@ DEVIATIONS: tuple[str, ...] = (
 #: ``rejects.csv``: one row per rejected cell or skipped row.
 REJECTS: tuple[str, ...] = ("source", "row", "column", "value", "code", "message")
 
-#: ``producer_summary.csv`` as written today (design.md lists the columns it grows into).
+#: ``producer_summary.csv``: one row per producer × dimension and, when the input has a
+#: model column, per producer × model × dimension (``model`` empty: all models pooled).
 PRODUCER_SUMMARY: tuple[str, ...] = (
     "producer",
+    "model",
     "dimension",
     "n",
     "n_sizes",
@@ -76,12 +78,21 @@ PRODUCER_SUMMARY: tuple[str, ...] = (
     "sd_overall_mm",
     "pct_in_spec",
     "pct_missized",
+    "pct_out_expected",
     "cpk",
     "cpk_ci_low",
     "cpk_ci_high",
     "ppk",
     "pair_mismatch_mm",
+    "pair_mismatch_ci_low_mm",
+    "pair_mismatch_ci_high_mm",
     "drift_signals",
+    "step_mm",
+    "current_since",
+    "current_n",
+    "current_bias_mm",
+    "current_ci_low_mm",
+    "current_ci_high_mm",
     "verdict",
 )
 

@@ -79,7 +79,7 @@ change-point estimator of CUSUM change-point analysis, Taylor 2000).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
 
@@ -229,11 +229,18 @@ class ControlChart:
     shifts : DataFrame
         When each signalling chart shifted: :func:`change_points` of ``points`` (computed
         on first use).
+    row_point : int64 array
+        For each row of the :class:`~sizecheck.stats.Groups` the chart was drawn from
+        (aligned with ``Groups.rows``), the position in ``points`` of the point it is
+        charted in; −1 for a row not charted (no date in a dated chart, no lot in a lot
+        chart). This is how a statistic is taken over the rows since a change
+        (:func:`sizecheck.stats.periods`).
     """
 
     points: pd.DataFrame
     signals: pd.DataFrame
     rules: tuple[str, ...]
+    row_point: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     @cached_property
     def shifts(self) -> pd.DataFrame:
@@ -656,7 +663,9 @@ def _chart(groups: Groups, codes: Sequence[str]) -> ControlChart:
         {"producer": "str", "dimension": "str", "unit": "str", "source": "str", "signals": "str"}
     )
     signals = _signals_frame(records, list(keys))
-    return ControlChart(points=points, signals=signals, rules=tuple(codes))
+    row_point = np.full(len(g), -1, dtype=np.int64)
+    row_point[keep] = inv
+    return ControlChart(points=points, signals=signals, rules=tuple(codes), row_point=row_point)
 
 
 def _signals_frame(records: list[dict[str, object]], keys: list[str]) -> pd.DataFrame:

@@ -1,8 +1,14 @@
-"""Plain-language findings and actions from the computed tables, in English or Indonesian.
+"""One finding per producer: what terminal, report, card, workbook and summary.json show.
 
-Shared by the HTML report and the printed cards. Every number comes from
-``producer_summary``, ``size_summary`` or ``signals`` of an :class:`~sizecheck.pipeline.
-Analysis`; nothing is recomputed here, only worded.
+A :class:`Finding` is *data*: the verdict of every dimension (pooled, and per model when
+the producer makes several), the size as it is now (the level since the last detected
+change, and before it), the corrections per size, the pair mismatch, the spread, and the
+actions — each action a catalogue key with the numbers it quotes. It is built once, by
+:func:`build_findings`, from the tables the statistics computed
+(``producer_summary``, ``corrections``, ``levels``); nothing here computes a statistic.
+Words come from the message catalogue when a finding is rendered
+(:func:`render`, :func:`finding_lines`, :func:`action_texts`, :func:`headline_text`), so
+every output shows the same numbers in English or Indonesian.
 
 >>> verdict_words("offset+grading", "en")
 'offset, grading error'
@@ -14,30 +20,40 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-
-import pandas as pd
 
 from sizecheck.i18n import dimension_label, format_date, format_number, has_key, t
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from sizecheck.pipeline import Analysis
 
 __all__ = [
     "FLAGS",
     "LENGTH_DIMENSIONS",
-    "actions",
-    "drift_since",
+    "SEVERITY",
+    "Action",
+    "Change",
+    "DimensionFinding",
+    "Finding",
+    "Interval",
+    "Level",
+    "SizeCorrection",
+    "Value",
+    "action_texts",
+    "build_findings",
     "finding_lines",
-    "first_signal_date",
-    "main_dimension",
+    "headline_text",
+    "render",
     "size_amount",
     "size_phrase",
     "verdict_flags",
     "verdict_words",
 ]
 
-#: Length dimensions, in the order a card picks its main one.
+#: Length dimensions, in the order they are shown first.
 LENGTH_DIMENSIONS: tuple[str, ...] = (
     "insole_length",
     "last_length",
@@ -46,11 +62,298 @@ LENGTH_DIMENSIONS: tuple[str, ...] = (
     "toecap_internal_length",
 )
 
-#: Verdict flags in order of what a workshop should fix first.
-FLAGS: tuple[str, ...] = ("grading", "offset", "scatter", "drift")
+#: Verdict flags in the order a workshop should act on them (and shown in).
+FLAGS: tuple[str, ...] = ("drift", "grading", "offset", "pair_mismatch", "scatter")
+
+#: Below this many shoes the share measured out of spec is a rough figure (a binomial
+#: share of 30 has a 95 % interval about ±15 points wide): the scatter finding says so
+#: when it differs much from the share the spread predicts.
+FEW_SHOES = 30
+
+#: How serious a flag is for the headline: a size that is wrong now (offset, grading, a
+#: change in time) before a pair that does not match or shoes that scatter; conforming
+#: before too little data. Ties go to the dimension furthest out of tolerance.
+SEVERITY: Mapping[str, int] = {
+    "offset": 4,
+    "grading": 4,
+    "drift": 4,
+    "pair_mismatch": 3,
+    "scatter": 2,
+    "conforming": 1,
+    "insufficient_data": 0,
+}
 
 
-def _f(row: Mapping[str, Any] | pd.Series, key: str) -> float:
+# --------------------------------------------------------------------------- data
+
+
+@dataclass(frozen=True)
+class Value:
+    """A number (or date, or text) to quote in a sentence, and how to write it.
+
+    ``kind`` is one of ``mm`` (1 decimal), ``mm_signed``, ``mm_abs`` (unsigned),
+    ``mm2`` (2 decimals, signed, for mm per size), ``sizes`` (1 decimal), ``size`` (a
+    size label), ``pct`` (0 decimals), ``count``, ``ratio`` (2 decimals), ``date``,
+    ``dimension`` (a dimension name, written in the reader's language), ``text``
+    (written as it is), ``key`` (a catalogue key, written in the reader's language).
+    """
+
+    value: Any
+    kind: str = "mm"
+
+    def text(self, lang: str) -> str:
+        v, kind = self.value, self.kind
+        if kind == "mm":
+            return format_number(v, lang, 1)
+        if kind == "mm_signed":
+            return format_number(v, lang, 1, signed=True)
+        if kind == "mm_abs":
+            return format_number(abs(v) if _finite(v) else v, lang, 1)
+        if kind == "mm2":
+            return format_number(v, lang, 2, signed=True)
+        if kind == "sizes":
+            return format_number(v, lang, 1)
+        if kind == "size":
+            return size_text(v, lang)
+        if kind == "pct":
+            return format_number(v, lang, 0)
+        if kind == "count":
+            return format_number(v, lang, 0, grouping=True)
+        if kind == "ratio":
+            return format_number(v, lang, 2)
+        if kind == "date":
+            return format_date(v, lang)
+        if kind == "dimension":
+            return dimension_label(str(v), lang)
+        if kind == "key":
+            return t(str(v), lang)
+        return str(v)
+
+    def to_dict(self) -> Any:
+        return _plain(self.value)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A catalogue key and the values of its placeholders."""
+
+    key: str
+    values: Mapping[str, Value] = field(default_factory=dict)
+
+    def text(self, lang: str) -> str:
+        return t(self.key, lang, **{k: v.text(lang) for k, v in self.values.items()})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "values": {k: v.to_dict() for k, v in self.values.items()}}
+
+
+@dataclass(frozen=True)
+class Action(Sentence):
+    """One thing to do: a sentence, the flag and dimension (and model) it is about."""
+
+    flag: str = ""
+    dimension: str = ""
+    model: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        out.update(flag=self.flag, dimension=self.dimension, model=self.model)
+        return out
+
+
+@dataclass(frozen=True)
+class Interval:
+    """An estimate with its confidence interval (NaN where unknown)."""
+
+    value: float
+    low: float = math.nan
+    high: float = math.nan
+
+    @property
+    def known(self) -> bool:
+        return _finite(self.value)
+
+
+@dataclass(frozen=True)
+class Level:
+    """The mean deviation (measured − nominal, mm) over a period, with its interval."""
+
+    n: int
+    mean_mm: float
+    ci_low_mm: float
+    ci_high_mm: float
+    since: Any = None  # first date of the period (None: from the start / undated)
+
+
+@dataclass(frozen=True)
+class Change:
+    """A detected change in time: when, by how much, and the level on either side."""
+
+    date: Any  # first charted date after the change (None on charts of lots or rows)
+    step_mm: float
+    before: Level
+    after: Level
+
+
+@dataclass(frozen=True)
+class SizeCorrection:
+    """What to change at one size to bring it to nominal (since the last change)."""
+
+    size: float
+    n: int
+    nominal_mm: float
+    mean_mm: float
+    correction_mm: float
+    correction_sizes: float
+    ci_low_mm: float
+    ci_high_mm: float
+
+
+@dataclass(frozen=True)
+class DimensionFinding:
+    """The finding for one producer × dimension (``model`` empty: all models pooled)."""
+
+    producer: str
+    model: str
+    dimension: str
+    verdict: str
+    n: int
+    n_sizes: int
+    whole: Level
+    current: Level
+    change: Change | None
+    offset_mm: float
+    grade_error: Interval
+    table_step_mm: float
+    producer_step_mm: float
+    sd_within_mm: float
+    pct_in_spec: float
+    pct_missized: float
+    pct_out_expected: float
+    cpk: Interval
+    ppk: float
+    pair_mismatch: Interval
+    pair_mismatch_limit_mm: float
+    drift_signals: int
+    corrections: tuple[SizeCorrection, ...]
+    more_n: int = 0
+    more_sizes: int = 0
+    tolerance_mm: float = math.nan
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        return tuple(verdict_flags(self.verdict))
+
+    @property
+    def severity(self) -> int:
+        return max((SEVERITY.get(f, 1) for f in self.flags), default=0)
+
+    @property
+    def current_sizes(self) -> float:
+        """The current mean deviation in sizes (NaN when the grade step is unknown)."""
+        step = self.table_step_mm
+        return self.current.mean_mm / step if _finite(step) and step > 0 else math.nan
+
+    @property
+    def worst(self) -> SizeCorrection | None:
+        """The size furthest from nominal now (largest |correction|)."""
+        known = [c for c in self.corrections if _finite(c.correction_mm)]
+        return max(known, key=lambda c: abs(c.correction_mm)) if known else None
+
+    @property
+    def magnitude(self) -> float:
+        """How far out the worst size is now, in tolerances (0 when unknown)."""
+        worst = self.worst
+        mm = abs(worst.correction_mm) if worst else abs(self.current.mean_mm)
+        tol = self.tolerance_mm if _finite(self.tolerance_mm) and self.tolerance_mm > 0 else 1.0
+        return mm / tol if _finite(mm) else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(self)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Everything one producer is told, as data.
+
+    Attributes
+    ----------
+    producer : str
+    headline : DimensionFinding or None
+        The most serious verdict over all dimensions (see :data:`SEVERITY`).
+    dimensions : tuple of DimensionFinding
+        Every dimension, all models pooled, lengths first.
+    models : tuple of DimensionFinding
+        Per model × dimension, when the producer makes more than one model.
+    actions : tuple of Action
+        What to do, most important first.
+    first_date, last_date : date or None
+        The measurement period.
+    """
+
+    producer: str
+    headline: DimensionFinding | None
+    dimensions: tuple[DimensionFinding, ...]
+    models: tuple[DimensionFinding, ...]
+    actions: tuple[Action, ...]
+    first_date: Any = None
+    last_date: Any = None
+
+    def dimension(self, name: str, model: str = "") -> DimensionFinding | None:
+        pool = self.dimensions if not model else self.models
+        return next((d for d in pool if d.dimension == name and d.model == model), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = _plain(self)
+        out["headline"] = (
+            {"dimension": self.headline.dimension, "verdict": self.headline.verdict}
+            if self.headline
+            else None
+        )
+        return out
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _finite(x: object) -> bool:
+    try:
+        return math.isfinite(float(x))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready values: NaN → None, dates → ISO text, dataclasses → dicts."""
+    from dataclasses import fields, is_dataclass
+
+    if isinstance(value, Value | Sentence):
+        return value.to_dict()
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str):
+        value = value.item()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if hasattr(value, "isoformat"):
+        try:
+            import pandas as pd
+
+            if pd.isna(value):
+                return None
+        except (TypeError, ValueError):
+            pass
+        return str(value.date().isoformat() if hasattr(value, "date") else value.isoformat())
+    return str(value)
+
+
+def _num(row: Mapping[Any, Any], key: str) -> float:
     try:
         v = row[key]
     except (KeyError, IndexError):
@@ -59,6 +362,21 @@ def _f(row: Mapping[str, Any] | pd.Series, key: str) -> float:
         return float(v)
     except (TypeError, ValueError):
         return math.nan
+
+
+def _int(row: Mapping[Any, Any], key: str) -> int:
+    v = _num(row, key)
+    return int(v) if _finite(v) else 0
+
+
+def _date(row: Mapping[Any, Any], key: str) -> Any:
+    import pandas as pd
+
+    v = row.get(key) if isinstance(row, Mapping) else None
+    if v is None:
+        return None
+    ts = pd.to_datetime(v, errors="coerce")
+    return None if pd.isna(ts) else ts
 
 
 def verdict_flags(verdict: object) -> list[str]:
@@ -86,11 +404,16 @@ def verdict_words(verdict: object, lang: str = "en") -> str:
     return ", ".join(words) if words else t("verdict.insufficient_data", lang)
 
 
-def _direction(dimension: str, positive: bool) -> str:
+def is_length(dimension: str) -> bool:
+    """Lengths read "long/short", girths and widths "large/small"."""
     from sizecheck.schema import DIMENSIONS
 
     kind = DIMENSIONS[dimension].kind if dimension in DIMENSIONS else "length"
-    word = "length" if kind == "length" else "wide"
+    return kind == "length"
+
+
+def _direction(dimension: str, positive: bool) -> str:
+    word = "length" if is_length(dimension) else "wide"
     return f"{word}_{'plus' if positive else 'minus'}"
 
 
@@ -100,7 +423,7 @@ def size_phrase(bias_sizes: float, dimension: str, lang: str = "en") -> str:
     Parameters
     ----------
     bias_sizes : float
-        Mean deviation in sizes (``bias_sizes`` of ``producer_summary``).
+        Mean deviation in sizes.
     dimension : str
         Lengths read "long/short", girths and widths "large/small".
     lang : {"en", "id"}
@@ -110,7 +433,7 @@ def size_phrase(bias_sizes: float, dimension: str, lang: str = "en") -> str:
     str
         Empty when ``bias_sizes`` is not finite.
     """
-    if not math.isfinite(bias_sizes):
+    if not _finite(bias_sizes):
         return ""
     b = abs(bias_sizes)
     if b < 0.1:
@@ -127,7 +450,7 @@ def size_phrase(bias_sizes: float, dimension: str, lang: str = "en") -> str:
 
 def size_amount(sizes: float, lang: str = "en") -> str:
     """How many sizes, without a direction ("more than half a size")."""
-    if not math.isfinite(sizes):
+    if not _finite(sizes):
         return ""
     b = abs(sizes)
     if b < 0.25:
@@ -139,287 +462,663 @@ def size_amount(sizes: float, lang: str = "en") -> str:
     return t("finding.amount.sizes", lang, n=format_number(b, lang, 1))
 
 
-def main_dimension(producer_summary: pd.DataFrame, producer: str) -> str | None:
-    """The dimension a card shows: the first length measured, else the most measured one."""
-    rows = producer_summary.loc[producer_summary["producer"].astype("str") == str(producer)]
-    if rows.empty:
-        return None
-    dims = rows["dimension"].astype("str").tolist()
-    for d in LENGTH_DIMENSIONS:
-        if d in dims:
-            return d
-    return str(rows.sort_values("n", ascending=False)["dimension"].iloc[0])
+def size_text(size: object, lang: str = "en") -> str:
+    """A size as written on a label: ``41``, ``41,5`` (id) or ``41.5`` (en)."""
+    if not _finite(size):
+        return str(size)
+    s = float(size)  # type: ignore[arg-type]
+    return format_number(s, lang, 0 if s.is_integer() else 1)
 
 
-def first_signal_date(signals: pd.DataFrame, producer: str, dimension: str) -> object | None:
-    """The earliest ``first_date`` of the control-chart signals of one producer × dimension."""
-    if signals is None or signals.empty or "first_date" not in signals.columns:
-        return None
-    s = signals.loc[
-        (signals["producer"].astype("str") == str(producer))
-        & (signals["dimension"].astype("str") == dimension)
-    ]
-    dates = pd.to_datetime(s["first_date"], errors="coerce").dropna()
-    return None if dates.empty else dates.min()
+# --------------------------------------------------------------------------- building
 
 
-def drift_since(control_points: pd.DataFrame, producer: str, dimension: str) -> object | None:
-    """Date the current level began: the chart's least-squares change point.
-
-    :func:`sizecheck.drift.change_points` on the chart of one producer × dimension
-    (``control_points``): the first charted date after the single step change that best
-    splits the points, rather than where a rule window happened to start. ``None`` when
-    the chart has no signal, fewer than two points, or no dates (lot or row charts).
-    """
-    from sizecheck.drift import change_points
-
-    if control_points is None or control_points.empty or "date" not in control_points.columns:
-        return None
-    p = control_points.loc[
-        (control_points["producer"].astype("str") == str(producer))
-        & (control_points["dimension"].astype("str") == dimension)
-    ]
-    if p.empty:
-        return None
-    shifts = change_points(p)
-    if shifts.empty:
-        return None
-    date = pd.to_datetime(shifts["shift_date"].iloc[0], errors="coerce")
-    return None if pd.isna(date) else date
+def _level(row: Mapping[Any, Any], prefix: str, since: Any = None) -> Level:
+    return Level(
+        n=_int(row, f"{prefix}n"),
+        mean_mm=_num(row, f"{prefix}bias_mm"),
+        ci_low_mm=_num(row, f"{prefix}ci_low_mm" if prefix else "bias_ci_low_mm"),
+        ci_high_mm=_num(row, f"{prefix}ci_high_mm" if prefix else "bias_ci_high_mm"),
+        since=since,
+    )
 
 
-def finding_lines(
-    row: Mapping[str, Any] | pd.Series,
+def _corrections(frame: pd.DataFrame | None) -> tuple[SizeCorrection, ...]:
+    if frame is None or frame.empty:
+        return ()
+    out = []
+    for r in frame.sort_values("size").to_dict(orient="records"):
+        out.append(
+            SizeCorrection(
+                size=_num(r, "size"),
+                n=_int(r, "n"),
+                nominal_mm=_num(r, "nominal_mm"),
+                mean_mm=_num(r, "mean_mm"),
+                correction_mm=_num(r, "correction_mm"),
+                correction_sizes=_num(r, "correction_sizes"),
+                ci_low_mm=_num(r, "ci_low_mm"),
+                ci_high_mm=_num(r, "ci_high_mm"),
+            )
+        )
+    return tuple(out)
+
+
+def dimension_finding(
+    row: Mapping[Any, Any],
     *,
-    lang: str = "en",
-    grade_step: float | None = None,
-    drift_since: object | None = None,
-) -> list[str]:
-    """Sentences describing one producer × dimension row of ``producer_summary``.
+    corrections: pd.DataFrame | None = None,
+    before: Mapping[Any, Any] | None = None,
+    table_step_mm: float = math.nan,
+    tolerance_mm: float = math.nan,
+    min_n: int = 8,
+    min_sizes: int = 3,
+) -> DimensionFinding:
+    """One :class:`DimensionFinding` from a ``producer_summary`` row and its tables.
 
     Parameters
     ----------
-    row : Series or mapping
-        One row of ``producer_summary``.
-    lang : {"en", "id"}
-    grade_step : float, optional
-        The table's grade step for the dimension (mm per size), to word grading errors.
-    drift_since : date, optional
-        When the level shifted (:func:`drift_since`, the chart's change point).
-
-    Returns
-    -------
-    list of str
+    row : mapping
+        One row of ``producer_summary`` (contract columns, ``model`` "" when pooled).
+    corrections : DataFrame, optional
+        Its rows of ``corrections`` (one per size).
+    before : mapping, optional
+        Its ``before`` row of ``levels`` (the period before the last change), when a
+        change was detected.
+    table_step_mm : float
+        The table's grade step for the dimension (mm per size).
+    tolerance_mm : float
+        Half the width of the in-spec band (mm), to rank how far out a finding is.
+    min_n, min_sizes : int
+        The thresholds of ``insufficient_data``, to say how much more to measure.
     """
-    dim = str(row["dimension"])
-    label = dimension_label(dim, lang)
-    flags = verdict_flags(row["verdict"])
-    n = int(_f(row, "n")) if math.isfinite(_f(row, "n")) else 0
-    if "insufficient_data" in flags:
-        return [t("finding.insufficient", lang, dimension=label, n=n)]
-    out = [
-        t(
-            "finding.bias",
-            lang,
-            dimension=label,
-            bias=format_number(_f(row, "bias_mm"), lang, 1, signed=True),
-            low=format_number(_f(row, "bias_ci_low_mm"), lang, 1, signed=True),
-            high=format_number(_f(row, "bias_ci_high_mm"), lang, 1, signed=True),
-            phrase=size_phrase(_f(row, "bias_sizes"), dim, lang),
-            n=n,
+    verdict = str(row.get("verdict", "insufficient_data"))
+    whole = _level(row, "")
+    whole = Level(_int(row, "n"), whole.mean_mm, whole.ci_low_mm, whole.ci_high_mm)
+    since = _date(row, "current_since")
+    current = _level(row, "current_", since)
+    step = _num(row, "step_mm")
+    change = None
+    if before is not None and _finite(step):
+        change = Change(
+            date=since,
+            step_mm=step,
+            before=Level(
+                n=_int(before, "n"),
+                mean_mm=_num(before, "bias_mm"),
+                ci_low_mm=_num(before, "ci_low_mm"),
+                ci_high_mm=_num(before, "ci_high_mm"),
+            ),
+            after=current,
         )
-    ]
-    ge = _f(row, "grade_error_mm_per_size")
-    if "grading" in flags and math.isfinite(ge):
-        if grade_step:
+    if current.n == 0 or not _finite(current.mean_mm):
+        current = whole
+    ge = Interval(
+        _num(row, "grade_error_mm_per_size"),
+        _num(row, "grade_error_ci_low"),
+        _num(row, "grade_error_ci_high"),
+    )
+    n, n_sizes = _int(row, "n"), _int(row, "n_sizes")
+    return DimensionFinding(
+        producer=str(row["producer"]),
+        model=str(row.get("model") or ""),
+        dimension=str(row["dimension"]),
+        verdict=verdict,
+        n=n,
+        n_sizes=n_sizes,
+        whole=whole,
+        current=current,
+        change=change,
+        offset_mm=_num(row, "offset_mm"),
+        grade_error=ge,
+        table_step_mm=table_step_mm,
+        producer_step_mm=table_step_mm + ge.value if ge.known else math.nan,
+        sd_within_mm=_num(row, "sd_within_mm"),
+        pct_in_spec=_num(row, "pct_in_spec"),
+        pct_missized=_num(row, "pct_missized"),
+        pct_out_expected=_num(row, "pct_out_expected"),
+        cpk=Interval(_num(row, "cpk"), _num(row, "cpk_ci_low"), _num(row, "cpk_ci_high")),
+        ppk=_num(row, "ppk"),
+        pair_mismatch=Interval(
+            _num(row, "pair_mismatch_mm"),
+            _num(row, "pair_mismatch_ci_low_mm"),
+            _num(row, "pair_mismatch_ci_high_mm"),
+        ),
+        pair_mismatch_limit_mm=_num(row, "pair_mismatch_limit_mm"),
+        drift_signals=_int(row, "drift_signals"),
+        corrections=_corrections(corrections),
+        more_n=max(0, min_n - n),
+        more_sizes=max(0, min_sizes - n_sizes),
+        tolerance_mm=tolerance_mm,
+    )
+
+
+def _dimension_order(dimension: str) -> tuple[int, str]:
+    try:
+        return (LENGTH_DIMENSIONS.index(dimension), dimension)
+    except ValueError:
+        return (len(LENGTH_DIMENSIONS), dimension)
+
+
+def headline(dimensions: Sequence[DimensionFinding]) -> DimensionFinding | None:
+    """The most serious finding: highest :data:`SEVERITY`, then furthest out of
+    tolerance now, then lengths first."""
+    if not dimensions:
+        return None
+    return max(
+        dimensions,
+        key=lambda d: (d.severity, round(d.magnitude, 6), -_dimension_order(d.dimension)[0]),
+    )
+
+
+# --------------------------------------------------------------------------- sentences
+
+
+def _dim(d: DimensionFinding) -> Value:
+    return Value(d.dimension, "dimension")
+
+
+def _phrase(mm: float, d: DimensionFinding) -> Value:
+    """ "more than half a size long" for a deviation of ``mm`` on ``d``'s dimension."""
+    step = d.table_step_mm
+    sizes = mm / step if _finite(step) and step > 0 else math.nan
+    return Value(("phrase", sizes, d.dimension), "phrase")
+
+
+def _fix(size: float, correction_mm: float, d: DimensionFinding) -> Sentence:
+    """ "size 38: shorten by 5.0 mm" (a correction is what to ADD to the product)."""
+    grow = correction_mm > 0
+    kind = "length" if is_length(d.dimension) else "wide"
+    return Sentence(
+        f"action.fix.{kind}_{'plus' if grow else 'minus'}",
+        {"size": Value(size, "size"), "mm": Value(correction_mm, "mm_abs")},
+    )
+
+
+def _ends(d: DimensionFinding) -> tuple[SizeCorrection, SizeCorrection] | None:
+    known = [c for c in d.corrections if _finite(c.correction_mm)]
+    if len(known) < 2:
+        return None
+    return known[0], known[-1]
+
+
+def finding_sentences(d: DimensionFinding) -> list[Sentence]:
+    """The key numbers of one dimension, as sentences (see :func:`finding_lines`)."""
+    flags = d.flags
+    if "insufficient_data" in flags:
+        return [
+            Sentence(
+                "finding.insufficient",
+                {
+                    "dimension": _dim(d),
+                    "n": Value(d.n, "count"),
+                    "sizes": Value(d.n_sizes, "count"),
+                    "more_n": Value(d.more_n, "count"),
+                    "more_sizes": Value(d.more_sizes, "count"),
+                },
+            )
+        ]
+    out: list[Sentence] = []
+    if d.change is not None:
+        c = d.change
+        out.append(
+            Sentence(
+                "finding.now",
+                {
+                    "dimension": _dim(d),
+                    "date": Value(c.date, "date"),
+                    "bias": Value(c.after.mean_mm, "mm_signed"),
+                    "low": Value(c.after.ci_low_mm, "mm_signed"),
+                    "high": Value(c.after.ci_high_mm, "mm_signed"),
+                    "n": Value(c.after.n, "count"),
+                    "phrase": _phrase(c.after.mean_mm, d),
+                },
+            )
+        )
+        out.append(
+            Sentence(
+                "finding.before",
+                {
+                    "bias": Value(c.before.mean_mm, "mm_signed"),
+                    "low": Value(c.before.ci_low_mm, "mm_signed"),
+                    "high": Value(c.before.ci_high_mm, "mm_signed"),
+                    "n": Value(c.before.n, "count"),
+                    "step": Value(c.step_mm, "mm_signed"),
+                },
+            )
+        )
+    else:
+        key = "finding.bias_all_sizes" if "grading" in flags else "finding.bias"
+        out.append(
+            Sentence(
+                key,
+                {
+                    "dimension": _dim(d),
+                    "bias": Value(d.whole.mean_mm, "mm_signed"),
+                    "low": Value(d.whole.ci_low_mm, "mm_signed"),
+                    "high": Value(d.whole.ci_high_mm, "mm_signed"),
+                    "n": Value(d.n, "count"),
+                    "phrase": _phrase(d.whole.mean_mm, d),
+                },
+            )
+        )
+    ends = _ends(d)
+    if "grading" in flags and d.grade_error.known:
+        values: dict[str, Value] = {
+            "grow": Value(d.producer_step_mm, "mm"),
+            "step": Value(d.table_step_mm, "mm"),
+            "ge": Value(d.grade_error.value, "mm2"),
+            "low": Value(d.grade_error.low, "mm2"),
+            "high": Value(d.grade_error.high, "mm2"),
+        }
+        out.append(Sentence("finding.grading", values))
+        if ends is not None:
+            lo, hi = ends
             out.append(
-                t(
-                    "finding.grading",
-                    lang,
-                    grow=format_number(grade_step + ge, lang, 1),
-                    step=format_number(grade_step, lang, 1),
-                    ge=format_number(ge, lang, 2, signed=True),
-                    low=format_number(_f(row, "grade_error_ci_low"), lang, 2, signed=True),
-                    high=format_number(_f(row, "grade_error_ci_high"), lang, 2, signed=True),
+                Sentence(
+                    "finding.ends",
+                    {
+                        "lo_size": Value(lo.size, "size"),
+                        "lo_dev": Value(-lo.correction_mm, "mm_signed"),
+                        "hi_size": Value(hi.size, "size"),
+                        "hi_dev": Value(-hi.correction_mm, "mm_signed"),
+                    },
                 )
             )
-        else:
-            out.append(
-                t("finding.grading_nostep", lang, ge=format_number(ge, lang, 2, signed=True))
-            )
+    whole = d.change is not None  # the shares are over both periods: say so
     out.append(
-        t(
-            "finding.spread",
-            lang,
-            sd=format_number(_f(row, "sd_within_mm"), lang, 1),
-            pct=format_number(_f(row, "pct_in_spec"), lang, 0),
-            pct_missized=format_number(_f(row, "pct_missized"), lang, 0),
+        Sentence(
+            "finding.spread_whole" if whole else "finding.spread",
+            {
+                "sd": Value(d.sd_within_mm, "mm"),
+                "expected": Value(d.pct_out_expected, "pct"),
+                "pct": Value(d.pct_in_spec, "pct"),
+                "pct_missized": Value(d.pct_missized, "pct"),
+            },
         )
     )
-    cpk = _f(row, "cpk")
-    if math.isfinite(cpk):
+    observed = 100.0 - d.pct_in_spec
+    if "scatter" in flags and d.n < FEW_SHOES and abs(observed - d.pct_out_expected) >= 10:
+        out.append(Sentence("finding.spread_few", {"n": Value(d.n, "count")}))
+    if d.cpk.known:
         out.append(
-            t(
-                "finding.cpk",
-                lang,
-                cpk=format_number(cpk, lang, 2),
-                low=format_number(_f(row, "cpk_ci_low"), lang, 2),
-                high=format_number(_f(row, "cpk_ci_high"), lang, 2),
+            Sentence(
+                "finding.cpk_whole" if whole else "finding.cpk",
+                {
+                    "cpk": Value(d.cpk.value, "ratio"),
+                    "low": Value(d.cpk.low, "ratio"),
+                    "high": Value(d.cpk.high, "ratio"),
+                    "ppk": Value(d.ppk, "ratio"),
+                },
             )
         )
-    signals = _f(row, "drift_signals")
-    if math.isfinite(signals) and signals > 0:
-        key = "finding.drift" if "drift" in flags else "finding.drift_weak"
+    if d.drift_signals > 0 and "drift" not in flags:
+        out.append(Sentence("finding.drift_weak", {"n": Value(d.drift_signals, "count")}))
+    if d.pair_mismatch.known:
+        key = "finding.pair_bad" if "pair_mismatch" in flags else "finding.pair"
         out.append(
-            t(
+            Sentence(
                 key,
-                lang,
-                n=int(signals),
-                date=format_date(drift_since, lang) if drift_since is not None else "–",
+                {
+                    "mm": Value(d.pair_mismatch.value, "mm"),
+                    "low": Value(d.pair_mismatch.low, "mm"),
+                    "high": Value(d.pair_mismatch.high, "mm"),
+                    "limit": Value(d.pair_mismatch_limit_mm, "mm"),
+                },
             )
         )
-    pm = _f(row, "pair_mismatch_mm")
-    if math.isfinite(pm):
-        out.append(t("finding.pair", lang, mm=format_number(pm, lang, 1)))
     return out
 
 
-def _size_text(size: float, lang: str) -> str:
-    return format_number(size, lang, 0 if float(size).is_integer() else 1)
+def _eff_size(d: DimensionFinding, base_size: float) -> tuple[float, float]:
+    """A size to speak of (the base size when made, else the middle size made) and what
+    it is now in sizes of the reference ("your 41 fits like a 41.6")."""
+    sizes = [c.size for c in d.corrections]
+    if sizes and not (min(sizes) <= base_size <= max(sizes)):
+        base_size = sizes[len(sizes) // 2]
+    step = d.table_step_mm
+    eff = base_size + d.current.mean_mm / step if _finite(step) and step > 0 else math.nan
+    return base_size, eff
 
 
-def _action(
-    flag: str,
-    row: pd.Series,
-    analysis: Analysis,
-    producer: str,
-    lang: str,
-) -> str | None:
-    dim = str(row["dimension"])
-    label = dimension_label(dim, lang)
-    table = analysis.table
-    try:
-        step = table.grade_step(dim)
-    except Exception:  # a dimension the table lacks
-        step = None
-    ss = analysis.size_summary
-    mine = ss.loc[
-        (ss["producer"].astype("str") == str(producer)) & (ss["dimension"].astype("str") == dim)
-    ].sort_values("size")
-    is_length = _direction(dim, True).startswith("length")
-    if flag == "offset":
-        base = float(table.base_size)
-        offset = _f(row, "offset_mm")
-        in_range = not mine.empty and mine["size"].min() <= base <= mine["size"].max()
-        if math.isfinite(offset) and in_range:
-            mm, where = offset, _size_text(base, lang)
-        else:
-            mm, where = _f(row, "bias_mm"), ""
-        if not math.isfinite(mm):
-            return None
-        sign = "plus" if mm > 0 else "minus"
-        eff = base + mm / step if (step and where) else math.nan
-        kind = "length" if is_length else "wide"
-        key = f"action.offset.{kind}_{sign}" + ("" if where else "_avg")
-        return t(
-            key,
-            lang,
-            dimension=label,
-            size=where,
-            mm=format_number(abs(mm), lang, 1),
-            eff=format_number(eff, lang, 1),
-            amount=size_amount(mm / step, lang) if step else "",
-        )
-    if flag == "grading":
-        ge = _f(row, "grade_error_mm_per_size")
-        if not (math.isfinite(ge) and step):
-            return None
-        lo_size = hi_size = lo_dev = hi_dev = ""
-        if len(mine) >= 2:
-            lo_size = _size_text(float(mine["size"].iloc[0]), lang)
-            hi_size = _size_text(float(mine["size"].iloc[-1]), lang)
-            lo_dev = format_number(float(mine["bias_mm"].iloc[0]), lang, 1, signed=True)
-            hi_dev = format_number(float(mine["bias_mm"].iloc[-1]), lang, 1, signed=True)
-        return t(
-            "action.grading",
-            lang,
-            dimension=label,
-            grow=format_number(step + ge, lang, 1),
-            step=format_number(step, lang, 1),
-            lo_size=lo_size,
-            hi_size=hi_size,
-            lo_dev=lo_dev,
-            hi_dev=hi_dev,
-        )
-    if flag == "scatter":
-        return t(
-            "action.scatter",
-            lang,
-            dimension=label,
-            sd=format_number(_f(row, "sd_within_mm"), lang, 1),
-            pct=format_number(_f(row, "pct_in_spec"), lang, 0),
-        )
-    if flag == "drift":
-        since = drift_since(analysis.control_points, producer, dim)
-        return t(
-            "action.drift",
-            lang,
-            dimension=label,
-            date=format_date(since, lang) if since is not None else "–",
-        )
-    if flag == "insufficient_data":
-        min_n = getattr(analysis.thresholds, "min_n", 8)
-        return t(
-            "action.insufficient",
-            lang,
-            dimension=label,
-            n=int(_f(row, "n")) if math.isfinite(_f(row, "n")) else 0,
-            min_n=min_n,
-        )
-    return None
+def _since(d: DimensionFinding) -> Value:
+    if d.change is None:
+        return Value("", "text")
+    return Value(Sentence("action.since", {"date": Value(d.change.date, "date")}), "sentence")
 
 
-def actions(
-    analysis: Analysis, producer: str, *, lang: str = "en", max_actions: int = 3
-) -> list[str]:
-    """The few actions that matter for one producer, most important first.
+def _model(d: DimensionFinding) -> Value:
+    if not d.model:
+        return Value("", "text")
+    return Value(Sentence("action.model", {"model": Value(d.model, "text")}), "sentence")
 
-    One action per verdict flag (offset, then grading, scatter, drift), taken from the
-    main dimension first, then the others; ``insufficient_data`` asks for more shoes;
-    a producer with nothing to fix is told so.
 
-    Parameters
-    ----------
-    analysis : Analysis
-    producer : str
-    lang : {"en", "id"}
-    max_actions : int, default 3
-
-    Returns
-    -------
-    list of str
-    """
-    ps = analysis.producer_summary
-    rows = ps.loc[ps["producer"].astype("str") == str(producer)]
-    main = main_dimension(ps, producer)
-    dims: Sequence[str] = sorted(
-        rows["dimension"].astype("str").unique(), key=lambda d: (d != main, d)
+def _fix_all(mm: float, d: DimensionFinding) -> Sentence:
+    """ "shorten the insole pattern (and ask for lasts) 3.2 mm shorter" for a level of
+    ``mm`` (measured − nominal) on ``d``'s dimension."""
+    kind = "length" if is_length(d.dimension) else "wide"
+    return Sentence(
+        f"action.fix_all.{kind}_{'plus' if mm > 0 else 'minus'}", {"mm": Value(mm, "mm_abs")}
     )
-    out: list[str] = []
-    seen: set[str] = set()
-    for flag in (*FLAGS, "insufficient_data"):
-        for dim in dims:
-            row = rows.loc[rows["dimension"].astype("str") == dim].iloc[0]
-            flags = verdict_flags(row["verdict"])
-            if flag == "offset" and "grading" in flags:
-                continue  # the offset of a grading error is fixed by grading, not shifting
-            if flag in flags and flag not in seen:
-                text = _action(flag, row, analysis, producer, lang)
-                if text:
-                    out.append(text)
-                    seen.add(flag)
-                if flag in seen:
-                    break
-    if not out:
-        out.append(t("action.conforming", lang))
-    return out[:max_actions]
+
+
+def dimension_actions(d: DimensionFinding, *, base_size: float) -> list[Action]:
+    """What to do about one dimension's flags, with the current level's numbers.
+
+    A change in time comes first and carries the fix of the level it left the product
+    at (put back what changed, or correct by the current deviation); a grading error
+    is fixed per size (the ends of the corrections table), an offset by one amount
+    for every size; a pair mismatch and scatter each have their own action.
+    """
+    flags = d.flags
+    common = {"dimension": _dim(d), "model": _model(d)}
+    acts: list[Action] = []
+
+    def act(flag: str, key: str, **values: Value) -> None:
+        acts.append(Action(key, {**common, **values}, flag, d.dimension, d.model))
+
+    if "insufficient_data" in flags:
+        sizes = (
+            Value(
+                Sentence("action.insufficient_sizes", {"more_sizes": Value(d.more_sizes, "count")}),
+                "sentence",
+            )
+            if d.more_sizes > 0
+            else Value("", "text")
+        )
+        act(
+            "insufficient_data",
+            "action.insufficient",
+            n=Value(d.n, "count"),
+            more_n=Value(d.more_n, "count"),
+            sizes=sizes,
+        )
+        return acts
+    ends = _ends(d)
+    now = d.current.mean_mm
+    out_now = _finite(now) and _finite(d.tolerance_mm) and abs(now) > d.tolerance_mm
+    if "drift" in flags and d.change is not None:
+        c = d.change
+        values = {
+            "date": Value(c.date, "date"),
+            "step": Value(c.step_mm, "mm_signed"),
+            "after": Value(c.after.mean_mm, "mm_signed"),
+        }
+        if out_now and "grading" not in flags:
+            act("drift", "action.drift_out", **values, fix=Value(_fix_all(now, d), "sentence"))
+        else:
+            act("drift", "action.drift", **values)
+    elif "drift" in flags:
+        act("drift", "action.drift_undated", n=Value(d.drift_signals, "count"))
+    if "grading" in flags and ends is not None:
+        lo, hi = ends
+        act(
+            "grading",
+            "action.grading",
+            grow=Value(d.producer_step_mm, "mm"),
+            step=Value(d.table_step_mm, "mm"),
+            since=_since(d),
+            lo_fix=Value(_fix(lo.size, lo.correction_mm, d), "sentence"),
+            hi_fix=Value(_fix(hi.size, hi.correction_mm, d), "sentence"),
+        )
+    elif "offset" in flags and not ("drift" in flags and d.change is not None) and _finite(now):
+        size, eff = _eff_size(d, base_size)
+        kind = "length" if is_length(d.dimension) else "wide"
+        act(
+            "offset",
+            f"action.offset.{kind}_{'plus' if now > 0 else 'minus'}",
+            mm=Value(now, "mm_abs"),
+            amount=Value(("amount", now, d), "amount"),
+            since=_since(d),
+            size=Value(size, "size"),
+            eff=Value(eff, "sizes"),
+        )
+    if "pair_mismatch" in flags:
+        act(
+            "pair_mismatch",
+            "action.pair_mismatch",
+            mm=Value(d.pair_mismatch.value, "mm"),
+            limit=Value(d.pair_mismatch_limit_mm, "mm"),
+        )
+    if "scatter" in flags:
+        act(
+            "scatter",
+            "action.scatter",
+            sd=Value(d.sd_within_mm, "mm"),
+            expected=Value(d.pct_out_expected, "pct"),
+            observed=Value(100.0 - d.pct_in_spec, "pct"),
+        )
+    return acts
+
+
+def producer_actions(
+    dimensions: Sequence[DimensionFinding],
+    models: Sequence[DimensionFinding],
+    *,
+    base_size: float,
+) -> tuple[Action, ...]:
+    """Every action for one producer, most important first.
+
+    When the producer makes several models, each model is judged on its own lasts and
+    patterns: the actions come from the model findings (each names its model), so a
+    producer with one model off is told which. Actions are ordered by :data:`FLAGS`
+    (grading, offset, drift, pair mismatch, scatter), then by how far out the dimension
+    is, lengths first; too little data comes last; a producer with nothing to fix is told
+    so.
+    """
+    source = list(models) if models else list(dimensions)
+    ranked = sorted(source, key=lambda d: (-round(d.magnitude, 6), _dimension_order(d.dimension)))
+    acts: list[Action] = []
+    for d in ranked:
+        acts.extend(dimension_actions(d, base_size=base_size))
+    order = {f: i for i, f in enumerate((*FLAGS, "insufficient_data"))}
+    acts.sort(key=lambda a: order.get(a.flag, len(order)))  # stable: keeps the ranking
+    if not acts:
+        acts.append(Action("action.conforming", {}, "conforming"))
+    elif all(a.flag == "insufficient_data" for a in acts) and len(acts) > 1:
+        more = Action("action.insufficient_more", {"n": Value(len(acts) - 1, "count")})
+        acts = [acts[0], Action(more.key, more.values, "insufficient_data")]
+    return tuple(acts)
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def render(item: Sentence | Value, lang: str = "en") -> str:
+    """A sentence or value in words of ``lang``; nested sentences are rendered too."""
+    if isinstance(item, Sentence):
+        return t(item.key, lang, **{k: render(v, lang) for k, v in item.values.items()})
+    kind, v = item.kind, item.value
+    if kind == "sentence":
+        return render(v, lang)
+    if kind == "phrase":
+        _, sizes, dimension = v
+        return size_phrase(sizes, dimension, lang)
+    if kind == "amount":
+        _, mm, d = v
+        step = d.table_step_mm
+        return size_amount(mm / step if _finite(step) and step > 0 else math.nan, lang)
+    return item.text(lang)
+
+
+def finding_lines(d: DimensionFinding, lang: str = "en") -> list[str]:
+    """The key numbers of one dimension in words (report sections and the card)."""
+    return [render(s, lang) for s in finding_sentences(d)]
+
+
+def action_texts(finding: Finding, lang: str = "en", limit: int | None = None) -> list[str]:
+    """A producer's actions in words, most important first (``limit`` of them)."""
+    acts = finding.actions if limit is None else finding.actions[:limit]
+    return [render(a, lang) for a in acts]
+
+
+def headline_text(finding: Finding, lang: str = "en") -> str:
+    """One line for the terminal and the report's summary: the most serious verdict,
+    its dimension, and the numbers behind it as they are now ("Insole length: offset —
+    +4.0 mm, more than half a size long, since 23/05/2026"; a grading error by its two
+    ends, a pair mismatch by the left/right gap, scatter by the share it puts out)."""
+    d = finding.headline
+    if d is None:
+        return ""
+    words = verdict_words(d.verdict, lang)
+    label = dimension_label(d.dimension, lang)
+    if d.model:
+        label = t("action.model", lang, model=d.model) + label
+    flags = d.flags
+    if "insufficient_data" in flags:
+        return t("finding.headline_thin", lang, dimension=label, verdict=words,
+                 n=format_number(d.n, lang, 0))  # fmt: skip
+    base = {"dimension": label, "verdict": words}
+    ends = _ends(d)
+    if "grading" in flags and ends is not None:
+        lo, hi = ends
+        return t(
+            "finding.headline_grading",
+            lang,
+            **base,
+            lo_size=size_text(lo.size, lang),
+            lo_dev=format_number(-lo.correction_mm, lang, 1, signed=True),
+            hi_size=size_text(hi.size, lang),
+            hi_dev=format_number(-hi.correction_mm, lang, 1, signed=True),
+        )
+    mm = d.current.mean_mm
+    level = {
+        **base,
+        "mm": format_number(mm, lang, 1, signed=True),
+        "phrase": size_phrase(d.current_sizes, d.dimension, lang),
+    }
+    if d.change is not None and ({"offset", "drift"} & set(flags)):
+        return t("finding.headline_since", lang, **level, date=format_date(d.change.date, lang))
+    if "offset" in flags or "drift" in flags or flags == ("conforming",):
+        return t("finding.headline", lang, **level)
+    if "pair_mismatch" in flags:
+        return t("finding.headline_pair", lang, **base,
+                 mm=format_number(d.pair_mismatch.value, lang, 1))  # fmt: skip
+    return t("finding.headline_scatter", lang, **base, sd=format_number(d.sd_within_mm, lang, 1),
+             pct=format_number(d.pct_out_expected, lang, 0))  # fmt: skip
+
+
+# --------------------------------------------------------------------------- the builder
+
+
+def build_findings(analysis: Analysis) -> dict[str, Finding]:
+    """One :class:`Finding` per producer of ``analysis``, in producer order.
+
+    Reads ``analysis.producer_summary`` (pooled rows have ``model`` ""), ``corrections``
+    and ``levels``; the table gives the grade step and the in-spec half-width of each
+    dimension. Nothing is recomputed.
+    """
+    import pandas as pd
+
+    ps = analysis.producer_summary
+    th = analysis.thresholds
+    table = analysis.table
+    corr = getattr(analysis, "corrections", None)
+    levels = getattr(analysis, "levels", None)
+    min_n = int(getattr(th, "min_n", 8))
+    min_sizes = int(getattr(th, "min_sizes_for_grading", 3))
+
+    def key(frame: pd.DataFrame) -> pd.Series:
+        model = frame["model"] if "model" in frame.columns else pd.Series("", index=frame.index)
+        return (
+            frame["producer"].astype("str")
+            + "\x00"
+            + model.fillna("").astype("str")
+            + "\x00"
+            + frame["dimension"].astype("str")
+        )
+
+    corr_by: dict[str, pd.DataFrame] = {}
+    if corr is not None and not corr.empty:
+        corr_by = {k: g for k, g in corr.groupby(key(corr), sort=False)}
+    before_by: dict[str, Mapping[str, Any]] = {}
+    if levels is not None and not levels.empty:
+        b = levels[levels["period"].astype("str") == "before"]
+        before_by = dict(zip(key(b), b.to_dict(orient="records"), strict=True))
+
+    def step_and_tol(dimension: str) -> tuple[float, float]:
+        try:
+            step = table.grade_step(dimension)
+            tol = table.dimension(dimension).tolerance
+        except Exception:  # a dimension the table lacks
+            return math.nan, math.nan
+        half_mm = math.nan
+        if tol is not None and math.isfinite(tol.minus) and math.isfinite(tol.plus):
+            half_mm = (tol.minus + tol.plus) / 2.0
+        return (float(step) if step else math.nan), half_mm
+
+    out: dict[str, Finding] = {}
+    rows = ps.to_dict(orient="records")
+    keys = key(ps).tolist()
+    per_producer: dict[str, list[DimensionFinding]] = {}
+    for k, row in zip(keys, rows, strict=True):
+        step, tol = step_and_tol(str(row["dimension"]))
+        f = dimension_finding(
+            row,
+            corrections=corr_by.get(k),
+            before=before_by.get(k),
+            table_step_mm=step,
+            tolerance_mm=tol,
+            min_n=min_n,
+            min_sizes=min_sizes,
+        )
+        per_producer.setdefault(f.producer, []).append(f)
+    dates = _periods(analysis)
+    for producer in sorted(per_producer):
+        found = per_producer[producer]
+        pooled = sorted(
+            (d for d in found if not d.model), key=lambda d: _dimension_order(d.dimension)
+        )
+        models = sorted(
+            (d for d in found if d.model), key=lambda d: (d.model, _dimension_order(d.dimension))
+        )
+        if len({d.model for d in models}) < 2:
+            models = []  # one model: its findings are the pooled ones
+        first, last = dates.get(producer, (None, None))
+        out[producer] = Finding(
+            producer=producer,
+            headline=headline(models or pooled) if models else headline(pooled),
+            dimensions=tuple(pooled),
+            models=tuple(models),
+            actions=producer_actions(pooled, models, base_size=float(table.base_size)),
+            first_date=first,
+            last_date=last,
+        )
+    return out
+
+
+def _periods(analysis: Analysis) -> dict[str, tuple[Any, Any]]:
+    """First and last measurement date per producer (None when undated)."""
+    import pandas as pd
+
+    d = analysis.deviations
+    if "date" not in d.columns or d.empty:
+        return {}
+    dates = pd.to_datetime(d["date"], errors="coerce")
+    g = pd.DataFrame({"p": d["producer"].astype("str"), "d": dates}).dropna()
+    if g.empty:
+        return {}
+    agg = g.groupby("p")["d"].agg(["min", "max"])
+    return {str(p): (r["min"], r["max"]) for p, r in agg.iterrows()}
+
+
+def finding_for(analysis: Analysis, producer: str) -> Finding:
+    """The finding of one producer: ``analysis.findings[producer]`` (built by
+    :func:`sizecheck.pipeline.analyse`), or built here for an analysis without them."""
+    found = getattr(analysis, "findings", None) or {}
+    if producer in found:
+        return found[producer]  # type: ignore[no-any-return]
+    built = build_findings(analysis)
+    if producer not in built:
+        raise KeyError(f"No finding for producer {producer!r}.")
+    return built[producer]
+
+
+def chart_data(analysis: Analysis, d: DimensionFinding) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The deviations and size summary a chart of finding ``d`` shows: the producer's
+    rows of ``d``'s model when ``d`` is a model's finding, else of all its models."""
+    dev, ss = analysis.deviations, analysis.size_summary
+    if d.model and "model" in dev.columns and not analysis.model_size_summary.empty:
+        dev = dev.loc[dev["model"].astype("str") == d.model]
+        by = analysis.model_size_summary
+        ss = by.loc[by["model"].astype("str") == d.model].drop(columns="model")
+    return dev, ss

@@ -23,13 +23,15 @@ from sizecheck.errors import InputError
 from sizecheck.tables import ReferenceTable, load_table
 
 if TYPE_CHECKING:  # imported where used: analyse() imports them lazily
+    from sizecheck import drift, stats
+    from sizecheck.findings import Finding
     from sizecheck.gage import GageResult
     from sizecheck.readers import ReadLimits
     from sizecheck.sampling import SamplingPlan
     from sizecheck.stats import Thresholds
     from sizecheck.validate import Accounting
 
-__all__ = ["Analysis", "InputFile", "analyse", "file_sha256"]
+__all__ = ["Analysis", "InputFile", "analyse", "analyse_deviations", "file_sha256"]
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,20 @@ class Analysis:
         One row per producer × lot × dimension judged against ``lot_plan``
         (:func:`sizecheck.sampling.judge_lots`; the ``lots.csv`` columns); empty without
         a plan or a lot column.
+    corrections : DataFrame
+        What to change at each size, per producer × model × dimension × size, from the
+        rows since the last detected change (:func:`sizecheck.stats.corrections`;
+        ``corrections.csv``).
+    levels : DataFrame
+        The mean deviation of each period (whole, before and since a detected change)
+        per producer × model × dimension (:func:`sizecheck.stats.levels`).
+    model_size_summary : DataFrame
+        ``size_summary`` per producer × model × dimension × size (a ``model`` column
+        after ``producer``), for the charts of a model's finding; empty without a model
+        column.
+    findings : dict of str to Finding
+        One :class:`~sizecheck.findings.Finding` per producer: what the terminal, report,
+        cards, workbook and summary.json show (:func:`sizecheck.findings.build_findings`).
     gage : sizecheck.gage.GageResult or None
         The measurement system's gage R&R (``--gage gage.json``), judged against this
         table's in-spec band for its dimension when the table has one; ``None`` without
@@ -112,6 +128,10 @@ class Analysis:
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     version: str = __version__
     gage: GageResult | None = None
+    corrections: pd.DataFrame = field(default_factory=pd.DataFrame)
+    levels: pd.DataFrame = field(default_factory=pd.DataFrame)
+    model_size_summary: pd.DataFrame = field(default_factory=pd.DataFrame)
+    findings: dict[str, Finding] = field(default_factory=dict)
 
     @property
     def producers(self) -> list[str]:
@@ -173,7 +193,6 @@ def analyse(
     -------
     Analysis
     """
-    from sizecheck import drift, stats
     from sizecheck.validate import read_measurements
 
     if not inputs:
@@ -211,44 +230,100 @@ def analyse(
             "validate' on the file(s) for the rows and reasons, or check --table."
         )
     compared = compare(validated.measurements, ref)
-    deviations = compared.deviations
     if on_compared is not None:
-        on_compared(deviations)
+        on_compared(compared.deviations)
+    return analyse_deviations(
+        compared.deviations,
+        table=ref,
+        thresholds=thresholds,
+        drift_rules=drift_rules,
+        resolution=resolution,
+        synthetic=synthetic,
+        lot_plan=lot_plan,
+        gage=gage_result,
+        inputs=files,
+        measurements=validated.measurements,
+        rejects=validated.rejects,
+        accounting=validated.accounting,
+        missing_dimensions=compared.missing_dimensions,
+    )
+
+
+def analyse_deviations(
+    deviations: pd.DataFrame,
+    *,
+    table: str | Path | ReferenceTable = "paris-point",
+    thresholds: Thresholds | None = None,
+    drift_rules: Sequence[str] | None = None,
+    resolution: float | None = None,
+    synthetic: bool = False,
+    lot_plan: SamplingPlan | None = None,
+    gage: GageResult | None = None,
+    inputs: Sequence[InputFile] = (),
+    measurements: pd.DataFrame | None = None,
+    rejects: pd.DataFrame | None = None,
+    accounting: Accounting | None = None,
+    missing_dimensions: Sequence[str] = (),
+) -> Analysis:
+    """The statistics half of :func:`analyse`, from deviations already compared.
+
+    Every per-producer table is computed once: pooled over models, and per model when
+    the deviations have a ``model`` column with values (each model is usually its own
+    set of lasts); then the findings (:func:`sizecheck.findings.build_findings`).
+
+    Parameters
+    ----------
+    deviations : DataFrame
+        The ``deviations`` of :func:`sizecheck.compare.compare`. Not modified.
+    table : str, path or ReferenceTable, default "paris-point"
+        The table the deviations were compared with.
+    thresholds, drift_rules, resolution, synthetic, lot_plan
+        As for :func:`analyse`.
+    gage : GageResult, optional
+        An already judged gage study (:func:`sizecheck.gage.judge_gage`).
+    inputs, measurements, rejects, accounting, missing_dimensions
+        What reading found, carried into the :class:`Analysis` (empty by default).
+
+    Returns
+    -------
+    Analysis
+    """
+    from sizecheck import drift, stats
+    from sizecheck.findings import build_findings
+
+    ref = table if isinstance(table, ReferenceTable) else load_table(table)
     th = thresholds if thresholds is not None else stats.DEFAULT_THRESHOLDS
     rules = tuple(drift_rules) if drift_rules is not None else drift.DEFAULT_RULES
-    # The usable rows, grouped, in time order, with their independent units: built once,
-    # handed to every statistic; the chart is passed on, so producer_summary does not
-    # chart again.
-    groups = stats.prepare(deviations)
-    chart = drift.control_chart(deviations, rules=rules, groups=groups)
-    summary = stats.producer_summary(
-        deviations,
-        base_size=ref.base_size,
-        thresholds=th,
-        chart=chart,
-        groups=groups,
-        resolution=resolution,
-    )
+    pooled = _per_producer(deviations, stats.GROUP_BY, ref, th, rules, resolution)
+    levels_ = [pooled]
+    if "model" in deviations.columns and bool(deviations["model"].notna().any()):
+        by_model = ("producer", "model", "dimension")
+        levels_.append(_per_producer(deviations, by_model, ref, th, rules, resolution))
+    groups, chart = pooled.groups, pooled.chart
     size_summary = stats.size_summary(deviations, groups=groups, resolution=resolution)
-    comparison = stats.compare_producers(deviations, size_summary=size_summary)
-    conventions = stats.find_conventions(deviations, groups=groups)
+    sizes_by_model = pd.DataFrame()
+    if len(levels_) > 1:
+        sizes_by_model = stats.size_summary(
+            deviations, groups=levels_[1].groups, resolution=resolution
+        )
     lots = pd.DataFrame()
     if lot_plan is not None:
         from sizecheck.sampling import judge_lots
 
         lots = judge_lots(deviations, lot_plan)
-    return Analysis(
+    empty = deviations.iloc[0:0]
+    analysis = Analysis(
         table=ref,
-        inputs=files,
-        measurements=validated.measurements,
-        rejects=validated.rejects,
-        accounting=validated.accounting,
+        inputs=list(inputs),
+        measurements=measurements if measurements is not None else empty,
+        rejects=rejects if rejects is not None else pd.DataFrame(),
+        accounting=accounting,
         deviations=deviations,
-        missing_dimensions=compared.missing_dimensions,
-        producer_summary=summary,
+        missing_dimensions=list(missing_dimensions),
+        producer_summary=_stack([lv.summary for lv in levels_]),
         size_summary=size_summary,
-        comparison=comparison,
-        conventions=conventions,
+        comparison=stats.compare_producers(deviations, size_summary=size_summary),
+        conventions=stats.find_conventions(deviations, groups=groups),
         control_points=chart.points,
         signals=chart.signals,
         shifts=chart.shifts,
@@ -256,5 +331,64 @@ def analyse(
         synthetic=synthetic,
         lot_plan=lot_plan,
         lots=lots,
-        gage=gage_result,
+        gage=gage,
+        corrections=_stack([lv.corrections for lv in levels_]),
+        levels=_stack([lv.levels for lv in levels_]),
+        model_size_summary=sizes_by_model,
     )
+    analysis.findings = build_findings(analysis)
+    return analysis
+
+
+@dataclass(frozen=True, eq=False)
+class _Level:
+    """The per-producer statistics of one grouping (pooled, or per model)."""
+
+    groups: stats.Groups
+    chart: drift.ControlChart
+    summary: pd.DataFrame
+    levels: pd.DataFrame
+    corrections: pd.DataFrame
+
+
+def _per_producer(
+    deviations: pd.DataFrame,
+    by: Sequence[str],
+    ref: ReferenceTable,
+    th: stats.Thresholds,
+    rules: Sequence[str],
+    resolution: float | None,
+) -> _Level:
+    """Group by ``by``, chart, split at detected changes, summarise: one grouping's
+    producer summary, period levels and corrections, each computed once."""
+    from sizecheck import drift, stats
+
+    groups = stats.prepare(deviations, by=by)
+    chart = drift.control_chart(deviations, rules=rules, groups=groups)
+    periods = stats.periods(groups, chart, min_signals=th.drift_min_signals, min_n=th.min_n)
+    summary = stats.producer_summary(
+        deviations,
+        base_size=ref.base_size,
+        thresholds=th,
+        chart=chart,
+        groups=groups,
+        resolution=resolution,
+        periods=periods,
+    )
+    corrections = stats.corrections(periods, resolution=resolution)
+    return _Level(groups, chart, summary, stats.levels(periods), corrections)
+
+
+def _stack(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Tables of the groupings one under the other, ``model`` "" for the pooled rows,
+    sorted by producer, model, dimension (pooled first)."""
+    parts = []
+    for frame in frames:
+        if "model" not in frame.columns:
+            frame = frame.copy()
+            frame.insert(1, "model", "")
+        parts.append(frame.astype({"model": "str"}))
+    out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    keys = [c for c in ("producer", "model", "dimension", "size", "period") if c in out.columns]
+    order = out.sort_values(keys[:3], kind="stable").index
+    return out.loc[order].reset_index(drop=True)

@@ -16,6 +16,7 @@ from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sizecheck import columns
 from sizecheck.columns import DEVIATIONS as DEVIATION_COLUMNS
 from sizecheck.columns import LOTS as LOT_COLUMNS
 from sizecheck.columns import PRODUCER_SUMMARY as PRODUCER_SUMMARY_COLUMNS
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
+    from sizecheck.findings import Finding
     from sizecheck.pipeline import Analysis
     from sizecheck.publish import OutputFolder
 
@@ -54,6 +56,7 @@ OUTPUT_FILES: dict[str, tuple[str, ...]] = {
     "producer_summary.csv": PRODUCER_SUMMARY_COLUMNS,
     "size_summary.csv": SIZE_SUMMARY_COLUMNS[:9],
     "lots.csv": LOT_COLUMNS,
+    "corrections.csv": columns.CORRECTIONS,
 }
 
 #: Decimals written for the millimetre and size columns of ``deviations.csv``: 1e-6 mm,
@@ -269,7 +272,8 @@ def summary_dict(analysis: Analysis) -> dict[str, Any]:
     t = analysis.table
     verdicts: dict[str, dict[str, str]] = {}
     for row in analysis.producer_summary.itertuples(index=False):
-        verdicts.setdefault(str(row.producer), {})[str(row.dimension)] = str(row.verdict)
+        if not getattr(row, "model", ""):  # all models pooled; per model in "findings"
+            verdicts.setdefault(str(row.producer), {})[str(row.dimension)] = str(row.verdict)
     return {
         "tool": {"name": "sizecheck", "version": analysis.version},
         "created": analysis.created,
@@ -292,6 +296,7 @@ def summary_dict(analysis: Analysis) -> dict[str, Any]:
         "drift_signals": _records(analysis.signals),
         "drift_shifts": _records(analysis.shifts),
         "conventions": _records(analysis.conventions),
+        "findings": {p: f.to_dict() for p, f in analysis.findings.items()},
         **_lots_dict(analysis),
         "gage": analysis.gage.to_dict() if analysis.gage is not None else None,
     }
@@ -359,6 +364,10 @@ REPORT_TABLES: tuple[tuple[str, Callable[[Analysis, Path], object]], ...] = (
     (
         "size_summary.csv",
         lambda a, p: _write_csv(a.size_summary, p, OUTPUT_FILES["size_summary.csv"]),
+    ),
+    (
+        "corrections.csv",
+        lambda a, p: _write_csv(a.corrections, p, OUTPUT_FILES["corrections.csv"]),
     ),
     ("comparison.csv", lambda a, p: _write_csv(a.comparison, p)),
     ("conventions.csv", lambda a, p: _write_csv(a.conventions, p)),
@@ -744,40 +753,34 @@ def cluster_charts(analysis: Analysis) -> list[tuple[str, str]]:
     return [(kind, dim) for dim in _dimensions(analysis) for kind in kinds]
 
 
-def producer_charts(producer_summary: pd.DataFrame, producer: str) -> list[tuple[str, str]]:
+def producer_charts(finding: Finding) -> list[tuple[str, str]]:
     """The charts ``write_visuals`` draws for one producer, as ``(kind, dimension)``:
     those the report shows, each only where the finding it illustrates was judged.
 
+    From the producer's :class:`~sizecheck.findings.Finding` (its dimensions, all models
+    pooled; "main" is its headline's dimension):
+
     - ``ladder`` for every dimension, except a non-main dimension with too few
       measurements to judge (``insufficient_data``);
-    - ``effective`` for the main dimension (:func:`sizecheck.findings.main_dimension`);
+    - ``effective`` for the main dimension;
     - ``control`` where a control rule fired (verdict ``drift`` or ``drift_signals > 0``):
       the chart shows the signals the finding counts;
     - ``capability`` where the verdict is ``scatter``: the spread is what is wrong.
 
     The card draws its own charts (vector, in the PDF).
     """
-    import pandas as pd
-
-    from sizecheck.findings import main_dimension, verdict_flags
-
-    ps = producer_summary
-    rows = ps.loc[ps["producer"].astype("str") == producer]
-    main = main_dimension(ps, producer)
+    main = finding.headline.dimension if finding.headline is not None else None
     planned: list[tuple[str, str]] = []
-    for row in rows.itertuples(index=False):
-        dim = str(row.dimension)
-        flags = verdict_flags(row.verdict)
-        signals = pd.to_numeric(pd.Series([getattr(row, "drift_signals", 0)]), errors="coerce")
-        fired = bool((signals.fillna(0) > 0).iloc[0])
-        if dim == main or "insufficient_data" not in flags:
-            planned.append(("ladder", dim))
-        if dim == main:
-            planned.append(("effective", dim))
-        if "drift" in flags or fired:
-            planned.append(("control", dim))
+    for d in finding.dimensions:
+        flags = d.flags
+        if d.dimension == main or "insufficient_data" not in flags:
+            planned.append(("ladder", d.dimension))
+        if d.dimension == main:
+            planned.append(("effective", d.dimension))
+        if "drift" in flags or d.drift_signals > 0:
+            planned.append(("control", d.dimension))
         if "scatter" in flags:
-            planned.append(("capability", dim))
+            planned.append(("capability", d.dimension))
     return planned
 
 
@@ -868,6 +871,7 @@ class _ProducerRows:
             measurements=a.measurements.iloc[0:0],
             rejects=a.rejects.iloc[0:0],
             accounting=None,
+            findings={producer: a.findings[producer]} if producer in a.findings else {},
             **mine,
         )
 
@@ -876,6 +880,7 @@ def _render_producer(analysis: Analysis, producer: str, lang: str, dpi: int) -> 
     """The charts of :func:`producer_charts` for one producer plus its card (key
     ``"card"``); runs in a worker on the producer's part of the analysis."""
     from sizecheck.cards import render_card
+    from sizecheck.findings import finding_for
     from sizecheck.plotting import (
         plot_capability,
         plot_control_chart,
@@ -887,10 +892,12 @@ def _render_producer(analysis: Analysis, producer: str, lang: str, dpi: int) -> 
 
     a = analysis
     ps = a.producer_summary
+    if "model" in ps.columns:
+        ps = ps.loc[ps["model"].astype("str") == ""]  # the charts show all models pooled
     footer = chart_footer(a, lang)
     out: dict[str, bytes] = {}
     with house_style():
-        for kind, dim in producer_charts(ps, producer):
+        for kind, dim in producer_charts(finding_for(a, producer)):
             common: dict[str, Any] = {
                 "producer": producer, "dimension": dim, "lang": lang, "footer": footer,
             }  # fmt: skip

@@ -12,7 +12,6 @@ missing from the mapping is simply not shown, so the page can be rendered withou
 from __future__ import annotations
 
 import base64
-import math
 from collections.abc import Mapping
 from dataclasses import asdict, is_dataclass
 from typing import TYPE_CHECKING, Any
@@ -21,10 +20,13 @@ import jinja2
 import pandas as pd
 
 from sizecheck.findings import (
-    actions,
-    drift_since,
+    DimensionFinding,
+    Finding,
+    action_texts,
+    finding_for,
     finding_lines,
-    main_dimension,
+    headline_text,
+    size_text,
     verdict_flags,
     verdict_words,
 )
@@ -157,6 +159,81 @@ def _verdict_class(verdict: str) -> str:
     return "bad"
 
 
+def _period(finding: Finding, lang: str) -> str:
+    if finding.first_date is None:
+        return ""
+    return t(
+        "card.period",
+        lang,
+        first=format_date(finding.first_date, lang),
+        last=format_date(finding.last_date, lang),
+    )
+
+
+#: Columns of the corrections table in a producer's section (catalogue keys).
+CORRECTION_HEADS: tuple[str, ...] = (
+    "report.corr_size",
+    "report.corr_n",
+    "report.corr_nominal",
+    "report.corr_mean",
+    "report.corr_mm",
+    "report.corr_sizes",
+    "report.corr_ci",
+)
+
+
+def _corrections(d: DimensionFinding, lang: str) -> list[list[str]]:
+    """The corrections of one dimension as table rows of text."""
+    rows = []
+    for c in d.corrections:
+        ci = (
+            f"{format_number(c.ci_low_mm, lang, 1, signed=True)} … "
+            f"{format_number(c.ci_high_mm, lang, 1, signed=True)}"
+        )
+        rows.append(
+            [
+                size_text(c.size, lang),
+                format_number(c.n, lang, 0),
+                format_number(c.nominal_mm, lang, 1),
+                format_number(c.mean_mm, lang, 1),
+                format_number(c.correction_mm, lang, 1, signed=True),
+                format_number(c.correction_sizes, lang, 2, signed=True),
+                ci,
+            ]
+        )
+    return rows
+
+
+def _dimension_block(
+    d: DimensionFinding, producer: str, main: str | None, lang: str, img: Any
+) -> dict[str, Any]:
+    """One dimension (or model × dimension) of a producer's section."""
+    flags = d.flags
+    charts: list[str | None] = []
+    if not d.model:
+        charts.append(img(chart_key("ladder", d.dimension, producer)))
+        if flags == ("insufficient_data",) and d.dimension != main:
+            charts = []
+        if d.dimension == main:
+            charts.append(img(chart_key("effective", d.dimension, producer)))
+        if "drift" in flags or d.drift_signals > 0:
+            charts.append(img(chart_key("control", d.dimension, producer)))
+        if "scatter" in flags:
+            charts.append(img(chart_key("capability", d.dimension, producer)))
+    acted = bool({"offset", "grading", "drift"} & set(flags))
+    return {
+        "label": dimension_label(d.dimension, lang),
+        "model": d.model,
+        "verdict": verdict_words(d.verdict, lang),
+        "cls": _verdict_class(d.verdict),
+        "lines": finding_lines(d, lang),
+        "charts": [c for c in charts if c],
+        "corrections": _corrections(d, lang) if "insufficient_data" not in flags else [],
+        "corrections_open": acted,
+        "since": format_date(d.change.date, lang) if d.change is not None else "",
+    }
+
+
 def render_html(
     analysis: Analysis,
     *,
@@ -188,73 +265,40 @@ def render_html(
         png = images.get(key)
         return _data_uri(png) if png else None
 
-    def step(dim: str) -> float | None:
-        try:
-            return analysis.table.grade_step(dim)
-        except Exception:
-            return None
-
     summary_rows = []
     sections = []
     for idx, producer in enumerate(analysis.producers):
-        rows = ps.loc[ps["producer"].astype("str") == producer]
-        by_dim = {str(r["dimension"]): r for _, r in rows.iterrows()}
+        finding = finding_for(analysis, producer)
+        by_dim = {d.dimension: d for d in finding.dimensions}
         anchor = f"p{idx + 1}"
         summary_rows.append(
             {
                 "anchor": anchor,
                 "name": producer,
-                "n": format_number(float(rows["n"].max()) if len(rows) else 0, lang, 0),
+                "n": format_number(max((d.n for d in finding.dimensions), default=0), lang, 0),
+                "headline": headline_text(finding, lang),
                 "cells": [
-                    (
-                        verdict_words(by_dim[d]["verdict"], lang),
-                        _verdict_class(str(by_dim[d]["verdict"])),
-                    )
+                    (verdict_words(by_dim[d].verdict, lang), _verdict_class(by_dim[d].verdict))
                     if d in by_dim
                     else ("", "")
                     for d in length_first
                 ],
             }
         )
-        main = main_dimension(ps, producer)
-        dim_blocks = []
-        for d in length_first:
-            if d not in by_dim:
-                continue
-            row = by_dim[d]
-            flags = verdict_flags(row["verdict"])
-            charts = [img(chart_key("ladder", d, producer))]
-            if flags == ["insufficient_data"] and d != main:
-                charts = []
-            if d == main:
-                charts.append(img(chart_key("effective", d, producer)))
-            if "drift" in flags or (
-                math.isfinite(float(row.get("drift_signals", 0) or 0))
-                and float(row.get("drift_signals", 0) or 0) > 0
-            ):
-                charts.append(img(chart_key("control", d, producer)))
-            if "scatter" in flags:
-                charts.append(img(chart_key("capability", d, producer)))
-            dim_blocks.append(
-                {
-                    "label": dimension_label(d, lang),
-                    "verdict": verdict_words(row["verdict"], lang),
-                    "cls": _verdict_class(str(row["verdict"])),
-                    "lines": finding_lines(
-                        row,
-                        lang=lang,
-                        grade_step=step(d),
-                        drift_since=drift_since(analysis.control_points, producer, d),
-                    ),
-                    "charts": [c for c in charts if c],
-                }
-            )
+        main = finding.headline.dimension if finding.headline else None
+        blocks = [
+            _dimension_block(d, producer, main, lang, img)
+            for d in (*finding.dimensions, *finding.models)
+        ]
         sections.append(
             {
                 "anchor": anchor,
                 "name": producer,
-                "actions": actions(analysis, producer, lang=lang),
-                "dims": dim_blocks,
+                "headline": headline_text(finding, lang),
+                "period": _period(finding, lang),
+                "actions": action_texts(finding, lang),
+                "dims": [b for b in blocks if not b["model"]],
+                "models": [b for b in blocks if b["model"]],
             }
         )
 
@@ -280,8 +324,17 @@ def render_html(
         "summary_rows": summary_rows,
         "verdict_help": [
             (t(f"verdict.{v}", lang), t(f"verdict_help.{v}", lang))
-            for v in ("conforming", "offset", "grading", "scatter", "drift", "insufficient_data")
+            for v in (
+                "conforming",
+                "offset",
+                "grading",
+                "scatter",
+                "drift",
+                "pair_mismatch",
+                "insufficient_data",
+            )
         ],
+        "correction_heads": [t(k, lang) for k in CORRECTION_HEADS],
         "cluster": cluster,
         "sections": sections,
         "table": {

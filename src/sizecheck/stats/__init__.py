@@ -45,7 +45,7 @@ from sizecheck.stats.conventions import (
     best_conventions,
     find_conventions,
 )
-from sizecheck.stats.groups import REQUIRED_COLUMNS, Groups, prepare
+from sizecheck.stats.groups import GROUP_BY, REQUIRED_COLUMNS, Groups, prepare
 from sizecheck.stats.per_size import (
     COMPARISON_COLUMNS,
     SIZE_SUMMARY_COLUMNS,
@@ -54,6 +54,7 @@ from sizecheck.stats.per_size import (
     size_summary,
     welch_anova,
 )
+from sizecheck.stats.periods import Periods, corrections, levels, periods
 from sizecheck.stats.process_capability import Capability, capability
 from sizecheck.stats.reference import D2, MISSIZED_STATUSES, capability_indices
 from sizecheck.stats.summary import (
@@ -69,6 +70,7 @@ __all__ = [
     "CONVENTION_TIE_MM",
     "D2",
     "DEFAULT_THRESHOLDS",
+    "GROUP_BY",
     "MISSIZED_STATUSES",
     "PRODUCER_SUMMARY_COLUMNS",
     "REQUIRED_COLUMNS",
@@ -77,12 +79,16 @@ __all__ = [
     "Capability",
     "Convention",
     "Groups",
+    "Periods",
     "Thresholds",
     "best_conventions",
     "capability",
     "capability_indices",
     "compare_producers",
+    "corrections",
     "find_conventions",
+    "levels",
+    "periods",
     "prepare",
     "producer_summary",
     "size_equivalents",

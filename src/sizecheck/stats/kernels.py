@@ -280,6 +280,16 @@ def paired_within_sigma(
     return np.sqrt(sigma2), count, np.asarray(np.where(df > 0, df, np.nan), dtype=np.float64)
 
 
+@dataclass(frozen=True, eq=False)
+class PairGaps:
+    """Per group: :func:`reference.pair_mismatch` (``absolute``), :func:`reference.
+    pair_difference` (``signed``) and the shoes in complete pairs (``paired_shoes``)."""
+
+    absolute: Intervals
+    signed: Intervals
+    paired_shoes: FloatArray
+
+
 def pair_mismatch(
     g: IntArray,
     unit: IntArray,
@@ -288,9 +298,12 @@ def pair_mismatch(
     right: BoolArray,
     value: FloatArray,
     ng: int,
-) -> FloatArray:
-    """:func:`reference.pair_mismatch` per group: mean over (group, pair id) with both
-    feet of |mean of the right shoes − mean of the left shoes|. ``pair`` −1: no id.
+    confidence: float = 0.95,
+) -> PairGaps:
+    """:func:`reference.pair_mismatch` and :func:`reference.pair_difference` per group:
+    over the (group, pair id) keys with both feet, the mean of the right shoes − the mean
+    of the left shoes, absolute and signed, each with its t-interval over the pairs.
+    ``pair`` −1: no id.
 
     Shoes are summed per unit first (a unit is one pair id at one size of one group),
     then units per (group, pair id): the second step hashes units, not rows.
@@ -303,7 +316,9 @@ def pair_mismatch(
     unit_group[unit], unit_pair[unit] = g, pair
     keyed = np.nonzero(n_r + n_l > 0)[0]
     if not len(keyed):
-        return np.full(ng, np.nan)
+        nan = np.full(ng, np.nan)
+        none = Intervals(nan, nan, nan, nan, nan)
+        return PairGaps(none, none, np.zeros(ng))
     dims = (max(ng, 1), int(unit_pair[keyed].max()) + 1)
     key = np.asarray(
         pd.factorize(np.ravel_multi_index((unit_group[keyed], unit_pair[keyed]), dims))[0]
@@ -316,10 +331,15 @@ def pair_mismatch(
         mean_r = np.bincount(key, s_r[keyed], nk) / nr
         mean_l = np.bincount(key, s_l[keyed], nk) / nl
     both = (nr > 0) & (nl > 0)
-    counted = np.bincount(key_group[both], minlength=ng)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        gaps = group_sum(key_group[both], np.abs(mean_r - mean_l)[both], ng)
-        return np.asarray(gaps / counted, dtype=np.float64)
+    gap_group = key_group[both]
+    gaps = (mean_r - mean_l)[both]
+    # each complete pair is a unit of its own: t-intervals of the mean gap over pairs
+    pairs = np.arange(len(gaps))
+    return PairGaps(
+        absolute=mean_intervals(gap_group, pairs, np.abs(gaps), ng, confidence),
+        signed=mean_intervals(gap_group, pairs, gaps, ng, confidence),
+        paired_shoes=group_sum(gap_group, (nr + nl)[both], ng),
+    )
 
 
 def welch_anova(

@@ -22,6 +22,7 @@ __all__ = [
     "compare_producers",
     "size_equivalents",
     "size_summary",
+    "size_table",
     "welch_anova",
 ]
 
@@ -83,7 +84,9 @@ def _bias(
     return kernels.Intervals(b.estimate, se, b.df, b.estimate - t * se, b.estimate + t * se), r
 
 
-def _size_table(groups: Groups, confidence: float, resolution: float | None) -> pd.DataFrame:
+def size_table(groups: Groups, confidence: float, resolution: float | None = None) -> pd.DataFrame:
+    """:func:`size_summary` of the rows of ``groups`` (any subset, e.g. a period), with
+    the group's key columns first and :data:`SIZE_EXTRA_COLUMNS` after the contract ones."""
     cell, cell_group, out = _cells(groups)
     nc = len(out)
     n = np.bincount(cell, minlength=nc).astype(np.float64)
@@ -113,7 +116,8 @@ def _size_table(groups: Groups, confidence: float, resolution: float | None) -> 
         out["bias_se_mm"] = bias.se
         out["grade_step_mm"] = step
         out["resolution_mm"] = r
-    return out.loc[:, [*SIZE_SUMMARY_COLUMNS, *SIZE_EXTRA_COLUMNS]]
+    head = [c for c in groups.keys.columns if c not in SIZE_SUMMARY_COLUMNS]  # e.g. model
+    return out.loc[:, [*head, *SIZE_SUMMARY_COLUMNS, *SIZE_EXTRA_COLUMNS]]
 
 
 def size_summary(
@@ -184,7 +188,7 @@ def size_summary(
     if not 0.0 < confidence < 1.0:
         raise UsageError(f"confidence must lie strictly between 0 and 1, got {confidence}.")
     check_columns(deviations, SIZE_NEEDED, "size_summary()")
-    return _size_table(groups or prepare(deviations), confidence, resolution)
+    return size_table(groups or prepare(deviations), confidence, resolution)
 
 
 def welch_anova(data: pd.DataFrame, *, dv: str, between: str) -> pd.DataFrame:
@@ -291,7 +295,7 @@ def compare_producers(
     s = (
         size_summary
         if size_summary is not None
-        else _size_table(groups or prepare(deviations), 0.95, None)
+        else size_table(groups or prepare(deviations), 0.95, None)
     )
     check_columns(s, (*SIZE_SUMMARY_COLUMNS, *SIZE_EXTRA_COLUMNS), "compare_producers()")
     cell = np.asarray(s.groupby(["dimension", "size"], sort=True).ngroup(), dtype=np.int64)

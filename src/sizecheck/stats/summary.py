@@ -15,6 +15,8 @@ from sizecheck import columns
 from sizecheck.errors import UsageError
 from sizecheck.stats import kernels
 from sizecheck.stats.groups import REQUIRED_COLUMNS, Groups, check_columns, prepare
+from sizecheck.stats.periods import Periods
+from sizecheck.stats.periods import periods as find_periods
 from sizecheck.stats.reference import (
     MISSIZED_STATUSES,
     NO_SPREAD_MM2,
@@ -22,6 +24,9 @@ from sizecheck.stats.reference import (
     cpk_at_ends,
     cpk_candidates,
     cpk_interval,
+    out_of_spec_share,
+    pair_mismatch_limit,
+    scatter_sigma,
     sigma_floor,
     t_quantile,
 )
@@ -43,6 +48,24 @@ SUMMARY_EXTRA_COLUMNS: tuple[str, ...] = (
     "size_max",
     "spec_low_mm",
     "spec_high_mm",
+    "pair_mismatch_limit_mm",
+    "pair_diff_mm",
+    "pair_diff_ci_low_mm",
+    "pair_diff_ci_high_mm",
+    "pair_diff_se_mm",
+    "pair_diff_df",
+    "paired_share",
+    "scatter_sd_mm",
+    "before_n",
+    "before_bias_mm",
+    "before_ci_low_mm",
+    "before_ci_high_mm",
+    "judged_n",
+    "judged_n_sizes",
+    "judged_size_min",
+    "judged_size_max",
+    "judged_grade_error_mm_per_size",
+    "judged_sd_within_mm",
     "offset_size",
     "offset_judged_mm",
     "offset_judged_se_mm",
@@ -97,15 +120,19 @@ def _shares(groups: Groups) -> tuple[FloatArray, FloatArray]:
     return pct(["in_spec"]), pct(MISSIZED_STATUSES)
 
 
-def _pair_mismatch(groups: Groups) -> FloatArray:
+def _pair_mismatch(groups: Groups, confidence: float) -> kernels.PairGaps:
+    """:func:`reference.pair_mismatch` and :func:`reference.pair_difference` per group
+    (NaN without feet and pair ids)."""
     if not (groups.has("foot") and groups.has("pair")):
-        return np.full(groups.ng, np.nan)
+        nan = np.full(groups.ng, np.nan)
+        none = kernels.Intervals(nan, nan, nan, nan, nan)
+        return kernels.PairGaps(none, none, np.zeros(groups.ng))
     foot, values = groups.codes("foot")
     left = np.append(values == "L", False)[foot]  # code -1: no foot
     right = np.append(values == "R", False)[foot]
     value = groups.column("value_mm")
     return kernels.pair_mismatch(
-        groups.group, groups.unit, groups.pair, left, right, value, groups.ng
+        groups.group, groups.unit, groups.pair, left, right, value, groups.ng, confidence
     )
 
 
@@ -131,6 +158,7 @@ def producer_summary(
     confidence: float = 0.95,
     groups: Groups | None = None,
     resolution: float | None = None,
+    periods: Periods | None = None,
 ) -> pd.DataFrame:
     """One row per producer × dimension: offset, grading, scatter, drift and a verdict.
 
@@ -275,12 +303,98 @@ def producer_summary(
     if chart is None:
         rules = drift.DEFAULT_RULES if drift_rules is None else tuple(drift_rules)
         chart = drift.control_chart(deviations, rules=rules, groups=groups)
+    if periods is None:
+        periods = find_periods(
+            groups, chart, min_signals=thresholds.drift_min_signals, min_n=thresholds.min_n
+        )
     out = _statistics(groups, float(base_size), confidence, resolution)
+    # the verdict judges the size as it is now: the rows since a detected change
+    judged = out
+    if periods.changed.any():
+        judged = _statistics(periods.current, float(base_size), confidence, resolution)
+    _add_current(out, judged, periods, confidence)
+    _add_judged(out, judged, thresholds)
     out["drift_signals"] = _drift_signals(groups, chart)
     out["verdict"] = verdicts(out, thresholds)
+    _blank_thin(out, thresholds)
     keys = list(groups.keys.columns)  # producer, dimension; or the ``by`` of prepare()
-    rest = [c for c in PRODUCER_SUMMARY_COLUMNS if c not in keys]
-    return out.loc[:, [*keys, *rest, *SUMMARY_EXTRA_COLUMNS]]
+    if "model" not in keys:
+        out["model"] = pd.Series("", index=out.index, dtype="str")  # all models pooled
+    head = [c for c in keys if c not in PRODUCER_SUMMARY_COLUMNS]  # another grouping
+    return out.loc[:, [*head, *PRODUCER_SUMMARY_COLUMNS, *SUMMARY_EXTRA_COLUMNS]]
+
+
+def _add_current(
+    out: pd.DataFrame, judged: pd.DataFrame, periods: Periods, confidence: float
+) -> None:
+    """``current_*``: the mean deviation since the last change (the whole period without
+    one); ``step_mm``: the size of that change, size for size (:class:`Periods`);
+    ``before_*``: the mean deviation of the rows charted before it."""
+    before = periods.before
+    prior = kernels.mean_intervals(before.group, before.unit, before.deviation, before.ng,
+                                   confidence)  # fmt: skip
+    changed = periods.changed
+    out["step_mm"] = periods.step
+    out["current_since"] = pd.to_datetime(periods.since)
+    out["current_n"] = judged["n"].to_numpy()
+    out["current_bias_mm"] = judged["bias_mm"].to_numpy()
+    out["current_ci_low_mm"] = judged["bias_ci_low_mm"].to_numpy()
+    out["current_ci_high_mm"] = judged["bias_ci_high_mm"].to_numpy()
+    out["before_n"] = np.where(changed, before.n, 0).astype(np.int64)
+    out["before_bias_mm"] = np.where(changed, prior.estimate, np.nan)
+    out["before_ci_low_mm"] = np.where(changed, prior.low, np.nan)
+    out["before_ci_high_mm"] = np.where(changed, prior.high, np.nan)
+
+
+#: The verdict rules read the current period (:func:`_add_current`): these columns of
+#: the judged statistics replace the whole period's in the columns named ``judged_*``.
+_JUDGED = {
+    "judged_n": "n",
+    "judged_n_sizes": "n_sizes",
+    "judged_grade_error_mm_per_size": "grade_error_mm_per_size",
+    "judged_sd_within_mm": "sd_within_mm",
+    "offset_size": "offset_size",
+    "offset_judged_mm": "offset_judged_mm",
+    "offset_judged_se_mm": "offset_judged_se_mm",
+    "offset_judged_df": "offset_judged_df",
+    "grade_error_se": "grade_error_se",
+    "grade_error_df": "grade_error_df",
+    "line_at_min_mm": "line_at_min_mm",
+    "line_at_max_mm": "line_at_max_mm",
+    "judged_size_min": "size_min",
+    "judged_size_max": "size_max",
+}
+
+
+def _add_judged(out: pd.DataFrame, judged: pd.DataFrame, thresholds: Thresholds) -> None:
+    """What the verdict rules read, from the current period, and the two shares it
+    quotes: ``pct_out_expected`` (the scatter rule) and ``pair_mismatch_limit_mm``."""
+    for name, source in _JUDGED.items():
+        out[name] = judged[source].to_numpy()
+    lo, hi = out["spec_low_mm"].to_numpy(), out["spec_high_mm"].to_numpy()
+    two_sided = np.isfinite(lo) & np.isfinite(hi)
+    with np.errstate(invalid="ignore"):  # inf − inf on one-sided rows, not used there
+        centre = np.where(two_sided, (lo + hi) / 2.0, out["offset_judged_mm"].to_numpy())
+    # a significant systematic left/right difference is a pair mismatch, not scatter
+    diff = out["pair_diff_mm"].to_numpy(dtype=np.float64)
+    low, high = out["pair_diff_ci_low_mm"].to_numpy(), out["pair_diff_ci_high_mm"].to_numpy()
+    systematic = np.where((low > 0) | (high < 0), diff, 0.0)
+    sd = scatter_sigma(
+        out["judged_sd_within_mm"].to_numpy(dtype=np.float64), systematic, out["paired_share"]
+    )
+    out["scatter_sd_mm"] = sd
+    out["pct_out_expected"] = 100.0 * out_of_spec_share(sd, lo, hi, centre)
+    out["pair_mismatch_limit_mm"] = pair_mismatch_limit(lo, hi, thresholds.pair_mismatch_share)
+
+
+def _blank_thin(out: pd.DataFrame, thresholds: Thresholds) -> None:
+    """Too few measurements to judge: no capability is claimed (Cpk, Ppk and the
+    interval blank, ``sigma_note`` "insufficient_data")."""
+    thin = out["verdict"].to_numpy() == "insufficient_data"
+    for name in ("cpk", "cpk_ci_low", "cpk_ci_high", "ppk"):
+        out[name] = np.where(thin, np.nan, out[name].to_numpy(dtype=np.float64))
+    note = out["sigma_note"].astype("str").to_numpy()
+    out["sigma_note"] = np.where(thin, "insufficient_data", note)
 
 
 @dataclass(frozen=True, eq=False)
@@ -367,8 +481,9 @@ def _statistics(
     t2 = t_quantile(confidence, sp.line.df)
     lo, hi = _limits(groups)
     in_spec, missized = _shares(groups)
-    judged_at = offset_size(base_size, line.size_min, line.size_max)
+    judged_at = offset_size(line.size_mean)
     blank = np.where(sp.note == "no_spread", np.nan, 1.0)  # no interval without spread
+    mismatch = _pair_mismatch(groups, confidence)
     with np.errstate(invalid="ignore", divide="ignore"):
         slope = line.slope * per_size
         slope_half = t2 * sp.line.slope_se(line) * per_size * blank
@@ -389,7 +504,15 @@ def _statistics(
         "pct_in_spec": in_spec,
         "pct_missized": missized,
         **_capability(line, sp, lo, hi, confidence),
-        "pair_mismatch_mm": _pair_mismatch(groups),
+        "pair_mismatch_mm": mismatch.absolute.estimate,
+        "pair_mismatch_ci_low_mm": mismatch.absolute.low,
+        "pair_mismatch_ci_high_mm": mismatch.absolute.high,
+        "pair_diff_mm": mismatch.signed.estimate,
+        "pair_diff_ci_low_mm": mismatch.signed.low,
+        "pair_diff_ci_high_mm": mismatch.signed.high,
+        "pair_diff_se_mm": mismatch.signed.se,
+        "pair_diff_df": mismatch.signed.df,
+        "paired_share": np.divide(mismatch.paired_shoes, n, where=n > 0, out=np.zeros(ng)),
         "n_units": groups.n_units.astype(np.int64),
         "size_min": line.size_min,
         "size_max": line.size_max,

@@ -1,0 +1,218 @@
+"""The size as it is now: the rows since the last detected change, and corrections per size.
+
+A producer whose sizes stepped up 4 mm in mid-season is not helped by the mean over the
+season: following it leaves the shoes 2 mm long. So when the control chart of a group
+(:mod:`sizecheck.drift`) signals a change — the ``drift`` finding: at least
+``Thresholds.drift_min_signals`` signals on a group with enough measurements — the group's
+*current* period is the rows charted at or after the chart's least-squares change point
+(:func:`sizecheck.drift.change_points`), and its *before* period the rows charted before
+it. Groups without a change have one period: every row is current.
+
+:func:`periods` finds those rows (a :class:`Periods`, built once and passed on),
+:func:`levels` gives the mean deviation of each period with its interval, and
+:func:`corrections` what to change at each size to bring the current product to nominal.
+Each statistic is the reference function of :mod:`sizecheck.stats.reference` on the
+period's rows (:func:`~sizecheck.stats.reference.mean_interval`), through the kernels
+proven equal to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from sizecheck import columns
+from sizecheck.errors import UsageError
+from sizecheck.stats import kernels
+from sizecheck.stats.groups import Groups
+from sizecheck.stats.per_size import size_table
+
+if TYPE_CHECKING:
+    from sizecheck.drift import ControlChart
+
+__all__ = ["LEVEL_COLUMNS", "PERIODS", "Periods", "corrections", "levels", "periods"]
+
+BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
+
+#: The key columns a correction table can have (the rest is :data:`columns.CORRECTIONS`).
+GROUP_KEYS: tuple[str, ...] = ("producer", "model", "dimension")
+
+#: The periods :func:`levels` reports, in order.
+PERIODS: tuple[str, ...] = ("whole", "before", "current")
+
+#: Columns of :func:`levels` after the group's key columns.
+LEVEL_COLUMNS: tuple[str, ...] = (
+    "period",
+    "since",
+    "n",
+    "bias_mm",
+    "ci_low_mm",
+    "ci_high_mm",
+)
+
+
+@dataclass(frozen=True, eq=False)
+class Periods:
+    """The current and the earlier rows of every group of a :class:`Groups`.
+
+    Attributes
+    ----------
+    groups : Groups
+        All rows.
+    changed : bool array
+        Per group: a change was detected (the ``drift`` finding) and located.
+    since : datetime64[ns] array
+        Per group: the first charted date of the current period (NaT without a change,
+        or when the chart is of lots or blocks of rows).
+    step : float array
+        Per group: the size of the change, mm — the chart's mean after the change point
+        minus its mean before (:func:`sizecheck.drift.change_points`; residuals from the
+        producer's grading line, so size for size); NaN without a change.
+    current : Groups
+        The rows of the current period: those charted at or after the change, every row
+        of a group without one.
+    before : Groups
+        The rows charted before the change (none for a group without one).
+    """
+
+    groups: Groups
+    changed: BoolArray
+    since: npt.NDArray[np.datetime64]
+    step: npt.NDArray[np.float64]
+    current: Groups
+    before: Groups
+
+
+def _point_groups(groups: Groups, chart: ControlChart) -> IntArray:
+    """The group of each charted point (points are in group order)."""
+    n_points = len(chart.points)
+    pg = np.full(n_points, -1, dtype=np.int64)
+    charted = chart.row_point >= 0
+    pg[chart.row_point[charted]] = groups.group[charted]
+    return pg
+
+
+def periods(groups: Groups, chart: ControlChart, *, min_signals: int, min_n: int = 1) -> Periods:
+    """Split each group's rows at its detected change (module docstring).
+
+    Parameters
+    ----------
+    groups : Groups
+        :func:`sizecheck.stats.prepare` of the deviations.
+    chart : ControlChart
+        :func:`sizecheck.drift.control_chart` drawn from ``groups``.
+    min_signals : int
+        Signals that make a change (``Thresholds.drift_min_signals``).
+    min_n : int, default 1
+        Fewer rows than this: no change is judged (``Thresholds.min_n``).
+
+    Returns
+    -------
+    Periods
+    """
+    if len(chart.row_point) != len(groups.rows):
+        raise UsageError("periods(): the chart was not drawn from these groups.")
+    keys = list(groups.keys.columns)
+    ng = groups.ng
+    signals = np.zeros(ng, dtype=np.int64)
+    if len(chart.signals):
+        counts = chart.signals.groupby(keys).size().rename("k").reset_index()
+        counts = counts.astype(dict.fromkeys(keys, "str"))
+        merged = groups.keys.merge(counts, on=keys, how="left")["k"]
+        signals = merged.fillna(0).to_numpy(dtype=np.int64)
+    shifts = groups.keys.merge(chart.shifts.astype(dict.fromkeys(keys, "str")), on=keys, how="left")
+    order = shifts["shift_order"].to_numpy(dtype=np.float64, na_value=np.nan)
+    changed = (signals >= min_signals) & (groups.n >= min_n) & np.isfinite(order)
+    pg = _point_groups(groups, chart)
+    first_point = np.searchsorted(pg, np.arange(ng), side="left")
+    start = np.where(changed, first_point + np.nan_to_num(order).astype(np.int64), -1)
+    point = chart.row_point
+    at = start[groups.group]
+    row_changed = changed[groups.group]
+    current = np.where(row_changed, point >= at, True)
+    before = row_changed & (point >= 0) & (point < at)
+    since = np.where(
+        changed,
+        pd.to_datetime(shifts["shift_date"]).to_numpy(dtype="datetime64[ns]"),
+        np.datetime64("NaT", "ns"),
+    )
+    return Periods(
+        groups=groups,
+        changed=np.asarray(changed, dtype=np.bool_),
+        since=np.asarray(since, dtype="datetime64[ns]"),
+        step=np.where(changed, shifts["step_mm"].to_numpy(np.float64, na_value=np.nan), np.nan),
+        current=groups.subset(current),
+        before=groups.subset(before),
+    )
+
+
+def levels(p: Periods, *, confidence: float = 0.95) -> pd.DataFrame:
+    """The mean deviation of each period of each group, with its interval.
+
+    One row per group × period (``whole``, ``before``, ``current``; ``before`` only for
+    groups with a change), sorted by the group's keys then period: the key columns, then
+    ``period``, ``since`` (first date of the current period; NaT otherwise), ``n``,
+    ``bias_mm``, ``ci_low_mm``, ``ci_high_mm`` (:func:`~sizecheck.stats.reference.
+    mean_interval` over the period's rows, the pair as the independent unit).
+    """
+    frames = []
+    for name, g in (("whole", p.groups), ("before", p.before), ("current", p.current)):
+        bias = kernels.mean_intervals(g.group, g.unit, g.deviation, g.ng, confidence)
+        part = g.keys.copy()
+        part["period"] = name
+        part["since"] = p.since if name == "current" else np.datetime64("NaT", "ns")
+        part["n"] = g.n.astype(np.int64)
+        part["bias_mm"] = bias.estimate
+        part["ci_low_mm"] = bias.low
+        part["ci_high_mm"] = bias.high
+        if name == "before":
+            part = part[p.changed]
+        frames.append(part)
+    out = pd.concat(frames, ignore_index=True)
+    out["period"] = pd.Categorical(out["period"], categories=list(PERIODS), ordered=True)
+    keys = list(p.groups.keys.columns)
+    out = out.sort_values([*keys, "period"], kind="stable").reset_index(drop=True)
+    out["period"] = out["period"].astype("str")
+    return out.loc[:, [*keys, *LEVEL_COLUMNS]]
+
+
+def corrections(
+    p: Periods, *, confidence: float = 0.95, resolution: float | None = None
+) -> pd.DataFrame:
+    """What to change at each size so that the current product comes to nominal.
+
+    For each group × size over the rows of the current period (:class:`Periods`): the
+    measured mean and the nominal, and ``correction_mm = nominal − mean`` — what adding
+    to the product (pattern, die, last) brings that size to nominal — in mm and in sizes
+    (÷ the grade step), with its ``confidence`` interval (the bias interval of
+    :func:`~sizecheck.stats.reference.mean_interval` negated: pairs as units).
+
+    Returns
+    -------
+    DataFrame
+        Sorted by the group's keys and size: the key columns, then ``size``, ``n``,
+        ``nominal_mm``, ``mean_mm``, ``correction_mm``, ``correction_sizes``,
+        ``ci_low_mm``, ``ci_high_mm``, ``since`` (the first date of the current period,
+        NaT when the group has no change) — ``corrections.csv``
+        (:data:`sizecheck.columns.CORRECTIONS`) when the keys are producer, model and
+        dimension.
+    """
+    cells = size_table(p.current, confidence, resolution)
+    keys = list(p.groups.keys.columns)
+    out = cells[[*keys, "size", "n", "nominal_mm", "mean_mm"]].copy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["correction_mm"] = -cells["bias_mm"]
+        out["correction_sizes"] = -cells["bias_mm"] / cells["grade_step_mm"]
+    out["ci_low_mm"] = -cells["bias_ci_high_mm"]
+    out["ci_high_mm"] = -cells["bias_ci_low_mm"]
+    since = pd.Series(p.since, name="since")
+    at = p.groups.keys.assign(since=since)
+    out = out.merge(at, on=keys, how="left")
+    rest: Sequence[str] = [c for c in columns.CORRECTIONS if c not in GROUP_KEYS]
+    return out.loc[:, [*keys, *rest]].reset_index(drop=True)
