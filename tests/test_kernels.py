@@ -65,6 +65,14 @@ def _per_size(step: float, nominal_step: np.ndarray | None) -> float:
     return per if math.isfinite(per) else 1.0
 
 
+def _paired_share(grp: pd.DataFrame) -> float:
+    """Share of a group's shoes whose pair id has both a left and a right shoe."""
+    with_id = grp[grp["pair"].notna() & grp["foot"].isin(["L", "R"])]
+    feet = with_id.groupby(with_id["pair"].astype(str))["foot"].agg(lambda f: {"L", "R"} <= set(f))
+    complete = set(feet[feet].index)
+    return float(with_id["pair"].astype(str).isin(complete).sum()) / len(grp)
+
+
 def _expected_summary(frame: pd.DataFrame, base_size: float) -> pd.DataFrame:
     rows = []
     for (producer, dimension), grp in _usable(frame).groupby(KEY, sort=True):
@@ -91,14 +99,24 @@ def _expected_summary(frame: pd.DataFrame, base_size: float) -> pd.DataFrame:
         per_size = _per_size(step, grp["nominal_step_mm"].to_numpy())
         t2 = float(ref.t_quantile(0.95, line.df)) * (math.nan if no_spread else 1.0)
         judged = float(offset_size(size.mean()))
-        mismatch = math.nan
+        nan = ref.Interval(math.nan, math.nan, math.nan, math.nan, math.nan)
+        mismatch, diff = nan, nan
         if "pair" in grp:
-            pair = grp["pair"].astype(object).where(grp["pair"].notna(), None)
-            mismatch = ref.pair_mismatch(
-                grp["value_mm"].to_numpy(), grp["foot"].to_numpy(object), pair.to_numpy()
-            )
-        cpk = {k: getattr(cap, k) if cap and not no_spread else math.nan
+            pair = grp["pair"].astype(object).where(grp["pair"].notna(), None).to_numpy()
+            feet, values = grp["foot"].to_numpy(object), grp["value_mm"].to_numpy()
+            mismatch = ref.pair_mismatch(values, feet, pair)
+            diff = ref.pair_difference(values, feet, pair)
+        # too few shoes (n < min_n = 8): no capability is claimed
+        thin = len(dev) < stats.DEFAULT_THRESHOLDS.min_n
+        cpk = {k: getattr(cap, k) if cap and not no_spread and not thin else math.nan
                for k in ("cpk", "cpk_ci_low", "cpk_ci_high", "ppk")}  # fmt: skip
+        sd_within = max(within.sigma, floor) if len(dev) > 1 else math.nan
+        two_sided = math.isfinite(lo) and math.isfinite(hi)
+        centre = (lo + hi) / 2 if two_sided else line.at(judged)
+        systematic = diff.estimate if diff.low > 0 or diff.high < 0 else 0.0
+        paired = _paired_share(grp) if "pair" in grp else 0.0
+        scatter_sd = float(ref.scatter_sigma(sd_within, systematic, paired))
+        expected = 100 * float(ref.out_of_spec_share(scatter_sd, lo, hi, centre))
         rows.append(
             {
                 "producer": producer,
@@ -113,14 +131,20 @@ def _expected_summary(frame: pd.DataFrame, base_size: float) -> pd.DataFrame:
                 "grade_error_mm_per_size": line.slope * per_size,
                 "grade_error_ci_low": (line.slope - t2 * line.slope_se) * per_size,
                 "grade_error_ci_high": (line.slope + t2 * line.slope_se) * per_size,
-                "sd_within_mm": max(within.sigma, floor) if len(dev) > 1 else math.nan,
+                "sd_within_mm": sd_within,
                 "sd_overall_mm": max(np.std(dev, ddof=1), floor) if len(dev) > 1 else math.nan,
                 "pct_in_spec": ref.share(grp["status"].astype(str).to_numpy(), ["in_spec"]),
                 "pct_missized": ref.share(
                     grp["status"].astype(str).to_numpy(), ref.MISSIZED_STATUSES
                 ),
+                "pct_out_expected": expected,
                 **cpk,
-                "pair_mismatch_mm": mismatch,
+                "pair_mismatch_mm": mismatch.estimate,
+                "pair_mismatch_ci_low_mm": mismatch.low,
+                "pair_mismatch_ci_high_mm": mismatch.high,
+                "pair_diff_mm": diff.estimate,
+                "pair_diff_ci_low_mm": diff.low,
+                "pair_diff_ci_high_mm": diff.high,
                 "n_units": len(set(unit)),
                 "size_min": size.min(),
                 "size_max": size.max(),
@@ -165,7 +189,10 @@ SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[Healt
 @SETTINGS
 @given(FRAMES)
 def test_producer_summary_equals_the_references_group_by_group(frame):
-    out = stats.producer_summary(frame, base_size=41.0)
+    # no change judged here (the current period is every row); tests/test_periods.py
+    # checks the columns of the current period against a summary of its rows
+    whole = stats.Thresholds(drift_min_signals=10_000)
+    out = stats.producer_summary(frame, base_size=41.0, thresholds=whole)
     _assert_same(out, _expected_summary(frame, 41.0))
 
 

@@ -605,8 +605,10 @@ def test_fixed_convention_wins_a_near_tie_and_descriptions_say_fitted():
         ("offset", "offset"),
         ("grading", "grading"),
         ("scatter", "scatter"),
-        ("drift", "drift"),
-        ("step", "offset+drift"),  # 0 then +4 mm: the period mean (+2 mm) is also off
+        # the size as it is now is judged: -2 then +2 mm, and 0 then +4 mm, are both
+        # too long since the change
+        ("drift", "offset+drift"),
+        ("step", "offset+drift"),
     ],
 )
 def test_verdicts_of_synthetic_producers(kind, verdict):
@@ -791,12 +793,16 @@ def test_verdicts_are_a_function_of_the_summary_and_the_thresholds():
     kinds = ["conforming", "offset", "grading", "scatter", "drift"]
     d = pd.concat([synthetic_producer(rng, k, kind=k) for k in kinds], ignore_index=True)
     out = stats.producer_summary(d, base_size=41)  # sorted by producer: as kinds, sorted
-    assert out["verdict"].tolist() == out["producer"].tolist() == sorted(kinds)
+    expected = {k: k for k in kinds} | {"drift": "offset+drift"}  # +2 mm since the change
+    assert out["producer"].tolist() == sorted(kinds)
+    assert out["verdict"].tolist() == [expected[k] for k in sorted(kinds)]
     # the summary alone gives the verdicts back, for any thresholds
     pd.testing.assert_series_equal(stats.verdicts(out), out["verdict"])
     lenient = stats.Thresholds(drift_min_signals=50, scatter_max_share=0.9)
     by_producer = dict(zip(out["producer"], stats.verdicts(out, lenient), strict=True))
-    assert by_producer["drift"] == by_producer["scatter"] == "conforming"
+    assert by_producer["scatter"] == "conforming"
+    # the current period was fixed when the summary was built: its +2 mm stays an offset
+    assert by_producer["drift"] == "offset"
     # a verdict follows its inputs: the offset is judged on offset_judged_mm
     moved = out.assign(offset_judged_mm=out["offset_judged_mm"] + 5.0)
     assert stats.verdicts(moved)[0] == "offset"
