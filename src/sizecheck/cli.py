@@ -699,7 +699,9 @@ def _print_measure_summary(
     con: Console, analysis: Any, out: Path, written: list[Path], lang: str
 ) -> None:
     from rich.table import Table
+    from rich.text import Text
 
+    from sizecheck.escaping import visible_controls
     from sizecheck.findings import headline_text, verdict_words
     from sizecheck.i18n import dimension_label, t
 
@@ -738,13 +740,15 @@ def _print_measure_summary(
             by_dim = {d.dimension: d.verdict for d in (f.models or f.dimensions)
                       if d.model == model}  # fmt: skip
             cells = [verdict_words(by_dim[d], lang) if d in by_dim else "" for d in dims]
-            grid.add_row(f"{producer} — {model}" if model else producer, *cells)
+            name = visible_controls(f"{producer} — {model}" if model else producer)
+            grid.add_row(Text(name), *cells)
     con.print(grid)
     shown = [f for f in findings.values() if f.headline is not None and f.headline.severity > 1]
     if shown:
         con.print(t("cli.findings_title", lang))
         for f in shown:
-            con.print(f"  • {f.producer}: {headline_text(f, lang)}", highlight=False)
+            line = f"  • {visible_controls(f.producer)}: {headline_text(f, lang)}"
+            con.print(Text(line))
     con.print(t("cli.measure_done", lang, producers=len(analysis.producers)))
     con.print(t("cli.written", lang, n=len(written), out=out))
     rows = len(analysis.deviations)
