@@ -215,11 +215,11 @@ def test_no_chart_has_overlapping_text(lang: str) -> None:
                 "capability": {"deviations": a.deviations}}  # fmt: skip
         with house_style():
             for producer in a.producers:
-                for kind, dim in producer_charts(ps, producer):
+                for kind, dim in producer_charts(a.findings[producer]):
                     plot, size = kinds[kind]
                     kw = dict(data[kind], producer=producer, dimension=dim, lang=lang)
                     if kind == "capability":
-                        kw["summary_row"] = ps[(ps.producer == producer)
+                        kw["summary_row"] = ps[(ps.producer == producer) & (ps.model == "")
                                                & (ps.dimension == dim)].iloc[0]  # fmt: skip
                     fig = chart_figure(plot, size, footer=footer, **kw)
                     if got := text_overlaps(fig):

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from _visual_factory import make_analysis
 
+from sizecheck import findings
 from sizecheck.plotting import plot_size_ladder
 from sizecheck.plotting.layout import chart_figure, drawn_texts
 from sizecheck.plotting.style import house_style
@@ -51,7 +52,12 @@ def test_charts_planned_by_verdict() -> None:
             "drift_signals": [0, 0, 0, 2],
         }
     )
-    planned = producer_charts(ps, "P")
+    dims = tuple(
+        findings.dimension_finding(row, table_step_mm=20 / 3)
+        for row in ps.assign(model="").to_dict(orient="records")
+    )
+    finding = findings.Finding("P", findings.headline(dims), dims, (), ())
+    planned = producer_charts(finding)
     assert ("ladder", "insole_length") in planned
     assert ("effective", "insole_length") in planned  # the main (length) dimension
     assert ("control", "insole_length") not in planned  # no rule fired: nothing to show

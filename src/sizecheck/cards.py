@@ -48,7 +48,13 @@ A4_INCHES: tuple[float, float] = (210 / 25.4, 297 / 25.4)
 _LEFT, _RIGHT, _TOP, _BOTTOM = 0.07, 0.93, 0.975, 0.015
 
 #: Font sizes tried, largest first, until the page fits: (actions, key numbers).
-_DENSITIES: tuple[tuple[float, float], ...] = ((10.5, 8.3), (9.5, 8.0), (8.8, 7.5), (8.0, 7.0))
+_DENSITIES: tuple[tuple[float, float], ...] = (
+    (10.5, 8.3),
+    (9.5, 8.0),
+    (8.8, 7.5),
+    (8.0, 7.0),
+    (7.5, 6.5),
+)
 
 #: Plot-area heights (figure fraction): ladder and second chart, preferred and smallest.
 _LADDER_H, _LADDER_MIN = 0.25, 0.15

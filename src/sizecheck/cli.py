@@ -453,8 +453,13 @@ def grade(
 # --------------------------------------------------------------------------- measure
 
 
-def _out_folder(value: str) -> Path:
-    """``--out``: a folder name; an empty one (the current folder, by accident) is refused."""
+def _out_folder(value: str | Path) -> Path:
+    """``--out``: a folder name; an empty one (the current folder, by accident) is refused.
+
+    Typer passes the default (a ``Path``) through the parser as well as the user's text.
+    """
+    if isinstance(value, Path):
+        return value
     if not value.strip():
         raise typer.BadParameter("empty; give a folder (it is created if missing).")
     return Path(value)
