@@ -291,21 +291,23 @@ def test_deviations_parquet_full_precision_and_one_file(
 ) -> None:
     """--deviations parquet: the contract's rows and columns, unrounded; a deviations.csv
     an earlier run left in the same folder is removed, so the folder holds one run."""
-    from sizecheck import cli
+    from sizecheck import report
     from sizecheck.pipeline import analyse
 
     out = tmp_path / "out"
-    monkeypatch.setattr(cli, "_SPREADSHEET_ROWS", 100)  # the example has ~2000 rows
-    csv_run = runner.invoke(app, ["measure", "--example", "--no-charts", "--out", str(out)])
+    monkeypatch.setattr(report, "SPREADSHEET_ROWS", 100)  # the example has ~2000 rows
+    csv_run = runner.invoke(
+        app, ["measure", "--example", "--no-charts", "--deviations", "csv", "--out", str(out)]
+    )
     assert csv_run.exit_code == 0, csv_run.output
-    assert "more than a spreadsheet opens" in csv_run.output
+    assert "more than a spreadsheet opens" in _words(csv_run.output)  # as asked, with a warning
     from_csv = pd.read_csv(out / "deviations.csv")
 
     result = runner.invoke(
         app, ["measure", "--example", "--no-charts", "--deviations", "parquet", "--out", str(out)]
     )
     assert result.exit_code == 0, result.output
-    assert "spreadsheet" not in result.output
+    assert "as asked (--deviations parquet)" in _words(result.output)
     assert not (out / "deviations.csv").exists()
     got = pd.read_parquet(out / "deviations.parquet")
     assert list(got.columns) == CONTRACT["deviations.csv"].split(", ")
@@ -318,3 +320,92 @@ def test_deviations_parquet_full_precision_and_one_file(
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert "deviations.parquet" in summary["outputs"]
     assert "deviations.csv" not in summary["outputs"]
+    assert summary["deviations"]["requested"] == "parquet"
+    assert summary["deviations"]["reason"] == "requested"
+
+
+def _words(output: str) -> str:
+    """The terminal's text with rich's line wrapping undone."""
+    return " ".join(output.split())
+
+
+def _example_rows(tmp_path: Path) -> int:
+    """Rows of the example's deviations, counted in the CSV a default run writes."""
+    out = tmp_path / "count"
+    result = runner.invoke(app, ["measure", "--example", "--no-charts", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return len(pd.read_csv(out / "deviations.csv"))
+
+
+@pytest.mark.parametrize(
+    ("lang", "csv_words", "parquet_words"),
+    [
+        ("en", "few enough for a spreadsheet", "more than a spreadsheet opens"),
+        ("id", "masih bisa dibuka di Excel", "terlalu banyak untuk dibuka di Excel"),
+    ],
+)
+def test_deviations_auto_csv_up_to_the_spreadsheet_limit_then_parquet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lang: str, csv_words: str, parquet_words: str
+) -> None:
+    """The default (--deviations auto) writes deviations.csv while its rows fit a
+    spreadsheet and deviations.parquet from one row more (the limit made small here: a
+    spreadsheet's is 1,048,575 data rows), says which and why in one line, and records
+    the choice in summary.json."""
+    from sizecheck import report
+
+    rows = _example_rows(tmp_path)
+    out = tmp_path / "out"
+    args = ["measure", "--example", "--no-charts", "--lang", lang, "--out", str(out)]
+
+    monkeypatch.setattr(report, "SPREADSHEET_ROWS", rows)  # exactly fits
+    fits = runner.invoke(app, args)
+    assert fits.exit_code == 0, fits.output
+    assert (out / "deviations.csv").exists() and not (out / "deviations.parquet").exists()
+    assert len(pd.read_csv(out / "deviations.csv")) == rows
+    said = _words(fits.output)
+    assert said.count("deviations.csv") == 1 and csv_words in said
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["deviations"] == {
+        "file": "deviations.csv",
+        "requested": "auto",
+        "format": "csv",
+        "rows": rows,
+        "spreadsheet_rows": rows,
+        "reason": "fits_spreadsheet",
+    }
+
+    monkeypatch.setattr(report, "SPREADSHEET_ROWS", rows - 1)  # one row too many
+    beyond = runner.invoke(app, args)
+    assert beyond.exit_code == 0, beyond.output
+    assert (out / "deviations.parquet").exists() and not (out / "deviations.csv").exists()
+    assert len(pd.read_parquet(out / "deviations.parquet")) == rows
+    said = _words(beyond.output)
+    assert said.count("deviations.parquet") == 1 and parquet_words in said
+    assert "--deviations csv" in said  # how to get a CSV anyway
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["deviations"]["format"] == "parquet"
+    assert summary["deviations"]["reason"] == "too_many_rows"
+    assert "deviations.parquet" in summary["outputs"]
+    assert "deviations.csv" not in summary["outputs"]
+
+
+def test_deviations_explicit_format_honoured_either_side_of_the_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--deviations csv beyond the limit still writes CSV (and warns); --deviations parquet
+    under it still writes Parquet."""
+    from sizecheck import report
+
+    out = tmp_path / "out"
+    base = ["measure", "--example", "--no-charts", "--out", str(out)]
+    monkeypatch.setattr(report, "SPREADSHEET_ROWS", 10)
+    result = runner.invoke(app, [*base, "--deviations", "csv"])
+    assert result.exit_code == 0, result.output
+    assert (out / "deviations.csv").exists() and not (out / "deviations.parquet").exists()
+    assert "more than a spreadsheet opens" in _words(result.output)
+    monkeypatch.setattr(report, "SPREADSHEET_ROWS", 10_000_000)
+    result = runner.invoke(app, [*base, "--deviations", "parquet"])
+    assert result.exit_code == 0, result.output
+    assert (out / "deviations.parquet").exists() and not (out / "deviations.csv").exists()
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["deviations"]["format"] == "parquet"

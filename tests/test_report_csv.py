@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import json
 import re
 from pathlib import Path
 
@@ -195,6 +196,45 @@ def test_early_deviations_failure_leaves_previous_run(tmp_path: Path) -> None:
     ):
         analyse(inputs, on_compared=then_fail)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_choose_deviations_format_at_the_spreadsheet_limit() -> None:
+    """auto: CSV up to 1,048,575 data rows (Excel's 1,048,576 rows less the header, from
+    Microsoft's "Excel specifications and limits"), Parquet from one more; csv and
+    parquet as named whatever the length; anything else refused."""
+    limit = 1_048_576 - 1
+    assert limit == report.SPREADSHEET_ROWS
+    at = report.choose_deviations_format("auto", limit)
+    assert (at.format, at.name, at.reason) == ("csv", "deviations.csv", "fits_spreadsheet")
+    over = report.choose_deviations_format("auto", limit + 1)
+    assert (over.format, over.reason) == ("parquet", "too_many_rows")
+    assert over.name == "deviations.parquet"
+    assert report.choose_deviations_format("csv", limit + 1).format == "csv"
+    assert report.choose_deviations_format("parquet", 3).format == "parquet"
+    with pytest.raises(report.UsageError, match="auto, csv, parquet"):
+        report.choose_deviations_format("xlsx", 3)
+
+
+def test_early_deviations_auto_chooses_from_the_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """EarlyDeviations chooses when the deviations arrive, and write_report publishes that
+    file with the choice in summary.json."""
+    from sizecheck.examples import example_path
+    from sizecheck.pipeline import analyse
+
+    inputs = [example_path()]
+    monkeypatch.setattr(report, "SPREADSHEET_ROWS", 5)
+    out = tmp_path / "out"
+    with report.EarlyDeviations(out, inputs) as early:
+        assert early.choice is None
+        analysis = analyse(inputs, on_compared=early)
+        assert early.choice is not None and early.choice.name == "deviations.parquet"
+        report.write_report(analysis, out, charts=False, early=early)
+    assert (out / "deviations.parquet").exists() and not (out / "deviations.csv").exists()
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["deviations"]["rows"] == len(analysis.deviations)
+    assert summary["deviations"]["reason"] == "too_many_rows"
 
 
 def test_early_deviations_checks_out_before_work(tmp_path: Path) -> None:

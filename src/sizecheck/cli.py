@@ -22,6 +22,7 @@ import typer
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from sizecheck.report import DeviationsChoice
     from sizecheck.tables import ReferenceTable
 
 P = ParamSpec("P")
@@ -507,11 +508,11 @@ def measure(
         str,
         typer.Option(
             "--deviations",
-            help="Format of the per-measurement file: csv (deviations.csv) or parquet "
-            "(deviations.parquet: full precision, ~18x smaller and faster to write; for "
-            "more rows than a spreadsheet opens).",
+            help="Format of the per-measurement file: auto (deviations.csv while its rows "
+            "fit a spreadsheet, 1,048,575, else deviations.parquet), csv, or parquet (full "
+            "precision, ~18x smaller and faster to write; for pandas, R, DuckDB).",
         ),
-    ] = "csv",
+    ] = "auto",
     strict: Annotated[
         bool,
         typer.Option(
@@ -597,9 +598,10 @@ def measure(
 ) -> None:
     """Measure how far each producer's sizes drift from the reference table.
 
-    Writes deviations.csv (or .parquet), rejects.csv, producer_summary.csv, size_summary.csv,
-    comparison.csv, conventions.csv, summary.json and, unless --no-charts, charts/,
-    report.html and one printable card per producer under --out; with --aql and
+    Writes deviations.csv (.parquet beyond a spreadsheet's rows), rejects.csv,
+    producer_summary.csv, size_summary.csv, comparison.csv, conventions.csv, summary.json
+    and, unless --no-charts, charts/, report.html and one printable card per producer
+    under --out; with --aql and
     --lot-size also lots.csv (each producer's lots judged by a sampling plan, see
     'sizecheck plan'). Exit 0 when the
     analysis is done; 1 with --strict when a producer is not conforming; 2 for unusable
@@ -665,7 +667,7 @@ def measure(
             deviations_format=deviations,
             early=early,
         )
-    _print_measure_summary(con, analysis, out, written, language)
+    _print_measure_summary(con, analysis, out, written, language, early.choice)
     if strict:
         flagged = analysis.producer_summary["verdict"].astype(str)
         bad = ~flagged.isin(["conforming", "insufficient_data"])
@@ -696,12 +698,13 @@ def _write_with_progress(
         return write(*args, lang=lang, progress=progress, **kwargs)
 
 
-#: Data rows a spreadsheet opens (Excel and LibreOffice Calc: 1,048,576 rows with the header).
-_SPREADSHEET_ROWS = 1_048_575
-
-
 def _print_measure_summary(
-    con: Console, analysis: Any, out: Path, written: list[Path], lang: str
+    con: Console,
+    analysis: Any,
+    out: Path,
+    written: list[Path],
+    lang: str,
+    deviations: DeviationsChoice | None = None,
 ) -> None:
     from rich.table import Table
     from rich.text import Text
@@ -756,9 +759,8 @@ def _print_measure_summary(
             con.print(Text(line))
     con.print(t("cli.measure_done", lang, producers=len(analysis.producers)))
     con.print(t("cli.written", lang, n=len(written), out=out))
-    rows = len(analysis.deviations)
-    if rows > _SPREADSHEET_ROWS and any(p.name == "deviations.csv" for p in written):
-        con.print(t("cli.too_many_rows", lang, rows=f"{rows:,}", limit=f"{_SPREADSHEET_ROWS:,}"))
+    if deviations is not None:
+        con.print(_deviations_line(deviations, lang))
     if analysis.lot_plan is not None:
         _print_lots(con, analysis, lang)
     report = out / "report.html"
@@ -771,6 +773,21 @@ def _print_measure_summary(
         from sizecheck.gage import gage_sentence
 
         con.print(gage_sentence(analysis.gage, lang))
+
+
+def _deviations_line(choice: DeviationsChoice, lang: str) -> str:
+    """One line: which file holds the deviations, and why that format."""
+    from sizecheck.i18n import format_number, t
+
+    rows = format_number(choice.rows, lang, 0, grouping=True)
+    limit = format_number(choice.spreadsheet_rows, lang, 0, grouping=True)
+    if choice.reason == "requested":
+        if choice.format == "csv" and not choice.fits_spreadsheet:
+            return t("cli.too_many_rows", lang, rows=rows, limit=limit)
+        return t("cli.deviations.requested", lang, name=choice.name, fmt=choice.format)
+    if choice.reason == "fits_spreadsheet":
+        return t("cli.deviations.fits_spreadsheet", lang, rows=rows, limit=limit)
+    return t("cli.deviations.too_many_rows", lang, rows=rows, limit=limit)
 
 
 def _print_lots(con: Console, analysis: Any, lang: str) -> None:

@@ -12,7 +12,7 @@ import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import asdict, is_dataclass
+from dataclasses import asdict, dataclass, is_dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,8 +38,11 @@ __all__ = [
     "MEASURE_NAMES",
     "OUTPUT_FILES",
     "REPORT_TABLES",
+    "SPREADSHEET_ROWS",
     "VISUAL_NAMES",
+    "DeviationsChoice",
     "EarlyDeviations",
+    "choose_deviations_format",
     "safe_slug",
     "summary_dict",
     "write_report",
@@ -324,18 +327,99 @@ def _lots_frame(lots: pd.DataFrame) -> pd.DataFrame:
     return lots.loc[:, [*LOT_COLUMNS, *rest]]
 
 
-#: Formats ``deviations`` can be written in: the contract's CSV, or Parquet (typed
-#: columns, full precision, ~18x smaller and ~4x faster to write at a million shoes, and
-#: not limited to a spreadsheet's 1,048,576 rows; for pandas, R, DuckDB...).
-DEVIATION_FORMATS = ("csv", "parquet")
+#: Formats ``deviations`` can be written in: ``auto`` (the default) chooses CSV while
+#: the rows fit a spreadsheet and Parquet beyond (:func:`choose_deviations_format`);
+#: ``csv`` is the contract's CSV whatever its length; ``parquet`` has typed columns, full
+#: precision, is ~18x smaller and ~4x faster to write at a million shoes, and is read by
+#: pandas, R, DuckDB...
+DEVIATION_FORMATS = ("auto", "csv", "parquet")
+
+#: Data rows a spreadsheet opens: Excel and LibreOffice Calc hold 1,048,576 rows, the
+#: header included (Excel specifications and limits, "Worksheet size").
+SPREADSHEET_ROWS = 1_048_575
+
+#: The files the deviations may be written to, one per written format.
+_DEVIATION_FILES = ("deviations.csv", "deviations.parquet")
 
 
-def _deviations_name(fmt: str) -> str:
+@dataclass(frozen=True)
+class DeviationsChoice:
+    """Which file the deviations go to, and why.
+
+    Attributes
+    ----------
+    requested : {"auto", "csv", "parquet"}
+        The format asked for (``--deviations``).
+    format : {"csv", "parquet"}
+        The format written.
+    rows : int
+        Rows of the deviations (one per accepted measurement).
+    spreadsheet_rows : int
+        Data rows a spreadsheet opens (:data:`SPREADSHEET_ROWS`).
+    reason : {"fits_spreadsheet", "too_many_rows", "requested"}
+        ``auto`` chose CSV because the rows fit a spreadsheet, or Parquet because they
+        do not; or the format was asked for by name.
+    """
+
+    requested: str
+    format: str
+    rows: int
+    spreadsheet_rows: int
+    reason: str
+
+    @property
+    def name(self) -> str:
+        """The file name: ``deviations.csv`` or ``deviations.parquet``."""
+        return f"deviations.{self.format}"
+
+    @property
+    def fits_spreadsheet(self) -> bool:
+        """Whether a spreadsheet opens every row of the file, were it a CSV."""
+        return self.rows <= self.spreadsheet_rows
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``deviations`` entry of ``summary.json``."""
+        return {"file": self.name, **asdict(self)}
+
+
+def _check_deviations_format(fmt: str) -> str:
     if fmt not in DEVIATION_FORMATS:
         raise UsageError(
             f"Unknown deviations format {fmt!r}; choose one of {', '.join(DEVIATION_FORMATS)}."
         )
-    return f"deviations.{fmt}"
+    return fmt
+
+
+def choose_deviations_format(requested: str, rows: int) -> DeviationsChoice:
+    """The format the deviations are written in for ``--deviations requested``.
+
+    ``auto`` writes CSV while the ``rows`` (plus the header) fit a spreadsheet
+    (:data:`SPREADSHEET_ROWS` data rows), so that a QA officer can open the file, and
+    Parquet beyond, where no spreadsheet would open it and the CSV costs the most to
+    write (about 540 MB for a million shoes × 3 dimensions). ``csv`` and ``parquet`` are
+    written as asked.
+
+    Raises
+    ------
+    UsageError
+        ``requested`` is not one of :data:`DEVIATION_FORMATS`.
+
+    Examples
+    --------
+    >>> choose_deviations_format("auto", 2_000).name
+    'deviations.csv'
+    >>> choose_deviations_format("auto", 3_000_000).reason
+    'too_many_rows'
+    >>> choose_deviations_format("csv", 3_000_000).name
+    'deviations.csv'
+    """
+    _check_deviations_format(requested)
+    limit = SPREADSHEET_ROWS
+    if requested != "auto":
+        return DeviationsChoice(requested, requested, rows, limit, "requested")
+    if rows <= limit:
+        return DeviationsChoice(requested, "csv", rows, limit, "fits_spreadsheet")
+    return DeviationsChoice(requested, "parquet", rows, limit, "too_many_rows")
 
 
 def _write_deviations(deviations: pd.DataFrame, path: Path, fmt: str = "csv") -> Path:
@@ -390,7 +474,7 @@ OPTIONAL_TABLES = frozenset({"lots.csv"})
 #: the run at once (the charts, cards and optional tables are checked before they are
 #: drawn or published; a user's ``lots.csv`` stops only a run that writes one).
 MEASURE_NAMES: tuple[str, ...] = (
-    *(_deviations_name(f) for f in DEVIATION_FORMATS),
+    *_DEVIATION_FILES,
     *(name for name, _ in REPORT_TABLES if name not in OPTIONAL_TABLES),
     "summary.json",
 )
@@ -402,12 +486,14 @@ _VISUAL_CHECK = ("charts/", "cards/", "report.html")
 
 
 class EarlyDeviations:
-    """Write ``deviations.csv`` in a background thread while the statistics run.
+    """Write the deviations in a background thread while the statistics run.
 
-    ``deviations.csv`` is by far the largest output (about 540 MB for a million shoes ×
-    3 dimensions) and pyarrow formats it without holding the GIL, so ``sizecheck
-    measure`` starts it as soon as the deviations exist and computes the statistics
-    meanwhile, on the other core. Use it as a context manager around
+    The deviations are by far the largest output (``deviations.csv`` is about 540 MB
+    for a million shoes × 3 dimensions) and pyarrow writes them without holding the
+    GIL, so ``sizecheck measure`` starts as soon as the deviations exist and computes the
+    statistics meanwhile, on the other core. The format is chosen then, from the number
+    of rows (:func:`choose_deviations_format`; :attr:`choice` afterwards). Use it as a
+    context manager around
     :func:`~sizecheck.pipeline.analyse` (as its ``on_compared`` callback) and
     :func:`write_report` (as its ``early`` argument)::
 
@@ -424,11 +510,12 @@ class EarlyDeviations:
     user's at an output's name) at construction, before the long work starts.
     """
 
-    def __init__(self, out: str | Path, inputs: Sequence[str | Path], fmt: str = "csv") -> None:
+    def __init__(self, out: str | Path, inputs: Sequence[str | Path], fmt: str = "auto") -> None:
         from sizecheck.publish import OutputFolder
 
-        self.name = _deviations_name(fmt)
-        self.fmt = fmt
+        self.fmt = _check_deviations_format(fmt)
+        #: The format chosen when writing started (None before).
+        self.choice: DeviationsChoice | None = None
         self.folder = OutputFolder(out, inputs=inputs, expect=MEASURE_NAMES)
         self.root = self.folder.root
         self._future: Future[Path] | None = None
@@ -437,15 +524,17 @@ class EarlyDeviations:
     def __call__(self, deviations: pd.DataFrame) -> None:
         """Start writing ``deviations`` (once; a second call is refused)."""
         if self._future is not None:
-            raise UsageError("EarlyDeviations has already started writing deviations.csv.")
+            raise UsageError("EarlyDeviations has already started writing the deviations.")
         columns = OUTPUT_FILES["deviations.csv"]
-        require_columns(deviations, columns, "Writing deviations.csv", error=UsageError)
+        require_columns(deviations, columns, "Writing the deviations", error=UsageError)
+        choice = choose_deviations_format(self.fmt, len(deviations))
         # the contract columns, taken here: copy-on-write keeps them as they are now even
         # if the caller goes on to change its frame while the thread formats them
         frame = deviations.loc[:, list(columns)]
-        with self.folder.open().writing(self.name) as path:
+        with self.folder.open().writing(choice.name) as path:
             self._pool = ThreadPoolExecutor(1, thread_name_prefix="sizecheck-deviations")
-            self._future = self._pool.submit(_write_deviations, frame, path, self.fmt)
+            self._future = self._pool.submit(_write_deviations, frame, path, choice.format)
+        self.choice = choice
 
     @property
     def started(self) -> bool:
@@ -454,12 +543,12 @@ class EarlyDeviations:
 
     def finish(self) -> Path:
         """Wait until the file is written; return its path in the staging folder."""
-        if self._future is None:
+        if self._future is None or self.choice is None:
             raise UsageError("EarlyDeviations has not started writing.")
         try:
             return self._future.result()
         except OSError as exc:
-            raise self.folder.write_error(self.name, exc) from exc
+            raise self.folder.write_error(self.choice.name, exc) from exc
 
     def __enter__(self) -> EarlyDeviations:
         self.folder.open()
@@ -481,7 +570,7 @@ def write_report(
     charts: bool = True,
     jobs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
-    deviations_format: str = "csv",
+    deviations_format: str = "auto",
     early: EarlyDeviations | None = None,
 ) -> list[Path]:
     """Write every output of ``sizecheck measure`` into ``out`` and return the paths.
@@ -507,9 +596,11 @@ def write_report(
         Processes used to render charts (default: the number of cores).
     progress : callable, optional
         Called as ``progress(done, total)`` while charts are rendered.
-    deviations_format : {"csv", "parquet"}
-        ``deviations.csv`` (the contract, default) or ``deviations.parquet`` (see
-        :data:`DEVIATION_FORMATS`); the other one, left by an earlier run, is removed.
+    deviations_format : {"auto", "csv", "parquet"}
+        ``auto`` (default): ``deviations.csv`` while the rows fit a spreadsheet,
+        ``deviations.parquet`` beyond (:func:`choose_deviations_format`); or the format
+        named. The other file, left by an earlier run, is removed. ``summary.json``
+        records the choice and its reason under ``deviations``.
     early : EarlyDeviations, optional
         A writer already writing ``analysis.deviations`` for ``out`` in the same format:
         its file is used instead of writing the deviations again, and its output folder
@@ -526,24 +617,24 @@ def write_report(
     """
     from sizecheck.publish import OutputFolder
 
-    name = _deviations_name(deviations_format)
+    choice = choose_deviations_format(deviations_format, len(analysis.deviations))
     if early is not None:
-        if early.started and early.name != name:
-            raise UsageError(f"EarlyDeviations writes {early.name}, not {name}.")
+        if early.choice is not None and early.choice != choice:
+            raise UsageError(f"EarlyDeviations writes {early.choice.name}, not {choice.name}.")
         if early.root != Path(out).resolve():
             raise UsageError("EarlyDeviations was made for another output folder.")
         return _publish_report(
-            analysis, early.folder.open(), name, lang, charts, jobs, progress, early
+            analysis, early.folder.open(), choice, lang, charts, jobs, progress, early
         )
     inputs = [f.path for f in analysis.inputs]
     with OutputFolder(out, inputs=inputs, expect=MEASURE_NAMES) as folder:
-        return _publish_report(analysis, folder, name, lang, charts, jobs, progress, None)
+        return _publish_report(analysis, folder, choice, lang, charts, jobs, progress, None)
 
 
 def _publish_report(
     analysis: Analysis,
     folder: OutputFolder,
-    name: str,
+    choice: DeviationsChoice,
     lang: str,
     charts: bool,
     jobs: int | None,
@@ -555,13 +646,13 @@ def _publish_report(
     if early is not None and early.started:
         early.finish()
     else:
-        fmt = name.rsplit(".", 1)[1]
-        with folder.writing(name) as path:
-            _write_deviations(analysis.deviations, path, fmt)
+        with folder.writing(choice.name) as path:
+            _write_deviations(analysis.deviations, path, choice.format)
     for table_name, write in REPORT_TABLES:
         with folder.writing(table_name) as path:
             write(analysis, path)
     summary = summary_dict(analysis)
+    summary["deviations"] = choice.to_dict()
     if charts:
         folder.check(_VISUAL_CHECK)  # before the drawing, which takes the time
         _stage_visuals(analysis, folder, lang=lang, jobs=jobs, progress=progress)
