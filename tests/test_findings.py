@@ -244,3 +244,36 @@ def test_corrections_applied_leave_no_offset_or_grading(example: sc.Analysis, le
         assert "pair_mismatch" in verdict[("UD Wates Jaya", "last_length")]
         assert "scatter" in verdict[("Sepatu Puri Makmur", "insole_length")]
     assert np.isfinite(judged["bias_mm"]).all()
+
+
+def test_judged_lots_reach_every_output(tmp_path: Path) -> None:
+    """A lot the sampling plan rejects is an action (first: hold the lot), in the report's
+    lot table and in the terminal, with the numbers of lots.csv (tests/data/lots.csv: one
+    rejected and one under-sampled lot, checked against sampling.judge_lots in
+    tests/test_sampling.py)."""
+    from sizecheck.report_html import render_html
+
+    data = Path(__file__).parent / "data" / "lots.csv"
+    out = tmp_path / "out"
+    args = ["measure", str(data), "--aql", "2.5", "--lot-size", "180", "--no-charts"]
+    result = runner.invoke(app, [*args, "-o", str(out), "--lang", "id"])
+    assert result.exit_code == 0, result.output
+    lots = pd.read_csv(out / "lots.csv", dtype={"lot": str})
+    rejected = lots[lots["decision"] == "reject"].iloc[0]
+    short = lots[lots["decision"] == "under_sampled"].iloc[0]
+    a = sc.analyse([data], lot_plan=sc.sampling_plan(180, 2.5))
+    finding = a.findings[str(rejected["producer"])]
+    texts = action_texts(finding, "id")
+    assert texts[0].startswith(f"Lot {rejected['lot']} ditolak"), texts
+    assert f"{int(rejected['n_out'])} dari {int(rejected['n_measured'])} sepatu" in texts[0]
+    short_texts = action_texts(a.findings[str(short["producer"])], "en")
+    assert any(
+        f"Lot {short['lot']} was not judged: {int(short['n_measured'])} shoes measured" in x
+        and f"the plan needs {int(short['sample_size_required'])}" in x
+        for x in short_texts
+    ), short_texts
+    page = html.unescape(re.sub(r"<[^>]+>", " ", render_html(a, lang="id")))
+    page = " ".join(page.split())
+    assert " ".join(texts[0].split()) in page
+    assert "Lot dan rencana sampling" in page and "Ukur 32 sepatu dari lot ini" in page
+    assert f"{rejected['lot']} " in page and "ditolak" in page

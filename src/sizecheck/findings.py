@@ -40,12 +40,15 @@ __all__ = [
     "Finding",
     "Interval",
     "Level",
+    "LotResult",
     "SizeCorrection",
     "Value",
     "action_texts",
     "build_findings",
     "finding_lines",
     "headline_text",
+    "lot_actions",
+    "lot_sentence",
     "render",
     "size_amount",
     "size_phrase",
@@ -94,7 +97,8 @@ class Value:
     ``kind`` is one of ``mm`` (1 decimal), ``mm_signed``, ``mm_abs`` (unsigned),
     ``mm2`` (2 decimals, signed, for mm per size), ``sizes`` (1 decimal), ``size`` (a
     size label), ``pct`` (0 decimals), ``count``, ``ratio`` (2 decimals), ``date``,
-    ``dimension`` (a dimension name, written in the reader's language), ``text``
+    ``dimension`` (a dimension name, written in the reader's language), ``dimensions``
+    (several, joined with commas), ``text``
     (written as it is), ``key`` (a catalogue key, written in the reader's language).
     """
 
@@ -125,6 +129,8 @@ class Value:
             return format_date(v, lang)
         if kind == "dimension":
             return dimension_label(str(v), lang)
+        if kind == "dimensions":
+            return ", ".join(dimension_label(str(x), lang) for x in v)
         if kind == "key":
             return t(str(v), lang)
         return str(v)
@@ -273,6 +279,23 @@ class DimensionFinding:
 
 
 @dataclass(frozen=True)
+class LotResult:
+    """One lot × dimension judged by the sampling plan (a row of ``lots.csv``).
+
+    ``decision`` is ``accept``, ``reject`` or ``under_sampled`` (fewer shoes measured
+    than the plan's sample, so not judged); ``n_out`` counts shoes outside the table's
+    in-spec band among those judged.
+    """
+
+    lot: str
+    dimension: str
+    decision: str
+    n_measured: int
+    n_out: int
+    sample_size: int
+
+
+@dataclass(frozen=True)
 class Finding:
     """Everything one producer is told, as data.
 
@@ -289,6 +312,9 @@ class Finding:
         What to do, most important first.
     first_date, last_date : date or None
         The measurement period.
+    lots : tuple of LotResult
+        The producer's lots judged by the sampling plan (``measure --aql``); empty
+        without a plan.
     """
 
     producer: str
@@ -298,6 +324,7 @@ class Finding:
     actions: tuple[Action, ...]
     first_date: Any = None
     last_date: Any = None
+    lots: tuple[LotResult, ...] = ()
 
     def dimension(self, name: str, model: str = "") -> DimensionFinding | None:
         pool = self.dimensions if not model else self.models
@@ -920,6 +947,53 @@ def producer_actions(
     return tuple(acts)
 
 
+def lot_actions(lots: Sequence[LotResult]) -> list[Action]:
+    """What to do about judged lots: a rejected lot is held and every shoe of it checked
+    before it ships (containment comes before correcting the pattern), an under-sampled
+    lot is measured up to the plan's sample. One action per lot, its dimensions named."""
+    acts: list[Action] = []
+    kinds = (("reject", "lots.action_rejected"), ("under_sampled", "lots.action_short"))
+    for decision, key in kinds:
+        by_lot: dict[str, list[LotResult]] = {}
+        for r in lots:
+            if r.decision == decision:
+                by_lot.setdefault(r.lot, []).append(r)
+        for lot, rs in by_lot.items():
+            worst = max(rs, key=lambda r: (r.n_out, -r.n_measured))
+            acts.append(
+                Action(
+                    key,
+                    {
+                        "lot": Value(lot, "text"),
+                        "dimensions": Value(tuple(r.dimension for r in rs), "dimensions"),
+                        "n_out": Value(worst.n_out, "count"),
+                        "n": Value(worst.n_measured, "count"),
+                        "sample": Value(worst.sample_size, "count"),
+                    },
+                    "lot",
+                )
+            )
+    return acts
+
+
+def lot_sentence(lots: Sequence[LotResult]) -> Sentence | None:
+    """The producer's lots counted by decision (None without judged lots)."""
+    if not lots:
+        return None
+    names = {r.lot for r in lots}
+    rejected = {r.lot for r in lots if r.decision == "reject"}
+    short = {r.lot for r in lots if r.decision == "under_sampled"} - rejected
+    return Sentence(
+        "lots.summary",
+        {
+            "n": Value(len(names), "count"),
+            "accepted": Value(len(names - rejected - short), "count"),
+            "rejected": Value(len(rejected), "count"),
+            "short": Value(len(short), "count"),
+        },
+    )
+
+
 # --------------------------------------------------------------------------- rendering
 
 
@@ -1003,9 +1077,10 @@ def headline_text(finding: Finding, lang: str = "en") -> str:
 def build_findings(analysis: Analysis) -> dict[str, Finding]:
     """One :class:`Finding` per producer of ``analysis``, in producer order.
 
-    Reads ``analysis.producer_summary`` (pooled rows have ``model`` ""), ``corrections``
-    and ``levels``; the table gives the grade step and the in-spec half-width of each
-    dimension. Nothing is recomputed.
+    Reads ``analysis.producer_summary`` (pooled rows have ``model`` ""), ``corrections``,
+    ``levels`` and ``lots`` (a rejected or under-sampled lot's action comes first); the
+    table gives the grade step and the in-spec half-width of each dimension. Nothing is
+    recomputed.
     """
     import pandas as pd
 
@@ -1063,6 +1138,7 @@ def build_findings(analysis: Analysis) -> dict[str, Finding]:
         )
         per_producer.setdefault(f.producer, []).append(f)
     dates = _periods(analysis)
+    lots_by = _lots(analysis)
     for producer in sorted(per_producer):
         found = per_producer[producer]
         pooled = sorted(
@@ -1074,16 +1150,41 @@ def build_findings(analysis: Analysis) -> dict[str, Finding]:
         if len({d.model for d in models}) < 2:
             models = []  # one model: its findings are the pooled ones
         first, last = dates.get(producer, (None, None))
+        lots = lots_by.get(producer, ())
         out[producer] = Finding(
             producer=producer,
             headline=headline(models or pooled) if models else headline(pooled),
             dimensions=tuple(pooled),
             models=tuple(models),
-            actions=producer_actions(pooled, models, base_size=float(table.base_size)),
+            actions=(
+                *lot_actions(lots),
+                *producer_actions(pooled, models, base_size=float(table.base_size)),
+            ),
             first_date=first,
             last_date=last,
+            lots=lots,
         )
     return out
+
+
+def _lots(analysis: Analysis) -> dict[str, tuple[LotResult, ...]]:
+    """``analysis.lots`` (the ``lots.csv`` rows) as :class:`LotResult` per producer."""
+    lots = getattr(analysis, "lots", None)
+    if lots is None or lots.empty:
+        return {}
+    out: dict[str, list[LotResult]] = {}
+    for r in lots.to_dict(orient="records"):
+        out.setdefault(str(r["producer"]), []).append(
+            LotResult(
+                lot=str(r["lot"]),
+                dimension=str(r["dimension"]),
+                decision=str(r["decision"]),
+                n_measured=_int(r, "n_measured"),
+                n_out=_int(r, "n_out"),
+                sample_size=_int(r, "sample_size_required"),
+            )
+        )
+    return {p: tuple(v) for p, v in out.items()}
 
 
 def _periods(analysis: Analysis) -> dict[str, tuple[Any, Any]]:

@@ -26,6 +26,8 @@ from sizecheck.findings import (
     finding_for,
     finding_lines,
     headline_text,
+    lot_sentence,
+    render,
     size_text,
     verdict_flags,
     verdict_words,
@@ -234,6 +236,45 @@ def _dimension_block(
     }
 
 
+#: Columns of a producer's lot table (catalogue keys).
+LOT_HEADS: tuple[str, ...] = (
+    "lots.lot",
+    "lots.dimension",
+    "lots.decision",
+    "lots.measured",
+    "lots.out",
+)
+
+#: A lot's decision in words (catalogue keys) and its class on the page.
+LOT_DECISIONS: Mapping[str, tuple[str, str]] = {
+    "accept": ("lots.accept", "ok"),
+    "reject": ("lots.reject", "bad"),
+    "under_sampled": ("lots.under_sampled", "na"),
+}
+
+
+def _lot_rows(finding: Finding, lang: str) -> list[tuple[list[str], str]]:
+    """A producer's judged lots as table rows (words), with the verdict class."""
+    return [
+        (
+            [
+                r.lot,
+                dimension_label(r.dimension, lang),
+                t(LOT_DECISIONS[r.decision][0], lang),
+                format_number(r.n_measured, lang, 0),
+                format_number(r.n_out, lang, 0),
+            ],
+            LOT_DECISIONS[r.decision][1],
+        )
+        for r in finding.lots
+    ]
+
+
+def _lot_summary(finding: Finding, lang: str) -> str:
+    sentence = lot_sentence(finding.lots)
+    return render(sentence, lang) if sentence is not None else ""
+
+
 def render_html(
     analysis: Analysis,
     *,
@@ -255,6 +296,9 @@ def render_html(
     str
         The page (UTF-8 text).
     """
+    from sizecheck.gage import gage_sentence
+    from sizecheck.sampling import plan_words
+
     lang = check_lang(lang)
     images = images or {}
     ps = analysis.producer_summary
@@ -297,6 +341,8 @@ def render_html(
                 "headline": headline_text(finding, lang),
                 "period": _period(finding, lang),
                 "actions": action_texts(finding, lang),
+                "lots": _lot_rows(finding, lang),
+                "lot_summary": _lot_summary(finding, lang),
                 "dims": [b for b in blocks if not b["model"]],
                 "models": [b for b in blocks if b["model"]],
             }
@@ -350,6 +396,9 @@ def render_html(
         "missing_dimensions": ", ".join(
             dimension_label(d, lang) for d in analysis.missing_dimensions
         ),
+        "lot_plan": plan_words(analysis.lot_plan, lang) if analysis.lot_plan is not None else [],
+        "lot_heads": [t(k, lang) for k in LOT_HEADS],
+        "gage": gage_sentence(analysis.gage, lang) if analysis.gage is not None else "",
         "reject_rows": reject_rows,
         "rejects_total": len(rejects),
         "rejects_capped": len(rejects) > MAX_REJECTS,
