@@ -98,7 +98,7 @@ class Value:
     ``mm2`` (2 decimals, signed, for mm per size), ``sizes`` (1 decimal), ``size`` (a
     size label), ``pct`` (0 decimals), ``count``, ``ratio`` (2 decimals), ``date``,
     ``dimension`` (a dimension name, written in the reader's language), ``dimensions``
-    (several, joined with commas), ``text``
+    (several, in lower case, joined with commas), ``text``
     (written as it is), ``key`` (a catalogue key, written in the reader's language).
     """
 
@@ -130,7 +130,7 @@ class Value:
         if kind == "dimension":
             return dimension_label(str(v), lang)
         if kind == "dimensions":
-            return ", ".join(dimension_label(str(x), lang) for x in v)
+            return ", ".join(dimension_label(str(x), lang).lower() for x in v)
         if kind == "key":
             return t(str(v), lang)
         return str(v)
