@@ -595,6 +595,24 @@ def measure(
             "measurement system can resolve the tolerance. Nothing is widened for it.",
         ),
     ] = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="pandas (one process) or dask: read, validate and analyse on a Dask "
+            "cluster, partitioned by producer, with the same results; inputs may be globs "
+            "and s3:// URLs; deviations go to the folder deviations.parquet/ and no charts "
+            "are drawn. Needs pip install 'sizecheck[dask]'.",
+        ),
+    ] = "pandas",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="With --engine dask: the Dask scheduler's address (tcp://host:8786); "
+            "default a local cluster, one worker per core.",
+        ),
+    ] = None,
 ) -> None:
     """Measure how far each producer's sizes drift from the reference table.
 
@@ -630,6 +648,35 @@ def measure(
         lot_plan = sampling_plan(lot_size, aql, level=level, inspection=inspection, method=method)
     read_limits = _read_limits(limit)
     con = _console()
+    if engine not in ("pandas", "dask"):
+        _fail(f"Unknown --engine {engine!r}; choose pandas or dask.")
+    if scheduler is not None and engine != "dask":
+        _fail("--scheduler is used with --engine dask.")
+    thresholds = Thresholds(
+        min_n=min_n,
+        alpha=alpha,
+        min_sizes_for_grading=min_sizes,
+        scatter_max_share=scatter_share,
+        drift_min_signals=drift_signals,
+        pair_mismatch_share=pair_mismatch,
+    )
+    if engine == "dask":
+        from sizecheck.engine_dask import input_text, measure_dask, require_dask
+        from sizecheck.report import choose_deviations_format
+
+        require_dask()
+        with _interruptible(out, language):
+            dask_run, written = measure_dask(
+                [input_text(f) for f in files], out, lang=language,
+                scheduler=scheduler or "local", table=table, sep=sep, decimal=decimal,
+                encoding=encoding, sheet=sheet, units=units, drift_rules=rule_list,
+                thresholds=thresholds, synthetic=example and not inputs, lot_plan=lot_plan,
+                gage=gage, resolution=resolution, limits=read_limits,
+            )  # fmt: skip
+        choice = choose_deviations_format("parquet", dask_run.n_deviations)
+        _print_measure_summary(con, dask_run, out, written, language, choice)
+        _exit_strict(dask_run, strict)
+        return
     # deviations.csv, the largest output, is written in a thread while the statistics run;
     # EarlyDeviations also holds --out's lock and staging folder until the run is published
     with _interruptible(out, language), EarlyDeviations(out, files, deviations) as early:
@@ -642,14 +689,7 @@ def measure(
             sheet=sheet,
             units=units,
             drift_rules=rule_list,
-            thresholds=Thresholds(
-                min_n=min_n,
-                alpha=alpha,
-                min_sizes_for_grading=min_sizes,
-                scatter_max_share=scatter_share,
-                drift_min_signals=drift_signals,
-                pair_mismatch_share=pair_mismatch,
-            ),
+            thresholds=thresholds,
             synthetic=example and not inputs,
             on_compared=early,
             lot_plan=lot_plan,
@@ -668,6 +708,11 @@ def measure(
             early=early,
         )
     _print_measure_summary(con, analysis, out, written, language, early.choice)
+    _exit_strict(analysis, strict)
+
+
+def _exit_strict(analysis: Any, strict: bool) -> None:
+    """``--strict``: exit 1 when a producer is not conforming."""
     if strict:
         flagged = analysis.producer_summary["verdict"].astype(str)
         bad = ~flagged.isin(["conforming", "insufficient_data"])

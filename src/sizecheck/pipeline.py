@@ -19,7 +19,7 @@ import pandas as pd
 
 from sizecheck import __version__
 from sizecheck.compare import compare
-from sizecheck.errors import InputError
+from sizecheck.errors import InputError, UsageError
 from sizecheck.tables import ReferenceTable, load_table
 
 if TYPE_CHECKING:  # imported where used: analyse() imports them lazily
@@ -156,6 +156,8 @@ def analyse(
     gage: str | Path | GageResult | None = None,
     resolution: float | None = None,
     limits: ReadLimits | None = None,
+    engine: str = "pandas",
+    scheduler: str | None = None,
 ) -> Analysis:
     """Run the whole analysis on measurement files.
 
@@ -188,12 +190,31 @@ def analyse(
         A ``gage.json`` written by ``sizecheck gage`` (or its :class:`GageResult`): the
         measurement system's spread, judged against the table's in-spec band for the
         study's dimension (:func:`sizecheck.gage.judge_gage`). Nothing is widened for it.
+    engine : {"pandas", "dask"}, default "pandas"
+        ``"dask"``: read, validate and analyse on Dask, partitioned by producer, with
+        the same code and results (:func:`sizecheck.engine_dask.analyse_dask`; inputs may
+        then also be glob patterns and fsspec URLs; ``on_compared`` is not called).
+    scheduler : str, optional
+        With ``engine="dask"``: a Dask scheduler's address, or ``"local"`` for a local
+        cluster made for the run; default the Dask scheduler in use.
 
     Returns
     -------
     Analysis
     """
     from sizecheck.validate import read_measurements
+
+    if engine == "dask":
+        from sizecheck.engine_dask import analyse_dask
+
+        return analyse_dask(
+            inputs, table=table, sep=sep, decimal=decimal, encoding=encoding, sheet=sheet,
+            units=units, thresholds=thresholds, drift_rules=drift_rules, synthetic=synthetic,
+            lot_plan=lot_plan, gage=gage, resolution=resolution, limits=limits,
+            scheduler=scheduler,
+        )  # fmt: skip
+    if engine != "pandas":
+        raise UsageError(f"Unknown engine {engine!r}; choose pandas or dask.")
 
     if not inputs:
         raise InputError("No input file given. Pass one or more CSV/XLSX files, or --example.")

@@ -45,6 +45,7 @@ __all__ = [
     "choose_deviations_format",
     "safe_slug",
     "summary_dict",
+    "write_deviations",
     "write_report",
     "write_table",
     "write_template",
@@ -422,8 +423,9 @@ def choose_deviations_format(requested: str, rows: int) -> DeviationsChoice:
     return DeviationsChoice(requested, "parquet", rows, limit, "too_many_rows")
 
 
-def _write_deviations(deviations: pd.DataFrame, path: Path, fmt: str = "csv") -> Path:
-    """Write the contract columns of ``deviations`` to ``path`` as CSV or Parquet."""
+def write_deviations(deviations: pd.DataFrame, path: Path, fmt: str = "csv") -> Path:
+    """Write the contract columns of ``deviations`` to ``path`` as CSV or Parquet (what
+    ``deviations.csv``/``.parquet`` hold; also each file of the Dask engine's folder)."""
     if fmt == "csv":
         decimals = dict.fromkeys(_DEVIATION_ROUNDED, DEVIATION_DECIMALS)
         return _write_csv(deviations, path, OUTPUT_FILES["deviations.csv"], decimals)
@@ -533,7 +535,7 @@ class EarlyDeviations:
         frame = deviations.loc[:, list(columns)]
         with self.folder.open().writing(choice.name) as path:
             self._pool = ThreadPoolExecutor(1, thread_name_prefix="sizecheck-deviations")
-            self._future = self._pool.submit(_write_deviations, frame, path, choice.format)
+            self._future = self._pool.submit(write_deviations, frame, path, choice.format)
         self.choice = choice
 
     @property
@@ -617,7 +619,10 @@ def write_report(
     """
     from sizecheck.publish import OutputFolder
 
-    choice = choose_deviations_format(deviations_format, len(analysis.deviations))
+    # the Dask engine's analysis holds no rows of deviations, only their number
+    rows = getattr(analysis, "n_deviations", None)
+    rows = len(analysis.deviations) if rows is None else rows
+    choice = choose_deviations_format(deviations_format, rows)
     if early is not None:
         if early.choice is not None and early.choice != choice:
             raise UsageError(f"EarlyDeviations writes {early.choice.name}, not {choice.name}.")
@@ -647,7 +652,7 @@ def _publish_report(
         early.finish()
     else:
         with folder.writing(choice.name) as path:
-            _write_deviations(analysis.deviations, path, choice.format)
+            write_deviations(analysis.deviations, path, choice.format)
     for table_name, write in REPORT_TABLES:
         with folder.writing(table_name) as path:
             write(analysis, path)

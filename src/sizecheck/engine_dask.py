@@ -1,0 +1,617 @@
+"""The whole analysis on Dask: files read where they lie, statistics per producer.
+
+Every statistic sizecheck reports, except those between producers, is computed within
+one producer (and model), in time order. So the run partitions by producer:
+
+1. **read and validate** each input file in a task of its own, with the same readers and
+   validation as one machine (:func:`sizecheck.validate.read_measurements`): the file is
+   the unit because validation looks across its rows (a sample id given twice, a pair
+   id with three shoes, whether the column's dates are written day or month first).
+   Row numbers are the file's lines (or spreadsheet rows), as on one machine;
+2. **compare** the measurements with the table (:func:`sizecheck.compare.compare`) and
+   cut each file's deviations into partitions of about ``partition_rows`` rows;
+3. **shuffle** the partitions so that each producer lies in one partition (several
+   producers may share one), and restore the rows' file order inside it;
+4. **analyse** each partition with :func:`sizecheck.pipeline.analyse_deviations` — the
+   very code of the one-machine path — and keep only its per-producer tables and
+   findings;
+5. **between producers**: concatenate the per-producer tables in producer order and
+   build ``comparison`` from the size summaries (:func:`sizecheck.stats.
+   compare_producers` reads only those).
+
+The deviations are never gathered in this process: with ``deviations_to`` each
+partition of step 2 is written as one Parquet file of a folder (``deviations.parquet/``,
+read back whole with ``pandas.read_parquet`` or ``dask.dataframe.read_parquet``), in the
+same graph as the statistics, so every file is read once. What reaches this process is
+the rejects, the accounting and the per-producer tables.
+
+Requires ``pip install 'sizecheck[dask]'`` (``dask[dataframe]`` and ``distributed``).
+The computation runs on the Dask scheduler in use: a ``distributed.Client`` made before
+the call (a local cluster or a real one), or ``scheduler="tcp://host:8786"``.
+"""
+
+from __future__ import annotations
+
+import glob
+import itertools
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from sizecheck.errors import InputError, UsageError
+from sizecheck.pipeline import Analysis, InputFile
+from sizecheck.report import EarlyDeviations
+
+if TYPE_CHECKING:
+    from sizecheck.findings import Finding
+    from sizecheck.gage import GageResult
+    from sizecheck.readers import ReadLimits
+    from sizecheck.sampling import SamplingPlan
+    from sizecheck.stats import Thresholds
+    from sizecheck.tables import ReferenceTable
+    from sizecheck.validate import SourceAccounting
+
+__all__ = [
+    "DASK_INSTALL_HINT",
+    "DEFAULT_PARTITION_ROWS",
+    "DEVIATIONS_FOLDER",
+    "DaskAnalysis",
+    "DeviationsFolder",
+    "analyse_dask",
+    "expand_inputs",
+    "input_text",
+    "measure_dask",
+    "require_dask",
+]
+
+#: What to run when Dask is missing.
+DASK_INSTALL_HINT = (
+    "The Dask engine needs the optional extra: pip install 'sizecheck[dask]' "
+    "(dask[dataframe] and distributed)."
+)
+
+#: Deviations per partition (rows of the long frame, one per measurement): ~100 MB.
+DEFAULT_PARTITION_ROWS = 500_000
+
+#: The folder of Parquet files the Dask engine writes the deviations into.
+DEVIATIONS_FOLDER = "deviations.parquet"
+
+#: Per-producer tables of :class:`~sizecheck.pipeline.Analysis`, gathered from the
+#: partitions and put in producer order (each producer lies in one partition, so its
+#: rows keep the order the one-machine code gives them).
+PER_PRODUCER_TABLES = (
+    "producer_summary",
+    "size_summary",
+    "model_size_summary",
+    "conventions",
+    "control_points",
+    "signals",
+    "shifts",
+    "corrections",
+    "levels",
+    "lots",
+)
+
+_GLOB_CHARS = frozenset("*?[")
+_ORDER = "_sizecheck_order"
+
+
+def require_dask() -> None:
+    """Raise :class:`~sizecheck.errors.UsageError` with the install line when
+    ``dask.dataframe`` or ``distributed`` is missing."""
+    try:
+        import dask.dataframe  # noqa: F401
+        import distributed  # noqa: F401
+    except ImportError:
+        raise UsageError(DASK_INSTALL_HINT) from None
+
+
+def _protocol(path: str) -> str | None:
+    """The fsspec protocol of ``path`` (``s3``, ``gs``...), None for a local path."""
+    head, sep, _ = path.partition("://")
+    return head if sep and head not in {"file", ""} else None
+
+
+def input_text(path: str | os.PathLike[str]) -> str:
+    """A command-line input as text, with an URL's ``//`` that ``pathlib`` folds
+    (``s3:/bucket/x.csv`` back to ``s3://bucket/x.csv``)."""
+    text = os.fspath(path)
+    head, sep, rest = text.partition(":/")
+    if sep and head.isalnum() and len(head) > 1 and not rest.startswith("/"):
+        return f"{head}://{rest}"
+    return text
+
+
+def expand_inputs(inputs: Sequence[str | os.PathLike[str]]) -> list[str]:
+    """The input files named by ``inputs``: paths, and glob patterns expanded in sorted
+    order (``data/2026-*.csv``, ``s3://bucket/cluster/*.csv`` through fsspec).
+
+    Raises
+    ------
+    InputError
+        A pattern matches nothing, or a local path is not a file.
+    """
+    out: list[str] = []
+    for item in inputs:
+        text = os.fspath(item)
+        proto = _protocol(text)
+        if _GLOB_CHARS & set(text):
+            if proto is None:
+                found = sorted(glob.glob(text))  # noqa: PTH207 (absolute patterns too)
+            else:
+                import fsspec
+
+                fs, _, paths = fsspec.get_fs_token_paths(text)
+                found = sorted(fs.unstrip_protocol(p) for p in paths)
+            if not found:
+                raise InputError(f"No input file matches {text!r}.")
+            out.extend(found)
+        else:
+            out.append(text)
+    for text in out:
+        if _protocol(text) is None and not Path(text).is_file():
+            raise InputError(f"Input file {text!r} does not exist or is not a file.")
+    return out
+
+
+def _size(path: str) -> int:
+    if _protocol(path) is None:
+        return Path(path).stat().st_size
+    import fsspec
+
+    fs, _, [p] = fsspec.get_fs_token_paths(path)
+    return int(fs.size(p))
+
+
+@dataclass(frozen=True)
+class _Options:
+    """Reading and validation options, the same for every file."""
+
+    sep: str | None
+    decimal: str | None
+    encoding: str | None
+    sheet: str | None
+    units: str
+    limits: ReadLimits | None
+
+
+@dataclass
+class _FileResult:
+    """What one file gave: its deviation parts and everything small about it."""
+
+    parts: list[pd.DataFrame]
+    rejects: pd.DataFrame
+    sources: list[SourceAccounting]
+    notes: tuple[str, ...]
+    missing: list[str]
+    input_file: InputFile
+
+
+def _read_file(
+    path: str, label: str, index: int, n_parts: int, ref: ReferenceTable, opts: _Options,
+    columns: tuple[str, ...],
+) -> _FileResult:  # fmt: skip
+    """Read, validate and compare one file (in a worker), cut into ``n_parts`` parts."""
+    import tempfile
+
+    from sizecheck.compare import compare
+    from sizecheck.pipeline import file_sha256
+    from sizecheck.validate import read_measurements
+
+    with tempfile.TemporaryDirectory(prefix="sizecheck-") as tmp:
+        local = Path(path)
+        if _protocol(path) is not None:  # object storage: a local copy, read as usual
+            import fsspec
+
+            local = Path(tmp) / Path(path.split("://", 1)[1]).name
+            with fsspec.open(path, "rb") as src, local.open("wb") as dst:
+                while chunk := src.read(1 << 24):
+                    dst.write(chunk)
+        validated = read_measurements(
+            [local], table=ref, sep=opts.sep, decimal=opts.decimal, encoding=opts.encoding,
+            sheet=opts.sheet, units=opts.units, limits=opts.limits,
+        )  # fmt: skip
+        info = InputFile(path, label, file_sha256(local), local.stat().st_size)
+    if label != local.name:  # the label one machine gives (the path when names clash)
+        validated = _relabel(validated, local.name, label)
+    compared = compare(validated.measurements, ref)
+    dev = compared.deviations
+    frame = pd.DataFrame({c: _plain(dev[c]) for c in columns})
+    frame[_ORDER] = (index << 40) + pd.RangeIndex(len(frame)).to_numpy(dtype="int64")
+    bounds = [round(i * len(frame) / n_parts) for i in range(n_parts + 1)]
+    parts = [frame.iloc[a:b].reset_index(drop=True) for a, b in itertools.pairwise(bounds)]
+    return _FileResult(
+        parts, validated.rejects, list(validated.accounting.sources), validated.notes,
+        compared.missing_dimensions, info,
+    )  # fmt: skip
+
+
+def _relabel(validated: Any, name: str, label: str) -> Any:
+    """``validated`` with the source ``name`` (and ``name#sheet``) written as ``label``."""
+    from sizecheck.validate import Accounting
+
+    def swap(text: str) -> str:
+        return label + text[len(name) :] if text.startswith(name) else text
+
+    m = validated.measurements.copy()
+    m["source"] = m["source"].astype("str").map(swap).astype("category")
+    r = validated.rejects.copy()
+    r["source"] = r["source"].astype("str").map(swap)
+    sources = [replace(s, source=swap(s.source)) for s in validated.accounting.sources]
+    return replace(
+        validated, measurements=m, rejects=r, accounting=Accounting.from_sources(sources)
+    )
+
+
+def _plain(col: pd.Series) -> pd.Series:
+    """A column as the partitions hold it: categories as text (each file has its own
+    categories; text concatenates and shuffles alike everywhere)."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return col.astype("str").where(col.notna(), None).astype("str")
+    return col
+
+
+def _part(result: _FileResult, i: int) -> pd.DataFrame:
+    return result.parts[i]
+
+
+def _small(result: _FileResult) -> _FileResult:
+    """``result`` without its deviations: what this process gathers."""
+    return replace(result, parts=[])
+
+
+def _write_part(part: pd.DataFrame, path: Path, categorical: dict[str, Any]) -> int:
+    """Write one partition of the deviations as ``deviations.parquet`` is written (the
+    columns held as categories there are dictionary-encoded here too)."""
+    from sizecheck.report import write_deviations
+
+    frame = part.drop(columns=_ORDER).astype(categorical)
+    write_deviations(frame, path, "parquet")
+    return len(part)
+
+
+@dataclass(frozen=True)
+class _Settings:
+    ref: ReferenceTable
+    thresholds: Thresholds
+    rules: tuple[str, ...]
+    resolution: float | None
+    lot_plan: SamplingPlan | None
+
+
+def _analyse_part(part: pd.DataFrame, s: _Settings) -> dict[str, Any]:
+    """The per-producer tables and findings of one partition (whole producers), by the
+    one-machine code, :func:`sizecheck.pipeline.analyse_deviations`."""
+    from sizecheck.pipeline import analyse_deviations
+
+    if part.empty:
+        return {}
+    dev = part.sort_values(_ORDER, kind="stable").drop(columns=_ORDER).reset_index(drop=True)
+    a = analyse_deviations(
+        dev, table=s.ref, thresholds=s.thresholds, drift_rules=s.rules,
+        resolution=s.resolution, lot_plan=s.lot_plan,
+    )  # fmt: skip
+    out: dict[str, Any] = {name: getattr(a, name) for name in PER_PRODUCER_TABLES}
+    out["findings"] = a.findings
+    return out
+
+
+def _by_producer(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Per-producer tables of the partitions in producer order. Each producer's rows
+    come from one partition, in the order the one-machine code gives them, and the
+    one-machine tables are sorted by producer first: a stable sort by producer alone
+    gives the same table."""
+    frames = [f for f in frames if not (f.empty and len(f.columns) == 0)]
+    if not frames:
+        return pd.DataFrame()
+    out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    if "producer" not in out.columns or out.empty:
+        return out.reset_index(drop=True)
+    order = out["producer"].astype("str").sort_values(kind="stable").index
+    return out.loc[order].reset_index(drop=True)
+
+
+@dataclass
+class DaskAnalysis(Analysis):
+    """The :class:`~sizecheck.pipeline.Analysis` of :func:`analyse_dask`.
+
+    ``deviations`` and ``measurements`` are empty frames with their columns: the rows
+    stay in the partitions. Added attributes: ``n_deviations`` (rows of the deviations),
+    ``partitions`` (before the shuffle) and ``deviations_files`` (the Parquet files
+    written with ``deviations_to``, in file order).
+    """
+
+    n_deviations: int = 0
+    partitions: int = 0
+    deviations_files: list[Path] = field(default_factory=list)
+
+
+def analyse_dask(
+    inputs: Sequence[str | os.PathLike[str]],
+    *,
+    table: str | Path | ReferenceTable = "paris-point",
+    sep: str | None = None,
+    decimal: str | None = None,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    units: str = "mm",
+    thresholds: Thresholds | None = None,
+    drift_rules: Sequence[str] | None = None,
+    synthetic: bool = False,
+    lot_plan: SamplingPlan | None = None,
+    gage: str | Path | GageResult | None = None,
+    resolution: float | None = None,
+    limits: ReadLimits | None = None,
+    scheduler: str | None = None,
+    partition_rows: int = DEFAULT_PARTITION_ROWS,
+    deviations_to: str | Path | None = None,
+) -> DaskAnalysis:
+    """:func:`sizecheck.pipeline.analyse` on Dask: the same tables, partitioned by producer.
+
+    Parameters
+    ----------
+    inputs : sequence of path or str
+        Measurement files (CSV/TSV/XLSX), glob patterns (``data/*.csv``), and fsspec
+        URLs (``s3://bucket/cluster/*.csv``, with ``s3fs`` installed on every worker).
+    table, sep, decimal, encoding, sheet, units, thresholds, drift_rules, synthetic, \
+lot_plan, gage, resolution, limits
+        As for :func:`sizecheck.pipeline.analyse`.
+    scheduler : str, optional
+        Address of a ``dask-scheduler`` (``tcp://10.0.0.5:8786``), or ``"local"``: a
+        local cluster of one worker process per core, made for this run. Default: the
+        Dask scheduler in use (a ``distributed.Client`` made before the call, else
+        Dask's local threads).
+    partition_rows : int, default 500,000
+        Deviations (one per measurement) per partition before the shuffle; a file gives
+        ``ceil(bytes / (partition_rows × 60 bytes))`` partitions, at least one.
+    deviations_to : path, optional
+        A folder (created) to write the deviations into, one Parquet file per partition
+        (``part.00000.parquet``...), in file order, in the same computation.
+
+    Returns
+    -------
+    DaskAnalysis
+        An :class:`~sizecheck.pipeline.Analysis` with every table of the one-machine
+        path; ``deviations`` and ``measurements`` are empty frames with their columns.
+
+    Raises
+    ------
+    UsageError
+        Dask is not installed (the message says how to install it).
+    InputError
+        As :func:`sizecheck.pipeline.analyse`.
+    """
+    require_dask()
+    import dask.dataframe as dd
+    from dask.base import compute
+    from dask.delayed import delayed
+
+    from sizecheck import drift, stats
+    from sizecheck.compare import compare
+    from sizecheck.gage import judge_gage, load_gage
+    from sizecheck.tables import ReferenceTable, load_table
+    from sizecheck.validate import Accounting, validate
+
+    if not inputs:
+        raise InputError("No input file given. Pass one or more CSV/XLSX files, or --example.")
+    if partition_rows < 1:
+        raise UsageError(f"partition_rows must be at least 1, not {partition_rows}.")
+    ref = table if isinstance(table, ReferenceTable) else load_table(table)
+    gage_result = None
+    if gage is not None:
+        gage_result = judge_gage(gage if not isinstance(gage, str | Path) else load_gage(gage), ref)
+    paths = expand_inputs(inputs)
+    names = [Path(p.split("://", 1)[-1]).name for p in paths]
+    labels = [n if names.count(n) == 1 else p for n, p in zip(names, paths, strict=True)]
+    opts = _Options(sep, decimal, encoding, sheet, units, limits)
+    th = thresholds if thresholds is not None else stats.DEFAULT_THRESHOLDS
+    settings = _Settings(
+        ref, th, tuple(drift_rules) if drift_rules is not None else drift.DEFAULT_RULES,
+        resolution, lot_plan,
+    )  # fmt: skip
+    no_measurements = validate([], table=ref).measurements  # the columns, no rows
+    meta_full = compare(no_measurements, ref).deviations
+    columns = tuple(meta_full.columns)
+    meta = pd.DataFrame({c: _plain(meta_full[c]) for c in columns})
+    meta[_ORDER] = pd.Series([], dtype="int64")
+    # the categories of a column: fixed ones (status) as they are, else the partition's
+    categorical: dict[str, Any] = {
+        c: meta_full[c].dtype if len(meta_full[c].cat.categories) else "category"
+        for c in columns
+        if isinstance(meta_full[c].dtype, pd.CategoricalDtype)
+    }
+
+    cluster: Any = None
+    client: Any = None
+    if scheduler == "local":  # a cluster for this run: one process per core
+        from distributed import Client, LocalCluster
+
+        cluster = LocalCluster(
+            n_workers=os.cpu_count() or 1, threads_per_worker=1, dashboard_address=None
+        )
+        client = Client(cluster)
+    elif scheduler is not None:
+        from distributed import Client
+
+        client = Client(scheduler)
+    try:
+        reads: list[Any] = []
+        parts: list[Any] = []
+        per_byte = partition_rows * 60  # ~60 bytes of CSV per measurement
+        for i, (path, label) in enumerate(zip(paths, labels, strict=True)):
+            n = max(1, math.ceil(_size(path) / per_byte))
+            read = delayed(_read_file, pure=True)(
+                path, label, i, n, ref, opts, columns, dask_key_name=f"sizecheck-read-{i}"
+            )
+            reads.append(delayed(_small)(read))
+            parts.extend(delayed(_part)(read, j) for j in range(n))
+        frame = dd.from_delayed(parts, meta=meta, verify_meta=False)
+        writes = []
+        written: list[Path] = []
+        if deviations_to is not None:
+            folder = Path(deviations_to)
+            folder.mkdir(parents=True, exist_ok=True)
+            for j, part in enumerate(parts):
+                written.append(folder / f"part.{j:05d}.parquet")
+                writes.append(delayed(_write_part)(part, written[-1], categorical))
+        # every producer in one partition; several producers may share one
+        shuffled = frame.shuffle("producer", npartitions=frame.npartitions)
+        analysed = [delayed(_analyse_part)(p, settings) for p in shuffled.to_delayed()]
+        counts = [delayed(len)(p) for p in parts]
+        small, results, n_rows, _ = compute(reads, analysed, counts, writes)  # type: ignore[no-untyped-call]
+    finally:
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+
+    sources = [s for r in small for s in r.sources]
+    accounting = Accounting.from_sources(sources)
+    rejects = pd.concat([r.rejects for r in small], ignore_index=True)
+    if accounting.rows_used == 0:
+        counts_ = rejects["code"].astype(str).value_counts()
+        reasons = ", ".join(f"{c} {k}" for c, k in counts_.head(4).items()) or "no data rows"
+        raise InputError(
+            f"No usable measurement in {', '.join(labels)} against table {ref.name!r}: every "
+            f"row was rejected or skipped ({reasons}). Run 'sizecheck validate' on the "
+            "file(s) for the rows and reasons, or check --table."
+        )
+    tables = {name: _by_producer([r[name] for r in results if r]) for name in PER_PRODUCER_TABLES}
+    findings: dict[str, Finding] = {}
+    for r in results:
+        findings.update(r.get("findings", {}))
+    empty = meta_full.iloc[0:0]
+    size_summary = tables["size_summary"]
+    analysis = DaskAnalysis(
+        table=ref,
+        inputs=[r.input_file for r in small],
+        measurements=no_measurements,
+        rejects=rejects,
+        accounting=accounting,
+        deviations=empty,
+        missing_dimensions=sorted({d for r in small for d in r.missing}),
+        producer_summary=tables["producer_summary"],
+        size_summary=size_summary,
+        comparison=stats.compare_producers(empty, size_summary=size_summary),
+        conventions=tables["conventions"],
+        control_points=tables["control_points"],
+        signals=tables["signals"],
+        shifts=tables["shifts"],
+        thresholds=th,
+        synthetic=synthetic,
+        lot_plan=lot_plan,
+        lots=tables["lots"],
+        gage=gage_result,
+        corrections=tables["corrections"],
+        levels=tables["levels"],
+        model_size_summary=tables["model_size_summary"],
+        findings={p: findings[p] for p in sorted(findings)},
+        n_deviations=sum(n_rows),
+        partitions=len(parts),
+        deviations_files=written,
+    )
+    return analysis
+
+
+class DeviationsFolder(EarlyDeviations):
+    """The output folder of a Dask run, with ``deviations.parquet/`` written by the run.
+
+    Used as :class:`~sizecheck.report.EarlyDeviations` is: it holds the folder's lock
+    and staging folder; :attr:`staging_path` is the folder the partitions are written
+    into (:func:`analyse_dask`'s ``deviations_to``), and :func:`sizecheck.report.
+    write_report` then writes the other outputs beside it and publishes them all.
+    """
+
+    def __init__(self, out: str | Path, inputs: Sequence[str | Path]) -> None:
+        from sizecheck.publish import OutputFolder
+        from sizecheck.report import MEASURE_NAMES
+
+        expect = [n for n in MEASURE_NAMES if n != DEVIATIONS_FOLDER]
+        self.fmt = "parquet"
+        #: Set when the run is done (:func:`sizecheck.report.choose_deviations_format`).
+        self.choice = None
+        self.folder = OutputFolder(out, inputs=inputs, expect=[*expect, f"{DEVIATIONS_FOLDER}/"])
+        self.root = self.folder.root
+        self._future = None
+        self._pool = None
+        self._path: Path | None = None
+
+    def __call__(self, deviations: pd.DataFrame) -> None:
+        raise UsageError("The Dask engine writes deviations.parquet/ itself.")
+
+    def __enter__(self) -> DeviationsFolder:
+        self.folder.open()
+        return self
+
+    @property
+    def staging_path(self) -> Path:
+        """The folder (in the staging folder) the deviations' partitions go into."""
+        if self._path is None:
+            first = self.folder.open().stage(f"{DEVIATIONS_FOLDER}/part.00000.parquet")
+            self._path = first.parent
+        return self._path
+
+    @property
+    def started(self) -> bool:
+        """Whether :attr:`staging_path` was handed out (the run writes there)."""
+        return self._path is not None
+
+    def finish(self) -> Path:
+        """The staged folder (the run has written it when :func:`analyse_dask` returned)."""
+        return self.staging_path
+
+
+def measure_dask(
+    inputs: Sequence[str | os.PathLike[str]],
+    out: str | Path,
+    *,
+    lang: str = "en",
+    scheduler: str | None = "local",
+    partition_rows: int = DEFAULT_PARTITION_ROWS,
+    **options: Any,
+) -> tuple[DaskAnalysis, list[Path]]:
+    """``sizecheck measure --engine dask``: analyse on Dask and publish the outputs.
+
+    Writes what :func:`sizecheck.report.write_report` writes without charts, with the
+    deviations as the folder ``deviations.parquet/`` (one Parquet file per partition, in
+    file order); the charts, ``report.html`` and the cards need each producer's rows in
+    one process and are drawn by the pandas engine only.
+
+    Parameters
+    ----------
+    inputs : sequence of path or str
+        As for :func:`analyse_dask`.
+    out : path
+        The output folder (see :func:`sizecheck.report.write_report`).
+    lang : {"en", "id"}
+    scheduler : str, optional
+        As for :func:`analyse_dask`; default a local cluster for the run.
+    partition_rows : int
+        As for :func:`analyse_dask`.
+    **options
+        The other keywords of :func:`analyse_dask`.
+
+    Returns
+    -------
+    analysis, written : DaskAnalysis, list of Path
+    """
+    from sizecheck.report import choose_deviations_format, write_report
+
+    require_dask()
+    files = expand_inputs(inputs)
+    local = [f for f in files if _protocol(f) is None]
+    with DeviationsFolder(out, local) as early:
+        analysis = analyse_dask(
+            files, scheduler=scheduler, partition_rows=partition_rows,
+            deviations_to=early.staging_path, **options,
+        )  # fmt: skip
+        early.choice = choose_deviations_format("parquet", analysis.n_deviations)
+        written = write_report(
+            analysis, out, lang=lang, charts=False, deviations_format="parquet", early=early
+        )
+    return analysis, written

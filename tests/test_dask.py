@@ -1,0 +1,207 @@
+"""The Dask engine gives the one-machine results: every contract table, the rejects,
+the accounting and the findings, on the bundled example and on several generated files
+cut into several partitions each (a local cluster of 2 in-process workers).
+
+The reference is the pandas path (:func:`sizecheck.pipeline.analyse`), whose statistics
+the other test modules check against independent computations; here the question is
+only whether partitioning by producer changes anything.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import sizecheck as sc
+from sizecheck.cli import app
+from sizecheck.examples import example_path
+from sizecheck.simulate import write_cluster_csv
+
+pytest.importorskip("dask.dataframe")
+distributed = pytest.importorskip("distributed")
+
+from sizecheck.engine_dask import (  # noqa: E402
+    DASK_INSTALL_HINT,
+    PER_PRODUCER_TABLES,
+    analyse_dask,
+    expand_inputs,
+    input_text,
+)
+
+#: The tables of an Analysis compared, and the rejects (compared exactly).
+TABLES = (*PER_PRODUCER_TABLES, "comparison")
+
+
+@pytest.fixture(scope="module")
+def client():
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as c,
+    ):
+        yield c
+
+
+@pytest.fixture(scope="module")
+def cluster_files(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """Three generated files whose producers appear in all of them (same names, other
+    visits), one of them with rows a person would have to fix."""
+    folder = tmp_path_factory.mktemp("cluster")
+    paths = []
+    for i in range(3):
+        p = folder / f"visits-{i}.csv"
+        write_cluster_csv(p, rng=np.random.default_rng(20 + i), n_producers=7, visits=3,
+                          pairs_per_visit=4)  # fmt: skip
+        paths.append(p)
+    first_row = paths[1].read_text("utf-8").splitlines()[1]
+    with paths[1].open("a", encoding="utf-8") as fh:
+        fh.write("900,Produsen 002,40,L,P0900,2026-06-01,abc,262.0,226.0\n")  # not a number
+        fh.write(",,,,,,,,\n")  # blank row
+        fh.write("901,,41,R,P0901,2026-06-01,270.0,269.5,229.0\n")  # no producer
+        fh.write(first_row + "\n")  # a sample given again, far from its first row
+    return paths
+
+
+def _assert_same(one: sc.Analysis, other: sc.Analysis) -> None:
+    """Every table equal to 1e-9, the rejects, accounting and findings identical."""
+    for name in TABLES:
+        a, b = getattr(one, name), getattr(other, name)
+        assert list(a.columns) == list(b.columns), name
+        assert len(a) == len(b), name
+        pd.testing.assert_frame_equal(
+            a.reset_index(drop=True), b.reset_index(drop=True),
+            check_dtype=False, check_categorical=False, rtol=1e-9, atol=1e-9, obj=name,
+        )  # fmt: skip
+    pd.testing.assert_frame_equal(one.rejects, other.rejects)
+    assert one.accounting == other.accounting
+    assert one.missing_dimensions == other.missing_dimensions
+    assert one.inputs == other.inputs
+    assert list(one.findings) == list(other.findings)
+    assert [f.to_dict() for f in one.findings.values()] == [
+        f.to_dict() for f in other.findings.values()
+    ]
+
+
+def test_example_on_dask_equals_pandas(client, tmp_path: Path) -> None:
+    path = example_path()
+    pandas_run = sc.analyse([path])
+    dask_run = analyse_dask([path], partition_rows=600, deviations_to=tmp_path / "dev")
+    assert dask_run.partitions == 3  # several partitions of one file
+    _assert_same(pandas_run, dask_run)
+    # the deviations, never gathered by the run, are all in the folder, in file order
+    written = pd.read_parquet(tmp_path / "dev")
+    assert dask_run.n_deviations == len(pandas_run.deviations) == len(written)
+    expected = pandas_run.deviations.loc[:, list(written.columns)]
+    written["date"] = pd.to_datetime(written["date"])  # Parquet holds dates as dates
+    pd.testing.assert_frame_equal(written, expected, check_categorical=False, check_dtype=False)
+
+
+def test_several_files_partitioned_by_producer(client, cluster_files: list[Path]) -> None:
+    pandas_run = sc.analyse(cluster_files)
+    dask_run = analyse_dask(cluster_files, partition_rows=70)
+    per_byte = 70 * 60  # a file gives ceil(bytes / (partition_rows x 60)) partitions
+    assert dask_run.partitions == sum(math.ceil(p.stat().st_size / per_byte) for p in cluster_files)
+    assert dask_run.partitions >= 2 * len(cluster_files)
+    _assert_same(pandas_run, dask_run)
+    # the producers really span the files, and the messy rows were caught
+    assert pandas_run.producer_summary["producer"].nunique() == 7
+    codes = set(dask_run.rejects["code"])
+    assert {"not_a_number", "missing_producer", "duplicate_sample"} <= codes
+    # rows and cells read = used + rejected, per file and over all
+    acc = dask_run.accounting
+    assert acc.rows_read == acc.rows_used + acc.rows_rejected
+    assert acc.cells_read == acc.cells_used + acc.cells_rejected
+    assert [s.source for s in acc.sources] == [p.name for p in cluster_files]
+    # row numbers are the file's lines (the header is line 1)
+    bad = dask_run.rejects.loc[dask_run.rejects["code"] == "not_a_number"].iloc[0]
+    lines = cluster_files[1].read_text("utf-8").splitlines()
+    assert lines[int(bad["row"]) - 1].startswith("900,Produsen 002")
+
+
+def test_analyse_engine_dask_and_globs(client, cluster_files: list[Path]) -> None:
+    pattern = str(cluster_files[0].parent / "visits-*.csv")
+    assert expand_inputs([pattern]) == [str(p) for p in cluster_files]
+    _assert_same(sc.analyse(cluster_files), sc.analyse([pattern], engine="dask"))
+    with pytest.raises(sc.InputError, match="No input file matches"):
+        expand_inputs([str(cluster_files[0].parent / "none-*.csv")])
+
+
+def test_same_file_name_in_two_folders_keeps_the_paths_as_labels(
+    client, cluster_files: list[Path], tmp_path: Path
+) -> None:
+    other = tmp_path / cluster_files[0].name
+    other.write_bytes(cluster_files[1].read_bytes())
+    files = [cluster_files[0], other]
+    dask_run = analyse_dask(files)
+    _assert_same(sc.analyse(files), dask_run)
+    assert {s.source for s in dask_run.accounting.sources} == {str(p) for p in files}
+
+
+def test_input_text_restores_urls() -> None:
+    assert input_text(Path("s3://bucket/a.csv")) == "s3://bucket/a.csv"
+    assert input_text(Path("data/a.csv")) == "data/a.csv"
+    assert input_text("C:/data/a.csv") == "C:/data/a.csv"
+
+
+def _outputs(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.glob("*.csv"))}
+
+
+@pytest.mark.slow  # three runs of the example (~7 s)
+def test_measure_engine_dask_writes_the_same_files(client, tmp_path: Path) -> None:
+    runner = CliRunner()
+    one, other = tmp_path / "pandas", tmp_path / "dask"
+    res = runner.invoke(
+        app, ["measure", "--example", "--no-charts", "--deviations", "parquet", "--out", str(one)]
+    )
+    assert res.exit_code == 0, res.output
+    address = client.scheduler.address
+    dask_args = ["measure", "--example", "--engine", "dask", "--scheduler", address]
+    res = runner.invoke(app, [*dask_args, "--out", str(other)])
+    assert res.exit_code == 0, res.output
+    assert _outputs(one) == _outputs(other)  # byte for byte
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(one / "deviations.parquet"), pd.read_parquet(other / "deviations.parquet")
+    )
+    a = json.loads((one / "summary.json").read_text("utf-8"))
+    b = json.loads((other / "summary.json").read_text("utf-8"))
+    for key in set(a) - {"created", "outputs"}:
+        assert a[key] == b[key], key
+    assert all(n.startswith("deviations.parquet/part.") for n in b["outputs"][:1])
+    manifest = json.loads((other / ".sizecheck-manifest.json").read_text("utf-8"))
+    assert set(manifest["files"]) == set(b["outputs"])
+    # a second run into the same folder replaces the first one's partitions
+    res = runner.invoke(app, [*dask_args, "--out", str(other)])
+    assert res.exit_code == 0, res.output
+    assert len(list((other / "deviations.parquet").iterdir())) == 1
+
+
+def test_without_dask_the_engine_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import fails as if missing
+    res = CliRunner().invoke(
+        app, ["measure", "--example", "--engine", "dask", "--out", str(tmp_path / "o")]
+    )
+    assert res.exit_code == 2
+    lines = [line for line in res.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "pip install 'sizecheck[dask]'" in lines[0], res.output
+    assert DASK_INSTALL_HINT.startswith("The Dask engine")
+    assert not (tmp_path / "o").exists()
+
+
+def test_unknown_engine_is_refused(tmp_path: Path) -> None:
+    res = CliRunner().invoke(
+        app, ["measure", "--example", "--engine", "spark", "--out", str(tmp_path)]
+    )
+    assert res.exit_code == 2 and "spark" in res.output
+    with pytest.raises(sc.UsageError, match="engine"):
+        sc.analyse([example_path()], engine="spark")
