@@ -205,3 +205,21 @@ def test_unknown_engine_is_refused(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "spark" in res.output
     with pytest.raises(sc.UsageError, match="engine"):
         sc.analyse([example_path()], engine="spark")
+
+
+def test_lots_judged_per_producer(client, tmp_path: Path) -> None:
+    from sizecheck.sampling import sampling_plan
+
+    files = []
+    for i in range(2):
+        p = tmp_path / f"lots-{i}.csv"
+        write_cluster_csv(p, rng=np.random.default_rng(i), n_producers=4, visits=3,
+                          pairs_per_visit=6)  # fmt: skip
+        frame = pd.read_csv(p, dtype=str)
+        frame["lot"] = "L-" + frame["date"]  # one lot per visit
+        frame.to_csv(p, index=False)
+        files.append(p)
+    plan = sampling_plan(180, 2.5)
+    pandas_run = sc.analyse(files, lot_plan=plan)
+    assert len(pandas_run.lots) > 0
+    _assert_same(pandas_run, analyse_dask(files, lot_plan=plan, partition_rows=60))

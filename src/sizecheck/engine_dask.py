@@ -405,7 +405,8 @@ lot_plan, gage, resolution, limits
     gage_result = None
     if gage is not None:
         gage_result = judge_gage(gage if not isinstance(gage, str | Path) else load_gage(gage), ref)
-    paths = expand_inputs(inputs)
+    # local paths as one machine writes them (pathlib's form), URLs as given
+    paths = [p if _protocol(p) else str(Path(p)) for p in expand_inputs(inputs)]
     names = [Path(p.split("://", 1)[-1]).name for p in paths]
     labels = [n if names.count(n) == 1 else p for n, p in zip(names, paths, strict=True)]
     opts = _Options(sep, decimal, encoding, sheet, units, limits)
