@@ -4,9 +4,12 @@ This is the only module that imports typer or prints. Library modules are import
 inside the commands so that ``sizecheck --help`` starts without pandas, scipy or
 matplotlib. Errors raised on purpose (:class:`sizecheck.errors.SizecheckError`) become
 one clear line on stderr and exit code 2; anything else keeps its traceback.
-"""
 
-from __future__ import annotations
+No ``from __future__ import annotations`` here: Typer reads every parameter's annotation
+with :func:`typing.get_type_hints` at start-up, and annotations kept as strings are
+compiled one by one there (about a tenth of ``sizecheck --help``'s time). Only names
+imported for type checking alone are written as strings.
+"""
 
 import contextlib
 import functools
@@ -133,7 +136,7 @@ MethodOpt = Annotated[
 ]  # fmt: skip
 
 
-def _console(stderr: bool = False) -> Console:
+def _console(stderr: bool = False) -> "Console":
     from rich.console import Console
 
     # markup off: sources and labels such as "[derived]" are text, never rich markup.
@@ -176,7 +179,7 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def _load_table(name: str) -> ReferenceTable:
+def _load_table(name: str) -> "ReferenceTable":
     from sizecheck.tables import load_table
 
     return load_table(name)
@@ -744,12 +747,12 @@ def _write_with_progress(
 
 
 def _print_measure_summary(
-    con: Console,
+    con: "Console",
     analysis: Any,
     out: Path,
     written: list[Path],
     lang: str,
-    deviations: DeviationsChoice | None = None,
+    deviations: "DeviationsChoice | None" = None,
 ) -> None:
     from rich.table import Table
     from rich.text import Text
@@ -820,7 +823,7 @@ def _print_measure_summary(
         con.print(gage_sentence(analysis.gage, lang))
 
 
-def _deviations_line(choice: DeviationsChoice, lang: str) -> str:
+def _deviations_line(choice: "DeviationsChoice", lang: str) -> str:
     """One line: which file holds the deviations, and why that format."""
     from sizecheck.i18n import format_number, t
 
@@ -835,7 +838,7 @@ def _deviations_line(choice: DeviationsChoice, lang: str) -> str:
     return t("cli.deviations.too_many_rows", lang, rows=rows, limit=limit)
 
 
-def _print_lots(con: Console, analysis: Any, lang: str) -> None:
+def _print_lots(con: "Console", analysis: Any, lang: str) -> None:
     from sizecheck.i18n import t
     from sizecheck.sampling import plan_words
 
@@ -1134,7 +1137,7 @@ def validate_cmd(
         raise typer.Exit(EXIT_FINDINGS)
 
 
-def _print_validation(con: Console, result: Any, show: int) -> None:
+def _print_validation(con: "Console", result: Any, show: int) -> None:
     from rich.table import Table
 
     from sizecheck.validate import RejectCode
@@ -1343,7 +1346,7 @@ def _gage_pooling(analysis: Any, lang: str) -> str:
              limit=format_number(POOL_INTERACTION_P, lang, 2))  # fmt: skip
 
 
-def _print_gage_table(con: Console, analysis: Any, lang: str) -> None:
+def _print_gage_table(con: "Console", analysis: Any, lang: str) -> None:
     from rich.table import Table
 
     from sizecheck.i18n import format_number, t
@@ -1506,7 +1509,7 @@ def propose_cmd(
     con.print(t("propose.cli.use", language, path=out))
 
 
-def _print_proposal(con: Console, result: Any, lang: str) -> None:
+def _print_proposal(con: "Console", result: Any, lang: str) -> None:
     from rich.table import Table
 
     from sizecheck.escaping import visible_controls
