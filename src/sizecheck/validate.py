@@ -1498,17 +1498,15 @@ def _pairs(
             "d": cells.dim[rows, 0] if lay.long else 0,
         }
     )
-    shared = shoe.duplicated(keep=False).to_numpy()  # rows whose pair has another shoe
-    if not shared.any():
-        return drop
-    rows, shoe = rows[shared], shoe[shared]
-    shoe["left"], shoe["right"] = keys.foot[rows] == 0, keys.foot[rows] == 1
-    group = shoe.groupby(["p", "q", "z", "t", "d"], sort=False)
-    count = group["left"].transform("size").to_numpy()
-    same = (group["left"].transform("sum") > 1) | (group["right"].transform("sum") > 1)
+    # one pass: number the pairs, then count each pair's shoes, left and right shoes
+    pair = shoe.groupby(list(shoe.columns), sort=False, dropna=False).ngroup().to_numpy()
+    shoes = np.bincount(pair)[pair]
+    lefts = np.bincount(pair, weights=keys.foot[rows] == 0)[pair]
+    rights = np.bincount(pair, weights=keys.foot[rows] == 1)[pair]
+    same_foot = (lefts > 1) | (rights > 1)
     for mask, code, what in (
-        (count > 2, RejectCode.PAIR_TOO_MANY_SHOES, "more than two shoes"),
-        ((count <= 2) & same.to_numpy(), RejectCode.PAIR_SAME_FOOT, "two shoes of one foot"),
+        (shoes > 2, RejectCode.PAIR_TOO_MANY_SHOES, "more than two shoes"),
+        ((shoes == 2) & same_foot, RejectCode.PAIR_SAME_FOOT, "two shoes of one foot"),
     ):
         pos = rows[mask]
         drop[pos] = True
