@@ -59,6 +59,39 @@ def _units(grp: pd.DataFrame) -> np.ndarray:
     return np.where(paired, label, "row" + grp["position"].astype(str)).astype(object)
 
 
+def _visits(grp: pd.DataFrame, dated: bool) -> np.ndarray:
+    """The visit of each row (−1: none): its date in a dated group, else its lot when at
+    least half of the group's rows carry one."""
+    if dated:
+        column = grp["date"]
+    elif "lot" in grp and grp["lot"].notna().sum() >= 0.5 * len(grp):
+        column = grp["lot"]
+    else:
+        return np.full(len(grp), -1)
+    label = [str(x) if pd.notna(x) else None for x in column]
+    codes = {v: k for k, v in enumerate(dict.fromkeys(x for x in label if x is not None))}
+    return np.array([codes[x] if x is not None else -1 for x in label])
+
+
+def _line_covariance(
+    line: ref.Line,
+    size: np.ndarray,
+    dev: np.ndarray,
+    unit: np.ndarray,
+    visit: np.ndarray,
+    floor: float,
+) -> tuple[float, float, float]:
+    """SE of the line at its mean size, SE of the slope, df: CR2 over visits with two
+    visits or more, else over pairs; no variance below what σ = floor gives."""
+    cluster, clustered = ref.visit_clusters(unit, visit)
+    if not clustered:
+        return line.se_at(line.size_mean), line.slope_se, line.df
+    cov = ref.cluster_covariance(size, dev, cluster, fit_line=line.has_line)
+    var_a = max(cov.var_a, floor**2 / len(dev))
+    var_b = max(cov.var_b, floor**2 / line.sxx) if line.has_line else math.nan
+    return math.sqrt(var_a), math.sqrt(var_b), cov.df
+
+
 def _per_size(step: float, nominal_step: np.ndarray | None) -> float:
     label = ref.label_step(nominal_step, step)
     per = step / label
@@ -83,8 +116,10 @@ def _expected_summary(frame: pd.DataFrame, base_size: float) -> pd.DataFrame:
         floor = r / math.sqrt(12)
         line = ref.grading_line(size, dev, unit)
         line = dataclasses.replace(line, s=max(line.s, floor))  # σ ≥ resolution / √12
-        b = ref.mean_interval(dev, unit)
+        visit = _visits(grp, dated)
+        b = ref.bias_interval(dev, unit, visit)
         se = max(b.se, floor / math.sqrt(len(dev)))
+        se_judged, se_slope, line_df = _line_covariance(line, size, dev, unit, visit, floor)
         t = float(ref.t_quantile(0.95, b.df))
         within = ref.sd_within(line.residuals(size, dev), unit, dated=dated, line=line)
         lo, hi = ref.deviation_limits(
@@ -97,7 +132,7 @@ def _expected_summary(frame: pd.DataFrame, base_size: float) -> pd.DataFrame:
         no_spread = r == 0 and cap is not None and cap.sigma_within <= 1e-9
         step = ref.median_step(grp["grade_step_mm"].to_numpy())
         per_size = _per_size(step, grp["nominal_step_mm"].to_numpy())
-        t2 = float(ref.t_quantile(0.95, line.df)) * (math.nan if no_spread else 1.0)
+        t2 = float(ref.t_quantile(0.95, line_df)) * (math.nan if no_spread else 1.0)
         judged = float(offset_size(size.mean()))
         nan = ref.Interval(math.nan, math.nan, math.nan, math.nan, math.nan)
         mismatch, diff = nan, nan
@@ -129,8 +164,8 @@ def _expected_summary(frame: pd.DataFrame, base_size: float) -> pd.DataFrame:
                 "bias_sizes": b.estimate / step,
                 "offset_mm": line.at(base_size) if line.has_line else math.nan,
                 "grade_error_mm_per_size": line.slope * per_size,
-                "grade_error_ci_low": (line.slope - t2 * line.slope_se) * per_size,
-                "grade_error_ci_high": (line.slope + t2 * line.slope_se) * per_size,
+                "grade_error_ci_low": (line.slope - t2 * se_slope) * per_size,
+                "grade_error_ci_high": (line.slope + t2 * se_slope) * per_size,
                 "sd_within_mm": sd_within,
                 "sd_overall_mm": max(np.std(dev, ddof=1), floor) if len(dev) > 1 else math.nan,
                 "pct_in_spec": ref.share(grp["status"].astype(str).to_numpy(), ["in_spec"]),
@@ -145,16 +180,16 @@ def _expected_summary(frame: pd.DataFrame, base_size: float) -> pd.DataFrame:
                 "pair_diff_mm": diff.estimate,
                 "pair_diff_ci_low_mm": diff.low,
                 "pair_diff_ci_high_mm": diff.high,
-                "n_units": len(set(unit)),
+                "n_units": b.df + 1,
                 "size_min": size.min(),
                 "size_max": size.max(),
                 "spec_low_mm": lo,
                 "spec_high_mm": hi,
                 "offset_size": judged,
                 "offset_judged_mm": line.at(judged),
-                "offset_judged_se_mm": line.se_at(judged) * (math.nan if no_spread else 1.0),
-                "offset_judged_df": line.df,
-                "grade_error_df": line.df if line.has_line else math.nan,
+                "offset_judged_se_mm": se_judged * (math.nan if no_spread else 1.0),
+                "offset_judged_df": line_df,
+                "grade_error_df": line_df if line.has_line else math.nan,
                 "line_at_min_mm": line.at(size.min()),
                 "line_at_max_mm": line.at(size.max()),
                 "resolution_mm": r,
@@ -204,9 +239,14 @@ def test_size_summary_and_comparison_equal_the_references(frame):
     usable = _usable(frame)
     # the reading resolution is the producer × dimension's, as in producer_summary
     resolution = usable.groupby(KEY)["value_mm"].agg(lambda v: ref.reading_resolution(v.to_numpy()))
+    visits = {}
+    for key, grp in usable.groupby(KEY, sort=True):
+        grp, dated = _in_time_order(grp)
+        visits[key] = pd.Series(_visits(grp, dated), index=grp.index)
     for (producer, dimension, size), cell in usable.groupby([*KEY, "size"], sort=True):
         unit = _units(cell)
-        bias = ref.mean_interval(cell["deviation_mm"].to_numpy(), unit)
+        visit = visits[(producer, dimension)].loc[cell.index].to_numpy()
+        bias = ref.bias_interval(cell["deviation_mm"].to_numpy(), unit, visit)
         r = resolution[(producer, dimension)]
         se = max(bias.se, r / math.sqrt(12 * len(cell)))
         se = math.nan if r == 0 and se * math.sqrt(len(cell)) <= 1e-9 else se
@@ -224,7 +264,7 @@ def test_size_summary_and_comparison_equal_the_references(frame):
                 "effective_size": ref.effective_size(size, bias.estimate, label),
                 "size_label": ref.modal_label(list(labels)),
                 "bias_ci_low_mm": bias.estimate - t * se, "bias_ci_high_mm": bias.estimate + t * se,
-                "bias_sizes": bias.estimate / step, "n_units": len(set(unit)),
+                "bias_sizes": bias.estimate / step, "n_units": bias.df + 1,
                 "bias_se_mm": se, "resolution_mm": r,
             }
         )  # fmt: skip

@@ -125,6 +125,12 @@ class Groups:
         ``date`` (NaT when missing).
     dated : bool array
         Per group: ordered by date (at least half of its rows carry one).
+    visit : int64 array
+        Its visit as a code (−1: none): the date in a dated group; in a group that is
+        not dated but where at least half of the rows carry a ``lot``, the lot. Codes are
+        distinct between groups. Where rows come from two visits or more, the visit is
+        the independent unit of the intervals (:func:`~sizecheck.stats.reference.
+        visit_clusters`).
     """
 
     frame: pd.DataFrame
@@ -138,6 +144,7 @@ class Groups:
     deviation: FloatArray
     date: npt.NDArray[np.datetime64]
     dated: BoolArray
+    visit: IntArray
 
     @property
     def ng(self) -> int:
@@ -202,6 +209,7 @@ class Groups:
             size=self.size[keep],
             deviation=self.deviation[keep],
             date=self.date[keep],
+            visit=self.visit[keep],
         )
 
     def since(self, first: npt.ArrayLike) -> Groups:
@@ -332,6 +340,37 @@ def _units(
     return unit, pair
 
 
+def _visits(
+    frame: pd.DataFrame,
+    rows: IntArray,
+    group: IntArray,
+    date: npt.NDArray[np.datetime64],
+    dated: BoolArray,
+    counts: npt.NDArray[np.int64],
+) -> IntArray:
+    """The visit of each row (in the order given): its date in a dated group, its lot in
+    a group that is not dated but where at least half of the rows carry a lot (as the
+    control chart of :mod:`sizecheck.drift` charts it); −1 otherwise."""
+    m = len(rows)
+    if "lot" in frame.columns:
+        lot = np.asarray(pd.factorize(frame["lot"])[0], dtype=np.int64)[rows]
+    else:
+        lot = np.full(m, -1, dtype=np.int64)
+    has_lot = lot >= 0
+    lotted = (np.bincount(group, weights=has_lot.astype(np.float64), minlength=len(counts))
+              >= 0.5 * counts) & ~dated  # fmt: skip
+    day = np.asarray(pd.factorize(date)[0], dtype=np.int64)  # NaT: −1
+    by_date = dated[group] & (day >= 0)
+    by_lot = lotted[group] & has_lot
+    key = np.where(by_date, 2 * day, np.where(by_lot, 2 * lot + 1, -1))
+    width = int(key.max(initial=0)) + 1
+    code = np.where(key >= 0, group * width + key, -1)
+    visit = np.full(m, -1, dtype=np.int64)
+    seen = code >= 0
+    visit[seen] = pd.factorize(code[seen])[0]
+    return visit
+
+
 def prepare(deviations: pd.DataFrame, *, by: Sequence[str] = GROUP_BY) -> Groups:
     """Select the usable rows of ``deviations``, group them by ``by``, order them in time.
 
@@ -378,6 +417,7 @@ def prepare(deviations: pd.DataFrame, *, by: Sequence[str] = GROUP_BY) -> Groups
     size = deviations["size"].to_numpy(dtype=np.float64, na_value=np.nan)[rows]
     unit, pair = _units(deviations, rows, group, size)
     counts = np.bincount(group, minlength=ng)
+    visit = _visits(deviations, rows, group, date, dated, counts)
     return Groups(
         frame=deviations,
         keys=keys,
@@ -390,4 +430,5 @@ def prepare(deviations: pd.DataFrame, *, by: Sequence[str] = GROUP_BY) -> Groups
         deviation=deviations["deviation_mm"].to_numpy(dtype=np.float64, na_value=np.nan)[rows],
         date=date,
         dated=dated,
+        visit=visit,
     )

@@ -38,8 +38,12 @@ from sizecheck.stats.reference import (
 
 __all__ = [
     "Intervals",
+    "LineCovariances",
     "Lines",
     "Spreads",
+    "bias_intervals",
+    "cluster_covariances",
+    "cluster_mean_intervals",
     "convention_fits",
     "grading_lines",
     "group_mean",
@@ -55,6 +59,7 @@ __all__ = [
     "size_range",
     "sum_of_squares",
     "unit_sum_of_squares",
+    "visit_clusters",
     "welch_anova",
 ]
 
@@ -145,6 +150,134 @@ def mean_intervals(
         se = np.where(units > 1, np.sqrt(ss / (units - 1) / n), np.nan)
     t = t_quantile(confidence, units - 1)
     return Intervals(mean, se, units - 1, mean - t * se, mean + t * se)
+
+
+def visit_clusters(
+    g: IntArray, unit: IntArray, visit: IntArray, ng: int
+) -> tuple[IntArray, BoolArray]:
+    """:func:`reference.visit_clusters` per group: the cluster of each row (codes
+    0 … C − 1, each within one group) and, per group, whether it is the visit.
+    ``visit`` −1: no visit."""
+    has = visit >= 0
+    width = int(max(visit.max(initial=0), unit.max(initial=0))) + 1
+    group_visit = np.unique(g[has] * width + visit[has])  # each (group, visit) once
+    clustered = np.asarray(np.bincount(group_visit // width, minlength=ng) >= 2, dtype=np.bool_)
+    by_visit = has & clustered[g]
+    key = 2 * width * g + np.where(by_visit, visit, width + unit)
+    return np.asarray(pd.factorize(key)[0], dtype=np.int64), clustered
+
+
+@dataclass(frozen=True, eq=False)
+class LineCovariances:
+    """Per group, the covariance of a line a + b (x − x̄): V_a, C_ab, V_b and its df
+    (:class:`reference.ClusterCovariance`; from :meth:`from_spreads` the model-based
+    one over units)."""
+
+    var_a: FloatArray
+    cov_ab: FloatArray
+    var_b: FloatArray
+    df: FloatArray
+
+    @classmethod
+    def from_spreads(cls, lines: Lines, spreads: Spreads) -> LineCovariances:
+        """s²/n, 0, s²/Sxx with G − k df: :func:`reference.grading_line` over units."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            s2 = spreads.s * spreads.s
+            var_b = np.where(lines.has_line, s2 / lines.sxx, np.nan)
+            return cls(s2 / lines.n, np.zeros(len(s2)), var_b, spreads.df)
+
+    def where(self, mask: BoolArray, other: LineCovariances) -> LineCovariances:
+        """This covariance where ``mask``, ``other`` elsewhere."""
+        return LineCovariances(
+            *(np.where(mask, getattr(self, f), getattr(other, f))
+              for f in ("var_a", "cov_ab", "var_b", "df"))
+        )  # fmt: skip
+
+    def slope_se(self) -> FloatArray:
+        """SE(slope) = √V_b."""
+        with np.errstate(invalid="ignore"):
+            return np.asarray(np.sqrt(self.var_b), dtype=np.float64)
+
+    def se_at(self, lines: Lines, x: npt.ArrayLike) -> FloatArray:
+        """SE of each group's line at ``x``: √(V_a + 2 dx C_ab + dx² V_b), dx = x − x̄
+        (√V_a without a line)."""
+        dx = np.where(lines.has_line, np.asarray(x) - lines.size_mean, 0.0)
+        with np.errstate(invalid="ignore"):
+            v = self.var_a + np.where(dx != 0, 2 * dx * self.cov_ab + dx * dx * self.var_b, 0.0)
+            return np.asarray(np.sqrt(v), dtype=np.float64)
+
+
+def cluster_covariances(
+    g: IntArray, cluster: IntArray, xc: FloatArray, e: FloatArray, lines: Lines
+) -> LineCovariances:
+    """:func:`reference.cluster_covariance` per group: ``xc`` = x − x̄ of each row, ``e``
+    its residual from the group's line (from its mean where ``lines.has_line`` is False),
+    clusters nested in groups.
+
+    In the coordinates Z = X (X'X)^(−1/2) (X'X = diag(n, Sxx) for the centred design),
+    H_cc = Z_c Z_c' has the nonzero eigenvalues of the 2 × 2 matrix M_c = Z_c' Z_c, and
+    X_c' A_c e_c = (X'X)^(1/2) (I − M_c)^(−1/2) Z_c' e_c; so each cluster needs its sums
+    m_c, Σ xc, Σ xc², Σ e, Σ xc e and one 2 × 2 eigen-decomposition (``numpy.linalg.eigh``
+    on all clusters at once) instead of an m_c × m_c one.
+    """
+    ng = len(lines.n)
+    nc = int(cluster.max()) + 1 if len(cluster) else 0
+    cg = np.zeros(nc, dtype=np.int64)
+    cg[cluster] = g
+    line = lines.has_line[cg]
+    n, sxx = lines.n[cg], np.where(line, lines.sxx[cg], 1.0)
+    x = np.where(lines.has_line[g], xc, 0.0)
+
+    def csum(w: FloatArray) -> FloatArray:
+        return np.asarray(np.bincount(cluster, weights=w, minlength=nc), dtype=np.float64)
+
+    m = np.bincount(cluster, minlength=nc).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        big_m = np.empty((nc, 2, 2))
+        big_m[:, 0, 0] = m / n
+        big_m[:, 0, 1] = big_m[:, 1, 0] = csum(x) / np.sqrt(n * sxx)
+        big_m[:, 1, 1] = csum(x * x) / sxx
+        ze = np.column_stack([csum(e) / np.sqrt(n), csum(x * e) / np.sqrt(sxx)])
+        lam, vec = np.linalg.eigh(np.eye(2) - np.nan_to_num(big_m))
+        ok = lam > 1e-12
+        root = np.where(ok, 1.0 / np.sqrt(np.where(ok, lam, 1.0)), 0.0)
+        # u = (I − M)^(−1/2) Z'e = V diag(root) V' Z'e
+        u = np.einsum("cij,cj,ckj,ck->ci", vec, root, vec, ze)
+    big_g = np.bincount(cg, minlength=ng).astype(np.float64)
+    n_g, sxx_g = lines.n, lines.sxx
+    with np.errstate(invalid="ignore", divide="ignore"):
+        usable = (big_g >= 2) & (n_g > lines.k)
+        var_a = np.where(usable, np.bincount(cg, u[:, 0] ** 2, ng) / n_g, np.nan)
+        cov = np.bincount(cg, u[:, 0] * u[:, 1], ng) / np.sqrt(n_g * sxx_g)
+        var_b = np.bincount(cg, u[:, 1] ** 2, ng) / sxx_g
+    has = lines.has_line & usable
+    return LineCovariances(var_a, np.where(has, cov, 0.0), np.where(has, var_b, np.nan), big_g - 1)
+
+
+def cluster_mean_intervals(
+    g: IntArray, cluster: IntArray, y: FloatArray, ng: int, confidence: float
+) -> Intervals:
+    """:func:`reference.cluster_mean_interval` for every group (clusters nested in groups)."""
+    n = np.bincount(g, minlength=ng).astype(np.float64)
+    mean = group_mean(g, y, ng)
+    no_line = Lines(n, np.zeros(ng, np.int64), *(np.full(ng, np.nan),) * 4, np.zeros(ng),
+                    np.zeros(ng, np.bool_), np.full(ng, np.nan), y - mean[g])  # fmt: skip
+    cov = cluster_covariances(g, cluster, np.zeros(len(y)), y - mean[g], no_line)
+    se = cov.se_at(no_line, mean)
+    t = t_quantile(confidence, cov.df)
+    return Intervals(mean, se, cov.df, mean - t * se, mean + t * se)
+
+
+def bias_intervals(
+    g: IntArray, unit: IntArray, visit: IntArray, y: FloatArray, ng: int, confidence: float
+) -> tuple[Intervals, BoolArray]:
+    """:func:`reference.bias_interval` for every group; and where the visit is the unit."""
+    cluster, clustered = visit_clusters(g, unit, visit, ng)
+    by_unit = mean_intervals(g, unit, y, ng, confidence)
+    by_visit = cluster_mean_intervals(g, cluster, y, ng, confidence)
+    fields = ("estimate", "se", "df", "low", "high")
+    pick = (np.where(clustered, getattr(by_visit, f), getattr(by_unit, f)) for f in fields)
+    return Intervals(*pick), clustered
 
 
 def size_range(g: IntArray, size: FloatArray, ng: int) -> tuple[IntArray, FloatArray, FloatArray]:

@@ -75,7 +75,7 @@ def _bias(
         r = kernels.reading_resolutions(groups.column("value_mm"), groups.bounds)[cell_group]
     else:
         r = np.full(nc, float(resolution))
-    b = kernels.mean_intervals(cell, groups.unit, groups.deviation, nc, confidence)
+    b = kernels.bias_intervals(cell, groups.unit, groups.visit, groups.deviation, nc, confidence)[0]
     n = np.bincount(cell, minlength=nc).astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         se = sigma_floor(b.se * np.sqrt(n), r)[0] / np.sqrt(n)
@@ -163,13 +163,14 @@ def size_summary(
           (:func:`~sizecheck.stats.reference.effective_size`).
         - ``size_label``: the label as written most often for this size (first in sort
           order on ties).
-        - ``bias_ci_low_mm``, ``bias_ci_high_mm``: t-interval of the bias with the pair
-          as the independent unit (:func:`~sizecheck.stats.reference.mean_interval`; the
-          ordinary n − 1 df interval without pair ids).
+        - ``bias_ci_low_mm``, ``bias_ci_high_mm``: t-interval of the bias over the
+          independent unit (:func:`~sizecheck.stats.reference.bias_interval`): the visit
+          (CR2, G − 1 df) when the cell's shoes come from two visits or more, else the
+          pair (the ordinary n − 1 df interval without pair ids).
         - ``bias_sizes``: ``bias_mm`` / grade step.
 
         Then (:data:`SIZE_EXTRA_COLUMNS`, read by :func:`compare_producers`):
-        ``n_units`` (independent units G: pairs, and shoes without a pair id),
+        ``n_units`` (independent units G: visits, or pairs and shoes without a pair id),
         ``bias_se_mm`` (the standard error of ``bias_mm`` over them),
         ``grade_step_mm`` (the dimension's grade step, NaN when unknown) and
         ``resolution_mm`` (the reading resolution used; 0: unknown).

@@ -163,7 +163,7 @@ def levels(p: Periods, *, confidence: float = 0.95) -> pd.DataFrame:
     """
     frames = []
     for name, g in (("whole", p.groups), ("before", p.before), ("current", p.current)):
-        bias = kernels.mean_intervals(g.group, g.unit, g.deviation, g.ng, confidence)
+        bias = kernels.bias_intervals(g.group, g.unit, g.visit, g.deviation, g.ng, confidence)[0]
         part = g.keys.copy()
         part["period"] = name
         part["since"] = p.since if name == "current" else np.datetime64("NaT", "ns")
