@@ -112,6 +112,8 @@ SIZE_SUMMARY: tuple[str, ...] = (
     "bias_ci_low_mm",
     "bias_ci_high_mm",
     "bias_sizes",
+    "effective_size_ci_low",
+    "effective_size_ci_high",
 )
 
 #: ``comparison.csv``: between producers, per dimension and size.

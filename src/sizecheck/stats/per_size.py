@@ -13,7 +13,7 @@ from sizecheck import columns
 from sizecheck.errors import UsageError
 from sizecheck.stats import kernels
 from sizecheck.stats.groups import Groups, check_columns, decode, prepare
-from sizecheck.stats.reference import NO_SPREAD_MM2, sigma_floor, t_quantile
+from sizecheck.stats.reference import NO_SPREAD_MM2, gap_interval, sigma_floor, t_quantile
 
 __all__ = [
     "COMPARISON_COLUMNS",
@@ -38,7 +38,9 @@ SIZE_NEEDED = ("producer", "size", "dimension", "value_mm", "nominal_mm", "devia
 
 #: Columns of :func:`size_summary` after the contract ones: what Welch's ANOVA in
 #: :func:`compare_producers` reads.
-SIZE_EXTRA_COLUMNS: tuple[str, ...] = ("n_units", "bias_se_mm", "grade_step_mm", "resolution_mm")
+SIZE_EXTRA_COLUMNS: tuple[str, ...] = (
+    "n_units", "bias_se_mm", "grade_step_mm", "resolution_mm", "effective_size_se",
+)  # fmt: skip
 
 
 def _cells(groups: Groups) -> tuple[IntArray, IntArray, pd.DataFrame]:
@@ -116,6 +118,10 @@ def size_table(groups: Groups, confidence: float, resolution: float | None = Non
         out["bias_se_mm"] = bias.se
         out["grade_step_mm"] = step
         out["resolution_mm"] = r
+        size = out["size"].to_numpy(dtype=np.float64)
+        out["effective_size_ci_low"] = size + bias.low / label_step
+        out["effective_size_ci_high"] = size + bias.high / label_step
+        out["effective_size_se"] = bias.se / label_step
     head = [c for c in groups.keys.columns if c not in SIZE_SUMMARY_COLUMNS]  # e.g. model
     return out.loc[:, [*head, *SIZE_SUMMARY_COLUMNS, *SIZE_EXTRA_COLUMNS]]
 
@@ -147,8 +153,8 @@ def size_summary(
     Returns
     -------
     DataFrame
-        Sorted by producer, dimension, size, with columns (the first nine are the
-        ``size_summary.csv`` contract):
+        Sorted by producer, dimension, size, with columns (the ``size_summary.csv``
+        contract, :data:`sizecheck.columns.SIZE_SUMMARY`):
 
         - ``producer``, ``dimension``, ``size`` (in the table's size system).
         - ``n``: measurements.
@@ -168,12 +174,18 @@ def size_summary(
           (CR2, G − 1 df) when the cell's shoes come from two visits or more, else the
           pair (the ordinary n − 1 df interval without pair ids).
         - ``bias_sizes``: ``bias_mm`` / grade step.
+        - ``effective_size_ci_low``, ``effective_size_ci_high``: the effective size at
+          the ends of the bias interval (size + bias_ci / nominal_step_mm): the interval
+          of the effective size.
 
-        Then (:data:`SIZE_EXTRA_COLUMNS`, read by :func:`compare_producers`):
+        Then (:data:`SIZE_EXTRA_COLUMNS`, read by :func:`compare_producers` and
+        :func:`size_equivalents`):
         ``n_units`` (independent units G: visits, or pairs and shoes without a pair id),
         ``bias_se_mm`` (the standard error of ``bias_mm`` over them),
-        ``grade_step_mm`` (the dimension's grade step, NaN when unknown) and
-        ``resolution_mm`` (the reading resolution used; 0: unknown).
+        ``grade_step_mm`` (the dimension's grade step, NaN when unknown),
+        ``resolution_mm`` (the reading resolution used; 0: unknown) and
+        ``effective_size_se`` (the standard error of ``effective_size``, label units,
+        with ``n_units`` − 1 df).
 
     Examples
     --------
@@ -338,20 +350,30 @@ def compare_producers(
     return out.loc[:, list(COMPARISON_COLUMNS)]
 
 
-def size_equivalents(size_summary: pd.DataFrame, *, max_gap_sizes: float = 0.25) -> pd.DataFrame:
+def size_equivalents(
+    size_summary: pd.DataFrame, *, max_gap_sizes: float = 0.25, confidence: float = 0.95
+) -> pd.DataFrame:
     """Which producer's labelled size matches another producer's *different* size?
 
-    Two producer sizes match when their effective sizes (size + bias / grade step, from
-    :func:`size_summary`) lie within ``max_gap_sizes`` of each other on the reference scale
-    although their labels differ: "A's 41 is B's 42".
+    Two producer sizes match — "A's 41 is B's 42" — when their labels differ, their
+    effective sizes (size + bias / grade step, from :func:`size_summary`) lie within
+    ``max_gap_sizes`` of each other on the reference scale, *and* the ``confidence``
+    interval of the gap lies within ±0.5 label units, so that the match is not also a
+    match with the neighbouring size: no match is claimed whose interval spans a whole
+    size (cells of a few shoes rarely qualify). The gap's interval is Welch's
+    (:func:`~sizecheck.stats.reference.gap_interval`) from each effective size's
+    standard error and ``n_units`` − 1 df (the visit or the pair as the unit, as in
+    :func:`size_summary`).
 
     Parameters
     ----------
     size_summary : DataFrame
-        Output of :func:`size_summary` (needs producer, dimension, size, effective_size).
-        Not modified.
+        Output of :func:`size_summary` (needs producer, dimension, size, effective_size,
+        effective_size_se, n_units). Not modified.
     max_gap_sizes : float, default 0.25
         Largest |effective_size_a − effective_size_b| that counts as a match.
+    confidence : float, default 0.95
+        Level of the gap's interval.
 
     Returns
     -------
@@ -359,23 +381,26 @@ def size_equivalents(size_summary: pd.DataFrame, *, max_gap_sizes: float = 0.25)
         One row per matching pair (each unordered pair once, ``producer_a`` < ``producer_b``),
         sorted by dimension, producer_a, size_a, producer_b, size_b: ``dimension``,
         ``producer_a``, ``size_a``, ``effective_size_a``, ``producer_b``, ``size_b``,
-        ``effective_size_b``, ``gap_sizes`` (= effective_size_a − effective_size_b).
+        ``effective_size_b``, ``gap_sizes`` (= effective_size_a − effective_size_b),
+        ``gap_ci_low``, ``gap_ci_high`` (its interval).
 
     Examples
     --------
     >>> import pandas as pd
     >>> s = pd.DataFrame({"producer": ["A", "B", "B"], "dimension": "insole_length",
-    ...     "size": [41.0, 41.0, 42.0], "effective_size": [41.9, 41.0, 42.0]})
+    ...     "size": [41.0, 41.0, 42.0], "effective_size": [41.9, 41.0, 42.0],
+    ...     "effective_size_se": 0.05, "n_units": 12})
     >>> size_equivalents(s)[["producer_a", "size_a", "producer_b", "size_b"]]
       producer_a  size_a producer_b  size_b
     0          A    41.0          B    42.0
     """
-    check_columns(
-        size_summary, ("producer", "dimension", "size", "effective_size"), "size_equivalents()"
-    )
+    needed = ("producer", "dimension", "size", "effective_size", "effective_size_se", "n_units")
+    check_columns(size_summary, needed, "size_equivalents()")
     if not max_gap_sizes >= 0:
         raise UsageError(f"max_gap_sizes must be >= 0, got {max_gap_sizes}.")
-    s = size_summary[["producer", "dimension", "size", "effective_size"]]
+    if not 0.0 < confidence < 1.0:
+        raise UsageError(f"confidence must lie strictly between 0 and 1, got {confidence}.")
+    s = size_summary.loc[:, list(needed)]
     s = s[s["effective_size"].notna()]
     dcode = pd.factorize(s["dimension"], sort=True)[0].astype(np.float64)
     eff = s["effective_size"].to_numpy(dtype=np.float64)
@@ -407,7 +432,13 @@ def size_equivalents(size_summary: pd.DataFrame, *, max_gap_sizes: float = 0.25)
             "effective_size_b": eff[b],
         }
     )
-    out["gap_sizes"] = out["effective_size_a"] - out["effective_size_b"]
+    se = s["effective_size_se"].to_numpy(dtype=np.float64)
+    df = s["n_units"].to_numpy(dtype=np.float64) - 1.0
+    gap, low, high = gap_interval(eff[a], se[a], df[a], eff[b], se[b], df[b], confidence)
+    out["gap_sizes"] = gap
+    out["gap_ci_low"] = low
+    out["gap_ci_high"] = high
+    out = out[(low > -0.5) & (high < 0.5)]  # NaN (no interval): no claim
     out = out.astype({"dimension": "str", "producer_a": "str", "producer_b": "str"})
     return out.sort_values(
         ["dimension", "producer_a", "size_a", "producer_b", "size_b"], kind="stable"

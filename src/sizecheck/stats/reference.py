@@ -40,6 +40,7 @@ __all__ = [
     "Interval",
     "Line",
     "WithinSigma",
+    "benjamini_hochberg",
     "bias_interval",
     "bissell_interval",
     "c4",
@@ -52,7 +53,9 @@ __all__ = [
     "cpk_interval",
     "deviation_limits",
     "effective_size",
+    "gap_interval",
     "grading_line",
+    "holm",
     "label_step",
     "mean_interval",
     "median_step",
@@ -72,6 +75,7 @@ __all__ = [
     "share",
     "sigma_floor",
     "subgroup_sigma",
+    "t_p_value",
     "t_quantile",
     "unit_sum_of_squares",
     "visit_clusters",
@@ -798,8 +802,34 @@ def out_of_spec_share(
 
 
 def effective_size(size: float, bias: float, step_per_label: float) -> float:
-    """size + bias / (mm of nominal per label unit): "your 41 is a 41.6"."""
+    """size + bias / (mm of nominal per label unit): "your 41 is a 41.6". Its interval is
+    this function of the ends of the bias interval (the step is a constant of the table)."""
     return size + bias / step_per_label
+
+
+def gap_interval(
+    a: npt.ArrayLike,
+    se_a: npt.ArrayLike,
+    df_a: npt.ArrayLike,
+    b: npt.ArrayLike,
+    se_b: npt.ArrayLike,
+    df_b: npt.ArrayLike,
+    confidence: float = 0.95,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """The difference a − b of two independent estimates with its Welch interval,
+    elementwise: SE = √(se_a² + se_b²), df by Welch (1947) – Satterthwaite (1946),
+    ν = SE⁴ / (se_a⁴/df_a + se_b⁴/df_b); a − b ± t(1 − α/2, ν) · SE. Returns the
+    difference and the interval's ends (NaN where an SE or df is missing)."""
+    a_, sa, da, b_, sb, db = (
+        np.asarray(v, dtype=np.float64) for v in (a, se_a, df_a, b, se_b, df_b)
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        va, vb = sa * sa, sb * sb
+        se = np.sqrt(va + vb)
+        df = (va + vb) ** 2 / (va * va / da + vb * vb / db)
+    t = t_quantile(confidence, df)
+    gap = a_ - b_
+    return gap, gap - t * se, gap + t * se
 
 
 def modal_label(labels: Sequence[object]) -> object:
@@ -809,6 +839,56 @@ def modal_label(labels: Sequence[object]) -> object:
         return None
     values, counts = np.unique(present, return_counts=True)
     return str(values[int(np.argmax(counts))])
+
+
+# --------------------------------------------------------------------------- many tests
+
+
+def t_p_value(t: npt.ArrayLike, df: npt.ArrayLike, *, two_sided: bool = True) -> FloatArray:
+    """P-value of a t statistic, elementwise: 2 P(T_df > |t|), or P(T_df > t) one-sided.
+
+    ``scipy.special.stdtr(df, x)`` is the t CDF that ``scipy.stats.t.cdf`` calls. NaN
+    where t or df is missing or df ≤ 0. A test rejects at level α exactly when its
+    ``1 − α`` interval (two-sided) excludes the null value.
+    """
+    tt, d = np.asarray(t, dtype=np.float64), np.asarray(df, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        d = np.where(d > 0, d, np.nan)
+        p = 2.0 * special.stdtr(d, -np.abs(tt)) if two_sided else special.stdtr(d, -tt)
+    return np.asarray(p, dtype=np.float64)
+
+
+def holm(p: npt.ArrayLike) -> FloatArray:
+    """Holm's (1979) step-down adjusted p-values (family-wise error rate).
+
+    With the m non-missing p-values sorted, p_(1) ≤ … ≤ p_(m): p̃_(i) =
+    max_{j ≤ i} min(1, (m − j + 1) p_(j)). Reject where p̃ < α. NaN stays NaN and does
+    not count in m. Holm, S. (1979), Scand. J. Statistics 6(2):65–70.
+    """
+    x = np.asarray(p, dtype=np.float64)
+    out = np.full(len(x), np.nan)
+    ok = np.nonzero(~np.isnan(x))[0]
+    order = ok[np.argsort(x[ok], kind="stable")]
+    m = len(order)
+    out[order] = np.maximum.accumulate(np.minimum(1.0, (m - np.arange(m)) * x[order]))
+    return out
+
+
+def benjamini_hochberg(p: npt.ArrayLike) -> FloatArray:
+    """Benjamini & Hochberg's (1995) step-up adjusted p-values (false discovery rate).
+
+    With the m non-missing p-values sorted: p̃_(i) = min_{j ≥ i} min(1, m p_(j) / j).
+    Reject where p̃ < α. NaN stays NaN and does not count in m. Benjamini, Y. & Hochberg,
+    Y. (1995), J. Royal Statistical Society B 57(1):289–300.
+    """
+    x = np.asarray(p, dtype=np.float64)
+    out = np.full(len(x), np.nan)
+    ok = np.nonzero(~np.isnan(x))[0]
+    order = ok[np.argsort(x[ok], kind="stable")]
+    m = len(order)
+    scaled = np.minimum(1.0, m * x[order] / np.arange(1, m + 1))
+    out[order] = np.minimum.accumulate(scaled[::-1])[::-1]
+    return out
 
 
 # --------------------------------------------------------------------------- between
