@@ -266,6 +266,9 @@ def test_size_summary_and_comparison_equal_the_references(frame):
                 "bias_ci_low_mm": bias.estimate - t * se, "bias_ci_high_mm": bias.estimate + t * se,
                 "bias_sizes": bias.estimate / step, "n_units": bias.df + 1,
                 "bias_se_mm": se, "resolution_mm": r,
+                "effective_size_ci_low": ref.effective_size(size, bias.estimate - t * se, label),
+                "effective_size_ci_high": ref.effective_size(size, bias.estimate + t * se, label),
+                "effective_size_se": se / label,
             }
         )  # fmt: skip
     _assert_same(s, pd.DataFrame(expected))

@@ -232,8 +232,12 @@ def test_a_pair_id_is_one_unit_only_within_producer_and_size():
     rng = np.random.default_rng(32)
     a = _paired(rng, "A", pairs=12, rho=0.5)
     b = _paired(rng, "B", pairs=12, rho=0.5)  # reuses A's pair ids P000-P011
-    both = stats.producer_summary(pd.concat([a, b], ignore_index=True), base_size=41)
-    alone = pd.concat([stats.producer_summary(x, base_size=41) for x in (a, b)])
+    # each producer tested on its own (a family of one: no multiplicity adjustment)
+    each = stats.Thresholds(multiple_testing="none")
+    both = stats.producer_summary(
+        pd.concat([a, b], ignore_index=True), base_size=41, thresholds=each
+    )
+    alone = pd.concat([stats.producer_summary(x, base_size=41, thresholds=each) for x in (a, b)])
     pd.testing.assert_frame_equal(both, alone.reset_index(drop=True), rtol=1e-12)
     # a pair id whose two shoes carry different sizes is two units: same as no pair ids
     size = np.repeat(np.arange(38.0, 44.0), 2)
@@ -490,6 +494,37 @@ def test_compare_producers_spread_and_equivalents():
     assert ("A", 42.0, "B", 41.0) in pairs
     assert len(eq) == 4 and (eq["size_a"] == eq["size_b"] + 1).all()
     assert (eq["gap_sizes"].abs() <= 0.25).all()
+    assert ((eq["gap_ci_low"] > -0.5) & (eq["gap_ci_high"] < 0.5)).all()
+
+
+def test_no_size_equivalence_is_claimed_whose_interval_spans_a_whole_size():
+    # one shoe per unit at each size: the gap's interval is Welch's on the raw deviations
+    # (independent: scipy.stats.ttest_ind(equal_var=False).confidence_interval), in sizes
+    rng = np.random.default_rng(40)
+    a = deviations_from(
+        producer="A", size=np.full(4, 42.0), value_mm=42 * STEP + rng.normal(0, 3, 4)
+    )
+    b = deviations_from(
+        producer="B", size=np.full(5, 41.0), value_mm=42 * STEP + rng.normal(0, 1, 5)
+    )
+    d = pd.concat([a, b], ignore_index=True)
+    s = stats.size_summary(d)
+    wide = stats.size_equivalents(s, max_gap_sizes=10.0)
+    assert wide.empty  # 4 and 5 shoes, SD 3 and 1 mm: the gap could be a whole size
+    sps = pytest.importorskip("scipy.stats")
+    ea, eb = a["deviation_mm"] / STEP + 42, b["deviation_mm"] / STEP + 41
+    ci = sps.ttest_ind(ea, eb, equal_var=False).confidence_interval(0.95)
+    at = s.set_index("producer")
+    _gap, low, high = stats.reference.gap_interval(
+        at.loc["A", "effective_size"], at.loc["A", "effective_size_se"], at.loc["A", "n_units"] - 1,
+        at.loc["B", "effective_size"], at.loc["B", "effective_size_se"], at.loc["B", "n_units"] - 1,
+    )  # fmt: skip
+    assert (float(low), float(high)) == (pytest.approx(ci.low), pytest.approx(ci.high))
+    assert high - low > 1.0
+    # the effective size's own interval is the bias interval in label units
+    assert at.loc["A", "effective_size_ci_low"] == pytest.approx(
+        42 + at.loc["A", "bias_ci_low_mm"] / STEP
+    )
 
 
 # -- size summary ----------------------------------------------------------------------
@@ -807,3 +842,62 @@ def test_verdicts_are_a_function_of_the_summary_and_the_thresholds():
     moved = out.assign(offset_judged_mm=out["offset_judged_mm"] + 5.0)
     assert stats.verdicts(moved)[0] == "offset"
     assert stats.verdicts(out.assign(n=3))[0] == "insufficient_data"
+
+
+# -- multiple testing -------------------------------------------------------------------
+
+
+def test_holm_and_benjamini_hochberg_equal_statsmodels():
+    multitest = pytest.importorskip("statsmodels.stats.multitest")
+    rng = np.random.default_rng(41)
+    p = np.concatenate([rng.uniform(0, 1, 30), rng.uniform(0, 0.01, 8), [0.02, 0.02]])
+    p = rng.permutation(p)
+    for ours, method in (
+        (stats.reference.holm, "holm"),
+        (stats.reference.benjamini_hochberg, "fdr_bh"),
+    ):
+        expected = multitest.multipletests(p, alpha=0.05, method=method)[1]
+        np.testing.assert_allclose(ours(p), expected, rtol=1e-12)
+        with_nan = np.insert(p, 3, np.nan)  # a missing p-value is not in the family
+        got = ours(with_nan)
+        assert np.isnan(got[3])
+        np.testing.assert_allclose(np.delete(got, 3), expected, rtol=1e-12)
+
+
+def test_t_p_value_is_scipy_t_test():
+    sps = pytest.importorskip("scipy.stats")
+    x = np.array([0.3, -0.1, 0.8, 0.5, 0.2, 0.9])
+    res = sps.ttest_1samp(x, 0.0)
+    t = x.mean() / (x.std(ddof=1) / np.sqrt(6))
+    assert float(stats.reference.t_p_value(t, 5.0)) == pytest.approx(res.pvalue, rel=1e-12)
+
+
+def test_holm_keeps_the_familywise_error_rate_over_many_null_producers():
+    # 40 producers on nominal (no offset), one visit each: with each test at 5 % about 2
+    # are flagged `offset` by chance; Holm over the family flags none in most clusters
+    rng = np.random.default_rng(42)
+    sizes = np.repeat(np.arange(38.0, 44.0), 3)
+    frames = [
+        deviations_from(
+            producer=f"P{k:02d}", size=sizes, value_mm=sizes * STEP + rng.normal(0, 1.2, 18)
+        )
+        for k in range(40)
+    ]
+    d = pd.concat(frames, ignore_index=True)
+    each = stats.producer_summary(
+        d, base_size=41, thresholds=stats.Thresholds(multiple_testing="none")
+    )
+    holm_ = stats.producer_summary(d, base_size=41)
+    fdr = stats.producer_summary(
+        d, base_size=41, thresholds=stats.Thresholds(multiple_testing="fdr")
+    )
+    raw_hits = int((each["offset_p"] < 0.05).sum())
+    assert raw_hits >= 1  # this seed: chance hits without adjustment
+    assert (holm_["offset_p_adjusted"] >= each["offset_p"]).all()
+    assert int((holm_["offset_p_adjusted"] < 0.05).sum()) == 0
+    assert int((fdr["offset_p_adjusted"] < 0.05).sum()) <= raw_hits
+    # one rule: `none` flags exactly where the 95 % t-interval of the judged offset
+    # excludes 0 (and the offset is outside the in-spec band)
+    t = stats.reference.t_quantile(0.95, each["offset_judged_df"])
+    excl = (each["offset_judged_mm"].abs() > t * each["offset_judged_se_mm"]).to_numpy()
+    assert ((each["offset_p"] < 0.05).to_numpy() == excl).all()

@@ -567,6 +567,15 @@ def measure(
             "share of the in-spec half-width (1.0: 1.5 mm for lengths at ±1.5 mm).",
         ),
     ] = 1.0,
+    multiple_testing: Annotated[
+        str,
+        typer.Option(
+            "--multiple-testing",
+            help="Adjust the offset, grading and pair-mismatch tests for testing every "
+            "producer × dimension: holm (family-wise error rate, the default), fdr "
+            "(Benjamini–Hochberg false discovery rate) or none.",
+        ),
+    ] = "holm",
     resolution: Annotated[
         float | None,
         typer.Option(
@@ -662,6 +671,7 @@ def measure(
         scatter_max_share=scatter_share,
         drift_min_signals=drift_signals,
         pair_mismatch_share=pair_mismatch,
+        multiple_testing=multiple_testing,
     )
     if engine == "dask":
         from sizecheck.engine_dask import input_text, measure_dask, require_dask

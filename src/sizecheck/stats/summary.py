@@ -30,7 +30,13 @@ from sizecheck.stats.reference import (
     sigma_floor,
     t_quantile,
 )
-from sizecheck.stats.verdicts import DEFAULT_THRESHOLDS, Thresholds, offset_size, verdicts
+from sizecheck.stats.verdicts import (
+    DEFAULT_THRESHOLDS,
+    Thresholds,
+    offset_size,
+    p_values,
+    verdicts,
+)
 
 if TYPE_CHECKING:
     from sizecheck.drift import ControlChart
@@ -77,6 +83,12 @@ SUMMARY_EXTRA_COLUMNS: tuple[str, ...] = (
     "sd_within_df",
     "resolution_mm",
     "sigma_note",
+    "offset_p",
+    "grading_p",
+    "pair_mismatch_p",
+    "offset_p_adjusted",
+    "grading_p_adjusted",
+    "pair_mismatch_p_adjusted",
 )
 
 
@@ -262,7 +274,9 @@ def producer_summary(
         ``resolution_mm`` (the reading resolution used, 0: unknown); ``sigma_note``
         (``at_resolution`` when a σ was raised to resolution / √12, ``no_spread`` when
         the readings show none and no resolution is known: Cpk, Ppk and every interval
-        are then blank).
+        are then blank); ``offset_p``, ``grading_p``, ``pair_mismatch_p`` and their
+        ``*_p_adjusted`` over the table's rows (:func:`~sizecheck.stats.verdicts.
+        p_values`, ``thresholds.multiple_testing``; the flags read the adjusted ones).
 
     Notes
     -----
@@ -328,6 +342,8 @@ def producer_summary(
     _add_judged(out, judged, thresholds)
     out["drift_signals"] = _drift_signals(groups, chart)
     out["verdict"] = verdicts(out, thresholds)
+    for name, values in p_values(out, thresholds).items():
+        out[name] = values
     _blank_thin(out, thresholds)
     keys = list(groups.keys.columns)  # producer, dimension; or the ``by`` of prepare()
     if "model" not in keys:

@@ -8,6 +8,7 @@ judged is one small function, :func:`offset_size`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,12 +16,33 @@ import numpy.typing as npt
 import pandas as pd
 
 from sizecheck.errors import UsageError
-from sizecheck.stats.reference import pair_mismatch_limit, t_quantile
+from sizecheck.stats.reference import (
+    benjamini_hochberg,
+    holm,
+    pair_mismatch_limit,
+    t_p_value,
+)
 
-__all__ = ["DEFAULT_THRESHOLDS", "VERDICT_COLUMNS", "Thresholds", "offset_size", "verdicts"]
+__all__ = [
+    "DEFAULT_THRESHOLDS",
+    "MULTIPLE_TESTING",
+    "TESTS",
+    "VERDICT_COLUMNS",
+    "Thresholds",
+    "offset_size",
+    "p_values",
+    "verdicts",
+]
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+
+
+#: The multiple-testing adjustments :class:`Thresholds` accepts (``holm`` the default).
+MULTIPLE_TESTING: tuple[str, ...] = ("holm", "fdr", "none")
+
+#: The tests adjusted for multiplicity, each with its p-value columns.
+TESTS: tuple[str, ...] = ("offset", "grading", "pair_mismatch")
 
 
 @dataclass(frozen=True)
@@ -46,6 +68,13 @@ class Thresholds:
         at least this many times (each signal is one episode of one rule); the rows since
         the chart's change point are then the *current* period, which the other rules
         judge.
+    multiple_testing : {"holm", "fdr", "none"}, default "holm"
+        How the offset, grading and pair-mismatch tests are adjusted for being many: each
+        test's p-values over the family of rows of one summary (producers × dimensions;
+        rows judged per model form their own family) are adjusted by Holm's step-down
+        method (family-wise error rate ``alpha``), Benjamini–Hochberg (false discovery
+        rate ``alpha``) or not at all (each test at level ``alpha``), and a flag needs
+        the adjusted p-value below ``alpha`` (:func:`p_values`).
     pair_mismatch_share : float, default 1.0
         ``pair_mismatch`` is raised when the lower end of the ``1 - alpha`` interval of
         the mean |left − right| exceeds this share of the in-spec half-width (1.5 mm for
@@ -59,6 +88,7 @@ class Thresholds:
     scatter_max_share: float = 0.05
     drift_min_signals: int = 2
     pair_mismatch_share: float = 1.0
+    multiple_testing: str = "holm"
 
     def __post_init__(self) -> None:
         problems = []
@@ -77,6 +107,11 @@ class Thresholds:
         if not 0.0 < self.pair_mismatch_share <= 10.0:
             problems.append(
                 f"pair_mismatch_share must lie in (0, 10], got {self.pair_mismatch_share}"
+            )
+        if self.multiple_testing not in MULTIPLE_TESTING:
+            problems.append(
+                f"multiple_testing must be one of {', '.join(MULTIPLE_TESTING)}, "
+                f"got {self.multiple_testing!r}"
             )
         if self.drift_min_signals < 1:
             problems.append(f"drift_min_signals must be at least 1, got {self.drift_min_signals}")
@@ -127,20 +162,95 @@ def _col(summary: pd.DataFrame, name: str) -> FloatArray:
     return np.asarray(summary[name].to_numpy(dtype=np.float64, na_value=np.nan))
 
 
+def _unadjusted(p: npt.ArrayLike) -> FloatArray:
+    return np.asarray(p, dtype=np.float64)
+
+
+def p_values(summary: pd.DataFrame, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> pd.DataFrame:
+    """The p-value of each row's offset, grading and pair-mismatch test, raw and adjusted.
+
+    - ``offset_p``: two-sided t-test that the line where the offset is judged
+      (``offset_judged_mm``) is 0: t = estimate / ``offset_judged_se_mm``,
+      ``offset_judged_df`` df (:func:`~sizecheck.stats.reference.t_p_value`).
+    - ``grading_p``: two-sided t-test that the slope (``judged_grade_error_mm_per_size``)
+      is 0 with ``grade_error_se`` and ``grade_error_df``.
+    - ``pair_mismatch_p``: t-test that the systematic left/right difference |``pair_diff_mm``|
+      exceeds :func:`~sizecheck.stats.reference.pair_mismatch_limit`: t = (|δ̄| − limit) /
+      ``pair_diff_se_mm``, ``pair_diff_df`` df, p = 2 P(T > t) (capped at 1), so that
+      p < α exactly when the whole ``1 - alpha`` interval lies beyond the limit.
+    - ``*_p_adjusted``: each column adjusted over the family — the rows with a p-value
+      and at least ``min_n`` measurements (``judged_n`` too, except for the pair
+      mismatch) — by ``thresholds.multiple_testing``: :func:`~sizecheck.stats.
+      reference.holm`, :func:`~sizecheck.stats.reference.benjamini_hochberg`, or none
+      (the raw p-value). Rows outside the family get NaN.
+
+    Returns
+    -------
+    DataFrame aligned with ``summary``: ``offset_p``, ``grading_p``, ``pair_mismatch_p``
+    and the three ``*_p_adjusted``.
+    """
+    th = thresholds
+    lo, hi = _col(summary, "spec_low_mm"), _col(summary, "spec_high_mm")
+    limit = pair_mismatch_limit(lo, hi, th.pair_mismatch_share)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        raw = {
+            "offset": t_p_value(
+                _col(summary, "offset_judged_mm") / _col(summary, "offset_judged_se_mm"),
+                _col(summary, "offset_judged_df"),
+            ),
+            "grading": t_p_value(
+                _col(summary, "judged_grade_error_mm_per_size") / _col(summary, "grade_error_se"),
+                _col(summary, "grade_error_df"),
+            ),
+            "pair_mismatch": np.minimum(
+                1.0,
+                2.0
+                * t_p_value(
+                    (np.abs(_col(summary, "pair_diff_mm")) - limit)
+                    / _col(summary, "pair_diff_se_mm"),
+                    _col(summary, "pair_diff_df"),
+                    two_sided=False,
+                ),
+            ),
+        }
+    enough = _col(summary, "n") >= th.min_n
+    in_family = {
+        "offset": enough & (_col(summary, "judged_n") >= th.min_n),
+        "grading": enough
+        & (_col(summary, "judged_n") >= th.min_n)
+        & (_col(summary, "judged_n_sizes") >= th.min_sizes_for_grading),
+        "pair_mismatch": enough,
+    }
+    adjust: dict[str, Callable[[npt.ArrayLike], FloatArray]] = {
+        "holm": holm,
+        "fdr": benjamini_hochberg,
+        "none": _unadjusted,
+    }
+    out = pd.DataFrame(index=summary.index)
+    for name in TESTS:
+        out[f"{name}_p"] = raw[name]
+    for name in TESTS:
+        family = np.where(in_family[name], raw[name], np.nan)
+        out[f"{name}_p_adjusted"] = adjust[th.multiple_testing](family)
+    return out
+
+
 def verdicts(summary: pd.DataFrame, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> pd.Series:
     """The verdict of each row of a producer summary.
 
     The size is judged as it is now: offset, grading and scatter read the *current*
     period (the rows since a detected change; every row without one — the ``judged_*``,
-    ``offset_judged_*``, ``grade_error_se/df`` and ``line_at_*`` columns). With ``t`` the
-    two-sided t quantile at ``1 - alpha`` for the row's degrees of freedom and [L, U] =
+    ``offset_judged_*``, ``grade_error_se/df`` and ``line_at_*`` columns). "Significant"
+    means the test's p-value (:func:`p_values`), adjusted over the rows of ``summary`` by
+    ``thresholds.multiple_testing`` (Holm by default), is below ``alpha``; with ``none``
+    this is the ``1 - alpha`` t-interval excluding the null value. With [L, U] =
     [``spec_low_mm``, ``spec_high_mm``] the in-spec limits in deviation space:
 
     - ``insufficient_data`` when ``n < min_n``; no other flag is then given. With fewer
       than ``min_n`` rows since a change, only ``drift`` and ``pair_mismatch`` are judged.
     - ``offset``: ``offset_judged_mm`` (the grading line at :func:`offset_size`, the mean
-      with a single size) has |estimate| > t · SE and lies outside [L, U].
-    - ``grading``: at least ``min_sizes_for_grading`` sizes, |slope| > t · SE(slope), and
+      with a single size) is significantly different from 0 and lies outside [L, U].
+    - ``grading``: at least ``min_sizes_for_grading`` sizes, a significant slope, and
       the line at the smallest or largest size is outside [L, U] *because of the slope*:
       either the line where the offset is judged is inside [L, U], or the slope alone
       (line at that end − line where judged) would leave [L, U].
@@ -153,10 +263,10 @@ def verdicts(summary: pd.DataFrame, thresholds: Thresholds = DEFAULT_THRESHOLDS)
     - ``drift``: ``drift_signals >= drift_min_signals``.
     - ``pair_mismatch``: the systematic left/right difference (``pair_diff_mm``, mean of
       right − left over complete pairs, :func:`~sizecheck.stats.reference.
-      pair_difference`) has its whole ``1 - alpha`` interval beyond ±
+      pair_difference`) is significantly beyond ±
       :func:`~sizecheck.stats.reference.pair_mismatch_limit` (``pair_mismatch_share`` ×
-      the in-spec half-width): the left and the right shoe are made differently, not
-      just scattered.
+      the in-spec half-width; one-sided): the left and the right shoe are made
+      differently, not just scattered.
 
     Flags are joined with ``+`` in that order; none gives ``conforming``.
 
@@ -178,24 +288,22 @@ def verdicts(summary: pd.DataFrame, thresholds: Thresholds = DEFAULT_THRESHOLDS)
 
     est = _col(summary, "offset_judged_mm")
     enough_now = _col(summary, "judged_n") >= th.min_n
+    p = p_values(summary, th)
+
+    def significant(name: str) -> BoolArray:
+        return np.asarray(p[f"{name}_p_adjusted"].to_numpy() < th.alpha, dtype=np.bool_)
+
     with np.errstate(invalid="ignore", divide="ignore"):
-        crit = t_quantile(1.0 - th.alpha, _col(summary, "offset_judged_df"))
-        offset = (np.abs(est) > crit * _col(summary, "offset_judged_se_mm")) & outside(est)
-        slope = _col(summary, "judged_grade_error_mm_per_size")
-        crit2 = t_quantile(1.0 - th.alpha, _col(summary, "grade_error_df"))
-        slope_sig = np.abs(slope) > crit2 * _col(summary, "grade_error_se")
+        offset = significant("offset") & outside(est)
         eval_in = ~outside(est)
         ends = [_col(summary, "line_at_min_mm"), _col(summary, "line_at_max_mm")]
         off_end = [outside(end) & (eval_in | outside(end - est)) for end in ends]
         enough = _col(summary, "judged_n_sizes") >= th.min_sizes_for_grading
-        grading = enough & slope_sig & (off_end[0] | off_end[1])
+        grading = enough & significant("grading") & (off_end[0] | off_end[1])
         two_sided = np.isfinite(lo) & np.isfinite(hi)
         expected = _col(summary, "pct_out_expected") / 100.0
         scatter = (expected > th.scatter_max_share) & (two_sided | eval_in)
-        limit = pair_mismatch_limit(lo, hi, th.pair_mismatch_share)
-        diff = np.abs(_col(summary, "pair_diff_mm"))
-        crit3 = t_quantile(1.0 - th.alpha, _col(summary, "pair_diff_df"))
-        mismatch = diff - crit3 * _col(summary, "pair_diff_se_mm") > limit
+        mismatch = significant("pair_mismatch")
     drift = _col(summary, "drift_signals") >= th.drift_min_signals
     flags = [
         ("offset", offset & enough_now),
