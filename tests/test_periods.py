@@ -133,3 +133,64 @@ def test_a_mismatched_pair_of_lasts_is_a_pair_mismatch_not_scatter() -> None:
     row = out.set_index("producer").loc["Mismatched"]
     assert row["pair_mismatch_mm"] == pytest.approx(4.0, abs=0.3)
     assert row["pct_out_expected"] < 5.0  # the left/right difference is not scatter
+
+
+# -- the change point's uncertainty ------------------------------------------------------
+
+
+def test_change_point_is_the_least_squares_split_and_the_charts() -> None:
+    rng = np.random.default_rng(50)
+    x = np.r_[rng.normal(0, 1, 9), rng.normal(2.5, 1, 13)]
+    k, step = ref.change_point(x)
+    # independent: the split with the smallest within-segment sum of squares, by brute force
+    sse = [np.sum((x[:j] - x[:j].mean()) ** 2) + np.sum((x[j:] - x[j:].mean()) ** 2)
+           for j in range(1, len(x))]  # fmt: skip
+    assert k == 1 + int(np.argmin(sse))
+    assert step == pytest.approx(x[k:].mean() - x[:k].mean())
+    # the bootstrap finds each replicate's change point as change_point() does
+    fit = np.where(np.arange(len(x)) < k, x[:k].mean(), x[k:].mean())
+    ks, steps = ref.change_point_bootstrap(x, np.random.default_rng(9), 50)
+    draws = fit + np.random.default_rng(9).choice(x - fit, size=(50, len(x)), replace=True)
+    for row, kb, sb in zip(draws, ks, steps, strict=True):
+        assert (kb, sb) == (ref.change_point(row)[0], pytest.approx(ref.change_point(row)[1]))
+    # the control chart's change point is this function of its points
+    d = _step_producer()
+    chart = drift.control_chart(d)
+    k_chart, step_chart = ref.change_point(chart.points["value"].to_numpy())
+    shift = chart.shifts.iloc[0]
+    assert chart.points["order"].iloc[k_chart] == shift["shift_order"]
+    assert step_chart == pytest.approx(shift["step_mm"])
+
+
+def test_change_point_intervals_are_seeded_and_hold_the_planted_change() -> None:
+    d = _step_producer()
+    groups = stats.prepare(d)
+    chart = drift.control_chart(d, groups=groups)
+    p = stats.periods(groups, chart, min_signals=2, min_n=8)
+    a = stats.change_point_intervals(p, chart, replicates=199)
+    b = stats.change_point_intervals(p, chart, replicates=199)
+    for name in a:
+        np.testing.assert_array_equal(a[name], b[name])  # same seed, same intervals
+    other = stats.change_point_intervals(p, chart, replicates=199, seed=1)
+    assert other["step_ci_low_mm"][0] != a["step_ci_low_mm"][0]
+    assert a["step_ci_low_mm"][0] < p.step[0] < a["step_ci_high_mm"][0]
+    assert a["step_ci_high_mm"][0] > 3.0 and a["step_ci_low_mm"][0] < 5.0  # planted +4 mm
+    assert a["since_ci_low"][0] <= p.since[0] <= a["since_ci_high"][0]
+    s = stats.producer_summary(d, base_size=41).iloc[0]
+    assert s["step_ci_low_mm"] == pytest.approx(
+        stats.change_point_intervals(p, chart)["step_ci_low_mm"][0]
+    )
+
+
+def test_change_point_step_interval_covers_the_planted_step() -> None:
+    # 1000 series of 24 chart points, +2 SD step after point 14 (noise SD 1); 999
+    # bootstrap replicates each. Binomial SE at 0.95 is 0.007; this seed covers 0.937
+    # (percentile intervals run a little short with 24 points), bound 0.92.
+    rng = np.random.default_rng(51)
+    hits = 0
+    for _ in range(1000):
+        x = np.r_[np.zeros(14), np.full(10, 2.0)] + rng.normal(0, 1, 24)
+        _, steps = ref.change_point_bootstrap(x, rng, 999)
+        low, high = np.quantile(steps, [0.025, 0.975])
+        hits += int(low <= 2.0 <= high)
+    assert 0.92 <= hits / 1000 <= 0.98

@@ -573,6 +573,9 @@ def test_find_conventions_recovers_the_generating_convention(convention, model):
     assert len(conv) == len(stats.CONVENTIONS)
     best = stats.best_conventions(conv)
     assert best["convention"].tolist() == [convention]
+    # the model-based choice agrees (44 shoes, SD 0.4: every other candidate far behind)
+    assert conv.loc[conv["choice"] != "", "convention"].tolist() == [convention]
+    assert (conv.loc[conv["choice"] != "", "choice"] == "chosen").all()
     # the RMS of the right model is the noise SD (0.4), by construction
     assert best["rms_residual_mm"].iloc[0] == pytest.approx(0.4, abs=0.1)
 
@@ -593,7 +596,7 @@ def test_find_conventions_on_synthetic_producers(kind, model, convention, shift)
     value = model(size) + rng.normal(0, 0.5, size.size)
     d = deviations_from(producer="A", size=size, value_mm=value, dimension="last_length")
     conv = stats.find_conventions(d)
-    assert list(conv.columns[-3:]) == ["fitted_shift_mm", "fits", "best"]
+    assert list(conv.columns[8:11]) == ["fitted_shift_mm", "fits", "best"]
     best = stats.best_conventions(conv).iloc[0]
     assert best["convention"] == convention, kind
     if np.isnan(shift):
@@ -884,10 +887,10 @@ def test_holm_keeps_the_familywise_error_rate_over_many_null_producers():
         for k in range(40)
     ]
     d = pd.concat(frames, ignore_index=True)
-    each = stats.producer_summary(
-        d, base_size=41, thresholds=stats.Thresholds(multiple_testing="none")
+    each = stats.producer_summary(d, base_size=41)  # default: each test at alpha
+    holm_ = stats.producer_summary(
+        d, base_size=41, thresholds=stats.Thresholds(multiple_testing="holm")
     )
-    holm_ = stats.producer_summary(d, base_size=41)
     fdr = stats.producer_summary(
         d, base_size=41, thresholds=stats.Thresholds(multiple_testing="fdr")
     )
@@ -901,3 +904,49 @@ def test_holm_keeps_the_familywise_error_rate_over_many_null_producers():
     t = stats.reference.t_quantile(0.95, each["offset_judged_df"])
     excl = (each["offset_judged_mm"].abs() > t * each["offset_judged_se_mm"]).to_numpy()
     assert ((each["offset_p"] < 0.05).to_numpy() == excl).all()
+
+
+# -- conventions chosen by AIC ----------------------------------------------------------
+
+
+def test_convention_aic_is_the_normal_log_likelihood_of_statsmodels():
+    sm = pytest.importorskip("statsmodels.api")
+    rng = np.random.default_rng(43)
+    size = np.repeat(np.arange(37.0, 45.0), 3)
+    value = size * STEP + 15 + rng.normal(0, 0.6, size.size)
+    d = deviations_from(producer="A", size=size, value_mm=value, dimension="last_length")
+    conv = stats.find_conventions(d).set_index("convention")
+    # fitted shift: OLS of the residual from the Paris line on a constant (k = 2 with σ)
+    fit = sm.OLS(value - size * STEP, np.ones(size.size)).fit()
+    assert conv.loc["paris_shifted", "aic"] == pytest.approx(-2 * fit.llf + 2 * 2, rel=1e-10)
+    # nothing fitted: the normal log-likelihood of the fixed residuals at σ̂² = mean r²
+    r = value - size * STEP - 15
+    llf = sps_norm_llf(r)
+    assert conv.loc["paris_foot+15", "aic"] == pytest.approx(-2 * llf + 2, rel=1e-10)
+    own = sm.OLS(value, sm.add_constant(size)).fit()
+    best = conv["aic"].min()
+    assert conv["own_line_delta_aic"].iloc[0] == pytest.approx(-2 * own.llf + 6 - best, rel=1e-9)
+    assert conv.loc["paris_foot+15", "choice"] == "chosen"
+
+
+def sps_norm_llf(r: np.ndarray) -> float:
+    """Σ log φ(r; 0, σ̂) with σ̂² = mean r² (scipy.stats.norm)."""
+    return float(np.sum(scipy.stats.norm.logpdf(r, 0.0, np.sqrt(np.mean(r * r)))))
+
+
+def test_a_grading_error_is_no_convention_and_close_candidates_are_undecided():
+    rng = np.random.default_rng(44)
+    size = np.repeat(np.arange(36.0, 47.0), 6)
+    # -0.5 mm per size from Paris point: `grading` by verdict, no convention by AIC
+    value = 41 * STEP + (STEP - 0.5) * (size - 41) + rng.normal(0, 0.5, size.size)
+    d = deviations_from(producer="A", size=size, value_mm=value, dimension="last_length")
+    conv = stats.find_conventions(d)
+    assert set(conv.loc[conv["choice"] != "", "choice"]) == {"no_convention"}
+    assert conv["own_line_delta_aic"].iloc[0] <= -2
+    # lasts 14.1 mm long: between +13.3 and +15, with 6 noisy shoes neither is chosen
+    size = np.array([39.0, 40, 41, 42, 43, 44])
+    value = size * STEP + 14.15 + rng.normal(0, 1.5, 6)
+    d = deviations_from(producer="B", size=size, value_mm=value, dimension="last_length")
+    conv = stats.find_conventions(d).set_index("convention")
+    assert conv.loc["paris_foot+13.3", "choice"] == "undecided"
+    assert conv.loc["paris_foot+15", "choice"] == "undecided"

@@ -572,10 +572,11 @@ def measure(
         typer.Option(
             "--multiple-testing",
             help="Adjust the offset, grading and pair-mismatch tests for testing every "
-            "producer × dimension: holm (family-wise error rate, the default), fdr "
-            "(Benjamini–Hochberg false discovery rate) or none.",
+            "producer × dimension: none (each at --alpha, the default), holm (family-wise "
+            "error rate) or fdr (Benjamini–Hochberg false discovery rate). Not with "
+            "--engine dask.",
         ),
-    ] = "holm",
+    ] = "none",
     resolution: Annotated[
         float | None,
         typer.Option(
@@ -673,6 +674,13 @@ def measure(
         pair_mismatch_share=pair_mismatch,
         multiple_testing=multiple_testing,
     )
+    if engine == "dask" and multiple_testing != "none":
+        from sizecheck.errors import UsageError
+
+        raise UsageError(
+            "--multiple-testing adjusts over all producers at once; the Dask engine judges "
+            "each partition of producers apart. Use --engine pandas, or --multiple-testing none."
+        )
     if engine == "dask":
         from sizecheck.engine_dask import input_text, measure_dask, require_dask
         from sizecheck.report import choose_deviations_format

@@ -31,6 +31,9 @@ Named constants
     The verdict thresholds (:class:`Thresholds`); see that class for each value.
 ``CONVENTIONS``
     The candidate sizing conventions tried by :func:`find_conventions`.
+``BOOTSTRAP_SEED``, ``BOOTSTRAP_REPLICATES``
+    20261129 and 999: the seed and replicates of the change-point bootstrap
+    (:func:`change_point_intervals`); the same data give the same intervals.
 ``CONVENTION_TIE_MM``
     0.05 mm: within this margin of the lowest RMS, a convention with nothing fitted is
     preferred by :func:`find_conventions`.
@@ -54,7 +57,15 @@ from sizecheck.stats.per_size import (
     size_summary,
     welch_anova,
 )
-from sizecheck.stats.periods import Periods, corrections, levels, periods
+from sizecheck.stats.periods import (
+    BOOTSTRAP_REPLICATES,
+    BOOTSTRAP_SEED,
+    Periods,
+    change_point_intervals,
+    corrections,
+    levels,
+    periods,
+)
 from sizecheck.stats.process_capability import Capability, capability
 from sizecheck.stats.reference import D2, MISSIZED_STATUSES, capability_indices
 from sizecheck.stats.summary import (
@@ -65,6 +76,8 @@ from sizecheck.stats.summary import (
 from sizecheck.stats.verdicts import DEFAULT_THRESHOLDS, Thresholds, verdicts
 
 __all__ = [
+    "BOOTSTRAP_REPLICATES",
+    "BOOTSTRAP_SEED",
     "COMPARISON_COLUMNS",
     "CONVENTIONS",
     "CONVENTION_TIE_MM",
@@ -84,6 +97,7 @@ __all__ = [
     "best_conventions",
     "capability",
     "capability_indices",
+    "change_point_intervals",
     "compare_producers",
     "corrections",
     "find_conventions",

@@ -10,10 +10,12 @@ import pandas as pd
 
 from sizecheck.stats import kernels
 from sizecheck.stats.groups import Groups, check_columns, prepare
+from sizecheck.stats.reference import gaussian_aic
 
 __all__ = [
     "CONVENTIONS",
     "CONVENTION_COLUMNS",
+    "CONVENTION_DELTA_AIC",
     "CONVENTION_TIE_MM",
     "Convention",
     "best_conventions",
@@ -69,7 +71,12 @@ CONVENTION_TIE_MM = 0.05
 CONVENTION_COLUMNS: tuple[str, ...] = (
     "producer", "dimension", "convention", "description", "n", "n_sizes",
     "mean_residual_mm", "rms_residual_mm", "fitted_shift_mm", "fits", "best",
+    "aic", "delta_aic", "own_line_delta_aic", "choice",
 )  # fmt: skip
+
+#: Candidates within this ΔAIC of the lowest are not told apart (Burnham & Anderson
+#: 2002, §2.6): ``choice`` is then ``undecided``.
+CONVENTION_DELTA_AIC = 2.0
 
 _NEEDED = ("producer", "dimension", "size", "value_mm", "nominal_mm", "deviation_mm", "status")
 
@@ -85,6 +92,34 @@ def _best(rms: np.ndarray, conventions: Sequence[Convention]) -> np.ndarray:
     best = np.zeros(rms.shape, dtype=np.bool_)
     best[np.arange(len(rms)), pick] = has_rms.any(axis=1)
     return best
+
+
+def _choice(
+    aic: np.ndarray, own_line: np.ndarray, conventions: Sequence[Convention]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per group (row of ``aic``, groups × candidates): ΔAIC, the own line's ΔAIC, and
+    the ``choice`` of each candidate (:func:`find_conventions`)."""
+    has = ~np.isnan(aic)
+    lowest = np.where(has, aic, np.inf).min(axis=1)
+    delta = aic - lowest[:, None]
+    own = own_line - lowest
+    near = has & (delta < CONVENTION_DELTA_AIC)
+    # a fitted shift nests every fixed candidate of its slope: when one of those is near
+    # too, the simpler one explains as well (its ΔAIC to the nested one is at most 2)
+    for j, cj in enumerate(conventions):
+        if cj.fit_intercept:
+            slope = cj.slope_mm_per_size
+            nested = [
+                k for k, ck in enumerate(conventions)
+                if not ck.fit_intercept and ck.slope_mm_per_size == slope
+            ]  # fmt: skip
+            if nested:
+                near[:, j] &= ~near[:, nested].any(axis=1)
+    several = near.sum(axis=1) > 1
+    beaten = own <= -CONVENTION_DELTA_AIC  # the producer's own line explains far better
+    word = np.where(beaten, "no_convention", np.where(several, "undecided", "chosen"))
+    choice = np.where(near, word[:, None], "")
+    return delta, own, choice
 
 
 def find_conventions(
@@ -136,7 +171,24 @@ def find_conventions(
         - ``best``: the candidate with the lowest RMS for the producer × dimension,
           except that a candidate with nothing fitted wins when its RMS is within
           ``CONVENTION_TIE_MM`` (0.05 mm) of that lowest RMS (the simpler explanation;
-          among such candidates the lowest RMS).
+          among such candidates the lowest RMS). A description, not a test.
+        - ``aic``: Akaike's criterion of the candidate with normal errors
+          (:func:`~sizecheck.stats.reference.gaussian_aic`; parameters: σ, and the shift
+          when fitted), σ̂ = the RMS residual, not below the reading resolution / √12;
+          ``delta_aic``: aic − the lowest aic of the producer × dimension;
+          ``own_line_delta_aic``: the same for the producer's own least-squares line
+          (intercept and slope fitted: 3 parameters) — negative when a line of its own
+          explains the lengths better than the best candidate.
+        - ``choice``: the model-based decision. Among the candidates with ``delta_aic``
+          < ``CONVENTION_DELTA_AIC`` (2) — leaving out a fitted shift when a fixed
+          candidate of its slope, which it nests, is among them (the simpler model
+          explains as well; a nested model is never more than 2 behind the one with a
+          parameter more) —: ``chosen`` when there is one, ``undecided``
+          (each of them) when there are several; ``no_convention`` (each of them) when
+          the producer's own line is better by 2 or more (``own_line_delta_aic`` ≤ −2:
+          e.g. lasts growing 6.17 mm per size are neither Paris point nor 5 mm);
+          empty for the others. The AIC counts shoes as independent; pairs and visits
+          make it somewhat too decisive.
 
     Examples
     --------
@@ -193,12 +245,38 @@ def find_conventions(
             part["fits"] = np.asarray(rms <= tol, dtype=np.bool_)
         parts.append(part)
     best = _best(np.column_stack([p["rms_residual_mm"].to_numpy() for p in parts]), conventions)
+    floor = kernels.reading_resolutions(value, np.concatenate([[0], np.cumsum(n)]))
+    floor = floor / np.sqrt(12.0)
+    own_rms = _own_line_rms(g, size, value, ng)
+    params = [2.0 if c.fit_intercept else 1.0 for c in conventions]
+    aic = np.column_stack(
+        [gaussian_aic(np.fmax(p["rms_residual_mm"].to_numpy(), floor), n, k)
+         for p, k in zip(parts, params, strict=True)]
+    )  # fmt: skip
+    aic = np.where(n[:, None] >= 3, aic, np.nan)
+    own = np.where(n >= 4, gaussian_aic(np.fmax(own_rms, floor), n, 3.0), np.nan)
+    delta, own_delta, choice = _choice(aic, own, conventions)
     for k, part in enumerate(parts):
         part["best"] = best[:, k]
+        part["aic"] = aic[:, k]
+        part["delta_aic"] = delta[:, k]
+        part["own_line_delta_aic"] = own_delta
+        part["choice"] = pd.Series(choice[:, k], dtype="str").to_numpy()
     out = pd.concat(parts, ignore_index=True)
     order = np.argsort(np.tile(np.arange(ng), len(conventions)), kind="stable")  # group first
     out = out.iloc[order].reset_index(drop=True)
-    return out.astype({"convention": "str", "description": "str"}).loc[:, list(CONVENTION_COLUMNS)]
+    out = out.astype({"convention": "str", "description": "str", "choice": "str"})
+    return out.loc[:, list(CONVENTION_COLUMNS)]
+
+
+def _own_line_rms(g: np.ndarray, size: np.ndarray, value: np.ndarray, ng: int) -> np.ndarray:
+    """√(SSR / n) of each group's least-squares line of value on size (NaN with fewer
+    than two sizes): the grading line of :func:`~sizecheck.stats.reference.grading_line`,
+    fitted to the lengths (deviations differ from them by a line in size)."""
+    lines = kernels.grading_lines(g, size, value, ng)
+    ssr = kernels.sum_of_squares(g, lines.resid, np.zeros(ng))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(lines.has_line, np.sqrt(ssr / lines.n), np.nan)
 
 
 def best_conventions(conventions: pd.DataFrame) -> pd.DataFrame:

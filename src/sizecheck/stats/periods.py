@@ -18,6 +18,7 @@ proven equal to it.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -31,11 +32,35 @@ from sizecheck.errors import UsageError
 from sizecheck.stats import kernels
 from sizecheck.stats.groups import Groups
 from sizecheck.stats.per_size import size_table
+from sizecheck.stats.reference import change_point_bootstrap
 
 if TYPE_CHECKING:
     from sizecheck.drift import ControlChart
 
-__all__ = ["LEVEL_COLUMNS", "PERIODS", "Periods", "corrections", "levels", "periods"]
+__all__ = [
+    "BOOTSTRAP_REPLICATES",
+    "BOOTSTRAP_SEED",
+    "CHANGE_INTERVAL_COLUMNS",
+    "LEVEL_COLUMNS",
+    "PERIODS",
+    "Periods",
+    "change_point_intervals",
+    "corrections",
+    "levels",
+    "periods",
+]
+
+#: Replicates of the change-point bootstrap (:func:`change_point_intervals`).
+BOOTSTRAP_REPLICATES = 999
+
+#: The seed of the change-point bootstrap: the same data give the same intervals.
+#: summary.json should record it with the replicates (``stats.BOOTSTRAP_SEED``).
+BOOTSTRAP_SEED = 20261129
+
+#: Columns of :func:`change_point_intervals` after the group's keys.
+CHANGE_INTERVAL_COLUMNS: tuple[str, ...] = (
+    "step_ci_low_mm", "step_ci_high_mm", "since_ci_low", "since_ci_high",
+)  # fmt: skip
 
 BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
@@ -150,6 +175,61 @@ def periods(groups: Groups, chart: ControlChart, *, min_signals: int, min_n: int
         current=groups.subset(current),
         before=groups.subset(before),
     )
+
+
+def change_point_intervals(
+    p: Periods,
+    chart: ControlChart,
+    *,
+    confidence: float = 0.95,
+    replicates: int = BOOTSTRAP_REPLICATES,
+    seed: int = BOOTSTRAP_SEED,
+) -> dict[str, npt.NDArray[np.float64] | npt.NDArray[np.datetime64]]:
+    """Bootstrap intervals of each detected change's step and date.
+
+    For every group with a change (:attr:`Periods.changed`), the chart's points in order
+    are bootstrapped (:func:`~sizecheck.stats.reference.change_point_bootstrap`,
+    ``replicates`` times with ``numpy.random.default_rng([seed, crc32(key)])``, the key
+    being the group's key values joined: the same data and seed give the same intervals,
+    whatever other groups are analysed with it): the ``confidence``
+    percentile interval of the step (``step_ci_low_mm``, ``step_ci_high_mm``) and of the
+    first point after the change, given as that point's date (``since_ci_low``,
+    ``since_ci_high``; NaT on charts of lots or row blocks). NaN / NaT without a change.
+    The step is the chart's (residuals from the grading line, size for size), as
+    ``Periods.step``.
+
+    Returns
+    -------
+    dict of arrays, one entry per group, keyed by :data:`CHANGE_INTERVAL_COLUMNS`.
+    """
+    if replicates < 1:
+        raise UsageError(f"replicates must be at least 1, got {replicates}.")
+    ng = p.groups.ng
+    out: dict[str, npt.NDArray[np.float64] | npt.NDArray[np.datetime64]] = {
+        "step_ci_low_mm": np.full(ng, np.nan),
+        "step_ci_high_mm": np.full(ng, np.nan),
+        "since_ci_low": np.full(ng, np.datetime64("NaT"), dtype="datetime64[ns]"),
+        "since_ci_high": np.full(ng, np.datetime64("NaT"), dtype="datetime64[ns]"),
+    }
+    if not p.changed.any():
+        return out
+    pg = _point_groups(p.groups, chart)
+    values = chart.points["value"].to_numpy(dtype=np.float64)
+    dates = pd.to_datetime(chart.points["date"]).to_numpy(dtype="datetime64[ns]")
+    tail = (1.0 - confidence) / 2.0
+    keys = p.groups.keys.astype("str").to_numpy()
+    for i in np.nonzero(p.changed)[0]:
+        # one stream per group, from the seed and the group's key: the same intervals
+        # whatever other groups are analysed with it (e.g. in another partition)
+        key = zlib.crc32("\x1f".join(keys[i]).encode("utf-8"))
+        rng = np.random.default_rng([seed, key])
+        at = np.nonzero(pg == i)[0]
+        ks, steps = change_point_bootstrap(values[at], rng, replicates)
+        out["step_ci_low_mm"][i], out["step_ci_high_mm"][i] = np.quantile(steps, [tail, 1 - tail])
+        k_low, k_high = np.quantile(ks, [tail, 1 - tail], method="inverted_cdf")
+        out["since_ci_low"][i] = dates[at[int(k_low)]]
+        out["since_ci_high"][i] = dates[at[int(k_high)]]
+    return out
 
 
 def levels(p: Periods, *, confidence: float = 0.95) -> pd.DataFrame:

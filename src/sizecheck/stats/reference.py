@@ -45,6 +45,8 @@ __all__ = [
     "bissell_interval",
     "c4",
     "capability_indices",
+    "change_point",
+    "change_point_bootstrap",
     "cluster_covariance",
     "cluster_mean_interval",
     "convention_fit",
@@ -54,6 +56,7 @@ __all__ = [
     "deviation_limits",
     "effective_size",
     "gap_interval",
+    "gaussian_aic",
     "grading_line",
     "holm",
     "label_step",
@@ -839,6 +842,72 @@ def modal_label(labels: Sequence[object]) -> object:
         return None
     values, counts = np.unique(present, return_counts=True)
     return str(values[int(np.argmax(counts))])
+
+
+def gaussian_aic(rms: npt.ArrayLike, n: npt.ArrayLike, k: npt.ArrayLike) -> FloatArray:
+    """Akaike's information criterion of a model with normal errors, elementwise.
+
+    With σ̂² = RMS² = Σ r² / n (the maximum-likelihood variance) the log-likelihood is
+    ℓ = −n/2 · (ln(2π σ̂²) + 1), and AIC = 2k − 2ℓ = n ln(2π σ̂²) + n + 2k, k counting
+    every fitted parameter including σ (Akaike 1974, IEEE Trans. Automatic Control
+    19(6):716–723; Burnham & Anderson 2002, Model Selection and Multimodel Inference,
+    §2.2: models within ΔAIC < 2 of the best have substantial support).
+    """
+    r, nn, kk = (np.asarray(v, dtype=np.float64) for v in (rms, n, k))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.asarray(nn * np.log(2.0 * np.pi * r * r) + nn + 2.0 * kk, dtype=np.float64)
+
+
+# --------------------------------------------------------------------------- change point
+
+
+def change_point(x: FloatArray) -> tuple[int, float]:
+    """The least-squares single change point of values in time order, and its step.
+
+    x_1 … x_T is split into x_1 … x_k and x_(k+1) … x_T at the k (1 ≤ k < T) that
+    minimises the sum of squares around the two segment means, i.e. maximises
+    k (T − k) / T · (x̄_after − x̄_before)² (Hinkley 1970, Biometrika 57(1):1–17); the
+    earliest k on ties. Returns k (the number of points before the change) and the step
+    x̄_after − x̄_before; (0, NaN) with fewer than two values. The control chart's
+    change point (:func:`sizecheck.drift.change_points`) is this function of its points.
+    """
+    v = np.asarray(x, dtype=np.float64)
+    t = len(v)
+    if t < 2:
+        return 0, math.nan
+    k = np.arange(1, t)
+    before = np.cumsum(v)[:-1] / k
+    after = (float(np.sum(v)) - np.cumsum(v)[:-1]) / (t - k)
+    best = int(np.argmax(k * (t - k) / t * (after - before) ** 2))
+    return best + 1, float(after[best] - before[best])
+
+
+def change_point_bootstrap(
+    x: FloatArray, rng: np.random.Generator, replicates: int
+) -> tuple[npt.NDArray[np.int64], FloatArray]:
+    """Bootstrap replicates of :func:`change_point`: residuals resampled around the fit.
+
+    The fit is the two segment means at the estimated change; each replicate adds to it
+    T residuals drawn with replacement from x − fit and finds the change point and step
+    again (bootstrapping residuals, Efron & Tibshirani 1993, An Introduction to the
+    Bootstrap, §9.5; for a change point, Hušková & Kirch 2008, J. Time Series Analysis
+    29(6):947–972). Percentiles of the replicates give the intervals of the change's
+    position and step. Returns the replicates' k and steps.
+    """
+    v = np.asarray(x, dtype=np.float64)
+    t = len(v)
+    k, _ = change_point(v)
+    fit = np.where(np.arange(t) < k, np.mean(v[:k]), np.mean(v[k:]))
+    draws = fit + rng.choice(v - fit, size=(replicates, t), replace=True)
+    # change_point of every row of draws at once (tests/test_periods.py checks it)
+    j = np.arange(1, t)
+    cs = np.cumsum(draws, axis=1)
+    before = cs[:, :-1] / j
+    after = (cs[:, -1:] - cs[:, :-1]) / (t - j)
+    best = np.argmax(j * (t - j) / t * (after - before) ** 2, axis=1)
+    rows = np.arange(replicates)
+    steps = after[rows, best] - before[rows, best]
+    return (best + 1).astype(np.int64), np.asarray(steps, dtype=np.float64)
 
 
 # --------------------------------------------------------------------------- many tests

@@ -15,7 +15,7 @@ from sizecheck import columns
 from sizecheck.errors import UsageError
 from sizecheck.stats import kernels
 from sizecheck.stats.groups import REQUIRED_COLUMNS, Groups, check_columns, prepare
-from sizecheck.stats.periods import Periods
+from sizecheck.stats.periods import Periods, change_point_intervals
 from sizecheck.stats.periods import periods as find_periods
 from sizecheck.stats.reference import (
     MISSIZED_STATUSES,
@@ -83,6 +83,10 @@ SUMMARY_EXTRA_COLUMNS: tuple[str, ...] = (
     "sd_within_df",
     "resolution_mm",
     "sigma_note",
+    "step_ci_low_mm",
+    "step_ci_high_mm",
+    "since_ci_low",
+    "since_ci_high",
     "offset_p",
     "grading_p",
     "pair_mismatch_p",
@@ -274,7 +278,10 @@ def producer_summary(
         ``resolution_mm`` (the reading resolution used, 0: unknown); ``sigma_note``
         (``at_resolution`` when a σ was raised to resolution / √12, ``no_spread`` when
         the readings show none and no resolution is known: Cpk, Ppk and every interval
-        are then blank); ``offset_p``, ``grading_p``, ``pair_mismatch_p`` and their
+        are then blank); ``step_ci_low_mm``, ``step_ci_high_mm``, ``since_ci_low``,
+        ``since_ci_high`` (bootstrap intervals of a detected change's step and date,
+        :func:`~sizecheck.stats.periods.change_point_intervals`, seeded with
+        ``stats.BOOTSTRAP_SEED``); ``offset_p``, ``grading_p``, ``pair_mismatch_p`` and their
         ``*_p_adjusted`` over the table's rows (:func:`~sizecheck.stats.verdicts.
         p_values`, ``thresholds.multiple_testing``; the flags read the adjusted ones).
 
@@ -339,11 +346,14 @@ def producer_summary(
     if periods.changed.any():
         judged = _statistics(periods.current, float(base_size), confidence, resolution)
     _add_current(out, judged, periods, confidence)
+    for name, interval in change_point_intervals(periods, chart, confidence=confidence).items():
+        out[name] = interval
     _add_judged(out, judged, thresholds)
     out["drift_signals"] = _drift_signals(groups, chart)
     out["verdict"] = verdicts(out, thresholds)
-    for name, values in p_values(out, thresholds).items():
-        out[name] = values
+    tests = p_values(out, thresholds)
+    for column in tests.columns:
+        out[column] = tests[column].to_numpy()
     _blank_thin(out, thresholds)
     keys = list(groups.keys.columns)  # producer, dimension; or the ``by`` of prepare()
     if "model" not in keys:

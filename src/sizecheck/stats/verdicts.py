@@ -38,8 +38,8 @@ FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 
-#: The multiple-testing adjustments :class:`Thresholds` accepts (``holm`` the default).
-MULTIPLE_TESTING: tuple[str, ...] = ("holm", "fdr", "none")
+#: The multiple-testing adjustments :class:`Thresholds` accepts (``none`` the default).
+MULTIPLE_TESTING: tuple[str, ...] = ("none", "holm", "fdr")
 
 #: The tests adjusted for multiplicity, each with its p-value columns.
 TESTS: tuple[str, ...] = ("offset", "grading", "pair_mismatch")
@@ -68,13 +68,14 @@ class Thresholds:
         at least this many times (each signal is one episode of one rule); the rows since
         the chart's change point are then the *current* period, which the other rules
         judge.
-    multiple_testing : {"holm", "fdr", "none"}, default "holm"
+    multiple_testing : {"none", "holm", "fdr"}, default "none"
         How the offset, grading and pair-mismatch tests are adjusted for being many: each
         test's p-values over the family of rows of one summary (producers × dimensions;
         rows judged per model form their own family) are adjusted by Holm's step-down
         method (family-wise error rate ``alpha``), Benjamini–Hochberg (false discovery
-        rate ``alpha``) or not at all (each test at level ``alpha``), and a flag needs
-        the adjusted p-value below ``alpha`` (:func:`p_values`).
+        rate ``alpha``) or not at all (each test at level ``alpha``, the default: one
+        producer's verdict does not depend on which others are in the run), and a flag
+        needs the adjusted p-value below ``alpha`` (:func:`p_values`).
     pair_mismatch_share : float, default 1.0
         ``pair_mismatch`` is raised when the lower end of the ``1 - alpha`` interval of
         the mean |left − right| exceeds this share of the in-spec half-width (1.5 mm for
@@ -88,7 +89,7 @@ class Thresholds:
     scatter_max_share: float = 0.05
     drift_min_signals: int = 2
     pair_mismatch_share: float = 1.0
-    multiple_testing: str = "holm"
+    multiple_testing: str = "none"
 
     def __post_init__(self) -> None:
         problems = []
@@ -242,7 +243,7 @@ def verdicts(summary: pd.DataFrame, thresholds: Thresholds = DEFAULT_THRESHOLDS)
     period (the rows since a detected change; every row without one — the ``judged_*``,
     ``offset_judged_*``, ``grade_error_se/df`` and ``line_at_*`` columns). "Significant"
     means the test's p-value (:func:`p_values`), adjusted over the rows of ``summary`` by
-    ``thresholds.multiple_testing`` (Holm by default), is below ``alpha``; with ``none``
+    ``thresholds.multiple_testing`` (none by default), is below ``alpha``; with ``none``
     this is the ``1 - alpha`` t-interval excluding the null value. With [L, U] =
     [``spec_low_mm``, ``spec_high_mm``] the in-spec limits in deviation space:
 
