@@ -29,6 +29,9 @@ DYNAMIC_PREFIXES = (
     "finding.direction.",
     "finding.amount.",
     "action.offset.",
+    "workbook.col.",  # the workbook's headers, by column name
+    "workbook.sheet.",
+    "workbook.tolerance.",
 )
 
 

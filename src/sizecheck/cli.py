@@ -505,7 +505,7 @@ def measure(
     lang: LangOpt = None,
     no_charts: Annotated[
         bool,
-        typer.Option("--no-charts", help="Write only the CSV and JSON files (fast)."),
+        typer.Option("--no-charts", help="Write only the tables: CSV, JSON, workbook (fast)."),
     ] = False,
     deviations: Annotated[
         str,
@@ -630,9 +630,10 @@ def measure(
     """Measure how far each producer's sizes drift from the reference table.
 
     Writes deviations.csv (.parquet beyond a spreadsheet's rows), rejects.csv,
-    producer_summary.csv, size_summary.csv, comparison.csv, conventions.csv, summary.json
-    and, unless --no-charts, charts/, report.html and one printable card per producer
-    under --out; with --aql and
+    producer_summary.csv, size_summary.csv, corrections.csv, comparison.csv,
+    conventions.csv, summary.json, the workbook for Excel (summary.xlsx, or ringkasan.xlsx
+    with --lang id) and, unless --no-charts, charts/, report.html and one printable card
+    per producer under --out; with --aql and
     --lot-size also lots.csv (each producer's lots judged by a sampling plan, see
     'sizecheck plan'). Exit 0 when the
     analysis is done; 1 with --strict when a producer is not conforming; 2 for unusable

@@ -438,26 +438,32 @@ def write_deviations(deviations: pd.DataFrame, path: Path, fmt: str = "csv") -> 
 
 
 #: The tables ``write_report`` writes after the deviations, in order: file name and the
-#: function writing it from the analysis. A new output table is one line here: it is then
-#: written into the staging folder, checked before the run starts, published with the
-#: others, listed in ``summary.json`` and the manifest, and its text cells escaped.
-REPORT_TABLES: tuple[tuple[str, Callable[[Analysis, Path], object]], ...] = (
-    ("rejects.csv", lambda a, p: _write_csv(a.rejects, p, OUTPUT_FILES["rejects.csv"])),
+#: function writing it from the analysis, to the path given, in the run's language. A new
+#: output table is one line here: it is then written into the staging folder, checked
+#: before the run starts, published with the others, listed in ``summary.json`` and the
+#: manifest, and its text cells escaped. A writer may write nothing (see
+#: ``OPTIONAL_TABLES``).
+REPORT_TABLES: tuple[tuple[str, Callable[[Analysis, Path, str], object]], ...] = (
+    ("rejects.csv", lambda a, p, _: _write_csv(a.rejects, p, OUTPUT_FILES["rejects.csv"])),
     (
         "producer_summary.csv",
-        lambda a, p: _write_csv(a.producer_summary, p, OUTPUT_FILES["producer_summary.csv"]),
+        lambda a, p, _: _write_csv(a.producer_summary, p, OUTPUT_FILES["producer_summary.csv"]),
     ),
     (
         "size_summary.csv",
-        lambda a, p: _write_csv(a.size_summary, p, OUTPUT_FILES["size_summary.csv"]),
+        lambda a, p, _: _write_csv(a.size_summary, p, OUTPUT_FILES["size_summary.csv"]),
     ),
     (
         "corrections.csv",
-        lambda a, p: _write_csv(a.corrections, p, OUTPUT_FILES["corrections.csv"]),
+        lambda a, p, _: _write_csv(a.corrections, p, OUTPUT_FILES["corrections.csv"]),
     ),
-    ("comparison.csv", lambda a, p: _write_csv(a.comparison, p)),
-    ("conventions.csv", lambda a, p: _write_csv(a.conventions, p)),
-    ("lots.csv", lambda a, p: _write_lots(a, p)),
+    ("comparison.csv", lambda a, p, _: _write_csv(a.comparison, p)),
+    ("conventions.csv", lambda a, p, _: _write_csv(a.conventions, p)),
+    ("lots.csv", lambda a, p, _: _write_lots(a, p)),
+    *(
+        (book, lambda a, p, lang, book_lang=book_lang: _write_workbook(a, p, lang, book_lang))
+        for book_lang, book in (("en", "summary.xlsx"), ("id", "ringkasan.xlsx"))
+    ),
 )
 
 
@@ -468,8 +474,19 @@ def _write_lots(analysis: Analysis, path: Path) -> None:
         _write_csv(_lots_frame(analysis.lots), path)
 
 
-#: Tables of ``REPORT_TABLES`` written only with some options (``lots.csv``: ``--aql``).
-OPTIONAL_TABLES = frozenset({"lots.csv"})
+def _write_workbook(analysis: Analysis, path: Path, lang: str, book_lang: str) -> None:
+    """The workbook in ``book_lang`` (``summary.xlsx`` / ``ringkasan.xlsx``,
+    :mod:`sizecheck.workbook`), only when that is the run's language: a run writes one,
+    and the other one, left by an earlier run, is removed when this run is published."""
+    if lang == book_lang:
+        from sizecheck.workbook import write_workbook
+
+        write_workbook(analysis, path, lang=lang)
+
+
+#: Tables of ``REPORT_TABLES`` written only with some options (``lots.csv``: ``--aql``;
+#: the workbook: in the run's language).
+OPTIONAL_TABLES = frozenset({"lots.csv", "summary.xlsx", "ringkasan.xlsx"})
 
 #: Every name ``write_report`` may write at the top of ``--out`` whatever the data and
 #: options: checked before the long work starts, so that a file of the user's there stops
@@ -590,7 +607,8 @@ def write_report(
         The output folder, created if missing. Nothing is written outside it, and a
         file that is one of the inputs is never overwritten.
     lang : {"en", "id"}
-        Language of what a person reads (charts, report, cards).
+        Language of what a person reads (charts, report, cards, and the workbook:
+        ``summary.xlsx`` in English, ``ringkasan.xlsx`` in Indonesian).
     charts : bool
         Also write ``charts/``, ``report.html`` and ``cards/`` (``--no-charts`` skips;
         those of a previous run are then removed, so the folder holds one run).
@@ -617,8 +635,10 @@ def write_report(
     sizecheck.publish.OutputError
         ``out`` cannot be written (permissions, disk full, a parent is a file).
     """
+    from sizecheck.i18n import check_lang
     from sizecheck.publish import OutputFolder
 
+    lang = check_lang(lang)
     # the Dask engine's analysis holds no rows of deviations, only their number
     rows = getattr(analysis, "n_deviations", None)
     rows = len(analysis.deviations) if rows is None else rows
@@ -655,7 +675,7 @@ def _publish_report(
             write_deviations(analysis.deviations, path, choice.format)
     for table_name, write in REPORT_TABLES:
         with folder.writing(table_name) as path:
-            write(analysis, path)
+            write(analysis, path, lang)
     summary = summary_dict(analysis)
     summary["deviations"] = choice.to_dict()
     if charts:
