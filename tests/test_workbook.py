@@ -307,3 +307,96 @@ def test_formula_like_names_are_inert(tmp_path: Path) -> None:
         assert formula_safe(name) in texts and name not in texts
     assert "UD [U+202E]ayaJ" in texts
     assert "'=2+2" in texts  # the rejected cell's value, on the rejects sheet
+
+
+# --------------------------------------------------------------------------- report metadata
+
+HOSTILE_INFO = {
+    "title": '=HYPERLINK("http://evil","Laporan") <b>uji</b>',
+    "office": "UPT Persepatuan \u202eotrekojoM",
+    "report_no": "@QA/2026/114",
+}
+
+
+def test_measure_metadata_in_summary_json_and_workbook(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from sizecheck.cli import app
+
+    out = tmp_path / "out"
+    args = ["measure", "--example", "--no-charts", "--out", str(out), "--lang", "id"]
+    for option, key in (("--title", "title"), ("--office", "office"), ("--report-no", "report_no")):
+        args += [option, HOSTILE_INFO[key]]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text("utf-8"))
+    assert summary["report"] == HOSTILE_INFO  # machine-readable: as given
+    ws = _sheet(openpyxl.load_workbook(out / "ringkasan.xlsx"), "about", "id")
+    pairs = {r[0]: r[1] for r in ws.iter_rows(values_only=True) if r and r[0]}
+    assert pairs["Judul laporan"] == formula_safe(HOSTILE_INFO["title"])
+    assert pairs["Kantor penerbit"] == "UPT Persepatuan [U+202E]otrekojoM"
+    assert pairs["Nomor laporan"] == "'@QA/2026/114"
+    assert not [c for row in ws.iter_rows() for c in row if c.data_type == "f"]
+
+
+def test_measure_refuses_a_title_longer_than_a_heading(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from sizecheck.cli import app
+
+    result = CliRunner().invoke(
+        app, ["measure", "--example", "--no-charts", "--out", str(tmp_path), "--title", "x" * 201]
+    )
+    assert result.exit_code == 2
+    assert "--title" in result.output and "200" in result.output
+    assert not (tmp_path / "summary.json").exists()
+
+
+def _with_info(analysis: Analysis) -> Analysis:
+    import dataclasses
+
+    from sizecheck.pipeline import ReportInfo
+
+    return dataclasses.replace(analysis, report_info=ReportInfo(**HOSTILE_INFO))
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_card_shows_metadata_period_and_a_signature_box(example: Analysis, lang: str) -> None:
+    from matplotlib.patches import Rectangle
+
+    from sizecheck.cards import card_figure
+    from sizecheck.i18n import format_date
+    from sizecheck.plotting.layout import text_overlaps
+    from sizecheck.plotting.style import house_style
+
+    analysis = _with_info(example)
+    producer = "CV Sooko Safety"  # the longest finding of the example
+    finding = analysis.findings[producer]
+    with house_style():
+        fig = card_figure(analysis, producer, lang=lang)
+        texts = [x.get_text().replace("\n", " ") for x in fig.texts]
+        assert text_overlaps(fig, margin=0.1) == []
+    page = " | ".join(texts)
+    assert "UPT Persepatuan [U+202E]otrekojoM" in page and "\u202e" not in page
+    assert HOSTILE_INFO["title"].split(" <b>")[0] in page  # drawn as text, nothing to run
+    assert t("workbook.card.report_no", lang, report_no="@QA/2026/114") in page
+    first, last = format_date(finding.first_date, lang), format_date(finding.last_date, lang)
+    assert t("card.period", lang, first=first, last=last) in page
+    assert {"en": ["Checked by", "Date"], "id": ["Diperiksa oleh", "Tanggal"]}[lang][0] in texts
+    boxes = [a for a in fig.artists if isinstance(a, Rectangle)]
+    assert len(boxes) == 1 and boxes[0].get_height() * 297 >= 12  # mm on A4: room to sign
+
+
+def test_report_header_shows_metadata_escaped(example: Analysis) -> None:
+    from sizecheck.report_html import render_html
+
+    html = render_html(_with_info(example), lang="id")
+    header = html.split('<header id="top">')[1].split("</header>")[0]
+    assert "UPT Persepatuan [U+202E]otrekojoM" in header and "\u202e" not in html
+    assert "&lt;b&gt;uji&lt;/b&gt;" in header and "<b>uji</b>" not in html
+    assert "Nomor laporan @QA/2026/114" in header
+    assert "Diukur 02/02/2026 s.d. 25/06/2026." in header  # the example's first and last day
+    plain = render_html(example, lang="en")
+    assert '<p class="office">' not in plain and "Report no." not in plain

@@ -1,10 +1,12 @@
 """Printable drift cards: one A4 page per producer for mentors (pure: returns PDF bytes).
 
-A card is what a penyuluh hands a workshop owner: the producer's name, the measurement
+A card is what a penyuluh hands a workshop owner: the issuing office, the report's title
+and number (``measure --office --title --report-no``), the producer's name, the measurement
 period, the most serious verdict over all dimensions (naming its dimension, with the size
 as it is now), every dimension's verdict in one line each, the size ladder and a second
 chart of that dimension, its key numbers, the actions that matter, and the reference
-table used with its status and source. Every word and number comes from the producer's
+table used with its status and source, and a box for the checker's signature and date.
+Every word and number comes from the producer's
 :class:`~sizecheck.findings.Finding` (computed once, by :func:`sizecheck.pipeline.analyse`).
 Built with :class:`matplotlib.figure.Figure` (no pyplot), so thousands can be rendered in
 one process without leaking figures.
@@ -19,9 +21,12 @@ from typing import TYPE_CHECKING, Any
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 from matplotlib.transforms import Bbox, blended_transform_factory
 
+from sizecheck.escaping import visible_controls
 from sizecheck.findings import (
     Finding,
     action_texts,
@@ -37,7 +42,7 @@ from sizecheck.plotting.layout import fit_wrap, renderer
 from sizecheck.plotting.style import house_style
 
 if TYPE_CHECKING:
-    from sizecheck.pipeline import Analysis
+    from sizecheck.pipeline import Analysis, ReportInfo
 
 __all__ = ["A4_INCHES", "card_figure", "render_card"]
 
@@ -59,6 +64,8 @@ _DENSITIES: tuple[tuple[float, float], ...] = (
 #: Plot-area heights (figure fraction): ladder and second chart, preferred and smallest.
 _LADDER_H, _LADDER_MIN = 0.25, 0.15
 _SECOND_H, _SECOND_MIN = 0.19, 0.12
+#: The ladder's smallest height, when the densest texts and the signature box need it.
+_LADDER_LAST = 0.09
 
 #: Actions a card shows at most (the report shows them all).
 _MAX_ACTIONS = 4
@@ -66,6 +73,39 @@ _MAX_ACTIONS = 4
 
 def _plain(text: object) -> str:
     return str(text).replace("$", r"\$")
+
+
+def _shown(text: str, limit: int = 160) -> str:
+    """Text from the command line as a card shows it: control characters visible
+    (:func:`sizecheck.escaping.visible_controls`), at most ``limit`` characters."""
+    return textwrap.shorten(visible_controls(text), limit, placeholder="…")
+
+
+def _report_info(analysis: Analysis) -> ReportInfo:
+    """The report's title, office and number (empty for an analysis made without)."""
+    from sizecheck.pipeline import ReportInfo
+
+    info = getattr(analysis, "report_info", None)
+    return info if isinstance(info, ReportInfo) else ReportInfo()
+
+
+#: The signature box: height (figure fraction, 13 mm on A4) and the share of the width
+#: given to the name; the rest is for the date.
+_SIGNATURE_H, _SIGNATURE_SPLIT = 0.045, 0.62
+
+
+def _signature_box(page: _Page, lang: str, y0: float) -> float:
+    """Draw the box a checker signs and dates ("Diperiksa oleh / Tanggal") across the
+    page with its bottom at ``y0``; return its top."""
+    fig = page.fig
+    x1 = _LEFT + (_RIGHT - _LEFT) * _SIGNATURE_SPLIT
+    style: dict[str, Any] = {"transform": fig.transFigure, "linewidth": 0.8, "color": "#555555"}
+    fig.add_artist(Rectangle((_LEFT, y0), _RIGHT - _LEFT, _SIGNATURE_H, fill=False, **style))
+    fig.add_artist(Line2D([x1, x1], [y0, y0 + _SIGNATURE_H], **style))
+    top = y0 + _SIGNATURE_H
+    for x, key in ((_LEFT, "workbook.card.checked_by"), (x1, "workbook.card.checked_date")):
+        fig.text(x + 0.01, top - 0.006, t(key, lang), fontsize=8, va="top", color="#333333")
+    return top
 
 
 class _Page:
@@ -210,8 +250,16 @@ def card_figure(
         va="top",
         color="#444444",
     )
-    date_left = float(page.extent(date).x0)
-    head = page.text(left, y, t("card.title", lang), 10, date_left - left - 0.02, color="#444444")
+    first_width = float(page.extent(date).x0) - left - 0.02
+    info = _report_info(analysis)
+    if info.office:  # the issuing office heads the page, as on a letterhead
+        office = page.text(left, y, _shown(info.office), 10, first_width, fontweight="bold")
+        y = page.below(office, 0.004)
+        first_width = width
+    top_line = _shown(info.title) if info.title else t("card.title", lang)
+    if info.report_no:
+        top_line += "  ·  " + t("workbook.card.report_no", lang, report_no=_shown(info.report_no))
+    head = page.text(left, y, top_line, 10, first_width, color="#444444")
     y = page.below(head, 0.006)
     name = textwrap.shorten(str(producer), 120, placeholder="…")
     title = page.text(left, y, name, 18, width, fontweight="bold")
@@ -271,7 +319,7 @@ def card_figure(
     ref = page.text(left, 0.0, ref_text, 6.5, width, color="#333333")
     ref.set_verticalalignment("bottom")
     ref.set_y(float(page.extent(version).y1) + 0.004)
-    floor = float(page.extent(ref).y1) + 0.012
+    floor = _signature_box(page, lang, float(page.extent(ref).y1) + 0.008) + 0.012
 
     todo = action_texts(finding, lang, limit=_MAX_ACTIONS)
     lines = finding_lines(main, lang) if main is not None else []
@@ -381,6 +429,10 @@ def card_figure(
             if charts is not None:
                 row2 = max(sa + charts[1] + sb, key_h)
                 need_h = la + charts[0] + lb + 0.02 + row2 + 0.02 + act_h
+                if last and need_h > y - floor:  # the densest texts: the ladder gives way
+                    ladder = max(_LADDER_LAST, charts[0] - (need_h - (y - floor)))
+                    need_h -= charts[0] - ladder
+                    charts = (ladder, charts[1])
         if (charts is not None or ax_ladder is None) and (y - floor >= need_h or last):
             break
         for artist in made:

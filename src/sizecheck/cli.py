@@ -626,6 +626,30 @@ def measure(
             "default a local cluster, one worker per core.",
         ),
     ] = None,
+    title: Annotated[
+        str,
+        typer.Option(
+            "--title",
+            help="Report title, shown on report.html, every card and the workbook "
+            "(default: the tool's own title).",
+        ),
+    ] = "",
+    office: Annotated[
+        str,
+        typer.Option(
+            "--office",
+            help="Issuing office, e.g. 'UPT Persepatuan Mojokerto': shown on report.html, "
+            "every card and the workbook.",
+        ),
+    ] = "",
+    report_no: Annotated[
+        str,
+        typer.Option(
+            "--report-no",
+            help="Report number, e.g. 'QA/2026/114': shown on report.html, every card and "
+            "the workbook.",
+        ),
+    ] = "",
 ) -> None:
     """Measure how far each producer's sizes drift from the reference table.
 
@@ -635,17 +659,21 @@ def measure(
     with --lang id) and, unless --no-charts, charts/, report.html and one printable card
     per producer under --out; with --aql and
     --lot-size also lots.csv (each producer's lots judged by a sampling plan, see
-    'sizecheck plan'). Exit 0 when the
+    'sizecheck plan'). --title, --office and --report-no head the report, every card
+    and the workbook (each card also has a box to sign). Exit 0 when the
     analysis is done; 1 with --strict when a producer is not conforming; 2 for unusable
     input, an unknown table or bad usage.
 
     Example: sizecheck measure --example --lang id
     """
+    import dataclasses
+
     from sizecheck.examples import example_path
-    from sizecheck.pipeline import analyse
+    from sizecheck.pipeline import ReportInfo, analyse
     from sizecheck.report import EarlyDeviations, write_report
     from sizecheck.stats import Thresholds
 
+    info = ReportInfo(title=title, office=office, report_no=report_no)
     files = list(inputs or [])
     if example:
         files.insert(0, example_path())
@@ -719,6 +747,7 @@ def measure(
             resolution=resolution,
             limits=read_limits,
         )
+        analysis = dataclasses.replace(analysis, report_info=info)
         written = _write_with_progress(
             write_report,
             analysis,

@@ -31,7 +31,57 @@ if TYPE_CHECKING:  # imported where used: analyse() imports them lazily
     from sizecheck.stats import Thresholds
     from sizecheck.validate import Accounting
 
-__all__ = ["Analysis", "InputFile", "analyse", "analyse_deviations", "file_sha256"]
+__all__ = [
+    "Analysis",
+    "InputFile",
+    "ReportInfo",
+    "analyse",
+    "analyse_deviations",
+    "file_sha256",
+]
+
+#: Longest title, office or report number accepted (characters): a page heading, not a
+#: document.
+MAX_INFO_CHARS = 200
+
+
+@dataclass(frozen=True)
+class ReportInfo:
+    """What identifies a report as an office issues it (``measure --title --office
+    --report-no``), shown on ``report.html``, every card, the workbook's first sheet and
+    in ``summary.json`` (``report``). Empty fields are left out where shown.
+
+    Raises
+    ------
+    UsageError
+        A field longer than :data:`MAX_INFO_CHARS` characters.
+
+    Examples
+    --------
+    >>> ReportInfo(office=" Dinas Perindustrian Mojokerto ").to_dict()["office"]
+    'Dinas Perindustrian Mojokerto'
+    """
+
+    title: str = ""
+    office: str = ""
+    report_no: str = ""
+
+    def __post_init__(self) -> None:
+        from sizecheck.errors import UsageError
+
+        for name, option in (("title", "--title"), ("office", "--office"),
+                             ("report_no", "--report-no")):  # fmt: skip
+            value = str(getattr(self, name) or "").strip()
+            if len(value) > MAX_INFO_CHARS:
+                raise UsageError(
+                    f"{option} is {len(value)} characters long; give at most "
+                    f"{MAX_INFO_CHARS} (it is printed as a heading on every page)."
+                )
+            object.__setattr__(self, name, value)
+
+    def to_dict(self) -> dict[str, str]:
+        """The fields as they are, for ``summary.json``."""
+        return {"title": self.title, "office": self.office, "report_no": self.report_no}
 
 
 @dataclass(frozen=True)
@@ -105,6 +155,9 @@ class Analysis:
         table's in-spec band for its dimension when the table has one; ``None`` without
         a study. It widens nothing: it is reported beside the verdicts
         (:func:`sizecheck.gage.gage_sentence`).
+    report_info : ReportInfo
+        Title, issuing office and report number (``measure --title --office
+        --report-no``); empty by default.
     """
 
     table: ReferenceTable
@@ -132,6 +185,7 @@ class Analysis:
     levels: pd.DataFrame = field(default_factory=pd.DataFrame)
     model_size_summary: pd.DataFrame = field(default_factory=pd.DataFrame)
     findings: dict[str, Finding] = field(default_factory=dict)
+    report_info: ReportInfo = field(default_factory=ReportInfo)
 
     @property
     def producers(self) -> list[str]:

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from sizecheck.findings import Finding
-    from sizecheck.pipeline import Analysis
+    from sizecheck.pipeline import Analysis, ReportInfo
     from sizecheck.publish import OutputFolder
 
 __all__ = [
@@ -282,6 +282,7 @@ def summary_dict(analysis: Analysis) -> dict[str, Any]:
         "tool": {"name": "sizecheck", "version": analysis.version},
         "created": analysis.created,
         "synthetic_data": analysis.synthetic,
+        "report": _report_info(analysis).to_dict(),
         "table": {
             "name": t.name,
             "title": t.title,
@@ -304,6 +305,14 @@ def summary_dict(analysis: Analysis) -> dict[str, Any]:
         **_lots_dict(analysis),
         "gage": analysis.gage.to_dict() if analysis.gage is not None else None,
     }
+
+
+def _report_info(analysis: Analysis) -> ReportInfo:
+    """The report's title, office and number (empty for an analysis made without)."""
+    from sizecheck.pipeline import ReportInfo
+
+    info = getattr(analysis, "report_info", None)
+    return info if isinstance(info, ReportInfo) else ReportInfo()
 
 
 def _lots_dict(analysis: Analysis) -> dict[str, Any]:

@@ -359,12 +359,34 @@ def render_html(
     reject_rows = [[_cell(r.get(c)) for c in reject_cols] for r in shown.to_dict(orient="records")]
 
     table = analysis.table
+    info = getattr(analysis, "report_info", None)
+    dated = [
+        f
+        for f in (finding_for(analysis, p) for p in analysis.producers)
+        if f.first_date is not None
+    ]
+    period = (
+        t(
+            "workbook.report.period",
+            lang,
+            first=format_date(min(pd.Timestamp(f.first_date) for f in dated), lang),
+            last=format_date(max(pd.Timestamp(f.last_date) for f in dated), lang),
+        )
+        if dated
+        else ""
+    )
     context = {
         "lang": lang,
         "tr": lambda key, **kw: t(key, lang, **kw),
         "synthetic": bool(analysis.synthetic),
         "created": format_date(analysis.created, lang),
         "version": analysis.version,
+        "info": {
+            "title": getattr(info, "title", ""),
+            "office": getattr(info, "office", ""),
+            "report_no": getattr(info, "report_no", ""),
+        },
+        "period": period,
         "n_producers": len(analysis.producers),
         "dim_labels": [dimension_label(d, lang) for d in length_first],
         "summary_rows": summary_rows,

@@ -4,7 +4,8 @@ The CSV files of ``sizecheck measure`` are for programs: dots as decimal marks, 
 digit, codes instead of words. The workbook holds the same tables for a person, in the
 chosen language, one sheet each:
 
-- **About** (*Keterangan*): the report's title, office and number when given, the
+- **About** (*Keterangan*): the report's title, office and number when given
+  (``measure --title --office --report-no``), the
   measurement period, the reference table with its status and source, the tool version,
   the inputs with their SHA-256, and the row and cell accounting;
 - **Summary** (*Ringkasan*): one row per producer × dimension (and per model when the
@@ -46,7 +47,7 @@ if TYPE_CHECKING:
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
     from sizecheck.findings import DimensionFinding
-    from sizecheck.pipeline import Analysis
+    from sizecheck.pipeline import Analysis, ReportInfo
 
 __all__ = ["WORKBOOK_NAMES", "workbook_name", "write_workbook"]
 
@@ -479,6 +480,14 @@ def _period(analysis: Analysis) -> tuple[Any, Any]:
     return (min(firsts) if firsts else None, max(lasts) if lasts else None)
 
 
+def _report_info(analysis: Analysis) -> ReportInfo:
+    """The report's title, office and number (empty for an analysis made without)."""
+    from sizecheck.pipeline import ReportInfo
+
+    info = getattr(analysis, "report_info", None)
+    return info if isinstance(info, ReportInfo) else ReportInfo()
+
+
 def _about(wb: Any, styles: _Styles, analysis: Analysis) -> None:
     """The cover sheet: what this workbook is, where its numbers come from."""
     from openpyxl.cell import WriteOnlyCell
@@ -503,6 +512,14 @@ def _about(wb: Any, styles: _Styles, analysis: Analysis) -> None:
     title = WriteOnlyCell(ws, t("workbook.about.heading", lang))
     title.font = styles.bold
     ws.append([title])
+    info = _report_info(analysis)
+    for label, given in (
+        ("workbook.about.title", info.title),
+        ("workbook.about.office", info.office),
+        ("workbook.about.report_no", info.report_no),
+    ):
+        if given:
+            line(t(label, lang), given)
     if analysis.synthetic:
         line(t("workbook.about.synthetic", lang))
     first, last = _period(analysis)
