@@ -86,6 +86,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "write_template": ("sizecheck.report", "write_template"),
     "compare_to_table": ("sizecheck.compare", "compare"),
     "validate_sheets": ("sizecheck.validate", "validate"),
+    "validate_frame": ("sizecheck.validate", "validate_frame"),
     "gage_rr": ("sizecheck.gage", "gage_rr"),
     "read_study": ("sizecheck.gage", "read_study"),
     "analyse_study": ("sizecheck.gage", "analyse_study"),
@@ -181,6 +182,7 @@ __all__ = [
     "size_equivalents",
     "size_from_last_length",
     "size_summary",
+    "validate_frame",
     "validate_sheets",
     "welch_anova",
     "write_gage",
@@ -338,5 +340,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         RejectCode,
         Validated,
         read_measurements,
+        validate_frame,
     )
     from sizecheck.validate import validate as validate_sheets

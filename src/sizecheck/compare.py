@@ -22,6 +22,7 @@ Statuses
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -30,7 +31,7 @@ from numpy.typing import NDArray
 
 from sizecheck import columns
 from sizecheck.errors import UsageError, require_columns
-from sizecheck.tables import ReferenceTable
+from sizecheck.tables import ReferenceTable, as_table
 
 __all__ = ["DEVIATION_COLUMNS", "STATUSES", "Compared", "compare"]
 
@@ -67,7 +68,7 @@ class Compared:
     missing_dimensions: list[str] = field(default_factory=list)
 
 
-def compare(measurements: pd.DataFrame, table: ReferenceTable) -> Compared:
+def compare(measurements: pd.DataFrame, table: str | Path | ReferenceTable) -> Compared:
     """Compare each accepted measurement with the table's nominal value and limits.
 
     Parameters
@@ -75,8 +76,9 @@ def compare(measurements: pd.DataFrame, table: ReferenceTable) -> Compared:
     measurements : DataFrame
         Long frame with at least ``producer, size, dimension, value_mm`` (the output of
         :func:`sizecheck.validate.validate`); ``size`` is in the table's size system.
-    table : ReferenceTable
-        A table with base values (a grading rule must be graded first).
+    table : str, path or ReferenceTable
+        A table with base values (a grading rule must be graded first): a shipped name
+        such as ``"paris-point"``, a ``.toml`` path, or a loaded table.
 
     Returns
     -------
@@ -92,7 +94,16 @@ def compare(measurements: pd.DataFrame, table: ReferenceTable) -> Compared:
     >>> d[["deviation_mm", "status"]].round(2).to_records(index=False).tolist()
     [(1.67, 'drifting'), (10.0, 'missized')]
     """
-    require_columns(measurements, _REQUIRED, "compare", error=UsageError)
+    require_columns(
+        measurements,
+        _REQUIRED,
+        "compare",
+        error=UsageError,
+        hint="For a frame as a QA sheet holds it (one column per dimension, Indonesian "
+        "names...), validate it first: clean, rejects = sizecheck.validate_frame(df, "
+        "table=...), then compare clean; or run sizecheck.analyse(df).",
+    )
+    table = as_table(table)
     if table.kind == "rule":
         # nominal() raises the explanatory UsageError for rules.
         table.nominal(next(iter(table.dimensions)), [table.base_size])

@@ -613,11 +613,16 @@ def _chart(groups: Groups, codes: Sequence[str]) -> ControlChart:
     p_date = groups.date[point_first]
     lots = groups.codes("lot")[1] if lot is not None else np.array([], dtype=object)
     p_lot = decode(lot[point_first] if lot is not None else np.full(n_points, -1), lots)
-    src_codes, sources = groups.codes("source")
-    p_src = decode(src_codes[point_first], sources)
-    row_f = groups.frame["row"].to_numpy(dtype=np.float64, na_value=np.nan)
-    row_f = row_f[groups.rows[point_first]]
-    p_row = np.where(np.isfinite(row_f), row_f, -1).astype(np.int64)
+    if groups.has("source"):
+        src_codes, sources = groups.codes("source")
+        p_src = decode(src_codes[point_first], sources)
+    else:  # a frame without its bookkeeping columns: no source to name
+        p_src = np.full(n_points, None, dtype=object)
+    p_row = np.full(n_points, -1, dtype=np.int64)
+    if groups.has("row"):
+        row_f = groups.frame["row"].to_numpy(dtype=np.float64, na_value=np.nan)
+        row_f = row_f[groups.rows[point_first]]
+        p_row = np.where(np.isfinite(row_f), row_f, -1).astype(np.int64)
 
     point_signals, episodes = _episodes(codes, z, value, pg)
     # the group's key columns (producer, dimension; or whatever prepare(by=...) grouped by)

@@ -8,12 +8,13 @@ the :class:`Analysis` to :func:`sizecheck.report.write_report`.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+import os
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 import pandas as pd
 
@@ -29,15 +30,17 @@ if TYPE_CHECKING:  # imported where used: analyse() imports them lazily
     from sizecheck.readers import ReadLimits
     from sizecheck.sampling import SamplingPlan
     from sizecheck.stats import Thresholds
-    from sizecheck.validate import Accounting
+    from sizecheck.validate import Accounting, Validated
 
 __all__ = [
     "Analysis",
     "InputFile",
+    "Inputs",
     "ReportInfo",
     "analyse",
     "analyse_deviations",
     "file_sha256",
+    "frame_sha256",
 ]
 
 #: Longest title, office or report number accepted (characters): a page heading, not a
@@ -86,12 +89,62 @@ class ReportInfo:
 
 @dataclass(frozen=True)
 class InputFile:
-    """One input file: its path, the label its rows carry as ``source``, and its hash."""
+    """One input: its path, the label its rows carry as ``source``, and its hash.
+
+    A DataFrame given to :func:`analyse` is an input of ``kind`` ``"frame"``: its
+    ``path`` is empty, its ``sha256`` a digest of its cells
+    (:func:`frame_sha256`) and ``size_bytes`` its memory use.
+    """
 
     path: str
     source: str
     sha256: str
     size_bytes: int
+    kind: str = "file"
+
+
+def frame_sha256(frame: pd.DataFrame) -> str:
+    """SHA-256 of a DataFrame's column names and cells (pandas' row hashes, in order):
+    two frames with the same cells give the same digest within one pandas version."""
+    digest = hashlib.sha256("\x1f".join(map(str, frame.columns)).encode("utf-8"))
+    rows = pd.util.hash_pandas_object(frame, index=False)
+    digest.update(rows.to_numpy(dtype="uint64").tobytes())
+    return digest.hexdigest()
+
+
+#: What :func:`analyse` reads: a path, a DataFrame, a sequence of either kind, or a
+#: mapping of names to DataFrames (the names become the rows' ``source``).
+Inputs: TypeAlias = (
+    str | os.PathLike[str] | pd.DataFrame | Sequence["str | os.PathLike[str] | pd.DataFrame"]
+    | Mapping[str, pd.DataFrame]
+)  # fmt: skip
+
+
+def _split_inputs(inputs: Inputs) -> tuple[list[Path], list[pd.DataFrame], list[str] | None]:
+    """``inputs`` as paths, or as frames with their names (None: the default names)."""
+    if isinstance(inputs, pd.DataFrame):
+        return [], [inputs], None
+    if isinstance(inputs, str | os.PathLike):
+        return [Path(inputs)], [], None
+    if isinstance(inputs, Mapping):
+        return [], list(inputs.values()), [str(k) for k in inputs]
+    items = list(inputs)
+    frames = [i for i in items if isinstance(i, pd.DataFrame)]
+    if frames and len(frames) != len(items):
+        raise UsageError(
+            "Pass either files or DataFrames to analyse(), not both in one call (read a "
+            "file into a DataFrame with pandas, or write the frames to files)."
+        )
+    if frames:
+        return [], frames, None
+    paths: list[Path] = []
+    for i in items:
+        if not isinstance(i, str | os.PathLike):
+            raise UsageError(
+                f"analyse() reads paths and pandas DataFrames; got {type(i).__name__}."
+            )
+        paths.append(Path(i))
+    return paths, [], None
 
 
 def file_sha256(path: str | Path) -> str:
@@ -194,7 +247,7 @@ class Analysis:
 
 
 def analyse(
-    inputs: Sequence[str | Path],
+    inputs: Inputs,
     *,
     table: str | Path | ReferenceTable = "paris-point",
     sep: str | None = None,
@@ -213,16 +266,22 @@ def analyse(
     engine: str = "pandas",
     scheduler: str | None = None,
 ) -> Analysis:
-    """Run the whole analysis on measurement files.
+    """Run the whole analysis on measurement files or DataFrames.
 
     Parameters
     ----------
-    inputs : sequence of path
-        CSV, TSV or XLSX files as QA offices keep them.
+    inputs : path, DataFrame, sequence of either, or mapping of name to DataFrame
+        CSV, TSV or XLSX files as QA offices keep them (one path, as a string or
+        :class:`~pathlib.Path`, or several); or pandas DataFrames with the same columns,
+        validated by the same rules (:func:`sizecheck.validate.validate_frame`): their
+        rejects are in ``Analysis.rejects`` with ``source`` ``<frame 0>``, ``<frame 1>``…
+        or the mapping's names, and rows numbered as in ``frame.to_csv(index=False)``
+        (header row 1). Files and frames are not mixed in one call.
     table : str, path or ReferenceTable, default "paris-point"
         The reference: a shipped name, a ``.toml`` path, or a loaded table.
     sep, decimal, encoding, sheet, units, limits
-        Reading options (see :func:`sizecheck.validate.read_measurements`).
+        Reading options (see :func:`sizecheck.validate.read_measurements`); for
+        DataFrames only ``units`` applies (the others are refused).
     thresholds : sizecheck.stats.Thresholds, optional
         Verdict thresholds; defaults to :data:`sizecheck.stats.DEFAULT_THRESHOLDS`.
     drift_rules : sequence of str, optional
@@ -256,13 +315,20 @@ def analyse(
     -------
     Analysis
     """
-    from sizecheck.validate import read_measurements
+    from sizecheck.validate import frame_names as frame_labels
+    from sizecheck.validate import read_frames
 
     if engine == "dask":
         from sizecheck.engine_dask import analyse_dask
 
+        if isinstance(inputs, pd.DataFrame | Mapping) or (
+            not isinstance(inputs, str | os.PathLike)
+            and any(isinstance(i, pd.DataFrame) for i in inputs)
+        ):
+            raise UsageError("engine='dask' reads files; analyse DataFrames with engine='pandas'.")
+        sources = [inputs] if isinstance(inputs, str | os.PathLike) else list(inputs)
         return analyse_dask(
-            inputs, table=table, sep=sep, decimal=decimal, encoding=encoding, sheet=sheet,
+            sources, table=table, sep=sep, decimal=decimal, encoding=encoding, sheet=sheet,
             units=units, thresholds=thresholds, drift_rules=drift_rules, synthetic=synthetic,
             lot_plan=lot_plan, gage=gage, resolution=resolution, limits=limits,
             scheduler=scheduler,
@@ -270,7 +336,8 @@ def analyse(
     if engine != "pandas":
         raise UsageError(f"Unknown engine {engine!r}; choose pandas or dask.")
 
-    if not inputs:
+    paths, frames, frame_names = _split_inputs(inputs)
+    if not paths and not frames:
         raise InputError("No input file given. Pass one or more CSV/XLSX files, or --example.")
     ref = table if isinstance(table, ReferenceTable) else load_table(table)
     gage_result = None
@@ -278,24 +345,26 @@ def analyse(
         from sizecheck.gage import judge_gage, load_gage
 
         gage_result = judge_gage(gage if not isinstance(gage, str | Path) else load_gage(gage), ref)
-    paths = [Path(p) for p in inputs]
-    for p in paths:
-        if not p.is_file():
-            raise InputError(f"Input file {str(p)!r} does not exist or is not a file.")
-    names = [p.name for p in paths]
-    # The inputs are hashed in a thread while they are read (hashlib releases the GIL).
-    with ThreadPoolExecutor(1, thread_name_prefix="sizecheck-sha256") as pool:
-        digests = pool.map(file_sha256, paths)
-        validated = read_measurements(
+    validated: Validated
+    if frames:
+        options = {"sep": sep, "decimal": decimal, "encoding": encoding, "sheet": sheet,
+                   "limits": limits}  # fmt: skip
+        given = [k for k, v in options.items() if v is not None]
+        if given:
+            raise UsageError(
+                f"Reading option(s) {', '.join(given)} apply to files, not to DataFrames."
+            )
+        labels = frame_labels(len(frames), frame_names)
+        validated = read_frames(frames, names=labels, table=ref, units=units)
+        files = [
+            InputFile("", label, frame_sha256(f), int(f.memory_usage(deep=True).sum()), "frame")
+            for f, label in zip(frames, labels, strict=True)
+        ]
+    else:
+        validated, files = _read_files(
             paths, table=ref, sep=sep, decimal=decimal, encoding=encoding, sheet=sheet,
             units=units, limits=limits,
         )  # fmt: skip
-        # The same label the rows carry: the file name, or the path when two names clash.
-        files = [
-            InputFile(str(p), p.name if names.count(p.name) == 1 else str(p), digest,
-                      p.stat().st_size)
-            for p, digest in zip(paths, digests, strict=True)
-        ]  # fmt: skip
     if validated.measurements.empty:
         counts = validated.rejects["code"].astype(str).value_counts()
         reasons = ", ".join(f"{code} {n}" for code, n in counts.head(4).items()) or "no data rows"
@@ -322,6 +391,41 @@ def analyse(
         accounting=validated.accounting,
         missing_dimensions=compared.missing_dimensions,
     )
+
+
+def _read_files(
+    paths: Sequence[Path],
+    *,
+    table: ReferenceTable,
+    sep: str | None,
+    decimal: str | None,
+    encoding: str | None,
+    sheet: str | None,
+    units: str,
+    limits: ReadLimits | None,
+) -> tuple[Validated, list[InputFile]]:
+    """Read and validate files, hashing them meanwhile: the half of :func:`analyse` that
+    reads files."""
+    from sizecheck.validate import read_measurements
+
+    for p in paths:
+        if not p.is_file():
+            raise InputError(f"Input file {str(p)!r} does not exist or is not a file.")
+    names = [p.name for p in paths]
+    # The inputs are hashed in a thread while they are read (hashlib releases the GIL).
+    with ThreadPoolExecutor(1, thread_name_prefix="sizecheck-sha256") as pool:
+        digests = pool.map(file_sha256, paths)
+        validated = read_measurements(
+            paths, table=table, sep=sep, decimal=decimal, encoding=encoding, sheet=sheet,
+            units=units, limits=limits,
+        )  # fmt: skip
+        # The same label the rows carry: the file name, or the path when two names clash.
+        files = [
+            InputFile(str(p), p.name if names.count(p.name) == 1 else str(p), digest,
+                      p.stat().st_size)
+            for p, digest in zip(paths, digests, strict=True)
+        ]  # fmt: skip
+    return validated, files
 
 
 def analyse_deviations(

@@ -660,7 +660,7 @@ def write_report(
         return _publish_report(
             analysis, early.folder.open(), choice, lang, charts, jobs, progress, early
         )
-    inputs = [f.path for f in analysis.inputs]
+    inputs = [f.path for f in analysis.inputs if f.kind == "file"]
     with OutputFolder(out, inputs=inputs, expect=MEASURE_NAMES) as folder:
         return _publish_report(analysis, folder, choice, lang, charts, jobs, progress, None)
 
@@ -1213,7 +1213,7 @@ def write_visuals(
     """
     from sizecheck.publish import OutputFolder
 
-    inputs = [f.path for f in analysis.inputs]
+    inputs = [f.path for f in analysis.inputs if f.kind == "file"]
     with OutputFolder(out, inputs=inputs, expect=_VISUAL_CHECK) as folder:
         _stage_visuals(analysis, folder, lang=lang, jobs=jobs, progress=progress, dpi=dpi)
         *paths, manifest = folder.commit(scope=VISUAL_NAMES)

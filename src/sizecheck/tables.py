@@ -76,6 +76,7 @@ __all__ = [
     "ReferenceTable",
     "TableDimension",
     "Tolerance",
+    "as_table",
     "available_tables",
     "dumps_table",
     "grade",
@@ -297,6 +298,13 @@ def available_tables() -> list[str]:
     """
     folder = _shipped_dir()
     return sorted(p.name[: -len(".toml")] for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def as_table(table: str | Path | ReferenceTable) -> ReferenceTable:
+    """``table`` itself when it is a :class:`ReferenceTable`, else :func:`load_table` of it:
+    what every public function taking a table does with a name (``"paris-point"``), a
+    ``.toml`` path or a loaded table."""
+    return table if isinstance(table, ReferenceTable) else load_table(table)
 
 
 def load_table(name_or_path: str | Path, *, max_sizes: int = MAX_TABLE_SIZES) -> ReferenceTable:

@@ -119,10 +119,13 @@ __all__ = [
     "SourceAccounting",
     "TableLike",
     "Validated",
+    "frame_sheet",
     "parse_dates",
     "parse_numbers",
+    "read_frames",
     "read_measurements",
     "validate",
+    "validate_frame",
 ]
 
 #: Contract columns of the ``measurements`` and ``rejects`` frames (see
@@ -2043,3 +2046,197 @@ def read_measurements(
 def _relabel(sheet: RawSheet, label: str) -> RawSheet:
     suffix = sheet.source[len(sheet.path.name) :]
     return replace(sheet, source=label + suffix)
+
+
+# --------------------------------------------------------------------------- data frames
+
+
+def _frame_text(column: pd.Series) -> pd.Series:
+    """One column of a user's DataFrame as the text a file with the same cells holds.
+
+    Numbers are written as Python writes them (shortest round trip: ``273.5``, ``41``
+    for ``41.0``), dates as ISO (``2026-03-12``, with the time when it is not
+    midnight), text as it is; missing values (``None``, ``NaN``, ``NaT``, ``pd.NA``)
+    become empty cells.
+    """
+    values = column
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        values = values.astype(object)
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        stamps = pd.Series(pd.DatetimeIndex(values).tz_localize(None), index=values.index)
+        whole_days = bool((stamps.dropna() == stamps.dropna().dt.normalize()).all())
+        text = stamps.dt.strftime("%Y-%m-%d" if whole_days else "%Y-%m-%d %H:%M:%S")
+        return text.astype("str")
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return values.astype(object).map(_cell_text, na_action="ignore").astype("str")
+    if pd.api.types.is_integer_dtype(values.dtype):
+        arr = pa.array(values.astype("Int64").to_numpy(dtype=object), type=pa.int64())
+        return pd.Series(pc.cast(arr, pa.string()).to_pandas().to_numpy(), dtype="str")
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        x = values.to_numpy(dtype=np.float64, na_value=np.nan)
+        text = pc.cast(pa.array(x, from_pandas=True), pa.string())
+        # as Python writes floats (and DataFrame.to_csv): 41.0, not arrow's 41
+        with np.errstate(invalid="ignore"):
+            whole = np.isfinite(x) & (x == np.floor(x)) & (np.abs(x) < 1e16)
+        text = pc.if_else(pa.array(whole), pc.binary_join_element_wise(text, ".0", ""), text)
+        return pd.Series(text.to_pandas().to_numpy(), dtype="str")
+    return values.map(_cell_text, na_action="ignore").astype("str")
+
+
+def _cell_text(value: object) -> str | None:
+    """One cell of an object column as text (see :func:`_frame_text`)."""
+    import datetime as dt
+
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float | np.floating):
+        return None if np.isnan(value) else str(float(value))
+    if isinstance(value, dt.datetime):
+        stamp = pd.Timestamp(value)
+        if stamp == stamp.normalize():
+            return stamp.strftime("%Y-%m-%d")
+        return stamp.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _frame_header(frame: pd.DataFrame) -> tuple[str, ...]:
+    if isinstance(frame.columns, pd.MultiIndex):
+        return tuple(" ".join(str(p) for p in col if str(p)) for col in frame.columns)
+    return tuple(str(c) for c in frame.columns)
+
+
+def frame_sheet(frame: pd.DataFrame, *, name: str = "<frame 0>") -> RawSheet:
+    """A DataFrame as the :class:`~sizecheck.readers.RawSheet` a file with its cells gives.
+
+    The frame's column names are the header; each cell becomes the text a CSV file
+    would hold (see :func:`_frame_text`), so that :func:`validate` applies exactly the
+    rules it applies to files. Rows are numbered as in the CSV the frame writes
+    (``frame.to_csv(index=False)``): the header is row 1, the first row of the frame
+    row 2 (``frame.iloc[row - 2]``). Named index levels (``frame.set_index("producer")``)
+    are read as columns; an unnamed index is not data and is left out.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Not modified.
+    name : str, default "<frame 0>"
+        The label every output row of this frame carries as ``source``.
+
+    Raises
+    ------
+    UsageError
+        ``frame`` is not a DataFrame.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise UsageError(
+            f"Expected a pandas DataFrame, a path or a list of them; got {type(frame).__name__}."
+        )
+    if any(level is not None for level in frame.index.names):
+        frame = frame.reset_index()
+    header = _frame_header(frame)
+    data = pd.DataFrame(
+        {j: _frame_text(frame.iloc[:, j]).reset_index(drop=True) for j in range(len(header))},
+        index=pd.RangeIndex(len(frame)),
+    )
+    data.columns = pd.RangeIndex(len(header))
+    return RawSheet(
+        source=name,
+        path=Path(name),
+        sheet=None,
+        header=header,
+        data=data,
+        rows=np.arange(2, len(frame) + 2, dtype=np.int64),
+        header_row=1,
+        header_fields=len(header),
+    )
+
+
+def frame_names(count: int, names: Sequence[str] | None = None) -> list[str]:
+    """The ``source`` labels of ``count`` frames: ``names``, or ``<frame 0>``, ``<frame 1>``…"""
+    if names is None:
+        return [f"<frame {i}>" for i in range(count)]
+    out = [str(n) for n in names]
+    if len(out) != count or len(set(out)) != len(out) or not all(out):
+        raise UsageError(
+            f"Give one distinct, non-empty name per frame: {count} frame(s), names {out!r}."
+        )
+    return out
+
+
+def validate_frame(
+    frame: pd.DataFrame,
+    *,
+    table: TableLike | str | None = None,
+    units: str = "mm",
+    name: str = "<frame 0>",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Validate a DataFrame exactly as a measurement file with the same cells.
+
+    The DataFrame twin of :func:`read_measurements`: the same column aliases (English and
+    Indonesian), units, size labels, feet (``L``/``R``, ``kiri``/``kanan``), dates, pair
+    checks and reject codes. Each cell is read as the text a CSV file would hold (numbers
+    as Python writes them, dates as ISO dates); rows are numbered as in
+    ``frame.to_csv(index=False)`` (header row 1, ``frame.iloc[row - 2]``).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Wide (one row per shoe, one column per dimension) or long (``producer, size,
+        dimension, value``). Not modified.
+    table : ReferenceTable or str, optional
+        As in :func:`validate`: a shipped name such as ``"paris-point"`` or a table.
+    units : {"mm", "cm", "in"}, default "mm"
+        Unit of dimension columns whose name gives none.
+    name : str, default "<frame 0>"
+        The ``source`` label of the frame's rows and rejects.
+
+    Returns
+    -------
+    measurements, rejects : DataFrame
+        The accepted measurements (long, :data:`MEASUREMENT_COLUMNS` first) and every
+        rejected cell or skipped row (:data:`REJECT_COLUMNS`), as :func:`validate` gives
+        them. ``read_frames`` keeps the accounting too.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"produsen": ["UD Maju", "UD Maju"], "ukuran": [41, 43],
+    ...                    "kaki": ["kiri", "kanan"], "panjang_insole": [273.5, -1.0]})
+    >>> clean, rejects = validate_frame(df, table="paris-point")
+    >>> clean[["source", "row", "producer", "size", "foot", "dimension", "value_mm"]]
+          source  row producer  size foot      dimension  value_mm
+    0  <frame 0>    2  UD Maju  41.0    L  insole_length     273.5
+    >>> rejects[["source", "row", "column", "code"]].to_dict("records")
+    [{'source': '<frame 0>', 'row': 3, 'column': 'panjang_insole', 'code': 'negative'}]
+    """
+    got = read_frames([frame], names=[name], table=table, units=units)
+    return got.measurements, got.rejects
+
+
+def read_frames(
+    frames: Sequence[pd.DataFrame],
+    *,
+    names: Sequence[str] | None = None,
+    table: TableLike | str | None = None,
+    units: str = "mm",
+) -> Validated:
+    """Validate several DataFrames as :func:`read_measurements` validates files.
+
+    Parameters
+    ----------
+    frames : sequence of DataFrame
+        See :func:`validate_frame`. Not modified.
+    names : sequence of str, optional
+        One ``source`` label per frame; default ``<frame 0>``, ``<frame 1>``, …
+    table, units
+        As in :func:`validate`.
+
+    Returns
+    -------
+    Validated
+        With the accounting of every frame (``rows_read`` = the frame's rows).
+    """
+    labels = frame_names(len(frames), names)
+    sheets = [frame_sheet(f, name=n) for f, n in zip(frames, labels, strict=True)]
+    return validate(sheets, table=table, units=units)

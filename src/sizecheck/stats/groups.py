@@ -57,13 +57,12 @@ GROUP_BY: tuple[str, ...] = ("producer", "dimension")
 NEEDED: tuple[str, ...] = ("size", "nominal_mm", "deviation_mm", "status")
 
 #: The columns :func:`~sizecheck.stats.producer_summary` and
-#: :func:`~sizecheck.drift.control_chart` need.
+#: :func:`~sizecheck.drift.control_chart` need. The bookkeeping columns ``source``,
+#: ``row`` and ``date`` are optional: without ``date`` the frame's order is the time
+#: order; without ``source``/``row`` the signals name no row.
 REQUIRED_COLUMNS: tuple[str, ...] = (
-    "source",
-    "row",
     "producer",
     "size",
-    "date",
     "dimension",
     "value_mm",
     "nominal_mm",

@@ -11,7 +11,7 @@ import pandas as pd
 
 from sizecheck import columns
 from sizecheck.errors import UsageError
-from sizecheck.stats import kernels
+from sizecheck.stats import kernels, reference
 from sizecheck.stats.groups import Groups, check_columns, decode, prepare
 from sizecheck.stats.reference import NO_SPREAD_MM2, gap_interval, sigma_floor, t_quantile
 
@@ -223,7 +223,11 @@ def welch_anova(data: pd.DataFrame, *, dv: str, between: str) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        One row: ``k`` (groups used), ``f``, ``df1``, ``df2``, ``p``.
+        One row: ``k`` (groups used), ``f``, ``df1``, ``df2``, ``p``, and two effect
+        sizes over the same groups, ``eta2`` (η²) and ``omega2`` (ω²): the share of the
+        values' variance that lies between the groups, in the sample and estimated for
+        the population (:func:`sizecheck.stats.reference.anova_effect_sizes`, formulas
+        and sources there). ``p`` says whether the groups differ; ``omega2`` how much.
 
     Examples
     --------
@@ -235,8 +239,8 @@ def welch_anova(data: pd.DataFrame, *, dv: str, between: str) -> pd.DataFrame:
     ...          1.9, 0.8, 1.1, 0.1, -0.1, 4.4, 5.5, 1.6, 4.6, 3.4]
     >>> d = pd.DataFrame({"extra": extra, "group": [1] * 10 + [2] * 10})
     >>> welch_anova(d, dv="extra", between="group").round(4)
-       k       f  df1      df2       p
-    0  2  3.4626  1.0  17.7765  0.0794
+       k       f  df1      df2       p    eta2  omega2
+    0  2  3.4626  1.0  17.7765  0.0794  0.1613  0.1096
     """
     check_columns(data, (dv, between), "welch_anova()")
     sub = data[[between, dv]].dropna()
@@ -248,7 +252,11 @@ def welch_anova(data: pd.DataFrame, *, dv: str, between: str) -> pd.DataFrame:
     with np.errstate(invalid="ignore", divide="ignore"):
         var = kernels.sum_of_squares(codes, x, mean) / (n - 1)
     k, f, df1, df2, p = kernels.welch_anova(np.zeros(ng, dtype=np.int64), n, mean, var, 1)
-    return pd.DataFrame({"k": k.astype(np.int64), "f": f, "df1": df1, "df2": df2, "p": p})
+    eta2, omega2 = reference.anova_effect_sizes(n, mean, var)
+    return pd.DataFrame(
+        {"k": k.astype(np.int64), "f": f, "df1": df1, "df2": df2, "p": p,
+         "eta2": [eta2], "omega2": [omega2]}
+    )  # fmt: skip
 
 
 def compare_producers(

@@ -9,13 +9,16 @@ checks it on random frames). Without sizes it is the textbook Cpk of one sample.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import asdict, dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
 from sizecheck.errors import UsageError
+
+if TYPE_CHECKING:
+    import pandas as pd
 from sizecheck.stats.reference import (
     capability_indices,
     cpk_at_ends,
@@ -98,6 +101,19 @@ class Capability:
     ppk_ci_high: float
     resolution: float
     note: str
+
+    def to_frame(self) -> pd.DataFrame:
+        """The figures as a one-row DataFrame, one column per attribute (in the order
+        above), for tables of several samples: ``pd.concat([c.to_frame() for c in ...])``.
+
+        >>> c = capability([15.0, 17.0, 16.0, 18.0, 14.0, 16.0], lsl=8, usl=20, sigma=2.0)
+        >>> c.to_frame()[["n", "cp", "cpk", "sigma_method"]].round(3)
+           n   cp    cpk sigma_method
+        0  6  1.0  0.667        given
+        """
+        import pandas as pd
+
+        return pd.DataFrame([asdict(self)])
 
 
 def _inputs(
@@ -183,6 +199,7 @@ def capability(
     Returns
     -------
     Capability
+        A frozen record; :meth:`Capability.to_frame` gives it as a one-row DataFrame.
 
     Examples
     --------

@@ -990,6 +990,40 @@ def welch_anova(
     return k, f, k - 1.0, df2, float(special.fdtrc(k - 1, df2, f))
 
 
+def anova_effect_sizes(n: FloatArray, mean: FloatArray, var: FloatArray) -> tuple[float, float]:
+    """η² and ω² of a one-way layout from group sizes, means and variances.
+
+    Over the same groups as :func:`welch_anova` (n ≥ 2, variance finite and > 0; k of
+    them, N values): grand mean x̄ = Σ n_i x̄_i / N, SS_between = Σ n_i (x̄_i − x̄)²,
+    SS_within = Σ (n_i − 1) s_i², MS_within = SS_within / (N − k),
+
+    - η² = SS_between / (SS_between + SS_within) (Pearson 1905; Cohen 1988 §8.2): the
+      share of the variance of the values that lies between the groups, in the sample;
+    - ω² = (SS_between − (k − 1) MS_within) / (SS_between + SS_within + MS_within)
+      (Hays 1963; Olejnik & Algina 2003, Table 1): the same share estimated for the
+      population, less biased upwards than η²; it can be slightly negative when the
+      groups differ less than chance would make them.
+
+    Both come from the sums of squares of the ordinary ANOVA, not from Welch's F (they
+    describe how large the differences are, the test whether they are real).
+    Returns (η², ω²), NaN unless k ≥ 2 and N > k.
+    """
+    n, mean, var = (np.asarray(a, dtype=np.float64) for a in (n, mean, var))
+    ok = (n >= 2) & (var > 0) & np.isfinite(var)
+    n, mean, var = n[ok], mean[ok], var[ok]
+    k, total = len(n), float(np.sum(n))
+    if k < 2 or total <= k:
+        return math.nan, math.nan
+    grand = float(np.sum(n * mean) / total)
+    ss_between = float(np.sum(n * (mean - grand) ** 2))
+    ss_within = float(np.sum((n - 1) * var))
+    ms_within = ss_within / (total - k)
+    ss_total = ss_between + ss_within
+    eta2 = ss_between / ss_total
+    omega2 = (ss_between - (k - 1) * ms_within) / (ss_total + ms_within)
+    return eta2, omega2
+
+
 def convention_fit(
     size: FloatArray, value: FloatArray, *, slope: float, allowance: float, fit_intercept: bool
 ) -> tuple[float, float, float]:

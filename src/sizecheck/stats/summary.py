@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -37,6 +38,7 @@ from sizecheck.stats.verdicts import (
     p_values,
     verdicts,
 )
+from sizecheck.tables import ReferenceTable, as_table
 
 if TYPE_CHECKING:
     from sizecheck.drift import ControlChart
@@ -167,7 +169,8 @@ def _drift_signals(groups: Groups, chart: ControlChart) -> npt.NDArray[np.int64]
 def producer_summary(
     deviations: pd.DataFrame,
     *,
-    base_size: float,
+    table: str | Path | ReferenceTable | None = None,
+    base_size: float | None = None,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
     drift_rules: Sequence[str] | None = None,
     chart: ControlChart | None = None,
@@ -184,8 +187,15 @@ def producer_summary(
         The ``deviations`` frame of :func:`sizecheck.compare.compare` (columns listed in
         ``docs/internals.md``; ``foot`` and ``pair`` are optional). Rows with status
         ``no_reference`` or a missing nominal, deviation or size are left out. Not modified.
-    base_size : float
-        The reference table's base size, where ``offset_mm`` is read off the grading line.
+        The bookkeeping columns ``source``, ``row`` and ``date`` are optional (without
+        ``date`` the frame's order is the time order).
+    table : str, path or ReferenceTable, optional
+        The table the deviations were compared with (a shipped name such as
+        ``"paris-point"``, a ``.toml`` path or a loaded table): ``base_size`` is its base
+        size unless given.
+    base_size : float, optional
+        Where ``offset_mm`` is read off the grading line; default the table's base size.
+        One of ``table`` and ``base_size`` is needed.
     thresholds : Thresholds, default DEFAULT_THRESHOLDS
         Constants of the verdict rules (:func:`sizecheck.stats.verdicts.verdicts`).
     drift_rules : sequence of str, optional
@@ -326,6 +336,13 @@ def producer_summary(
 
     if not 0.0 < confidence < 1.0:
         raise UsageError(f"confidence must lie strictly between 0 and 1, got {confidence}.")
+    if base_size is None:
+        if table is None:
+            raise UsageError(
+                "producer_summary() needs the table the deviations were compared with "
+                "(table='paris-point', a path or a ReferenceTable) or a base_size."
+            )
+        base_size = as_table(table).base_size
     if not math.isfinite(base_size):
         raise UsageError(f"base_size must be a finite number, got {base_size}.")
     if resolution is not None and not (math.isfinite(resolution) and resolution >= 0):
