@@ -794,6 +794,23 @@ def _write_with_progress(
         return write(*args, lang=lang, progress=progress, **kwargs)
 
 
+def _print_cluster(con: Console, analysis: Any, out: Path, written: list[Path], lang: str) -> None:
+    """Where cluster_summary.csv is, or why it was not written (summary.json says it too)."""
+    from sizecheck.i18n import dimension_label, t
+    from sizecheck.pipeline import CLUSTER_MIN_PRODUCERS
+
+    left = analysis.cluster_left_out
+    if any(p.name == "cluster_summary.csv" for p in written):
+        n = int(analysis.cluster.summary["n_producers"].max())
+        con.print(t("cli.cluster_written", lang, producers=n, path=out / "cluster_summary.csv"))
+        if left:
+            dims = ", ".join(f"{dimension_label(d, lang)} ({n})" for d, n in left.items())
+            con.print(t("cli.cluster_left_out", lang, min=CLUSTER_MIN_PRODUCERS, dims=dims))
+    elif analysis.cluster is None and left:
+        most = max(left.values())
+        con.print(t("cli.cluster_not_written", lang, min=CLUSTER_MIN_PRODUCERS, most=most))
+
+
 def _print_measure_summary(
     con: "Console",
     analysis: Any,
@@ -859,6 +876,7 @@ def _print_measure_summary(
         con.print(_deviations_line(deviations, lang))
     if analysis.lot_plan is not None:
         _print_lots(con, analysis, lang)
+    _print_cluster(con, analysis, out, written, lang)
     report = out / "report.html"
     if report in written or report.resolve() in written:
         con.print(t("cli.report_written", lang, path=report))

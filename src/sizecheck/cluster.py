@@ -722,7 +722,10 @@ def _log_interval(value: float, grad: FloatArray, cov: FloatArray, z: float) -> 
     if not (value > 0 and math.isfinite(var)) or var < 0:
         return math.nan, math.nan
     half = z * math.sqrt(var)
-    return value * math.exp(-half), value * math.exp(half)
+    # with three or four producers the log-SD can be almost unidentified: the interval
+    # then runs from about 0 to beyond any float (inf), which is what the data say
+    high = value * math.exp(half) if half < 700.0 else math.inf
+    return value * math.exp(-half), high
 
 
 def _logit_interval(p: float, grad: FloatArray, cov: FloatArray, z: float) -> tuple[float, float]:

@@ -25,6 +25,7 @@ from sizecheck.tables import ReferenceTable, load_table
 
 if TYPE_CHECKING:  # imported where used: analyse() imports them lazily
     from sizecheck import drift, stats
+    from sizecheck.cluster import ClusterSummary
     from sizecheck.findings import Finding
     from sizecheck.gage import GageResult
     from sizecheck.readers import ReadLimits
@@ -33,6 +34,7 @@ if TYPE_CHECKING:  # imported where used: analyse() imports them lazily
     from sizecheck.validate import Accounting, Validated
 
 __all__ = [
+    "CLUSTER_MIN_PRODUCERS",
     "Analysis",
     "InputFile",
     "Inputs",
@@ -85,6 +87,11 @@ class ReportInfo:
     def to_dict(self) -> dict[str, str]:
         """The fields as they are, for ``summary.json``."""
         return {"title": self.title, "office": self.office, "report_no": self.report_no}
+
+
+#: ``cluster_summary.csv`` is written for a dimension measured at this many producers or
+#: more: with fewer there is no between-producer spread to speak of.
+CLUSTER_MIN_PRODUCERS = 3
 
 
 @dataclass(frozen=True)
@@ -203,6 +210,28 @@ class Analysis:
     findings : dict of str to Finding
         One :class:`~sizecheck.findings.Finding` per producer: what the terminal, report,
         cards, workbook and summary.json show (:func:`sizecheck.findings.build_findings`).
+    cluster : sizecheck.cluster.ClusterSummary or None
+        The cluster as a whole (:func:`sizecheck.cluster.cluster_summary`: variance
+        components, ICC, share of producers off size, shrunken offsets) for every
+        dimension measured at :data:`CLUSTER_MIN_PRODUCERS` producers or more;
+        ``cluster_summary.csv``. None when no dimension has enough producers
+        (``cluster_note`` says why) or when ``analyse(..., cluster=False)``.
+    cluster_note : str
+        Why the cluster summary is missing or leaves dimensions out (English, for
+        ``summary.json``; empty when every dimension is in it).
+    cluster_left_out : dict of str to int
+        The dimensions left out of the cluster summary, with their number of producers.
+    drift_rules : tuple of str
+        The control-chart rules applied (codes of :data:`sizecheck.drift.RULES`).
+    confidence : float
+        The level of every confidence interval in the tables (0.95).
+    multiple_comparisons : str
+        How the family of tests across producers × dimensions is controlled: ``"none"``
+        (each test at its own level) unless a method is applied; recorded in
+        ``summary.json``.
+    seeds : dict of str to int
+        The seed of every random number generator the analysis used (simulation,
+        bootstrap), by what it was used for; empty when nothing random was used.
     gage : sizecheck.gage.GageResult or None
         The measurement system's gage R&R (``--gage gage.json``), judged against this
         table's in-spec band for its dimension when the table has one; ``None`` without
@@ -239,6 +268,13 @@ class Analysis:
     model_size_summary: pd.DataFrame = field(default_factory=pd.DataFrame)
     findings: dict[str, Finding] = field(default_factory=dict)
     report_info: ReportInfo = field(default_factory=ReportInfo)
+    cluster: ClusterSummary | None = None
+    cluster_note: str = ""
+    cluster_left_out: dict[str, int] = field(default_factory=dict)
+    drift_rules: tuple[str, ...] = ()
+    confidence: float = 0.95
+    multiple_comparisons: str = "none"
+    seeds: dict[str, int] = field(default_factory=dict)
 
     @property
     def producers(self) -> list[str]:
@@ -265,6 +301,7 @@ def analyse(
     limits: ReadLimits | None = None,
     engine: str = "pandas",
     scheduler: str | None = None,
+    cluster: bool = True,
 ) -> Analysis:
     """Run the whole analysis on measurement files or DataFrames.
 
@@ -310,6 +347,9 @@ def analyse(
     scheduler : str, optional
         With ``engine="dask"``: a Dask scheduler's address, or ``"local"`` for a local
         cluster made for the run; default the Dask scheduler in use.
+    cluster : bool, default True
+        Describe the cluster as a whole (``Analysis.cluster``, ``cluster_summary.csv``)
+        when a dimension was measured at :data:`CLUSTER_MIN_PRODUCERS` producers or more.
 
     Returns
     -------
@@ -385,6 +425,7 @@ def analyse(
         synthetic=synthetic,
         lot_plan=lot_plan,
         gage=gage_result,
+        cluster=cluster,
         inputs=files,
         measurements=validated.measurements,
         rejects=validated.rejects,
@@ -438,6 +479,7 @@ def analyse_deviations(
     synthetic: bool = False,
     lot_plan: SamplingPlan | None = None,
     gage: GageResult | None = None,
+    cluster: bool = True,
     inputs: Sequence[InputFile] = (),
     measurements: pd.DataFrame | None = None,
     rejects: pd.DataFrame | None = None,
@@ -460,6 +502,8 @@ def analyse_deviations(
         As for :func:`analyse`.
     gage : GageResult, optional
         An already judged gage study (:func:`sizecheck.gage.judge_gage`).
+    cluster : bool, default True
+        As for :func:`analyse`.
     inputs, measurements, rejects, accounting, missing_dimensions
         What reading found, carried into the :class:`Analysis` (empty by default).
 
@@ -514,9 +558,47 @@ def analyse_deviations(
         corrections=_stack([lv.corrections for lv in levels_]),
         levels=_stack([lv.levels for lv in levels_]),
         model_size_summary=sizes_by_model,
+        drift_rules=tuple(rules),
     )
     analysis.findings = build_findings(analysis)
+    if cluster:
+        analysis.cluster, analysis.cluster_note, analysis.cluster_left_out = _cluster(deviations)
     return analysis
+
+
+def _cluster(deviations: pd.DataFrame) -> tuple[ClusterSummary | None, str, dict[str, int]]:
+    """The cluster summary of every dimension measured at :data:`CLUSTER_MIN_PRODUCERS`
+    producers or more, a note naming the dimensions left out (why none is in), and those
+    dimensions with their number of producers."""
+    from sizecheck.cluster import cluster_summary
+
+    usable = deviations["status"].astype("str") != "no_reference"
+    usable &= deviations["deviation_mm"].notna()
+    rows = deviations.loc[usable]
+    counts = rows.groupby(rows["dimension"].astype("str"), sort=True)["producer"].nunique()
+    few = {str(d): int(n) for d, n in counts.items() if n < CLUSTER_MIN_PRODUCERS}
+    left_out = ", ".join(f"{d} ({n})" for d, n in few.items())
+    if len(few) == len(counts):
+        return (
+            None,
+            (
+                f"cluster_summary.csv not written: no dimension was measured at "
+                f"{CLUSTER_MIN_PRODUCERS} producers or more (producers per dimension: "
+                f"{left_out or 'none'})."
+            ),
+            few,
+        )
+    result = cluster_summary(deviations, min_producers=CLUSTER_MIN_PRODUCERS)
+    if not few:
+        return result, "", few
+    return (
+        result,
+        (
+            f"Left out of cluster_summary.csv, measured at fewer than {CLUSTER_MIN_PRODUCERS} "
+            f"producers: {left_out}."
+        ),
+        few,
+    )
 
 
 @dataclass(frozen=True, eq=False)

@@ -37,11 +37,15 @@ __all__ = [
     "DEVIATION_FORMATS",
     "MEASURE_NAMES",
     "OUTPUT_FILES",
+    "RECORDED_PACKAGES",
     "REPORT_TABLES",
     "SPREADSHEET_ROWS",
     "VISUAL_NAMES",
     "DeviationsChoice",
     "EarlyDeviations",
+    "environment",
+    "methods_dict",
+
     "choose_deviations_format",
     "safe_slug",
     "summary_dict",
@@ -297,12 +301,15 @@ def summary_dict(analysis: Analysis) -> dict[str, Any]:
         "accounting": _jsonable(analysis.accounting),
         "missing_dimensions": list(analysis.missing_dimensions),
         "thresholds": _jsonable(analysis.thresholds),
+        "methods": methods_dict(analysis),
+        "environment": environment(),
         "verdicts": verdicts,
         "drift_signals": _records(analysis.signals),
         "drift_shifts": _records(analysis.shifts),
         "conventions": _records(analysis.conventions),
         "findings": {p: f.to_dict() for p, f in analysis.findings.items()},
         **_lots_dict(analysis),
+        "cluster": _cluster_dict(analysis),
         "gage": analysis.gage.to_dict() if analysis.gage is not None else None,
     }
 
@@ -313,6 +320,65 @@ def _report_info(analysis: Analysis) -> ReportInfo:
 
     info = getattr(analysis, "report_info", None)
     return info if isinstance(info, ReportInfo) else ReportInfo()
+
+
+#: The libraries whose versions ``summary.json`` records (``environment``): those whose
+#: numbers or reading the results depend on.
+RECORDED_PACKAGES = ("sizecheck", "numpy", "pandas", "scipy", "pyarrow", "matplotlib", "openpyxl")
+
+
+def environment() -> dict[str, str]:
+    """The versions a methods section cites: Python, the platform and
+    :data:`RECORDED_PACKAGES` (``"not installed"`` for one that is missing)."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version(), "platform": platform.platform(terse=True)}
+    for name in RECORDED_PACKAGES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:  # pragma: no cover - a source tree without metadata
+            out[name] = "not installed"
+    return out
+
+
+def methods_dict(analysis: Analysis) -> dict[str, Any]:
+    """The ``methods`` entry of ``summary.json``: what a methods section needs to say how
+    the numbers were made — the confidence level, the control-chart rules and the number
+    of signals that make drift, the verdict thresholds (also under ``thresholds``), the
+    multiple-comparison method, the random seeds and the cluster model."""
+    from sizecheck.drift import DEFAULT_RULES, RULES
+
+    rules = tuple(getattr(analysis, "drift_rules", ()) or DEFAULT_RULES)
+    th = analysis.thresholds
+    cluster = getattr(analysis, "cluster", None)
+    return {
+        "confidence_level": getattr(analysis, "confidence", 0.95),
+        "drift_rules": [{"code": c, "description": RULES[c].description} for c in rules],
+        "drift_min_signals": getattr(th, "drift_min_signals", None),
+        "thresholds": _jsonable(th),
+        "multiple_comparisons": getattr(analysis, "multiple_comparisons", "none"),
+        "seeds": dict(getattr(analysis, "seeds", {})),
+        "cluster_model": (
+            sorted(set(cluster.summary["method"].astype(str))) if cluster is not None else []
+        ),
+    }
+
+
+def _cluster_dict(analysis: Analysis) -> dict[str, Any]:
+    """The ``cluster`` entry of ``summary.json``: whether ``cluster_summary.csv`` was
+    written, why not or which dimensions it leaves out, and its rows."""
+    from sizecheck.pipeline import CLUSTER_MIN_PRODUCERS
+
+    cluster = getattr(analysis, "cluster", None)
+    written = cluster is not None and len(cluster.summary) > 0
+    return {
+        "written": written,
+        "min_producers": CLUSTER_MIN_PRODUCERS,
+        "note": getattr(analysis, "cluster_note", ""),
+        "left_out": dict(getattr(analysis, "cluster_left_out", {})),
+        "summary": _records(cluster.summary) if written and cluster is not None else [],
+    }
 
 
 def _lots_dict(analysis: Analysis) -> dict[str, Any]:
@@ -473,7 +539,17 @@ REPORT_TABLES: tuple[tuple[str, Callable[[Analysis, Path, str], object]], ...] =
         (book, lambda a, p, lang, book_lang=book_lang: _write_workbook(a, p, lang, book_lang))
         for book_lang, book in (("en", "summary.xlsx"), ("id", "ringkasan.xlsx"))
     ),
+    ("cluster_summary.csv", lambda a, p, _: _write_cluster(a, p)),
 )
+
+
+def _write_cluster(analysis: Analysis, path: Path) -> None:
+    """``cluster_summary.csv`` (the contract columns, then the researcher's extras), only
+    when a dimension was measured at enough producers; otherwise no file (``summary.json``
+    and the terminal say why), and an earlier run's is removed when this run is published."""
+    cluster = getattr(analysis, "cluster", None)
+    if cluster is not None and len(cluster.summary):
+        _write_csv(cluster.summary, path)
 
 
 def _write_lots(analysis: Analysis, path: Path) -> None:
@@ -493,9 +569,10 @@ def _write_workbook(analysis: Analysis, path: Path, lang: str, book_lang: str) -
         write_workbook(analysis, path, lang=lang)
 
 
-#: Tables of ``REPORT_TABLES`` written only with some options (``lots.csv``: ``--aql``;
-#: the workbook: in the run's language).
-OPTIONAL_TABLES = frozenset({"lots.csv", "summary.xlsx", "ringkasan.xlsx"})
+#: Tables of ``REPORT_TABLES`` written only with some options or data (``lots.csv``:
+#: ``--aql``; the workbook: in the run's language; ``cluster_summary.csv``: a dimension
+#: measured at 3 producers or more).
+OPTIONAL_TABLES = frozenset({"lots.csv", "summary.xlsx", "ringkasan.xlsx", "cluster_summary.csv"})
 
 #: Every name ``write_report`` may write at the top of ``--out`` whatever the data and
 #: options: checked before the long work starts, so that a file of the user's there stops
@@ -870,12 +947,19 @@ def cluster_charts(analysis: Analysis) -> list[tuple[str, str]]:
     """The cluster charts ``write_visuals`` draws, as ``(kind, dimension)``.
 
     A heatmap per dimension; the effective-size and grading charts too while there are
-    at most :data:`CLUSTER_LINES_UP_TO` producers.
+    at most :data:`CLUSTER_LINES_UP_TO` producers; the forest plot of the producers'
+    shrunken offsets for each dimension of ``cluster_summary.csv``.
     """
     kinds = ["heatmap"]
     if len(analysis.producers) <= CLUSTER_LINES_UP_TO:
         kinds += ["effective", "grading"]
-    return [(kind, dim) for dim in _dimensions(analysis) for kind in kinds]
+    cluster = getattr(analysis, "cluster", None)
+    studied = set(cluster.summary["dimension"].astype("str")) if cluster is not None else set()
+    return [
+        (kind, dim)
+        for dim in _dimensions(analysis)
+        for kind in (*kinds, *(["forest"] if dim in studied else []))
+    ]
 
 
 def producer_charts(finding: Finding) -> list[tuple[str, str]]:
@@ -919,14 +1003,23 @@ def _render_cluster_chart(
     dpi: int,
     footer: str,
 ) -> tuple[str, bytes]:
-    """One cluster chart of one dimension, keyed by ``report_html.chart_key``."""
+    """One cluster chart of one dimension, keyed by ``report_html.chart_key``.
+    ``size_summary`` is the dimension's rows of the table the chart draws: for
+    ``forest``, of the cluster's producer offsets."""
     from sizecheck.plotting import plot_effective_size, plot_grading, plot_heatmap
+    from sizecheck.plotting.forest import forest_figsize, plot_forest
     from sizecheck.plotting.style import house_style
     from sizecheck.report_html import chart_key
 
     common: dict[str, Any] = {"dimension": dim, "lang": lang, "size_summary": size_summary}
     with house_style():
-        if kind == "heatmap":
+        if kind == "forest":
+            # 8 in wide for the axis label; at least 3.8 in tall, so that the legend
+            # (lower right) leaves a few producers' rows free
+            size = (8.0, max(forest_figsize(len(size_summary))[1], 3.8))
+            png = _png(plot_forest, size, dpi, footer=footer, offsets=size_summary,
+                       dimension=dim, lang=lang)  # fmt: skip
+        elif kind == "heatmap":
             size = (8.0, min(2.2 + 0.32 * n_producers, 40.0))
             png = _png(plot_heatmap, size, dpi, footer=footer, table=table, **common)
         elif kind == "effective":
@@ -943,13 +1036,21 @@ def _cluster_jobs(
     :func:`cluster_charts` (each with its dimension's rows of the size table only)."""
     ss = analysis.size_summary
     dim_of = ss["dimension"].astype("str") if len(ss) else None
+    cluster = getattr(analysis, "cluster", None)
+    offsets = cluster.offsets if cluster is not None else ss.iloc[0:0]
+    offset_dim = offsets["dimension"].astype("str") if len(offsets) else None
     footer = chart_footer(analysis, lang)
     n = len(analysis.producers)
+
+    def rows(kind: str, dim: str) -> pd.DataFrame:
+        if kind == "forest":
+            return offsets.loc[offset_dim == dim] if offset_dim is not None else offsets
+        return ss.loc[dim_of == dim] if dim_of is not None else ss
+
     return [
-        (kind, dim, ss.loc[dim_of == dim] if dim_of is not None else ss, analysis.table, n,
-         lang, dpi, footer)
+        (kind, dim, rows(kind, dim), analysis.table, n, lang, dpi, footer)
         for kind, dim in cluster_charts(analysis)
-    ]  # fmt: skip
+    ]
 
 
 def _render_cluster(analysis: Analysis, lang: str, dpi: int) -> dict[str, bytes]:

@@ -50,7 +50,7 @@ __all__ = [
 MAX_REJECTS = 500
 
 #: Cluster-level charts, per dimension, in page order.
-CLUSTER_CHARTS: tuple[str, ...] = ("heatmap", "effective", "grading")
+CLUSTER_CHARTS: tuple[str, ...] = ("heatmap", "effective", "grading", "forest")
 
 #: Per-producer charts, per dimension.
 PRODUCER_CHARTS: tuple[str, ...] = ("ladder", "effective", "control", "capability")
@@ -236,6 +236,50 @@ def _dimension_block(
     }
 
 
+#: Columns of the cluster table (catalogue keys under ``report.``).
+CLUSTER_HEADS: tuple[str, ...] = (
+    "cluster_dim",
+    "cluster_producers",
+    "cluster_between",
+    "cluster_icc",
+    "cluster_share",
+)
+
+
+def _cluster_rows(analysis: Analysis, lang: str) -> list[list[str]]:
+    """One row per dimension of ``cluster_summary.csv``: the figures with their 95 %
+    intervals, in words of ``lang`` (nothing computed here)."""
+    cluster = getattr(analysis, "cluster", None)
+    if cluster is None:
+        return []
+
+    def with_ci(value: float, low: float, high: float, digits: int, scale: float = 1.0) -> str:
+        unit = " %" if scale != 1.0 else ""
+        shown = format_number(value * scale, lang, digits) + unit
+        if pd.isna(low) or pd.isna(high):
+            return shown
+        low_text = format_number(low * scale, lang, digits)
+        return f"{shown} ({low_text}–{format_number(high * scale, lang, digits)}{unit})"
+
+    return [
+        [
+            dimension_label(str(r.dimension), lang),
+            format_number(int(r.n_producers), lang, 0),
+            with_ci(r.between_sd_mm, r.between_ci_low_mm, r.between_ci_high_mm, 1),
+            with_ci(r.icc, r.icc_ci_low, r.icc_ci_high, 2),
+            with_ci(r.share_missized, r.share_ci_low, r.share_ci_high, 0, 100.0),
+        ]
+        for r in cluster.summary.itertuples(index=False)
+    ]
+
+
+def _cluster_producers(analysis: Analysis) -> int:
+    """The most producers any dimension of the cluster summary has (0 without one)."""
+    cluster = getattr(analysis, "cluster", None)
+    if cluster is None or not len(cluster.summary):
+        return 0
+    return int(cluster.summary["n_producers"].max())
+
 #: Columns of a producer's lot table (catalogue keys).
 LOT_HEADS: tuple[str, ...] = (
     "lots.lot",
@@ -404,6 +448,9 @@ def render_html(
         ],
         "correction_heads": [t(k, lang) for k in CORRECTION_HEADS],
         "cluster": cluster,
+        "cluster_rows": _cluster_rows(analysis, lang),
+        "cluster_heads": [t(f"report.{k}", lang) for k in CLUSTER_HEADS],
+        "cluster_producers": _cluster_producers(analysis),
         "sections": sections,
         "table": {
             "name": table.name,
