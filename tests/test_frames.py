@@ -267,3 +267,25 @@ def test_frame_rows_point_back_into_the_frame(example_frame):
 def test_a_path_string_is_one_file_not_characters(tmp_path):
     with pytest.raises(sc.InputError, match=str(Path("nope.csv"))):
         sc.analyse(str(tmp_path / "nope.csv"))
+
+
+def test_compare_reads_foot_words_in_a_frame_built_by_hand():
+    # a measurements frame built by hand, not validated: left/right words must give the
+    # same pair statistics as L/R (they gave NaN before), and a non-foot is refused
+    rng = np.random.default_rng(3)
+    n = 24
+    m = pd.DataFrame({"producer": "A", "size": np.repeat([39.0, 40.0, 41.0, 42.0], n // 2),
+                      "dimension": "insole_length",
+                      "pair": np.repeat([f"P{i}" for i in range(n)], 2)})  # fmt: skip
+    nominal = sc.load_table("paris-point").nominal("insole_length", m["size"].to_numpy())
+    m["value_mm"] = nominal + rng.normal(0, 0.8, len(m))
+
+    def summary(feet: list[str]) -> pd.DataFrame:
+        dev = sc.compare_to_table(m.assign(foot=np.tile(feet, n)), "paris-point").deviations
+        return sc.producer_summary(dev, table="paris-point")
+
+    words, letters = summary(["left", "Kanan"]), summary(["L", "R"])
+    assert np.isfinite(words["pair_mismatch_mm"]).all()
+    pd.testing.assert_frame_equal(words, letters)
+    with pytest.raises(UsageError, match="'x'"):
+        sc.compare_to_table(m.assign(foot="x"), "paris-point")

@@ -68,6 +68,29 @@ class Compared:
     missing_dimensions: list[str] = field(default_factory=list)
 
 
+def _feet(foot: pd.Series) -> pd.Series:
+    """``foot`` as ``L``/``R``: a frame built by hand may say ``left``, ``kanan``, ``Ki``…
+    (the words :data:`sizecheck.schema.FOOT_VALUES` reads in files); the pair statistics
+    count only ``L`` and ``R``. A value that names no foot is refused, naming it."""
+    from sizecheck.schema import FOOT_VALUES
+
+    if isinstance(foot.dtype, pd.CategoricalDtype):  # validate's output: look at categories
+        values = [str(v) for v in foot.cat.categories]
+    else:
+        values = [str(v) for v in pd.unique(foot.dropna())]
+    if all(v in ("L", "R") for v in values):
+        return foot
+    mapping = {v: FOOT_VALUES.get(v.strip().lower()) for v in values}
+    unknown = sorted(v for v, f in mapping.items() if f is None)
+    if unknown:
+        raise UsageError(
+            f"compare: foot value(s) {', '.join(map(repr, unknown[:5]))} name no foot; use "
+            "L/R, left/right or kiri/kanan (or validate the frame first with "
+            "sizecheck.validate_frame, which lists such rows as rejects)."
+        )
+    return foot.astype("str").map(mapping).where(foot.notna())
+
+
 def compare(measurements: pd.DataFrame, table: str | Path | ReferenceTable) -> Compared:
     """Compare each accepted measurement with the table's nominal value and limits.
 
@@ -109,6 +132,8 @@ def compare(measurements: pd.DataFrame, table: str | Path | ReferenceTable) -> C
         table.nominal(next(iter(table.dimensions)), [table.base_size])
     # A shallow copy: pandas' copy-on-write keeps ``measurements`` unchanged.
     out = measurements.copy(deep=False)
+    if "foot" in out.columns:
+        out["foot"] = _feet(out["foot"])
     n = len(out)
     # Integer codes per dimension (-1 for missing): no per-row Python objects, so this
     # stays fast on millions of rows of arrow-backed strings.
