@@ -163,3 +163,12 @@ def test_summary_json_records_the_rules_asked_for(example_frame, tmp_path):
     assert [r["code"] for r in summary["methods"]["drift_rules"]] == ["n1", "n2"]
     assert summary["methods"]["cluster_model"] == []
     assert summary["inputs"][0]["kind"] == "frame"
+
+
+def test_the_report_says_why_there_is_no_cluster_table(example_frame):
+    two = example_frame[example_frame["Produsen"].isin(["UD Sumber Rejeki", "CV Medali Jaya"])]
+    a = sc.analyse(two)
+    assert a.cluster is None
+    html = render_html(a, lang="en")
+    assert 'id="cluster-study"' not in html
+    assert f"measured at {CLUSTER_MIN_PRODUCERS} producers or more" in html

@@ -236,13 +236,13 @@ def _dimension_block(
     }
 
 
-#: Columns of the cluster table (catalogue keys under ``report.``).
+#: Columns of the cluster table (catalogue keys).
 CLUSTER_HEADS: tuple[str, ...] = (
-    "cluster_dim",
-    "cluster_producers",
-    "cluster_between",
-    "cluster_icc",
-    "cluster_share",
+    "report.cluster_dim",
+    "report.cluster_producers",
+    "report.cluster_between",
+    "report.cluster_icc",
+    "report.cluster_share",
 )
 
 
@@ -340,6 +340,8 @@ def render_html(
     str
         The page (UTF-8 text).
     """
+    from sizecheck.pipeline import CLUSTER_MIN_PRODUCERS
+
     from sizecheck.gage import gage_sentence
     from sizecheck.sampling import plan_words
 
@@ -449,7 +451,10 @@ def render_html(
         "correction_heads": [t(k, lang) for k in CORRECTION_HEADS],
         "cluster": cluster,
         "cluster_rows": _cluster_rows(analysis, lang),
-        "cluster_heads": [t(f"report.{k}", lang) for k in CLUSTER_HEADS],
+        "cluster_heads": [t(k, lang) for k in CLUSTER_HEADS],
+        "cluster_min": CLUSTER_MIN_PRODUCERS,
+        "cluster_missing": getattr(analysis, "cluster", None) is None
+        and bool(getattr(analysis, "cluster_left_out", {})),
         "cluster_producers": _cluster_producers(analysis),
         "sections": sections,
         "table": {
