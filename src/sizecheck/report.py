@@ -43,10 +43,9 @@ __all__ = [
     "VISUAL_NAMES",
     "DeviationsChoice",
     "EarlyDeviations",
+    "choose_deviations_format",
     "environment",
     "methods_dict",
-
-    "choose_deviations_format",
     "safe_slug",
     "summary_dict",
     "write_deviations",

@@ -280,6 +280,7 @@ def _cluster_producers(analysis: Analysis) -> int:
         return 0
     return int(cluster.summary["n_producers"].max())
 
+
 #: Columns of a producer's lot table (catalogue keys).
 LOT_HEADS: tuple[str, ...] = (
     "lots.lot",
@@ -340,9 +341,8 @@ def render_html(
     str
         The page (UTF-8 text).
     """
-    from sizecheck.pipeline import CLUSTER_MIN_PRODUCERS
-
     from sizecheck.gage import gage_sentence
+    from sizecheck.pipeline import CLUSTER_MIN_PRODUCERS
     from sizecheck.sampling import plan_words
 
     lang = check_lang(lang)
