@@ -361,12 +361,14 @@ def analyse(
     if engine == "dask":
         from sizecheck.engine_dask import analyse_dask
 
-        if isinstance(inputs, pd.DataFrame | Mapping) or (
-            not isinstance(inputs, str | os.PathLike)
-            and any(isinstance(i, pd.DataFrame) for i in inputs)
-        ):
-            raise UsageError("engine='dask' reads files; analyse DataFrames with engine='pandas'.")
-        sources = [inputs] if isinstance(inputs, str | os.PathLike) else list(inputs)
+        sources: list[str | os.PathLike[str]] = []
+        items = [inputs] if isinstance(inputs, str | os.PathLike | pd.DataFrame) else inputs
+        for item in items if not isinstance(items, Mapping) else [items]:
+            if not isinstance(item, str | os.PathLike):
+                raise UsageError(
+                    "engine='dask' reads files; analyse DataFrames with engine='pandas'."
+                )
+            sources.append(item)
         return analyse_dask(
             sources, table=table, sep=sep, decimal=decimal, encoding=encoding, sheet=sheet,
             units=units, thresholds=thresholds, drift_rules=drift_rules, synthetic=synthetic,
