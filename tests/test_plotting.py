@@ -194,6 +194,7 @@ def test_no_chart_has_overlapping_text(lang: str) -> None:
 
     from sizecheck.examples import example_path
     from sizecheck.pipeline import analyse
+    from sizecheck.plotting.forest import forest_figsize, plot_forest
     from sizecheck.plotting.layout import chart_figure, text_overlaps
     from sizecheck.plotting.style import house_style
     from sizecheck.report import _cluster_jobs, chart_footer, producer_charts
@@ -227,6 +228,13 @@ def test_no_chart_has_overlapping_text(lang: str) -> None:
             plots = {"heatmap": plot_heatmap, "effective": plot_effective_size,
                      "grading": plot_grading}  # fmt: skip
             for kind, dim, part, table, n, _, _, _ in _cluster_jobs(a, lang, 120):
+                if kind == "forest":  # the cluster's producer offsets, sized as the report
+                    size = (8.0, max(forest_figsize(len(part))[1], 3.8))
+                    fig = chart_figure(plot_forest, size, footer=footer, offsets=part,
+                                       dimension=dim, lang=lang)  # fmt: skip
+                    if got := text_overlaps(fig):
+                        bad[(kind, "cluster", dim)] = got
+                    continue
                 size = (8.0, min(2.2 + 0.32 * n, 40.0)) if kind == "heatmap" else (7.0, 5.0)
                 kw = {"table": table} if kind == "heatmap" else {}
                 fig = chart_figure(plots[kind], size, footer=footer, size_summary=part,

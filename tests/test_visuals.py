@@ -73,8 +73,15 @@ def test_cluster_line_charts_only_while_the_lines_can_be_told_apart() -> None:
     many = make_analysis(
         tuple(f"P{i}" for i in range(CLUSTER_LINES_UP_TO + 1)), dimensions=("insole_length",)
     )
-    assert sorted(k for k, _ in cluster_charts(few)) == ["effective", "grading", "heatmap"]
-    assert [k for k, _ in cluster_charts(many)] == ["heatmap"]
+    # the forest plot of the producers' offsets wherever the cluster summary has the
+    # dimension (three producers or more): it stays readable at any number
+    assert sorted(k for k, _ in cluster_charts(few)) == [
+        "effective",
+        "forest",
+        "grading",
+        "heatmap",
+    ]
+    assert [k for k, _ in cluster_charts(many)] == ["heatmap", "forest"]
 
 
 def test_a_worker_gets_only_its_producers_rows() -> None:
