@@ -794,7 +794,9 @@ def _write_with_progress(
         return write(*args, lang=lang, progress=progress, **kwargs)
 
 
-def _print_cluster(con: Console, analysis: Any, out: Path, written: list[Path], lang: str) -> None:
+def _print_cluster(
+    con: "Console", analysis: Any, out: Path, written: list[Path], lang: str
+) -> None:
     """Where cluster_summary.csv is, or why it was not written (summary.json says it too)."""
     from sizecheck.i18n import dimension_label, t
     from sizecheck.pipeline import CLUSTER_MIN_PRODUCERS
