@@ -225,10 +225,6 @@ class Analysis:
         The control-chart rules applied (codes of :data:`sizecheck.drift.RULES`).
     confidence : float
         The level of every confidence interval in the tables (0.95).
-    multiple_comparisons : str
-        How the family of tests across producers × dimensions is controlled: ``"none"``
-        (each test at its own level) unless a method is applied; recorded in
-        ``summary.json``.
     seeds : dict of str to int
         The seed of every random number generator the analysis used (simulation,
         bootstrap), by what it was used for; empty when nothing random was used.
@@ -273,7 +269,6 @@ class Analysis:
     cluster_left_out: dict[str, int] = field(default_factory=dict)
     drift_rules: tuple[str, ...] = ()
     confidence: float = 0.95
-    multiple_comparisons: str = "none"
     seeds: dict[str, int] = field(default_factory=dict)
 
     @property

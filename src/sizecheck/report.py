@@ -356,7 +356,8 @@ def methods_dict(analysis: Analysis) -> dict[str, Any]:
         "drift_rules": [{"code": c, "description": RULES[c].description} for c in rules],
         "drift_min_signals": getattr(th, "drift_min_signals", None),
         "thresholds": _jsonable(th),
-        "multiple_comparisons": getattr(analysis, "multiple_comparisons", "none"),
+        # the family-wise adjustment of the verdict tests (Thresholds.multiple_testing)
+        "multiple_comparisons": getattr(th, "multiple_testing", "none"),
         "seeds": dict(getattr(analysis, "seeds", {})),
         "cluster_model": (
             sorted(set(cluster.summary["method"].astype(str))) if cluster is not None else []
