@@ -298,3 +298,21 @@ def test_fit_wrap_equals_wrapping_word_by_word() -> None:
             assert fit_wrap(fig, text, width, fontsize=fontsize) == _fit_wrap_word_by_word(
                 fig, text, width, fontsize=fontsize
             )
+
+
+def test_other_producers_are_one_line_broken_between_producers(analysis) -> None:  # type: ignore[no-untyped-def]
+    """The grey line of a producer's effective-size chart: every other producer's points
+    by size, a break (NaN) between producers, as drawing them one by one would."""
+    import numpy as np
+
+    ax = _ax()
+    plot_effective_size(analysis.size_summary, dimension=DIM, producer="CV Panjang", ax=ax)
+    grey = next(ln for ln in ax.lines if ln.get_label() == "other producers")
+    ss = analysis.size_summary.query("dimension == @DIM and producer != 'CV Panjang'")
+    xs, ys = [], []
+    for _, g in ss.groupby("producer", sort=True):  # the reference: one producer at a time
+        g = g.sort_values("size")
+        xs += [*g["size"], np.nan]
+        ys += [*g["effective_size"], np.nan]
+    np.testing.assert_array_equal(grey.get_xdata(), np.array(xs[:-1]))
+    np.testing.assert_array_equal(grey.get_ydata(), np.array(ys[:-1]))

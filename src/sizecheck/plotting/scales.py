@@ -37,6 +37,18 @@ def _by_producer(d: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
     return [(str(name), g.sort_values("size")) for name, g in d.groupby(key, sort=True)]
 
 
+def _broken_line(d: pd.DataFrame, column: str) -> tuple[FloatArray, FloatArray]:
+    """Size and ``column`` of every producer in ``d`` as one line: each producer's
+    points by size, a NaN (a break in the line) between producers. One sort, no loop
+    over producers: a cluster of 120 is one Line2D instead of 120."""
+    order = np.lexsort((d["size"].to_numpy(float), d["producer"].astype("str").to_numpy()))
+    names = d["producer"].astype("str").to_numpy()[order]
+    x = d["size"].to_numpy(float)[order]
+    y = d[column].to_numpy(float)[order]
+    breaks = np.flatnonzero(names[1:] != names[:-1]) + 1
+    return np.insert(x, breaks, np.nan), np.insert(y, breaks, np.nan)
+
+
 def _annotation_step(ax: Axes, sizes: FloatArray, lo: float, hi: float) -> int:
     """Write the number at every ``n``-th size so that numbers (about 4 characters at
     :data:`~sizecheck.plotting.style.MIN_FONT_PT`) do not touch at the Axes' width."""
@@ -47,14 +59,6 @@ def _annotation_step(ax: Axes, sizes: FloatArray, lo: float, hi: float) -> int:
     per_size_in = width_in * float(np.min(np.diff(sizes))) / (hi - lo)
     label_in = 4.6 * 0.62 * style.MIN_FONT_PT / 72  # "41,6" and a little air
     return max(1, int(np.ceil(label_in / per_size_in)))
-
-
-def _joined(groups: list[pd.DataFrame], column: str) -> tuple[FloatArray, FloatArray]:
-    """Size and ``column`` of several producers as one line, NaN between producers."""
-    gap = np.array([np.nan])
-    xs = [part for g in groups for part in (g["size"].to_numpy(float), gap)]
-    ys = [part for g in groups for part in (g[column].to_numpy(float), gap)]
-    return np.concatenate(xs), np.concatenate(ys)
 
 
 def plot_effective_size(
@@ -137,20 +141,19 @@ def plot_effective_size(
     y_lo = min(lo, float(np.nanmin(eff)) - pad)
     y_hi = max(hi, float(np.nanmax(eff)) + pad)
     styles = style.series_styles()
-    groups = _by_producer(d)
-    if producer is not None:
-        others = [g for name, g in groups if name != str(producer)]
-        if others:  # every other producer in grey, drawn as one line broken between them
-            x, y = _joined(others, "effective_size")
-            ax.plot(
-                x,
-                y,
-                color="#BBBBBB",
-                linewidth=0.9,  # no markers: a hundred producers are a thousand dots
-                label=t("legend.other_producers", lang),
-                zorder=1.5,
-            )
-        groups = [(name, g) for name, g in groups if name == str(producer)]
+    mine = d["producer"].astype("str") == str(producer)
+    if producer is not None and not mine.all():
+        # every other producer in grey, one line broken between producers
+        x, y = _broken_line(d.loc[~mine], "effective_size")
+        ax.plot(
+            x,
+            y,
+            color="#BBBBBB",
+            linewidth=0.9,  # no markers: a hundred producers are a thousand dots
+            label=t("legend.other_producers", lang),
+            zorder=1.5,
+        )
+    groups = _by_producer(d.loc[mine] if producer is not None else d)
     for name, s in groups:
         x = s["size"].to_numpy(float)
         y = s["effective_size"].to_numpy(float)
