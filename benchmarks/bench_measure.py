@@ -10,10 +10,10 @@ the same file and in one run:
 (b) ``sizecheck measure FILE --no-charts --out DIR`` as a subprocess, with the default
     ``--deviations auto`` (Parquet beyond a spreadsheet's rows, so at 1M shoes), and (b')
     the same with ``--deviations csv`` (reported: what the 3M-row deviations.csv costs);
-(c) ``sizecheck --help`` against ``python -c "import typer"``;
-(d) the full report (``sizecheck measure`` with charts) for 50 producers against a
-    process pool rendering the same number of bare matplotlib figures (a line plot each,
-    saved as PNG).
+(c) ``sizecheck --help`` against ``python -c "import typer"``.
+
+The charts, cards and report (the former part (d)) are timed by ``bench_report.py``
+(benchmark (e): a 120-producer cluster against bare matplotlib figures).
 
 Every measurement is a whole subprocess (interpreter start-up and imports included),
 repeated ``--runs`` times with the runs of the compared commands interleaved; the table
@@ -25,8 +25,8 @@ Usage::
 
     .venv/bin/python benchmarks/bench_measure.py                     # 1M shoes, 3 runs
     .venv/bin/python benchmarks/bench_measure.py --sizes 100000,300000,1000000 --runs 5
-    .venv/bin/python benchmarks/bench_measure.py --skip report --sizes 100000   # quick look
-    .venv/bin/python benchmarks/bench_measure.py --snapshot --baseline main --skip help,report
+    .venv/bin/python benchmarks/bench_measure.py --skip help --sizes 100000   # quick look
+    .venv/bin/python benchmarks/bench_measure.py --snapshot --baseline main --skip help
 """
 
 from __future__ import annotations
@@ -288,34 +288,6 @@ def _sizecheck() -> str:
 
 FLOOR_CODE = "import sys, pandas as pd; df = pd.read_csv(sys.argv[1], engine='pyarrow'); len(df)"
 
-FIGURES_CODE = """
-import sys
-from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
-
-def render(args):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.figure import Figure
-    i, out = args
-    fig = Figure(figsize=(6.4, 4.0))
-    ax = fig.add_subplot()
-    ax.plot(range(40), [((k * 7 + i) % 11) / 10 for k in range(40)], marker="o")
-    ax.set_title(f"figure {i}")
-    fig.savefig(Path(out) / f"fig{i:04d}.png", dpi=100)
-    return i
-
-n, out, jobs = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
-Path(out).mkdir(parents=True, exist_ok=True)
-if jobs > 1:
-    with ProcessPoolExecutor(jobs) as pool:
-        list(pool.map(render, [(i, out) for i in range(n)], chunksize=max(1, n // (4 * jobs))))
-else:
-    for i in range(n):
-        render((i, out))
-"""
-
 
 # --------------------------------------------------------------------------- machine
 
@@ -392,13 +364,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--producers", type=int, default=200)
     parser.add_argument("--runs", type=int, default=3, help="runs per command (median shown)")
     parser.add_argument(
-        "--report-producers", type=int, default=50, help="producers in the (d) chart run"
-    )
-    parser.add_argument(
-        "--report-shoes", type=int, default=50_000, help="shoes in the (d) chart run"
-    )
-    parser.add_argument("--jobs", type=int, default=None, help="chart processes (default nproc)")
-    parser.add_argument(
         "--snapshot",
         action="store_true",
         help="benchmark a copy of src/ taken at start (the tree may change meanwhile)",
@@ -411,12 +376,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--skip",
         default="",
-        help="comma separated parts to skip: measure, help, report",
+        help="comma separated parts to skip: measure, help",
     )
     args = parser.parse_args(argv)
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
-    jobs = args.jobs or os.cpu_count() or 1
     WORK.mkdir(parents=True, exist_ok=True)
     global SOURCE
     if args.snapshot:
@@ -534,66 +498,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         )
         results["help"] = {"sizecheck_help": asdict(helpt), "import_typer": asdict(typer_t)}
-
-    if "report" not in skip:
-        n, k = args.report_shoes, args.report_producers
-        print(f"\n(d) full report: {n:,} shoes, {k} producers, {jobs} chart processes")
-        path = dataset(n, k)
-        out = WORK / "out-report"
-        full = Timing(
-            f"(d) measure with charts, {k} producers",
-            [sc, "measure", str(path), "--out", str(out), "--jobs", str(jobs)],
-        )
-        # one untimed run tells how many charts and cards a report holds
-        shutil.rmtree(out, ignore_errors=True)
-        run_once(full.cmd)
-        charts = (
-            [p for p in (out / "charts").rglob("*") if p.is_file()]
-            if (out / "charts").exists()
-            else []
-        )
-        cards = (
-            [p for p in (out / "cards").rglob("*") if p.is_file()]
-            if (out / "cards").exists()
-            else []
-        )
-        n_figs = len(charts) + len(cards)
-        print(f"  the report holds {len(charts)} chart files and {len(cards)} cards")
-        nocharts = Timing(
-            f"(d) measure --no-charts, {k} producers",
-            [sc, "measure", str(path), "--no-charts", "--out", str(WORK / "out-report-nc")],
-        )
-        figs_out = WORK / "out-figures"
-        bare = Timing(
-            f"(d) {n_figs} bare matplotlib PNGs",
-            [py, "-c", FIGURES_CODE, str(max(n_figs, 1)), str(figs_out), str(jobs)],
-        )
-        measure_runs(
-            [bare, nocharts, full],
-            args.runs,
-            {full.name: out, bare.name: figs_out, nocharts.name: WORK / "out-report-nc"},
-        )
-        charts_only = full.median - nocharts.median
-        rows.append(Row(bare.name, bare.median, bare.peak, bare.cpu))
-        rows.append(Row(nocharts.name, nocharts.median, nocharts.peak, nocharts.cpu))
-        rows.append(
-            Row(
-                full.name,
-                full.median,
-                full.peak,
-                full.cpu,
-                f"{full.median / bare.median:.2f}x bare; charts part "
-                f"{charts_only / bare.median:.2f}x",
-                "reported",
-            )
-        )
-        results["report"] = {
-            "n_chart_files": len(charts),
-            "n_cards": len(cards),
-            "full": asdict(full),
-            "no_charts": asdict(nocharts),
-            "bare_figures": asdict(bare),
-        }
 
     print(f"\nmedians of {args.runs} runs ((c): {max(args.runs, 5)}), whole subprocesses:\n")
     print(_fmt_table(rows))
