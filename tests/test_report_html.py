@@ -68,7 +68,7 @@ def test_page_is_self_contained_and_valid(hostile) -> None:  # type: ignore[no-u
     assert "script" not in c.tags  # no JS at all
     assert "link" not in c.tags  # no external CSS
     assert 'src="http' not in html and "url(" not in html
-    assert html.count('src="data:image/png;base64,') == len(hostile.producers)
+    assert html.count('src="data:image/png;base64,') == len(hostile.producers)  # PNG in, PNG out
 
 
 def test_hostile_names_are_escaped(hostile) -> None:  # type: ignore[no-untyped-def]
@@ -219,3 +219,17 @@ def test_report_fits_a_phone_screen(tmp_path: Path, lang: str) -> None:
     assert 360 <= result["viewport"] <= 390
     assert result["bad"] == []
     assert result["scrollWidth"] <= result["viewport"]
+
+
+@pytest.mark.slow
+def test_example_report_travels(tmp_path: Path) -> None:
+    """Issue 14.3: the bundled example's report.html (9 producers, charts at the default
+    resolution) stays under 2 MB, small enough for WhatsApp or e-mail."""
+    import sizecheck as sc
+    from sizecheck.report import write_visuals
+
+    a = sc.analyse([sc.example_path()], table="paris-point", synthetic=True)
+    write_visuals(a, tmp_path, lang="id")
+    size = (tmp_path / "report.html").stat().st_size
+    assert size <= 2_000_000, f"report.html is {size / 1e6:.2f} MB"
+    assert (tmp_path / "report.html").read_text(encoding="utf-8").count("data:image/webp") >= 30

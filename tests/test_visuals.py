@@ -30,16 +30,38 @@ from sizecheck.report import (
 
 def test_every_chart_drawn_is_in_the_report_and_nothing_else(tmp_path: Path) -> None:
     """ "Draw nothing nobody reads": each PNG under charts/ is embedded in report.html
-    once, and the report embeds no chart that charts/ lacks."""
+    once (as a lossless WebP of the same pixels), and the report embeds no chart that
+    charts/ lacks."""
+    import base64
+    import io
+
+    import numpy as np
+    from PIL import Image
+
     a = make_analysis(dimensions=("insole_length", "last_ball_girth"))
     paths = write_visuals(a, tmp_path, lang="en", jobs=1, dpi=30)
     pngs = sorted(p for p in paths if p.suffix == ".png")
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
-    assert len(re.findall(r"data:image/png;base64,", html)) == len(pngs)
-    import base64
+    embedded = re.findall(r'src="data:image/(\w+);base64,([^"]+)"', html)
+    assert {kind for kind, _ in embedded} == {"webp"}
+    assert len(embedded) == len(pngs)
 
-    for p in pngs:
-        assert base64.b64encode(p.read_bytes()).decode() in html, p
+    def pixels(data: bytes) -> bytes:
+        return np.asarray(Image.open(io.BytesIO(data)).convert("RGB")).tobytes()
+
+    in_report = sorted(pixels(base64.b64decode(b64)) for _, b64 in embedded)
+    assert in_report == sorted(pixels(p.read_bytes()) for p in pngs)
+
+
+def test_charts_are_small_palette_pngs(tmp_path: Path) -> None:
+    """Issue 14.3: charts are 8-bit palette PNGs (a few flat colours), not 32-bit RGBA."""
+    from PIL import Image
+
+    a = make_analysis(dimensions=("insole_length",))
+    paths = write_visuals(a, tmp_path, lang="en", jobs=1, dpi=60)
+    for p in (p for p in paths if p.suffix == ".png"):
+        with Image.open(p) as im:
+            assert im.mode == "P", p
 
 
 def test_charts_planned_by_verdict() -> None:

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
     from sizecheck.findings import Finding
     from sizecheck.pipeline import Analysis, ReportInfo
+    from sizecheck.plotting.layout import EncodedChart
     from sizecheck.publish import OutputFolder
 
 __all__ = [
@@ -910,16 +911,12 @@ def _png(
     *,
     footer: str = "",
     **kwargs: Any,
-) -> bytes:
-    """PNG bytes of :func:`sizecheck.plotting.layout.chart_figure` (no pyplot)."""
-    import io
+) -> EncodedChart:
+    """:func:`sizecheck.plotting.layout.chart_figure` (no pyplot), drawn once and encoded
+    as a palette PNG (``charts/``) and a lossless WebP (``report.html``)."""
+    from sizecheck.plotting.layout import chart_figure, encode_chart
 
-    from sizecheck.plotting.layout import chart_figure
-
-    fig = chart_figure(plot, figsize, dpi=dpi, footer=footer, **kwargs)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
-    return buf.getvalue()
+    return encode_chart(chart_figure(plot, figsize, dpi=dpi, footer=footer, **kwargs))
 
 
 def _dimensions(analysis: Analysis) -> list[str]:
@@ -1002,7 +999,7 @@ def _render_cluster_chart(
     lang: str,
     dpi: int,
     footer: str,
-) -> tuple[str, bytes]:
+) -> tuple[str, EncodedChart]:
     """One cluster chart of one dimension, keyed by ``report_html.chart_key``.
     ``size_summary`` is the dimension's rows of the table the chart draws: for
     ``forest``, of the cluster's producer offsets."""
@@ -1053,7 +1050,7 @@ def _cluster_jobs(
     ]
 
 
-def _render_cluster(analysis: Analysis, lang: str, dpi: int) -> dict[str, bytes]:
+def _render_cluster(analysis: Analysis, lang: str, dpi: int) -> dict[str, EncodedChart]:
     """Every cluster chart of :func:`cluster_charts`, keyed by ``chart_key``."""
     return dict(_render_cluster_chart(*job) for job in _cluster_jobs(analysis, lang, dpi))
 
@@ -1102,9 +1099,11 @@ class _ProducerRows:
         )
 
 
-def _render_producer(analysis: Analysis, producer: str, lang: str, dpi: int) -> dict[str, bytes]:
-    """The charts of :func:`producer_charts` for one producer plus its card (key
-    ``"card"``); runs in a worker on the producer's part of the analysis."""
+def _render_producer(
+    analysis: Analysis, producer: str, lang: str, dpi: int
+) -> tuple[dict[str, EncodedChart], bytes]:
+    """The charts of :func:`producer_charts` for one producer, by ``chart_key``, and its
+    card (PDF bytes); runs in a worker on the producer's part of the analysis."""
     from sizecheck.cards import render_card
     from sizecheck.findings import finding_for
     from sizecheck.plotting import (
@@ -1121,7 +1120,7 @@ def _render_producer(analysis: Analysis, producer: str, lang: str, dpi: int) -> 
     if "model" in ps.columns:
         ps = ps.loc[ps["model"].astype("str") == ""]  # the charts show all models pooled
     footer = chart_footer(a, lang)
-    out: dict[str, bytes] = {}
+    out: dict[str, EncodedChart] = {}
     with house_style():
         for kind, dim in producer_charts(finding_for(a, producer)):
             common: dict[str, Any] = {
@@ -1142,11 +1141,12 @@ def _render_producer(analysis: Analysis, producer: str, lang: str, dpi: int) -> 
                 png = _png(plot_capability, (7.0, 4.2), dpi, deviations=a.deviations,
                            summary_row=row, **common)  # fmt: skip
             out[chart_key(kind, dim, producer)] = png
-    out["card"] = render_card(a, producer, lang=lang)
-    return out
+    return out, render_card(a, producer, lang=lang)
 
 
-def _render_producer_job(args: tuple[Analysis, str, str, int]) -> tuple[str, dict[str, bytes]]:
+def _render_producer_job(
+    args: tuple[Analysis, str, str, int],
+) -> tuple[str, tuple[dict[str, EncodedChart], bytes]]:
     """Process-pool entry point (module level, so it pickles under ``spawn``)."""
     analysis, producer, lang, dpi = args
     return producer, _render_producer(analysis, producer, lang, dpi)
@@ -1154,7 +1154,7 @@ def _render_producer_job(args: tuple[Analysis, str, str, int]) -> tuple[str, dic
 
 def _render_cluster_job(
     args: tuple[str, str, pd.DataFrame, ReferenceTable, int, str, int, str],
-) -> tuple[str, bytes]:
+) -> tuple[str, EncodedChart]:
     """Process-pool entry point for one cluster chart."""
     return _render_cluster_chart(*args)
 
@@ -1197,9 +1197,9 @@ def _render_all(
     dpi: int,
     jobs: int | None,
     progress: Callable[[int, int], None] | None,
-) -> tuple[dict[str, bytes], dict[str, dict[str, bytes]]]:
-    """Draw every chart and card: ``(cluster charts by key, {producer: its charts and
-    card})``.
+) -> tuple[dict[str, EncodedChart], dict[str, tuple[dict[str, EncodedChart], bytes]]]:
+    """Draw every chart and card: ``(cluster charts by key, {producer: (its charts by
+    key, its card)})``.
 
     With at least :data:`SERIAL_BELOW` producers and ``jobs`` > 1, in a pool of worker
     processes (``spawn``; default: all cores; :func:`_chart_worker_init`): the cluster
@@ -1213,9 +1213,9 @@ def _render_all(
 
     producers = analysis.producers
     total = len(producers)
-    results: dict[str, dict[str, bytes]] = {}
+    results: dict[str, tuple[dict[str, EncodedChart], bytes]] = {}
 
-    def collect(producer: str, result: dict[str, bytes]) -> None:
+    def collect(producer: str, result: tuple[dict[str, EncodedChart], bytes]) -> None:
         results[producer] = result
         if progress is not None:
             progress(len(results), total)
@@ -1235,7 +1235,7 @@ def _render_all(
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_chart_worker_init,
     )
-    cluster: dict[str, bytes] = {}
+    cluster: dict[str, EncodedChart] = {}
     try:
         pending: set[Future[Any]] = {
             pool.submit(_render_cluster_job, job) for job in _cluster_jobs(analysis, lang, dpi)
@@ -1253,10 +1253,10 @@ def _render_all(
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
             for fut in finished:
                 key, value = fut.result()
-                if isinstance(value, bytes):
-                    cluster[key] = value
-                else:
+                if isinstance(value, tuple):
                     collect(key, value)
+                else:
+                    cluster[key] = value
     except BaseException:
         # Ctrl-C or an error: drop the waiting producers, do not wait for the pool
         pool.shutdown(wait=False, cancel_futures=True)
@@ -1276,9 +1276,11 @@ def write_visuals(
 ) -> list[Path]:
     """Write ``charts/``, ``report.html`` and ``cards/<producer>.pdf`` into ``out``.
 
-    Charts are PNG files, the ones the report shows: ``charts/<kind>_<dimension>.png``
-    for the cluster (:func:`cluster_charts`: a heatmap per dimension, and the
-    effective-size and grading charts up to :data:`CLUSTER_LINES_UP_TO` producers) and
+    Charts are 8-bit palette PNG files (:func:`~sizecheck.plotting.layout.encode_chart`;
+    the report embeds the same pixels as lossless WebP), the ones the report shows:
+    ``charts/<kind>_<dimension>.png`` for the cluster (:func:`cluster_charts`: a heatmap
+    per dimension, and the effective-size and grading charts up to
+    :data:`CLUSTER_LINES_UP_TO` producers) and
     ``charts/<producer>/<kind>_<dimension>.png`` per producer (:func:`producer_charts`:
     the size ladder, the effective size of the main dimension, a control chart where a
     rule fired, a capability chart where the verdict is ``scatter``). Every chart names
@@ -1340,18 +1342,19 @@ def _stage_visuals(
     dim_slugs = {d: safe_slug(d, set()) for d in _dimensions(analysis)}
 
     cluster, per_producer = _render_all(analysis, lang=lang, dpi=dpi, jobs=jobs, progress=progress)
-    images = dict(cluster)
-    for key, png in cluster.items():
+    images: dict[str, bytes] = {}  # report.html embeds the WebP, charts/ holds the PNG
+    for key, chart in cluster.items():
         kind, dim = key.split(":")[1:3]
-        folder.write_bytes(f"charts/{kind}_{dim_slugs.get(dim, 'x')}.png", png)
+        folder.write_bytes(f"charts/{kind}_{dim_slugs.get(dim, 'x')}.png", chart.png)
+        images[key] = chart.webp
     for producer in analysis.producers:
-        result = dict(per_producer[producer])
+        charts, card = per_producer[producer]
         slug = slugs[producer]
-        folder.write_bytes(f"cards/{slug}.pdf", result.pop("card"))
-        for key, png in result.items():
+        folder.write_bytes(f"cards/{slug}.pdf", card)
+        for key, chart in charts.items():
             kind, dim = key.split(":")[1:3]
-            folder.write_bytes(f"charts/{slug}/{kind}_{dim_slugs.get(dim, 'x')}.png", png)
-            images[key] = png
+            folder.write_bytes(f"charts/{slug}/{kind}_{dim_slugs.get(dim, 'x')}.png", chart.png)
+            images[key] = chart.webp
 
     html = render_html(analysis, lang=lang, images=images)
     folder.write_bytes("report.html", html.encode("utf-8"))

@@ -1,11 +1,12 @@
 """report.html: one self-contained page for the whole cluster (pure: returns a string).
 
-The page embeds its PNG charts as base64 data URIs and its CSS inline; it needs no script
-and no network, prints, and reads on a phone. Every value from the data (producer names,
+The page embeds its charts as base64 data URIs (lossless WebP from
+:func:`sizecheck.plotting.layout.encode_chart`; PNG is accepted too) and its CSS inline;
+it needs no network, prints, and reads on a phone. Every value from the data (producer names,
 file names, reject values) is HTML-escaped by Jinja2's autoescaping, after its
 bidirectional overrides and control characters are made visible (``[U+202E]``).
 
-Charts are passed in as ``images``, a mapping from :func:`chart_key` to PNG bytes; a chart
+Charts are passed in as ``images``, a mapping from :func:`chart_key` to image bytes; a chart
 missing from the mapping is simply not shown, so the page can be rendered without any.
 """
 
@@ -95,8 +96,15 @@ def _env() -> jinja2.Environment:
     )
 
 
-def _data_uri(png: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+def _data_uri(image: bytes) -> str:
+    """``image`` (PNG, WebP or SVG bytes, told apart by their first bytes) as a data URI."""
+    if image[:4] == b"RIFF" and image[8:12] == b"WEBP":
+        mime = "image/webp"
+    elif image.lstrip()[:1] == b"<":
+        mime = "image/svg+xml"
+    else:
+        mime = "image/png"
+    return f"data:{mime};base64," + base64.b64encode(image).decode("ascii")
 
 
 def accounting_items(accounting: Any, lang: str) -> list[tuple[str, str]]:
@@ -334,7 +342,8 @@ def render_html(
         The computed analysis (:func:`sizecheck.pipeline.analyse`).
     lang : {"en", "id"}, default "en"
     images : mapping of str to bytes, optional
-        PNG charts by :func:`chart_key`; embedded as data URIs. Missing charts are left out.
+        Charts (WebP, PNG or SVG bytes) by :func:`chart_key`; embedded as data URIs.
+        Missing charts are left out.
 
     Returns
     -------

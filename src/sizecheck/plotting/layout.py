@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import matplotlib as mpl
@@ -25,8 +26,11 @@ from matplotlib.ticker import FixedLocator
 from matplotlib.transforms import Bbox, blended_transform_factory
 
 __all__ = [
+    "CHART_COLOURS",
+    "EncodedChart",
     "chart_figure",
     "drawn_texts",
+    "encode_chart",
     "fit_wrap",
     "frame_axes",
     "overlaps",
@@ -339,3 +343,68 @@ def chart_figure(
         strip = (text.count("\n") + 1) * size * 1.3 / 72 + 0.06
     frame_axes(fig, ax, bottom=strip)
     return fig
+
+
+#: Colours of an encoded chart's palette. A chart is a few flat colours (the Okabe-Ito
+#: series, the bands, greys) plus the anti-aliased edges between them; 256 keep the
+#: heatmap's colour scale and the edges without visible steps.
+CHART_COLOURS = 256
+
+
+@dataclass(frozen=True)
+class EncodedChart:
+    """One chart, encoded twice from the same pixels (:func:`encode_chart`).
+
+    Attributes
+    ----------
+    png : bytes
+        8-bit palette PNG: the file in ``charts/`` (opens in every office program).
+    webp : bytes
+        Lossless WebP of the same palette image: what ``report.html`` embeds (about 30 %
+        smaller than the PNG; every current browser shows WebP).
+    """
+
+    png: bytes
+    webp: bytes
+
+
+def encode_chart(
+    fig: Figure, *, dpi: float | None = None, colours: int = CHART_COLOURS
+) -> EncodedChart:
+    """Draw ``fig`` once with Agg and encode it as a palette PNG and a lossless WebP.
+
+    The RGBA pixels are reduced to at most ``colours`` colours (Pillow's fast octree,
+    no dithering: flat areas stay flat) and written as an 8-bit indexed PNG, and, from
+    the same palette image, as a lossless WebP. Against matplotlib's default 32-bit RGBA
+    PNG the PNG is about 3x smaller and quicker to write (issue 14 item 3: a report that
+    travels). The figure's background is opaque white (the house style), so dropping
+    the alpha channel loses nothing.
+
+    Parameters
+    ----------
+    fig : Figure
+    dpi : float, optional
+        Resolution; default the figure's own.
+    colours : int, default CHART_COLOURS
+        Largest palette size (2-256).
+
+    Returns
+    -------
+    EncodedChart
+    """
+    import io
+
+    from PIL import Image
+
+    if dpi is not None:
+        fig.set_dpi(dpi)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()  # type: ignore[no-untyped-call]
+    width, height = canvas.get_width_height()
+    rgba = canvas.buffer_rgba()  # type: ignore[no-untyped-call]
+    rgb = Image.frombuffer("RGBA", (width, height), rgba).convert("RGB")
+    palette = rgb.quantize(colours, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+    png, webp = io.BytesIO(), io.BytesIO()
+    palette.save(png, format="PNG")
+    palette.save(webp, format="WEBP", lossless=True, method=2, quality=50)
+    return EncodedChart(png.getvalue(), webp.getvalue())
