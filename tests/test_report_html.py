@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from html.parser import HTMLParser
@@ -65,7 +66,8 @@ def test_page_is_self_contained_and_valid(hostile) -> None:  # type: ignore[no-u
     assert html.startswith("<!DOCTYPE html>")
     assert '<meta name="viewport"' in html
     c = _check(html)
-    assert "script" not in c.tags  # no JS at all
+    assert c.tags.count("script") == 1  # one small inline script, nothing loaded
+    assert "<script src" not in html and "fetch(" not in html and "XMLHttpRequest" not in html
     assert "link" not in c.tags  # no external CSS
     assert 'src="http' not in html and "url(" not in html
     assert html.count('src="data:image/png;base64,') == len(hostile.producers)  # PNG in, PNG out
@@ -175,6 +177,10 @@ document.getElementById("f").addEventListener("load", (ev) => {{
     if (dd.getBoundingClientRect().width < 0.6 * vw)
       bad.push("narrow dd: " + dd.textContent.slice(0, 30));
   }}
+  for (const td of doc.querySelectorAll("#accounting table.stack td")) {{  // no letter-by-letter
+    if (td.textContent.trim() && td.getBoundingClientRect().width < 0.5 * vw)
+      bad.push("squeezed reject cell: " + td.textContent.slice(0, 30));
+  }}
   const summary = doc.querySelector("#summary .scroll");  // needs no sideways scroll
   if (summary && summary.scrollWidth > summary.clientWidth + 1)
     bad.push("summary table scrolls sideways");
@@ -233,3 +239,142 @@ def test_example_report_travels(tmp_path: Path) -> None:
     size = (tmp_path / "report.html").stat().st_size
     assert size <= 2_000_000, f"report.html is {size / 1e6:.2f} MB"
     assert (tmp_path / "report.html").read_text(encoding="utf-8").count("data:image/webp") >= 30
+
+
+# At desktop width: the report in a 1280 px iframe; a script in the wrapper page (not in
+# the report) measures the charts, clicks one, sorts and filters the producer table, and
+# writes what it found into the DOM for --dump-dom.
+_DESKTOP_PROBE = """<!DOCTYPE html><html><head><meta charset="utf-8"></head><body style="margin:0">
+<iframe id="f" style="width:1280px;height:1400px;border:0" srcdoc="{srcdoc}"></iframe>
+<script>
+document.getElementById("f").addEventListener("load", (ev) => {{
+  const doc = ev.target.contentDocument;
+  const win = ev.target.contentWindow;
+  const bad = [];
+  let charts = 0;
+  for (const box of doc.querySelectorAll(".charts")) {{
+    const tops = [...box.querySelectorAll("figure")].map((f) => f.getBoundingClientRect().top);
+    if (new Set(tops.map(Math.round)).size !== tops.length) bad.push("two charts in a row");
+  }}
+  let leastPxPerInch = 1e9;
+  for (const img of doc.querySelectorAll(".charts img")) {{
+    charts += 1;
+    const inches = img.naturalWidth / {dpi};
+    leastPxPerInch = Math.min(leastPxPerInch, img.getBoundingClientRect().width / inches);
+  }}
+  const first = doc.querySelector(".charts img");
+  const before = first.getBoundingClientRect().width;
+  first.click();
+  const big = doc.querySelector(".zoom img");
+  const zoomed = big ? big.getBoundingClientRect().width : 0;
+  doc.dispatchEvent(new win.KeyboardEvent("keydown", {{ key: "Escape" }}));
+  const closed = doc.querySelector(".zoom") === null;
+  const table = doc.getElementById("producer-table");
+  const n = () => [...table.tBodies[0].rows].map((r) => Number(r.cells[1].dataset.sort));
+  const button = table.tHead.rows[0].cells[1].querySelector("button");
+  button.click();
+  const up = n();
+  button.click();
+  const down = n();
+  const input = doc.querySelector(".filter input");
+  const name = table.tBodies[0].rows[2].cells[0].textContent.trim();
+  input.value = name;
+  input.dispatchEvent(new win.Event("input"));
+  const shown = [...table.tBodies[0].rows].filter((r) => !r.hidden).length;
+  const out = document.createElement("pre");
+  out.id = "layout-result";
+  out.textContent = JSON.stringify({{
+    bad, charts, leastPxPerInch, before, zoomed, closed, up, down, shown,
+    viewport: doc.documentElement.clientWidth,
+  }});
+  document.body.appendChild(out);
+}});
+</script></body></html>"""
+
+_CHROMIUM_FLAGS = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+)  # fmt: skip
+
+#: The charts of the layout tests are drawn at the resolution measure uses.
+LAYOUT_DPI = 120
+
+
+@pytest.fixture(scope="module")
+def drawn_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
+    """report.html of five producers in Indonesian (the longer texts), charts at the
+    default resolution, and the number of producers."""
+    from sizecheck.report import write_visuals
+
+    out = tmp_path_factory.mktemp("layout")
+    a = make_analysis()
+    write_visuals(a, out, lang="id", dpi=LAYOUT_DPI, jobs=1)
+    return out / "report.html", len(a.producers)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (.ci/run installs it)")
+def test_report_at_desktop_width(drawn_report: tuple[Path, int], tmp_path: Path) -> None:
+    """Issue 12.5 at 1280 px: charts one to a row, shown at least at their own size (a
+    9 pt label shows >= 9 pt: >= 96 CSS px per figure inch), a click opens a chart larger
+    and Esc closes it; the producer table sorts by a column and filters by text."""
+    import json
+    import re
+    from html import escape
+
+    html = drawn_report[0].read_text(encoding="utf-8")
+    probe = tmp_path / "probe.html"
+    probe.write_text(
+        _DESKTOP_PROBE.format(srcdoc=escape(html, quote=True), dpi=LAYOUT_DPI), encoding="utf-8"
+    )
+    dom = subprocess.run(
+        [str(CHROMIUM), *_CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
+         "--hide-scrollbars", "--window-size=1300,1400", "--virtual-time-budget=5000",
+         "--dump-dom", probe.as_uri()],
+        capture_output=True, text=True, timeout=180, check=True,
+    )  # fmt: skip
+    found = re.search(r'<pre id="layout-result">(.*?)</pre>', dom.stdout, re.S)
+    assert found, "the measuring script did not run"
+    r = json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
+    assert r["viewport"] >= 1200
+    assert r["charts"] >= 10 and r["bad"] == []
+    assert r["leastPxPerInch"] >= 96
+    assert r["zoomed"] > 1.2 * r["before"] and r["closed"]
+    assert r["up"] == sorted(r["up"]) and r["down"] == sorted(r["down"], reverse=True)
+    assert r["shown"] == 1
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (.ci/run installs it)")
+@pytest.mark.skipif(shutil.which("pdfimages") is None, reason="poppler-utils not installed")
+def test_report_prints_on_a4(drawn_report: tuple[Path, int], tmp_path: Path) -> None:
+    """Issue 12.5: printed (Chromium's print to PDF), the report is A4, at most producers
+    + 3 pages, each producer starts a page, and no page holds only a heading."""
+    page, n_producers = drawn_report
+    pdf = tmp_path / "report.pdf"
+    subprocess.run(
+        [str(CHROMIUM), *_CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
+         "--no-pdf-header-footer", f"--print-to-pdf={pdf}", page.as_uri()],
+        capture_output=True, timeout=180, check=True,
+    )  # fmt: skip
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+    pages = int(re.search(r"^Pages:\s+(\d+)", info.stdout, re.M).group(1))  # type: ignore[union-attr]
+    size = re.search(r"^Page size:\s+([\d.]+) x ([\d.]+) pts", info.stdout, re.M)
+    assert size is not None
+    assert abs(float(size.group(1)) - 595) < 2 and abs(float(size.group(2)) - 842) < 2  # A4
+    assert pages <= n_producers + 3
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout.split("\f")  # fmt: skip
+    images = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True,
+                            check=True).stdout.splitlines()[2:]  # fmt: skip
+    with_images = {int(row.split()[0]) for row in images if row.strip()}
+    firsts = []
+    for i, page_text in enumerate(text[:pages], start=1):
+        lines = [ln.strip() for ln in page_text.splitlines() if ln.strip()]
+        assert len(lines) > 3 or (lines and i in with_images), f"page {i} holds only {lines}"
+        firsts.append(lines[0])
+    html = page.read_text(encoding="utf-8")
+    names = re.findall(r'<article id="p\d+">\n<h2>(.*?)</h2>', html)
+    assert len(names) == n_producers
+    for name in names:
+        assert name in firsts, f"{name} does not start a page"

@@ -144,3 +144,36 @@ def test_progress_counts_producers(tmp_path: Path) -> None:
     calls: list[tuple[int, int]] = []
     write_visuals(a, tmp_path, jobs=1, dpi=30, progress=lambda d, n: calls.append((d, n)))
     assert calls == [(1, 3), (2, 3), (3, 3)]
+
+
+def test_ladder_shows_the_current_period_after_a_change() -> None:
+    """After a detected change the ladder draws the means since then, as the finding's
+    corrections give them (deviation now = -correction, findings.SizeCorrection), and
+    names the date in the legend; without a change it draws nothing more."""
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    from sizecheck.i18n import format_date, t
+
+    a = make_analysis(("CV Geser", "UD Rata"), kinds=("drift", "conforming"))
+    changed = next(d for d in a.findings["CV Geser"].dimensions if d.change is not None)
+    label = t("legend.current_mean", "en", date=format_date(changed.change.date, "en"))
+    with house_style():
+        ax = Figure().add_subplot()
+        plot_size_ladder(a.deviations, producer="CV Geser", dimension=changed.dimension,
+                         size_summary=a.size_summary, current=changed, ax=ax)  # fmt: skip
+    lines = [ln for ln in ax.get_lines() if ln.get_label() == label]
+    assert len(lines) == 1
+    expected = sorted((c.size, -c.correction_mm) for c in changed.corrections)
+    assert np.allclose(lines[0].get_xdata(), [x for x, _ in expected])
+    assert np.allclose(lines[0].get_ydata(), [y for _, y in expected])
+    legend = [" ".join(txt.get_text().split()) for txt in ax.get_legend().get_texts()]
+    assert label in legend  # (legend_below wraps long labels)
+
+    steady = a.findings["UD Rata"].dimensions[0]
+    assert steady.change is None
+    with house_style():
+        ax = Figure().add_subplot()
+        plot_size_ladder(a.deviations, producer="UD Rata", dimension=steady.dimension,
+                         size_summary=a.size_summary, current=steady, ax=ax)  # fmt: skip
+    assert not [ln for ln in ax.get_lines() if "since" in str(ln.get_label())]

@@ -1120,15 +1120,18 @@ def _render_producer(
     if "model" in ps.columns:
         ps = ps.loc[ps["model"].astype("str") == ""]  # the charts show all models pooled
     footer = chart_footer(a, lang)
+    finding = finding_for(a, producer)
+    by_dim = {d.dimension: d for d in finding.dimensions}
     out: dict[str, EncodedChart] = {}
     with house_style():
-        for kind, dim in producer_charts(finding_for(a, producer)):
+        for kind, dim in producer_charts(finding):
             common: dict[str, Any] = {
                 "producer": producer, "dimension": dim, "lang": lang, "footer": footer,
             }  # fmt: skip
             if kind == "ladder":
                 png = _png(plot_size_ladder, (7.0, 4.6), dpi, deviations=a.deviations,
-                           size_summary=a.size_summary, **common)  # fmt: skip
+                           size_summary=a.size_summary, current=by_dim.get(dim),
+                           **common)  # fmt: skip
             elif kind == "effective":
                 png = _png(plot_effective_size, (6.0, 4.6), dpi, size_summary=a.size_summary,
                            **common)  # fmt: skip

@@ -2,7 +2,9 @@
 
 The page embeds its charts as base64 data URIs (lossless WebP from
 :func:`sizecheck.plotting.layout.encode_chart`; PNG is accepted too) and its CSS inline;
-it needs no network, prints, and reads on a phone. Every value from the data (producer names,
+it needs no network, prints on A4 (each producer on its own page), and reads on a phone.
+A small inline script, without which the page reads the same, makes the producer table
+sortable and filterable and opens a clicked chart at full size. Every value from the data (producer names,
 file names, reject values) is HTML-escaped by Jinja2's autoescaping, after its
 bidirectional overrides and control characters are made visible (``[U+202E]``).
 
@@ -214,6 +216,93 @@ def _corrections(d: DimensionFinding, lang: str) -> list[list[str]]:
     return rows
 
 
+#: Columns of the rejects table (``report.reject_<key>`` in the catalogue).
+REJECT_KEYS: tuple[str, ...] = ("source", "row", "column", "value", "code", "message")
+
+#: Columns of the between-producer comparison per size (catalogue keys).
+COMPARISON_HEADS: tuple[str, ...] = (
+    "report.comp_size",
+    "report.comp_producers",
+    "report.comp_lowest",
+    "report.comp_highest",
+    "report.comp_spread_mm",
+    "report.comp_spread_sizes",
+)
+
+#: Columns of a producer's convention table (catalogue keys).
+CONVENTION_HEADS: tuple[str, ...] = (
+    "report.conv_dimension",
+    "report.conv_convention",
+    "report.conv_mean",
+    "report.conv_rms",
+)
+
+
+def _comparison(comparison: pd.DataFrame, dimension: str, lang: str) -> list[list[str]]:
+    """One dimension of ``Analysis.comparison`` ("whose 41 is whose 42") as rows of text:
+    size, producers, the smallest and largest producer mean, their spread in mm and in
+    sizes (the values of ``comparison.csv``, formatted)."""
+    if comparison is None or comparison.empty or "spread_sizes" not in comparison.columns:
+        return []
+    mine = comparison.loc[comparison["dimension"].astype("str") == dimension].sort_values("size")
+    rows = []
+    for r in mine.to_dict(orient="records"):
+        lowest = f"{r['lowest_producer']} ({format_number(r['mean_min_mm'], lang, 1)} mm)"
+        highest = f"{r['highest_producer']} ({format_number(r['mean_max_mm'], lang, 1)} mm)"
+        rows.append(
+            [
+                size_text(r["size"], lang),
+                format_number(r["n_producers"], lang, 0),
+                lowest,
+                highest,
+                format_number(r["spread_mm"], lang, 1),
+                format_number(r["spread_sizes"], lang, 2),
+            ]
+        )
+    return rows
+
+
+def _convention_text(row: Mapping[Any, Any], lang: str) -> str:
+    """The convention of one ``conventions.csv`` row in ``lang``: a catalogue text for the
+    bundled conventions (``convention.<name>``, the part of the name before ``+``), else
+    the row's own description."""
+    from sizecheck.stats import CONVENTIONS
+
+    name = str(row["convention"])
+    known = {c.name: c for c in CONVENTIONS}
+    key = f"convention.{name.split('+')[0]}"
+    if name not in known or not has_key(key, lang):
+        return str(row.get("description", name))
+    shift = row.get("fitted_shift_mm")
+    return t(
+        key,
+        lang,
+        allowance=format_number(known[name].allowance_mm, lang, 1),
+        shift=format_number(shift, lang, 1, signed=True) if _cell(shift) else "",
+    )
+
+
+def _conventions(rows: pd.DataFrame, lang: str) -> list[list[str]]:
+    """A producer's best-fitting size convention per dimension (``best`` rows of
+    ``Analysis.conventions``) as rows of text; "none fits" when the closest does not."""
+    out = []
+    for r in rows.to_dict(orient="records"):
+        if not bool(r.get("best")):
+            continue
+        text = _convention_text(r, lang)
+        if not bool(r.get("fits")):
+            text = t("report.conv_none_fits", lang, closest=text)
+        out.append(
+            [
+                dimension_label(str(r["dimension"]), lang),
+                text,
+                format_number(r["mean_residual_mm"], lang, 1, signed=True),
+                format_number(r["rms_residual_mm"], lang, 1),
+            ]
+        )
+    return out
+
+
 def _dimension_block(
     d: DimensionFinding, producer: str, main: str | None, lang: str, img: Any
 ) -> dict[str, Any]:
@@ -364,17 +453,25 @@ def render_html(
         png = images.get(key)
         return _data_uri(png) if png else None
 
+    conventions = analysis.conventions
+    by_producer = (
+        dict(tuple(conventions.groupby(conventions["producer"].astype("str"), sort=False)))
+        if conventions is not None and not conventions.empty and "best" in conventions.columns
+        else {}
+    )
     summary_rows = []
     sections = []
     for idx, producer in enumerate(analysis.producers):
         finding = finding_for(analysis, producer)
         by_dim = {d.dimension: d for d in finding.dimensions}
         anchor = f"p{idx + 1}"
+        n_most = max((d.n for d in finding.dimensions), default=0)
         summary_rows.append(
             {
                 "anchor": anchor,
                 "name": producer,
-                "n": format_number(max((d.n for d in finding.dimensions), default=0), lang, 0),
+                "n": format_number(n_most, lang, 0),
+                "n_raw": n_most,
                 "headline": headline_text(finding, lang),
                 "cells": [
                     (verdict_words(by_dim[d].verdict, lang), _verdict_class(by_dim[d].verdict))
@@ -400,16 +497,25 @@ def render_html(
                 "lot_summary": _lot_summary(finding, lang),
                 "dims": [b for b in blocks if not b["model"]],
                 "models": [b for b in blocks if b["model"]],
+                "conventions": _conventions(by_producer[producer], lang)
+                if producer in by_producer
+                else [],
             }
         )
 
     cluster = []
     for d in length_first:
         charts = [img(chart_key(k, d)) for k in CLUSTER_CHARTS]
-        cluster.append({"label": dimension_label(d, lang), "charts": [c for c in charts if c]})
+        cluster.append(
+            {
+                "label": dimension_label(d, lang),
+                "charts": [c for c in charts if c],
+                "comparison": _comparison(analysis.comparison, d, lang),
+            }
+        )
 
     rejects = analysis.rejects if analysis.rejects is not None else pd.DataFrame()
-    reject_cols = ["source", "row", "column", "value", "code", "message"]
+    reject_cols = ["source", "row", "column", "value", "code", "message"]  # REJECT_KEYS
     shown = rejects.head(MAX_REJECTS)
     reject_rows = [[_cell(r.get(c)) for c in reject_cols] for r in shown.to_dict(orient="records")]
 
@@ -458,6 +564,9 @@ def render_html(
             )
         ],
         "correction_heads": [t(k, lang) for k in CORRECTION_HEADS],
+        "comparison_heads": [t(k, lang) for k in COMPARISON_HEADS],
+        "convention_heads": [t(k, lang) for k in CONVENTION_HEADS],
+        "reject_heads": [t(f"report.reject_{c}", lang) for c in REJECT_KEYS],
         "cluster": cluster,
         "cluster_rows": _cluster_rows(analysis, lang),
         "cluster_heads": [t(k, lang) for k in CLUSTER_HEADS],

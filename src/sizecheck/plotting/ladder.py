@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -12,7 +12,7 @@ from matplotlib.axes import Axes
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from sizecheck.i18n import dimension_label, format_number, t
+from sizecheck.i18n import dimension_label, format_date, format_number, t
 from sizecheck.plotting import style
 from sizecheck.plotting._common import (
     get_ax,
@@ -38,6 +38,9 @@ _DEV_COLUMNS = (
 )
 
 FloatArray = npt.NDArray[np.float64]
+
+if TYPE_CHECKING:
+    from sizecheck.findings import DimensionFinding
 
 
 def _usable(d: pd.DataFrame) -> pd.DataFrame:
@@ -123,12 +126,38 @@ def _means(ax: Axes, s: pd.DataFrame, view: tuple[float, float], lang: str) -> N
                        label=label, **edge)  # fmt: skip
 
 
+def _current_means(ax: Axes, current: DimensionFinding, lang: str) -> None:
+    """The means per size since the detected change, from the finding's corrections.
+
+    A correction is ``nominal − mean`` of the current period
+    (:class:`sizecheck.findings.SizeCorrection`), so the current mean's deviation from
+    the reference is ``−correction_mm``: drawn as given, nothing recomputed.
+    """
+    if current.change is None or not current.corrections:
+        return
+    done = sorted(current.corrections, key=lambda c: c.size)
+    ax.plot(
+        [c.size for c in done],
+        [-c.correction_mm for c in done],
+        linestyle="--",
+        marker="s",
+        markersize=6,
+        markerfacecolor="white",
+        markeredgewidth=1.6,
+        linewidth=1.4,
+        color=style.CURRENT_COLOR,
+        zorder=4,
+        label=t("legend.current_mean", lang, date=format_date(current.change.date, lang)),
+    )
+
+
 def plot_size_ladder(
     deviations: pd.DataFrame,
     *,
     producer: str,
     dimension: str,
     size_summary: pd.DataFrame | None = None,
+    current: DimensionFinding | None = None,
     lang: str = "en",
     title: str | None = None,
     legend: bool = True,
@@ -153,6 +182,10 @@ def plot_size_ladder(
         The producer and dimension to draw.
     size_summary : DataFrame, optional
         ``Analysis.size_summary``; without it no means are drawn.
+    current : DimensionFinding, optional
+        The producer's finding for this dimension: when it found a change in time, the
+        means per size since then (its corrections) are drawn as well, dashed, open
+        squares, so the size as it is now shows beside the means over all dates.
     lang : {"en", "id"}, default "en"
     title : str, optional
         Replaces the default title.
@@ -270,6 +303,8 @@ def plot_size_ladder(
         s = select(size_summary, producer=producer, dimension=dimension).sort_values("size")
         if not s.empty:
             _means(ax, s, (y0, y1), lang)
+    if current is not None:
+        _current_means(ax, current, lang)
 
     ax.set_xlim(sizes[0] - half, sizes[-1] + half)
     ax.set_ylim(y0, y1)

@@ -75,6 +75,8 @@ SERIES: tuple[Mapping[str, Any], ...] = (
 
 #: Accent colours by role.
 MEAN_COLOR = OKABE_ITO["black"]
+#: The means since a detected change (the current period) on the size ladder.
+CURRENT_COLOR = OKABE_ITO["reddish_purple"]
 DOT_COLOR = OKABE_ITO["blue"]
 SIGNAL_COLOR = OKABE_ITO["vermillion"]
 LIMIT_COLOR = OKABE_ITO["vermillion"]
