@@ -4,9 +4,10 @@ The page embeds its charts as base64 data URIs (lossless WebP from
 :func:`sizecheck.plotting.layout.encode_chart`; PNG is accepted too) and its CSS inline;
 it needs no network, prints on A4 (each producer on its own page), and reads on a phone.
 A small inline script, without which the page reads the same, makes the producer table
-sortable and filterable and opens a clicked chart at full size. Every value from the data (producer names,
-file names, reject values) is HTML-escaped by Jinja2's autoescaping, after its
-bidirectional overrides and control characters are made visible (``[U+202E]``).
+sortable and filterable and opens a clicked chart at full size. Every value from the
+data (producer names, file names, reject values) is HTML-escaped by Jinja2's
+autoescaping, after its bidirectional overrides and control characters are made visible
+(``[U+202E]``).
 
 Charts are passed in as ``images``, a mapping from :func:`chart_key` to image bytes; a chart
 missing from the mapping is simply not shown, so the page can be rendered without any.
