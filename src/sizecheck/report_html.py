@@ -217,8 +217,24 @@ def _corrections(d: DimensionFinding, lang: str) -> list[list[str]]:
     return rows
 
 
-#: Columns of the rejects table (``report.reject_<key>`` in the catalogue).
-REJECT_KEYS: tuple[str, ...] = ("source", "row", "column", "value", "code", "message")
+#: Columns of the rejects table (catalogue keys), in the order of ``reject_cols``.
+REJECT_HEADS: tuple[str, ...] = (
+    "report.reject_source",
+    "report.reject_row",
+    "report.reject_column",
+    "report.reject_value",
+    "report.reject_code",
+    "report.reject_message",
+)
+
+#: Catalogue texts of the bundled size conventions (``sizecheck.stats.CONVENTIONS``), by
+#: the part of a convention's name before ``+`` (``paris_foot+15`` -> ``paris_foot``).
+CONVENTION_TEXTS: dict[str, str] = {
+    "paris_last": "convention.paris_last",
+    "paris_foot": "convention.paris_foot",
+    "paris_shifted": "convention.paris_shifted",
+    "grading_5mm": "convention.grading_5mm",
+}
 
 #: Columns of the between-producer comparison per size (catalogue keys).
 COMPARISON_HEADS: tuple[str, ...] = (
@@ -265,14 +281,13 @@ def _comparison(comparison: pd.DataFrame, dimension: str, lang: str) -> list[lis
 
 def _convention_text(row: Mapping[Any, Any], lang: str) -> str:
     """The convention of one ``conventions.csv`` row in ``lang``: a catalogue text for the
-    bundled conventions (``convention.<name>``, the part of the name before ``+``), else
-    the row's own description."""
+    bundled conventions (:data:`CONVENTION_TEXTS`), else the row's own description."""
     from sizecheck.stats import CONVENTIONS
 
     name = str(row["convention"])
     known = {c.name: c for c in CONVENTIONS}
-    key = f"convention.{name.split('+')[0]}"
-    if name not in known or not has_key(key, lang):
+    key = CONVENTION_TEXTS.get(name.split("+")[0], "")
+    if name not in known or not key or not has_key(key, lang):
         return str(row.get("description", name))
     shift = row.get("fitted_shift_mm")
     return t(
@@ -516,7 +531,7 @@ def render_html(
         )
 
     rejects = analysis.rejects if analysis.rejects is not None else pd.DataFrame()
-    reject_cols = ["source", "row", "column", "value", "code", "message"]  # REJECT_KEYS
+    reject_cols = ["source", "row", "column", "value", "code", "message"]  # REJECT_HEADS
     shown = rejects.head(MAX_REJECTS)
     reject_rows = [[_cell(r.get(c)) for c in reject_cols] for r in shown.to_dict(orient="records")]
 
@@ -567,7 +582,7 @@ def render_html(
         "correction_heads": [t(k, lang) for k in CORRECTION_HEADS],
         "comparison_heads": [t(k, lang) for k in COMPARISON_HEADS],
         "convention_heads": [t(k, lang) for k in CONVENTION_HEADS],
-        "reject_heads": [t(f"report.reject_{c}", lang) for c in REJECT_KEYS],
+        "reject_heads": [t(k, lang) for k in REJECT_HEADS],
         "cluster": cluster,
         "cluster_rows": _cluster_rows(analysis, lang),
         "cluster_heads": [t(k, lang) for k in CLUSTER_HEADS],
