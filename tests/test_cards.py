@@ -49,7 +49,7 @@ def test_actions_follow_the_verdict() -> None:
     assert any("grow" in x and "last supplier" in x for x in grading)
     assert not any("too long" in x or "too short" in x for x in grading)  # no shift advice
     # a step in time: dated, with how far it moved, first
-    assert "since 2026-01-17" in actions("CV Geser")[0] and "moved by +" in actions("CV Geser")[0]
+    assert "since Jan 17, 2026" in actions("CV Geser")[0] and "moved by +" in actions("CV Geser")[0]
     assert "Measure at least" in actions("Pak Kecil")[0]
     assert "match the reference" in actions("UD Rata")[0]
     assert "terlalu panjang" in actions("CV Panjang", "id")[0]

@@ -9,7 +9,15 @@ from pathlib import Path
 import pytest
 
 from sizecheck.errors import UsageError
-from sizecheck.i18n import LANGS, catalogue, default_lang, format_date, format_number, t
+from sizecheck.i18n import (
+    LANGS,
+    catalogue,
+    default_lang,
+    format_date,
+    format_number,
+    format_percent,
+    t,
+)
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "sizecheck"
 
@@ -115,9 +123,27 @@ def test_format_number(x: float, lang: str, digits: int, kw: dict, expected: str
 
 
 def test_format_date() -> None:
-    assert format_date("2026-05-01", "en") == "2026-05-01"
-    assert format_date("2026-05-01", "id") == "01/05/2026"
+    # CLDR medium dates (Unicode CLDR, via Babel): month in words, day first in Indonesian
+    assert format_date("2026-05-01", "en") == "May 1, 2026"
+    assert format_date("2026-05-01", "id") == "1 Mei 2026"
+    assert format_date("2026-08-17", "id") == "17 Agu 2026"
     assert format_date(None, "id") == "–"
+    assert format_date(float("nan"), "id") == "–"
+
+
+@pytest.mark.parametrize(
+    ("share", "lang", "digits", "expected"),
+    [
+        (0.953, "id", 0, "95%"),  # Indonesian writes 95% without a space (CLDR id percent)
+        (0.953, "en", 0, "95%"),
+        (0.025, "id", 1, "2,5%"),
+        (0.025, "en", 1, "2.5%"),
+        (12.5, "id", 0, "1.250%"),
+        (float("nan"), "id", 0, "–"),
+    ],
+)
+def test_format_percent(share: float, lang: str, digits: int, expected: str) -> None:
+    assert format_percent(share, lang, digits) == expected
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,9 @@ and read with :mod:`importlib.resources`. Keys are dotted (``verdict.offset``); 
 strings with ``{placeholders}`` filled by :func:`t`.
 
 Everything a person reads (charts, report, cards, CLI messages) goes through :func:`t` and
-:func:`format_number`, so Indonesian text carries decimal commas (``4,1 mm``). Machine
+:func:`format_number` / :func:`format_percent` / :func:`format_date`, so Indonesian text
+carries decimal commas (``4,1 mm``), ``95%`` and ``1 Mei 2026``: the marks and month names
+come from the Unicode CLDR data through Babel, not from hand-written rules. Machine
 outputs (CSV, JSON) never do: they are written with dots by :mod:`sizecheck.report`.
 
 >>> t("verdict.offset", "en")
@@ -29,6 +31,10 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from babel.dates import format_date as _babel_date
+from babel.numbers import format_decimal
+from babel.numbers import format_percent as _babel_percent
+
 from sizecheck.errors import UsageError
 
 __all__ = [
@@ -39,6 +45,7 @@ __all__ = [
     "dimension_label",
     "format_date",
     "format_number",
+    "format_percent",
     "has_key",
     "t",
 ]
@@ -153,6 +160,22 @@ def default_lang() -> str:
     return "en"
 
 
+def _finite(x: object) -> float | None:
+    """``x`` as a finite float, or None for None, NaN, infinities and non-numbers."""
+    if x is None:
+        return None
+    try:
+        value = float(x)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _cldr(text: str) -> str:
+    """Babel's text with a typographic minus sign (U+2212) instead of the hyphen."""
+    return text.replace("-", "\u2212")
+
+
 def format_number(
     x: float | int | None,
     lang: str = "en",
@@ -162,6 +185,10 @@ def format_number(
     grouping: bool = False,
 ) -> str:
     """A number as a person of ``lang`` writes it: ``4.1`` in English, ``4,1`` in Indonesian.
+
+    The decimal mark and the thousands separator come from the Unicode CLDR data of the
+    language, through :func:`babel.numbers.format_decimal` with the pattern ``0.0…``
+    (``#,##0.0…`` when grouping). Babel rounds half to even on the decimal value.
 
     Parameters
     ----------
@@ -185,27 +212,67 @@ def format_number(
     '0.0'
     >>> format_number(12345, "id", 0, grouping=True)
     '12.345'
+    >>> format_number(-3.25, "id", 2)
+    '−3,25'
     """
-    if x is None:
+    value = _finite(x)
+    if value is None:
         return MISSING
-    try:
-        value = float(x)
-    except (TypeError, ValueError):
-        return MISSING
-    if not math.isfinite(value):
-        return MISSING
-    text = f"{value:{',' if grouping else ''}.{digits}f}"
-    if text.lstrip("-").strip("0.,") == "":  # rounds to zero: no sign, no "-0.0"
-        text = text.lstrip("-")
-    elif signed and not text.startswith("-"):
+    body = ("#,##0" if grouping else "0") + ("." + "0" * digits if digits > 0 else "")
+    text = format_decimal(value, format=body, locale=check_lang(lang))
+    if not any(ch in "123456789" for ch in text):  # rounds to zero: no sign, no "-0.0"
+        return text.lstrip("-")
+    if signed and not text.startswith("-"):
         text = "+" + text
-    if check_lang(lang) == "id":
-        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
-    return text.replace("-", "−")
+    return _cldr(text)
+
+
+def format_percent(
+    share: float | int | None, lang: str = "en", digits: int = 0, *, signed: bool = False
+) -> str:
+    """A share (0 … 1) as a percentage the way ``lang`` writes it: ``95%`` / ``2,5%``.
+
+    The CLDR percent pattern of the language, through :func:`babel.numbers.format_percent`
+    (Indonesian, like English, writes the sign without a space).
+
+    Parameters
+    ----------
+    share : float or None
+        The share as a fraction: ``0.95`` is 95 %. NaN, None and infinities give ``"–"``.
+    lang : {"en", "id"}, default "en"
+    digits : int, default 0
+        Digits after the decimal mark.
+    signed : bool, default False
+        Always show the sign (zero is shown without one).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> format_percent(0.953, "id")
+    '95%'
+    >>> format_percent(0.025, "id", 1)
+    '2,5%'
+    """
+    value = _finite(share)
+    if value is None:
+        return MISSING
+    body = "#,##0" + ("." + "0" * digits if digits > 0 else "") + "%"
+    text = _babel_percent(value, format=body, locale=check_lang(lang))
+    if not any(ch in "123456789" for ch in text):
+        return text.lstrip("-")
+    if signed and not text.startswith("-"):
+        text = "+" + text
+    return _cldr(text)
 
 
 def format_date(value: object, lang: str = "en") -> str:
-    """A date as ``2026-05-01`` (en) or ``01/05/2026`` (id, as Indonesian offices write it).
+    """A date the way ``lang`` writes it in a letter: ``May 1, 2026`` / ``1 Mei 2026``.
+
+    CLDR's medium date format of the language, through :func:`babel.dates.format_date`:
+    the month in words, so 1 May is never read as 5 January.
 
     Parameters
     ----------
@@ -215,7 +282,12 @@ def format_date(value: object, lang: str = "en") -> str:
     Returns
     -------
     str
-        ``"–"`` for a missing date.
+        ``"–"`` for a missing date; a text that is no date is returned as it is.
+
+    Examples
+    --------
+    >>> format_date("2026-05-01", "id")
+    '1 Mei 2026'
     """
     if value is None:
         return MISSING
@@ -228,7 +300,7 @@ def format_date(value: object, lang: str = "en") -> str:
     if pd.isna(ts):
         return MISSING
     d: _dt.date = ts.date()
-    return d.strftime("%d/%m/%Y") if check_lang(lang) == "id" else d.isoformat()
+    return _babel_date(d, format="medium", locale=check_lang(lang))
 
 
 def dimension_label(dimension: str, lang: str = "en") -> str:
