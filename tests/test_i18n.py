@@ -25,6 +25,11 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "sizecheck"
 #: literally in the source.
 DYNAMIC_PREFIXES = (
     "lang.",
+    "size_system.",  # f"size_system.{table.size_system}" (tables.describe)
+    "rule.",  # f"rule.{code}": control-chart rules in words
+    "reject.",  # f"reject.{key}": reject messages (validate._msg, reject_message)
+    "table.min",  # f"table.{tolerance.type}"
+    "table.max",
     "verdict.",
     "verdict_help.",
     "status.",

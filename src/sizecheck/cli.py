@@ -834,7 +834,7 @@ def _print_measure_summary(
     con.print(
         t("cli.table_used", lang, name=table.name, status=t(f"table_status.{table.status}", lang))
     )
-    con.print(t("cli.source", lang, source=table.source))
+    con.print(t("cli.source", lang, source=table.text("source", lang)))
     acc = analysis.accounting.to_dict()
     problems = acc["rows_rejected"] - acc.get("rows_skipped", 0)
     con.print(

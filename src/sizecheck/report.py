@@ -12,7 +12,7 @@ import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import asdict, dataclass, is_dataclass
+from dataclasses import asdict, dataclass, is_dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +24,7 @@ from sizecheck.columns import REJECTS as REJECT_COLUMNS
 from sizecheck.columns import SIZE_SUMMARY as SIZE_SUMMARY_COLUMNS
 from sizecheck.errors import UsageError, require_columns
 from sizecheck.tables import ReferenceTable, dumps_table
+from sizecheck.validate import localized_rejects
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -760,9 +761,11 @@ def _publish_report(
     else:
         with folder.writing(choice.name) as path:
             write_deviations(analysis.deviations, path, choice.format)
+    # rejects.csv gives each reason in the reader's language (codes stay English)
+    tables = replace(analysis, rejects=localized_rejects(analysis.rejects, lang))
     for table_name, write in REPORT_TABLES:
         with folder.writing(table_name) as path:
-            write(analysis, path, lang)
+            write(tables, path, lang)
     summary = summary_dict(analysis)
     summary["deviations"] = choice.to_dict()
     if charts:

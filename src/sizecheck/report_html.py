@@ -37,6 +37,7 @@ from sizecheck.findings import (
     verdict_words,
 )
 from sizecheck.i18n import check_lang, dimension_label, format_date, format_number, has_key, t
+from sizecheck.validate import localized_rejects
 
 if TYPE_CHECKING:
     from sizecheck.pipeline import Analysis
@@ -156,6 +157,20 @@ def _cell(value: Any) -> str:
     except (TypeError, ValueError):
         pass
     return str(value)
+
+
+def _nominal_rows(table: Any, lang: str) -> dict[str, Any]:
+    """The table's nominal mm per size and dimension, for the reference-table section."""
+    if table.kind != "table":
+        return {"heads": [], "rows": []}
+    dims = list(table.dimensions)
+    values = {d: table.nominal(d, list(table.sizes)) for d in dims}
+    rows = [
+        [size_text(size, lang)] + [format_number(values[d][i], lang, 1) for d in dims]
+        for i, size in enumerate(table.sizes)
+    ]
+    return {"heads": [t("report.corr_size", lang)] + [dimension_label(d, lang) for d in dims],
+            "rows": rows}  # fmt: skip
 
 
 def _status_words(status: str, lang: str) -> str:
@@ -532,7 +547,7 @@ def render_html(
 
     rejects = analysis.rejects if analysis.rejects is not None else pd.DataFrame()
     reject_cols = ["source", "row", "column", "value", "code", "message"]  # REJECT_HEADS
-    shown = rejects.head(MAX_REJECTS)
+    shown = localized_rejects(rejects.head(MAX_REJECTS), lang)
     reject_rows = [[_cell(r.get(c)) for c in reject_cols] for r in shown.to_dict(orient="records")]
 
     table = analysis.table
@@ -593,11 +608,13 @@ def render_html(
         "sections": sections,
         "table": {
             "name": table.name,
-            "title": table.title,
+            "title": table.text("title", lang),
             "status": _status_words(table.status, lang),
             "official": table.status == "official",
-            "source": table.source,
-            "notes": table.notes,
+            "source": table.text("source", lang),
+            "notes": table.text("notes", lang),
+            "describe": table.describe(lang),
+            "nominal": _nominal_rows(table, lang),
         },
         "inputs": [(f.source, f.sha256) for f in analysis.inputs],
         "accounting": accounting_items(analysis.accounting, lang),

@@ -17,6 +17,11 @@ TOML format (one ``[dimensions.NAME]`` table per dimension)::
     source = "Paris point: last length = size x 20/3 mm (...)"
     csv = "paris-point.csv"                      # optional tabulated values
 
+    [text.id]            # optional: the texts a person reads, in another language
+    title = "Acuan dan insole dewasa Paris point (EU), nomor 33-50"
+    source = "Paris point: panjang acuan = nomor x 20/3 mm (...)"
+    notes = "Toleransi adalah usulan (...)"
+
     [dimensions.last_length]
     definition = "Last bottom length ..."
     base_value = 280.0     # mm at base_size   } or a column of the CSV
@@ -25,6 +30,15 @@ TOML format (one ``[dimensions.NAME]`` table per dimension)::
     tolerance = { type = "symmetric", in_spec = 1.5, missized = 3.33 }
     # { type = "asymmetric", minus = 1.0, plus = 2.0, missized_minus = 3.0, missized_plus = 4.0 }
     # { type = "min" }  or  { type = "max" }   (one-sided: the nominal is a limit)
+    tolerance_note = "proposal"
+    text.id = { definition = "Panjang telapak acuan ...", tolerance_note = "usulan" }
+
+``[text.LANG]`` (``LANG`` one of :data:`sizecheck.i18n.LANGS` other than ``en``) gives
+``title``, ``source`` and ``notes`` in that language, and ``text.LANG`` inside a
+dimension its ``definition`` and ``tolerance_note``; every field is optional. The plain
+fields are the table's own text: :meth:`ReferenceTable.text` shows them wherever a
+translation is not given, so a table without ``[text.id]`` shows its own words in an
+Indonesian report. Tables written before these sections stay valid.
 
 A table whose ``kind = "rule"`` holds steps without base values: it is graded from a
 master last with :func:`grade` before measurements can be compared with it.
@@ -65,6 +79,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from sizecheck._data import data_dir
 from sizecheck.errors import TableError, UnknownTableError, UsageError
+from sizecheck.i18n import LANGS, dimension_label, format_number, has_key, t
 from sizecheck.schema import DIMENSIONS
 from sizecheck.sizes import ALLOWANCE_RANGE_MM, SIZE_STEP_MM, SizeSystem
 
@@ -98,6 +113,13 @@ ToleranceType = Literal["symmetric", "asymmetric", "min", "max"]
 _EPS = 1e-9
 
 
+def _plain(x: float | None, lang: str) -> str:
+    """A table's own number for a reader: up to 3 decimals, no trailing zeros (3.375,
+    3.33, 1.5, 42)."""
+    text = format_number(x, lang, 3)
+    return text.rstrip("0").rstrip(",.") if any(m in text for m in ",.") else text
+
+
 @dataclass(frozen=True)
 class Tolerance:
     """Limits around the nominal value, as offsets in mm.
@@ -113,6 +135,28 @@ class Tolerance:
     plus: float = math.inf
     missized_minus: float = math.inf
     missized_plus: float = math.inf
+
+    def words(self, lang: str = "en") -> str:
+        """The tolerance for a person of ``lang``: ``dalam ±1,5 mm sesuai spesifikasi, lebih
+        dari ±3,33 mm salah ukuran``."""
+
+        def mm(x: float) -> str:
+            return _plain(x, lang)
+
+        if self.type in ("min", "max"):
+            return t(f"table.{self.type}", lang)
+        if self.type == "symmetric":
+            return t(
+                "table.symmetric", lang, in_spec=mm(self.plus), missized=mm(self.missized_plus)
+            )
+        return t(
+            "table.asymmetric",
+            lang,
+            minus=mm(self.minus),
+            plus=mm(self.plus),
+            missized_minus=mm(self.missized_minus),
+            missized_plus=mm(self.missized_plus),
+        )
 
     def describe(self) -> str:
         """Short text such as ``±1.5 mm (mis-sized beyond ±3.33)``."""
@@ -140,11 +184,17 @@ class TableDimension:
     values: Mapping[float, float] | None = None
     tolerance: Tolerance | None = None
     tolerance_note: str = ""
+    texts: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     @property
     def tabulated(self) -> bool:
         """Whether the nominal comes from the CSV rather than base value + step."""
         return self.values is not None
+
+    def text(self, key: Literal["definition", "tolerance_note"], lang: str = "en") -> str:
+        """``definition`` or ``tolerance_note`` in ``lang`` when the table gives it, else
+        the table's own text."""
+        return self.texts.get(lang, {}).get(key) or str(getattr(self, key))
 
 
 class Limits(NamedTuple):
@@ -181,6 +231,8 @@ class ReferenceTable:
     toe_allowance_mm : float or None
         For foot-based systems: the allowance added to the foot length.
     dimensions : mapping of str to TableDimension
+    texts : mapping of str to mapping of str to str
+        ``title``, ``source`` and ``notes`` per language (``[text.id]``); see :meth:`text`.
     origin : str
         Where the table was loaded from (not part of its identity).
     """
@@ -196,12 +248,76 @@ class ReferenceTable:
     notes: str = ""
     kind: Literal["table", "rule"] = "table"
     toe_allowance_mm: float | None = None
+    texts: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     origin: str = field(default="", compare=False)
 
     @property
     def tabulated(self) -> bool:
         """Whether any dimension takes its nominal values from the CSV."""
         return any(d.tabulated for d in self.dimensions.values())
+
+    def text(self, key: Literal["title", "source", "notes"], lang: str = "en") -> str:
+        """``title``, ``source`` or ``notes`` for a reader of ``lang``.
+
+        The table's ``[text.LANG]`` field when it has one, else its own text (a user's
+        table without a translation shows the words its author wrote).
+
+        Examples
+        --------
+        >>> t = load_table("paris-point")
+        >>> t.text("notes", "id").startswith("Toleransi")
+        True
+        >>> t.text("notes", "en") == t.notes
+        True
+        """
+        return self.texts.get(lang, {}).get(key) or str(getattr(self, key))
+
+    def describe(self, lang: str = "en", dimensions: Iterable[str] | None = None) -> list[str]:
+        """What a reader must know to judge a finding against this table, in ``lang``: the
+        size system and base size, then per dimension its nominal at the base size, its
+        step per size, its tolerance and the tolerance's status (``usulan`` …).
+
+        Parameters
+        ----------
+        lang : {"en", "id"}
+        dimensions : iterable of str, optional
+            The dimensions to describe (default: all of the table's).
+
+        Returns
+        -------
+        list of str
+            One sentence per line.
+
+        Examples
+        --------
+        >>> load_table("paris-point").describe("id", ["insole_length"])[1]
+        'Panjang insole (sol dalam): 280,0 mm di nomor 42, naik 6,667 mm per nomor; dalam ±1,5 mm sesuai spesifikasi, lebih dari ±3,33 mm salah ukuran — usulan.'
+        """  # noqa: E501
+        base = _plain(self.base_size, lang)
+        key = f"size_system.{self.size_system}"
+        system = t(key, lang) if has_key(key, lang) else self.size_system
+        lines = [t("table.system", lang, system=system, base=base)]
+        for name in self.dimensions if dimensions is None else dimensions:
+            dim = self.dimensions.get(name)
+            if dim is None:
+                continue
+            tol = dim.tolerance.words(lang) if dim.tolerance else t("table.no_tolerance", lang)
+            note = dim.text("tolerance_note", lang)
+            if note:
+                tol = t("table.tolerance_status", lang, tolerance=tol, status=note)
+            words = {
+                "dimension": dimension_label(name, lang),
+                "base": base,
+                "tolerance": tol,
+                "step": _plain(dim.step, lang),
+            }
+            if self.kind == "rule":
+                lines.append(t("table.dimension_rule", lang, **words))
+                continue
+            words["nominal"] = format_number(self.nominal(name, [self.base_size])[0], lang, 1)
+            key = "table.dimension_tabulated" if dim.tabulated else "table.dimension"
+            lines.append(t(key, lang, **words))
+        return lines
 
     def provenance(self) -> str:
         """One line naming the table, its status and its source, shown with its figures."""
@@ -556,6 +672,44 @@ def _read_csv(
     return columns
 
 
+#: Fields a ``[text.LANG]`` section may translate, for the table and for a dimension.
+_TABLE_TEXTS = ("title", "source", "notes")
+_DIMENSION_TEXTS = ("definition", "tolerance_note")
+
+
+def _texts(
+    spec: Any, allowed: Sequence[str], where: str, problems: list[str]
+) -> dict[str, dict[str, str]]:
+    """The ``text`` section ``{LANG: {field: text}}`` of a table or dimension, checked."""
+    if spec is None:
+        return {}
+    if not isinstance(spec, Mapping):
+        problems.append(f"{where}: expected a table such as [text.id]")
+        return {}
+    out: dict[str, dict[str, str]] = {}
+    for lang, fields in spec.items():
+        if lang not in LANGS:
+            problems.append(
+                f"{where}.{_short(lang)}: unknown language; expected one of {', '.join(LANGS)}"
+            )
+            continue
+        if not isinstance(fields, Mapping):
+            problems.append(f"{where}.{lang}: expected a table of texts")
+            continue
+        entry: dict[str, str] = {}
+        for key, value in fields.items():
+            if key not in allowed:
+                problems.append(
+                    f"{where}.{lang}.{_short(key)}: unknown field; expected {', '.join(allowed)}"
+                )
+            elif not isinstance(value, str) or not value.strip():
+                problems.append(f"{where}.{lang}.{key}: expected a non-empty text")
+            else:
+                entry[key] = value.strip()
+        out[lang] = entry
+    return out
+
+
 def parse_table(
     data: Mapping[str, Any],
     *,
@@ -666,7 +820,9 @@ def parse_table(
             values=values,
             tolerance=tolerance,
             tolerance_note=str(spec.get("tolerance_note", "")),
+            texts=_texts(spec.get("text"), _DIMENSION_TEXTS, f"{where}.text", problems),
         )
+    texts = _texts(data.get("text"), _TABLE_TEXTS, f"{o}: text", problems)
     for column in columns:
         if column in DIMENSIONS and column not in dimensions and column in dims_spec:
             continue
@@ -697,6 +853,7 @@ def parse_table(
         notes=str(data.get("notes", "")),
         kind=kind,
         toe_allowance_mm=allowance,
+        texts=texts,
         origin=origin,
     )
 
@@ -843,6 +1000,7 @@ def grade(
             grade_step=grade_step if grade_step is not None else float(step),
             tolerance=tol,
             tolerance_note=rule_dim.tolerance_note if rule_dim is not None else "",
+            texts=_only(rule_dim.texts, "tolerance_note") if rule_dim is not None else {},
         )
         used.append(f"{dname} {value:g} mm + {step:g} mm/size")
     if source is None:
@@ -879,10 +1037,17 @@ def grade(
         dimensions=dims,
         notes=rule.notes if rule is not None else "",
         toe_allowance_mm=rule.toe_allowance_mm if rule is not None else None,
+        texts=_only(rule.texts, "notes") if rule is not None else {},
         origin="graded",
     )
     # Round-trip through the loader so a graded table obeys every rule a file does.
     return replace(parse_table(_to_data(table), origin=name), origin="graded")
+
+
+def _only(texts: Mapping[str, Mapping[str, str]], key: str) -> dict[str, dict[str, str]]:
+    """The translations of ``key`` alone (a graded table keeps its rule's notes, not its
+    title or source)."""
+    return {lang: {key: v[key]} for lang, v in texts.items() if key in v}
 
 
 def _tolerance_data(tol: Tolerance) -> dict[str, Any]:
@@ -932,7 +1097,11 @@ def _to_data(table: ReferenceTable) -> dict[str, Any]:
             entry["tolerance"] = _tolerance_data(dim.tolerance)
         if dim.tolerance_note:
             entry["tolerance_note"] = dim.tolerance_note
+        if dim.texts:
+            entry["text"] = {lang: dict(v) for lang, v in dim.texts.items()}
         dims[dname] = entry
+    if table.texts:
+        data["text"] = {lang: dict(v) for lang, v in table.texts.items()}
     data["dimensions"] = dims
     return data
 

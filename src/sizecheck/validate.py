@@ -81,9 +81,11 @@ from __future__ import annotations
 import itertools
 import os
 import re
+import string
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
@@ -95,6 +97,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from sizecheck import columns
 from sizecheck.errors import InputError, MissingColumnsError, SizeLabelError, UsageError
+from sizecheck.i18n import check_lang, dimension_label, format_number, has_key, t
 from sizecheck.readers import RawSheet, ReadLimits, read_input
 from sizecheck.schema import (
     DIMENSIONS,
@@ -120,10 +123,12 @@ __all__ = [
     "TableLike",
     "Validated",
     "frame_sheet",
+    "localized_rejects",
     "parse_dates",
     "parse_numbers",
     "read_frames",
     "read_measurements",
+    "reject_message",
     "validate",
     "validate_frame",
 ]
@@ -167,6 +172,115 @@ class RejectCode(StrEnum):
     def is_skip(self) -> bool:
         """Whether the code marks a row skipped by design (title, blank, summary...)."""
         return self.value.startswith("skipped_")
+
+
+def _msg(key: str, **kw: object) -> str:
+    """The English message ``reject.<key>`` of the catalogue: the record in ``rejects``.
+
+    A reject's message is written in English once (the analysis does not depend on the
+    language it is shown in); :func:`reject_message` gives it in another language.
+    """
+    return t(f"reject.{key}", "en", **kw)
+
+
+#: The catalogue keys a reject's message may come from, per code, most specific first
+#: (a code not listed uses the key of its own name).
+_MESSAGE_KEYS: dict[str, tuple[str, ...]] = {
+    "too_many_fields": ("too_many_fields_comma", "too_many_fields"),
+    "unknown_unit": ("column_unit", "unknown_unit"),
+    "unknown_dimension": ("column_one_foot", "column_numbered", "unknown_dimension"),
+    "implausible": (
+        "implausible_mark_lost", "implausible_cm", "implausible_mark_moved", "implausible",
+    ),
+}  # fmt: skip
+
+
+@cache
+def _message_pattern(key: str) -> re.Pattern[str]:
+    """A regex matching the English template ``reject.<key>`` with its placeholders as
+    named groups (a placeholder used twice must hold the same text twice)."""
+    parts, seen = [], set()
+    for literal, name, _spec, _conv in string.Formatter().parse(t(f"reject.{key}", "en")):
+        parts.append(re.escape(literal))
+        if name:
+            parts.append(f"(?P={name})" if name in seen else f"(?P<{name}>.*?)")
+            seen.add(name)
+    return re.compile("".join(parts), re.DOTALL)
+
+
+def _message_value(name: str, value: str, lang: str) -> str:
+    """A value taken from an English message, as ``lang`` writes it: numbers with the
+    language's decimal mark, a dimension by its name in ``lang``."""
+    if name == "dimension" and value in DIMENSIONS:
+        label = dimension_label(value, lang)
+        return label[:1].lower() + label[1:]
+    if name in ("value", "lo", "hi", "looks") and re.fullmatch(r"-?\d+(\.\d+)?", value):
+        digits = len(value.partition(".")[2])
+        return format_number(float(value), lang, digits)
+    return value
+
+
+def reject_message(code: str, message: str, value: object, lang: str) -> str:
+    """The message of one reject for a reader of ``lang``.
+
+    ``rejects`` holds each message in English, written from the ``reject.*`` templates of
+    the catalogue. For another language the English template the message was written
+    from is found by its code, the values it was filled with are read back (numbers,
+    names, quoted cells), and the template of ``lang`` is filled with them. A message not
+    written from the catalogue (a size label the size parser explains) falls back to the
+    code's own template in ``lang``, with the cell's value.
+
+    Parameters
+    ----------
+    code : str
+        The :class:`RejectCode` value.
+    message : str
+        The English message as in ``rejects``.
+    value : object
+        The rejected cell's text (``value`` column).
+    lang : {"en", "id"}
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> reject_message("not_a_number", "not a number", "rusak", "id")
+    'bukan angka'
+    >>> msg = _msg("implausible_mark_lost", value="2744", lo="80", hi="380",
+    ...            dimension="insole_length", looks="274.4")
+    >>> reject_message("implausible", msg, "2744", "id")  # doctest: +NORMALIZE_WHITESPACE
+    '2744 mm di luar rentang wajar 80–380 mm untuk panjang insole (sol dalam); 2744
+     tampaknya 274,4 mm (tanda desimal hilang?)'
+    """
+    if check_lang(lang) == "en":
+        return message
+    for key in _MESSAGE_KEYS.get(code, (code,)):
+        if not has_key(f"reject.{key}", lang):
+            continue
+        m = _message_pattern(key).fullmatch(message)
+        if m is not None:
+            kw = {k: _message_value(k, v, lang) for k, v in m.groupdict().items()}
+            return t(f"reject.{key}", lang, **kw)
+    if has_key(f"reject.{code}", lang):
+        names = {n for _, n, _, _ in string.Formatter().parse(t(f"reject.{code}", lang)) if n}
+        if names <= {"label"}:
+            return t(f"reject.{code}", lang, label=repr(str(value)))
+    return t("reject.other", lang, code=code)
+
+
+def localized_rejects(rejects: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """``rejects`` with its ``message`` column in ``lang`` (see :func:`reject_message`);
+    the codes stay as they are. English returns the frame itself."""
+    if check_lang(lang) == "en" or rejects.empty:
+        return rejects
+    out = rejects.copy()
+    out["message"] = [
+        reject_message(str(c), str(m), v, lang)
+        for c, m, v in zip(rejects["code"], rejects["message"], rejects["value"], strict=True)
+    ]
+    return out
 
 
 class TableLike(Protocol):
@@ -1092,15 +1206,15 @@ def _classify_rows(
     if sig_hit.any():
         first = int(np.argmax(sig_hit))
         signature |= (np.arange(n) > first) & candidates
-    for mask, code, msg in (
-        (blank, RejectCode.SKIPPED_BLANK, "blank row, skipped"),
-        (repeat_header, RejectCode.SKIPPED_HEADER, "the header repeated inside the data, skipped"),
-        (summary, RejectCode.SKIPPED_SUMMARY, "average/total row, skipped (not a measurement)"),
-        (signature, RejectCode.SKIPPED_SIGNATURE, "signature or notes block, skipped"),
+    for mask, code in (
+        (blank, RejectCode.SKIPPED_BLANK),
+        (repeat_header, RejectCode.SKIPPED_HEADER),
+        (summary, RejectCode.SKIPPED_SUMMARY),
+        (signature, RejectCode.SKIPPED_SIGNATURE),
     ):
         pos = np.flatnonzero(mask)
         text = _row_text(c.raw, pos) if code is not RejectCode.SKIPPED_BLANK else []
-        rej.add(c.rows[pos], "", text, code, msg)
+        rej.add(c.rows[pos], "", text, code, _msg(code.value))
     skipped = blank | summary | repeat_header | signature
     return skipped, ~skipped
 
@@ -1195,24 +1309,12 @@ def _field_message(
     """Why a row with ``fields`` does not fit a header of ``width`` fields."""
     n = len(fields)
     if code is RejectCode.TOO_FEW_FIELDS:
-        return (
-            f"the row has {n} field(s) but the header names {needed} columns: cells are "
-            "missing, so the values would sit under the wrong columns; the row is not used. "
-            "Write every field (an empty one for a blank cell)."
-        )
+        return _msg("too_few_fields", n=n, needed=needed)
     extra = ", ".join(repr(f) for f in fields[width:] if f.strip())
-    text = (
-        f"the row has {n} fields but the header {width}: {extra} would fall beyond the last "
-        "column; the row is not used."
-    )
     pairs = itertools.pairwise(fields)
     if sep == "," and any(_DIGITS.match(a) and _DIGITS.match(b) for a, b in pairs):
-        text += (
-            " The file probably uses decimal commas (273,5 read as '273' and '5'): save it "
-            "with ';' between the fields (or quote the numbers), or give --sep ';' if it "
-            "already uses ';'."
-        )
-    return text
+        return _msg("too_many_fields_comma", n=n, width=width, extra=extra)
+    return _msg("too_many_fields", n=n, width=width, extra=extra)
 
 
 def _keys(
@@ -1232,8 +1334,7 @@ def _keys(
         c.header[prod_j],
         [],
         RejectCode.MISSING_PRODUCER,
-        "producer is blank; the row is not used (in a CSV export of merged cells, write the "
-        "producer on every row)",
+        _msg("missing_producer"),
         order=prod_j,
     )
     s = _size_values(c, size_j, table)
@@ -1244,7 +1345,7 @@ def _keys(
     head = c.header[size_j]
     pos = np.flatnonzero(data_row & size_missing)
     rej.add(
-        c.rows[pos], head, [], RejectCode.MISSING_SIZE, "size is blank; the row is not used",
+        c.rows[pos], head, [], RejectCode.MISSING_SIZE, _msg("missing_size"),
         order=size_j,
     )  # fmt: skip
     pos = np.flatnonzero(data_row & size_bad)
@@ -1265,8 +1366,15 @@ def _keys(
             [s.labels[i] for i in s.idx[pos]],
             RejectCode.SIZE_OUTSIDE_TABLE,
             [
-                f"size {s.labels[i]!r} ({s.system} {s.value[i]:.4g}) is not in table "
-                f"{table.name} ({s.system} {lo:g}–{hi:g}); the row is not used"
+                _msg(
+                    "size_outside_table",
+                    label=repr(s.labels[i]),
+                    system=s.system,
+                    value=f"{s.value[i]:.4g}",
+                    table=table.name,
+                    lo=f"{lo:g}",
+                    hi=f"{hi:g}",
+                )
                 for i in s.idx[pos]
             ],
             order=size_j,
@@ -1327,7 +1435,7 @@ def _foot(c: _Columns, lay: _Layout, row_ok: NDArray[np.bool_], rej: _Rejects) -
         c.header[fj],
         _texts(c.raw[fj], pos),
         RejectCode.UNKNOWN_FOOT,
-        "foot must be L/R or kiri/kanan; measurements kept with foot missing",
+        _msg("unknown_foot"),
         order=fj,
     )
     return np.where(fc == 3, 2, fc)
@@ -1364,8 +1472,7 @@ def _dates(
         c.header[dj],
         _texts(c.raw[dj], pos),
         RejectCode.BAD_DATE,
-        "date not readable (use 2026-03-12, 12/03/2026 or 12 Maret 2026); "
-        "measurements kept with date missing",
+        _msg("bad_date"),
         order=dj,
     )
     return date
@@ -1386,9 +1493,7 @@ def _date_order(texts: Sequence[str]) -> tuple[bool, tuple[RejectCode, str, str]
         return False, (
             RejectCode.MONTH_FIRST_DATE,
             ", ".join(shown[:3]),
-            f"dates read month first: {len(shown)} date(s) such as {shown[0]!r} have a second "
-            "number above 12 and none has a first number above 12. If that is wrong, write "
-            "the dates as 2026-03-25 or 25 Maret 2026; measurements kept",
+            _msg("month_first_date", n=len(shown), example=repr(shown[0])),
         )
     unclear = [t for a, b, t in pairs if a != b]
     if not unclear:
@@ -1396,10 +1501,7 @@ def _date_order(texts: Sequence[str]) -> tuple[bool, tuple[RejectCode, str, str]
     return True, (
         RejectCode.AMBIGUOUS_DATE,
         ", ".join(unclear[:3]),
-        f"day and month cannot be told apart: in every date of this column both are at most "
-        f"12, so {unclear[0]!r} was read day first, as Indonesian dates are written. If the "
-        "sheet writes the month first, write the dates as 2026-03-12 or 12 Maret 2026; "
-        "measurements kept",
+        _msg("ambiguous_date", example=repr(unclear[0])),
     )
 
 
@@ -1507,9 +1609,9 @@ def _pairs(
     lefts = np.bincount(pair, weights=keys.foot[rows] == 0)[pair]
     rights = np.bincount(pair, weights=keys.foot[rows] == 1)[pair]
     same_foot = (lefts > 1) | (rights > 1)
-    for mask, code, what in (
-        (shoes > 2, RejectCode.PAIR_TOO_MANY_SHOES, "more than two shoes"),
-        ((shoes == 2) & same_foot, RejectCode.PAIR_SAME_FOOT, "two shoes of one foot"),
+    for mask, code in (
+        (shoes > 2, RejectCode.PAIR_TOO_MANY_SHOES),
+        ((shoes == 2) & same_foot, RejectCode.PAIR_SAME_FOOT),
     ):
         pos = rows[mask]
         drop[pos] = True
@@ -1518,9 +1620,7 @@ def _pairs(
             c.header[pj],
             _texts(c.raw[pj], pos),
             code,
-            f"this pair id has {what} at this producer, size and date (a pair is one left "
-            "and one right shoe); measurements kept without the pair id. Check the pair "
-            "numbers, or the foot column",
+            _msg(code.value),
             order=pj,
         )
     return drop
@@ -1543,8 +1643,7 @@ def _list_cell_rejects(
     formulas saved without a value outside the measurement columns of data rows."""
     pos = np.flatnonzero(row_ok & ~cells.present.any(axis=1))
     rej.add(
-        c.rows[pos], "", [], RejectCode.NO_MEASUREMENT,
-        "no measured value in this row; the row is not used",
+        c.rows[pos], "", [], RejectCode.NO_MEASUREMENT, _msg("no_measurement"),
     )  # fmt: skip
     listed = row_ok[:, None] & (status != _OK) & (status != _BLANK)
     r_idx, c_idx = np.nonzero(listed)
@@ -1576,31 +1675,17 @@ def _list_cell_rejects(
         )  # fmt: skip
 
 
-_FORMULA_MESSAGE = (
-    "a formula saved without its value (the workbook was written by a program and never "
-    "opened in a spreadsheet): open it in Excel or LibreOffice and save it, so that the "
-    "values are stored"
-)
+_FORMULA_MESSAGE = _msg("formula_without_value")
 
 
 def _unread_message(header: str, near: NearMatch) -> str:
     """Why the cells of a column naming a dimension with an unread suffix are rejected."""
     dim = near.dimension
     if near.kind == "foot":
-        return (
-            f"column {header!r} holds {dim} of one foot ({near.suffix}): sizecheck reads one "
-            "shoe per row, so put each shoe on its own row with its foot in a 'kaki' column"
-        )
+        return _msg("column_one_foot", header=repr(header), dimension=dim, suffix=near.suffix)
     if near.kind == "number":
-        return (
-            f"column {header!r} looks like a numbered {dim} (a second reading?): sizecheck "
-            "reads one column per dimension; put repeat readings on their own rows, or "
-            "rename the column"
-        )
-    return (
-        f"column {header!r}: {near.suffix!r} is not a unit sizecheck reads (mm, cm, in, or "
-        f"written out: milimeter, sentimeter, inch); rename it, e.g. '{dim} (mm)'"
-    )
+        return _msg("column_numbered", header=repr(header), dimension=dim)
+    return _msg("column_unit", header=repr(header), suffix=repr(near.suffix), dimension=dim)
 
 
 def _cell_messages(
@@ -1628,41 +1713,35 @@ def _cell_messages(
             ):
                 out[i] = m
         return out
-    if rc is RejectCode.NOT_A_NUMBER:
-        return "not a number"
+    if rc in (RejectCode.NOT_A_NUMBER, RejectCode.UNKNOWN_UNIT, RejectCode.NEGATIVE):
+        return _msg(rc.value)
     if rc is RejectCode.FORMULA_WITHOUT_VALUE:
         return _FORMULA_MESSAGE
-    if rc is RejectCode.UNKNOWN_UNIT:
-        return "unit not recognised (use mm, cm or in)"
     if rc is RejectCode.UNKNOWN_DIMENSION:
         return [
-            f"dimension {t!r} is not a known dimension name; see 'sizecheck template' "
-            "for the accepted names"
+            _msg("unknown_dimension", name=repr(t))
             for t in _texts(c.cols[lay.roles["dimension"]], r_idx)
         ]
-    if rc is RejectCode.NEGATIVE:
-        return "negative length; a measurement cannot be below zero"
     if rc is RejectCode.DUPLICATE_SAMPLE:
-        return [
-            f"{name} of this sample (same producer, sample id, size, date and foot) was "
-            "already given in an earlier row; the first value is kept"
-            for name in names
-        ]
+        return [_msg("duplicate_sample", dimension=name) for name in names]
     texts: list[str] = []  # implausible: say what the value looks like
     values = cells.values[r_idx, c_idx]
     in_mm_all = cells.factor[r_idx, c_idx] == 1.0
     for v, name, in_mm in zip(values.tolist(), names, in_mm_all.tolist(), strict=True):
         lo, hi = DIMENSIONS[name].plausible_mm
-        text = f"{v:.6g} mm is outside the plausible {lo:g}–{hi:g} mm for {name}"
+        key, looks = "implausible", None
         if lo <= v / 10 <= hi:
-            text += f"; {v:.6g} looks like {v / 10:.6g} mm (decimal mark lost?)"
-        elif lo <= v * 10 <= hi and in_mm:
-            text += (
-                f"; {v:.6g} looks like {v * 10:.6g} mm: entered in cm? Put the unit in "
-                "the header, e.g. 'insole_length (cm)', or use --units cm"
-            )
+            key, looks = "implausible_mark_lost", v / 10
         elif lo <= v * 10 <= hi:
-            text += f"; {v:.6g} looks like {v * 10:.6g} mm (decimal mark misplaced?)"
+            key, looks = ("implausible_cm" if in_mm else "implausible_mark_moved"), v * 10
+        text = _msg(
+            key,
+            value=f"{v:.6g}",
+            lo=f"{lo:g}",
+            hi=f"{hi:g}",
+            dimension=name,
+            looks=f"{looks:.6g}" if looks is not None else "",
+        )
         texts.append(text)
     return texts
 
@@ -1826,9 +1905,9 @@ def _title_rejects(sheet: RawSheet, rej: _Rejects) -> int:
         "",
         [t for _, t in sheet.title_rows if t],
         RejectCode.SKIPPED_TITLE,
-        "title row above the header, skipped",
+        _msg("skipped_title"),
     )
-    rej.add(title_rows[title_blank], "", [], RejectCode.SKIPPED_BLANK, "blank row, skipped")
+    rej.add(title_rows[title_blank], "", [], RejectCode.SKIPPED_BLANK, _msg("skipped_blank"))
     return len(title_rows)
 
 

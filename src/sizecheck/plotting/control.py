@@ -11,7 +11,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
 
-from sizecheck.i18n import dimension_label, t
+from sizecheck.i18n import dimension_label, has_key, t
 from sizecheck.plotting import style
 from sizecheck.plotting._common import (
     get_ax,
@@ -211,7 +211,10 @@ def plot_control_chart(
         )
         if rules:
             for coll in ax.collections[-1:]:
-                coll.set_label(f"{t('legend.signal', lang)} ({', '.join(rules)})")
+                # rule codes (n1, n5 …) mean nothing to a producer: the rules in words
+                words = dict.fromkeys(t(f"rule.{r}", lang) if has_key(f"rule.{r}", lang) else r
+                                      for r in rules)  # fmt: skip
+                coll.set_label(f"{t('legend.signal', lang)}: {'; '.join(words)}")
     style.set_number_format(ax, lang, x=not use_dates)
     _value_view(ax, p)
     if use_dates:
