@@ -211,3 +211,20 @@ def test_messy_indonesian_workbook_has_no_english_in_indonesian(
     assert {"skipped_title", "skipped_summary", "skipped_signature"} <= codes
     assert "tanda desimal hilang" in outputs["rejects.csv message"]
     _assert_indonesian(outputs)
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["nothere.csv"], "Berkas masukan 'nothere.csv' tidak ada"),
+        (["--example", "--table", "nosuch"], "Tabel 'nosuch' tidak dikenal"),
+    ],
+)
+def test_cli_errors_are_in_indonesian(tmp_path: Path, args: list[str], words: str) -> None:
+    result = CliRunner().invoke(
+        app, ["measure", *args, "--lang", "id", "--out", str(tmp_path / "out"), "--no-charts"]
+    )
+    assert result.exit_code == 2
+    assert "Kesalahan:" in result.output and words in " ".join(result.output.split())
+    assert _leaks(result.output, english_sentences()) == []
+    assert "Error:" not in result.output

@@ -313,12 +313,12 @@ def card_figure(
     table = analysis.table
     status_key = f"table_status.{table.status}"
     status = t(status_key, lang) if has_key(status_key, lang) else table.status
-    ref_text = t(
-        "card.reference", lang, name=table.name, status=status, source=table.text("source", lang)
-    )
+    # the table's size system, nominal and tolerance (with its status) for the main
+    # dimension; its long source stands in the report, the card names the table
+    ref_text = t("card.reference", lang, name=table.name, status=status)
     if table.status != "official":
         ref_text += " " + t("card.not_sni", lang)
-    if dim is not None:  # the size system, nominal and tolerance (with its status) of dim
+    if dim is not None:
         ref_text = " ".join(table.describe(lang, [dim])) + " " + ref_text
     ref = page.text(left, 0.0, ref_text, 6.5, width, color="#333333")
     ref.set_verticalalignment("bottom")

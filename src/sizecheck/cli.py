@@ -16,7 +16,7 @@ import functools
 import itertools
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, ParamSpec, TypeVar
 
@@ -143,15 +143,28 @@ def _console(stderr: bool = False) -> "Console":
     return Console(stderr=stderr, highlight=False, markup=False, soft_wrap=stderr)
 
 
-def _fail(message: str) -> NoReturn:
+def _fail(message: str, lang: str = "en") -> NoReturn:
     from rich.markup import escape
 
     from sizecheck.escaping import visible_controls
+    from sizecheck.i18n import t
 
     # a file name or cell value in the message cannot colour or reorder the terminal
     text = escape(visible_controls(message, keep="\n"))
-    _console(stderr=True).print(f"[bold red]Error:[/] {text}", markup=True)
+    _console(stderr=True).print(f"[bold red]{t('cli.error', lang)}:[/] {text}", markup=True)
     raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def _error_lang(kwargs: Mapping[str, object]) -> str:
+    """The language of a command's error: its --lang, else the system's; English when
+    --lang itself is wrong."""
+    from sizecheck.errors import SizecheckError
+
+    try:
+        lang = kwargs.get("lang")
+        return _language(lang if isinstance(lang, str) else None)
+    except SizecheckError:
+        return "en"
 
 
 def _os_error_text(exc: OSError) -> str:
@@ -172,7 +185,8 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except SizecheckError as exc:
-            _fail(str(exc))
+            lang = _error_lang(kwargs)
+            _fail(exc.text(lang), lang)
         except OSError as exc:
             _fail(_os_error_text(exc))
 

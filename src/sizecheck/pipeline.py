@@ -448,7 +448,7 @@ def _read_files(
 
     for p in paths:
         if not p.is_file():
-            raise InputError(f"Input file {str(p)!r} does not exist or is not a file.")
+            raise InputError.from_catalogue("error.input_missing", path=repr(str(p)))
     names = [p.name for p in paths]
     # The inputs are hashed in a thread while they are read (hashlib releases the GIL).
     with ThreadPoolExecutor(1, thread_name_prefix="sizecheck-sha256") as pool:

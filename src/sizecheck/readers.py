@@ -315,7 +315,7 @@ def _missing_columns(where: str, rows: Sequence[Sequence[object]]) -> MissingCol
     ]
     candidates = [c for c in candidates if c[2]]
     if not candidates:
-        return MissingColumnsError(f"{where}: the file is empty; expected a header row.")
+        return MissingColumnsError.from_catalogue("error.empty_file", source=where)
     i, score, cells = max(candidates, key=lambda c: (c[1].matched, -c[0]))
     missing = []
     if not score.producer:

@@ -942,9 +942,8 @@ def _layout(sheet: RawSheet) -> _Layout:
         or "size" not in roles
         or (not dims and not {"dimension", "value"} <= roles.keys())
     ):
-        raise MissingColumnsError(
-            f"{src}: needs a producer, a size and a dimension column (or dimension and value "
-            f"columns); found {', '.join(map(repr, header))}."
+        raise MissingColumnsError.from_catalogue(
+            "error.missing_columns", source=src, found=", ".join(map(repr, header))
         )
     return _Layout(roles, role_units, dims, extras, unread)
 
