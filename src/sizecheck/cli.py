@@ -185,8 +185,10 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except SizecheckError as exc:
+            from sizecheck.i18n import error_text
+
             lang = _error_lang(kwargs)
-            _fail(exc.text(lang), lang)
+            _fail(error_text(exc, lang), lang)
         except OSError as exc:
             _fail(_os_error_text(exc))
 

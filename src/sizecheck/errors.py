@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
-from typing import Self
 
 __all__ = [
     "InputError",
@@ -26,39 +25,14 @@ __all__ = [
 class SizecheckError(Exception):
     """Base class of every error sizecheck raises on purpose.
 
-    An error made with :meth:`from_catalogue` keeps the catalogue key and values of its
-    message, so the command line can show it in the reader's language; ``str(exc)`` is
-    the English text either way.
+    An error made with :func:`sizecheck.i18n.catalogue_error` keeps the catalogue key and
+    values of its message (``key``, ``params``), so the command line can show it in the
+    reader's language; ``str(exc)`` is the English text either way.
     """
 
     #: The catalogue key of the message and the values it was filled with, if any.
     key: str | None = None
     params: Mapping[str, object] = MappingProxyType({})
-
-    @classmethod
-    def from_catalogue(cls, key: str, **params: object) -> Self:
-        """The error whose message is the English catalogue text ``key`` filled with
-        ``params``.
-
-        Examples
-        --------
-        >>> exc = InputError.from_catalogue("error.input_missing", path="'x.csv'")
-        >>> str(exc)
-        "Input file 'x.csv' does not exist or is not a file."
-        """
-        from sizecheck.i18n import t  # errors.py is imported by i18n: import late
-
-        exc = cls(t(key, "en", **params))
-        exc.key, exc.params = key, MappingProxyType(dict(params))
-        return exc
-
-    def text(self, lang: str) -> str:
-        """The message in ``lang`` when it came from the catalogue, else as raised."""
-        if self.key is None:
-            return str(self)
-        from sizecheck.i18n import t
-
-        return t(self.key, lang, **self.params)
 
 
 class UsageError(SizecheckError):
@@ -83,13 +57,16 @@ class UnknownTableError(SizecheckError):
     """No shipped table has this name and no file exists at this path."""
 
     def __init__(self, name: str, available: Sequence[str]) -> None:
-        from sizecheck.i18n import t
-
         self.name = name
         self.available = list(available)
+        # the English text of the catalogue's "error.unknown_table" (errors.py comes before
+        # the catalogue), shown in the reader's language by the command line
         self.key = "error.unknown_table"
         self.params = MappingProxyType({"name": repr(name), "available": ", ".join(available)})
-        super().__init__(t(self.key, "en", **self.params))
+        super().__init__(
+            f"Unknown table {name!r}. Available: {', '.join(self.available)}. "
+            "Pass one of these names or the path of a .toml table; run 'sizecheck tables'."
+        )
 
 
 class InputError(SizecheckError):

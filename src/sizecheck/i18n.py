@@ -29,20 +29,25 @@ import tomllib
 from collections.abc import Mapping
 from functools import cache
 from importlib import resources
-from typing import Any
+from types import MappingProxyType
+from typing import Any, TypeVar
 
 from babel.dates import format_date as _babel_date
 from babel.numbers import format_decimal
 from babel.numbers import format_percent as _babel_percent
 
-from sizecheck.errors import UsageError
+from sizecheck.errors import SizecheckError, UsageError
+
+E = TypeVar("E", bound=SizecheckError)
 
 __all__ = [
     "LANGS",
     "catalogue",
+    "catalogue_error",
     "check_lang",
     "default_lang",
     "dimension_label",
+    "error_text",
     "format_date",
     "format_number",
     "format_percent",
@@ -136,6 +141,30 @@ def t(key: str, lang: str = "en", **kw: object) -> str:
     """
     template = catalogue(lang)[key]
     return template.format_map(kw) if kw else template
+
+
+def catalogue_error(cls: type[E], key: str, **params: object) -> E:
+    """The error ``cls`` whose message is the English catalogue text ``key`` filled with
+    ``params``; it keeps ``key`` and ``params`` so the command line can show it in the
+    reader's language (:func:`error_text`).
+
+    Examples
+    --------
+    >>> from sizecheck.errors import InputError
+    >>> exc = catalogue_error(InputError, "error.input_missing", path="'x.csv'")
+    >>> str(exc), error_text(exc, "id")
+    ("Input file 'x.csv' does not exist or is not a file.", "Berkas masukan 'x.csv' tidak ada atau bukan berkas.")
+    """  # noqa: E501
+    exc = cls(t(key, "en", **params))
+    exc.key, exc.params = key, MappingProxyType(dict(params))
+    return exc
+
+
+def error_text(exc: SizecheckError, lang: str) -> str:
+    """The message of ``exc`` in ``lang`` when it came from the catalogue, else as raised."""
+    if exc.key is None or not has_key(exc.key, lang):
+        return str(exc)
+    return t(exc.key, lang, **exc.params)
 
 
 def default_lang() -> str:

@@ -21,6 +21,7 @@ import pandas as pd
 from sizecheck import __version__
 from sizecheck.compare import compare
 from sizecheck.errors import InputError, UsageError
+from sizecheck.i18n import catalogue_error
 from sizecheck.tables import ReferenceTable, load_table
 
 if TYPE_CHECKING:  # imported where used: analyse() imports them lazily
@@ -448,7 +449,7 @@ def _read_files(
 
     for p in paths:
         if not p.is_file():
-            raise InputError.from_catalogue("error.input_missing", path=repr(str(p)))
+            raise catalogue_error(InputError, "error.input_missing", path=repr(str(p)))
     names = [p.name for p in paths]
     # The inputs are hashed in a thread while they are read (hashlib releases the GIL).
     with ThreadPoolExecutor(1, thread_name_prefix="sizecheck-sha256") as pool:

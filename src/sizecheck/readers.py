@@ -61,6 +61,7 @@ import pyarrow.csv as pcsv
 from numpy.typing import NDArray
 
 from sizecheck.errors import InputError, MissingColumnsError, UsageError
+from sizecheck.i18n import catalogue_error
 from sizecheck.schema import DIMENSIONS, META_COLUMNS, match_column, near_dimension
 
 __all__ = ["HEADER_SEARCH_ROWS", "RawSheet", "ReadLimits", "find_header", "read_input"]
@@ -315,7 +316,7 @@ def _missing_columns(where: str, rows: Sequence[Sequence[object]]) -> MissingCol
     ]
     candidates = [c for c in candidates if c[2]]
     if not candidates:
-        return MissingColumnsError.from_catalogue("error.empty_file", source=where)
+        return catalogue_error(MissingColumnsError, "error.empty_file", source=where)
     i, score, cells = max(candidates, key=lambda c: (c[1].matched, -c[0]))
     missing = []
     if not score.producer:

@@ -97,7 +97,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from sizecheck import columns
 from sizecheck.errors import InputError, MissingColumnsError, SizeLabelError, UsageError
-from sizecheck.i18n import check_lang, dimension_label, format_number, has_key, t
+from sizecheck.i18n import catalogue_error, check_lang, dimension_label, format_number, has_key, t
 from sizecheck.readers import RawSheet, ReadLimits, read_input
 from sizecheck.schema import (
     DIMENSIONS,
@@ -942,8 +942,11 @@ def _layout(sheet: RawSheet) -> _Layout:
         or "size" not in roles
         or (not dims and not {"dimension", "value"} <= roles.keys())
     ):
-        raise MissingColumnsError.from_catalogue(
-            "error.missing_columns", source=src, found=", ".join(map(repr, header))
+        raise catalogue_error(
+            MissingColumnsError,
+            "error.missing_columns",
+            source=src,
+            found=", ".join(map(repr, header)),
         )
     return _Layout(roles, role_units, dims, extras, unread)
 
