@@ -154,7 +154,7 @@ def test_control_chart(analysis) -> None:  # type: ignore[no-untyped-def]
     markers = [c for c in ax.collections if isinstance(c, PathCollection)]
     assert len(markers) == 1  # the points where a rule fired
     # the rule in words, not its code (n2)
-    assert "9 points in a row on one side of the centre line" in markers[0].get_label()
+    assert "9 points in a row on one side" in markers[0].get_label()
     assert "(mm)" in ax.get_ylabel()
     assert ax.get_xlabel() == "Date"
     _draw(ax)

@@ -993,7 +993,7 @@ def gage_sentence(result: GageResult, lang: str = "en") -> str:
     >>> r = GageResult("insole_length", 0.1, 0.6, 3.0, 20.0, 35.0, 3, "conditional",
     ...                "pct_tolerance", True)
     >>> gage_sentence(r)  # doctest: +ELLIPSIS
-    'Measuring insole length (gage R&R study): ... 20.0 % of the tolerance of 3.0 mm — ...'
+    'Measuring insole length (gage R&R study): ... 20.0% of the tolerance of 3.0 mm — ...'
     """
     from sizecheck.i18n import dimension_label, format_number, t
 

@@ -421,7 +421,7 @@ def power_words(plan: SampleSize, lang: str = "en") -> list[str]:
 
     >>> plan = sample_size(offset_mm=1.5, sd_mm=1.0, pair_icc=0.5, visit_icc=0.2)
     >>> print(power_words(plan)[0])  # doctest: +NORMALIZE_WHITESPACE
-    To find an offset of 1.5 mm with 80 % power (α = 0.05): measure 2 pairs (left and
+    To find an offset of 1.5 mm with 80% power (α = 0.05): measure 2 pairs (left and
     right) on each of 4 visits — 8 pairs, 16 shoes per producer.
     """
     from sizecheck.i18n import format_number, t
