@@ -214,7 +214,7 @@ def plot_control_chart(
                 # rule codes (n1, n5 …) mean nothing to a producer: the rules in words
                 words = dict.fromkeys(t(f"rule.{r}", lang) if has_key(f"rule.{r}", lang) else r
                                       for r in rules)  # fmt: skip
-                coll.set_label(f"{t('legend.signal', lang)}:\n" + "\n".join(words))
+                coll.set_label(f"{t('legend.signal', lang)}: {'; '.join(words)}")
     style.set_number_format(ax, lang, x=not use_dates)
     _value_view(ax, p)
     if use_dates:
