@@ -147,7 +147,11 @@ def test_summary_json_records_how_the_numbers_were_made(example, tmp_path):
     assert methods["drift_min_signals"] == example.thresholds.drift_min_signals
     assert methods["thresholds"] == summary["thresholds"]
     assert methods["multiple_comparisons"] == "none"
-    assert methods["seeds"] == {}  # measure draws no random number
+    from sizecheck.stats import BOOTSTRAP_REPLICATES, BOOTSTRAP_SEED
+
+    # the only random numbers measure draws: the change-point bootstrap's, from a fixed seed
+    assert methods["seeds"] == {"change_point_bootstrap": BOOTSTRAP_SEED}
+    assert methods["bootstrap_replicates"] == BOOTSTRAP_REPLICATES
     assert methods["cluster_model"] == sorted(set(example.cluster.summary["method"]))
     assert env["python"] == platform.python_version()
     assert env["numpy"] == np.__version__

@@ -349,6 +349,7 @@ def methods_dict(analysis: Analysis) -> dict[str, Any]:
     of signals that make drift, the verdict thresholds (also under ``thresholds``), the
     multiple-comparison method, the random seeds and the cluster model."""
     from sizecheck.drift import DEFAULT_RULES, RULES
+    from sizecheck.stats import BOOTSTRAP_REPLICATES, BOOTSTRAP_SEED
 
     rules = tuple(getattr(analysis, "drift_rules", ()) or DEFAULT_RULES)
     th = analysis.thresholds
@@ -360,7 +361,10 @@ def methods_dict(analysis: Analysis) -> dict[str, Any]:
         "thresholds": _jsonable(th),
         # the family-wise adjustment of the verdict tests (Thresholds.multiple_testing)
         "multiple_comparisons": getattr(th, "multiple_testing", "none"),
-        "seeds": dict(getattr(analysis, "seeds", {})),
+        # the change-point bootstrap (stats.periods) draws from this seed, one stream per
+        # producer × dimension, so a rerun (or a Dask partition) gives the same intervals
+        "seeds": {"change_point_bootstrap": BOOTSTRAP_SEED, **dict(getattr(analysis, "seeds", {}))},
+        "bootstrap_replicates": BOOTSTRAP_REPLICATES,
         "cluster_model": (
             sorted(set(cluster.summary["method"].astype(str))) if cluster is not None else []
         ),
