@@ -167,13 +167,19 @@ def test_measure_engine_dask_writes_the_same_files(client, tmp_path: Path) -> No
     dask_args = ["measure", "--example", "--engine", "dask", "--scheduler", address]
     res = runner.invoke(app, [*dask_args, "--out", str(other)])
     assert res.exit_code == 0, res.output
-    assert _outputs(one) == _outputs(other)  # byte for byte
+    # byte for byte; cluster_summary.csv is not computed on the Dask path yet (issue 20 note)
+    pandas_files = _outputs(one)
+    assert pandas_files.pop("cluster_summary.csv", None) is not None
+    assert pandas_files == _outputs(other)
     pd.testing.assert_frame_equal(
         pd.read_parquet(one / "deviations.parquet"), pd.read_parquet(other / "deviations.parquet")
     )
     a = json.loads((one / "summary.json").read_text("utf-8"))
     b = json.loads((other / "summary.json").read_text("utf-8"))
-    for key in set(a) - {"created", "outputs"}:
+    # the cluster model is not fitted on the Dask path yet (issue 20 note)
+    a["methods"].pop("cluster_model"), b["methods"].pop("cluster_model")
+    assert b["cluster"]["written"] is False
+    for key in set(a) - {"created", "outputs", "cluster"}:
         assert a[key] == b[key], key
     assert all(n.startswith("deviations.parquet/part.") for n in b["outputs"][:1])
     manifest = json.loads((other / ".sizecheck-manifest.json").read_text("utf-8"))

@@ -20,7 +20,7 @@ import pytest
 
 from sizecheck.escaping import formula_safe
 from sizecheck.findings import verdict_words
-from sizecheck.i18n import dimension_label, t
+from sizecheck.i18n import dimension_label, format_date, t
 from sizecheck.pipeline import Analysis, analyse
 from sizecheck.report import write_report
 
@@ -367,7 +367,6 @@ def test_card_shows_metadata_period_and_a_signature_box(example: Analysis, lang:
     from matplotlib.patches import Rectangle
 
     from sizecheck.cards import card_figure
-    from sizecheck.i18n import format_date
     from sizecheck.plotting.layout import text_overlaps
     from sizecheck.plotting.style import house_style
 
@@ -397,6 +396,9 @@ def test_report_header_shows_metadata_escaped(example: Analysis) -> None:
     assert "UPT Persepatuan [U+202E]otrekojoM" in header and "\u202e" not in html
     assert "&lt;b&gt;uji&lt;/b&gt;" in header and "<b>uji</b>" not in html
     assert "Nomor laporan @QA/2026/114" in header
-    assert "Diukur 02/02/2026 s.d. 25/06/2026." in header  # the example's first and last day
+    first = pd.to_datetime(example.deviations["date"]).min()  # the example's first day
+    last = pd.to_datetime(example.deviations["date"]).max()
+    period = f"Diukur {format_date(first, 'id')} s.d. {format_date(last, 'id')}."
+    assert period in header, header
     plain = render_html(example, lang="en")
     assert '<p class="office">' not in plain and "Report no." not in plain
