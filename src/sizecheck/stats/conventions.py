@@ -100,9 +100,10 @@ def _choice(
     """Per group (row of ``aic``, groups × candidates): ΔAIC, the own line's ΔAIC, and
     the ``choice`` of each candidate (:func:`find_conventions`)."""
     has = ~np.isnan(aic)
-    lowest = np.where(has, aic, np.inf).min(axis=1)
-    delta = aic - lowest[:, None]
-    own = own_line - lowest
+    lowest = np.where(has, aic, np.inf).min(axis=1)  # inf for a group without any AIC
+    with np.errstate(invalid="ignore"):  # inf - inf: NaN, as a group without AIC should be
+        delta = aic - lowest[:, None]
+        own = own_line - lowest
     near = has & (delta < CONVENTION_DELTA_AIC)
     # a fitted shift nests every fixed candidate of its slope: when one of those is near
     # too, the simpler one explains as well (its ΔAIC to the nested one is at most 2)
