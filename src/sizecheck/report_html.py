@@ -16,7 +16,7 @@ missing from the mapping is simply not shown, so the page can be rendered withou
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, is_dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -448,6 +448,53 @@ def _lot_summary(finding: Finding, lang: str) -> str:
     return render(sentence, lang) if sentence is not None else ""
 
 
+def _summary_row(
+    finding: Finding, anchor: str, headline: str, dims: Sequence[str], lang: str
+) -> dict[str, Any]:
+    """A producer's row of the summary table: its headline and a verdict per dimension."""
+    by_dim = {d.dimension: d for d in finding.dimensions}
+    n_most = max((d.n for d in finding.dimensions), default=0)
+    return {
+        "anchor": anchor,
+        "name": finding.producer,
+        "n": format_number(n_most, lang, 0),
+        "n_raw": n_most,
+        "headline": headline,
+        "cells": [
+            (verdict_words(by_dim[d].verdict, lang), _verdict_class(by_dim[d].verdict))
+            if d in by_dim
+            else ("", "")
+            for d in dims
+        ],
+    }
+
+
+def _producer_section(
+    finding: Finding,
+    anchor: str,
+    headline: str,
+    img: Callable[[str], str | None],
+    lang: str,
+) -> dict[str, Any]:
+    """A producer's section of the page: headline, period, actions, lots, dimensions."""
+    main = finding.headline.dimension if finding.headline else None
+    blocks = [
+        _dimension_block(d, finding.producer, main, lang, img)
+        for d in (*finding.dimensions, *finding.models)
+    ]
+    return {
+        "anchor": anchor,
+        "name": finding.producer,
+        "headline": headline,
+        "period": _period(finding, lang),
+        "actions": action_texts(finding, lang),
+        "lots": _lot_rows(finding, lang),
+        "lot_summary": _lot_summary(finding, lang),
+        "dims": [b for b in blocks if not b["model"]],
+        "models": [b for b in blocks if b["model"]],
+    }
+
+
 def render_html(
     analysis: Analysis,
     *,
@@ -494,45 +541,13 @@ def render_html(
     sections = []
     for idx, producer in enumerate(analysis.producers):
         finding = finding_for(analysis, producer)
-        by_dim = {d.dimension: d for d in finding.dimensions}
-        anchor = f"p{idx + 1}"
-        n_most = max((d.n for d in finding.dimensions), default=0)
-        summary_rows.append(
-            {
-                "anchor": anchor,
-                "name": producer,
-                "n": format_number(n_most, lang, 0),
-                "n_raw": n_most,
-                "headline": headline_text(finding, lang),
-                "cells": [
-                    (verdict_words(by_dim[d].verdict, lang), _verdict_class(by_dim[d].verdict))
-                    if d in by_dim
-                    else ("", "")
-                    for d in length_first
-                ],
-            }
+        anchor, headline = f"p{idx + 1}", headline_text(finding, lang)
+        summary_rows.append(_summary_row(finding, anchor, headline, length_first, lang))
+        section = _producer_section(finding, anchor, headline, img, lang)
+        section["conventions"] = (
+            _conventions(by_producer[producer], lang) if producer in by_producer else []
         )
-        main = finding.headline.dimension if finding.headline else None
-        blocks = [
-            _dimension_block(d, producer, main, lang, img)
-            for d in (*finding.dimensions, *finding.models)
-        ]
-        sections.append(
-            {
-                "anchor": anchor,
-                "name": producer,
-                "headline": headline_text(finding, lang),
-                "period": _period(finding, lang),
-                "actions": action_texts(finding, lang),
-                "lots": _lot_rows(finding, lang),
-                "lot_summary": _lot_summary(finding, lang),
-                "dims": [b for b in blocks if not b["model"]],
-                "models": [b for b in blocks if b["model"]],
-                "conventions": _conventions(by_producer[producer], lang)
-                if producer in by_producer
-                else [],
-            }
-        )
+        sections.append(section)
 
     cluster = []
     for d in length_first:
