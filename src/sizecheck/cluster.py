@@ -271,10 +271,17 @@ def _woodbury(forms: FloatArray, g: FloatArray, z: Sequence[int]) -> tuple[Float
 class NestedModel:
     """One dimension's deviations reduced to the sums the REML likelihood needs.
 
-    Rows are grouped producer ⊃ visit ⊃ pair ⊃ shoe. For each pair the likelihood needs
-    ``M'M`` and ``(M'1)(1'M)`` of its rows ``M = (1, s, y)``; pairs of one visit with the
-    same number of shoes ``n`` share their pair-level weights, so only the sums of these
-    per *cell* (visit × ``n``) are kept. Build it with :meth:`from_frame`.
+    Rows are grouped producer ⊃ visit ⊃ pair ⊃ shoe, with ``M = (1, s, y)`` the columns
+    of a row. The pair level's weights depend only on the number of shoes ``n`` of a
+    pair, so the pairs are summed per ``n`` (usually 1 or 2: a group ``k`` per value):
+
+    - per producer, ``M'M`` over its rows and, per ``n``, ``(M'1)(1'M)`` over its pairs;
+    - per visit, the column of ones of the same sums (``M'1`` of its rows, and per
+      ``n`` the sum of ``n M'1`` over its pairs): the visit effect sits on the column of
+      ones, so that column is all the visit level needs.
+
+    Visits are numbered producer by producer (``visit_start``). Build it with
+    :meth:`from_frame`.
 
     Attributes
     ----------
@@ -283,12 +290,18 @@ class NestedModel:
         Fixed effects: 1 (offset) or 2 (offset and grading error; needs two sizes).
     random_slope, has_visits, has_pairs : bool
         Which random effects the model has.
-    cell_visit, cell_n, cell_count : arrays
-        Per cell: its visit, shoes per pair, number of pairs.
-    cell_mm, cell_ss : arrays, shape (cells, 3, 3)
-        Per cell: sum of ``M'M`` and of ``(M'1)(1'M)`` over its pairs.
-    visit_producer : array
-        The producer of each visit.
+    pair_n, pair_count : arrays, shape (k,)
+        The distinct numbers of shoes per pair, and how many pairs have each.
+    producer_mm : array, shape (producers, 3, 3)
+        Per producer: ``M'M`` of its rows.
+    producer_ss : array, shape (k, producers, 3, 3)
+        Per producer: the sum of ``(M'1)(1'M)`` over its pairs with ``pair_n[k]`` shoes.
+    visit_m1 : array, shape (visits, 3)
+        Per visit: ``M'1`` of its rows.
+    visit_s1 : array, shape (k, visits, 3)
+        Per visit: the sum of ``n M'1`` over its pairs with ``n = pair_n[k]`` shoes.
+    visit_start : array
+        The first visit of each producer (its visits are the block up to the next one).
     """
 
     n_obs: int
@@ -298,12 +311,13 @@ class NestedModel:
     random_slope: bool
     has_visits: bool
     has_pairs: bool
-    cell_visit: IntArray
-    cell_n: FloatArray
-    cell_count: FloatArray
-    cell_mm: FloatArray
-    cell_ss: FloatArray
-    visit_producer: IntArray
+    pair_n: FloatArray
+    pair_count: FloatArray
+    producer_mm: FloatArray
+    producer_ss: FloatArray
+    visit_m1: FloatArray
+    visit_s1: FloatArray
+    visit_start: IntArray
 
     @classmethod
     def from_frame(
@@ -318,43 +332,51 @@ class NestedModel:
         has_visits: bool,
         has_pairs: bool,
     ) -> NestedModel:
-        """Reduce rows to cell sums.
+        """Reduce rows to sums per producer and per visit.
 
         ``producer``, ``visit``, ``pair`` are dense codes 0..k-1 with each visit inside
         one producer and each pair inside one visit; ``s`` is the centred size.
         """
         n = len(y)
+        n_producers = int(producer.max()) + 1
+        n_visits = int(visit.max()) + 1
+        # renumber the visits producer by producer (stable: first appearance within one)
+        visit_producer = _first_of(visit, producer)
+        order = np.argsort(visit_producer, kind="stable")
+        renumber = np.empty(n_visits, dtype=np.int64)
+        renumber[order] = np.arange(n_visits)
+        visit = renumber[visit]
+        visit_start = np.searchsorted(visit_producer[order], np.arange(n_producers))
         m = np.column_stack([np.ones(n), s, y])
         n_pairs = int(pair.max()) + 1
-        pair_visit = np.zeros(n_pairs, dtype=np.int64)
-        pair_visit[pair] = visit
-        n_visits = int(visit.max()) + 1
-        visit_producer = np.zeros(n_visits, dtype=np.int64)
-        visit_producer[visit] = producer
         pair_sum = _sum_by(pair, m, n_pairs)  # M'1 per pair
-        pair_mm = _sum_by(pair, m[:, :, None] * m[:, None, :], n_pairs)
+        pair_n, kind = np.unique(pair_sum[:, 0], return_inverse=True)
+        pair_visit = _first_of(pair, visit)
+        pair_producer = _first_of(pair, producer)
         pair_ss = pair_sum[:, :, None] * pair_sum[:, None, :]
-        pair_n = pair_sum[:, 0]
-        cell_key, cell = np.unique(
-            np.column_stack([pair_visit, pair_n.astype(np.int64)]), axis=0, return_inverse=True
-        )
-        cell = cell.ravel()
-        n_cells = len(cell_key)
-        distinct_sizes = len(np.unique(s))
+        kinds = range(len(pair_n))
         return cls(
             n_obs=n,
-            n_producers=int(producer.max()) + 1,
+            n_producers=n_producers,
             n_visits=n_visits,
-            n_fixed=2 if distinct_sizes > 1 else 1,
+            n_fixed=2 if len(np.unique(s)) > 1 else 1,
             random_slope=random_slope,
             has_visits=has_visits,
             has_pairs=has_pairs,
-            cell_visit=cell_key[:, 0],
-            cell_n=cell_key[:, 1].astype(float),
-            cell_count=np.bincount(cell, minlength=n_cells).astype(float),
-            cell_mm=_sum_by(cell, pair_mm, n_cells),
-            cell_ss=_sum_by(cell, pair_ss, n_cells),
-            visit_producer=visit_producer,
+            pair_n=pair_n,
+            pair_count=np.bincount(kind, minlength=len(pair_n)).astype(float),
+            producer_mm=_sum_by(producer, m[:, :, None] * m[:, None, :], n_producers),
+            producer_ss=np.stack(
+                [_sum_by(pair_producer[kind == k], pair_ss[kind == k], n_producers) for k in kinds]
+            ),
+            visit_m1=_sum_by(visit, m, n_visits),
+            visit_s1=np.stack(
+                [
+                    _sum_by(pair_visit[kind == k], pair_n[k] * pair_sum[kind == k], n_visits)
+                    for k in kinds
+                ]
+            ),
+            visit_start=visit_start,
         )
 
     # -- parameters: log SDs (and the slope correlation as atanh) -----------------------
@@ -390,20 +412,28 @@ class NestedModel:
     # -- the likelihood ---------------------------------------------------------------
 
     def producer_forms(self, comp: Components) -> tuple[FloatArray, float]:
-        """``M'V_i^{-1}M`` per producer and the sum of ``log|V_i|``."""
+        """``M'V_i^{-1}M`` per producer and the sum of ``log|V_i|``.
+
+        Level by level: pairs (closed form), visits (Sherman-Morrison, the one-column
+        case of :func:`_woodbury`), producers (:func:`_woodbury`).
+        """
         se2, sp2, sv2 = comp.shoe_sd**2, comp.pair_sd**2, comp.visit_sd**2
         # Pairs: V = se2 I + sp2 11' -> V^-1 = (I - c 11') / se2, c = sp2 / (se2 + n sp2).
-        c = sp2 / (se2 + self.cell_n * sp2)
-        cell_forms = (self.cell_mm - c[:, None, None] * self.cell_ss) / se2
+        c = sp2 / (se2 + self.pair_n * sp2)
+        forms = (self.producer_mm - np.einsum("k,k...->...", c, self.producer_ss)) / se2
         logdet = self.n_obs * math.log(se2) + float(
-            np.sum(self.cell_count * np.log1p(self.cell_n * sp2 / se2))
+            np.sum(self.pair_count * np.log1p(self.pair_n * sp2 / se2))
         )
-        forms = _sum_by(self.cell_visit, cell_forms, self.n_visits)
-        # Visits: a shared effect on the column of ones.
+        # Visits: a shared effect on the column of ones. With u = F[:, 0] of the visit's
+        # forms F (pairs and shoes below it), Woodbury with a 1 x 1 G = sv2 gives
+        # F - w u u', w = sv2 / (1 + sv2 u0), and log|V| grows by log(1 + sv2 u0).
         if self.has_visits:
-            forms, logdets = _woodbury(forms, np.array([[sv2]]), [0])
-            logdet += float(np.sum(logdets))
-        forms = _sum_by(self.visit_producer, forms, self.n_producers)
+            u = (self.visit_m1 - np.einsum("k,k...->...", c, self.visit_s1)) / se2
+            inner = 1.0 + sv2 * u[:, 0]
+            w = sv2 / inner
+            update = (w[:, None, None] * u[:, :, None]) * u[:, None, :]
+            forms = forms - np.add.reduceat(update, self.visit_start, axis=0)
+            logdet += float(np.sum(np.log(inner)))
         # Producers: offset (and grading error) on the columns (1, s).
         g, z = self._g(comp)
         forms, logdets = _woodbury(forms, g, z)
@@ -994,7 +1024,7 @@ def _usable(deviations: pd.DataFrame, what: str) -> pd.DataFrame:
     )
     keep &= deviations["producer"].notna().to_numpy()
     if "status" in deviations.columns:
-        keep &= deviations["status"].astype("str").to_numpy() != "no_reference"
+        keep &= (deviations["status"] != "no_reference").to_numpy()
     out: pd.DataFrame = deviations.loc[keep]
     return out
 
@@ -1065,12 +1095,12 @@ def cluster_summary(
         raise UsageError(f"min_producers must be at least 2, got {min_producers}.")
     rows = _usable(deviations, "cluster_summary")
     visit_kind = _visit_column(rows)
-    dims = rows["dimension"].astype("str").to_numpy()
+    dims = rows["dimension"]
     summaries: list[dict[str, object]] = []
     offsets: list[pd.DataFrame] = []
     fits: dict[str, ClusterFit] = {}
-    for name in sorted(set(dims)):
-        sub = rows.loc[dims == name]
+    for name in sorted({str(d) for d in dims.unique()}):
+        sub = rows.loc[(dims == name).to_numpy()]
         if sub["producer"].nunique() < min_producers:
             continue
         dim = _prepare(sub, name, center_size=center_size, random_slope=random_slope, band=band)
