@@ -510,11 +510,19 @@ def _level(row: Mapping[Any, Any], prefix: str, since: Any = None) -> Level:
     )
 
 
-def _corrections(frame: pd.DataFrame | None) -> tuple[SizeCorrection, ...]:
-    if frame is None or frame.empty:
+def _corrections(
+    rows: pd.DataFrame | Sequence[Mapping[Any, Any]] | None,
+) -> tuple[SizeCorrection, ...]:
+    """The corrections of one finding, by size: a frame's rows, or rows already in size
+    order (as :func:`build_findings` hands them over)."""
+    import pandas as pd
+
+    if rows is None or len(rows) == 0:
         return ()
+    if isinstance(rows, pd.DataFrame):
+        rows = rows.sort_values("size").to_dict(orient="records")
     out = []
-    for r in frame.sort_values("size").to_dict(orient="records"):
+    for r in rows:
         out.append(
             SizeCorrection(
                 size=_num(r, "size"),
@@ -533,7 +541,7 @@ def _corrections(frame: pd.DataFrame | None) -> tuple[SizeCorrection, ...]:
 def dimension_finding(
     row: Mapping[Any, Any],
     *,
-    corrections: pd.DataFrame | None = None,
+    corrections: pd.DataFrame | Sequence[Mapping[Any, Any]] | None = None,
     before: Mapping[Any, Any] | None = None,
     table_step_mm: float = math.nan,
     tolerance_mm: float = math.nan,
@@ -546,8 +554,8 @@ def dimension_finding(
     ----------
     row : mapping
         One row of ``producer_summary`` (contract columns, ``model`` "" when pooled).
-    corrections : DataFrame, optional
-        Its rows of ``corrections`` (one per size).
+    corrections : DataFrame or sequence of mapping, optional
+        Its rows of ``corrections`` (one per size; as records, in size order).
     before : mapping, optional
         Its ``before`` row of ``levels`` (the period before the last change), when a
         change was detected.
@@ -1102,9 +1110,13 @@ def build_findings(analysis: Analysis) -> dict[str, Finding]:
             + frame["dimension"].astype("str")
         )
 
-    corr_by: dict[str, pd.DataFrame] = {}
+    # one pass over the corrections: sorted by size once, each row to its finding
+    corr_by: dict[str, list[dict[Any, Any]]] = {}
     if corr is not None and not corr.empty:
-        corr_by = {k: g for k, g in corr.groupby(key(corr), sort=False)}
+        by_size = corr.sort_values("size", kind="stable")
+        records = by_size.to_dict(orient="records")
+        for k, r in zip(key(by_size).tolist(), records, strict=True):
+            corr_by.setdefault(k, []).append(r)
     before_by: dict[str, Mapping[str, Any]] = {}
     if levels is not None and not levels.empty:
         b = levels[levels["period"].astype("str") == "before"]
@@ -1195,11 +1207,8 @@ def _periods(analysis: Analysis) -> dict[str, tuple[Any, Any]]:
     if "date" not in d.columns or d.empty:
         return {}
     dates = pd.to_datetime(d["date"], errors="coerce")
-    g = pd.DataFrame({"p": d["producer"].astype("str"), "d": dates}).dropna()
-    if g.empty:
-        return {}
-    agg = g.groupby("p")["d"].agg(["min", "max"])
-    return {str(p): (r["min"], r["max"]) for p, r in agg.iterrows()}
+    agg = dates.groupby(d["producer"], observed=True, sort=False).agg(["min", "max"]).dropna()
+    return {str(p): (lo, hi) for p, lo, hi in zip(agg.index, agg["min"], agg["max"], strict=True)}
 
 
 def finding_for(analysis: Analysis, producer: str) -> Finding:
