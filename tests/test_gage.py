@@ -472,8 +472,8 @@ def test_cli_balanced_indonesian_workbook_gives_the_right_figures(tmp_path: Path
     assert doc["accounting"]["rows_read"] == 99
     assert "Kesimpulan" in text and "ndc" in text
     written = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
-    assert written == {"gage.csv", "gage.json", "rejects.csv", "gage.html",
-                       "charts/gage_components.png", "charts/gage_by_part.png",
+    assert written == {".sizecheck-manifest.json", "gage.csv", "gage.json", "rejects.csv",
+                       "gage.html", "charts/gage_components.png", "charts/gage_by_part.png",
                        "charts/gage_by_operator.png", "charts/gage_ranges.png"}  # fmt: skip
     assert len(pd.read_csv(out / "rejects.csv")) == 9
 
@@ -614,3 +614,38 @@ def test_page_escapes_names_and_speaks_both_languages(tmp_path: Path) -> None:
         page = render_gage_html(analysis, lang=lang)
         assert "<script>x" not in page and "&lt;script&gt;" in page
         assert word in page and "Sri &amp; Budi" in page
+
+
+# --------------------------------------------------------------------------- publishing
+
+
+def test_gage_output_never_mixes_with_a_measure_report_or_a_users_file(tmp_path: Path) -> None:
+    """``write_gage`` publishes through the same OutputFolder as ``measure``: a measure
+    report's folder is refused (both write ``rejects.csv``), a user's own ``gage.csv`` is
+    never replaced, and a second gage run without charts removes the first run's page."""
+    from sizecheck.publish import OutputConflictError
+
+    study = analyse_study(DATA / "studi_insole.csv", tolerance_mm=3.0)
+    report = tmp_path / "report"
+    assert CliRunner().invoke(app, ["measure", "--example", "--no-charts", "--out",
+                                    str(report)]).exit_code == 0  # fmt: skip
+    before = {p: p.read_bytes() for p in report.rglob("*") if p.is_file()}
+    with pytest.raises(OutputConflictError, match="sizecheck measure"):
+        write_gage(study, report, charts=False)
+    assert {p: p.read_bytes() for p in report.rglob("*") if p.is_file()} == before
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "gage.csv").write_text("my own notes\n")
+    with pytest.raises(OutputConflictError, match=r"gage\.csv"):
+        write_gage(study, mine, charts=False)
+    assert (mine / "gage.csv").read_text() == "my own notes\n"
+    assert sorted(p.name for p in mine.iterdir()) == ["gage.csv"]  # nothing else published
+
+    out = tmp_path / "gage"
+    first = write_gage(study, out, charts=True)
+    assert out / "gage.html" in first and (out / "charts" / "gage_ranges.png").is_file()
+    write_gage(study, out, charts=False)
+    assert not (out / "gage.html").exists() and not (out / "charts").exists()
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".sizecheck-manifest.json", "gage.csv", "gage.json", "rejects.csv"]  # fmt: skip

@@ -496,12 +496,38 @@ def test_the_page_and_charts_are_written_beside_the_table(proposed: Path) -> Non
     assert "<script" not in page
 
 
+def test_propose_removes_only_its_own_charts_and_refuses_a_measure_folder(
+    tmp_path: Path,
+) -> None:
+    """A picture of the user's named like a proposal chart stays; the proposal's own
+    charts of an earlier run go; a measure report's folder is refused (nothing changes)."""
+    charts = tmp_path / "charts"
+    charts.mkdir()
+    (charts / "proposal_photo.png").write_bytes(b"mine")
+    code, _, err = run("propose", "--example", "--from", "all", "--out", str(tmp_path / "p.toml"))
+    assert code == 0, err
+    ours = sorted(p.name for p in charts.glob("proposal_insole*.png"))
+    assert ours, "the first run draws the proposal's charts"
+    code, _, err = run("propose", "--example", "--from", "all", "--no-charts",
+                       "--out", str(tmp_path / "p.toml"))  # fmt: skip
+    assert code == 0, err
+    assert sorted(p.name for p in charts.iterdir()) == ["proposal_photo.png"]
+    assert (charts / "proposal_photo.png").read_bytes() == b"mine"
+
+    report = tmp_path / "report"
+    assert run("measure", "--example", "--no-charts", "--out", str(report))[0] == 0
+    before = {p: p.read_bytes() for p in report.rglob("*") if p.is_file()}
+    code, _, err = run("propose", "--example", "--from", "all", "--out", str(report / "p.toml"))
+    assert code == 2 and "sizecheck measure" in err
+    assert {p: p.read_bytes() for p in report.rglob("*") if p.is_file()} == before
+
+
 def test_a_table_not_written_by_propose_is_never_overwritten(tmp_path: Path) -> None:
     mine = tmp_path / "medali-2026.toml"
     mine.write_text(sc.dumps_table(sc.grade({"last_length": 280.0}, base_size=42, name="m")))
     before = mine.read_bytes()
     code, _, err = run("propose", "--example", "--from", "all", "--out", str(mine), "--no-charts")
-    assert code == 2 and "never overwritten" in err
+    assert code == 2 and "not written by sizecheck" in err
     assert mine.read_bytes() == before
     ours = tmp_path / "p.toml"
     # Its own output is replaced; the second run, without charts, removes the page and
@@ -512,7 +538,7 @@ def test_a_table_not_written_by_propose_is_never_overwritten(tmp_path: Path) -> 
     assert not (tmp_path / "proposal.html").exists()
     assert not list((tmp_path / "charts").glob("*.png"))
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "charts",
+        ".sizecheck-manifest.json",  # the list of what sizecheck wrote here
         "medali-2026.toml",
         "p.toml",
         "proposal_impact.csv",

@@ -64,6 +64,7 @@ __all__ = [
     "OutputError",
     "OutputFolder",
     "OutputLockedError",
+    "manifest_command",
     "read_manifest",
 ]
 
@@ -121,6 +122,18 @@ def _read_json(path: Path) -> Any:
             return json.loads(fh.read(_MAX_MANIFEST_BYTES + 1))
     except (OSError, ValueError):
         return None
+
+
+def manifest_command(out: str | Path) -> str | None:
+    """The sizecheck command (``measure``, ``gage``, ``propose``) whose files ``out``
+    holds, from its manifest; ``measure`` for a manifest or ``summary.json`` written
+    before manifests named their command; None when ``out`` holds no sizecheck files."""
+    root = Path(out)
+    if not read_manifest(root):
+        return None
+    manifest = _read_json(root / MANIFEST_NAME)
+    command = manifest.get("command") if isinstance(manifest, dict) else None
+    return command if isinstance(command, str) and command else "measure"
 
 
 def read_manifest(out: str | Path) -> list[str]:
@@ -297,17 +310,28 @@ class OutputFolder:
         Names the run will write (``charts/`` for a folder), checked here (see
         :meth:`check`), before the work starts, so that a conflict is reported at once
         rather than after the analysis.
+    command : str
+        The sizecheck command writing (``measure``, ``gage``, ``propose``), recorded in the
+        manifest. A folder holding another command's files is refused: one command's run
+        would replace or remove the other's files (both write ``rejects.csv`` and
+        ``charts/``), and the folder would mix two analyses.
 
     Raises
     ------
     UsageError
         ``out`` is empty or a file, or holds an input where an output goes.
     OutputConflictError
-        A name of ``expect`` is taken by something sizecheck did not write.
+        A name of ``expect`` is taken by something sizecheck did not write, or ``out``
+        holds the files of another sizecheck command.
     """
 
     def __init__(
-        self, out: str | Path, *, inputs: Sequence[str | Path] = (), expect: Sequence[str] = ()
+        self,
+        out: str | Path,
+        *,
+        inputs: Sequence[str | Path] = (),
+        expect: Sequence[str] = (),
+        command: str = "measure",
     ) -> None:
         if not str(out).strip():
             raise UsageError("--out is empty; give a folder (it is created if missing).")
@@ -321,6 +345,8 @@ class OutputFolder:
         self._created: list[Path] = []
         self._staged: list[str] = []
         self.committed = False
+        self.command = command
+        self._check_command()
         previous = set(read_manifest(self.root))
         clash = sorted(
             p.relative_to(self.root).as_posix()
@@ -335,6 +361,16 @@ class OutputFolder:
         self.check(expect)
 
     # -- checks
+
+    def _check_command(self) -> None:
+        """Refuse a folder that holds another sizecheck command's files."""
+        other = manifest_command(self.root)
+        if other is not None and other != self.command:
+            raise OutputConflictError(
+                f"--out {self.root} holds the files of 'sizecheck {other}'; 'sizecheck "
+                f"{self.command}' would replace or remove some of them and mix two analyses "
+                "in one folder. Choose another --out."
+            )
 
     def check(self, names: Sequence[str]) -> None:
         """Refuse at once, before any work, when one of ``names`` cannot be published:
@@ -538,6 +574,7 @@ class OutputFolder:
         """
         if self._staging is None:
             raise UsageError("The output folder is not open; use OutputFolder in a with block.")
+        self._check_command()  # again: another command may have written meanwhile
         names = self.staged
         previous = read_manifest(self.root)
         known = set(previous)
@@ -606,7 +643,13 @@ class OutputFolder:
 
         if self._staging is None:  # pragma: no cover - commit checks
             raise UsageError("The output folder is not open.")
-        data = {"tool": "sizecheck", "version": __version__, "format": 1, "files": list(files)}
+        data = {
+            "tool": "sizecheck",
+            "version": __version__,
+            "format": 1,
+            "command": self.command,
+            "files": list(files),
+        }
         staged = self._staging / MANIFEST_NAME
         staged.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", "utf-8")
         staged.replace(self.root / MANIFEST_NAME)

@@ -92,27 +92,6 @@ _DIGITS = {
 }
 
 
-def _check_out(out: Path, inputs: Sequence[str | Path]) -> Path:
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out} is a file; give a folder (it is created if missing).")
-    root = out.resolve()
-    clash = [Path(p) for p in inputs if Path(p).resolve().parent == root]
-    clash = [p for p in clash if p.name in GAGE_FILES]
-    if clash:
-        raise UsageError(
-            f"--out {out} holds the input file {clash[0].name}; sizecheck never overwrites an "
-            "input. Choose another --out folder."
-        )
-    return root
-
-
-def _publish(path: Path, data: bytes) -> Path:
-    """Write ``data`` beside ``path`` and move it into place (never half a file)."""
-    partial = path.with_name(path.name + ".partial")
-    partial.write_bytes(data)
-    return partial.replace(path)
-
-
 def _csv(frame: pd.DataFrame, cols: Sequence[str]) -> bytes:
     text: str = frame.loc[:, list(cols)].to_csv(index=False, lineterminator="\n")
     return text.encode("utf-8")
@@ -336,38 +315,43 @@ def write_gage(
     """Write ``gage.csv``, ``gage.json``, ``rejects.csv`` and (with ``charts``)
     ``charts/gage_*.png`` and ``gage.html`` into ``out``; return the paths written.
 
-    Each file is written under a temporary name and moved into place, so a file is never
-    half written; a ``gage.html`` or chart of an earlier run is removed when ``charts`` is
-    false, so the folder never mixes two studies.
+    Published like ``sizecheck measure``'s files (:class:`sizecheck.publish.OutputFolder`):
+    everything is rendered and written into a staging folder first and moved into place
+    when complete, under the folder's lock, so an interrupted run changes nothing; only
+    files an earlier ``sizecheck gage`` run wrote are replaced, and those this run does
+    not write again (``gage.html`` and the charts without ``charts``) are removed, so the
+    folder never mixes two studies. A folder holding another command's files is refused.
 
     Raises
     ------
     UsageError
-        ``out`` is a file, or holds an input file of the same name as an output.
+        ``out`` is a file, or holds an input file where an output goes.
+    sizecheck.publish.OutputConflictError
+        A place to write to holds something sizecheck did not write, or ``out`` holds
+        another sizecheck command's files.
+    sizecheck.publish.OutputError
+        The folder cannot be written.
     """
-    root = _check_out(Path(out), [f.path for f in analysis.inputs])
-    root.mkdir(parents=True, exist_ok=True)
+    from sizecheck.publish import OutputFolder
+
     s = analysis.study
-    written = [
-        _publish(root / "gage.csv", _csv(s.components, GAGE_COLUMNS)),
-        _publish(root / "rejects.csv", _csv(analysis.read.rejects, REJECT_COLUMNS)),
-        _publish(
-            root / "gage.json",
-            (json.dumps(analysis.to_dict(), indent=2, ensure_ascii=False) + "\n").encode("utf-8"),
+    files = {
+        "gage.csv": _csv(s.components, GAGE_COLUMNS),
+        "rejects.csv": _csv(analysis.read.rejects, REJECT_COLUMNS),
+        "gage.json": (json.dumps(analysis.to_dict(), indent=2, ensure_ascii=False) + "\n").encode(
+            "utf-8"
         ),
-    ]
-    chart_dir = root / "charts"
-    if not charts:
-        (root / "gage.html").unlink(missing_ok=True)
-        for name in GAGE_CHARTS:
-            (chart_dir / f"gage_{name}.png").unlink(missing_ok=True)
-        return written
-    images = render_gage_charts(analysis, lang=lang, dpi=dpi)
-    chart_dir.mkdir(exist_ok=True)
-    for name, png in images.items():
-        written.append(_publish(chart_dir / f"gage_{name}.png", png))
-    page = render_gage_html(analysis, lang=lang, images=images)
-    written.append(_publish(root / "gage.html", page.encode("utf-8")))
+    }
+    if charts:  # rendered before the folder is touched
+        images = render_gage_charts(analysis, lang=lang, dpi=dpi)
+        files |= {f"charts/gage_{name}.png": png for name, png in images.items()}
+        files["gage.html"] = render_gage_html(analysis, lang=lang, images=images).encode("utf-8")
+    scope = [*GAGE_FILES, *(f"charts/gage_{name}.png" for name in GAGE_CHARTS)]
+    inputs = [f.path for f in analysis.inputs]
+    with OutputFolder(out, inputs=inputs, expect=list(files), command="gage") as folder:
+        for name, data in files.items():
+            folder.write_bytes(name, data)
+        *written, _manifest = folder.commit(scope=scope, last=("gage.json",))
     return written
 
 

@@ -12,7 +12,7 @@ from the catalogue. Nothing is written outside the folder of the TOML.
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +22,6 @@ from sizecheck.columns import PROPOSAL_IMPACT
 from sizecheck.errors import UsageError
 from sizecheck.escaping import formula_safe, visible_controls
 from sizecheck.i18n import check_lang, dimension_label, format_date, format_number, t
-from sizecheck.propose import TOML_MARK
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -402,35 +401,11 @@ def render_proposal_html(
     return env.get_template("proposal.html.j2").render(**context)
 
 
-def _check_target(out: Path, inputs: Sequence[str | Path]) -> Path:
+def _check_target(out: Path) -> None:
     if out.suffix.lower() != ".toml":
         raise UsageError(f"--out {out}: the proposal is a table, give a path ending in .toml.")
-    if out.exists() and out.is_dir():
+    if out.is_dir():
         raise UsageError(f"--out {out} is a folder; give the path of the .toml to write.")
-    folder = out.parent.resolve()
-    ours = {out.name, IMPACT_FILE, PAGE_FILE}
-    clash = [Path(i) for i in inputs if Path(i).resolve().parent == folder and Path(i).name in ours]
-    if clash:
-        raise UsageError(
-            f"--out {out} would overwrite the input file {clash[0].name}; sizecheck never "
-            "overwrites an input. Choose another --out."
-        )
-    if out.exists():
-        with out.open(encoding="utf-8", errors="replace") as fh:
-            first = fh.readline()
-        if not first.startswith(TOML_MARK):
-            raise UsageError(
-                f"{out} exists and was not written by 'sizecheck propose'; it is never "
-                "overwritten. Choose another --out, or move the file away."
-            )
-    return folder
-
-
-def _publish(path: Path, data: bytes) -> Path:
-    """Write ``data`` beside ``path`` and move it into place (never half a file)."""
-    partial = path.with_name(path.name + ".partial")
-    partial.write_bytes(data)
-    return partial.replace(path)
 
 
 def write_proposal(
@@ -448,21 +423,31 @@ def write_proposal(
     (:func:`sizecheck.escaping.formula_safe`); the page shows control characters in
     names as ``[U+XXXX]``.
 
-    Everything is rendered first; then each file is written under a temporary name and
-    moved into place, so a failure leaves the folder as it was. An existing ``out`` is
-    replaced only when ``sizecheck propose`` wrote it (its first line says so). The
-    ``charts/proposal_*.png`` of an earlier run are removed, and without ``charts`` its
-    ``proposal.html`` too, so the folder never shows another proposal's page or charts.
+    Published like ``sizecheck measure``'s files (:class:`sizecheck.publish.OutputFolder`
+    on the folder of ``out``): everything is rendered and written into a staging folder
+    first and moved into place when complete, under the folder's lock, so a failure or an
+    interruption leaves the folder as it was. Only files an earlier ``sizecheck propose``
+    run wrote there are replaced; its ``charts/proposal_*.png`` and (without ``charts``)
+    ``proposal.html`` that this run does not write again are removed, so the folder never
+    shows another proposal's page or charts. A folder holding another command's files
+    (``sizecheck measure``'s report) is refused.
 
     Raises
     ------
     UsageError
-        ``out`` does not end in ``.toml``, is a folder, is a table not written by
-        ``sizecheck propose``, or an output would overwrite an input file.
+        ``out`` does not end in ``.toml``, is a folder, or an output would overwrite an
+        input file.
+    sizecheck.publish.OutputConflictError
+        A place to write to holds something sizecheck did not write (a table of your
+        own), or the folder holds another sizecheck command's files.
+    sizecheck.publish.OutputError
+        The folder cannot be written.
     """
+    from sizecheck.publish import OutputFolder, read_manifest
+
     lang = check_lang(lang)
     target = Path(out)
-    folder = _check_target(target, [f.path for f in proposal.current.inputs])
+    _check_target(target)
     impact = proposal.impact
     columns = [*PROPOSAL_IMPACT, *[c for c in impact.columns if c not in PROPOSAL_IMPACT]]
     # A producer name a spreadsheet would run as a formula is written with an apostrophe.
@@ -471,19 +456,16 @@ def write_proposal(
     # Everything is rendered before anything is written: a failure changes no file.
     images = render_proposal_charts(proposal, lang=lang, dpi=dpi) if charts else {}
     page = render_proposal_html(proposal, lang=lang, images=images) if charts else None
-    folder.mkdir(parents=True, exist_ok=True)
-    written = [
-        _publish(folder / target.name, proposal.proposal.toml.encode("utf-8")),
-        _publish(folder / IMPACT_FILE, csv_text.encode("utf-8")),
-    ]
-    chart_dir = folder / "charts"
-    for old in sorted(chart_dir.glob("proposal_*.png")):  # an earlier proposal's charts
-        old.unlink()
-    if page is None:
-        (folder / PAGE_FILE).unlink(missing_ok=True)
-        return written
-    chart_dir.mkdir(exist_ok=True)
-    for key, png in images.items():
-        written.append(_publish(chart_dir / f"proposal_{key}.png", png))
-    written.append(_publish(folder / PAGE_FILE, page.encode("utf-8")))
+    files = {target.name: proposal.proposal.toml.encode("utf-8"), IMPACT_FILE: csv_text.encode()}
+    files |= {f"charts/proposal_{key}.png": png for key, png in images.items()}
+    if page is not None:
+        files[PAGE_FILE] = page.encode("utf-8")
+    folder = target.parent
+    earlier_charts = [n for n in read_manifest(folder) if n.startswith("charts/proposal_")]
+    scope = [target.name, IMPACT_FILE, PAGE_FILE, *earlier_charts]
+    inputs = [f.path for f in proposal.current.inputs]
+    with OutputFolder(folder, inputs=inputs, expect=list(files), command="propose") as out_folder:
+        for name, data in files.items():
+            out_folder.write_bytes(name, data)
+        *written, _manifest = out_folder.commit(scope=scope, last=(target.name,))
     return written
