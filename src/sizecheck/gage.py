@@ -1696,7 +1696,7 @@ class GageAnalysis:
         The ANOVA-method results.
     read : Study
         The readings as read, with rejects and accounting (all dimensions).
-    inputs : list of sizecheck.pipeline.InputFile
+    inputs : list of sizecheck.inputs.InputFile
         The files read, with their SHA-256.
     tolerance_source : str
         ``"option"`` (``--tolerance``), ``"table"`` (the in-spec band of ``table``) or
@@ -1774,7 +1774,7 @@ def analyse_study(
     from datetime import UTC, datetime
 
     from sizecheck import __version__
-    from sizecheck.pipeline import InputFile, file_sha256
+    from sizecheck.inputs import InputFile, file_sha256
     from sizecheck.tables import ReferenceTable, load_table
 
     if tolerance_mm is not None and table is not None:

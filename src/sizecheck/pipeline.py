@@ -7,7 +7,6 @@ the :class:`Analysis` to :func:`sizecheck.report.write_report`.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +21,7 @@ from sizecheck import __version__
 from sizecheck.compare import compare
 from sizecheck.errors import InputError, UsageError
 from sizecheck.i18n import catalogue_error
+from sizecheck.inputs import InputFile, file_sha256, frame_sha256
 from sizecheck.tables import ReferenceTable, load_table
 
 if TYPE_CHECKING:  # imported where used: analyse() imports them lazily
@@ -95,31 +95,6 @@ class ReportInfo:
 CLUSTER_MIN_PRODUCERS = 3
 
 
-@dataclass(frozen=True)
-class InputFile:
-    """One input: its path, the label its rows carry as ``source``, and its hash.
-
-    A DataFrame given to :func:`analyse` is an input of ``kind`` ``"frame"``: its
-    ``path`` is empty, its ``sha256`` a digest of its cells
-    (:func:`frame_sha256`) and ``size_bytes`` its memory use.
-    """
-
-    path: str
-    source: str
-    sha256: str
-    size_bytes: int
-    kind: str = "file"
-
-
-def frame_sha256(frame: pd.DataFrame) -> str:
-    """SHA-256 of a DataFrame's column names and cells (pandas' row hashes, in order):
-    two frames with the same cells give the same digest within one pandas version."""
-    digest = hashlib.sha256("\x1f".join(map(str, frame.columns)).encode("utf-8"))
-    rows = pd.util.hash_pandas_object(frame, index=False)
-    digest.update(rows.to_numpy(dtype="uint64").tobytes())
-    return digest.hexdigest()
-
-
 #: What :func:`analyse` reads: a path, a DataFrame, a sequence of either kind, or a
 #: mapping of names to DataFrames (the names become the rows' ``source``).
 Inputs: TypeAlias = (
@@ -153,15 +128,6 @@ def _split_inputs(inputs: Inputs) -> tuple[list[Path], list[pd.DataFrame], list[
             )
         paths.append(Path(i))
     return paths, [], None
-
-
-def file_sha256(path: str | Path) -> str:
-    """SHA-256 of a file's bytes, read in chunks (the file is only read)."""
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 @dataclass
