@@ -1199,160 +1199,34 @@ def _cells(values: Sequence[object]) -> list[str | None]:
     ]
 
 
+def _study_value(header: str) -> bool:
+    """Whether a study header cell names a column of readings (decides the decimal mark)."""
+    m = match_column(header)
+    return (
+        _study_role(header) is None
+        and m is not None
+        and (m.kind == "dimension" or m.canonical == "value")
+    )
+
+
 def _study_sheets(
     path: Path, *, sep: str | None, decimal: str | None, encoding: str | None, sheet: str | None
 ) -> list[RawSheet]:
-    """The study tables in one file, found by their header (part, operator, trial, value).
-
-    Uses the byte-level readers of :mod:`sizecheck.readers` (encodings, separators, title
-    rows, merged cells). ``readers.read_input`` looks for a *measurement* header (producer,
-    size, dimension); until it takes a header rule, the study header is searched here with
-    its building blocks.
-    """
-    import io
-
+    """The study tables in one file, found by their header (part, operator, trial, value):
+    read by :func:`sizecheck.readers.read_input` with the study's header rule, so a study
+    file is read like a measurement file (encodings, separators, title rows, merged
+    cells, size limits)."""
     from sizecheck import readers
 
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file.") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory; give the study file(s) inside it.") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot be read ({exc.strerror}).") from None
-    suffix = path.suffix.lower()
-    if data.startswith(b"\xd0\xcf\x11\xe0") or suffix == ".xls":
-        raise InputError(
-            f"{path.name}: legacy Excel .xls workbooks are not read. Save it as .xlsx or CSV."
-        )
-    if suffix in {".xlsx", ".xlsm"} or data.startswith(b"PK\x03\x04"):
-        return _study_workbook(path, data, sheet=sheet, decimal=decimal)
-    sep_n = readers._normalise_sep(sep)
-    dec_n = readers._normalise_decimal(decimal)
-    text, enc = readers._decode(data, encoding, path.name)
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    if "\n" not in text and "\r" in text:
-        text = text.replace("\r", "\n")
-    found: tuple[int, str, list[tuple[int, int, list[str]]]] | None = None
-    widest: list[tuple[int, int, list[str]]] = []
-    for candidate in (sep_n,) if sep_n else readers._SEPARATORS:
-        records = readers._parse_sample(text, candidate)
-        if max((len(r[2]) for r in records), default=0) > max(
-            (len(r[2]) for r in widest), default=0
-        ):
-            widest = records
-        idx = next((i for i, r in enumerate(records) if _is_study_header(r[2])), None)
-        if idx is not None and (found is None or idx < found[0]):
-            found = (idx, candidate, records)
-    if found is None:
-        raise _no_study_header(path.name, [r[2] for r in widest])
-    idx, sep_used, records = found
-    _, header_last, header = records[idx]
-    body = io.StringIO(text, newline="")
-    for _ in range(header_last):
-        body.readline()
-    extra, frame, rows = readers._read_body_python(
-        body.read(), sep_used, header_last + 1, len(header)
+    rule = readers.HeaderRule(
+        is_header=_is_study_header,
+        is_value=_study_value,
+        missing=_no_study_header,
+        wanted="part, operator, trial and a reading",
     )
-    lay = _layout(header)
-    values = _value_samples(frame, lay)
-    return [
-        RawSheet(
-            source=path.name,
-            path=path,
-            sheet=None,
-            header=(*header, *extra),
-            data=frame,
-            rows=rows,
-            header_row=records[idx][0],
-            title_rows=tuple((first, readers._join(cells)) for first, _, cells in records[:idx]),
-            format="csv",
-            sep=sep_used,
-            decimal=dec_n or readers._detect_decimal(sep_used, values),
-            encoding=enc,
-        )
-    ]
-
-
-def _value_samples(frame: pd.DataFrame, lay: _Layout) -> list[str]:
-    cols = [j for j, _, _ in lay.dims] + ([lay.value] if lay.value is not None else [])
-    return [str(v) for j in cols if j in frame.columns for v in frame[j].head(200).dropna()]
-
-
-def _study_workbook(
-    path: Path, data: bytes, *, sheet: str | None, decimal: str | None
-) -> list[RawSheet]:
-    import io
-    import warnings
-    import zipfile
-
-    import openpyxl
-
-    from sizecheck import readers
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            wb = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError, IndexError) as exc:
-        raise InputError(
-            f"{path.name}: not a readable .xlsx workbook ({type(exc).__name__}). Save it "
-            "again as .xlsx or CSV."
-        ) from None
-    names = list(wb.sheetnames)
-    if sheet is not None and sheet not in names:
-        if sheet.strip().isdigit() and 1 <= int(sheet) <= len(names):
-            sheet = names[int(sheet) - 1]
-        else:
-            raise InputError(f"{path.name}: no sheet {sheet!r}. Sheets: {', '.join(names)}.")
-    chosen = [sheet] if sheet is not None else names
-    out: list[RawSheet] = []
-    first_grid: list[list[str | None]] = []
-    for name in chosen:
-        grid = readers._sheet_grid(wb[name])
-        first_grid = first_grid or grid
-        idx = next(
-            (i for i, r in enumerate(grid[: readers.HEADER_SEARCH_ROWS]) if _is_study_header(r)),
-            None,
-        )
-        source = f"{path.name}#{name}" if len(names) > 1 else path.name
-        if idx is None:
-            continue
-        header = [c if c is not None else "" for c in grid[idx]]
-        body = grid[idx + 1 :]
-        width = max([len(header), *(len(r) for r in body)])
-        while (width > 0 and width > len(header)) or (width > 0 and not header[width - 1]):
-            if any(len(r) >= width and r[width - 1] is not None for r in body):
-                break
-            width -= 1
-        header = [*header[:width], *[""] * (width - len(header))]
-        header = [h or f"column_{j + 1}" for j, h in enumerate(header)]
-        frame = pd.DataFrame(
-            {
-                j: pd.Series([r[j] if j < len(r) else None for r in body], dtype="str")
-                for j in range(width)
-            }
-        )
-        lay = _layout(header)
-        out.append(
-            RawSheet(
-                source=source,
-                path=path,
-                sheet=name,
-                header=tuple(header),
-                data=frame,
-                rows=np.arange(idx + 2, idx + 2 + len(body), dtype=np.int64),
-                header_row=idx + 1,
-                title_rows=tuple((i + 1, readers._join(grid[i])) for i in range(idx)),
-                format="xlsx",
-                decimal=decimal or readers._detect_decimal(".", _value_samples(frame, lay)),
-            )
-        )
-    if not out:
-        raise _no_study_header(path.name, first_grid)
-    return out
+    return readers.read_input(
+        path, sep=sep, decimal=decimal, encoding=encoding, sheet=sheet, header=rule
+    )
 
 
 def _no_study_header(where: str, rows: Sequence[Sequence[object]]) -> MissingColumnsError:
@@ -1629,6 +1503,9 @@ def read_study(
         for sh in _study_sheets(
             Path(item), sep=sep, decimal=decimal, encoding=encoding, sheet=sheet
         ):
+            notes += sh.notes  # a sheet skipped for lack of a header, a chart sheet
+            if not sh.has_header:
+                continue
             u, r, acc, nts = _read_sheet(sh, dimension=dimension, units=units)
             used += u
             rejects += r

@@ -49,7 +49,7 @@ import os
 import re
 import zipfile
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import ClassVar, Literal
@@ -64,7 +64,15 @@ from sizecheck.errors import InputError, MissingColumnsError, UsageError
 from sizecheck.i18n import catalogue_error
 from sizecheck.schema import DIMENSIONS, META_COLUMNS, match_column, near_dimension
 
-__all__ = ["HEADER_SEARCH_ROWS", "RawSheet", "ReadLimits", "find_header", "read_input"]
+__all__ = [
+    "HEADER_SEARCH_ROWS",
+    "MEASUREMENT_HEADER",
+    "HeaderRule",
+    "RawSheet",
+    "ReadLimits",
+    "find_header",
+    "read_input",
+]
 
 #: How many rows from the top of a file or sheet are searched for the header row.
 HEADER_SEARCH_ROWS = 60
@@ -290,11 +298,13 @@ def _score(cells: Sequence[object]) -> _HeaderScore:
     )
 
 
-def find_header(rows: Sequence[Sequence[object]]) -> int | None:
-    """Index of the header row among ``rows``, or ``None``.
+def find_header(rows: Sequence[Sequence[object]], rule: HeaderRule | None = None) -> int | None:
+    """Index of the header row among the first :data:`HEADER_SEARCH_ROWS` ``rows``, or
+    ``None``.
 
-    The header is the first row with a producer column, a size column and at least one
-    dimension column, or the long layout's ``dimension`` and ``value`` columns.
+    The header is the first row ``rule`` accepts; by default (:data:`MEASUREMENT_HEADER`)
+    the first row with a producer column, a size column and at least one dimension
+    column, or the long layout's ``dimension`` and ``value`` columns.
 
     Examples
     --------
@@ -303,8 +313,9 @@ def find_header(rows: Sequence[Sequence[object]]) -> int | None:
     >>> find_header([["nama", "nomor"]]) is None
     True
     """
+    is_header = (rule or MEASUREMENT_HEADER).is_header
     for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        if _score(row).ok:
+        if is_header(row):
             return i
     return None
 
@@ -340,6 +351,46 @@ def _missing_columns(where: str, rows: Sequence[Sequence[object]]) -> MissingCol
         "size, dimension, value) with a unit sizecheck reads (mm, cm, in); rename the "
         "columns or run 'sizecheck template' for a sheet with the expected headers."
     )
+
+
+def _measurement_value(header: str) -> bool:
+    m = match_column(header)
+    return m is not None and (m.kind == "dimension" or m.canonical == "value")
+
+
+@dataclass(frozen=True)
+class HeaderRule:
+    """What the header row of a table looks like, for :func:`read_input`.
+
+    Attributes
+    ----------
+    is_header : callable
+        Whether a row's cells (``None`` for an empty cell) are the header.
+    is_value : callable
+        Whether a header cell names a column of readings; their cells decide the decimal
+        mark when it is not given.
+    missing : callable
+        The error raised when no row of a file (or of the sheet asked for) is a header:
+        called with the file's name and its first rows.
+    wanted : str
+        The columns a header needs, in words, for the note on a workbook sheet skipped
+        for lack of a header.
+    """
+
+    is_header: Callable[[Sequence[object]], bool]
+    is_value: Callable[[str], bool]
+    missing: Callable[[str, Sequence[Sequence[object]]], Exception]
+    wanted: str
+
+
+#: The header of a measurement table: producer, size and a dimension column, or the long
+#: layout's ``dimension`` and ``value`` (the default of :func:`read_input`).
+MEASUREMENT_HEADER = HeaderRule(
+    is_header=lambda cells: _score(cells).ok,
+    is_value=_measurement_value,
+    missing=_missing_columns,
+    wanted="producer, size and a dimension",
+)
 
 
 def _join(cells: Sequence[str | None]) -> str:
@@ -437,14 +488,16 @@ def _parse_sample(text: str, sep: str) -> list[tuple[int, int, list[str]]]:
     return out
 
 
-def _choose_sep(sample: str, sep: str | None) -> tuple[str, list[tuple[int, int, list[str]]], int]:
+def _choose_sep(
+    sample: str, sep: str | None, rule: HeaderRule
+) -> tuple[str, list[tuple[int, int, list[str]]], int]:
     """Pick the separator whose parse finds a header soonest; return it, records, header index."""
     seps = (sep,) if sep is not None else _SEPARATORS
     best: tuple[tuple[int, int], str, list[tuple[int, int, list[str]]], int] | None = None
     fallback: tuple[int, str, list[tuple[int, int, list[str]]]] | None = None
     for candidate in seps:
         records = _parse_sample(sample, candidate)
-        idx = find_header([r[2] for r in records])
+        idx = find_header([r[2] for r in records], rule)
         if idx is not None:
             key = (idx, -len(records[idx][2]))
             if best is None or key < best[0]:
@@ -574,12 +627,13 @@ def _read_text(
     decimal: str | None,
     encoding: str | None,
     limits: ReadLimits,
+    rule: HeaderRule,
 ) -> RawSheet:
     # A large UTF-8 file goes to pyarrow as bytes: decode only its start, to find the
     # separator and header. pyarrow checks the UTF-8 of every cell; if that or anything
     # else fails, the whole file is decoded and read as before (cp1252 fallback included).
     first = _candidates(data, encoding)[0]
-    opts = {"sep": sep, "decimal": decimal, "limits": limits}
+    opts = {"sep": sep, "decimal": decimal, "limits": limits, "rule": rule}
     if first in {"utf-8", "utf-8-sig"} and len(data) > _PREFIX_BYTES:
         try:
             head = codecs.getincrementaldecoder(first)().decode(data[:_PREFIX_BYTES])
@@ -614,6 +668,7 @@ def _text_sheet(
     sep: str | None,
     decimal: str | None,
     limits: ReadLimits,
+    rule: HeaderRule,
     whole: bool,
 ) -> RawSheet | None:
     """The sheet of a text file; ``text`` is ``data`` decoded, or only its start when not
@@ -622,11 +677,11 @@ def _text_sheet(
     if text.startswith("\ufeff"):
         text = text[1:]
     sample = text[:_SAMPLE_CHARS]
-    sep_used, records, idx = _choose_sep(sample, sep)
+    sep_used, records, idx = _choose_sep(sample, sep, rule)
     if idx < 0 and not whole:
         return None
     if idx < 0:
-        raise _missing_columns(where, [r[2] for r in records])
+        raise rule.missing(where, [r[2] for r in records])
     header_first, header_last, header = records[idx]
     title_rows = tuple((first, _join(cells)) for first, _, cells in records[:idx])
     width = len(header)
@@ -666,8 +721,7 @@ def _text_sheet(
     body_values = [
         v
         for col, head in enumerate(header_cells)
-        if (m := match_column(head)) is not None
-        and (m.kind == "dimension" or m.canonical == "value")
+        if rule.is_value(str(head))
         for v in frame[col].head(200).dropna().tolist()
     ]
     dec = decimal if decimal is not None else _detect_decimal(sep_used, body_values)
@@ -869,7 +923,13 @@ def _choose_sheets(path: Path, parts: list[_SheetPart], sheet: str | None) -> li
 
 
 def _read_workbook(
-    path: Path, data: bytes, *, sheet: str | None, decimal: str | None, limits: ReadLimits
+    path: Path,
+    data: bytes,
+    *,
+    sheet: str | None,
+    decimal: str | None,
+    limits: ReadLimits,
+    rule: HeaderRule,
 ) -> list[RawSheet]:
     """The sheets of an ``.xlsx`` workbook, after the checks that must come before
     openpyxl reads it (uncompressed size, missing parts, merged ranges)."""
@@ -911,7 +971,7 @@ def _read_workbook(
         if name not in wb.sheetnames:  # type: ignore[attr-defined]
             raise InputError(f"{path.name}: sheet {name!r} cannot be read; the file is damaged.")
         ws = wb[name]  # type: ignore[index]
-        out.append(_worksheet(path, ws, source, limits, decimal, uncomputed[name], explicit))
+        out.append(_worksheet(path, ws, source, limits, decimal, uncomputed[name], explicit, rule))
     charts = [p.name for p in parts if p.kind != "worksheet"]
     if charts and out:
         note = (
@@ -923,7 +983,7 @@ def _read_workbook(
         if not chosen:
             raise InputError(f"{path.name}: the workbook has no worksheet, only charts.")
         first = wb[chosen[0]]  # type: ignore[index]
-        raise _missing_columns(f"{path.name} (no sheet has a header)", _sheet_grid(first))
+        raise rule.missing(f"{path.name} (no sheet has a header)", _sheet_grid(first))
     return out
 
 
@@ -935,6 +995,7 @@ def _worksheet(
     decimal: str | None,
     uncomputed: list[tuple[int, int, str]],
     explicit: bool,
+    rule: HeaderRule,
 ) -> RawSheet:
     """One worksheet as a raw sheet (without a header: a note, or an error when this
     sheet was asked for or is the only one)."""
@@ -942,10 +1003,10 @@ def _worksheet(
     where = f"{path.name}, sheet {name!r}"
     limits.check_sheet(where, ws.max_row, ws.max_column, workbook=True)  # type: ignore[attr-defined]
     grid = _sheet_grid(ws)
-    idx = find_header(grid)
+    idx = find_header(grid, rule)
     if idx is None:
         if explicit:
-            raise _missing_columns(where, grid)
+            raise rule.missing(where, grid)
         return RawSheet(
             source=source,
             path=path,
@@ -956,8 +1017,8 @@ def _worksheet(
             header_row=None,
             format="xlsx",
             notes=(
-                f"{source}: sheet skipped, no header row with producer, size and a "
-                f"dimension in its first {HEADER_SEARCH_ROWS} rows.",
+                f"{source}: sheet skipped, no header row with {rule.wanted} in its first "
+                f"{HEADER_SEARCH_ROWS} rows.",
             ),
         )
     header = [c if c is not None else "" for c in grid[idx]]
@@ -979,7 +1040,7 @@ def _worksheet(
     values = [
         v
         for j, head in enumerate(header)
-        if (m := match_column(head)) is not None and m.kind == "dimension"
+        if rule.is_value(head)
         for v in frame[j].head(200).dropna().tolist()
     ]
     return RawSheet(
@@ -1008,6 +1069,7 @@ def read_input(
     encoding: str | None = None,
     sheet: str | None = None,
     limits: ReadLimits | None = None,
+    header: HeaderRule | None = None,
 ) -> list[RawSheet]:
     """Read one input file into raw sheets, without judging any value.
 
@@ -1027,6 +1089,9 @@ def read_input(
         Ignored for text files.
     limits : ReadLimits, optional
         Size limits checked before the work (default :class:`ReadLimits`'s).
+    header : HeaderRule, optional
+        What the header row looks like (default :data:`MEASUREMENT_HEADER`; the gage
+        study reader gives its own).
 
     Returns
     -------
@@ -1040,7 +1105,8 @@ def read_input(
         The file cannot be opened, decoded or parsed, is not a regular file, exceeds a
         limit, or is a legacy ``.xls`` workbook.
     MissingColumnsError
-        No header row with producer, size and a dimension column is found.
+        No header row with producer, size and a dimension column is found (with
+        ``header``: what its ``missing`` gives).
     UsageError
         ``sep``, ``decimal`` or ``encoding`` is not usable.
 
@@ -1057,6 +1123,7 @@ def read_input(
     sep_n = _normalise_sep(sep)
     dec_n = _normalise_decimal(decimal)
     lim = limits if limits is not None else DEFAULT_LIMITS
+    rule = header if header is not None else MEASUREMENT_HEADER
     data = _read_bytes(p, lim)
     suffix = p.suffix.lower()
     if data.startswith(_OLE_MAGIC) or (suffix == ".xls" and not data.startswith(_ZIP_MAGIC)):
@@ -1067,8 +1134,8 @@ def read_input(
     if suffix in {".ods", ".numbers"}:
         raise InputError(f"{p.name}: {suffix} files are not read; save as .xlsx or CSV.")
     if suffix in _XLSX_SUFFIXES or data.startswith(_ZIP_MAGIC):
-        return _read_workbook(p, data, sheet=sheet, decimal=dec_n, limits=lim)
-    return [_read_text(p, data, sep=sep_n, decimal=dec_n, encoding=encoding, limits=lim)]
+        return _read_workbook(p, data, sheet=sheet, decimal=dec_n, limits=lim, rule=rule)
+    return [_read_text(p, data, sep=sep_n, decimal=dec_n, encoding=encoding, limits=lim, rule=rule)]
 
 
 def _read_bytes(p: Path, limits: ReadLimits) -> bytes:
