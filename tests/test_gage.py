@@ -416,6 +416,17 @@ def test_bad_cells_and_rows_get_their_codes(tmp_path: Path) -> None:
     assert a.cells_read == a.cells_used + a.cells_rejected
     with pytest.raises(UsageError, match="choose one with --dimension"):
         study.readings()
+    # Every reason is written from the catalogue, so the Indonesian page reads it in
+    # Indonesian: no English reason is left after localisation.
+    from sizecheck.validate import localized_rejects
+
+    id_ = localized_rejects(study.rejects, "id")
+    assert not id_["message"].str.startswith("lihat kode").any()  # no fallback "see code"
+    assert not (id_["message"] == study.rejects["message"]).any()
+    row5 = id_.loc[id_["code"] == "missing_operator", "message"].iloc[0]
+    assert "petugas kosong" in row5
+    dup = id_.loc[id_["code"] == "duplicate_sample", "message"].tolist()
+    assert any("sampel 1, petugas Sari, ulangan 1" in d for d in dup)
 
 
 def test_long_layout_with_value_and_dimension_columns(tmp_path: Path) -> None:

@@ -64,7 +64,6 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
@@ -1035,13 +1034,17 @@ RESOLVE_KEYS: Mapping[str, str] = {
 # --------------------------------------------------------------------------- reading a study
 
 
-class StudyRejectCode(StrEnum):
-    """Reject codes of a study row that lacks one of its keys (the others are
-    :class:`sizecheck.validate.RejectCode`). Stable, like those."""
+#: The reject codes of a study row lacking a key are :class:`RejectCode`'s ``missing_part``,
+#: ``missing_operator`` and ``missing_trial``; this name stays for one release.
+StudyRejectCode = RejectCode
 
-    MISSING_PART = "missing_part"
-    MISSING_OPERATOR = "missing_operator"
-    MISSING_TRIAL = "missing_trial"
+
+def _msg(key: str, **kw: object) -> str:
+    """The English message ``reject.<key>`` of the catalogue, as ``rejects`` records it
+    (:func:`sizecheck.validate.reject_message` shows it in another language)."""
+    from sizecheck.i18n import t
+
+    return t(f"reject.{key}", "en", **kw)
 
 
 @dataclass(frozen=True, eq=False)
@@ -1271,11 +1274,9 @@ def _read_sheet(
     notes: list[str] = []
     for row, title in sheet.title_rows:
         if title:
-            sink.add(
-                row, "", title, RejectCode.SKIPPED_TITLE, "title row above the header, skipped"
-            )
+            sink.add(row, "", title, RejectCode.SKIPPED_TITLE, _msg("skipped_title"))
         else:
-            sink.add(row, "", "", RejectCode.SKIPPED_BLANK, "blank row, skipped")
+            sink.add(row, "", "", RejectCode.SKIPPED_BLANK, _msg("skipped_blank"))
     lay = _layout(sheet.header)
     header = [str(h) for h in sheet.header]
     if lay.ignored:
@@ -1312,7 +1313,7 @@ def _read_sheet(
         texts = [cell[j][i] for j in range(len(header))]
         filled = [t for t in texts if t is not None]
         if not filled:
-            sink.add(row, "", "", RejectCode.SKIPPED_BLANK, "blank row, skipped")
+            sink.add(row, "", "", RejectCode.SKIPPED_BLANK, _msg("skipped_blank"))
             rows_skipped += 1
             continue
         meas_text = [cell[j][i] for j, _, _ in meas]
@@ -1323,7 +1324,7 @@ def _read_sheet(
                 "",
                 " | ".join(filled),
                 RejectCode.SKIPPED_HEADER,
-                "the header repeated, skipped",
+                _msg("skipped_header"),
             )
             rows_skipped += 1
             cells_read += sum(present)
@@ -1334,14 +1335,12 @@ def _read_sheet(
             first = filled[0]
             code: str
             if _SUMMARY.match(first):
-                code, message = RejectCode.SKIPPED_SUMMARY, "average, range or total row, skipped"
+                code, message = RejectCode.SKIPPED_SUMMARY, _msg("skipped_summary")
             elif _SIGNATURE.match(first) or not any(present):
-                code, message = RejectCode.SKIPPED_SIGNATURE, "notes or signature row, skipped"
+                code, message = RejectCode.SKIPPED_SIGNATURE, _msg("skipped_signature")
             else:
-                code = StudyRejectCode(f"missing_{lacking[0]}").value
-                message = (
-                    f"no {' and no '.join(lacking)}: the reading cannot be placed in the study"
-                )
+                code = RejectCode(f"missing_{lacking[0]}").value
+                message = _msg(code)
             skipped = code.startswith("skipped_")
             rows_skipped += skipped
             sink.add(row, "", " | ".join(filled)[:120], code, message)
@@ -1353,7 +1352,7 @@ def _read_sheet(
                 "",
                 " | ".join(filled)[:120],
                 RejectCode.NO_MEASUREMENT,
-                "part, operator and trial but no reading",
+                _msg("no_measurement"),
             )
             cells_blank += len(meas)
             continue
@@ -1375,7 +1374,7 @@ def _read_sheet(
                         header[lay.dimension or 0],
                         raw_dim,
                         RejectCode.UNKNOWN_DIMENSION,
-                        f"unknown dimension {raw_dim!r}",
+                        _msg("unknown_dimension", name=repr(raw_dim)),
                     )
                     continue
                 this_dim = m.canonical
@@ -1390,16 +1389,16 @@ def _read_sheet(
                             header[lay.unit],
                             raw_unit,
                             RejectCode.UNKNOWN_UNIT,
-                            f"unknown unit {raw_unit!r}; use mm, cm or in",
+                            _msg("unknown_unit"),
                         )
                         continue
             v = float(numbers[j][i])
             if not math.isfinite(v):
-                sink.add(row, col, text, RejectCode.NOT_A_NUMBER, "not a number")
+                sink.add(row, col, text, RejectCode.NOT_A_NUMBER, _msg("not_a_number"))
                 continue
             mm = v * this_factor
             if mm < 0:
-                sink.add(row, col, text, RejectCode.NEGATIVE, "a reading cannot be negative")
+                sink.add(row, col, text, RejectCode.NEGATIVE, _msg("negative"))
                 continue
             spec = DIMENSIONS.get(this_dim)
             if spec is not None and not (spec.plausible_mm[0] <= mm <= spec.plausible_mm[1]):
@@ -1409,7 +1408,13 @@ def _read_sheet(
                     col,
                     text,
                     RejectCode.IMPLAUSIBLE,
-                    f"{mm:g} mm is outside the plausible {low:g}–{high:g} mm for {this_dim}",
+                    _msg(
+                        "implausible",
+                        value=f"{mm:g}",
+                        lo=f"{low:g}",
+                        hi=f"{high:g}",
+                        dimension=this_dim,
+                    ),
                 )
                 continue
             used.append(
@@ -1525,8 +1530,13 @@ def read_study(
                     str(dup["header"]),
                     f"{dup['value_mm']:g}",
                     RejectCode.DUPLICATE_SAMPLE.value,
-                    f"part {dup['part']}, operator {dup['operator']}, trial {dup['trial']} "
-                    "given again; the first reading is kept",
+                    _msg(
+                        "duplicate_reading",
+                        part=dup["part"],
+                        operator=dup["operator"],
+                        trial=dup["trial"],
+                        dimension=dup["dimension"],
+                    ),
                 )
             )
             lost[str(dup["source"])] = lost.get(str(dup["source"]), 0) + 1

@@ -22,6 +22,7 @@ from sizecheck.columns import GAGE as GAGE_COLUMNS
 from sizecheck.columns import REJECTS as REJECT_COLUMNS
 from sizecheck.errors import UsageError
 from sizecheck.i18n import check_lang, dimension_label, format_date, format_number, t
+from sizecheck.validate import localized_rejects
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -225,7 +226,7 @@ def render_gage_html(
     ndc = t("gage.ndc", lang, ndc=s.ndc) if s.ndc is not None else t("gage.ndc_none", lang)
     comp_cols = [c for c in GAGE_COLUMNS[1:] if c != "pct_tolerance" or s.tolerance_mm is not None]
     anova_cols = ["df", "ss", "ms", "f", "p"]
-    rejects = analysis.read.rejects
+    rejects = localized_rejects(analysis.read.rejects, lang)
     context = {
         "tr": lambda key, **kw: t(key, lang, **kw),
         "title": t("gage.title", lang),

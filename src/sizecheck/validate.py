@@ -162,6 +162,10 @@ class RejectCode(StrEnum):
     MONTH_FIRST_DATE = "month_first_date"
     PAIR_TOO_MANY_SHOES = "pair_too_many_shoes"
     PAIR_SAME_FOOT = "pair_same_foot"
+    #: a gage study row without its part, operator or trial (:func:`sizecheck.gage.read_study`)
+    MISSING_PART = "missing_part"
+    MISSING_OPERATOR = "missing_operator"
+    MISSING_TRIAL = "missing_trial"
     SKIPPED_TITLE = "skipped_title"
     SKIPPED_HEADER = "skipped_header"
     SKIPPED_SUMMARY = "skipped_summary"
@@ -187,6 +191,7 @@ def _msg(key: str, **kw: object) -> str:
 #: (a code not listed uses the key of its own name).
 _MESSAGE_KEYS: dict[str, tuple[str, ...]] = {
     "too_many_fields": ("too_many_fields_comma", "too_many_fields"),
+    "duplicate_sample": ("duplicate_reading", "duplicate_sample"),
     "unknown_unit": ("column_unit", "unknown_unit"),
     "unknown_dimension": ("column_one_foot", "column_numbered", "unknown_dimension"),
     "implausible": (
