@@ -34,6 +34,11 @@ def _producer_deviations(
     n_sizes = 2 if kind == "few" else 6
     per = 1 if kind == "few" else 4
     size = np.repeat(np.arange(38.0, 38.0 + n_sizes), per)
+    if kind == "drift":
+        # a step in time: every size measured in turn, as on a QA visit. With the sizes in
+        # date order (38 first, 43 last) the step is confounded with size, and the chart's
+        # residuals from the grading line show little of it (the line absorbs it)
+        size = np.tile(np.arange(38.0, 38.0 + n_sizes), per)
     dates = pd.date_range("2026-01-05", periods=size.size, freq="D")
     for dim in dimensions:
         shift = {"offset": 4.0, "drift": 0.0, "grading": 0.0}.get(kind, 0.0)

@@ -144,7 +144,9 @@ def test_summary_json_records_how_the_numbers_were_made(example, tmp_path):
     assert methods["confidence_level"] == 0.95
     assert [r["code"] for r in methods["drift_rules"]] == list(DEFAULT_RULES)
     assert methods["drift_rules"][0]["description"] == RULES[DEFAULT_RULES[0]].description
-    assert methods["drift_min_signals"] == example.thresholds.drift_min_signals
+    change = methods["drift_change_test"]
+    assert change["alpha"] == example.thresholds.alpha and change["min_points"] == 4
+    assert change["drift_step_share"] == example.thresholds.drift_step_share
     assert methods["thresholds"] == summary["thresholds"]
     assert methods["multiple_comparisons"] == "none"
     from sizecheck.stats import BOOTSTRAP_REPLICATES, BOOTSTRAP_SEED

@@ -60,8 +60,10 @@ def _plain(frame: pd.DataFrame, source: str | None = None) -> pd.DataFrame:
         if isinstance(out[name].dtype, pd.CategoricalDtype):
             out[name] = out[name].astype("str")
     for name in ("source", "first_source", "last_source"):
-        if source is not None and name in out.columns:
-            out[name] = out[name].astype("str").replace("<frame 0>", source)
+        if name in out.columns:  # as text on both sides (an empty column has no type)
+            out[name] = out[name].astype("str")
+            if source is not None:
+                out[name] = out[name].replace("<frame 0>", source)
     return out
 
 

@@ -226,7 +226,7 @@ SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[Healt
 def test_producer_summary_equals_the_references_group_by_group(frame):
     # no change judged here (the current period is every row); tests/test_periods.py
     # checks the columns of the current period against a summary of its rows
-    whole = stats.Thresholds(drift_min_signals=10_000)
+    whole = stats.Thresholds(drift_step_share=math.inf)
     out = stats.producer_summary(frame, base_size=41.0, thresholds=whole)
     _assert_same(out, _expected_summary(frame, 41.0))
 

@@ -162,7 +162,13 @@ def test_summary_json_provenance(report_dir: Path) -> None:
     (inp,) = summary["inputs"]
     assert inp["sha256"] == hashlib.sha256(example_path().read_bytes()).hexdigest()
     assert summary["tool"]["version"]
-    assert any(s["producer"] == "CV Sooko Safety" for s in summary["drift_signals"])
+    # the +3 mm step of CV Sooko Safety is one change (its rule signals are that change)
+    changes = [s for s in summary["drift_shifts"] if s["changed"]]
+    assert {(s["producer"], s["dimension"]) for s in changes} == {
+        ("CV Sooko Safety", "insole_length"),
+        ("CV Sooko Safety", "last_length"),
+    }
+    assert summary["drift_signals"] == []
 
 
 def test_strict_exits_1_when_a_producer_is_not_conforming(tmp_path: Path) -> None:
@@ -230,6 +236,7 @@ def test_cli_threshold_defaults_are_the_library_defaults() -> None:
     assert params["min_sizes"].default == DEFAULT_THRESHOLDS.min_sizes_for_grading
     assert params["scatter_share"].default == DEFAULT_THRESHOLDS.scatter_max_share
     assert params["drift_signals"].default == DEFAULT_THRESHOLDS.drift_min_signals
+    assert params["drift_step"].default == DEFAULT_THRESHOLDS.drift_step_share
 
 
 def test_thresholds_are_settable_from_the_cli(tmp_path: Path) -> None:

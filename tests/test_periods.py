@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -21,7 +23,7 @@ def test_the_current_period_starts_at_the_change_point() -> None:
     d = _step_producer()
     groups = stats.prepare(d)
     chart = drift.control_chart(d, groups=groups)
-    p = stats.periods(groups, chart, min_signals=2, min_n=8)
+    p = stats.periods(groups, chart, min_n=8)
     assert p.changed.tolist() == [True]
     shift = chart.shifts.iloc[0]
     assert p.since[0] == shift["shift_date"]
@@ -37,11 +39,15 @@ def test_the_current_period_starts_at_the_change_point() -> None:
     assert before["deviation_mm"].mean() == pytest.approx(0.0, abs=0.4)
 
 
-def test_without_enough_signals_every_row_is_current() -> None:
+def test_without_a_change_every_row_is_current() -> None:
+    # the planted +4 mm step is a change unless a change must exceed 5 x the in-spec
+    # half-width (7.5 mm): stats.change_detected, read by the chart and by periods()
     d = _step_producer()
     groups = stats.prepare(d)
-    chart = drift.control_chart(d, groups=groups)
-    p = stats.periods(groups, chart, min_signals=10_000)
+    strict = stats.Thresholds(drift_step_share=5.0)
+    chart = drift.control_chart(d, groups=groups, thresholds=strict)
+    assert chart.shifts.loc[0, "p_value"] < 1e-6 and not chart.shifts.loc[0, "changed"]
+    p = stats.periods(groups, chart)
     assert not p.changed.any() and np.isnat(p.since).all()
     assert len(p.current.rows) == len(d) and len(p.before.rows) == 0
 
@@ -50,11 +56,11 @@ def test_the_summary_judges_the_current_period() -> None:
     d = _step_producer()
     out = stats.producer_summary(d, base_size=41).iloc[0]
     groups = stats.prepare(d)
-    p = stats.periods(groups, drift.control_chart(d, groups=groups), min_signals=2, min_n=8)
+    p = stats.periods(groups, drift.control_chart(d, groups=groups), min_n=8)
     now = d.iloc[p.current.rows]
     # an independent computation: the current rows alone, summarised from scratch
     alone = stats.producer_summary(
-        now, base_size=41, thresholds=stats.Thresholds(drift_min_signals=10_000)
+        now, base_size=41, thresholds=stats.Thresholds(drift_step_share=math.inf)
     ).iloc[0]
     assert out["current_n"] == len(now) == alone["n"]
     assert out["current_bias_mm"] == pytest.approx(now["deviation_mm"].mean())
@@ -70,7 +76,7 @@ def test_the_summary_judges_the_current_period() -> None:
 def test_corrections_bring_each_size_of_the_current_period_to_nominal() -> None:
     d = _step_producer()
     groups = stats.prepare(d)
-    p = stats.periods(groups, drift.control_chart(d, groups=groups), min_signals=2, min_n=8)
+    p = stats.periods(groups, drift.control_chart(d, groups=groups), min_n=8)
     corr = stats.corrections(p)
     now = d.iloc[p.current.rows]
     by_size = now.groupby("size")
@@ -166,7 +172,7 @@ def test_change_point_intervals_are_seeded_and_hold_the_planted_change() -> None
     d = _step_producer()
     groups = stats.prepare(d)
     chart = drift.control_chart(d, groups=groups)
-    p = stats.periods(groups, chart, min_signals=2, min_n=8)
+    p = stats.periods(groups, chart, min_n=8)
     a = stats.change_point_intervals(p, chart, replicates=199)
     b = stats.change_point_intervals(p, chart, replicates=199)
     for name in a:

@@ -9,6 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.colors as mcolors
+import numpy as np
 import pytest
 from _visual_factory import make_analysis
 from matplotlib.axes import Axes
@@ -145,18 +146,30 @@ def test_grading(analysis) -> None:  # type: ignore[no-untyped-def]
 
 def test_control_chart(analysis) -> None:  # type: ignore[no-untyped-def]
     ax = _ax()
+    # UD Gradasi's ball girth: two signals and no change (a step of 0.6 mm is too small)
     out = plot_control_chart(
-        analysis.control_points, producer="CV Geser", dimension=DIM,
+        analysis.control_points, producer="UD Gradasi", dimension="last_ball_girth",
         signals=analysis.signals, ax=ax,
     )  # fmt: skip
     assert out is ax
     assert len(ax.lines) == 4  # points, centre, UCL, LCL
     markers = [c for c in ax.collections if isinstance(c, PathCollection)]
     assert len(markers) == 1  # the points where a rule fired
-    # the rule in words, not its code (n2)
-    assert "9 points in a row on one side" in markers[0].get_label()
+    # the rules in words, not their codes (n1, n6)
+    assert "1 point beyond the control limits" in markers[0].get_label()
+    assert "4 of 5 points beyond 1σ" in markers[0].get_label()
     assert "(mm)" in ax.get_ylabel()
     assert ax.get_xlabel() == "Date"
+    _draw(ax)
+    # CV Geser's +3 mm step is a change: the centre line steps there, no rule fires
+    ax = _ax()
+    plot_control_chart(
+        analysis.control_points, producer="CV Geser", dimension=DIM,
+        signals=analysis.signals, ax=ax,
+    )  # fmt: skip
+    centre = ax.lines[1].get_ydata()
+    assert len(set(np.round(centre, 6))) == 2 and centre[-1] - centre[0] > 2.5
+    assert not [c for c in ax.collections if isinstance(c, PathCollection)]
     _draw(ax)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from pathlib import Path
 
@@ -642,7 +643,11 @@ def test_fixed_convention_wins_a_near_tie_and_descriptions_say_fitted():
         ("conforming", "conforming"),
         ("offset", "offset"),
         ("grading", "grading"),
-        ("scatter", "scatter"),
+        # this seed's scatter producer (sigma 4 mm, 1-11 shoes a visit) draws its last
+        # three visits 5.9 mm below the rest (t = -5.1, Bonferroni p = 0.0006): the
+        # change test calls that a change, as it does for about alpha = 5 % of such
+        # producers (4.75 % of 400 measured; tests/test_drift.py bounds the rate)
+        ("scatter", "scatter+drift"),
         # the size as it is now is judged: -2 then +2 mm, and 0 then +4 mm, are both
         # too long since the change
         ("drift", "offset+drift"),
@@ -836,7 +841,7 @@ def test_verdicts_are_a_function_of_the_summary_and_the_thresholds():
     assert out["verdict"].tolist() == [expected[k] for k in sorted(kinds)]
     # the summary alone gives the verdicts back, for any thresholds
     pd.testing.assert_series_equal(stats.verdicts(out), out["verdict"])
-    lenient = stats.Thresholds(drift_min_signals=50, scatter_max_share=0.9)
+    lenient = stats.Thresholds(drift_step_share=math.inf, scatter_max_share=0.9)
     by_producer = dict(zip(out["producer"], stats.verdicts(out, lenient), strict=True))
     assert by_producer["scatter"] == "conforming"
     # the current period was fixed when the summary was built: its +2 mm stays an offset

@@ -572,8 +572,22 @@ def measure(
             help="Scatter when the within spread alone puts more than this share out of spec.",
         ),
     ] = 0.05,
+    drift_step: Annotated[
+        float,
+        typer.Option(
+            "--drift-step",
+            help="Drift when the sizes changed significantly at one point in time, by more "
+            "than this share of the in-spec half-width (1.0: 1.5 mm for lengths at ±1.5 mm).",
+        ),
+    ] = 1.0,
     drift_signals: Annotated[
-        int, typer.Option("--drift-signals", help="Control-rule signals needed to call drift.")
+        int,
+        typer.Option(
+            "--drift-signals",
+            hidden=True,
+            help="Not read any more (drift is a tested change, see --drift-step); accepted "
+            "so that existing scripts run.",
+        ),
     ] = 2,
     pair_mismatch: Annotated[
         float,
@@ -716,6 +730,7 @@ def measure(
         min_sizes_for_grading=min_sizes,
         scatter_max_share=scatter_share,
         drift_min_signals=drift_signals,
+        drift_step_share=drift_step,
         pair_mismatch_share=pair_mismatch,
         multiple_testing=multiple_testing,
     )

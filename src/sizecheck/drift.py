@@ -58,29 +58,52 @@ Rules (``code``: window, meaning; sigma zones from the chart above)
 A *signal* is one episode of one rule: consecutive windows of that rule that fire, merged
 while they overlap or touch. Each signal carries its first and last date, lot and row.
 
-``DEFAULT_RULES`` = ``("n1", "n2", "n5", "n6")`` with ``Thresholds.drift_min_signals`` = 2
-(two signals are needed for the ``drift`` verdict): on a conforming producer (iid normal,
-60–200 shoes over 20–40 dates, or 100–2000 undated shoes, or 1000 shoes over 60–250
-dates) fewer than 5 % of producers get a false ``drift`` in simulation, while a +4 mm step
-(sigma 0.5 mm) halfway through the dates is always found.
-The single-rule false-alarm rates over ~30 points are high for any rule set, which is why
-one signal alone does not make a verdict.
+``DEFAULT_RULES`` = ``("n1", "n2", "n5", "n6")``. The single-rule false-alarm rates over
+~30 points are high for any rule set (about 8 % of conforming producers show one
+signal), which is why signals alone never make a verdict: they are reported
+(``drift_signals``, "not enough to call it a change").
 
-When did it shift?
-------------------
-A signal's ``first_date`` is where a rule *window* starts, not where the level changed.
-:func:`change_points` (``ControlChart.shifts``) dates the change instead: for every chart
-with at least one signal, the single step change that minimises the within-segment sum
-of squares of the charted points (two-segment least squares: the maximum-likelihood
-change point for one shift in a normal mean, Hinkley 1970, Biometrika 57(1), 1-17; the
-change-point estimator of CUSUM change-point analysis, Taylor 2000).
+One change = one finding
+------------------------
+The ``drift`` verdict is a *tested change*, not a count of signals. A +3 mm step after
+visit 3 of 6 fired one rule (the moving ranges that set the limits include the jump
+itself), while one long step fires every rule, each a "signal"; and a signal's
+``first_date`` is where a rule *window* starts, often before the change. So:
+
+1. :func:`change_points` finds, on every chart of two points or more, the single step
+   change that minimises the within-segment sum of squares of the charted points
+   (two-segment least squares: the maximum-likelihood change point for one shift in a
+   normal mean, Hinkley 1970, Biometrika 57(1), 1-17; the estimator of CUSUM
+   change-point analysis, Taylor 2000), and tests it: the pooled two-sample t-test of
+   the points either side, Bonferroni-adjusted over the T − 1 candidate splits
+   (:func:`~sizecheck.stats.reference.change_point_test`; Hawkins 1977, JASA 72,
+   180-186; Worsley 1979, JASA 74, 365-367). The points — visit means — are the units,
+   so a day effect is in their variance. On iid charts the Bonferroni bound is nearly
+   exact for few points and conservative for many (P(p < 0.05): 5.04 / 5.06 / 4.2 % at
+   T = 4 / 6 / 12, 200 000 and 20 000 simulated charts).
+2. :func:`~sizecheck.stats.verdicts.change_detected` — the one rule — calls it a change
+   when that p-value is below ``alpha`` *and* the step exceeds ``drift_step_share`` × the
+   in-spec half-width (1.5 mm for lengths at ±1.5 mm: the practical scale of
+   ``pair_mismatch``). ``ControlChart.shifts["changed"]`` is it; the current period
+   (:func:`sizecheck.stats.periods`) and the ``drift`` flag read it.
+3. A chart with a change gets a centre line that steps there (mean before, mean after;
+   the centre line revised after an identified shift, as in Montgomery, Introduction to
+   Statistical Quality Control, "revision of control limits and center lines"), its
+   limits from the moving ranges of the points around that line, and the rules judge
+   what the change does not explain. The signals of the step vanish into the one change;
+   a signal left over is a further finding (``drift_signals``).
+
+In simulation (tests/test_change.py; 10 shoes a visit, sigma 0.8 mm, a visit effect of
+SD 0.5 mm) stable producers get a change in 0.65–0.8 % of cases at T = 4, 6, 12 visits
+(the t-test alone: 4.4–5.8 %), while a step of 2 × the half-width (3 mm) halfway is found
+in 40 / 90 / 100 % of producers at T = 4 / 6 / 12 (a step of exactly the half-width: 11 /
+29 / 53 %). With fewer than four points no change is tested.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from types import MappingProxyType
 
 import numpy as np
@@ -90,7 +113,8 @@ import pandas as pd
 from sizecheck.errors import UsageError, require_columns
 from sizecheck.stats import kernels
 from sizecheck.stats.groups import REQUIRED_COLUMNS, Groups, check_columns, decode, prepare
-from sizecheck.stats.reference import D2
+from sizecheck.stats.reference import D2, MIN_CHANGE_POINTS, t_p_value
+from sizecheck.stats.verdicts import DEFAULT_THRESHOLDS, Thresholds, change_detected
 
 __all__ = [
     "D2",
@@ -196,6 +220,10 @@ SHIFT_COLUMNS = (
     "mean_before",
     "mean_after",
     "step_mm",
+    "n_points",
+    "t_stat",
+    "p_value",
+    "changed",
 )
 
 
@@ -227,44 +255,48 @@ class ControlChart:
     rules : tuple of str
         The rule codes evaluated.
     shifts : DataFrame
-        When each signalling chart shifted: :func:`change_points` of ``points`` (computed
-        on first use).
+        The change point of each chart of two points or more: :func:`change_points` of
+        ``points``, and ``changed`` — :func:`~sizecheck.stats.verdicts.change_detected`
+        with the chart's ``thresholds``: the sizes changed there (the ``drift`` flag).
     row_point : int64 array
         For each row of the :class:`~sizecheck.stats.Groups` the chart was drawn from
         (aligned with ``Groups.rows``), the position in ``points`` of the point it is
         charted in; −1 for a row not charted (no date in a dated chart, no lot in a lot
         chart). This is how a statistic is taken over the rows since a change
         (:func:`sizecheck.stats.periods`).
+    thresholds : Thresholds
+        The verdict thresholds the change was judged with (``alpha``,
+        ``drift_step_share``).
     """
 
     points: pd.DataFrame
     signals: pd.DataFrame
     rules: tuple[str, ...]
     row_point: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-
-    @cached_property
-    def shifts(self) -> pd.DataFrame:
-        """:func:`change_points` of :attr:`points`."""
-        return change_points(self.points)
+    shifts: pd.DataFrame = field(default_factory=pd.DataFrame)
+    thresholds: Thresholds = DEFAULT_THRESHOLDS
 
 
 def change_points(points: pd.DataFrame) -> pd.DataFrame:
-    """Date the shift of each signalling chart: the least-squares single change point.
+    """The least-squares single change point of each chart, with its test.
 
-    For each producer × dimension whose chart has at least one rule signal (a point with
-    non-empty ``signals``; one is enough, so the weak-drift finding can be dated too —
-    filter on ``drift_signals`` or the verdict for charts with the ``drift`` flag) and at
-    least two points, the points x_1 … x_T (``value`` in ``order``) are split into
-    x_1 … x_k and x_(k+1) … x_T at the k that minimises the sum of squares around the two
-    segment means, i.e. maximises k (T − k) / T · (mean_after − mean_before)² (Hinkley
-    1970; Taylor 2000, CUSUM change-point analysis). Points count equally, whatever the
-    number of shoes behind each; ties go to the earliest k.
+    For each producer × dimension whose chart has at least two points, the points
+    x_1 … x_T (``value`` in ``order``) are split into x_1 … x_k and x_(k+1) … x_T at the
+    k that minimises the sum of squares around the two segment means, i.e. maximises
+    k (T − k) / T · (mean_after − mean_before)² (Hinkley 1970; Taylor 2000, CUSUM
+    change-point analysis), and the two sides are compared by a two-sample t-test,
+    Bonferroni-adjusted over the T − 1 candidate splits
+    (:func:`~sizecheck.stats.reference.change_point_test`). Points count equally, whatever
+    the number of shoes behind each (the visit is the unit: a day effect is in the
+    points' own variance); ties go to the earliest k. Whether the split is a *change* —
+    significant and large enough to matter — is
+    :func:`~sizecheck.stats.verdicts.change_detected` (``ControlChart.shifts["changed"]``).
 
     Parameters
     ----------
     points : DataFrame
         ``ControlChart.points`` (or some of its rows): ``producer``, ``dimension``,
-        ``order``, ``date``, ``lot``, ``value``, ``signals``; the columns before ``order``
+        ``order``, ``date``, ``lot``, ``value``; the columns before ``order``
         identify a chart (the key columns of the grouping). Not modified.
 
     Returns
@@ -275,7 +307,10 @@ def change_points(points: pd.DataFrame) -> pd.DataFrame:
         and ``shift_lot`` (that point's date and lot: the first charted day on or after
         the change; NaT / None on charts of lots or row blocks); ``mean_before``,
         ``mean_after`` (means of the charted values on either side, mm from the
-        producer's grading line); ``step_mm`` (= ``mean_after − mean_before``).
+        producer's grading line); ``step_mm`` (= ``mean_after − mean_before``);
+        ``n_points`` (T); ``t_stat`` (the two-sample t of the split, signed as the step)
+        and ``p_value`` (Bonferroni-adjusted over the T − 1 splits), NaN with fewer than
+        ``MIN_CHANGE_POINTS`` (4) points.
 
     Examples
     --------
@@ -287,10 +322,10 @@ def change_points(points: pd.DataFrame) -> pd.DataFrame:
     ...     "value_mm": 273.3 + dev, "nominal_mm": 273.3, "deviation_mm": dev,
     ...     "lower_mm": 271.8, "upper_mm": 274.8, "status": "in_spec"})
     >>> s = control_chart(d).shifts.iloc[0]
-    >>> str(s["shift_date"].date()), round(float(s["step_mm"]), 2)
-    ('2025-01-19', 4.0)
+    >>> str(s["shift_date"].date()), round(float(s["step_mm"]), 2), bool(s["changed"])
+    ('2025-01-19', 4.0, True)
     """
-    needed = ("producer", "dimension", "order", "date", "lot", "value", "signals")
+    needed = ("producer", "dimension", "order", "date", "lot", "value")
     require_columns(
         points, needed, "change_points()", hint="Pass ControlChart.points.", error=UsageError
     )
@@ -298,58 +333,88 @@ def change_points(points: pd.DataFrame) -> pd.DataFrame:
     p = points.sort_values([*keys, "order"], kind="stable")
     key_values = [p[k].astype("str").to_numpy() for k in keys]
     m = len(p)
-    if m:
-        new = np.zeros(m, dtype=np.bool_)
-        new[0] = True
-        for values in key_values:
-            new[1:] |= values[1:] != values[:-1]
-        g = (np.cumsum(new) - 1).astype(np.int64)
-    else:
-        g = np.zeros(0, dtype=np.int64)
-    ng = int(g.max()) + 1 if m else 0
-    x = p["value"].to_numpy(dtype=np.float64)
-    flagged = p["signals"].fillna("").astype("str").to_numpy() != ""
-    t_pts = np.bincount(g, minlength=ng).astype(np.float64)
-    use = (np.bincount(g, weights=flagged.astype(np.float64), minlength=ng) > 0) & (t_pts >= 2)
-    start = np.searchsorted(g, np.arange(ng))
-    k = (np.arange(m) - start[g] + 1).astype(np.float64)  # points up to and including i
-    with np.errstate(invalid="ignore", divide="ignore"):
-        xc = x - (np.bincount(g, weights=x, minlength=ng) / t_pts)[g]  # centred per chart
-        cs = np.cumsum(xc)
-        s1 = cs - np.r_[0.0, cs][start[g]]  # sum of the first k centred points
-        s_all = np.bincount(g, weights=xc, minlength=ng)[g]
-        t = t_pts[g]
-        # between-segment sum of squares of a split after point i (k points before)
-        between = s1 * s1 / k + (s_all - s1) ** 2 / (t - k) - s_all * s_all / t
-    ok = use[g] & (k < t) & np.isfinite(between)
-    rows = np.nonzero(ok)[0]
-    if len(rows):
-        order_ = np.lexsort((rows, -between[rows], g[rows]))
-        first = np.ones(len(order_), dtype=np.bool_)
-        first[1:] = g[rows[order_]][1:] != g[rows[order_]][:-1]
-        split = rows[order_][first]  # last point before the change, one per chart
-    else:
-        split = np.zeros(0, dtype=np.int64)
-    after = split + 1
-    kk = k[split]
-    tt = t_pts[g[split]]
-    total = np.bincount(g, weights=x, minlength=ng)[g[split]]
-    before_sum = np.cumsum(x)[split] - np.r_[0.0, np.cumsum(x)][start[g[split]]]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean_before = before_sum / kk
-        mean_after = (total - before_sum) / (tt - kk)
+    new = np.zeros(m, dtype=np.bool_)
+    new[:1] = True
+    for values in key_values:
+        new[1:] |= values[1:] != values[:-1]
+    g = (np.cumsum(new) - 1).astype(np.int64)
+    split = _split_tests(g, p["value"].to_numpy(dtype=np.float64), int(g.max()) + 1 if m else 0)
+    has = np.nonzero(split.k > 0)[0]
+    after = split.first[has] + split.k[has]  # the first point after the change
     out = pd.DataFrame(
         {
             **{k: pd.Series(v[after], dtype="str") for k, v in zip(keys, key_values, strict=True)},
             "shift_order": p["order"].to_numpy()[after].astype(np.int64),
             "shift_date": pd.to_datetime(p["date"].to_numpy()[after]),
             "shift_lot": p["lot"].to_numpy(dtype=object)[after],
-            "mean_before": mean_before,
-            "mean_after": mean_after,
-            "step_mm": mean_after - mean_before,
+            "mean_before": split.mean_before[has],
+            "mean_after": split.mean_after[has],
+            "step_mm": split.step[has],
+            "n_points": split.t_pts[has].astype(np.int64),
+            "t_stat": split.t[has],
+            "p_value": split.p[has],
         }
     )
-    return out.loc[:, [*keys, *SHIFT_COLUMNS[2:]]]
+    return out.loc[:, [*keys, *SHIFT_COLUMNS[2:-1]]]
+
+
+@dataclass(frozen=True)
+class _Splits:
+    """The least-squares split of every chart and its test (:func:`_split_tests`)."""
+
+    first: IntArray  # position of the chart's first point
+    t_pts: IntArray  # points in the chart
+    k: IntArray  # points before the change (0: no split, fewer than two points)
+    mean_before: FloatArray
+    mean_after: FloatArray
+    step: FloatArray
+    t: FloatArray
+    p: FloatArray
+
+
+def _split_tests(g: IntArray, x: FloatArray, ng: int) -> _Splits:
+    """:func:`~sizecheck.stats.reference.change_point_test` of every chart at once.
+
+    ``g`` numbers the charts (contiguous, points in order within each); for each chart
+    the split maximising the between-segment sum of squares B_k = s_k² / k +
+    (s − s_k)² / (T − k) − s² / T (s_k the sum of the first k centred points; earliest
+    k on ties), its step, t² = B / ((S − B) / (T − 2)) and the Bonferroni p-value
+    min(1, (T − 1) · 2 P(t_(T−2) > |t|)) (NaN t and p under ``MIN_CHANGE_POINTS``).
+    tests/test_drift.py proves it equal to the reference function chart by chart.
+    """
+    m = len(g)
+    t_pts = np.bincount(g, minlength=ng).astype(np.int64)
+    first = np.searchsorted(g, np.arange(ng)).astype(np.int64)
+    k = (np.arange(m) - first[g] + 1).astype(np.float64)  # points up to and including i
+    t = t_pts[g].astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        xc = x - (np.bincount(g, weights=x, minlength=ng) / t_pts)[g]  # centred per chart
+        # running sums within each chart (never across charts: a chart's numbers do not
+        # depend on which charts come before it, e.g. in another Dask partition)
+        s1 = pd.Series(xc).groupby(g).cumsum().to_numpy(dtype=np.float64)
+        s_all = np.bincount(g, weights=xc, minlength=ng)[g]
+        between = s1 * s1 / k + (s_all - s1) ** 2 / (t - k) - s_all * s_all / t
+    rows = np.nonzero((k < t) & np.isfinite(between))[0]
+    best = np.zeros(ng, dtype=np.int64)
+    b_best = np.full(ng, np.nan)
+    if len(rows):
+        order = np.lexsort((rows, -between[rows], g[rows]))
+        top = np.ones(len(order), dtype=np.bool_)
+        top[1:] = g[rows[order]][1:] != g[rows[order]][:-1]
+        split = rows[order][top]  # last point before the change, one per chart
+        best[g[split]] = k[split].astype(np.int64)
+        b_best[g[split]] = between[split]
+    before_sum = np.bincount(g, weights=np.where(k <= best[g], x, 0.0), minlength=ng)
+    total = np.bincount(g, weights=x, minlength=ng)
+    ss = np.bincount(g, weights=xc * xc, minlength=ng) if m else np.zeros(ng)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_before = np.where(best > 0, before_sum / best, np.nan)
+        mean_after = np.where(best > 0, (total - before_sum) / (t_pts - best), np.nan)
+        step = mean_after - mean_before
+        t2 = b_best / (np.maximum(ss - b_best, 0.0) / (t_pts - 2))
+        t_stat = np.where(t_pts >= MIN_CHANGE_POINTS, np.copysign(np.sqrt(t2), step), np.nan)
+        p = np.minimum(1.0, (t_pts - 1) * t_p_value(t_stat, t_pts - 2))
+    return _Splits(first, t_pts, best, mean_before, mean_after, step, t_stat, p)
 
 
 def _check_rules(rules: Sequence[str]) -> tuple[str, ...]:
@@ -370,8 +435,16 @@ def control_chart(
     *,
     rules: Sequence[str] = DEFAULT_RULES,
     groups: Groups | None = None,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
 ) -> ControlChart:
-    """Chart each producer × dimension in time order and find rule signals.
+    """Chart each producer × dimension in time order, find its change and rule signals.
+
+    A chart whose change point is a change (:func:`~sizecheck.stats.verdicts.
+    change_detected`) gets a centre line that steps there — the mean before, then the
+    mean after — and its limits and rule zones are measured from that line (moving ranges
+    of the points around it): the rules then signal only what the change does not
+    explain, and the signals of one change are that one change, not one per rule
+    (module docstring, "When did it shift?").
 
     Parameters
     ----------
@@ -383,11 +456,14 @@ def control_chart(
     groups : Groups, optional
         :func:`sizecheck.stats.prepare` of ``deviations`` (the rows in time order),
         when already built.
+    thresholds : Thresholds, default DEFAULT_THRESHOLDS
+        What makes a change (``alpha``, ``drift_step_share``): the thresholds the
+        verdicts are judged with.
 
     Returns
     -------
     ControlChart
-        ``points`` and ``signals`` frames, documented in :class:`ControlChart`.
+        ``points``, ``signals`` and ``shifts`` frames, documented in :class:`ControlChart`.
 
     Examples
     --------
@@ -399,16 +475,17 @@ def control_chart(
     ...     "value_mm": 273.3 + dev, "nominal_mm": 273.3, "deviation_mm": dev,
     ...     "lower_mm": 271.8, "upper_mm": 274.8, "status": "in_spec"})
     >>> chart = control_chart(d)
-    >>> sorted(set(chart.signals["rule"]))
-    ['n1', 'n2', 'n5', 'n6']
-    >>> str(chart.signals["first_date"].min().date())
-    '2025-01-01'
+    >>> shift = chart.shifts.iloc[0]
+    >>> str(shift["shift_date"].date()), bool(shift["changed"]), len(chart.signals)
+    ('2025-01-16', True, 0)
+    >>> sorted(set(chart.points["center"].round(1)))  # residuals: the mean is 0
+    [-2.0, 2.0]
     """
     codes = _check_rules(rules)
     check_columns(deviations, REQUIRED_COLUMNS, "control_chart()")
     if groups is None:
         groups = prepare(deviations)
-    return _chart(groups, codes)
+    return _chart(groups, codes, thresholds)
 
 
 def _window_ok(pg: IntArray, k: int) -> BoolArray:
@@ -463,6 +540,7 @@ def _point_sigma(
     resid: FloatArray,
     inv: IntArray,
     value: FloatArray,
+    centre: FloatArray,
     cnt: FloatArray,
     pg: IntArray,
     ng: int,
@@ -471,8 +549,11 @@ def _point_sigma(
 
     ``sigma_t² = sigma_b² + sigma_w² / n_t``: ``sigma_w`` is the pooled within-subgroup
     standard deviation, and ``sigma_b²`` the part of the moving-range variance of the means
-    that the within spread does not explain, ``max(0, (MR̄ / D2)² − sigma_w² · mean(1/n))``.
-    With one measurement per point this is the plain individuals (I-MR) sigma.
+    that the within spread does not explain, ``max(0, (MR̄ / D2)² − sigma_w² · mean(1/n))``,
+    the moving ranges taken of the points around their ``centre`` line (constant
+    without a change: the moving ranges of the points themselves; after a detected change
+    the jump at the change is not counted as spread). With one measurement per point this
+    is the plain individuals (I-MR) sigma.
     """
     n_pts = len(value)
     dev = resid - value[inv]
@@ -481,7 +562,7 @@ def _point_sigma(
     df_w = np.bincount(pg, weights=cnt - 1.0, minlength=ng)
     with np.errstate(invalid="ignore", divide="ignore"):
         var_w = np.where(df_w > 0, ss_w / df_w, 0.0)
-        mr_sigma, mr_count = kernels.moving_range_sigma(pg, value, ng)
+        mr_sigma, mr_count = kernels.moving_range_sigma(pg, value - centre, ng)
         pcount = np.bincount(pg, minlength=ng).astype(np.float64)
         inv_n = np.bincount(pg, weights=1.0 / cnt, minlength=ng) / pcount
         var_b = np.maximum(mr_sigma**2 - var_w * inv_n, 0.0)
@@ -593,23 +674,30 @@ def _episodes(
     return point_signals, episodes
 
 
-def _chart(groups: Groups, codes: Sequence[str]) -> ControlChart:
-    g, ng = groups.group, groups.ng
-    point_first, inv, keep, kind, lot = _subgroups(groups)
-    n_points = len(point_first)
-    line = kernels.grading_lines(g, groups.size, groups.deviation, ng)
-    resid = line.resid[keep]
-    cnt = np.bincount(inv, minlength=n_points).astype(np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        value = np.bincount(inv, weights=resid, minlength=n_points) / cnt
-    pg = g[point_first]
-    center = kernels.group_mean(pg, value, ng)
-    sigma = _point_sigma(resid, inv, value, cnt, pg, ng)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        z = (value - center[pg]) / sigma
-    order = np.arange(n_points, dtype=np.int64) - np.searchsorted(pg, pg, side="left")
+def _centre(
+    groups: Groups, pg: IntArray, value: FloatArray, th: Thresholds
+) -> tuple[FloatArray, _Splits, BoolArray]:
+    """The centre line of every point: the chart's mean, or — on a chart whose change point
+    is a change (:func:`~sizecheck.stats.verdicts.change_detected`) — the mean before
+    the change, then the mean after it. Returns it, the splits and ``changed`` per group."""
+    ng = groups.ng
+    split = _split_tests(pg, value, ng)
+    column = groups.column
+    lo, hi = kernels.deviation_limits(
+        groups.group, column("lower_mm"), column("upper_mm"), column("nominal_mm"), ng
+    )
+    changed = change_detected(split.step, split.p, lo, hi, th)
+    order = np.arange(len(pg), dtype=np.int64) - split.first[pg]
+    flat = kernels.group_mean(pg, value, ng)[pg]
+    stepped = np.where(order < split.k[pg], split.mean_before[pg], split.mean_after[pg])
+    return np.where(changed[pg], stepped, flat), split, changed
 
-    # date, lot, source and row of the first row of each point
+
+def _point_places(
+    groups: Groups, point_first: IntArray, lot: IntArray | None
+) -> tuple[npt.NDArray[np.datetime64], npt.NDArray[np.object_], npt.NDArray[np.object_], IntArray]:
+    """Date, lot, source and row of the first row of each point (None / −1 when unknown)."""
+    n_points = len(point_first)
     p_date = groups.date[point_first]
     lots = groups.codes("lot")[1] if lot is not None else np.array([], dtype=object)
     p_lot = decode(lot[point_first] if lot is not None else np.full(n_points, -1), lots)
@@ -623,7 +711,25 @@ def _chart(groups: Groups, codes: Sequence[str]) -> ControlChart:
         row_f = groups.frame["row"].to_numpy(dtype=np.float64, na_value=np.nan)
         row_f = row_f[groups.rows[point_first]]
         p_row = np.where(np.isfinite(row_f), row_f, -1).astype(np.int64)
+    return p_date, p_lot, p_src, p_row
 
+
+def _chart(groups: Groups, codes: Sequence[str], th: Thresholds) -> ControlChart:
+    g, ng = groups.group, groups.ng
+    point_first, inv, keep, kind, lot = _subgroups(groups)
+    n_points = len(point_first)
+    line = kernels.grading_lines(g, groups.size, groups.deviation, ng)
+    resid = line.resid[keep]
+    cnt = np.bincount(inv, minlength=n_points).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = np.bincount(inv, weights=resid, minlength=n_points) / cnt
+    pg = g[point_first]
+    center, split, changed = _centre(groups, pg, value, th)
+    sigma = _point_sigma(resid, inv, value, center, cnt, pg, ng)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = (value - center) / sigma
+    order = np.arange(n_points, dtype=np.int64) - np.searchsorted(pg, pg, side="left")
+    p_date, p_lot, p_src, p_row = _point_places(groups, point_first, lot)
     point_signals, episodes = _episodes(codes, z, value, pg)
     # the group's key columns (producer, dimension; or whatever prepare(by=...) grouped by)
     keys = {name: groups.keys[name].to_numpy() for name in groups.keys.columns}
@@ -657,10 +763,10 @@ def _chart(groups: Groups, codes: Sequence[str]) -> ControlChart:
             "row": p_row,
             "n": cnt.astype(np.int64),
             "value": value,
-            "center": center[pg],
+            "center": center,
             "sigma": sigma,
-            "lcl": center[pg] - 3.0 * sigma,
-            "ucl": center[pg] + 3.0 * sigma,
+            "lcl": center - 3.0 * sigma,
+            "ucl": center + 3.0 * sigma,
             "signals": point_signals,
         }
     )
@@ -670,7 +776,10 @@ def _chart(groups: Groups, codes: Sequence[str]) -> ControlChart:
     signals = _signals_frame(records, list(keys))
     row_point = np.full(len(g), -1, dtype=np.int64)
     row_point[keep] = inv
-    return ControlChart(points=points, signals=signals, rules=tuple(codes), row_point=row_point)
+    shifts = change_points(points)
+    tested = np.nonzero(split.k[np.arange(ng)] > 0)[0]  # change_points' rows, in order
+    shifts["changed"] = changed[tested]
+    return ControlChart(points, signals, tuple(codes), row_point, shifts, th)
 
 
 def _signals_frame(records: list[dict[str, object]], keys: list[str]) -> pd.DataFrame:

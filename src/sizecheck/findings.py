@@ -199,6 +199,10 @@ class Change:
     step_mm: float
     before: Level
     after: Level
+    step_low_mm: float = math.nan  # bootstrap interval of the step
+    step_high_mm: float = math.nan
+    date_low: Any = None  # bootstrap interval of the first date after the change
+    date_high: Any = None
 
 
 @dataclass(frozen=True)
@@ -584,6 +588,10 @@ def dimension_finding(
                 ci_high_mm=_num(before, "ci_high_mm"),
             ),
             after=current,
+            step_low_mm=_num(row, "step_ci_low_mm"),
+            step_high_mm=_num(row, "step_ci_high_mm"),
+            date_low=_date(row, "since_ci_low"),
+            date_high=_date(row, "since_ci_high"),
         )
     if current.n == 0 or not _finite(current.mean_mm):
         current = whole
@@ -721,6 +729,7 @@ def finding_sentences(d: DimensionFinding) -> list[Sentence]:
                 },
             )
         )
+        out.append(_change_interval(c))
     else:
         key = "finding.bias_all_sizes" if "grading" in flags else "finding.bias"
         out.append(
@@ -786,8 +795,9 @@ def finding_sentences(d: DimensionFinding) -> list[Sentence]:
                 },
             )
         )
-    if d.drift_signals > 0 and "drift" not in flags:
-        out.append(Sentence("finding.drift_weak", {"n": Value(d.drift_signals, "count")}))
+    if d.drift_signals > 0:  # signals a detected change does not explain (drift.py)
+        key = "finding.drift_more" if "drift" in flags else "finding.drift_weak"
+        out.append(Sentence(key, {"n": Value(d.drift_signals, "count")}))
     if d.pair_mismatch.known:
         key = "finding.pair_bad" if "pair_mismatch" in flags else "finding.pair"
         out.append(
@@ -802,6 +812,25 @@ def finding_sentences(d: DimensionFinding) -> list[Sentence]:
             )
         )
     return out
+
+
+def _change_interval(c: Change) -> Sentence:
+    """The bootstrap intervals of a change's step and of its date (first visit after it)."""
+    values = {
+        "step": Value(c.step_mm, "mm_signed"),
+        "low": Value(c.step_low_mm, "mm_signed"),
+        "high": Value(c.step_high_mm, "mm_signed"),
+    }
+    if c.date is None or c.date_low is None or c.date_high is None:
+        return Sentence("finding.change_undated", values)
+    if c.date_low == c.date_high:
+        return Sentence("finding.change_one_date", {**values, "date": Value(c.date, "date")})
+    dates = {
+        "date": Value(c.date, "date"),
+        "date_low": Value(c.date_low, "date"),
+        "date_high": Value(c.date_high, "date"),
+    }
+    return Sentence("finding.change_dated", {**values, **dates})
 
 
 def _eff_size(d: DimensionFinding, base_size: float) -> tuple[float, float]:

@@ -589,8 +589,8 @@ def _per_producer(
     from sizecheck import drift, stats
 
     groups = stats.prepare(deviations, by=by)
-    chart = drift.control_chart(deviations, rules=rules, groups=groups)
-    periods = stats.periods(groups, chart, min_signals=th.drift_min_signals, min_n=th.min_n)
+    chart = drift.control_chart(deviations, rules=rules, groups=groups, thresholds=th)
+    periods = stats.periods(groups, chart, min_n=th.min_n)
     summary = stats.producer_summary(
         deviations,
         base_size=ref.base_size,

@@ -345,11 +345,12 @@ def environment() -> dict[str, str]:
 
 def methods_dict(analysis: Analysis) -> dict[str, Any]:
     """The ``methods`` entry of ``summary.json``: what a methods section needs to say how
-    the numbers were made — the confidence level, the control-chart rules and the number
-    of signals that make drift, the verdict thresholds (also under ``thresholds``), the
+    the numbers were made — the confidence level, the control-chart rules, the test that
+    makes a change (the ``drift`` flag), the verdict thresholds (also under ``thresholds``), the
     multiple-comparison method, the random seeds and the cluster model."""
     from sizecheck.drift import DEFAULT_RULES, RULES
     from sizecheck.stats import BOOTSTRAP_REPLICATES, BOOTSTRAP_SEED
+    from sizecheck.stats.reference import MIN_CHANGE_POINTS
 
     rules = tuple(getattr(analysis, "drift_rules", ()) or DEFAULT_RULES)
     th = analysis.thresholds
@@ -357,7 +358,15 @@ def methods_dict(analysis: Analysis) -> dict[str, Any]:
     return {
         "confidence_level": getattr(analysis, "confidence", 0.95),
         "drift_rules": [{"code": c, "description": RULES[c].description} for c in rules],
-        "drift_min_signals": getattr(th, "drift_min_signals", None),
+        # the drift flag: stats.change_detected of the chart's least-squares change point
+        "drift_change_test": {
+            "test": "two-sample t-test of the chart points either side of the "
+            "least-squares split, Bonferroni over the T - 1 candidate splits",
+            "alpha": getattr(th, "alpha", None),
+            "min_points": MIN_CHANGE_POINTS,
+            "min_step": "drift_step_share x the in-spec half-width",
+            "drift_step_share": getattr(th, "drift_step_share", None),
+        },
         "thresholds": _jsonable(th),
         # the family-wise adjustment of the verdict tests (Thresholds.multiple_testing)
         "multiple_comparisons": getattr(th, "multiple_testing", "none"),

@@ -73,7 +73,7 @@ from sizecheck.stats.summary import (
     SUMMARY_EXTRA_COLUMNS,
     producer_summary,
 )
-from sizecheck.stats.verdicts import DEFAULT_THRESHOLDS, Thresholds, verdicts
+from sizecheck.stats.verdicts import DEFAULT_THRESHOLDS, Thresholds, change_detected, verdicts
 
 __all__ = [
     "BOOTSTRAP_REPLICATES",
@@ -97,6 +97,7 @@ __all__ = [
     "best_conventions",
     "capability",
     "capability_indices",
+    "change_detected",
     "change_point_intervals",
     "compare_producers",
     "corrections",

@@ -45,6 +45,7 @@ __all__ = [
     "cluster_covariances",
     "cluster_mean_intervals",
     "convention_fits",
+    "deviation_limits",
     "grading_lines",
     "group_mean",
     "group_median",
@@ -66,6 +67,17 @@ __all__ = [
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
+
+
+def deviation_limits(
+    g: IntArray, lower: FloatArray, upper: FloatArray, nominal: FloatArray, ng: int
+) -> tuple[FloatArray, FloatArray]:
+    """:func:`reference.deviation_limits` per group: medians of lower − nominal and
+    upper − nominal; −inf / +inf where unknown (one-sided tables)."""
+    with np.errstate(invalid="ignore"):
+        lo = group_median(g, lower - nominal, ng)
+        hi = group_median(g, upper - nominal, ng)
+    return np.where(np.isnan(lo), -np.inf, lo), np.where(np.isnan(hi), np.inf, hi)
 
 
 def group_sum(g: IntArray, x: npt.ArrayLike, ng: int) -> FloatArray:

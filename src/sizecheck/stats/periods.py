@@ -1,12 +1,13 @@
 """The size as it is now: the rows since the last detected change, and corrections per size.
 
 A producer whose sizes stepped up 4 mm in mid-season is not helped by the mean over the
-season: following it leaves the shoes 2 mm long. So when the control chart of a group
-(:mod:`sizecheck.drift`) signals a change — the ``drift`` finding: at least
-``Thresholds.drift_min_signals`` signals on a group with enough measurements — the group's
-*current* period is the rows charted at or after the chart's least-squares change point
-(:func:`sizecheck.drift.change_points`), and its *before* period the rows charted before
-it. Groups without a change have one period: every row is current.
+season: following it leaves the shoes 2 mm long. So when the chart of a group
+(:mod:`sizecheck.drift`) shows a change — its least-squares change point
+(:func:`sizecheck.drift.change_points`) passes :func:`sizecheck.stats.verdicts.
+change_detected`, the one rule the ``drift`` flag reads too, on a group with enough
+measurements — the group's *current* period is the rows charted at or after the change
+point, and its *before* period the rows charted before it. Groups without a change have
+one period: every row is current.
 
 :func:`periods` finds those rows (a :class:`Periods`, built once and passed on),
 :func:`levels` gives the mean deviation of each period with its interval, and
@@ -91,7 +92,8 @@ class Periods:
     groups : Groups
         All rows.
     changed : bool array
-        Per group: a change was detected (the ``drift`` finding) and located.
+        Per group: a change was detected (the ``drift`` flag: ``ControlChart.shifts
+        ["changed"]``) on at least ``min_n`` rows.
     since : datetime64[ns] array
         Per group: the first charted date of the current period (NaT without a change,
         or when the chart is of lots or blocks of rows).
@@ -104,6 +106,13 @@ class Periods:
         of a group without one.
     before : Groups
         The rows charted before the change (none for a group without one).
+    change_step : float array
+        Per group: the step of the chart's least-squares change point, whether or not it
+        is a change (NaN for a chart of fewer than two points) — ``change_step_mm``.
+    change_p : float array
+        Per group: its Bonferroni-adjusted t-test p-value (NaN under four points) —
+        ``change_p``. ``changed`` is :func:`~sizecheck.stats.verdicts.change_detected`
+        of these two and the group's in-spec limits.
     """
 
     groups: Groups
@@ -112,6 +121,8 @@ class Periods:
     step: npt.NDArray[np.float64]
     current: Groups
     before: Groups
+    change_step: npt.NDArray[np.float64]
+    change_p: npt.NDArray[np.float64]
 
 
 def _point_groups(groups: Groups, chart: ControlChart) -> IntArray:
@@ -123,7 +134,9 @@ def _point_groups(groups: Groups, chart: ControlChart) -> IntArray:
     return pg
 
 
-def periods(groups: Groups, chart: ControlChart, *, min_signals: int, min_n: int = 1) -> Periods:
+def periods(
+    groups: Groups, chart: ControlChart, *, min_n: int = 1, min_signals: int | None = None
+) -> Periods:
     """Split each group's rows at its detected change (module docstring).
 
     Parameters
@@ -131,11 +144,13 @@ def periods(groups: Groups, chart: ControlChart, *, min_signals: int, min_n: int
     groups : Groups
         :func:`sizecheck.stats.prepare` of the deviations.
     chart : ControlChart
-        :func:`sizecheck.drift.control_chart` drawn from ``groups``.
-    min_signals : int
-        Signals that make a change (``Thresholds.drift_min_signals``).
+        :func:`sizecheck.drift.control_chart` drawn from ``groups`` (with the thresholds
+        the verdicts use: its ``shifts["changed"]`` is the change).
     min_n : int, default 1
         Fewer rows than this: no change is judged (``Thresholds.min_n``).
+    min_signals : int, optional
+        Not read (kept so that existing calls run): a change is a tested change point,
+        not a number of control-rule signals.
 
     Returns
     -------
@@ -145,15 +160,10 @@ def periods(groups: Groups, chart: ControlChart, *, min_signals: int, min_n: int
         raise UsageError("periods(): the chart was not drawn from these groups.")
     keys = list(groups.keys.columns)
     ng = groups.ng
-    signals = np.zeros(ng, dtype=np.int64)
-    if len(chart.signals):
-        counts = chart.signals.groupby(keys).size().rename("k").reset_index()
-        counts = counts.astype(dict.fromkeys(keys, "str"))
-        merged = groups.keys.merge(counts, on=keys, how="left")["k"]
-        signals = merged.fillna(0).to_numpy(dtype=np.int64)
     shifts = groups.keys.merge(chart.shifts.astype(dict.fromkeys(keys, "str")), on=keys, how="left")
     order = shifts["shift_order"].to_numpy(dtype=np.float64, na_value=np.nan)
-    changed = (signals >= min_signals) & (groups.n >= min_n) & np.isfinite(order)
+    detected = shifts["changed"].fillna(False).to_numpy(dtype=np.bool_)
+    changed = detected & (groups.n >= min_n) & np.isfinite(order)
     pg = _point_groups(groups, chart)
     first_point = np.searchsorted(pg, np.arange(ng), side="left")
     start = np.where(changed, first_point + np.nan_to_num(order).astype(np.int64), -1)
@@ -174,6 +184,8 @@ def periods(groups: Groups, chart: ControlChart, *, min_signals: int, min_n: int
         step=np.where(changed, shifts["step_mm"].to_numpy(np.float64, na_value=np.nan), np.nan),
         current=groups.subset(current),
         before=groups.subset(before),
+        change_step=shifts["step_mm"].to_numpy(np.float64, na_value=np.nan),
+        change_p=shifts["p_value"].to_numpy(np.float64, na_value=np.nan),
     )
 
 

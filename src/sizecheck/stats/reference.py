@@ -32,6 +32,7 @@ from scipy import special
 __all__ = [
     "D2",
     "D2_BY_N",
+    "MIN_CHANGE_POINTS",
     "MISSIZED_STATUSES",
     "MR_DF_PER_RANGE",
     "NO_SPREAD_MM2",
@@ -47,6 +48,7 @@ __all__ = [
     "capability_indices",
     "change_point",
     "change_point_bootstrap",
+    "change_point_test",
     "cluster_covariance",
     "cluster_mean_interval",
     "convention_fit",
@@ -880,6 +882,42 @@ def change_point(x: FloatArray) -> tuple[int, float]:
     after = (float(np.sum(v)) - np.cumsum(v)[:-1]) / (t - k)
     best = int(np.argmax(k * (t - k) / t * (after - before) ** 2))
     return best + 1, float(after[best] - before[best])
+
+
+#: Fewer chart points than this: no change is tested (:func:`change_point_test`).
+MIN_CHANGE_POINTS = 4
+
+
+def change_point_test(x: FloatArray) -> tuple[int, float, float, float]:
+    """:func:`change_point` with its test: split k, step, t and the Bonferroni p-value.
+
+    The points either side of the least-squares split are compared by the pooled
+    two-sample t-test (the points — visit means — are the independent units, so a day
+    effect is part of their variance): with B = k (T − k) / T · step² the between-split
+    and S = Σ (x − x̄)² the total sum of squares,
+
+        t² = B / ((S − B) / (T − 2)),  T − 2 df
+
+    — the statistic ``scipy.stats.ttest_ind(x[k:], x[:k], equal_var=True)`` gives, signed
+    as the step. The split is the best of T − 1 candidates (the maximum of the T − 1
+    two-sample statistics is the likelihood-ratio test of one shift in a normal mean,
+    Hawkins 1977, JASA 72(357):180–186), so the two-sided p-value is multiplied by
+    T − 1 (Bonferroni; a conservative bound on the exact null distribution, Worsley 1979,
+    JASA 74(366):365–367): p = min(1, (T − 1) · 2 P(t_(T−2) > |t|)). Returns
+    (k, step, t, p); t and p are NaN with fewer than :data:`MIN_CHANGE_POINTS` values.
+    """
+    v = np.asarray(x, dtype=np.float64)
+    t_pts = len(v)
+    k, step = change_point(v)
+    if t_pts < MIN_CHANGE_POINTS:
+        return k, step, math.nan, math.nan
+    between = k * (t_pts - k) / t_pts * step * step
+    total = float(np.sum((v - v.mean()) ** 2))
+    with np.errstate(invalid="ignore", divide="ignore"):  # no spread within: t = ±inf
+        t2 = np.float64(between) / np.float64(max(total - between, 0.0) / (t_pts - 2))
+    t = math.copysign(float(np.sqrt(t2)), step)
+    p = min(1.0, (t_pts - 1) * float(t_p_value(t, t_pts - 2)))
+    return k, step, t, p
 
 
 def change_point_bootstrap(

@@ -89,6 +89,8 @@ SUMMARY_EXTRA_COLUMNS: tuple[str, ...] = (
     "step_ci_high_mm",
     "since_ci_low",
     "since_ci_high",
+    "change_step_mm",
+    "change_p",
     "offset_p",
     "grading_p",
     "pair_mismatch_p",
@@ -117,12 +119,10 @@ def _steps(groups: Groups) -> tuple[FloatArray, FloatArray]:
 
 def _limits(groups: Groups) -> tuple[FloatArray, FloatArray]:
     """:func:`reference.deviation_limits` per group."""
-    g, ng = groups.group, groups.ng
-    nominal = groups.column("nominal_mm")
-    with np.errstate(invalid="ignore"):
-        lo = kernels.group_median(g, groups.column("lower_mm") - nominal, ng)
-        hi = kernels.group_median(g, groups.column("upper_mm") - nominal, ng)
-    return np.where(np.isnan(lo), -np.inf, lo), np.where(np.isnan(hi), np.inf, hi)
+    column = groups.column
+    return kernels.deviation_limits(
+        groups.group, column("lower_mm"), column("upper_mm"), column("nominal_mm"), groups.ng
+    )
 
 
 def _shares(groups: Groups) -> tuple[FloatArray, FloatArray]:
@@ -269,7 +269,9 @@ def producer_summary(
         - ``pair_mismatch_mm``: mean |left − right| of ``value_mm`` over pairs with both
           feet measured (same producer, pair id and dimension); NaN when unknown.
         - ``drift_signals``: number of control-rule signals (episodes) from
-          :func:`sizecheck.drift.control_chart`.
+          :func:`sizecheck.drift.control_chart` that a detected change does not explain
+          (the chart's centre line steps at a change, so one change is one finding, not
+          one signal per rule).
         - ``verdict``: ``insufficient_data``, ``conforming``, or the flags ``offset``,
           ``grading``, ``scatter``, ``drift`` joined with ``+``
           (:func:`sizecheck.stats.verdicts.verdicts`).
@@ -291,7 +293,11 @@ def producer_summary(
         are then blank); ``step_ci_low_mm``, ``step_ci_high_mm``, ``since_ci_low``,
         ``since_ci_high`` (bootstrap intervals of a detected change's step and date,
         :func:`~sizecheck.stats.periods.change_point_intervals`, seeded with
-        ``stats.BOOTSTRAP_SEED``); ``offset_p``, ``grading_p``, ``pair_mismatch_p`` and their
+        ``stats.BOOTSTRAP_SEED``); ``change_step_mm``, ``change_p`` (the step of the
+        chart's least-squares change point and its Bonferroni-adjusted t-test p-value,
+        :func:`sizecheck.drift.change_points`, whether or not it is a change: the
+        ``drift`` flag is :func:`~sizecheck.stats.verdicts.change_detected` of them);
+        ``offset_p``, ``grading_p``, ``pair_mismatch_p`` and their
         ``*_p_adjusted`` over the table's rows (:func:`~sizecheck.stats.verdicts.
         p_values`, ``thresholds.multiple_testing``; the flags read the adjusted ones).
 
@@ -352,11 +358,14 @@ def producer_summary(
         groups = prepare(deviations)
     if chart is None:
         rules = drift.DEFAULT_RULES if drift_rules is None else tuple(drift_rules)
-        chart = drift.control_chart(deviations, rules=rules, groups=groups)
-    if periods is None:
-        periods = find_periods(
-            groups, chart, min_signals=thresholds.drift_min_signals, min_n=thresholds.min_n
+        chart = drift.control_chart(deviations, rules=rules, groups=groups, thresholds=thresholds)
+    elif chart.thresholds != thresholds:
+        raise UsageError(
+            "producer_summary(): the chart was drawn with other thresholds than the verdicts "
+            "(pass thresholds= to control_chart too): a change would be judged twice."
         )
+    if periods is None:
+        periods = find_periods(groups, chart, min_n=thresholds.min_n)
     out = _statistics(groups, float(base_size), confidence, resolution)
     # the verdict judges the size as it is now: the rows since a detected change
     judged = out
@@ -390,6 +399,8 @@ def _add_current(
                                    before.ng, confidence)[0]  # fmt: skip
     changed = periods.changed
     out["step_mm"] = periods.step
+    out["change_step_mm"] = periods.change_step
+    out["change_p"] = periods.change_p
     out["current_since"] = pd.to_datetime(periods.since)
     out["current_n"] = judged["n"].to_numpy()
     out["current_bias_mm"] = judged["bias_mm"].to_numpy()

@@ -8,6 +8,7 @@ judged is one small function, :func:`offset_size`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -29,6 +30,7 @@ __all__ = [
     "TESTS",
     "VERDICT_COLUMNS",
     "Thresholds",
+    "change_detected",
     "offset_size",
     "p_values",
     "verdicts",
@@ -64,10 +66,14 @@ class Thresholds:
         (``sd_within_mm``), centred in the in-spec band, would put more than this share of
         shoes outside the in-spec limits.
     drift_min_signals : int, default 2
-        ``drift`` is raised when the control-chart rules of :mod:`sizecheck.drift` signal
-        at least this many times (each signal is one episode of one rule); the rows since
-        the chart's change point are then the *current* period, which the other rules
-        judge.
+        No longer read (kept so that existing scripts run): the ``drift`` flag is
+        :func:`change_detected`, a test of the chart's change point, not a count of
+        control-rule signals — the signals of one change are that one change.
+    drift_step_share : float, default 1.0
+        A change over time (:func:`change_detected`, the ``drift`` flag) must move the
+        sizes by more than this share of the in-spec half-width (1.5 mm for lengths at
+        ±1.5 mm) — the practical scale ``pair_mismatch`` uses too. ``math.inf``: no
+        change is ever judged (every row is current).
     multiple_testing : {"none", "holm", "fdr"}, default "none"
         How the offset, grading and pair-mismatch tests are adjusted for being many: each
         test's p-values over the family of rows of one summary (producers × dimensions;
@@ -89,6 +95,7 @@ class Thresholds:
     scatter_max_share: float = 0.05
     drift_min_signals: int = 2
     pair_mismatch_share: float = 1.0
+    drift_step_share: float = 1.0
     multiple_testing: str = "none"
 
     def __post_init__(self) -> None:
@@ -109,6 +116,8 @@ class Thresholds:
             problems.append(
                 f"pair_mismatch_share must lie in (0, 10], got {self.pair_mismatch_share}"
             )
+        if not (self.drift_step_share >= 0.0):  # inf allowed: never a change
+            problems.append(f"drift_step_share must be at least 0, got {self.drift_step_share}")
         if self.multiple_testing not in MULTIPLE_TESTING:
             problems.append(
                 f"multiple_testing must be one of {', '.join(MULTIPLE_TESTING)}, "
@@ -143,7 +152,8 @@ VERDICT_COLUMNS: tuple[str, ...] = (
     "pair_diff_mm",
     "pair_diff_se_mm",
     "pair_diff_df",
-    "drift_signals",
+    "change_step_mm",
+    "change_p",
 )
 
 
@@ -157,6 +167,40 @@ def offset_size(size_mean: npt.ArrayLike) -> FloatArray:
     makes says little. (``offset_mm`` still reports the line at the table's base size.)
     """
     return np.asarray(size_mean, dtype=np.float64)
+
+
+def change_detected(
+    step_mm: npt.ArrayLike,
+    p_value: npt.ArrayLike,
+    spec_low_mm: npt.ArrayLike,
+    spec_high_mm: npt.ArrayLike,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+) -> BoolArray:
+    """Whether a group's size changed over time: the ONE rule behind ``drift``.
+
+    The chart's least-squares change point (:func:`sizecheck.drift.change_points`) is a
+    change when its two-sample t-test, Bonferroni-adjusted over the candidate splits
+    (``p_value``, :func:`~sizecheck.stats.reference.change_point_test`), is below
+    ``alpha`` *and* the step exceeds ``drift_step_share`` × the in-spec half-width
+    (:func:`~sizecheck.stats.reference.pair_mismatch_limit`: the practical scale of
+    ``pair_mismatch``; a one-sided band has none, so there the test alone decides). A
+    step too small to matter is not a change, however many visits show it; a step of
+    several millimetres over a few visits is one, whatever the control rules say.
+
+    The chart (its centre line and the signals left after the change), the current period
+    (:func:`sizecheck.stats.periods`) and the ``drift`` flag (:func:`verdicts`) all read
+    this function; the NaN p-value of a chart with fewer than
+    :data:`~sizecheck.stats.reference.MIN_CHANGE_POINTS` points is never a change.
+    """
+    th = thresholds
+    step = np.asarray(step_mm, dtype=np.float64)
+    p = np.asarray(p_value, dtype=np.float64)
+    if math.isinf(th.drift_step_share):
+        return np.zeros(np.broadcast(step, p).shape, dtype=np.bool_)
+    limit = pair_mismatch_limit(spec_low_mm, spec_high_mm, th.drift_step_share)
+    with np.errstate(invalid="ignore"):
+        large = np.abs(step) > np.where(np.isnan(limit), 0.0, limit)
+        return np.asarray((p < th.alpha) & large, dtype=np.bool_)
 
 
 def _col(summary: pd.DataFrame, name: str) -> FloatArray:
@@ -261,7 +305,9 @@ def verdicts(summary: pd.DataFrame, thresholds: Thresholds = DEFAULT_THRESHOLDS)
       [L, U] puts outside (:func:`~sizecheck.stats.reference.out_of_spec_share`) —
       exceeds ``scatter_max_share``; with one-sided limits, centred at the judged offset
       (no flag when that is already outside).
-    - ``drift``: ``drift_signals >= drift_min_signals``.
+    - ``drift``: the sizes changed over time — :func:`change_detected` of the chart's
+      change point (``change_step_mm``, ``change_p``) — the change whose later rows
+      are the current period the other rules judge.
     - ``pair_mismatch``: the systematic left/right difference (``pair_diff_mm``, mean of
       right − left over complete pairs, :func:`~sizecheck.stats.reference.
       pair_difference`) is significantly beyond ±
@@ -305,7 +351,7 @@ def verdicts(summary: pd.DataFrame, thresholds: Thresholds = DEFAULT_THRESHOLDS)
         expected = _col(summary, "pct_out_expected") / 100.0
         scatter = (expected > th.scatter_max_share) & (two_sided | eval_in)
         mismatch = significant("pair_mismatch")
-    drift = _col(summary, "drift_signals") >= th.drift_min_signals
+    drift = change_detected(_col(summary, "change_step_mm"), _col(summary, "change_p"), lo, hi, th)
     flags = [
         ("offset", offset & enough_now),
         ("grading", grading & enough_now),
