@@ -49,7 +49,7 @@ import stat
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Sequence, Set
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -393,8 +393,11 @@ class OutputFolder:
     def _is_input(self, name: str) -> bool:
         return (self.root / name) in self._inputs
 
-    def _parents_problem(self, name: str) -> str | None:
-        """Why a parent folder of ``name`` cannot take it (a link, not a folder), or None."""
+    def _parents_problem(self, name: str, previous: Set[str] = frozenset()) -> str | None:
+        """Why a parent folder of ``name`` cannot take it (a link, not a folder), or None.
+        A file of the previous run (in ``previous``) where a folder goes is no problem:
+        it is removed when this run is published (``deviations.parquet`` of the pandas
+        engine where the Dask engine writes the folder ``deviations.parquet/``)."""
         current = self.root
         for part in name.split("/")[:-1]:
             current = current / part
@@ -404,16 +407,37 @@ class OutputFolder:
             if stat.S_ISLNK(st.st_mode):
                 return f"{current.relative_to(self.root)} (a link; sizecheck never follows links)"
             if not stat.S_ISDIR(st.st_mode):
-                return f"{current.relative_to(self.root)} (a file where a folder goes)"
+                rel = current.relative_to(self.root).as_posix()
+                if stat.S_ISREG(st.st_mode) and rel in previous and not self._is_input(rel):
+                    return None  # the previous run's file, replaced by this run's folder
+                return f"{rel} (a file where a folder goes)"
         return None
 
-    def _problem(self, name: str, previous: set[str]) -> str | None:
+    def _previous_folder(self, name: str, previous: Set[str]) -> bool:
+        """Whether the folder ``name`` holds only files of the previous run (and folders
+        of them), so that this run's file of that name can replace it (the Dask engine's
+        ``deviations.parquet/`` where the pandas engine writes the file)."""
+        for dirpath, dirnames, filenames in os.walk(self.root / name):
+            for entry in (*dirnames, *filenames):
+                path = Path(dirpath, entry)
+                st = _lstat(path)
+                rel = path.relative_to(self.root).as_posix()
+                if st is None or stat.S_ISLNK(st.st_mode):
+                    return False
+                if not stat.S_ISDIR(st.st_mode) and (
+                    rel not in previous or not stat.S_ISREG(st.st_mode) or self._is_input(rel)
+                ):
+                    return False
+        return True
+
+    def _problem(self, name: str, previous: Set[str]) -> str | None:
         """Why ``name`` (a folder if it ends in ``/``) cannot be published, or None."""
         if name.endswith("/"):
-            return self._parents_problem(f"{name}x")  # the folder, as the parent of a file
+            # the folder, as the parent of a file
+            return self._parents_problem(f"{name}x", previous)
         if self._is_input(name):
             return f"{name} (an input file)"
-        parent = self._parents_problem(name)
+        parent = self._parents_problem(name, previous)
         if parent:
             return parent
         st = _lstat(self.root / name)
@@ -422,6 +446,8 @@ class OutputFolder:
         if stat.S_ISLNK(st.st_mode):
             return f"{name} (a link; sizecheck never writes through links)"
         if stat.S_ISDIR(st.st_mode):
+            if self._previous_folder(name, previous):
+                return None  # the previous run's folder, replaced by this run's file
             return f"{name} (a folder)"
         if not stat.S_ISREG(st.st_mode):
             return f"{name} (not a regular file)"
@@ -590,6 +616,13 @@ class OutputFolder:
 
         new = set(names)
         stale = [n for n in previous if n not in new and replaced(n) and self._removable(n)]
+        # the previous run's files where this run puts a folder, or under a folder where
+        # this run puts a file: removed before the moves (file ↔ folder of one name)
+        in_way = [n for n in previous if n not in new and _in_the_way(n, new)]
+        if any(n not in stale for n in in_way):
+            raise self._conflict([f"{n} (kept by this run, in the way of its files)"
+                                  for n in in_way if n not in stale])  # fmt: skip
+        stale = [n for n in stale if n not in in_way]
         busy = [n for n in (*names, *stale) if _in_use(self.root / n)]
         if busy:
             raise OutputConflictError(
@@ -604,6 +637,9 @@ class OutputFolder:
                 # first claim every name either run may leave, so that an interruption
                 # in the moves below leaves nothing unlisted
                 self._write_manifest([*previous, *(n for n in names if n not in known)])
+                for name in in_way:
+                    (self.root / name).unlink()
+                    self._prune(name)
                 for name in order:
                     self._make_parents(name)
                     (self._staging / name).replace(self.root / name)
@@ -653,6 +689,15 @@ class OutputFolder:
         staged = self._staging / MANIFEST_NAME
         staged.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", "utf-8")
         staged.replace(self.root / MANIFEST_NAME)
+
+
+def _in_the_way(old: str, new: Set[str]) -> bool:
+    """Whether the previous run's file ``old`` stands where one of ``new`` goes: ``old``
+    is a folder of a new file (``deviations.parquet`` and ``deviations.parquet/part.0``),
+    or lies in a folder that a new file replaces (the other way round)."""
+    parts = old.split("/")
+    folders = {"/".join(parts[:k]) for k in range(1, len(parts))}
+    return bool(folders & new) or any(n.startswith(f"{old}/") for n in new)
 
 
 def _in_use(path: Path) -> bool:
