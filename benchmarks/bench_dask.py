@@ -104,6 +104,7 @@ def child(files: list[str], out: str, workers: int) -> None:
                 "client_peak_mb": peak_mb(),
                 "deviations": analysis.n_deviations,
                 "partitions": analysis.partitions,
+                "shuffled_partitions": analysis.shuffled_partitions,
                 "producers": len(analysis.producers),
             }
         )

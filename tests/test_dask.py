@@ -94,7 +94,9 @@ def test_example_on_dask_equals_pandas(client, tmp_path: Path) -> None:
     path = example_path()
     pandas_run = sc.analyse([path])
     dask_run = analyse_dask([path], partition_rows=600, deviations_to=tmp_path / "dev")
-    assert dask_run.partitions == 3  # several partitions of one file
+    # several parts of one file, and several partitions of whole producers after the shuffle
+    assert dask_run.partitions == math.ceil(dask_run.n_deviations / 600) >= 3
+    assert dask_run.shuffled_partitions == dask_run.partitions
     _assert_same(pandas_run, dask_run)
     # the deviations, never gathered by the run, are all in the folder, in file order
     written = pd.read_parquet(tmp_path / "dev")
@@ -107,9 +109,11 @@ def test_example_on_dask_equals_pandas(client, tmp_path: Path) -> None:
 def test_several_files_partitioned_by_producer(client, cluster_files: list[Path]) -> None:
     pandas_run = sc.analyse(cluster_files)
     dask_run = analyse_dask(cluster_files, partition_rows=70)
-    per_byte = 70 * 60  # a file gives ceil(bytes / (partition_rows x 60)) partitions
-    assert dask_run.partitions == sum(math.ceil(p.stat().st_size / per_byte) for p in cluster_files)
+    # a file's deviations are cut into parts of at most partition_rows rows
+    rows = pandas_run.deviations.groupby("source", observed=True).size()
+    assert dask_run.partitions == sum(math.ceil(n / 70) for n in rows)
     assert dask_run.partitions >= 2 * len(cluster_files)
+    assert dask_run.shuffled_partitions == math.ceil(rows.sum() / 70)
     _assert_same(pandas_run, dask_run)
     # the producers really span the files, and the messy rows were caught
     assert pandas_run.producer_summary["producer"].nunique() == 7
@@ -159,27 +163,29 @@ def _outputs(folder: Path) -> dict[str, bytes]:
 def test_measure_engine_dask_writes_the_same_files(client, tmp_path: Path) -> None:
     runner = CliRunner()
     one, other = tmp_path / "pandas", tmp_path / "dask"
-    res = runner.invoke(
-        app, ["measure", "--example", "--no-charts", "--deviations", "parquet", "--out", str(one)]
-    )
+    heading = ["--title", "Musim 2026", "--office", "UPT Mojokerto", "--report-no", "QA/7"]
+    pandas_args = ["measure", "--example", "--no-charts", "--deviations", "parquet", *heading]
+    res = runner.invoke(app, [*pandas_args, "--out", str(one)])
     assert res.exit_code == 0, res.output
     address = client.scheduler.address
-    dask_args = ["measure", "--example", "--engine", "dask", "--scheduler", address]
+    dask_args = ["measure", "--example", "--engine", "dask", "--scheduler", address, *heading]
     res = runner.invoke(app, [*dask_args, "--out", str(other)])
     assert res.exit_code == 0, res.output
-    # byte for byte; cluster_summary.csv is not computed on the Dask path yet (issue 20 note)
+    # the terminal says what the Dask engine does not draw
+    assert "no charts/, report.html or cards" in " ".join(res.output.split())
+    assert not (other / "report.html").exists()
+    # byte for byte, the cluster model's table too
     pandas_files = _outputs(one)
-    assert pandas_files.pop("cluster_summary.csv", None) is not None
+    assert "cluster_summary.csv" in pandas_files
     assert pandas_files == _outputs(other)
     pd.testing.assert_frame_equal(
         pd.read_parquet(one / "deviations.parquet"), pd.read_parquet(other / "deviations.parquet")
     )
     a = json.loads((one / "summary.json").read_text("utf-8"))
     b = json.loads((other / "summary.json").read_text("utf-8"))
-    # the cluster model is not fitted on the Dask path yet (issue 20 note)
-    a["methods"].pop("cluster_model"), b["methods"].pop("cluster_model")
-    assert b["cluster"]["written"] is False
-    for key in set(a) - {"created", "outputs", "cluster"}:
+    assert b["cluster"]["written"] is True
+    assert b["report"] == {"title": "Musim 2026", "office": "UPT Mojokerto", "report_no": "QA/7"}
+    for key in set(a) - {"created", "outputs"}:
         assert a[key] == b[key], key
     assert all(n.startswith("deviations.parquet/part.") for n in b["outputs"][:1])
     manifest = json.loads((other / ".sizecheck-manifest.json").read_text("utf-8"))
@@ -188,6 +194,17 @@ def test_measure_engine_dask_writes_the_same_files(client, tmp_path: Path) -> No
     res = runner.invoke(app, [*dask_args, "--out", str(other)])
     assert res.exit_code == 0, res.output
     assert len(list((other / "deviations.parquet").iterdir())) == 1
+    # the pandas engine into the same folder: its file replaces the Dask engine's folder
+    res = runner.invoke(app, [*pandas_args, "--out", str(other)])
+    assert res.exit_code == 0, res.output
+    assert (other / "deviations.parquet").is_file()
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(one / "deviations.parquet"), pd.read_parquet(other / "deviations.parquet")
+    )
+    # and the Dask engine writes no deviations.csv: refused, before any work
+    res = runner.invoke(app, [*dask_args, "--deviations", "csv", "--out", str(tmp_path / "x")])
+    assert res.exit_code == 2 and "deviations.parquet/" in res.output
+    assert not (tmp_path / "x").exists()
 
 
 def test_without_dask_the_engine_says_how_to_install_it(
@@ -229,3 +246,64 @@ def test_lots_judged_per_producer(client, tmp_path: Path) -> None:
     pandas_run = sc.analyse(files, lot_plan=plan)
     assert len(pandas_run.lots) > 0
     _assert_same(pandas_run, analyse_dask(files, lot_plan=plan, partition_rows=60))
+
+
+@pytest.mark.parametrize("method", ["holm", "fdr"])
+def test_multiple_testing_adjusts_over_all_producers(
+    client, cluster_files: list[Path], method: str
+) -> None:
+    # the family is every producer x dimension, as on one machine, not each partition's
+    th = sc.Thresholds(multiple_testing=method)
+    pandas_run = sc.analyse(cluster_files, thresholds=th)
+    dask_run = sc.analyse(cluster_files, engine="dask", thresholds=th)
+    small = analyse_dask(cluster_files, thresholds=th, partition_rows=70)
+    assert small.shuffled_partitions >= 3  # the 7 producers are judged in several partitions
+    _assert_same(pandas_run, dask_run)
+    _assert_same(pandas_run, small)
+    ps = small.producer_summary
+    raw, adjusted = ps["offset_p"], ps["offset_p_adjusted"]
+    assert (adjusted.dropna() >= raw[adjusted.notna()]).all()
+    assert (adjusted.dropna() > raw[adjusted.notna()]).any()  # the adjustment did something
+
+
+def _publish(out: Path, names: dict[str, bytes]) -> list[str]:
+    """One run's files published into ``out`` (as write_report does), its manifest back."""
+    from sizecheck.publish import OutputFolder, read_manifest
+
+    with OutputFolder(
+        out, expect=[n.split("/")[0] + ("/" if "/" in n else "") for n in names]
+    ) as f:
+        for name, data in names.items():
+            f.write_bytes(name, data)
+        f.commit()
+    return list(read_manifest(out))
+
+
+def test_the_other_engine_replaces_the_deviations_file_or_folder(tmp_path: Path) -> None:
+    # pandas writes the file deviations.parquet, Dask the folder deviations.parquet/
+    pandas_run = {"deviations.parquet": b"one file", "summary.json": b"{}"}
+    dask_run = {
+        "deviations.parquet/part.00000.parquet": b"a",
+        "deviations.parquet/part.00001.parquet": b"b",
+        "summary.json": b"{}",
+    }
+    assert _publish(tmp_path, pandas_run) == list(pandas_run)
+    assert _publish(tmp_path, dask_run) == list(dask_run)
+    assert (tmp_path / "deviations.parquet").is_dir()
+    assert sorted(p.name for p in (tmp_path / "deviations.parquet").iterdir()) == [
+        "part.00000.parquet", "part.00001.parquet"
+    ]  # fmt: skip
+    assert _publish(tmp_path, pandas_run) == list(pandas_run)
+    assert (tmp_path / "deviations.parquet").read_bytes() == b"one file"
+
+
+def test_a_folder_of_the_users_is_not_replaced_by_the_deviations_file(tmp_path: Path) -> None:
+    from sizecheck.publish import OutputConflictError
+
+    dask_run = {"deviations.parquet/part.00000.parquet": b"a", "summary.json": b"{}"}
+    _publish(tmp_path, dask_run)
+    (tmp_path / "deviations.parquet" / "notes.txt").write_text("mine", "utf-8")
+    with pytest.raises(OutputConflictError, match=r"deviations\.parquet"):
+        _publish(tmp_path, {"deviations.parquet": b"one file", "summary.json": b"{}"})
+    assert (tmp_path / "deviations.parquet" / "notes.txt").read_text("utf-8") == "mine"
+    assert (tmp_path / "deviations.parquet" / "part.00000.parquet").read_bytes() == b"a"

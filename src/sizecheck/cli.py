@@ -603,8 +603,7 @@ def measure(
             "--multiple-testing",
             help="Adjust the offset, grading and pair-mismatch tests for testing every "
             "producer × dimension: none (each at --alpha, the default), holm (family-wise "
-            "error rate) or fdr (Benjamini–Hochberg false discovery rate). Not with "
-            "--engine dask.",
+            "error rate) or fdr (Benjamini–Hochberg false discovery rate).",
         ),
     ] = "none",
     resolution: Annotated[
@@ -643,9 +642,9 @@ def measure(
         typer.Option(
             "--engine",
             help="pandas (one process) or dask: read, validate and analyse on a Dask "
-            "cluster, partitioned by producer, with the same results; inputs may be globs "
-            "and s3:// URLs; deviations go to the folder deviations.parquet/ and no charts "
-            "are drawn. Needs pip install 'sizecheck[dask]'.",
+            "cluster, partitioned by producer, with the same tables; inputs may be globs "
+            "and s3:// URLs; deviations go to the folder deviations.parquet/. Not drawn by "
+            "dask: charts/, report.html, the cards. Needs pip install 'sizecheck[dask]'.",
         ),
     ] = "pandas",
     scheduler: Annotated[
@@ -690,7 +689,9 @@ def measure(
     per producer under --out; with --aql and
     --lot-size also lots.csv (each producer's lots judged by a sampling plan, see
     'sizecheck plan'). --title, --office and --report-no head the report, every card
-    and the workbook (each card also has a box to sign). Exit 0 when the
+    and the workbook (each card also has a box to sign). --engine dask writes the same
+    tables and the workbook, the deviations as the folder deviations.parquet/, and no
+    charts/, report.html or cards. Exit 0 when the
     analysis is done; 1 with --strict when a producer is not conforming; 2 for unusable
     input, an unknown table or bad usage.
 
@@ -734,15 +735,15 @@ def measure(
         pair_mismatch_share=pair_mismatch,
         multiple_testing=multiple_testing,
     )
-    if engine == "dask" and multiple_testing != "none":
-        from sizecheck.errors import UsageError
-
-        raise UsageError(
-            "--multiple-testing adjusts over all producers at once; the Dask engine judges "
-            "each partition of producers apart. Use --engine pandas, or --multiple-testing none."
+    if engine == "dask" and deviations not in ("auto", "parquet"):
+        _fail(
+            f"--deviations {deviations}: the Dask engine writes the deviations as the Parquet "
+            "folder deviations.parquet/ (--deviations auto or parquet). Use --engine pandas "
+            "for deviations.csv."
         )
     if engine == "dask":
         from sizecheck.engine_dask import input_text, measure_dask, require_dask
+        from sizecheck.i18n import t
         from sizecheck.report import choose_deviations_format
 
         require_dask()
@@ -752,10 +753,12 @@ def measure(
                 scheduler=scheduler or "local", table=table, sep=sep, decimal=decimal,
                 encoding=encoding, sheet=sheet, units=units, drift_rules=rule_list,
                 thresholds=thresholds, synthetic=example and not inputs, lot_plan=lot_plan,
-                gage=gage, resolution=resolution, limits=read_limits,
+                gage=gage, resolution=resolution, limits=read_limits, report_info=info,
             )  # fmt: skip
         choice = choose_deviations_format("parquet", dask_run.n_deviations)
         _print_measure_summary(con, dask_run, out, written, language, choice)
+        if not no_charts:
+            con.print(t("cli.dask_no_charts", language))
         _exit_strict(dask_run, strict)
         return
     # deviations.csv, the largest output, is written in a thread while the statistics run;

@@ -36,6 +36,8 @@ import glob
 import itertools
 import math
 import os
+import shutil
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -44,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from sizecheck.errors import InputError, UsageError
-from sizecheck.pipeline import Analysis, InputFile
+from sizecheck.pipeline import Analysis, InputFile, ReportInfo, describe_cluster
 from sizecheck.report import EarlyDeviations
 
 if TYPE_CHECKING:
@@ -182,21 +184,30 @@ class _Options:
 
 @dataclass
 class _FileResult:
-    """What one file gave: its deviation parts and everything small about it."""
+    """What one file gave: everything small about it, and where its deviations went."""
 
-    parts: list[pd.DataFrame]
     rejects: pd.DataFrame
     sources: list[SourceAccounting]
     notes: tuple[str, ...]
     missing: list[str]
     input_file: InputFile
+    #: Rows of each part of the file's deviations, in file order.
+    rows: list[int]
+    #: The parts as the analysis reads them (every column), in the scratch folder.
+    scratch: list[str]
+    #: The parts of ``deviations.parquet/`` (contract columns), when asked for.
+    written: list[str]
 
 
 def _read_file(
-    path: str, label: str, index: int, n_parts: int, ref: ReferenceTable, opts: _Options,
-    columns: tuple[str, ...],
+    path: str, label: str, index: int, ref: ReferenceTable, opts: _Options,
+    columns: tuple[str, ...], partition_rows: int, scratch: str, out: str | None,
+    categorical: dict[str, Any],
 ) -> _FileResult:  # fmt: skip
-    """Read, validate and compare one file (in a worker), cut into ``n_parts`` parts."""
+    """Read, validate and compare one file (in a worker); write its deviations in parts of
+    ``partition_rows`` rows: every column into ``scratch`` (read back by the analysis) and
+    the contract columns into ``out`` (``deviations.parquet/``). Only what is small is
+    returned, so a worker holds one file at a time, however many files there are."""
     import tempfile
 
     from sizecheck.compare import compare
@@ -220,15 +231,33 @@ def _read_file(
     if label != local.name:  # the label one machine gives (the path when names clash)
         validated = _relabel(validated, local.name, label)
     compared = compare(validated.measurements, ref)
-    dev = compared.deviations
-    frame = pd.DataFrame({c: _plain(dev[c]) for c in columns})
-    frame[_ORDER] = (index << 40) + pd.RangeIndex(len(frame)).to_numpy(dtype="int64")
-    bounds = [round(i * len(frame) / n_parts) for i in range(n_parts + 1)]
-    parts = [frame.iloc[a:b].reset_index(drop=True) for a, b in itertools.pairwise(bounds)]
+    dev = compared.deviations.loc[:, list(columns)]  # the file's other columns stay out
+    n_parts = max(1, math.ceil(len(dev) / partition_rows))
+    bounds = [round(i * len(dev) / n_parts) for i in range(n_parts + 1)]
+    rows, scratch_paths, written = [], [], []
+    for j, (a, b) in enumerate(itertools.pairwise(bounds)):
+        part = dev.iloc[a:b]
+        name = f"{index:05d}.{j:05d}.parquet"
+        part.to_parquet(Path(scratch) / name, index=False)
+        scratch_paths.append(str(Path(scratch) / name))
+        if out is not None:
+            written.append(str(Path(out) / f"file.{name}"))
+            _write_part(part, Path(written[-1]), categorical)
+        rows.append(b - a)
     return _FileResult(
-        parts, validated.rejects, list(validated.accounting.sources), validated.notes,
-        compared.missing_dimensions, info,
+        validated.rejects, list(validated.accounting.sources), validated.notes,
+        compared.missing_dimensions, info, rows, scratch_paths, written,
     )  # fmt: skip
+
+
+def _load_part(spec: tuple[str, int]) -> pd.DataFrame:
+    """One part of the deviations from the scratch folder as the shuffle moves it: text
+    for categories, and each row's place in the input (file, then row) in ``_ORDER``."""
+    path, start = spec
+    dev = pd.read_parquet(path)
+    frame = pd.DataFrame({c: _plain(dev[c]) for c in dev.columns})
+    frame[_ORDER] = start + pd.RangeIndex(len(frame)).to_numpy(dtype="int64")
+    return frame
 
 
 def _relabel(validated: Any, name: str, label: str) -> Any:
@@ -256,22 +285,15 @@ def _plain(col: pd.Series) -> pd.Series:
     return col
 
 
-def _part(result: _FileResult, i: int) -> pd.DataFrame:
-    return result.parts[i]
-
-
-def _small(result: _FileResult) -> _FileResult:
-    """``result`` without its deviations: what this process gathers."""
-    return replace(result, parts=[])
-
-
 def _write_part(part: pd.DataFrame, path: Path, categorical: dict[str, Any]) -> int:
     """Write one partition of the deviations as ``deviations.parquet`` is written (the
     columns held as categories there are dictionary-encoded here too)."""
-    from sizecheck.report import write_deviations
+    from sizecheck.report import OUTPUT_FILES, write_deviations
 
-    frame = part.drop(columns=_ORDER).astype(categorical)
-    write_deviations(frame, path, "parquet")
+    columns = OUTPUT_FILES["deviations.csv"]
+    frame = pd.DataFrame({c: _plain(part[c]) for c in columns})
+    write_deviations(frame.astype({c: categorical[c] for c in columns if c in categorical}),
+                     path, "parquet")  # fmt: skip
     return len(part)
 
 
@@ -301,6 +323,23 @@ def _analyse_part(part: pd.DataFrame, s: _Settings) -> dict[str, Any]:
     return out
 
 
+#: A partition's analysis as the shuffled frame carries it: one row, one object.
+_RESULT_META = pd.DataFrame({"result": pd.Series([], dtype=object)})
+
+
+def _analyse_frame(part: pd.DataFrame, s: _Settings) -> pd.DataFrame:
+    """:func:`_analyse_part` of a partition of the shuffled frame, in a one-row frame, so
+    that a partition is analysed by a task of the frame (``map_partitions``) as soon as
+    the shuffle hands it over."""
+    result = pd.Series([_analyse_part(part, s)], dtype=object)  # a dict, as one object
+    return pd.DataFrame({"result": result})
+
+
+def _result(frame: pd.DataFrame) -> dict[str, Any]:
+    result: dict[str, Any] = frame["result"].iloc[0]
+    return result
+
+
 def _by_producer(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
     """Per-producer tables of the partitions in producer order. Each producer's rows
     come from one partition, in the order the one-machine code gives them, and the
@@ -316,18 +355,82 @@ def _by_producer(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
     return out.loc[order].reset_index(drop=True)
 
 
+def _number_parts(parts: Sequence[Path]) -> list[Path]:
+    """The parts of ``deviations.parquet/`` (named by file and part as the tasks wrote
+    them) renamed ``part.00000.parquet``... in file order."""
+    out = []
+    for j, path in enumerate(parts):
+        out.append(path.with_name(f"part.{j:05d}.parquet"))
+        path.rename(out[-1])
+    return out
+
+
+#: The columns the cluster model reads (:func:`sizecheck.pipeline.describe_cluster`):
+#: the group, the value, what makes a visit and a pair, the tolerance band.
+CLUSTER_COLUMNS = (
+    "producer", "dimension", "size", "deviation_mm", "status", "date", "lot", "pair",
+    "nominal_mm", "lower_mm", "upper_mm",
+)  # fmt: skip
+
+
+def _cluster_rows(parts: Sequence[str]) -> pd.DataFrame:
+    """The rows the cluster model uses (a reference, a deviation), only the columns it
+    reads, from every part in file order: the rows, values and order of the one-machine
+    deviations. About 70 bytes a row in this process (see docs/dask.md)."""
+    frames = []
+    for path in parts:
+        rows = pd.read_parquet(path, columns=list(CLUSTER_COLUMNS))
+        usable = (rows["status"].astype("str") != "no_reference") & rows["deviation_mm"].notna()
+        frames.append(rows.loc[usable])
+    out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    return out.reset_index(drop=True)
+
+
+def _judge_whole_family(analysis: DaskAnalysis) -> None:
+    """Adjust the tests over the whole family, as one machine does: the partitions
+    adjusted each their own producers. The family is the rows of one grouping of the
+    producer summary (pooled over models, or per model), as in
+    :func:`sizecheck.stats.producer_summary`; the adjusted p-values and the verdicts are
+    recomputed over it by the same functions (:func:`sizecheck.stats.verdicts.p_values`,
+    :func:`~sizecheck.stats.verdicts.verdicts`), then the findings from the tables
+    (:func:`sizecheck.findings.build_findings`), keeping each producer's dates, which
+    only its partition saw."""
+    from sizecheck.findings import build_findings
+    from sizecheck.stats.verdicts import p_values, verdicts
+
+    summary = analysis.producer_summary.copy()
+    pooled = (summary["model"].astype("str") == "").to_numpy()
+    for level in (pooled, ~pooled):
+        if not level.any():
+            continue
+        rows = summary.loc[level]
+        tests = p_values(rows, analysis.thresholds)
+        summary.loc[level, "verdict"] = verdicts(rows, analysis.thresholds).to_numpy()
+        for column in tests.columns:
+            if column.endswith("_p_adjusted"):
+                summary.loc[level, column] = tests[column].to_numpy()
+    analysis.producer_summary = summary
+    dates = {p: (f.first_date, f.last_date) for p, f in analysis.findings.items()}
+    analysis.findings = {
+        p: replace(f, first_date=dates[p][0], last_date=dates[p][1])
+        for p, f in build_findings(analysis).items()
+    }
+
+
 @dataclass
 class DaskAnalysis(Analysis):
     """The :class:`~sizecheck.pipeline.Analysis` of :func:`analyse_dask`.
 
     ``deviations`` and ``measurements`` are empty frames with their columns: the rows
     stay in the partitions. Added attributes: ``n_deviations`` (rows of the deviations),
-    ``partitions`` (before the shuffle) and ``deviations_files`` (the Parquet files
-    written with ``deviations_to``, in file order).
+    ``partitions`` (parts of the files, before the shuffle), ``shuffled_partitions``
+    (after it) and ``deviations_files`` (the Parquet files written with
+    ``deviations_to``, in file order).
     """
 
     n_deviations: int = 0
     partitions: int = 0
+    shuffled_partitions: int = 0
     deviations_files: list[Path] = field(default_factory=list)
 
 
@@ -350,6 +453,8 @@ def analyse_dask(
     scheduler: str | None = None,
     partition_rows: int = DEFAULT_PARTITION_ROWS,
     deviations_to: str | Path | None = None,
+    cluster: bool = True,
+    scratch: str | Path | None = None,
 ) -> DaskAnalysis:
     """:func:`sizecheck.pipeline.analyse` on Dask: the same tables, partitioned by producer.
 
@@ -367,11 +472,20 @@ lot_plan, gage, resolution, limits
         Dask scheduler in use (a ``distributed.Client`` made before the call, else
         Dask's local threads).
     partition_rows : int, default 500,000
-        Deviations (one per measurement) per partition before the shuffle; a file gives
-        ``ceil(bytes / (partition_rows × 60 bytes))`` partitions, at least one.
+        Deviations (rows: one per measurement) per partition: a file's deviations are
+        cut into ``ceil(rows / partition_rows)`` parts, and the shuffle makes
+        ``ceil(all rows / partition_rows)`` partitions of whole producers.
     deviations_to : path, optional
-        A folder (created) to write the deviations into, one Parquet file per partition
-        (``part.00000.parquet``...), in file order, in the same computation.
+        A folder (created) to write the deviations into, one Parquet file per part
+        (``part.00000.parquet``...), in file order.
+    cluster : bool, default True
+        As for :func:`sizecheck.pipeline.analyse`: the cluster model
+        (``Analysis.cluster``), fitted in this process on the columns it reads.
+    scratch : path, optional
+        Where the run keeps the parts of the deviations between reading and the shuffle
+        (every column, Parquet; removed at the end). Every worker must see it at the same
+        path. Default: beside ``deviations_to``, else the temporary folder of this
+        machine (enough for a local cluster).
 
     Returns
     -------
@@ -387,6 +501,7 @@ lot_plan, gage, resolution, limits
         As :func:`sizecheck.pipeline.analyse`.
     """
     require_dask()
+    import dask
     import dask.dataframe as dd
     from dask.base import compute
     from dask.delayed import delayed
@@ -427,61 +542,85 @@ lot_plan, gage, resolution, limits
         if isinstance(meta_full[c].dtype, pd.CategoricalDtype)
     }
 
-    cluster: Any = None
+    tmp_root = Path(scratch) if scratch is not None else None
+    if tmp_root is None and deviations_to is not None:
+        tmp_root = Path(deviations_to).parent
+    if tmp_root is not None:
+        tmp_root.mkdir(parents=True, exist_ok=True)
+    scratch_dir = Path(tempfile.mkdtemp(prefix=".sizecheck-dask-", dir=tmp_root))
+    out_dir = Path(deviations_to) if deviations_to is not None else None
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    local_cluster: Any = None
     client: Any = None
     if scheduler == "local":  # a cluster for this run: one process per core
         from distributed import Client, LocalCluster
 
-        cluster = LocalCluster(
+        local_cluster = LocalCluster(
             n_workers=os.cpu_count() or 1, threads_per_worker=1, dashboard_address=None
         )
-        client = Client(cluster)
+        client = Client(local_cluster)
     elif scheduler is not None:
         from distributed import Client
 
         client = Client(scheduler)
     try:
-        reads: list[Any] = []
-        parts: list[Any] = []
-        per_byte = partition_rows * 60  # ~60 bytes of CSV per measurement
-        for i, (path, label) in enumerate(zip(paths, labels, strict=True)):
-            n = max(1, math.ceil(_size(path) / per_byte))
-            read = delayed(_read_file, pure=True)(
-                path, label, i, n, ref, opts, columns, dask_key_name=f"sizecheck-read-{i}"
+        # 1. each file read, validated, compared and written in parts, by one task
+        run = scratch_dir.name
+        into = (str(scratch_dir), None if out_dir is None else str(out_dir), categorical)
+        reads = [
+            delayed(_read_file, pure=False)(
+                path,
+                label,
+                i,
+                ref,
+                opts,
+                columns,
+                partition_rows,
+                *into,
+                dask_key_name=f"sizecheck-read-{i}-{run}",
             )
-            reads.append(delayed(_small)(read))
-            parts.extend(delayed(_part)(read, j) for j in range(n))
-        frame = dd.from_delayed(parts, meta=meta, verify_meta=False)
-        writes = []
-        written: list[Path] = []
-        if deviations_to is not None:
-            folder = Path(deviations_to)
-            folder.mkdir(parents=True, exist_ok=True)
-            for j, part in enumerate(parts):
-                written.append(folder / f"part.{j:05d}.parquet")
-                writes.append(delayed(_write_part)(part, written[-1], categorical))
-        # every producer in one partition; several producers may share one
-        shuffled = frame.shuffle("producer", npartitions=frame.npartitions)
-        analysed = [delayed(_analyse_part)(p, settings) for p in shuffled.to_delayed()]
-        counts = [delayed(len)(p) for p in parts]
-        small, results, n_rows, _ = compute(reads, analysed, counts, writes)  # type: ignore[no-untyped-call]
+            for i, (path, label) in enumerate(zip(paths, labels, strict=True))
+        ]
+        (small,) = compute(reads)  # type: ignore[no-untyped-call]
+        sources = [s for r in small for s in r.sources]
+        accounting = Accounting.from_sources(sources)
+        rejects = pd.concat([r.rejects for r in small], ignore_index=True)
+        if accounting.rows_used == 0:
+            codes = rejects["code"].astype(str).value_counts()
+            reasons = ", ".join(f"{c} {k}" for c, k in codes.head(4).items()) or "no data rows"
+            raise InputError(
+                f"No usable measurement in {', '.join(labels)} against table {ref.name!r}: "
+                f"every row was rejected or skipped ({reasons}). Run 'sizecheck validate' on "
+                "the file(s) for the rows and reasons, or check --table."
+            )
+        written = _number_parts([Path(w) for r in small for w in r.written])
+        # 2. the parts read back, shuffled so each producer lies in one partition of about
+        #    partition_rows rows (several producers may share one), and analysed
+        specs: list[tuple[str, int]] = []
+        for i, r in enumerate(small):
+            start = i << 40  # the row's place: its file, then its row in the file
+            for part, rows in zip(r.scratch, r.rows, strict=True):
+                specs.append((part, start))
+                start += rows
+        n_rows = sum(sum(r.rows) for r in small)
+        n_out = max(1, math.ceil(n_rows / partition_rows))
+        # the parts hold text as pandas' own string dtype already: no conversion step
+        with dask.config.set({"dataframe.convert-string": False}):
+            frame = dd.from_map(_load_part, specs, meta=meta, label="sizecheck-load")  # type: ignore[no-untyped-call]
+            shuffled = frame.shuffle("producer", npartitions=n_out)
+            # each partition analysed as it is unpacked, its rows dropped when it is done
+            analysed = shuffled.map_partitions(_analyse_frame, settings, meta=_RESULT_META)
+            (results,) = compute([delayed(_result)(p) for p in analysed.to_delayed()])  # type: ignore[no-untyped-call]
+        # 3. the cluster model between producers, on the few columns it reads
+        cluster_rows = _cluster_rows([p for r in small for p in r.scratch]) if cluster else None
     finally:
         if client is not None:
             client.close()
-        if cluster is not None:
-            cluster.close()
+        if local_cluster is not None:
+            local_cluster.close()
+        shutil.rmtree(scratch_dir, ignore_errors=True)
 
-    sources = [s for r in small for s in r.sources]
-    accounting = Accounting.from_sources(sources)
-    rejects = pd.concat([r.rejects for r in small], ignore_index=True)
-    if accounting.rows_used == 0:
-        counts_ = rejects["code"].astype(str).value_counts()
-        reasons = ", ".join(f"{c} {k}" for c, k in counts_.head(4).items()) or "no data rows"
-        raise InputError(
-            f"No usable measurement in {', '.join(labels)} against table {ref.name!r}: every "
-            f"row was rejected or skipped ({reasons}). Run 'sizecheck validate' on the "
-            "file(s) for the rows and reasons, or check --table."
-        )
     tables = {name: _by_producer([r[name] for r in results if r]) for name in PER_PRODUCER_TABLES}
     findings: dict[str, Finding] = {}
     for r in results:
@@ -512,10 +651,18 @@ lot_plan, gage, resolution, limits
         levels=tables["levels"],
         model_size_summary=tables["model_size_summary"],
         findings={p: findings[p] for p in sorted(findings)},
-        n_deviations=sum(n_rows),
-        partitions=len(parts),
+        drift_rules=settings.rules,
+        n_deviations=n_rows,
+        partitions=len(specs),
+        shuffled_partitions=shuffled.npartitions,
         deviations_files=written,
     )
+    if th.multiple_testing != "none":
+        _judge_whole_family(analysis)
+    if cluster_rows is not None:
+        analysis.cluster, analysis.cluster_note, analysis.cluster_left_out = describe_cluster(
+            cluster_rows
+        )
     return analysis
 
 
@@ -574,6 +721,7 @@ def measure_dask(
     lang: str = "en",
     scheduler: str | None = "local",
     partition_rows: int = DEFAULT_PARTITION_ROWS,
+    report_info: ReportInfo | None = None,
     **options: Any,
 ) -> tuple[DaskAnalysis, list[Path]]:
     """``sizecheck measure --engine dask``: analyse on Dask and publish the outputs.
@@ -594,6 +742,9 @@ def measure_dask(
         As for :func:`analyse_dask`; default a local cluster for the run.
     partition_rows : int
         As for :func:`analyse_dask`.
+    report_info : ReportInfo, optional
+        Title, office and report number (``measure --title --office --report-no``): on
+        the workbook's first sheet and in ``summary.json``.
     **options
         The other keywords of :func:`analyse_dask`.
 
@@ -611,6 +762,8 @@ def measure_dask(
             files, scheduler=scheduler, partition_rows=partition_rows,
             deviations_to=early.staging_path, **options,
         )  # fmt: skip
+        if report_info is not None:
+            analysis.report_info = report_info
         early.choice = choose_deviations_format("parquet", analysis.n_deviations)
         written = write_report(
             analysis, out, lang=lang, charts=False, deviations_format="parquet", early=early

@@ -42,6 +42,7 @@ __all__ = [
     "ReportInfo",
     "analyse",
     "analyse_deviations",
+    "describe_cluster",
     "file_sha256",
     "frame_sha256",
 ]
@@ -526,14 +527,19 @@ def analyse_deviations(
     )
     analysis.findings = build_findings(analysis)
     if cluster:
-        analysis.cluster, analysis.cluster_note, analysis.cluster_left_out = _cluster(deviations)
+        analysis.cluster, analysis.cluster_note, analysis.cluster_left_out = describe_cluster(
+            deviations
+        )
     return analysis
 
 
-def _cluster(deviations: pd.DataFrame) -> tuple[ClusterSummary | None, str, dict[str, int]]:
+def describe_cluster(
+    deviations: pd.DataFrame,
+) -> tuple[ClusterSummary | None, str, dict[str, int]]:
     """The cluster summary of every dimension measured at :data:`CLUSTER_MIN_PRODUCERS`
     producers or more, a note naming the dimensions left out (why none is in), and those
-    dimensions with their number of producers."""
+    dimensions with their number of producers. ``deviations`` needs only the columns
+    :func:`sizecheck.cluster.cluster_summary` reads (the Dask engine passes those)."""
     from sizecheck.cluster import cluster_summary
 
     usable = deviations["status"].astype("str") != "no_reference"
