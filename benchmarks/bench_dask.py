@@ -172,6 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         row["dask_worker_peak_mb"] = max(max(e["worker_peak_mb"]) for e in extra)  # type: ignore[type-var]
         row["dask_client_peak_mb"] = max(e["client_peak_mb"] for e in extra)  # type: ignore[type-var]
         row["partitions"] = extra[-1]["partitions"]
+        row["shuffled_partitions"] = extra[-1]["shuffled_partitions"]
         row["producers"] = extra[-1]["producers"]
         results.append(row)
         print(json.dumps(row))
