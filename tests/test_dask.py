@@ -133,7 +133,18 @@ def test_several_files_partitioned_by_producer(client, cluster_files: list[Path]
 def test_analyse_engine_dask_and_globs(client, cluster_files: list[Path]) -> None:
     pattern = str(cluster_files[0].parent / "visits-*.csv")
     assert expand_inputs([pattern]) == [str(p) for p in cluster_files]
-    _assert_same(sc.analyse(cluster_files), sc.analyse([pattern], engine="dask"))
+    pandas_run, dask_run = sc.analyse(cluster_files), sc.analyse([pattern], engine="dask")
+    _assert_same(pandas_run, dask_run)
+    # the cluster model, fitted in this process on the columns it reads: the same table
+    assert pandas_run.cluster is not None and dask_run.cluster is not None
+    pd.testing.assert_frame_equal(
+        pandas_run.cluster.summary, dask_run.cluster.summary, check_exact=True
+    )
+    pd.testing.assert_frame_equal(
+        pandas_run.cluster.offsets, dask_run.cluster.offsets, check_exact=True
+    )
+    assert dask_run.cluster_note == pandas_run.cluster_note
+    assert sc.analyse([pattern], engine="dask", cluster=False).cluster is None
     with pytest.raises(sc.InputError, match="No input file matches"):
         expand_inputs([str(cluster_files[0].parent / "none-*.csv")])
 

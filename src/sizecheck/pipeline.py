@@ -336,7 +336,7 @@ def analyse(
             sources, table=table, sep=sep, decimal=decimal, encoding=encoding, sheet=sheet,
             units=units, thresholds=thresholds, drift_rules=drift_rules, synthetic=synthetic,
             lot_plan=lot_plan, gage=gage, resolution=resolution, limits=limits,
-            scheduler=scheduler,
+            scheduler=scheduler, cluster=cluster,
         )  # fmt: skip
     if engine != "pandas":
         raise UsageError(f"Unknown engine {engine!r}; choose pandas or dask.")
