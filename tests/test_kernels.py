@@ -330,6 +330,9 @@ def test_kernels_on_part_of_each_group_equal_the_references(frame, seed):
     spreads = kernels.line_spreads(g, part.unit, lines)
     sigma, ranges, df = kernels.paired_within_sigma(g, part.unit, lines.resid, ng)
     mr_sigma, mr_count = kernels.moving_range_sigma(g, part.deviation, ng)
+    cluster, _ = kernels.visit_clusters(g, part.unit, part.visit, ng)
+    by_cluster = kernels.cluster_mean_intervals(g, cluster, part.deviation, ng, 0.9)
+    judged, clustered = kernels.bias_intervals(g, part.unit, part.visit, part.deviation, ng, 0.9)
     for i in range(ng):
         whole = groups.slice(i)
         rows = slice(int(groups.bounds[i] + first[i]), whole.stop)
@@ -358,6 +361,21 @@ def test_kernels_on_part_of_each_group_equal_the_references(frame, seed):
         np.testing.assert_allclose([sigma[i], ranges[i], df[i]], [w.sigma, w.ranges, w.df], **TOL)
         s, count = ref.moving_range_sigma(dev)
         np.testing.assert_allclose([mr_sigma[i], mr_count[i]], [s, count], **TOL)
+        # the CR2 interval of the mean over clusters, and the one the visit rule picks
+        labels = cluster[part.slice(i)]
+        c = ref.cluster_mean_interval(dev, labels, 0.9)
+        np.testing.assert_allclose(
+            [by_cluster.estimate[i], by_cluster.se[i], by_cluster.df[i], by_cluster.low[i]],
+            [c.estimate, c.se, c.df, c.low],
+            **TOL,
+        )
+        j = ref.bias_interval(dev, unit, groups.visit[rows], 0.9)
+        np.testing.assert_allclose(
+            [judged.estimate[i], judged.se[i], judged.df[i], judged.high[i]],
+            [j.estimate, j.se, j.df, j.high],
+            **TOL,
+        )
+        assert bool(clustered[i]) == ref.visit_clusters(unit, groups.visit[rows])[1]
 
 
 def test_reference_t_and_f_functions_are_scipy_stats():

@@ -269,23 +269,44 @@ def cluster_covariances(
 def cluster_mean_intervals(
     g: IntArray, cluster: IntArray, y: FloatArray, ng: int, confidence: float
 ) -> Intervals:
-    """:func:`reference.cluster_mean_interval` for every group (clusters nested in groups)."""
+    """:func:`reference.cluster_mean_interval` for every group (clusters nested in groups).
+
+    :func:`cluster_covariances` for the mean alone, where ``H_cc = m_c / n``:
+    ``V = Σ_c s_c² / (n² (1 − m_c/n))``, ``s_c`` the sum of cluster c's residuals
+    ``y − ȳ`` and ``m_c`` its rows (a cluster holding every row of its group adds
+    nothing); G − 1 df, no interval with fewer than two clusters or rows.
+    """
     n = np.bincount(g, minlength=ng).astype(np.float64)
     mean = group_mean(g, y, ng)
-    no_line = Lines(n, np.zeros(ng, np.int64), *(np.full(ng, np.nan),) * 4, np.zeros(ng),
-                    np.zeros(ng, np.bool_), np.full(ng, np.nan), y - mean[g])  # fmt: skip
-    cov = cluster_covariances(g, cluster, np.zeros(len(y)), y - mean[g], no_line)
-    se = cov.se_at(no_line, mean)
-    t = t_quantile(confidence, cov.df)
-    return Intervals(mean, se, cov.df, mean - t * se, mean + t * se)
+    nc = int(cluster.max()) + 1 if len(cluster) else 0
+    cg = np.zeros(nc, dtype=np.int64)
+    cg[cluster] = g
+    m = np.bincount(cluster, minlength=nc).astype(np.float64)
+    s = np.bincount(cluster, weights=y - mean[g], minlength=nc)
+    big_g = np.bincount(cg, minlength=ng).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rest = 1.0 - m / n[cg]  # 1 − H_cc
+        term = np.where(rest > 1e-12, s * s / np.where(rest > 1e-12, rest, 1.0), 0.0)
+        var = np.bincount(cg, weights=term, minlength=ng) / (n * n)
+        se = np.sqrt(np.where((big_g >= 2) & (n > 1), var, np.nan))
+    df = big_g - 1
+    t = t_quantile(confidence, df)
+    return Intervals(mean, se, df, mean - t * se, mean + t * se)
 
 
 def bias_intervals(
     g: IntArray, unit: IntArray, visit: IntArray, y: FloatArray, ng: int, confidence: float
 ) -> tuple[Intervals, BoolArray]:
-    """:func:`reference.bias_interval` for every group; and where the visit is the unit."""
+    """:func:`reference.bias_interval` for every group; and where the visit is the unit.
+
+    Each group takes the interval over visits or over its pair units: a kind that no
+    group takes is not computed."""
     cluster, clustered = visit_clusters(g, unit, visit, ng)
+    if clustered.all():
+        return cluster_mean_intervals(g, cluster, y, ng, confidence), clustered
     by_unit = mean_intervals(g, unit, y, ng, confidence)
+    if not clustered.any():
+        return by_unit, clustered
     by_visit = cluster_mean_intervals(g, cluster, y, ng, confidence)
     fields = ("estimate", "se", "df", "low", "high")
     pick = (np.where(clustered, getattr(by_visit, f), getattr(by_unit, f)) for f in fields)
