@@ -618,6 +618,11 @@ class ClusterFit:
 # --------------------------------------------------------------------------------------
 
 _NEEDED = ("producer", "dimension", "size", "deviation_mm")
+#: Every column the model reads, when present (visits, pairs, the tolerance band).
+_USED = frozenset(
+    {*_NEEDED, "date", "lot", "pair", "nominal_mm", "lower_mm", "upper_mm",
+     "lower_missized_mm", "upper_missized_mm"}
+)  # fmt: skip
 
 
 def _factorize(column: pd.Series) -> tuple[IntArray, int]:
@@ -1025,7 +1030,9 @@ def _usable(deviations: pd.DataFrame, what: str) -> pd.DataFrame:
     keep &= deviations["producer"].notna().to_numpy()
     if "status" in deviations.columns:
         keep &= (deviations["status"] != "no_reference").to_numpy()
-    out: pd.DataFrame = deviations.loc[keep]
+    # only the columns the model reads are copied (not sample ids, sources, values...)
+    used = [c for c in deviations.columns if c in _USED]
+    out: pd.DataFrame = deviations.loc[keep, used]
     return out
 
 
