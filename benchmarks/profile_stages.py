@@ -49,7 +49,7 @@ STAGES: tuple[tuple[str, str, str], ...] = (
     ("compare_producers", "sizecheck.stats", "compare_producers"),
     ("find_conventions", "sizecheck.stats", "find_conventions"),
     ("findings", "sizecheck.findings", "build_findings"),
-    ("cluster_summary", "sizecheck.pipeline", "_cluster"),
+    ("cluster_summary", "sizecheck.pipeline", "describe_cluster"),
     ("summary.json", "sizecheck.report", "summary_dict"),
     ("workbook", "sizecheck.workbook", "write_workbook"),
     ("CSV tables", "sizecheck.report", "_write_csv"),
