@@ -314,21 +314,32 @@ def _convention_text(row: Mapping[Any, Any], lang: str) -> str:
 
 
 def _conventions(rows: pd.DataFrame, lang: str) -> list[list[str]]:
-    """A producer's best-fitting size convention per dimension (``best`` rows of
-    ``Analysis.conventions``) as rows of text; "none fits" when the closest does not."""
+    """A producer's size convention per dimension, as the model-based ``choice`` of
+    ``Analysis.conventions`` (:func:`sizecheck.stats.find_conventions`) has it, as rows
+    of text: the chosen convention ("none fits" when even it lies outside the
+    tolerance), "undecided" between the candidates within ΔAIC 2 (none is claimed), or
+    none when the producer's own line explains the lengths better. The residuals are
+    those of the candidate with the lowest AIC."""
     out = []
-    for r in rows.to_dict(orient="records"):
-        if not bool(r.get("best")):
-            continue
-        text = _convention_text(r, lang)
-        if not bool(r.get("fits")):
-            text = t("report.conv_none_fits", lang, closest=text)
+    frame = rows.loc[rows["choice"].astype("str") != ""] if "choice" in rows.columns else rows[:0]
+    for dimension, group in frame.groupby(frame["dimension"].astype("str"), sort=False):
+        group = group.sort_values("delta_aic", kind="stable")
+        first = group.iloc[0].to_dict()
+        names = [_convention_text(r, lang) for r in group.to_dict(orient="records")]
+        if first["choice"] == "no_convention":
+            text = t("report.conv_no_convention", lang, closest=names[0])
+        elif first["choice"] == "undecided":
+            text = t("report.conv_undecided", lang, names="; ".join(names))
+        elif bool(first.get("fits")):
+            text = names[0]
+        else:
+            text = t("report.conv_none_fits", lang, closest=names[0])
         out.append(
             [
-                dimension_label(str(r["dimension"]), lang),
+                dimension_label(dimension, lang),
                 text,
-                format_number(r["mean_residual_mm"], lang, 1, signed=True),
-                format_number(r["rms_residual_mm"], lang, 1),
+                format_number(first["mean_residual_mm"], lang, 1, signed=True),
+                format_number(first["rms_residual_mm"], lang, 1),
             ]
         )
     return out
@@ -534,7 +545,7 @@ def render_html(
     conventions = analysis.conventions
     by_producer = (
         dict(tuple(conventions.groupby(conventions["producer"].astype("str"), sort=False)))
-        if conventions is not None and not conventions.empty and "best" in conventions.columns
+        if conventions is not None and not conventions.empty and "choice" in conventions.columns
         else {}
     )
     summary_rows = []

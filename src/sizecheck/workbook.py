@@ -278,6 +278,8 @@ def _frame_rows(frame: pd.DataFrame, columns: Sequence[_Column], lang: str) -> l
         values = frame[col.name].tolist()
         if col.name == "dimension":
             values = [None if _missing(v) else dimension_label(str(v), lang) for v in values]
+        elif col.name == "choice":  # the model-based convention choice, in words
+            values = [t(CHOICE_TEXTS[v], lang) if v in CHOICE_TEXTS else None for v in values]
         data.append(values)
     return [list(r) for r in zip(*data, strict=True)] if columns else []
 
@@ -389,6 +391,13 @@ COMPARISON_COLUMNS: tuple[_Column, ...] = (
     _Column("welch_p", "p"),
 )
 
+#: The words of ``find_conventions``' ``choice`` (catalogue keys).
+CHOICE_TEXTS: dict[str, str] = {
+    "chosen": "convention.choice_chosen",
+    "undecided": "convention.choice_undecided",
+    "no_convention": "convention.choice_no_convention",
+}
+
 CONVENTION_COLUMNS: tuple[_Column, ...] = (
     _Column("producer"),
     _Column("dimension", "words"),
@@ -400,6 +409,10 @@ CONVENTION_COLUMNS: tuple[_Column, ...] = (
     _Column("rms_residual_mm", "mm"),
     _Column("fitted_shift_mm", "mm"),
     _Column("fits", "yesno"),
+    _Column("aic", "ratio"),
+    _Column("delta_aic", "ratio"),
+    _Column("own_line_delta_aic", "ratio"),
+    _Column("choice", "words"),
     _Column("best", "yesno"),
 )
 

@@ -172,7 +172,11 @@ def find_conventions(
         - ``best``: the candidate with the lowest RMS for the producer × dimension,
           except that a candidate with nothing fitted wins when its RMS is within
           ``CONVENTION_TIE_MM`` (0.05 mm) of that lowest RMS (the simpler explanation;
-          among such candidates the lowest RMS). A description, not a test.
+          among such candidates the lowest RMS). A description, not a test, and not
+          what a person is told: the report and the workbook read ``choice``; ``best``
+          stays in ``conventions.csv`` for scripts written against it (the lowest RMS
+          can "fit" a producer whose own line explains its lengths far better, e.g. one
+          growing 0.5 mm per size too little).
         - ``aic``: Akaike's criterion of the candidate with normal errors
           (:func:`~sizecheck.stats.reference.gaussian_aic`; parameters: σ, and the shift
           when fitted), σ̂ = the RMS residual, not below the reading resolution / √12;
@@ -250,8 +254,10 @@ def find_conventions(
     floor = floor / np.sqrt(12.0)
     own_rms = _own_line_rms(g, size, value, ng)
     params = [2.0 if c.fit_intercept else 1.0 for c in conventions]
+    # σ̂ not below the reading resolution; no AIC where the RMS is NaN (a fitted shift on
+    # fewer than 3 sizes): fmax would put the floor in its place and rank it
     aic = np.column_stack(
-        [gaussian_aic(np.fmax(p["rms_residual_mm"].to_numpy(), floor), n, k)
+        [gaussian_aic(np.maximum(p["rms_residual_mm"].to_numpy(), floor), n, k)
          for p, k in zip(parts, params, strict=True)]
     )  # fmt: skip
     aic = np.where(n[:, None] >= 3, aic, np.nan)
@@ -281,7 +287,9 @@ def _own_line_rms(g: np.ndarray, size: np.ndarray, value: np.ndarray, ng: int) -
 
 
 def best_conventions(conventions: pd.DataFrame) -> pd.DataFrame:
-    """The best convention per producer × dimension from :func:`find_conventions`.
+    """The lowest-RMS convention per producer × dimension from :func:`find_conventions`
+    (``best``; the model-based decision is ``choice``: ``chosen``, ``undecided`` or
+    ``no_convention``).
 
     Returns
     -------
