@@ -172,7 +172,7 @@ def visit_clusters(
     ``visit`` −1: no visit."""
     has = visit >= 0
     width = int(max(visit.max(initial=0), unit.max(initial=0))) + 1
-    group_visit = np.unique(g[has] * width + visit[has])  # each (group, visit) once
+    group_visit = pd.unique(g[has] * width + visit[has])  # each (group, visit) once
     clustered = np.asarray(np.bincount(group_visit // width, minlength=ng) >= 2, dtype=np.bool_)
     by_visit = has & clustered[g]
     key = 2 * width * g + np.where(by_visit, visit, width + unit)
