@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import textwrap
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from matplotlib.axes import Axes
@@ -28,6 +29,7 @@ from matplotlib.transforms import Bbox, blended_transform_factory
 
 from sizecheck.escaping import visible_controls
 from sizecheck.findings import (
+    DimensionFinding,
     Finding,
     action_texts,
     chart_data,
@@ -198,9 +200,10 @@ def card_figure(
     second chart is the control chart when that dimension changed over time (a shift in
     time does not show on a size chart), else the effective-size chart.
 
-    The page is laid out from measured text extents: the provenance footer is placed
-    from the bottom up, the header from the top down, and the charts take what is left
-    after the key numbers and the actions; when the texts are long, the charts get
+    The page is laid out from measured text extents: the header from the top down
+    (:func:`_header`), the provenance footer and signature box from the bottom up
+    (:func:`_footer`), and the charts (:func:`_charts`) take what is left after the key
+    numbers and the actions (:func:`_fit_body`); when the texts are long, the charts get
     shorter first, then the fonts smaller, so no text ever overlaps another.
 
     Parameters
@@ -219,14 +222,20 @@ def card_figure(
     lang = check_lang(lang)
     if finding is None:
         finding = finding_for(analysis, producer)
-    fig = Figure(figsize=A4_INCHES)
-    page = _Page(fig)
-    main = finding.headline
-    dim = main.dimension if main is not None else None
-    left, right = _LEFT, _RIGHT
-    width = right - left
+    page = _Page(Figure(figsize=A4_INCHES))
+    top = _header(page, analysis, producer, finding, lang)
+    floor = _footer(page, analysis, finding.headline, lang)
+    charts = _charts(page, analysis, producer, finding.headline, lang)
+    body = _fit_body(page, charts, finding, lang, room=(top, floor))
+    _place(page, charts, body, top)
+    return page.fig
 
-    # Header, top down.
+
+def _header(page: _Page, analysis: Analysis, producer: str, finding: Finding, lang: str) -> float:
+    """Draw the header top down (banner, date, office, title line, name, period, verdict,
+    every dimension's verdict); return the height (figure fraction) under it."""
+    fig, left, right = page.fig, _LEFT, _RIGHT
+    width = right - left
     y = _TOP
     if analysis.synthetic:
         banner = fig.text(
@@ -274,30 +283,43 @@ def card_figure(
         y = page.below(page.text(left, y, period, 9, width, color="#444444"), 0.010)
     else:
         y -= 0.008
+    return _verdicts(page, finding, lang, y)
 
-    flags: list[str] = list(main.flags) if main is not None else []
-    if main is not None:
-        label = page.text(left, y, t("card.verdict", lang), 9.5, width, color="#444444")
-        y = page.below(label, 0.002)
-        verdict = page.text(left, y, headline_text(finding, lang), 13.5, width, fontweight="bold")
-        y = page.below(verdict, 0.004)
-        helps = " ".join(
-            t(f"verdict_help.{f}", lang)
-            for f in flags
-            if has_key(f"verdict_help.{f}", lang) and not (f == "offset" and "grading" in flags)
-        )
-        if helps:
-            y = page.below(page.text(left, y, helps, 9, width, color="#333333"), 0.006)
-        each = "  ·  ".join(
-            f"{t('action.model', lang, model=d.model) if d.model else ''}"
-            f"{dimension_label(d.dimension, lang)}: {verdict_words(d.verdict, lang)}"
-            for d in (finding.models or finding.dimensions)
-        )
-        y = page.below(page.text(left, y, each, 8.5, width, color="#333333"), 0.01)
 
-    # Footer, bottom up: version line, then the reference table and its provenance.
+def _verdicts(page: _Page, finding: Finding, lang: str, y: float) -> float:
+    """The headline verdict, its meaning in words and every dimension's verdict in one
+    line, with their top at ``y``; return the height under them."""
+    main = finding.headline
+    if main is None:
+        return y
+    left, width = _LEFT, _RIGHT - _LEFT
+    label = page.text(left, y, t("card.verdict", lang), 9.5, width, color="#444444")
+    y = page.below(label, 0.002)
+    verdict = page.text(left, y, headline_text(finding, lang), 13.5, width, fontweight="bold")
+    y = page.below(verdict, 0.004)
+    flags = main.flags
+    helps = " ".join(
+        t(f"verdict_help.{f}", lang)
+        for f in flags
+        if has_key(f"verdict_help.{f}", lang) and not (f == "offset" and "grading" in flags)
+    )
+    if helps:
+        y = page.below(page.text(left, y, helps, 9, width, color="#333333"), 0.006)
+    each = "  ·  ".join(
+        f"{t('action.model', lang, model=d.model) if d.model else ''}"
+        f"{dimension_label(d.dimension, lang)}: {verdict_words(d.verdict, lang)}"
+        for d in (finding.models or finding.dimensions)
+    )
+    return page.below(page.text(left, y, each, 8.5, width, color="#333333"), 0.01)
+
+
+def _footer(page: _Page, analysis: Analysis, main: DimensionFinding | None, lang: str) -> float:
+    """Draw the footer bottom up: the version line, the reference table with its status
+    (and, for the main dimension, its size system, nominal and tolerance; the long
+    source stands in the report), then the signature box; return the height above."""
+    fig = page.fig
     version = fig.text(
-        right,
+        _RIGHT,
         _BOTTOM,
         t(
             "card.footer",
@@ -313,159 +335,210 @@ def card_figure(
     table = analysis.table
     status_key = f"table_status.{table.status}"
     status = t(status_key, lang) if has_key(status_key, lang) else table.status
-    # the table's size system, nominal and tolerance (with its status) for the main
-    # dimension; its long source stands in the report, the card names the table
     ref_text = t("card.reference", lang, name=table.name, status=status)
     if table.status != "official":
         ref_text += " " + t("card.not_sni", lang)
-    if dim is not None:
-        ref_text = " ".join(table.describe(lang, [dim])) + " " + ref_text
-    ref = page.text(left, 0.0, ref_text, 6.5, width, color="#333333")
+    if main is not None:
+        ref_text = " ".join(table.describe(lang, [main.dimension])) + " " + ref_text
+    ref = page.text(_LEFT, 0.0, ref_text, 6.5, _RIGHT - _LEFT, color="#333333")
     ref.set_verticalalignment("bottom")
     ref.set_y(float(page.extent(version).y1) + 0.004)
-    floor = _signature_box(page, lang, float(page.extent(ref).y1) + 0.008) + 0.012
+    return _signature_box(page, lang, float(page.extent(ref).y1) + 0.008) + 0.012
 
-    todo = action_texts(finding, lang, limit=_MAX_ACTIONS)
-    lines = finding_lines(main, lang) if main is not None else []
 
-    # Charts at their preferred size, to measure what they draw around the plot area.
-    ax_ladder = ax2 = None
-    if dim is not None:
-        ax_ladder = fig.add_axes((0.1, 0.5, 0.78, _LADDER_H))
-        assert main is not None  # dim is main's dimension
-        deviations, sizes = chart_data(analysis, main)
-        plot_size_ladder(
-            deviations,
-            producer=producer,
-            dimension=dim,
-            size_summary=sizes,
-            lang=lang,
-            title=t(
-                "chart.ladder.title",
-                lang,
-                producer="",
-                dimension=(t("action.model", lang, model=main.model) if main.model else "")
-                + dimension_label(dim, lang),
-            ).strip(),
-            ax=ax_ladder,
+@dataclass(frozen=True)
+class _Charts:
+    """The card's two charts and what each draws above and below its plot area
+    (figure fraction; measured once, at the charts' preferred size)."""
+
+    ladder: Axes
+    second: Axes
+    ladder_decor: tuple[float, float]
+    second_decor: tuple[float, float]
+
+
+def _charts(
+    page: _Page, analysis: Analysis, producer: str, main: DimensionFinding | None, lang: str
+) -> _Charts | None:
+    """The size ladder of the main dimension and, beside the key numbers, its control
+    chart (when it changed over time) or its effective-size chart, drawn at their
+    preferred size; ``None`` when there is no main dimension."""
+    if main is None:
+        return None
+    fig, dim = page.fig, main.dimension
+    ladder = fig.add_axes((0.1, 0.5, 0.78, _LADDER_H))
+    deviations, sizes = chart_data(analysis, main)
+    model = t("action.model", lang, model=main.model) if main.model else ""
+    title = t("chart.ladder.title", lang, producer="", dimension=model + dimension_label(dim, lang))
+    plot_size_ladder(deviations, producer=producer, dimension=dim, size_summary=sizes,
+                     lang=lang, title=title.strip(), ax=ladder)  # fmt: skip
+    old = ladder.get_legend()
+    if old is not None:
+        ladder.legend(
+            handles=old.legend_handles,
+            labels=[txt.get_text() for txt in old.texts],
+            loc="upper center",
+            ncol=3,
+            fontsize=7.5,
         )
-        old = ax_ladder.get_legend()
-        if old is not None:
-            ax_ladder.legend(
-                handles=old.legend_handles,
-                labels=[txt.get_text() for txt in old.texts],
-                loc="upper center",
-                ncol=3,
-                fontsize=7.5,
-            )
-            _legend_below(page, ax_ladder)
-        ax2 = fig.add_axes((0.1, 0.2, 0.37, _SECOND_H))
-        if main is not None and (main.change is not None or "drift" in flags):
-            plot_control_chart(
-                analysis.control_points,
-                producer=producer,
-                dimension=dim,
-                signals=analysis.signals,
-                lang=lang,
-                title=t("card.control_title", lang),
-                legend=False,
-                ax=ax2,
-            )
-        else:
-            plot_effective_size(
-                sizes,
-                dimension=dim,
-                producer=producer,
-                lang=lang,
-                title=t("card.effective_title", lang),
-                legend=False,
-                ax=ax2,
-            )
-        ax2.title.set_fontsize(9.5)
-        for ax in (ax_ladder, ax2):
-            _fit_ylabel(page, ax)
+        _legend_below(page, ladder)
+    second = fig.add_axes((0.1, 0.2, 0.37, _SECOND_H))
+    if main.change is not None or "drift" in main.flags:
+        plot_control_chart(analysis.control_points, producer=producer, dimension=dim,
+                           signals=analysis.signals, lang=lang,
+                           title=t("card.control_title", lang), legend=False,
+                           ax=second)  # fmt: skip
+    else:
+        plot_effective_size(sizes, dimension=dim, producer=producer, lang=lang,
+                            title=t("card.effective_title", lang), legend=False,
+                            ax=second)  # fmt: skip
+    second.title.set_fontsize(9.5)
+    for ax in (ladder, second):
+        _fit_ylabel(page, ax)
+    return _Charts(ladder, second, _decor(page, ladder), _decor(page, second))
 
-    # Texts that must fit, densest last: key numbers beside the second chart, then actions.
-    key_x = 0.54
-    for n, (act_size, key_size) in enumerate(_DENSITIES):
-        last = n == len(_DENSITIES) - 1
-        made: list[Text] = []
-        key_h = 0.0
-        if lines:
-            kt = page.text(
-                key_x, 0.0, t("card.key_numbers", lang), 11, right - key_x, fontweight="bold"
-            )
-            made.append(kt)
-            key_h = page.height(kt)
-            for line in lines:
-                bt = page.text(key_x, 0.0, "• " + line, key_size, right - key_x)
-                made.append(bt)
-                key_h += 0.004 + page.height(bt)
-        heading = page.text(left, 0.0, t("card.actions", lang), 13, width, fontweight="bold")
-        made.append(heading)
-        act_h = page.height(heading) + 0.006
-        items: list[tuple[Text, Text]] = []
-        for i, text in enumerate(todo, start=1):
-            if last:
-                text = textwrap.shorten(text, 400, placeholder="…")
-            num = fig.text(left, 0.0, f"{i}.", fontsize=act_size, fontweight="bold", va="top")
-            body = page.text(left + 0.035, 0.0, text, act_size, width - 0.035)
-            items.append((num, body))
-            made += [num, body]
-            act_h += page.height(body) + 0.01
-        need_h = act_h
-        charts: tuple[float, float] | None = None
-        if ax_ladder is not None and ax2 is not None:
-            la, lb = _decor(page, ax_ladder)
-            sa, sb = _decor(page, ax2)
-            room = y - floor - act_h - la - lb - sa - sb - 0.04
-            want = _LADDER_H + _SECOND_H
-            if room >= want:
-                charts = (_LADDER_H, _SECOND_H)
-            elif room >= _LADDER_MIN + _SECOND_MIN or last:
-                share = max(room - _LADDER_MIN - _SECOND_MIN, 0.0) / (
-                    want - _LADDER_MIN - _SECOND_MIN
-                )
-                charts = (
-                    _LADDER_MIN + share * (_LADDER_H - _LADDER_MIN),
-                    _SECOND_MIN + share * (_SECOND_H - _SECOND_MIN),
-                )
-            if charts is not None:
-                row2 = max(sa + charts[1] + sb, key_h)
-                need_h = la + charts[0] + lb + 0.02 + row2 + 0.02 + act_h
-                if last and need_h > y - floor:  # the densest texts: the ladder gives way
-                    ladder = max(_LADDER_LAST, charts[0] - (need_h - (y - floor)))
-                    need_h -= charts[0] - ladder
-                    charts = (ladder, charts[1])
-        if (charts is not None or ax_ladder is None) and (y - floor >= need_h or last):
-            break
-        for artist in made:
+
+@dataclass
+class _Body:
+    """The key numbers and the actions written at one density of :data:`_DENSITIES`
+    (their texts drawn at y = 0 until :func:`_place` moves them), the heights they need
+    and the charts' heights that go with them (``None``: the charts do not fit)."""
+
+    keys: list[Text]
+    heading: Text
+    items: list[tuple[Text, Text]]
+    key_h: float
+    act_h: float
+    chart_h: tuple[float, float] | None
+    need_h: float
+
+    def remove(self) -> None:
+        for artist in [*self.keys, self.heading, *(a for item in self.items for a in item)]:
             artist.remove()
 
-    if ax_ladder is not None and ax2 is not None and charts is not None:
-        h_ladder, h_second = charts
+
+#: Left edge of the key numbers beside the second chart (figure fraction).
+_KEY_X = 0.54
+
+
+def _fit_body(
+    page: _Page, charts: _Charts | None, finding: Finding, lang: str, room: tuple[float, float]
+) -> _Body:
+    """The key numbers and actions at the largest density of :data:`_DENSITIES` at which
+    they fit with the charts between ``room`` = (top, floor); at the densest when none
+    does. The fit only gets easier as the fonts get smaller, so the density is found by
+    bisection: at most three densities are written and measured, not all five."""
+    main = finding.headline
+    lines = finding_lines(main, lang) if main is not None else []
+    todo = action_texts(finding, lang, limit=_MAX_ACTIONS)
+    top, floor = room
+    lo, hi = 0, len(_DENSITIES) - 1  # the answer lies in [lo, hi]; the densest always fits
+    best: _Body | None = None
+    while lo < hi:
+        mid = (lo + hi) // 2
+        body = _write_body(page, charts, lines, todo, lang, mid, top - floor)
+        # the charts shrunk to the room leave need_h equal to it, up to rounding
+        fits = (body.chart_h is not None or charts is None) and body.need_h <= top - floor + 1e-9
+        if fits:
+            if best is not None:
+                best.remove()
+            best, hi = body, mid
+        else:
+            body.remove()
+            lo = mid + 1
+    if best is None:
+        best = _write_body(page, charts, lines, todo, lang, lo, top - floor)
+    return best
+
+
+def _write_body(
+    page: _Page,
+    charts: _Charts | None,
+    lines: list[str],
+    todo: list[str],
+    lang: str,
+    density: int,
+    room: float,
+) -> _Body:
+    """Write the key numbers and the actions at ``_DENSITIES[density]`` and work out the
+    charts' heights for the ``room`` (figure fraction) left between header and footer:
+    the preferred heights, else shorter in proportion down to the smallest, else (at the
+    densest only) the ladder gives way further."""
+    act_size, key_size = _DENSITIES[density]
+    last = density == len(_DENSITIES) - 1
+    fig, left, right = page.fig, _LEFT, _RIGHT
+    width = right - left
+    keys: list[Text] = []
+    key_h = 0.0
+    if lines:
+        kt = page.text(_KEY_X, 0.0, t("card.key_numbers", lang), 11, right - _KEY_X,
+                       fontweight="bold")  # fmt: skip
+        keys.append(kt)
+        key_h = page.height(kt)
+        for line in lines:
+            bt = page.text(_KEY_X, 0.0, "• " + line, key_size, right - _KEY_X)
+            keys.append(bt)
+            key_h += 0.004 + page.height(bt)
+    heading = page.text(left, 0.0, t("card.actions", lang), 13, width, fontweight="bold")
+    act_h = page.height(heading) + 0.006
+    items: list[tuple[Text, Text]] = []
+    for i, text in enumerate(todo, start=1):
+        if last:
+            text = textwrap.shorten(text, 400, placeholder="…")
+        num = fig.text(left, 0.0, f"{i}.", fontsize=act_size, fontweight="bold", va="top")
+        body = page.text(left + 0.035, 0.0, text, act_size, width - 0.035)
+        items.append((num, body))
+        act_h += page.height(body) + 0.01
+    if charts is None:
+        return _Body(keys, heading, items, key_h, act_h, None, act_h)
+    la, lb = charts.ladder_decor
+    sa, sb = charts.second_decor
+    free = room - act_h - la - lb - sa - sb - 0.04
+    want = _LADDER_H + _SECOND_H
+    chart_h: tuple[float, float] | None = None
+    if free >= want:
+        chart_h = (_LADDER_H, _SECOND_H)
+    elif free >= _LADDER_MIN + _SECOND_MIN or last:
+        share = max(free - _LADDER_MIN - _SECOND_MIN, 0.0) / (want - _LADDER_MIN - _SECOND_MIN)
+        chart_h = (
+            _LADDER_MIN + share * (_LADDER_H - _LADDER_MIN),
+            _SECOND_MIN + share * (_SECOND_H - _SECOND_MIN),
+        )
+    need_h = act_h
+    if chart_h is not None:
+        need_h = la + chart_h[0] + lb + 0.02 + max(sa + chart_h[1] + sb, key_h) + 0.02 + act_h
+        if last and need_h > room:  # the densest texts: the ladder gives way
+            ladder = max(_LADDER_LAST, chart_h[0] - (need_h - room))
+            need_h -= chart_h[0] - ladder
+            chart_h = (ladder, chart_h[1])
+    return _Body(keys, heading, items, key_h, act_h, chart_h, need_h)
+
+
+def _place(page: _Page, charts: _Charts | None, body: _Body, y: float) -> None:
+    """Move the charts, the key numbers beside the second chart and the actions under
+    them into place, from ``y`` (under the header) down."""
+    if charts is not None and body.chart_h is not None:
+        h_ladder, h_second = body.chart_h
+        (la, lb), (sa, sb) = charts.ladder_decor, charts.second_decor
         top = y - la
-        ax_ladder.set_position((0.1, top - h_ladder, 0.78, h_ladder))
+        charts.ladder.set_position((0.1, top - h_ladder, 0.78, h_ladder))
         y = top - h_ladder - lb - 0.02
-        ax2.set_position((0.1, y - sa - h_second, 0.37, h_second))
+        charts.second.set_position((0.1, y - sa - h_second, 0.37, h_second))
         yk = y
-        for artist in made[: 1 + len(lines)]:
+        for artist in body.keys:
             artist.set_y(yk)
             yk = page.below(artist, 0.004)
-        for ax, limit in ((ax_ladder, right), (ax2, key_x - 0.03)):
+        for ax, limit in ((charts.ladder, _RIGHT), (charts.second, _KEY_X - 0.03)):
             _fit_ylabel(page, ax)
-            _fit_across(page, ax, left, limit)
-        _legend_below(page, ax_ladder)
-        bottom2 = y - sa - h_second - sb
-        y = min(bottom2, yk) - 0.02
-    # Actions
-    heading.set_y(y)
-    y = page.below(heading, 0.006)
-    for num, body in items:
+            _fit_across(page, ax, _LEFT, limit)
+        _legend_below(page, charts.ladder)
+        y = min(y - sa - h_second - sb, yk) - 0.02
+    body.heading.set_y(y)
+    y = page.below(body.heading, 0.006)
+    for num, text in body.items:
         num.set_y(y)
-        body.set_y(y)
-        y = page.below(body, 0.01)
-    return fig
+        text.set_y(y)
+        y = page.below(text, 0.01)
 
 
 def render_card(

@@ -95,6 +95,10 @@ RC: Mapping[str, Any] = {
     "font.size": 10.0,
     "axes.titlesize": 11.0,
     "axes.titleweight": "bold",
+    # titles stand at the top of the plot area: no chart has ticks or labels above it,
+    # and a fixed position spares matplotlib measuring every tick label of every axis
+    # again at each draw to find out (a third of the time of drawing a size ladder)
+    "axes.titley": 1.0,
     "axes.labelsize": 10.0,
     "axes.spines.top": False,
     "axes.spines.right": False,
