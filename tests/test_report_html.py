@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from _visual_factory import HOSTILE_NAMES, make_analysis
 
+from sizecheck.report import CHART_DPI
 from sizecheck.report_html import MAX_REJECTS, chart_key, render_html
 
 VOID = {"meta", "img", "br", "hr", "link", "input", "source", "wbr", "col", "area", "base"}
@@ -297,7 +298,7 @@ _CHROMIUM_FLAGS = (
 )  # fmt: skip
 
 #: The charts of the layout tests are drawn at the resolution measure uses.
-LAYOUT_DPI = 120
+LAYOUT_DPI = CHART_DPI
 
 
 @pytest.fixture(scope="module")

@@ -870,7 +870,7 @@ def write_template(
 SERIAL_BELOW = 8
 
 #: Resolution of the PNG charts.
-CHART_DPI = 120
+CHART_DPI = 100
 
 _WINDOWS_RESERVED = frozenset(
     {"con", "prn", "aux", "nul"}
