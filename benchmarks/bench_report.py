@@ -23,6 +23,7 @@ Usage::
     .venv/bin/python benchmarks/bench_report.py                    # 120 producers, 3 runs
     .venv/bin/python benchmarks/bench_report.py --runs 5 --snapshot
     .venv/bin/python benchmarks/bench_report.py --producers 30 --runs 1   # quick look
+    .venv/bin/python benchmarks/bench_report.py --figures 783 --runs 1   # no counting run
 """
 
 from __future__ import annotations
@@ -102,6 +103,20 @@ else:
 """
 
 
+def _count(out: Path) -> tuple[list[Path], list[Path], dict[str, int], float]:
+    """Chart PNGs, cards, charts per kind and report.html's size (MB) in ``out``; printed."""
+    charts = sorted(p for p in (out / "charts").rglob("*.png")) if (out / "charts").is_dir() else []
+    cards = sorted(p for p in (out / "cards").rglob("*.pdf")) if (out / "cards").is_dir() else []
+    report_mb = (out / "report.html").stat().st_size / 1e6
+    kinds: dict[str, int] = {}
+    for p in charts:
+        kind = p.stem.split("_", 1)[0]
+        kinds[kind] = kinds.get(kind, 0) + 1
+    print(f"  {len(charts)} chart PNGs ({', '.join(f'{k} {v}' for k, v in sorted(kinds.items()))}),"
+          f" {len(cards)} cards, report.html {report_mb:.1f} MB")  # fmt: skip
+    return charts, cards, kinds, report_mb
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--producers", type=int, default=120)
@@ -109,6 +124,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--pairs", type=int, default=6, help="pairs measured per visit")
     parser.add_argument("--runs", type=int, default=3, help="runs per command (median shown)")
     parser.add_argument("--lang", default="en", choices=("en", "id"))
+    parser.add_argument(
+        "--figures",
+        type=int,
+        default=0,
+        help="bare figures to draw (chart PNGs + cards of an earlier run): skips the untimed "
+        "run that counts them; the charts are then counted from the last timed run",
+    )
     parser.add_argument(
         "--snapshot",
         action="store_true",
@@ -139,18 +161,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"(e) measure, {args.producers} producers",
         [sc, "measure", str(path), "--out", str(out), "--lang", args.lang],
     )
-    shutil.rmtree(out, ignore_errors=True)
-    bm.run_once(full.cmd)  # untimed: how many charts and cards the report holds
-    charts = sorted(p for p in (out / "charts").rglob("*.png")) if (out / "charts").is_dir() else []
-    cards = sorted(p for p in (out / "cards").rglob("*.pdf")) if (out / "cards").is_dir() else []
-    report_mb = (out / "report.html").stat().st_size / 1e6
-    kinds: dict[str, int] = {}
-    for p in charts:
-        kind = p.stem.split("_", 1)[0]
-        kinds[kind] = kinds.get(kind, 0) + 1
-    n_figs = len(charts) + len(cards)
-    print(f"  {len(charts)} chart PNGs ({', '.join(f'{k} {v}' for k, v in sorted(kinds.items()))}),"
-          f" {len(cards)} cards, report.html {report_mb:.1f} MB")  # fmt: skip
+    if args.figures:
+        n_figs = args.figures
+    else:
+        shutil.rmtree(out, ignore_errors=True)
+        bm.run_once(full.cmd)  # untimed: how many charts and cards the report holds
+        charts, cards, kinds, report_mb = _count(out)
+        n_figs = len(charts) + len(cards)
 
     nocharts = Timing(
         f"(e0) measure --no-charts, {args.producers} producers",
@@ -166,6 +183,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.runs,
         {full.name: out, bare.name: figs_out, nocharts.name: WORK / "out-e0"},
     )
+    charts, cards, kinds, report_mb = _count(out)
+    if len(charts) + len(cards) != n_figs:
+        print(f"  warning: --figures {n_figs}, but the run wrote {len(charts) + len(cards)}")
     ratio = full.median / bare.median
     rows = [
         Row(bare.name, bare.median, bare.peak, bare.cpu),
