@@ -406,5 +406,7 @@ def encode_chart(
     palette = rgb.quantize(colours, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
     png, webp = io.BytesIO(), io.BytesIO()
     palette.save(png, format="PNG")
-    palette.save(webp, format="WEBP", lossless=True, method=2, quality=50)
+    # lossless: "quality" is the effort spent compressing; method 3 at 80 is 4 % smaller
+    # than method 2 at 50 in the same time (method 6 gains 0.5 % more at 90x the time)
+    palette.save(webp, format="WEBP", lossless=True, method=3, quality=80)
     return EncodedChart(png.getvalue(), webp.getvalue())
