@@ -211,3 +211,39 @@ def test_overlap_check_sees_overlaps() -> None:
     problems = text_overlaps(fig)
     assert ("first text here", "second text") in problems
     assert ("off the page edge", "<outside page>") in problems
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_card_takes_the_largest_font_size_that_fits(lang: str) -> None:
+    """The bisection of cards._fit_body picks what trying every size from the largest
+    down picks: the first size at which the key numbers and actions fit with the charts
+    (the densest when none does)."""
+    from matplotlib.figure import Figure
+
+    import sizecheck.cards as cards
+    from sizecheck.plotting.style import house_style
+
+    a = make_analysis()
+    for producer in a.producers:
+        finding = finding_for(a, producer)
+        main = finding.headline
+        with house_style():
+            page = cards._Page(Figure(figsize=cards.A4_INCHES))
+            top = cards._header(page, a, producer, finding, lang)
+            floor = cards._footer(page, a, main, lang)
+            charts = cards._charts(page, a, producer, main, lang)
+            lines = cards.finding_lines(main, lang) if main is not None else []
+            todo = action_texts(finding, lang, limit=cards._MAX_ACTIONS)
+            fits = []
+            for n in range(len(cards._DENSITIES)):
+                body = cards._write_body(page, charts, lines, todo, lang, n, top - floor)
+                fits.append(
+                    (body.chart_h is not None or charts is None)
+                    and body.need_h <= top - floor + 1e-9
+                )
+                body.remove()
+            expected = fits.index(True) if True in fits[:-1] else len(cards._DENSITIES) - 1
+            chosen = cards._fit_body(page, charts, finding, lang, room=(top, floor))
+        act_size = cards._DENSITIES[expected][0]
+        assert all(num.get_fontsize() == act_size for num, _ in chosen.items), producer
+        assert fits == sorted(fits), producer  # fitting only gets easier as fonts shrink
