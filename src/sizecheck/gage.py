@@ -74,7 +74,13 @@ from sizecheck import columns
 from sizecheck.errors import InputError, MissingColumnsError, UsageError, require_columns
 from sizecheck.readers import RawSheet
 from sizecheck.schema import DIMENSIONS, STUDY_COLUMNS, match_column, normalise_name, unit_factor
-from sizecheck.validate import Accounting, RejectCode, SourceAccounting, parse_numbers
+from sizecheck.validate import (
+    Accounting,
+    RejectCode,
+    SourceAccounting,
+    parse_numbers,
+    reject_text,
+)
 
 __all__ = [
     "BANDS",
@@ -1039,14 +1045,6 @@ RESOLVE_KEYS: Mapping[str, str] = {
 StudyRejectCode = RejectCode
 
 
-def _msg(key: str, **kw: object) -> str:
-    """The English message ``reject.<key>`` of the catalogue, as ``rejects`` records it
-    (:func:`sizecheck.validate.reject_message` shows it in another language)."""
-    from sizecheck.i18n import t
-
-    return t(f"reject.{key}", "en", **kw)
-
-
 @dataclass(frozen=True, eq=False)
 class Study:
     """The readings of a gage study as read from its files (:func:`read_study`).
@@ -1274,9 +1272,9 @@ def _read_sheet(
     notes: list[str] = []
     for row, title in sheet.title_rows:
         if title:
-            sink.add(row, "", title, RejectCode.SKIPPED_TITLE, _msg("skipped_title"))
+            sink.add(row, "", title, RejectCode.SKIPPED_TITLE, reject_text("skipped_title"))
         else:
-            sink.add(row, "", "", RejectCode.SKIPPED_BLANK, _msg("skipped_blank"))
+            sink.add(row, "", "", RejectCode.SKIPPED_BLANK, reject_text("skipped_blank"))
     lay = _layout(sheet.header)
     header = [str(h) for h in sheet.header]
     if lay.ignored:
@@ -1313,7 +1311,7 @@ def _read_sheet(
         texts = [cell[j][i] for j in range(len(header))]
         filled = [t for t in texts if t is not None]
         if not filled:
-            sink.add(row, "", "", RejectCode.SKIPPED_BLANK, _msg("skipped_blank"))
+            sink.add(row, "", "", RejectCode.SKIPPED_BLANK, reject_text("skipped_blank"))
             rows_skipped += 1
             continue
         meas_text = [cell[j][i] for j, _, _ in meas]
@@ -1324,7 +1322,7 @@ def _read_sheet(
                 "",
                 " | ".join(filled),
                 RejectCode.SKIPPED_HEADER,
-                _msg("skipped_header"),
+                reject_text("skipped_header"),
             )
             rows_skipped += 1
             cells_read += sum(present)
@@ -1335,12 +1333,12 @@ def _read_sheet(
             first = filled[0]
             code: str
             if _SUMMARY.match(first):
-                code, message = RejectCode.SKIPPED_SUMMARY, _msg("skipped_summary")
+                code, message = RejectCode.SKIPPED_SUMMARY, reject_text("skipped_summary")
             elif _SIGNATURE.match(first) or not any(present):
-                code, message = RejectCode.SKIPPED_SIGNATURE, _msg("skipped_signature")
+                code, message = RejectCode.SKIPPED_SIGNATURE, reject_text("skipped_signature")
             else:
                 code = RejectCode(f"missing_{lacking[0]}").value
-                message = _msg(code)
+                message = reject_text(code)
             skipped = code.startswith("skipped_")
             rows_skipped += skipped
             sink.add(row, "", " | ".join(filled)[:120], code, message)
@@ -1352,7 +1350,7 @@ def _read_sheet(
                 "",
                 " | ".join(filled)[:120],
                 RejectCode.NO_MEASUREMENT,
-                _msg("no_measurement"),
+                reject_text("no_measurement"),
             )
             cells_blank += len(meas)
             continue
@@ -1374,7 +1372,7 @@ def _read_sheet(
                         header[lay.dimension or 0],
                         raw_dim,
                         RejectCode.UNKNOWN_DIMENSION,
-                        _msg("unknown_dimension", name=repr(raw_dim)),
+                        reject_text("unknown_dimension", name=repr(raw_dim)),
                     )
                     continue
                 this_dim = m.canonical
@@ -1389,16 +1387,16 @@ def _read_sheet(
                             header[lay.unit],
                             raw_unit,
                             RejectCode.UNKNOWN_UNIT,
-                            _msg("unknown_unit"),
+                            reject_text("unknown_unit"),
                         )
                         continue
             v = float(numbers[j][i])
             if not math.isfinite(v):
-                sink.add(row, col, text, RejectCode.NOT_A_NUMBER, _msg("not_a_number"))
+                sink.add(row, col, text, RejectCode.NOT_A_NUMBER, reject_text("not_a_number"))
                 continue
             mm = v * this_factor
             if mm < 0:
-                sink.add(row, col, text, RejectCode.NEGATIVE, _msg("negative"))
+                sink.add(row, col, text, RejectCode.NEGATIVE, reject_text("negative"))
                 continue
             spec = DIMENSIONS.get(this_dim)
             if spec is not None and not (spec.plausible_mm[0] <= mm <= spec.plausible_mm[1]):
@@ -1408,7 +1406,7 @@ def _read_sheet(
                     col,
                     text,
                     RejectCode.IMPLAUSIBLE,
-                    _msg(
+                    reject_text(
                         "implausible",
                         value=f"{mm:g}",
                         lo=f"{low:g}",
@@ -1530,7 +1528,7 @@ def read_study(
                     str(dup["header"]),
                     f"{dup['value_mm']:g}",
                     RejectCode.DUPLICATE_SAMPLE.value,
-                    _msg(
+                    reject_text(
                         "duplicate_reading",
                         part=dup["part"],
                         operator=dup["operator"],

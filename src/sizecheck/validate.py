@@ -129,6 +129,7 @@ __all__ = [
     "read_frames",
     "read_measurements",
     "reject_message",
+    "reject_text",
     "validate",
     "validate_frame",
 ]
@@ -178,8 +179,9 @@ class RejectCode(StrEnum):
         return self.value.startswith("skipped_")
 
 
-def _msg(key: str, **kw: object) -> str:
-    """The English message ``reject.<key>`` of the catalogue: the record in ``rejects``.
+def reject_text(key: str, **kw: object) -> str:
+    """The English message ``reject.<key>`` of the catalogue: the record in ``rejects``
+    (of measurement files here, of gage studies in :mod:`sizecheck.gage`).
 
     A reject's message is written in English once (the analysis does not depend on the
     language it is shown in); :func:`reject_message` gives it in another language.
@@ -253,7 +255,7 @@ def reject_message(code: str, message: str, value: object, lang: str) -> str:
     --------
     >>> reject_message("not_a_number", "not a number", "rusak", "id")
     'bukan angka'
-    >>> msg = _msg("implausible_mark_lost", value="2744", lo="80", hi="380",
+    >>> msg = reject_text("implausible_mark_lost", value="2744", lo="80", hi="380",
     ...            dimension="insole_length", looks="274.4")
     >>> reject_message("implausible", msg, "2744", "id")  # doctest: +NORMALIZE_WHITESPACE
     '2744 mm di luar rentang wajar 80–380 mm untuk panjang insole (sol dalam); 2744
@@ -1221,7 +1223,7 @@ def _classify_rows(
     ):
         pos = np.flatnonzero(mask)
         text = _row_text(c.raw, pos) if code is not RejectCode.SKIPPED_BLANK else []
-        rej.add(c.rows[pos], "", text, code, _msg(code.value))
+        rej.add(c.rows[pos], "", text, code, reject_text(code.value))
     skipped = blank | summary | repeat_header | signature
     return skipped, ~skipped
 
@@ -1316,12 +1318,12 @@ def _field_message(
     """Why a row with ``fields`` does not fit a header of ``width`` fields."""
     n = len(fields)
     if code is RejectCode.TOO_FEW_FIELDS:
-        return _msg("too_few_fields", n=n, needed=needed)
+        return reject_text("too_few_fields", n=n, needed=needed)
     extra = ", ".join(repr(f) for f in fields[width:] if f.strip())
     pairs = itertools.pairwise(fields)
     if sep == "," and any(_DIGITS.match(a) and _DIGITS.match(b) for a, b in pairs):
-        return _msg("too_many_fields_comma", n=n, width=width, extra=extra)
-    return _msg("too_many_fields", n=n, width=width, extra=extra)
+        return reject_text("too_many_fields_comma", n=n, width=width, extra=extra)
+    return reject_text("too_many_fields", n=n, width=width, extra=extra)
 
 
 def _keys(
@@ -1341,7 +1343,7 @@ def _keys(
         c.header[prod_j],
         [],
         RejectCode.MISSING_PRODUCER,
-        _msg("missing_producer"),
+        reject_text("missing_producer"),
         order=prod_j,
     )
     s = _size_values(c, size_j, table)
@@ -1352,7 +1354,7 @@ def _keys(
     head = c.header[size_j]
     pos = np.flatnonzero(data_row & size_missing)
     rej.add(
-        c.rows[pos], head, [], RejectCode.MISSING_SIZE, _msg("missing_size"),
+        c.rows[pos], head, [], RejectCode.MISSING_SIZE, reject_text("missing_size"),
         order=size_j,
     )  # fmt: skip
     pos = np.flatnonzero(data_row & size_bad)
@@ -1373,7 +1375,7 @@ def _keys(
             [s.labels[i] for i in s.idx[pos]],
             RejectCode.SIZE_OUTSIDE_TABLE,
             [
-                _msg(
+                reject_text(
                     "size_outside_table",
                     label=repr(s.labels[i]),
                     system=s.system,
@@ -1442,7 +1444,7 @@ def _foot(c: _Columns, lay: _Layout, row_ok: NDArray[np.bool_], rej: _Rejects) -
         c.header[fj],
         _texts(c.raw[fj], pos),
         RejectCode.UNKNOWN_FOOT,
-        _msg("unknown_foot"),
+        reject_text("unknown_foot"),
         order=fj,
     )
     return np.where(fc == 3, 2, fc)
@@ -1479,7 +1481,7 @@ def _dates(
         c.header[dj],
         _texts(c.raw[dj], pos),
         RejectCode.BAD_DATE,
-        _msg("bad_date"),
+        reject_text("bad_date"),
         order=dj,
     )
     return date
@@ -1500,7 +1502,7 @@ def _date_order(texts: Sequence[str]) -> tuple[bool, tuple[RejectCode, str, str]
         return False, (
             RejectCode.MONTH_FIRST_DATE,
             ", ".join(shown[:3]),
-            _msg("month_first_date", n=len(shown), example=repr(shown[0])),
+            reject_text("month_first_date", n=len(shown), example=repr(shown[0])),
         )
     unclear = [t for a, b, t in pairs if a != b]
     if not unclear:
@@ -1508,7 +1510,7 @@ def _date_order(texts: Sequence[str]) -> tuple[bool, tuple[RejectCode, str, str]
     return True, (
         RejectCode.AMBIGUOUS_DATE,
         ", ".join(unclear[:3]),
-        _msg("ambiguous_date", example=repr(unclear[0])),
+        reject_text("ambiguous_date", example=repr(unclear[0])),
     )
 
 
@@ -1627,7 +1629,7 @@ def _pairs(
             c.header[pj],
             _texts(c.raw[pj], pos),
             code,
-            _msg(code.value),
+            reject_text(code.value),
             order=pj,
         )
     return drop
@@ -1650,7 +1652,7 @@ def _list_cell_rejects(
     formulas saved without a value outside the measurement columns of data rows."""
     pos = np.flatnonzero(row_ok & ~cells.present.any(axis=1))
     rej.add(
-        c.rows[pos], "", [], RejectCode.NO_MEASUREMENT, _msg("no_measurement"),
+        c.rows[pos], "", [], RejectCode.NO_MEASUREMENT, reject_text("no_measurement"),
     )  # fmt: skip
     listed = row_ok[:, None] & (status != _OK) & (status != _BLANK)
     r_idx, c_idx = np.nonzero(listed)
@@ -1682,17 +1684,19 @@ def _list_cell_rejects(
         )  # fmt: skip
 
 
-_FORMULA_MESSAGE = _msg("formula_without_value")
+_FORMULA_MESSAGE = reject_text("formula_without_value")
 
 
 def _unread_message(header: str, near: NearMatch) -> str:
     """Why the cells of a column naming a dimension with an unread suffix are rejected."""
     dim = near.dimension
     if near.kind == "foot":
-        return _msg("column_one_foot", header=repr(header), dimension=dim, suffix=near.suffix)
+        return reject_text(
+            "column_one_foot", header=repr(header), dimension=dim, suffix=near.suffix
+        )
     if near.kind == "number":
-        return _msg("column_numbered", header=repr(header), dimension=dim)
-    return _msg("column_unit", header=repr(header), suffix=repr(near.suffix), dimension=dim)
+        return reject_text("column_numbered", header=repr(header), dimension=dim)
+    return reject_text("column_unit", header=repr(header), suffix=repr(near.suffix), dimension=dim)
 
 
 def _cell_messages(
@@ -1721,16 +1725,16 @@ def _cell_messages(
                 out[i] = m
         return out
     if rc in (RejectCode.NOT_A_NUMBER, RejectCode.UNKNOWN_UNIT, RejectCode.NEGATIVE):
-        return _msg(rc.value)
+        return reject_text(rc.value)
     if rc is RejectCode.FORMULA_WITHOUT_VALUE:
         return _FORMULA_MESSAGE
     if rc is RejectCode.UNKNOWN_DIMENSION:
         return [
-            _msg("unknown_dimension", name=repr(t))
+            reject_text("unknown_dimension", name=repr(t))
             for t in _texts(c.cols[lay.roles["dimension"]], r_idx)
         ]
     if rc is RejectCode.DUPLICATE_SAMPLE:
-        return [_msg("duplicate_sample", dimension=name) for name in names]
+        return [reject_text("duplicate_sample", dimension=name) for name in names]
     texts: list[str] = []  # implausible: say what the value looks like
     values = cells.values[r_idx, c_idx]
     in_mm_all = cells.factor[r_idx, c_idx] == 1.0
@@ -1741,7 +1745,7 @@ def _cell_messages(
             key, looks = "implausible_mark_lost", v / 10
         elif lo <= v * 10 <= hi:
             key, looks = ("implausible_cm" if in_mm else "implausible_mark_moved"), v * 10
-        text = _msg(
+        text = reject_text(
             key,
             value=f"{v:.6g}",
             lo=f"{lo:g}",
@@ -1912,9 +1916,9 @@ def _title_rejects(sheet: RawSheet, rej: _Rejects) -> int:
         "",
         [t for _, t in sheet.title_rows if t],
         RejectCode.SKIPPED_TITLE,
-        _msg("skipped_title"),
+        reject_text("skipped_title"),
     )
-    rej.add(title_rows[title_blank], "", [], RejectCode.SKIPPED_BLANK, _msg("skipped_blank"))
+    rej.add(title_rows[title_blank], "", [], RejectCode.SKIPPED_BLANK, reject_text("skipped_blank"))
     return len(title_rows)
 
 
