@@ -157,6 +157,34 @@ def test_a_chart_drawn_with_other_thresholds_is_refused() -> None:
         )
 
 
+def test_the_chart_draws_a_change_as_a_step_not_a_slope() -> None:
+    # a reader takes a sloping centre line for a trend; a tested change is a level that
+    # moved between two visits, so the centre line and limits are drawn as steps
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+
+    from sizecheck.plotting import plot_control_chart
+
+    d = _step_visits(np.random.default_rng(3))
+    chart = drift.control_chart(d)
+    assert bool(chart.shifts["changed"].iloc[0])
+    fig, ax = plt.subplots()
+    plot_control_chart(chart.points, producer="P0000", dimension="insole_length", ax=ax)
+    centre = next(ln for ln in ax.get_lines() if ln.get_label() == "centre line")
+    xy = centre.get_path().vertices
+    dx, dy = np.diff(xy[:, 0]), np.diff(xy[:, 1])
+    assert np.all((np.abs(dx) < 1e-9) | (np.abs(dy) < 1e-9))  # no sloping segment
+    jump = np.flatnonzero(np.abs(dy) > 1e-9)
+    assert jump.size == 1  # one change, one step
+    # the step sits between the last visit before the change and the first after it
+    visits = np.sort(np.unique(mdates.date2num(ax.get_lines()[0].get_xdata())))
+    assert visits[2] < xy[jump[0], 0] < visits[3]
+    plt.close(fig)
+
+
 # -- by simulation: false alarms with day effects, and power with few visits -------------
 
 #: the Monte-Carlo margin: 3 binomial standard errors at alpha and 2000 producers (1.5 %)

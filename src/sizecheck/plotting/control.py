@@ -188,7 +188,9 @@ def plot_control_chart(
     for column, look in lines:
         y = p[column].to_numpy(float)
         if np.isfinite(y).any():  # one point has no limits: no line, no legend entry
-            ax.plot(x, y, linewidth=1.2, zorder=2, **look)
+            # a level, not a trend: a change of centre or limits (a tested change, limits
+            # of a different subgroup size) is drawn as a step halfway between two points
+            ax.plot(x, y, linewidth=1.2, zorder=2, drawstyle="steps-mid", **look)
 
     flags = _flags(p)
     if flags.any():
