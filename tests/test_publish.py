@@ -579,6 +579,30 @@ def test_bidi_overrides_cannot_reorder_the_report() -> None:
     assert "UD Biasa[U+001B][31m" in html
 
 
+def test_bidi_overrides_cannot_reorder_a_chart() -> None:
+    """The same names in the charts' titles, legends and axis labels: shown, not obeyed."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from _visual_factory import make_analysis
+
+    from sizecheck.plotting import plot_effective_size, plot_heatmap, plot_size_ladder
+
+    names = ("UD \u202eayaJ", "UD Biasa\x1b[31m")
+    a = make_analysis(names, dimensions=("insole_length",))
+    fig, axes = plt.subplots(1, 3)
+    plot_size_ladder(a.deviations, producer=names[0], dimension="insole_length", ax=axes[0])
+    plot_effective_size(a.size_summary, dimension="insole_length", ax=axes[1])
+    plot_heatmap(a.size_summary, dimension="insole_length", ax=axes[2])
+    fig.canvas.draw()
+    shown = [t.get_text() for ax in axes for t in ax.findobj(matplotlib.text.Text)]
+    plt.close(fig)
+    assert not any(set(text) & set(BIDI) or "\x1b" in text for text in shown)
+    assert any("UD [U+202E]ayaJ" in text for text in shown)
+    assert any("UD Biasa[U+001B][31m" in text for text in shown)
+
+
 def test_error_lines_show_control_characters(tmp_path: Path) -> None:
     args = ["measure", "--example", "--rules", "we1,x\x1b[2j\u202e", "--out", str(tmp_path)]
     result = runner.invoke(app, args)

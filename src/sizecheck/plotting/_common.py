@@ -12,6 +12,7 @@ from matplotlib.axes import Axes
 from matplotlib.legend import Legend
 
 from sizecheck.errors import require_columns
+from sizecheck.escaping import visible_controls
 from sizecheck.i18n import t
 
 
@@ -114,5 +115,11 @@ def legend_below(
 
 
 def plain_text(label: object) -> str:
-    """Escape mathtext dollars so a producer name like ``A$B$`` prints as written."""
-    return str(label).replace("$", r"\$")
+    """A name from the data as a chart prints it, as written.
+
+    Mathtext dollars are escaped (``A$B$`` is not a formula), and bidirectional and other
+    control characters are shown as ``[U+XXXX]`` (:func:`sizecheck.escaping.visible_controls`):
+    a right-to-left override in ``"UD \u202eayaJ"`` must not make the chart read as "UD
+    Jaya", another producer. Cards, terminal and report.html show names the same way.
+    """
+    return visible_controls(str(label)).replace("$", r"\$")
