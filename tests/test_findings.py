@@ -277,3 +277,22 @@ def test_judged_lots_reach_every_output(tmp_path: Path) -> None:
     assert " ".join(texts[0].split()) in page
     assert "Lot dan rencana sampling" in page and "Ukur 32 sepatu dari lot ini" in page
     assert f"{rejected['lot']} " in page and "ditolak" in page
+    # the terminal counts lots as the findings do (not lots.csv's lot × dimension rows)
+    terminal = " ".join(result.output.split())
+    assert "Lot yang dinilai: 4 dari 2 produsen; diterima 2, ditolak 1" in terminal
+    assert "sepatu yang diukur kurang 1" in terminal
+
+
+def test_a_lot_is_counted_once_and_rejected_when_one_measurement_is() -> None:
+    from sizecheck.findings import LotResult, lot_counts
+
+    def lot(name: str, dim: str, decision: str) -> LotResult:
+        return LotResult(name, dim, decision, n_measured=32, n_out=0, sample_size=32)
+
+    lots = [
+        lot("A", "insole_length", "accept"), lot("A", "last_ball_girth", "reject"),
+        lot("B", "insole_length", "under_sampled"), lot("B", "last_length", "reject"),
+        lot("C", "insole_length", "under_sampled"), lot("C", "last_length", "accept"),
+        lot("D", "insole_length", "accept"), lot("D", "last_length", "accept"),
+    ]  # fmt: skip
+    assert lot_counts(lots) == {"n": 4, "accepted": 1, "rejected": 2, "short": 1}

@@ -941,6 +941,9 @@ def _deviations_line(choice: "DeviationsChoice", lang: str) -> str:
 
 
 def _print_lots(con: "Console", analysis: Any, lang: str) -> None:
+    from collections import Counter
+
+    from sizecheck.findings import lot_counts
     from sizecheck.i18n import t
     from sizecheck.sampling import plan_words
 
@@ -949,17 +952,12 @@ def _print_lots(con: "Console", analysis: Any, lang: str) -> None:
     if lots.empty:
         con.print(t("cli.lots_none", lang))
         return
-    counts = lots["decision"].value_counts()
-    con.print(
-        t(
-            "cli.lots",
-            lang,
-            n=len(lots),
-            accept=int(counts.get("accept", 0)),
-            reject=int(counts.get("reject", 0)),
-            under=int(counts.get("under_sampled", 0)),
-        )
-    )
+    # counted as the findings count them (lots per producer, not lot × dimension rows)
+    counts = Counter[str]()
+    for finding in analysis.findings.values():
+        counts.update(lot_counts(finding.lots))
+    judged = sum(1 for finding in analysis.findings.values() if finding.lots)
+    con.print(t("cli.lots", lang, **counts, producers=judged))
 
 
 _ACCOUNTING_KEYS = (

@@ -1013,22 +1013,27 @@ def lot_actions(lots: Sequence[LotResult]) -> list[Action]:
     return acts
 
 
-def lot_sentence(lots: Sequence[LotResult]) -> Sentence | None:
-    """The producer's lots counted by decision (None without judged lots)."""
-    if not lots:
-        return None
+def lot_counts(lots: Sequence[LotResult]) -> dict[str, int]:
+    """A producer's judged lots by decision, counted as lots (``lots.csv`` has a row per
+    lot *and dimension*): a lot is rejected when any of its dimensions is, too short of
+    shoes when one is and none rejects it, accepted otherwise. Keys ``n, accepted,
+    rejected, short``; the terminal adds them up over producers."""
     names = {r.lot for r in lots}
     rejected = {r.lot for r in lots if r.decision == "reject"}
     short = {r.lot for r in lots if r.decision == "under_sampled"} - rejected
-    return Sentence(
-        "lots.summary",
-        {
-            "n": Value(len(names), "count"),
-            "accepted": Value(len(names - rejected - short), "count"),
-            "rejected": Value(len(rejected), "count"),
-            "short": Value(len(short), "count"),
-        },
-    )
+    return {
+        "n": len(names),
+        "accepted": len(names - rejected - short),
+        "rejected": len(rejected),
+        "short": len(short),
+    }
+
+
+def lot_sentence(lots: Sequence[LotResult]) -> Sentence | None:
+    """The producer's lots counted by decision (:func:`lot_counts`; None without lots)."""
+    if not lots:
+        return None
+    return Sentence("lots.summary", {k: Value(v, "count") for k, v in lot_counts(lots).items()})
 
 
 # --------------------------------------------------------------------------- rendering
