@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -78,6 +80,26 @@ def test_dimension_missing_from_table_is_kept_and_reported_once() -> None:
     assert len(d) == 3  # never silently dropped
     assert (d.loc[d["dimension"] == "insole_ball_width", "status"] == "no_reference").all()
     assert d.loc[d["dimension"] == "insole_ball_width", "nominal_mm"].isna().all()
+
+
+def test_the_terminal_names_a_dimension_missing_from_the_table_in_the_users_words(
+    tmp_path: Path,
+) -> None:
+    from typer.testing import CliRunner
+
+    from sizecheck.cli import app
+
+    data = tmp_path / "ukur.csv"
+    data.write_text(
+        "produsen;ukuran;panjang insole;lebar insole\nUD A;41;273,5;95\nUD A;42;280;96\n",
+        encoding="utf-8",
+    )
+    args = ["measure", str(data), "--table", "paris-point", "--no-charts", "--lang", "id"]
+    result = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    shown = " ".join(result.output.split())
+    assert "Tidak ada di tabel rujukan" in shown and "Lebar insole bagian ball" in shown
+    assert "insole_ball_width" not in shown
 
 
 def test_input_is_not_mutated_and_columns_are_added() -> None:

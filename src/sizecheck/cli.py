@@ -882,7 +882,7 @@ def _print_measure_summary(
         )
     )
     if analysis.missing_dimensions:
-        missing = ", ".join(analysis.missing_dimensions)
+        missing = ", ".join(dimension_label(d, lang) for d in analysis.missing_dimensions)
         con.print(t("cli.missing_dimensions", lang, dims=missing))
     findings = analysis.findings
     dims = sorted({d.dimension for f in findings.values() for d in f.dimensions})
