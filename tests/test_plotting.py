@@ -63,8 +63,9 @@ def test_size_ladder(analysis) -> None:  # type: ignore[no-untyped-def]
     assert "(mm)" in ax.get_ylabel()
     assert ax.get_xlabel()
     assert "CV Panjang" in ax.get_title()
-    assert len(ax.child_axes) == 1  # the secondary axis in sizes
-    assert "sizes" in ax.child_axes[0].get_ylabel()
+    guides = [t.get_text() for t in ax.texts]  # the guide lines in sizes, at the right
+    assert guides and all(g.endswith(("size", "sizes")) for g in guides)
+    assert not ax.child_axes  # no second axis: the guides say it
     assert ax.get_legend() is not None
     _draw(ax)
 
@@ -93,8 +94,8 @@ def test_size_ladder_indonesian_decimal_commas(analysis) -> None:  # type: ignor
     ax = _ax()
     plot_size_ladder(analysis.deviations, producer="UD Rata", dimension=DIM, lang="id", ax=ax)
     _draw(ax)
-    labels = [t.get_text() for t in ax.child_axes[0].get_yticklabels()]
-    assert any("," in s for s in labels) and not any("." in s for s in labels)
+    guides = [t.get_text() for t in ax.texts]
+    assert "+0,5 nomor" in guides and "\N{MINUS SIGN}0,5 nomor" in guides
     assert "Penyimpangan" in ax.get_ylabel()
 
 
@@ -330,3 +331,32 @@ def test_other_producers_are_one_line_broken_between_producers(analysis) -> None
         ys += [*g["effective_size"], np.nan]
     np.testing.assert_array_equal(grey.get_xdata(), np.array(xs[:-1]))
     np.testing.assert_array_equal(grey.get_ydata(), np.array(ys[:-1]))
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_ticks_written_once_draw_the_same_chart(analysis, lang: str) -> None:  # type: ignore[no-untyped-def]
+    """fix_ticks (the report's charts) freezes the ticks a chart would draw: the same
+    pixels as the chart left to its locators and formatters, and no formatter left
+    to call at each tick update."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.ticker import FixedFormatter, FixedLocator
+
+    from sizecheck.plotting.layout import fix_ticks
+    from sizecheck.plotting.style import house_style
+
+    pixels = []
+    for fix in (False, True):
+        with house_style():
+            fig = Figure(figsize=(6, 4), dpi=60)
+            ax = fig.add_subplot()
+            plot_capability(analysis.deviations, producer="UD Rata", dimension=DIM, lang=lang,
+                            ax=ax)  # fmt: skip
+            if fix:
+                fix_ticks(ax)
+                for axis in (ax.xaxis, ax.yaxis):
+                    assert isinstance(axis.get_major_locator(), FixedLocator)
+                    assert isinstance(axis.get_major_formatter(), FixedFormatter)
+            canvas = FigureCanvasAgg(fig)
+            canvas.draw()
+            pixels.append(bytes(canvas.buffer_rgba()))
+    assert pixels[0] == pixels[1]

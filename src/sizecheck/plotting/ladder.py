@@ -151,6 +151,39 @@ def _current_means(ax: Axes, current: DimensionFinding, lang: str) -> None:
     )
 
 
+#: At most this many guide lines in sizes on a ladder: beyond, only whole sizes.
+_MAX_GUIDES = 8
+
+
+def _size_guides(ax: Axes, step: float, view: tuple[float, float], lang: str) -> None:
+    """Thin dotted lines at every half size of deviation inside the view (whole sizes
+    only when there would be more than :data:`_MAX_GUIDES`), each labelled at the right
+    edge of the plot area ("+½ size" written ``+0.5 size``): the deviation in sizes
+    read off without a second axis. The labels are annotations at x = 1 in axes
+    fraction, which :func:`sizecheck.plotting.layout.frame_axes` keeps room for."""
+    lo, hi = view[0] / step, view[1] / step
+    for unit in (0.5, 1.0):
+        levels = [k * unit for k in range(int(np.ceil(lo / unit)), int(np.floor(hi / unit)) + 1)]
+        levels = [v for v in levels if v != 0.0]
+        if len(levels) <= _MAX_GUIDES:
+            break
+    for v in levels:
+        ax.axhline(v * step, color=style.REFERENCE_COLOR, linewidth=0.7, linestyle=":",
+                   zorder=1)  # fmt: skip
+        key = "chart.ladder.guide_one" if abs(v) <= 1 else "chart.ladder.guide_many"
+        ax.annotate(
+            t(key, lang, value=format_number(v, lang, 0 if v % 1 == 0 else 1, signed=True)),
+            xy=(1.0, v * step),
+            xycoords=("axes fraction", "data"),
+            xytext=(3, 0),
+            textcoords="offset points",
+            ha="left",
+            va="center",
+            fontsize=style.MIN_FONT_PT,
+            color=style.REFERENCE_COLOR,
+        )
+
+
 def plot_size_ladder(
     deviations: pd.DataFrame,
     *,
@@ -169,8 +202,9 @@ def plot_size_ladder(
     Bands (relative to the nominal value, from ``lower_mm``/``upper_mm`` and
     ``lower_missized_mm``/``upper_missized_mm``): in spec (plain), drifting (``//``) and
     mis-sized (``xx``). Means per size come from ``size_summary`` (``bias_mm``), with their
-    95 % confidence interval when it carries ``bias_ci_low_mm``/``bias_ci_high_mm``. The
-    right axis reads the deviation in sizes (divided by the grade step).
+    95 % confidence interval when it carries ``bias_ci_low_mm``/``bias_ci_high_mm``. Dotted
+    guide lines at every half size of deviation (the grade step), labelled at the right
+    edge, read the deviation in sizes.
 
     Parameters
     ----------
@@ -199,7 +233,8 @@ def plot_size_ladder(
     -------
     Axes
         ``ax``, with three band collections (fill_between), the shoes (one
-        PathCollection), the zero line and, with ``size_summary``, the means.
+        PathCollection), the zero line, with a grade step the guide lines in sizes
+        (annotated) and, with ``size_summary``, the means.
     """
     need(deviations, _DEV_COLUMNS, "plot_size_ladder")
     ax = get_ax(ax)
@@ -312,16 +347,7 @@ def plot_size_ladder(
     style.set_number_format(ax, lang)
     step = grade_step(d)
     if step:
-
-        def to_sizes(mm: Any) -> Any:
-            return np.asarray(mm, dtype=float) / step
-
-        def to_mm(sz: Any) -> Any:
-            return np.asarray(sz, dtype=float) * step
-
-        sec = ax.secondary_yaxis("right", functions=(to_sizes, to_mm))
-        sec.set_ylabel(t("axis.deviation_sizes", lang))
-        sec.yaxis.set_major_formatter(style.number_formatter(lang))
+        _size_guides(ax, step, (y0, y1), lang)
     if legend:
         points, labels = ax.get_legend_handles_labels()
         legend_below(

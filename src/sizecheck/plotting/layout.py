@@ -22,7 +22,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.text import Text
-from matplotlib.ticker import FixedLocator
+from matplotlib.ticker import FixedFormatter, FixedLocator
 from matplotlib.transforms import Bbox, blended_transform_factory
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "drawn_texts",
     "encode_chart",
     "fit_wrap",
+    "fix_ticks",
     "frame_axes",
     "overlaps",
     "renderer",
@@ -185,6 +186,26 @@ def _fill(words: list[str], limit: float, wide: Callable[[str], float], space: f
     return lines
 
 
+def fix_ticks(ax: Axes) -> None:
+    """Write the major ticks of both axes of ``ax`` once, for a chart that is drawn and
+    not zoomed: the locator's ticks inside the current view limits and their labels,
+    formatted once, become a :class:`~matplotlib.ticker.FixedLocator` and a
+    :class:`~matplotlib.ticker.FixedFormatter`. The chart looks the same; matplotlib
+    otherwise asks the locator and formats every label again (through Babel, for the
+    house style's :class:`~sizecheck.plotting.style.LocaleFormatter`) at each of the
+    dozen tick updates of a draw and a layout. Call it after the limits are final;
+    axes whose ticks are already fixed (``set_xticks`` with labels) keep them.
+    """
+    for axis in (ax.xaxis, ax.yaxis):
+        locator, formatter = axis.get_major_locator(), axis.get_major_formatter()
+        if isinstance(locator, FixedLocator) and isinstance(formatter, FixedFormatter):
+            continue
+        values = _in_view(axis)
+        labels = [str(s) for s in formatter.format_ticks(values)]
+        axis.set_major_locator(FixedLocator(values))
+        axis.set_major_formatter(FixedFormatter(labels))
+
+
 def _pt(artist: Any, rend: RendererBase, fig: Figure) -> tuple[float, float]:
     """Width and height in points of what ``artist`` draws (a Text, Legend …)."""
     box = artist.get_window_extent(rend)
@@ -204,10 +225,15 @@ def _widest(
     return (max(b[0] for b in boxes), max(b[1] for b in boxes)) if boxes else (0.0, 0.0)
 
 
+def _in_view(axis: Any) -> list[float]:
+    """The values of an axis' major ticks inside its view limits."""
+    lo, hi = sorted(axis.get_view_interval())
+    return [float(v) for v in axis.get_major_locator()() if lo - 1e-9 <= v <= hi + 1e-9]
+
+
 def _tick_strings(axis: Any) -> list[str]:
     """The labels an axis will write at its ticks inside the view (formatted, not drawn)."""
-    lo, hi = sorted(axis.get_view_interval())
-    values = [v for v in axis.get_major_locator()() if lo - 1e-9 <= v <= hi + 1e-9]
+    values = _in_view(axis)
     return [s for s in map(str, axis.get_major_formatter().format_ticks(values)) if s]
 
 
@@ -228,6 +254,21 @@ def _beside(child: Any, rend: RendererBase, fig: Figure) -> float:
     return out
 
 
+def _hung_right(ax: Axes, rend: RendererBase, fig: Figure) -> float:
+    """Points taken right of the plot area by annotations hung there: ``xy`` at x >= 1
+    in ``"axes fraction"`` (a size ladder's guide labels), offset in points."""
+    out = 0.0
+    for txt in ax.texts:
+        coords = getattr(txt, "xycoords", None)
+        if not isinstance(coords, tuple) or coords[0] != "axes fraction":
+            continue
+        if float(txt.xy[0]) < 1.0 or not txt.get_visible():  # type: ignore[attr-defined]
+            continue
+        offset = float(txt.xyann[0]) if getattr(txt, "anncoords", None) == "offset points" else 0.0  # type: ignore[attr-defined]
+        out = max(out, offset + _pt(txt, rend, fig)[0])
+    return out
+
+
 def _reach(child: Any, ax: Axes, rend: RendererBase) -> float:
     """How far right of ``ax`` a child Axes reaches, as a share of ``ax``'s width (a
     colour bar ``inset_axes((1.02, 0, 0.025, 1))``: 0.045; a secondary axis: 0)."""
@@ -243,13 +284,14 @@ def frame_axes(fig: Figure, ax: Axes, *, bottom: float = 0.0, pad: float = 0.06)
 
     A one-pass stand-in for matplotlib's constrained layout, for charts built like
     sizecheck's (one Axes; a title; axis labels; a legend under the x axis or inside
-    the plot; a secondary y axis or a colour bar on the right). The title, the axis
-    labels, the labels each axis will write at its ticks (formatted, not drawn), the
-    legend below and what stands on the right are measured once with Agg, and the Axes
-    is sized so that all of it fits inside the figure with ``pad`` inches to spare and
-    ``bottom`` inches free along the bottom edge (for a footer); the legend is hung
-    just under the x axis label. Constrained layout measures every artist of the chart,
-    twice, which doubled the cost of drawing one; this measures a dozen strings.
+    the plot; a secondary y axis, a colour bar or annotations hung on the right). The
+    title, the axis labels, the labels each axis will write at its ticks (formatted,
+    not drawn), the legend below and what stands on the right are measured once with
+    Agg, and the Axes is sized so that all of it fits inside the figure with ``pad``
+    inches to spare and ``bottom`` inches free along the bottom edge (for a footer);
+    the legend is hung just under the x axis label. Constrained layout measures every
+    artist of the chart, twice, which doubled the cost of drawing one; this measures a
+    dozen strings.
 
     Parameters
     ----------
@@ -277,7 +319,7 @@ def frame_axes(fig: Figure, ax: Axes, *, bottom: float = 0.0, pad: float = 0.06)
     left = _rc_points("ytick.major.size") + _rc_points("ytick.major.pad") + yw
     if ax.yaxis.label.get_text():
         left += labelpad + _pt(ax.yaxis.label, rend, fig)[0]
-    right = max((_beside(c, rend, fig) for c in ax.child_axes), default=0.0)
+    right = max([_hung_right(ax, rend, fig), *(_beside(c, rend, fig) for c in ax.child_axes)])
     legend = ax.get_legend()
     hung = legend is not None and float(legend.get_bbox_to_anchor().y1) < float(
         ax.get_window_extent(rend).y0
@@ -312,8 +354,9 @@ def chart_figure(
     """A pyplot-free Figure with ``plot(ax=ax, **kwargs)`` drawn on its one Axes, framed.
 
     ``footer`` (the report's charts: the reference table and its status) is written
-    along the bottom edge, wrapped to the width; the Axes is placed by
-    :func:`frame_axes` around the texts it measures.
+    along the bottom edge, wrapped to the width; the ticks are written once
+    (:func:`fix_ticks`) and the Axes is placed by :func:`frame_axes` around the texts
+    it measures.
 
     Parameters
     ----------
@@ -335,6 +378,7 @@ def chart_figure(
     fig = Figure(figsize=figsize, dpi=dpi)
     ax = fig.add_subplot()
     plot(ax=ax, **kwargs)
+    fix_ticks(ax)
     strip = 0.0
     if footer:
         size = float(FOOTER_STYLE["fontsize"])
