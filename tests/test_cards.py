@@ -186,13 +186,14 @@ def test_example_cards_have_no_overlapping_text(example, lang: str) -> None:  # 
 
 
 @pytest.mark.parametrize("lang", ["en", "id"])
-def test_three_long_actions_and_a_long_name_still_fit(
-    monkeypatch: pytest.MonkeyPatch, lang: str
-) -> None:
+def test_long_actions_and_a_long_name_still_fit(monkeypatch: pytest.MonkeyPatch, lang: str) -> None:
+    """The longest actions, as many as a card shows (cards._MAX_ACTIONS), and a long name:
+    nothing overlaps, nothing leaves the page."""
     import sizecheck.cards as cards
 
     a = make_analysis(("UD Gradasi",), ("grading",), dimensions=("insole_length",))
-    monkeypatch.setattr(cards, "action_texts", lambda *_a, **_k: LONG_ACTIONS[lang])
+    monkeypatch.setattr(cards, "action_texts",
+                        lambda _f, _l, limit=None: LONG_ACTIONS[lang][:limit])  # fmt: skip
     assert _layout_problems(a, "UD Gradasi", lang) == []
     long_name = "Koperasi Pengrajin Sepatu dan Sandal Kulit Sentra Industri Kecil " * 2
     a = make_analysis((long_name,), ("drift",), dimensions=("insole_length",))
@@ -232,11 +233,11 @@ def test_card_takes_the_largest_font_size_that_fits(lang: str) -> None:
             top = cards._header(page, a, producer, finding, lang)
             floor = cards._footer(page, a, main, lang)
             charts = cards._charts(page, a, producer, main, lang)
-            lines = cards.finding_lines(main, lang) if main is not None else []
-            todo = action_texts(finding, lang, limit=cards._MAX_ACTIONS)
+            lines, todo, more = cards._card_lines(finding, lang)
             fits = []
             for n in range(len(cards._DENSITIES)):
-                body = cards._write_body(page, charts, lines, todo, lang, n, top - floor)
+                body = cards._write_body(page, charts, lines, todo, lang, n, top - floor,
+                                         more=more)  # fmt: skip
                 fits.append(
                     (body.chart_h is not None or charts is None)
                     and body.need_h <= top - floor + 1e-9
@@ -247,3 +248,30 @@ def test_card_takes_the_largest_font_size_that_fits(lang: str) -> None:
         act_size = cards._DENSITIES[expected][0]
         assert all(num.get_fontsize() == act_size for num, _ in chosen.items), producer
         assert fits == sorted(fits), producer  # fitting only gets easier as fonts shrink
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_key_numbers_print_at_8_points_and_cut_lines_point_to_the_report(
+    example, lang: str
+) -> None:  # type: ignore[no-untyped-def]
+    """A printed card's key numbers are at least 8 pt (they were 6.5 pt on long Indonesian
+    cards); a card with fewer actions or key numbers than the finding says so, in its
+    language, and the report has them all."""
+    import sizecheck.cards as cards
+    from sizecheck.findings import finding_lines
+    from sizecheck.i18n import t
+    from sizecheck.plotting.style import house_style
+
+    note = t("card.more", lang)
+    for producer in example.producers:
+        finding = finding_for(example, producer)
+        with house_style():
+            fig = cards.card_figure(example, producer, lang=lang)
+        texts = {txt.get_text(): txt for txt in fig.texts}
+        keys = [txt for s, txt in texts.items() if s.startswith("• ")]
+        assert keys, producer
+        assert min(k.get_fontsize() for k in keys) >= 8.0, producer
+        every = finding_lines(finding.headline, lang)
+        cut = len(every) > len(keys) or len(finding.actions) > cards._MAX_ACTIONS
+        shown = [s for s in texts if s.replace("\n", " ") == note]
+        assert bool(shown) == cut, producer

@@ -296,8 +296,9 @@ def _fit_wrap_word_by_word(fig, text, width, *, fontsize):  # type: ignore[no-un
 
 
 def test_fit_wrap_equals_wrapping_word_by_word() -> None:
-    """fit_wrap adds up word widths and measures each line once; it must wrap exactly as
-    measuring every candidate line does, on the catalogue's sentences in both languages."""
+    """fit_wrap measures lines, not words (a guess from characters, then a word more or
+    less); it must wrap exactly as measuring every candidate line does, on the
+    catalogue's sentences in both languages."""
     import random
 
     from sizecheck.i18n import catalogue

@@ -40,7 +40,7 @@ from sizecheck.findings import (
 )
 from sizecheck.i18n import check_lang, dimension_label, format_date, has_key, t
 from sizecheck.plotting import plot_control_chart, plot_effective_size, plot_size_ladder
-from sizecheck.plotting.layout import fit_wrap, renderer
+from sizecheck.plotting.layout import fit_wrap, fix_ticks, renderer
 from sizecheck.plotting.style import house_style
 
 if TYPE_CHECKING:
@@ -54,13 +54,14 @@ A4_INCHES: tuple[float, float] = (210 / 25.4, 297 / 25.4)
 #: Page margins (figure fraction): left, right, top, bottom.
 _LEFT, _RIGHT, _TOP, _BOTTOM = 0.07, 0.93, 0.975, 0.015
 
-#: Font sizes tried, largest first, until the page fits: (actions, key numbers).
+#: Font sizes tried, largest first, until the page fits: (actions, key numbers). The
+#: key numbers never go below 8 pt (print); the card shows fewer lines instead
+#: (:data:`_MAX_KEYS`, :data:`_MAX_ACTIONS`).
 _DENSITIES: tuple[tuple[float, float], ...] = (
-    (10.5, 8.3),
-    (9.5, 8.0),
-    (8.8, 7.5),
-    (8.0, 7.0),
-    (7.5, 6.5),
+    (10.5, 9.0),
+    (9.5, 8.5),
+    (8.8, 8.0),
+    (8.0, 8.0),
 )
 
 #: Plot-area heights (figure fraction): ladder and second chart, preferred and smallest.
@@ -69,8 +70,10 @@ _SECOND_H, _SECOND_MIN = 0.19, 0.12
 #: The ladder's smallest height, when the densest texts and the signature box need it.
 _LADDER_LAST = 0.09
 
-#: Actions a card shows at most (the report shows them all).
-_MAX_ACTIONS = 4
+#: Actions and key numbers a card shows at most, the most important first; when there
+#: are more, the card says that the report has them all.
+_MAX_ACTIONS = 2
+_MAX_KEYS = 4
 
 
 def _plain(text: object) -> str:
@@ -407,18 +410,30 @@ class _Body:
     keys: list[Text]
     heading: Text
     items: list[tuple[Text, Text]]
+    more: Text | None
     key_h: float
     act_h: float
     chart_h: tuple[float, float] | None
     need_h: float
 
     def remove(self) -> None:
-        for artist in [*self.keys, self.heading, *(a for item in self.items for a in item)]:
+        items = [a for item in self.items for a in item]
+        for artist in [*self.keys, self.heading, *items, *([self.more] if self.more else [])]:
             artist.remove()
 
 
 #: Left edge of the key numbers beside the second chart (figure fraction).
 _KEY_X = 0.54
+
+
+def _card_lines(finding: Finding, lang: str) -> tuple[list[str], list[str], bool]:
+    """The key numbers and the actions a card writes (at most :data:`_MAX_KEYS` and
+    :data:`_MAX_ACTIONS`, the most important first), and whether the report has more."""
+    main = finding.headline
+    every = finding_lines(main, lang) if main is not None else []
+    todo = action_texts(finding, lang, limit=_MAX_ACTIONS)
+    more = len(every) > _MAX_KEYS or len(finding.actions) > len(todo)
+    return every[:_MAX_KEYS], todo, more
 
 
 def _fit_body(
@@ -427,19 +442,23 @@ def _fit_body(
     """The key numbers and actions at the largest density of :data:`_DENSITIES` at which
     they fit with the charts between ``room`` = (top, floor); at the densest when none
     does. The fit only gets easier as the fonts get smaller, so the density is found by
-    bisection: at most three densities are written and measured, not all five."""
-    main = finding.headline
-    lines = finding_lines(main, lang) if main is not None else []
-    todo = action_texts(finding, lang, limit=_MAX_ACTIONS)
+    bisection: at most three densities are written and measured, not all four. At most
+    :data:`_MAX_KEYS` key numbers and :data:`_MAX_ACTIONS` actions are written, and a
+    line saying that the report has the others when there are more; at the densest,
+    actions and then key numbers are left out until the page fits."""
+    lines, todo, more = _card_lines(finding, lang)
     top, floor = room
-    lo, hi = 0, len(_DENSITIES) - 1  # the answer lies in [lo, hi]; the densest always fits
+
+    def fits(body: _Body) -> bool:
+        # the charts shrunk to the room leave need_h equal to it, up to rounding
+        return (body.chart_h is not None or charts is None) and body.need_h <= top - floor + 1e-9
+
+    lo, hi = 0, len(_DENSITIES) - 1  # the answer lies in [lo, hi]
     best: _Body | None = None
     while lo < hi:
         mid = (lo + hi) // 2
-        body = _write_body(page, charts, lines, todo, lang, mid, top - floor)
-        # the charts shrunk to the room leave need_h equal to it, up to rounding
-        fits = (body.chart_h is not None or charts is None) and body.need_h <= top - floor + 1e-9
-        if fits:
+        body = _write_body(page, charts, lines, todo, lang, mid, top - floor, more=more)
+        if fits(body):
             if best is not None:
                 best.remove()
             best, hi = body, mid
@@ -447,7 +466,13 @@ def _fit_body(
             body.remove()
             lo = mid + 1
     if best is None:
-        best = _write_body(page, charts, lines, todo, lang, lo, top - floor)
+        best = _write_body(page, charts, lines, todo, lang, lo, top - floor, more=more)
+    # At the densest, texts that still do not fit give way: the last action, then the
+    # last key number (never below one of each; the report has them all).
+    while not fits(best) and (len(todo) > 1 or len(lines) > 1):
+        best.remove()
+        todo, lines = (todo[:-1], lines) if len(todo) > 1 else (todo, lines[:-1])
+        best = _write_body(page, charts, lines, todo, lang, lo, top - floor, more=True)
     return best
 
 
@@ -459,6 +484,8 @@ def _write_body(
     lang: str,
     density: int,
     room: float,
+    *,
+    more: bool = False,
 ) -> _Body:
     """Write the key numbers and the actions at ``_DENSITIES[density]`` and work out the
     charts' heights for the ``room`` (figure fraction) left between header and footer:
@@ -489,8 +516,13 @@ def _write_body(
         body = page.text(left + 0.035, 0.0, text, act_size, width - 0.035)
         items.append((num, body))
         act_h += page.height(body) + 0.01
+    note = None
+    if more:  # the card's lines were cut: the report has them all
+        note = page.text(left, 0.0, t("card.more", lang), act_size, width, color="#444444",
+                         fontstyle="italic")  # fmt: skip
+        act_h += page.height(note) + 0.004
     if charts is None:
-        return _Body(keys, heading, items, key_h, act_h, None, act_h)
+        return _Body(keys, heading, items, note, key_h, act_h, None, act_h)
     la, lb = charts.ladder_decor
     sa, sb = charts.second_decor
     free = room - act_h - la - lb - sa - sb - 0.04
@@ -511,7 +543,7 @@ def _write_body(
             ladder = max(_LADDER_LAST, chart_h[0] - (need_h - room))
             need_h -= chart_h[0] - ladder
             chart_h = (ladder, chart_h[1])
-    return _Body(keys, heading, items, key_h, act_h, chart_h, need_h)
+    return _Body(keys, heading, items, note, key_h, act_h, chart_h, need_h)
 
 
 def _place(page: _Page, charts: _Charts | None, body: _Body, y: float) -> None:
@@ -531,6 +563,7 @@ def _place(page: _Page, charts: _Charts | None, body: _Body, y: float) -> None:
         for ax, limit in ((charts.ladder, _RIGHT), (charts.second, _KEY_X - 0.03)):
             _fit_ylabel(page, ax)
             _fit_across(page, ax, _LEFT, limit)
+            fix_ticks(ax)  # size and limits final: the ticks the PDF draws, written once
         _legend_below(page, charts.ladder)
         y = min(y - sa - h_second - sb, yk) - 0.02
     body.heading.set_y(y)
@@ -539,6 +572,8 @@ def _place(page: _Page, charts: _Charts | None, body: _Body, y: float) -> None:
         num.set_y(y)
         text.set_y(y)
         y = page.below(text, 0.01)
+    if body.more is not None:
+        body.more.set_y(y + 0.006 if body.items else y)
 
 
 def render_card(

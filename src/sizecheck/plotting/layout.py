@@ -135,11 +135,15 @@ def fit_wrap(
 ) -> str:
     """Wrap ``text`` into lines no wider than ``width`` (figure fraction) at ``fontsize``.
 
-    Each distinct word is measured once with the renderer, lines are filled greedily by
-    adding up word and space widths, and every line is then measured whole; a line that
-    came out too wide (kerning, rounding) gives its last word to the next line. So the
-    result fits in any language and font, with a few measurements per line instead of
-    one per word tried. A single word wider than ``width`` is broken.
+    Greedy: each line is the longest run of words that fits, measured whole with the
+    renderer (as the figure will draw it: kerning, any language and font). Lines are
+    measured, not words: where a line ends is first guessed from the characters per
+    pixel of the lines measured so far (0.55 em at first), then one word more is tried
+    while the longer line still fits, or words are given back until it does -- two
+    measurements per line when the guess is right, instead of one per word and one per
+    line; the figure's own drawing then finds each final line already measured
+    (matplotlib keeps text metrics per renderer). A single word wider than ``width`` is
+    broken.
     """
     rend = rend or renderer(fig)
     limit = width * fig.bbox.width
@@ -152,38 +156,56 @@ def fit_wrap(
             widths[s] = float(probe.get_window_extent(rend).width)
         return widths[s]
 
-    space = wide("x x") - wide("xx")
+    per_char = 0.55 * fontsize * fig.dpi / 72.0  # pixels per character, a first guess
     lines: list[str] = []
     for para in str(text).splitlines() or [""]:
-        words: list[str] = []
-        for word in para.split():
-            while wide(word) > limit and len(word) > 1:  # break an over-long word
-                cut = len(word) - 1
-                while cut > 1 and wide(word[:cut]) > limit:
-                    cut -= 1
-                words.append(word[:cut])
-                word = word[cut:]
-            words.append(word)
-        lines.extend(_fill(words, limit, wide, space))
+        found, per_char = _fill(para.split(), limit, wide, per_char)
+        lines.extend(found)
     return "\n".join(lines)
 
 
-def _fill(words: list[str], limit: float, wide: Callable[[str], float], space: float) -> list[str]:
-    """Greedy lines of ``words`` (summed widths), each checked by measuring it whole."""
+def _fill(
+    words: list[str], limit: float, wide: Callable[[str], float], per_char: float
+) -> tuple[list[str], float]:
+    """Greedy lines of ``words`` no wider than ``limit``, each measured whole (see
+    :func:`fit_wrap`); with the pixels per character of the last line, for the next
+    paragraph's first guess."""
     if not words:
-        return [""]
+        return [""], per_char
+    words = list(words)
     lines: list[str] = []
     start = 0
+
+    def fits(end: int) -> bool:
+        return wide(" ".join(words[start:end])) <= limit
+
     while start < len(words):
-        end, used = start + 1, wide(words[start])
-        while end < len(words) and used + space + wide(words[end]) <= limit:
-            used += space + wide(words[end])
+        end, chars = start + 1, len(words[start])  # the guess: as many words as characters fit
+        while end < len(words) and (chars + 1 + len(words[end])) * per_char <= limit:
+            chars += 1 + len(words[end])
             end += 1
-        while end - start > 1 and wide(" ".join(words[start:end])) > limit:
-            end -= 1  # the sum was a little short: the last word goes to the next line
-        lines.append(" ".join(words[start:end]))
+        if fits(end):
+            while end < len(words) and fits(end + 1):
+                end += 1
+        else:
+            while end - start > 1:
+                end -= 1
+                if fits(end):
+                    break
+        if end == start + 1 and len(words[start]) > 1 and not fits(end):
+            # one word wider than the line: break it
+            word = words[start]
+            cut = len(word) - 1
+            while cut > 1 and wide(word[:cut]) > limit:
+                cut -= 1
+            lines.append(word[:cut])
+            words[start] = word[cut:]
+            continue
+        line = " ".join(words[start:end])
+        lines.append(line)
+        per_char = max(wide(line) / len(line), 1e-3)
         start = end
-    return lines
+    return lines, per_char
 
 
 def fix_ticks(ax: Axes) -> None:
@@ -193,8 +215,9 @@ def fix_ticks(ax: Axes) -> None:
     :class:`~matplotlib.ticker.FixedFormatter`. The chart looks the same; matplotlib
     otherwise asks the locator and formats every label again (through Babel, for the
     house style's :class:`~sizecheck.plotting.style.LocaleFormatter`) at each of the
-    dozen tick updates of a draw and a layout. Call it after the limits are final;
-    axes whose ticks are already fixed (``set_xticks`` with labels) keep them.
+    dozen tick updates of a draw. Call it when the limits and the Axes' size are final
+    (how many ticks a locator picks depends on the length of the axis); axes whose
+    ticks are already fixed (``set_xticks`` with labels) keep them.
     """
     for axis in (ax.xaxis, ax.yaxis):
         locator, formatter = axis.get_major_locator(), axis.get_major_formatter()
@@ -378,7 +401,6 @@ def chart_figure(
     fig = Figure(figsize=figsize, dpi=dpi)
     ax = fig.add_subplot()
     plot(ax=ax, **kwargs)
-    fix_ticks(ax)
     strip = 0.0
     if footer:
         size = float(FOOTER_STYLE["fontsize"])
@@ -386,6 +408,7 @@ def chart_figure(
         fig.text(0.012, 0.012, text, ha="left", va="bottom", **FOOTER_STYLE)
         strip = (text.count("\n") + 1) * size * 1.3 / 72 + 0.06
     frame_axes(fig, ax, bottom=strip)
+    fix_ticks(ax)  # after framing: a locator's ticks depend on the Axes' size
     return fig
 
 
