@@ -580,6 +580,223 @@ def _dimension_provenance(row: Mapping[str, Any], names: Sequence[str]) -> dict[
     return prov
 
 
+class _Proposed(NamedTuple):
+    """One dimension's proposal: what :func:`propose_table` gathers per dimension."""
+
+    row: dict[str, Any]  # the row of ``estimates``
+    stability: pd.DataFrame  # the leave-one-producer-out rows
+    band: tuple[FloatArray, FloatArray]  # the most any one producer moves each size, down/up
+    master: float  # the level written in the table (rounded to 0.1 mm)
+    step: float  # the step written in the table (fixed, or rounded to 0.01 mm)
+
+
+def _check_arguments(
+    current: ReferenceTable, *, step: StepRule, confidence: float, base_size: float | None
+) -> float:
+    """Check ``step``, ``confidence`` and the base size against the current table; return
+    the base size (the current table's when none is given)."""
+    if step not in ("paris", "fit"):
+        raise UsageError(f"--step {step!r}: expected 'paris' or 'fit'.")
+    if step == "paris" and current.size_system != SizeSystem.EU.value:
+        raise UsageError(
+            f"--step paris keeps the Paris point's 20/3 mm per size, defined for EU sizes; "
+            f"table {current.name!r} counts {current.size_system} sizes. Use --step fit."
+        )
+    if not 0.5 < confidence < 1.0:
+        raise UsageError(f"confidence must lie between 0.5 and 1, got {confidence}.")
+    base = float(current.base_size if base_size is None else base_size)
+    if not current.sizes[0] <= base <= current.sizes[-1]:
+        raise UsageError(
+            f"--base-size {base:g} lies outside table {current.name!r} "
+            f"({current.sizes[0]:g}–{current.sizes[-1]:g})."
+        )
+    return base
+
+
+def _tolerance_sources(
+    current: ReferenceTable,
+    tolerances_from: ReferenceTable | str | Path | None,
+    tolerances: Mapping[str, Tolerance] | None,
+) -> tuple[ReferenceTable, dict[str, Tolerance]]:
+    """The table whose tolerances the proposal carries (the current one by default), and
+    the tolerances set per dimension, checked to name known dimensions."""
+    tol_table = (
+        current
+        if tolerances_from is None
+        else tolerances_from
+        if isinstance(tolerances_from, ReferenceTable)
+        else load_table(tolerances_from)
+    )
+    chosen = dict(tolerances or {})
+    unknown_tol = sorted(set(chosen) - set(DIMENSIONS))
+    if unknown_tol:
+        raise UsageError(f"--tolerance: unknown dimension(s) {', '.join(unknown_tol)}.")
+    return tol_table, chosen
+
+
+def _skip_reason(
+    dimension: str, names: Sequence[str], tol: Tolerance, tol_from: str
+) -> tuple[dict[str, Any], dict[str, str]] | None:
+    """Why ``dimension`` is not proposed — a one-sided tolerance (a requirement, not a habit
+    of the cluster) or fewer than :data:`MIN_PRODUCERS` chosen producers — as its row of
+    ``skipped`` and its provenance entry; ``None`` when it is proposed."""
+    if tol.type in ("min", "max"):
+        reason = "one_sided"
+        detail = (
+            f"the tolerance carried ({tol_from}) is a one-sided {tol.type}imum: "
+            "a requirement, not proposed from the producers' data"
+        )
+    elif len(names) < MIN_PRODUCERS:
+        reason = "few_producers"
+        detail = (
+            f"{len(names)} producer(s) chosen ({_names(names) or 'none'}); a "
+            f"proposal needs at least {MIN_PRODUCERS}: use --from all or name producers"
+        )
+    else:
+        return None
+    row = {"dimension": dimension, "reason": reason, "n_chosen": len(names),
+           "producers": "; ".join(names)}  # fmt: skip
+    return row, {"reason": reason, "detail": detail}
+
+
+def _propose_dimension(
+    dimension: str,
+    rows: pd.DataFrame,
+    *,
+    step: StepRule,
+    offsets: FloatArray,
+    base: float,
+    confidence: float,
+    tol: Tolerance,
+    tol_from: str,
+) -> _Proposed:
+    """One dimension's level and step: the median of the chosen producers' lines (``rows``,
+    one per producer) with their order-statistic intervals (Conover 1999 §3.2), and the
+    leave-one-producer-out shifts at the sizes ``base + offsets``."""
+    names = rows["producer"].tolist()
+    fixed = _fixed_step(dimension, step)
+    est = _estimate(rows, fixed=fixed, offsets=offsets, confidence=confidence)
+    lev, stp = est.level, est.step
+    shifts = np.abs(est.moves).max(axis=1)
+    worst = int(np.argmax(shifts))
+    stability = pd.DataFrame(
+        {
+            "dimension": dimension,
+            "producer": names,
+            "level_mm": est.loo_levels,
+            "step_mm": est.loo_steps,
+            "level_shift_mm": est.loo_levels - lev.median,
+            "max_shift_mm": shifts,
+        }
+    )
+    master = round(lev.median, 1)
+    step_value = fixed if fixed is not None else round(stp.median, 2)
+    row = {
+        "dimension": dimension,
+        "n_producers": len(names),
+        "n": int(rows["n"].sum()),
+        "first_date": _date_text(rows["first_date"].min()),
+        "last_date": _date_text(rows["last_date"].max()),
+        "base_size": base,
+        "level_mm": lev.median,
+        "level_ci_low_mm": lev.low,
+        "level_ci_high_mm": lev.high,
+        "level_ci_coverage": lev.coverage,
+        "step_mm": stp.median,
+        "step_ci_low_mm": stp.low,
+        "step_ci_high_mm": stp.high,
+        "step_ci_coverage": stp.coverage,
+        "step_rule": "fixed" if fixed is not None else "median",
+        "base_value_mm": master,
+        "step_value_mm": step_value,
+        "loo_max_shift_mm": float(shifts[worst]),
+        "loo_producer": names[worst],
+        "tolerance": tol.describe(),
+        "tolerance_from": tol_from,
+        "producers": "; ".join(names),
+    }
+    band = (est.moves.min(axis=0), est.moves.max(axis=0))
+    return _Proposed(row, stability, band, master, step_value)
+
+
+def _source_text(
+    dim_prov: Mapping[str, Any], chosen: Sequence[str], base: float, current: ReferenceTable
+) -> str:
+    """The proposal's ``source``: how it was made, from whose data, against which table."""
+    return (
+        "Proposed by 'sizecheck propose' from the cluster's own measurements: per dimension "
+        f"the median of the chosen producers' size lines (level at size {base:g}, step per "
+        "size), each producer counted once; "
+        + "; ".join(
+            f"{d} from {p['n_producers']} producers, {p['n_measurements']} measurements"
+            + (f", {p['first_date']} to {p['last_date']}" if p["first_date"] else "")
+            for d, p in dim_prov.items()
+        )
+        + f". Producers: {_names(chosen)}. Current table: {current.name} "
+        f"({current.status}). A proposal, not a standard: no SNI defines shoe sizes."
+    )
+
+
+def _notes_text(
+    tols: Mapping[str, Tolerance], dim_prov: Mapping[str, Any], confidence: float
+) -> str:
+    """The proposal's ``notes``: rounding, where the intervals are, the tolerances."""
+    return (
+        "A PROPOSAL for the cluster to discuss, not a standard. Levels rounded to 0.1 mm "
+        "and fitted steps to 0.01 mm per size; the unrounded estimates, their "
+        f"{confidence:.0%} intervals (order statistics of the producers' values, Conover "
+        "1999 §3.2) and the leave-one-producer-out check are under [provenance]. "
+        "Tolerances: "
+        + "; ".join(f"{d} {tols[d].describe()} ({dim_prov[d]['tolerance_from']})" for d in tols)
+        + "."
+    )
+
+
+def _provenance(
+    analysis: Analysis,
+    *,
+    chosen_by: str | tuple[str, ...],
+    step: StepRule,
+    base: float,
+    confidence: float,
+    tol_table: ReferenceTable,
+    dim_prov: dict[str, Any],
+    skip_prov: dict[str, Any],
+) -> dict[str, Any]:
+    """The ``[provenance]`` section: tool, method, choices, tables and inputs, and per
+    dimension the unrounded estimates (and why a dimension was skipped)."""
+    from sizecheck import __version__
+
+    if isinstance(chosen_by, str):
+        select_text: Any = chosen_by
+    else:
+        select_text = list(chosen_by)
+    provenance: dict[str, Any] = {
+        "tool": "sizecheck",
+        "version": __version__,
+        "created": analysis.created,
+        "command": "propose",
+        "method": (
+            "per producer: least-squares line of its measurements on size (level at the "
+            "base size, step per size); per dimension: the median of the chosen producers' "
+            "levels and steps, each producer once; intervals: distribution-free, order "
+            "statistics of the producers' values (Conover 1999 §3.2), with the coverage "
+            "reached; stability: each chosen producer left out in turn"
+        ),
+        "select": select_text,
+        "step_rule": step,
+        "base_size": base,
+        "confidence": confidence,
+        "current_table": analysis.table.provenance(),
+        "tolerances_from": tol_table.provenance(),
+        "inputs": [{"source": f.source, "sha256": f.sha256} for f in analysis.inputs],
+        "dimensions": dim_prov,
+    }
+    if skip_prov:
+        provenance["skipped"] = skip_prov
+    return provenance
+
+
 def propose_table(
     analysis: Analysis,
     *,
@@ -633,37 +850,11 @@ def propose_table(
         sizes are not EU, a base size outside the current table, or no dimension with
         at least :data:`MIN_PRODUCERS` producers (the message says why per dimension).
     """
-    from sizecheck import __version__
-
     current = analysis.table
-    if step not in ("paris", "fit"):
-        raise UsageError(f"--step {step!r}: expected 'paris' or 'fit'.")
-    if step == "paris" and current.size_system != SizeSystem.EU.value:
-        raise UsageError(
-            f"--step paris keeps the Paris point's 20/3 mm per size, defined for EU sizes; "
-            f"table {current.name!r} counts {current.size_system} sizes. Use --step fit."
-        )
-    if not 0.5 < confidence < 1.0:
-        raise UsageError(f"confidence must lie between 0.5 and 1, got {confidence}.")
-    base = float(current.base_size if base_size is None else base_size)
-    if not current.sizes[0] <= base <= current.sizes[-1]:
-        raise UsageError(
-            f"--base-size {base:g} lies outside table {current.name!r} "
-            f"({current.sizes[0]:g}–{current.sizes[-1]:g})."
-        )
+    base = _check_arguments(current, step=step, confidence=confidence, base_size=base_size)
     producers = sorted(_text(analysis.measurements["producer"]).unique().tolist())
     chosen_by = _check_select(select, producers)
-    tol_table = (
-        current
-        if tolerances_from is None
-        else tolerances_from
-        if isinstance(tolerances_from, ReferenceTable)
-        else load_table(tolerances_from)
-    )
-    tolerances = dict(tolerances or {})
-    unknown_tol = sorted(set(tolerances) - set(DIMENSIONS))
-    if unknown_tol:
-        raise UsageError(f"--tolerance: unknown dimension(s) {', '.join(unknown_tol)}.")
+    tol_table, tolerances = _tolerance_sources(current, tolerances_from, tolerances)
     lines = _lines(analysis, base_size=base, rule=step, select=chosen_by)
     if lines.empty:
         raise UsageError("No measurement to propose a table from.")
@@ -680,93 +871,29 @@ def propose_table(
     dim_prov: dict[str, Any] = {}
     skip_prov: dict[str, Any] = {}
     loo_bands: dict[str, tuple[FloatArray, FloatArray]] = {}
-    dimensions = [d for d in DIMENSIONS if d in set(lines["dimension"])]
-    for dim in dimensions:
+    for dim in [d for d in DIMENSIONS if d in set(lines["dimension"])]:
         rows = lines.loc[(lines["dimension"] == dim) & lines["chosen"]]
         names = rows["producer"].tolist()
         tol, tol_from = _tolerance_for(dim, tolerances, tol_table)
-        if tol.type in ("min", "max"):
-            skipped.append({"dimension": dim, "reason": "one_sided", "n_chosen": len(names),
-                            "producers": "; ".join(names)})  # fmt: skip
-            skip_prov[dim] = {
-                "reason": "one_sided",
-                "detail": f"the tolerance carried ({tol_from}) is a one-sided {tol.type}imum: "
-                "a requirement, not proposed from the producers' data",
-            }
+        skip = _skip_reason(dim, names, tol, tol_from)
+        if skip is not None:
+            skipped.append(skip[0])
+            skip_prov[dim] = skip[1]
             continue
-        if len(names) < MIN_PRODUCERS:
-            skipped.append({"dimension": dim, "reason": "few_producers", "n_chosen": len(names),
-                            "producers": "; ".join(names)})  # fmt: skip
-            skip_prov[dim] = {
-                "reason": "few_producers",
-                "detail": f"{len(names)} producer(s) chosen ({_names(names) or 'none'}); a "
-                f"proposal needs at least {MIN_PRODUCERS}: use --from all or name producers",
-            }
-            continue
-        fixed = _fixed_step(dim, step)
-        est = _estimate(rows, fixed=fixed, offsets=grid_arr - base, confidence=confidence)
-        lev, stp = est.level, est.step
-        shifts = np.abs(est.moves).max(axis=1)
-        worst = int(np.argmax(shifts))
-        loo_bands[dim] = (est.moves.min(axis=0), est.moves.max(axis=0))
-        stability.append(
-            pd.DataFrame(
-                {
-                    "dimension": dim,
-                    "producer": names,
-                    "level_mm": est.loo_levels,
-                    "step_mm": est.loo_steps,
-                    "level_shift_mm": est.loo_levels - lev.median,
-                    "max_shift_mm": shifts,
-                }
-            )
-        )
-        masters[dim] = round(lev.median, 1)
-        steps[dim] = fixed if fixed is not None else round(stp.median, 2)
-        tols[dim] = tol
-        row = {
-            "dimension": dim,
-            "n_producers": len(names),
-            "n": int(rows["n"].sum()),
-            "first_date": _date_text(rows["first_date"].min()),
-            "last_date": _date_text(rows["last_date"].max()),
-            "base_size": base,
-            "level_mm": lev.median,
-            "level_ci_low_mm": lev.low,
-            "level_ci_high_mm": lev.high,
-            "level_ci_coverage": lev.coverage,
-            "step_mm": stp.median,
-            "step_ci_low_mm": stp.low,
-            "step_ci_high_mm": stp.high,
-            "step_ci_coverage": stp.coverage,
-            "step_rule": "fixed" if fixed is not None else "median",
-            "base_value_mm": masters[dim],
-            "step_value_mm": steps[dim],
-            "loo_max_shift_mm": float(shifts[worst]),
-            "loo_producer": names[worst],
-            "tolerance": tol.describe(),
-            "tolerance_from": tol_from,
-            "producers": "; ".join(names),
-        }
-        estimates.append(row)
-        dim_prov[dim] = _dimension_provenance(row, names)
+        one = _propose_dimension(
+            dim, rows, step=step, offsets=grid_arr - base, base=base,
+            confidence=confidence, tol=tol, tol_from=tol_from,
+        )  # fmt: skip
+        estimates.append(one.row)
+        stability.append(one.stability)
+        loo_bands[dim] = one.band
+        masters[dim], steps[dim], tols[dim] = one.master, one.step, tol
+        dim_prov[dim] = _dimension_provenance(one.row, names)
     if not masters:
         why = "; ".join(f"{d}: {p['detail']}" for d, p in skip_prov.items())
         raise UsageError(f"No dimension could be proposed ({why}).")
 
     chosen_all = sorted({p for d in dim_prov.values() for p in d["producers"]})
-    source = (
-        "Proposed by 'sizecheck propose' from the cluster's own measurements: per dimension "
-        f"the median of the chosen producers' size lines (level at size {base:g}, step per "
-        "size), each producer counted once; "
-        + "; ".join(
-            f"{d} from {p['n_producers']} producers, {p['n_measurements']} measurements"
-            + (f", {p['first_date']} to {p['last_date']}" if p["first_date"] else "")
-            for d, p in dim_prov.items()
-        )
-        + f". Producers: {_names(chosen_all)}. Current table: {current.name} "
-        f"({current.status}). A proposal, not a standard: no SNI defines shoe sizes."
-    )
     table = grade(
         masters,
         base_size=base,
@@ -777,45 +904,13 @@ def propose_table(
         steps=steps,
         tolerances=tols,
         status="proposal",
-        source=source,
+        source=_source_text(dim_prov, chosen_all, base, current),
     )
-    notes = (
-        "A PROPOSAL for the cluster to discuss, not a standard. Levels rounded to 0.1 mm "
-        "and fitted steps to 0.01 mm per size; the unrounded estimates, their "
-        f"{confidence:.0%} intervals (order statistics of the producers' values, Conover "
-        "1999 §3.2) and the leave-one-producer-out check are under [provenance]. "
-        "Tolerances: "
-        + "; ".join(f"{d} {tols[d].describe()} ({dim_prov[d]['tolerance_from']})" for d in tols)
-        + "."
-    )
-    table = replace(table, notes=notes)
-    if isinstance(chosen_by, str):
-        select_text: Any = chosen_by
-    else:
-        select_text = list(chosen_by)
-    provenance: dict[str, Any] = {
-        "tool": "sizecheck",
-        "version": __version__,
-        "created": analysis.created,
-        "command": "propose",
-        "method": (
-            "per producer: least-squares line of its measurements on size (level at the "
-            "base size, step per size); per dimension: the median of the chosen producers' "
-            "levels and steps, each producer once; intervals: distribution-free, order "
-            "statistics of the producers' values (Conover 1999 §3.2), with the coverage "
-            "reached; stability: each chosen producer left out in turn"
-        ),
-        "select": select_text,
-        "step_rule": step,
-        "base_size": base,
-        "confidence": confidence,
-        "current_table": current.provenance(),
-        "tolerances_from": tol_table.provenance(),
-        "inputs": [{"source": f.source, "sha256": f.sha256} for f in analysis.inputs],
-        "dimensions": dim_prov,
-    }
-    if skip_prov:
-        provenance["skipped"] = skip_prov
+    table = replace(table, notes=_notes_text(tols, dim_prov, confidence))
+    provenance = _provenance(
+        analysis, chosen_by=chosen_by, step=step, base=base, confidence=confidence,
+        tol_table=tol_table, dim_prov=dim_prov, skip_prov=skip_prov,
+    )  # fmt: skip
     text = _toml_text(table, provenance)
     parsed = parse_table(tomllib.loads(text), origin=name)
     sizes_frame = _sizes_frame(parsed, grid_arr, loo_bands, current, paris)
