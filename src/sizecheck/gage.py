@@ -65,7 +65,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -1262,33 +1262,56 @@ class _Sink:
         self.rows.append((self.source, int(row), column, text, code, message))
 
 
-def _read_sheet(
-    sheet: RawSheet, *, dimension: str | None, units: str
-) -> tuple[
-    list[dict[str, Any]], list[tuple[str, int, str, str, str, str]], SourceAccounting, list[str]
-]:
-    src = sheet.source
-    sink = _Sink(src)
+#: A measurement column of a study sheet: (column index, its dimension — ``None`` when a
+#: dimension column names it row by row —, its unit factor — ``None`` when a unit column
+#: or ``--units`` gives it).
+_Measured = tuple[int, str | None, float | None]
+
+
+@dataclass
+class _Tally:
+    """The rows and cells of one sheet, counted as they are classified."""
+
+    rows_used: int = 0
+    rows_skipped: int = 0
+    cells_read: int = 0
+    cells_used: int = 0
+    cells_blank: int = 0
+
+
+@dataclass(frozen=True)
+class _Cells:
+    """One sheet's cells as text by column, its header, layout and parsed numbers."""
+
+    text: list[list[str | None]]
+    header: list[str]
+    layout: _Layout
+    numbers: dict[int, Any]
+    default_factor: float
+
+
+def _layout_notes(source: str, lay: _Layout, header: Sequence[str]) -> list[str]:
+    """Notes on the columns a study leaves unused."""
     notes: list[str] = []
-    for row, title in sheet.title_rows:
-        if title:
-            sink.add(row, "", title, RejectCode.SKIPPED_TITLE, reject_text("skipped_title"))
-        else:
-            sink.add(row, "", "", RejectCode.SKIPPED_BLANK, reject_text("skipped_blank"))
-    lay = _layout(sheet.header)
-    header = [str(h) for h in sheet.header]
     if lay.ignored:
-        notes.append(f"{src}: column(s) not used by a gage study: {', '.join(lay.ignored)}.")
+        notes.append(f"{source}: column(s) not used by a gage study: {', '.join(lay.ignored)}.")
     if lay.dims and lay.value is not None:
         notes.append(
-            f"{src}: column {header[lay.value]!r} ignored; the dimension columns are used."
+            f"{source}: column {header[lay.value]!r} ignored; the dimension columns are used."
         )
+    return notes
+
+
+def _measurement_columns(
+    lay: _Layout, *, dimension: str | None, units: str
+) -> tuple[list[_Measured], float]:
+    """The sheet's measurement columns (dimension columns, else the ``value`` column) and
+    the unit factor of a column whose header names no unit (``units``)."""
     try:
         default_factor = unit_factor(units)
     except KeyError:
         raise UsageError(f"Unknown unit {units!r}; use mm, cm or in.") from None
-    # measurement columns: (column, fixed dimension or None (from the dimension column), factor)
-    meas: list[tuple[int, str | None, float | None]]
+    meas: list[_Measured]
     if lay.dims:
         meas = [(j, d, unit_factor(u) if u else default_factor) for j, d, u in lay.dims]
     else:
@@ -1296,151 +1319,199 @@ def _read_sheet(
         fixed = None if lay.dimension is not None else (dimension or "value")
         factor = unit_factor(lay.value_unit) if lay.value_unit else None
         meas = [(lay.value, fixed, factor)]
+    return meas, default_factor
+
+
+def _row_reason(
+    texts: Sequence[str | None],
+    present: Sequence[bool],
+    keys: Mapping[str, str | None],
+    header_norm: Sequence[str],
+) -> tuple[str, str, str] | None:
+    """Why a row gives no reading, as (code, message, the row's text): blank; a repeated
+    header; lacking part, operator or trial — an average/range/total row, a signature
+    row (or one without a reading), else ``missing_<key>``; keys but no reading. ``None``
+    when the row's cells are read."""
+    filled = [t for t in texts if t is not None]
+    if not filled:
+        return RejectCode.SKIPPED_BLANK, reject_text("skipped_blank"), ""
+    if [normalise_name(t) if t else "" for t in texts] == header_norm:
+        return RejectCode.SKIPPED_HEADER, reject_text("skipped_header"), " | ".join(filled)
+    shown = " | ".join(filled)[:120]
+    lacking = [r for r in ("part", "operator", "trial") if not keys.get(r)]
+    if lacking:
+        first = filled[0]
+        if _SUMMARY.match(first):
+            return RejectCode.SKIPPED_SUMMARY, reject_text("skipped_summary"), shown
+        if _SIGNATURE.match(first) or not any(present):
+            return RejectCode.SKIPPED_SIGNATURE, reject_text("skipped_signature"), shown
+        code = RejectCode(f"missing_{lacking[0]}").value
+        return code, reject_text(code), shown
+    if not any(present):
+        return RejectCode.NO_MEASUREMENT, reject_text("no_measurement"), shown
+    return None
+
+
+class _Unread(NamedTuple):
+    """A cell not read, as its reject row lists it."""
+
+    column: str
+    value: str | None
+    code: str
+    message: str
+
+
+def _cell_dimension_factor(
+    cells: _Cells, i: int, dim: str | None, factor: float | None
+) -> tuple[str, float] | _Unread:
+    """The dimension and unit factor of a reading in row ``i``: from its column, else from
+    the row's dimension and unit columns, else ``--units``; or why the row's names are not
+    understood, as (column, value, code, message)."""
+    lay, header = cells.layout, cells.header
+    this_factor = factor if factor is not None else cells.default_factor
+    if dim is None:  # long layout: the row names its dimension
+        raw_dim = cells.text[lay.dimension][i] if lay.dimension is not None else None
+        m = match_column(raw_dim) if raw_dim else None
+        if m is None or m.kind != "dimension":
+            return _Unread(
+                header[lay.dimension or 0],
+                raw_dim,
+                RejectCode.UNKNOWN_DIMENSION,
+                reject_text("unknown_dimension", name=repr(raw_dim)),
+            )
+        dim = m.canonical
+    if lay.unit is not None and factor is None:
+        raw_unit = cells.text[lay.unit][i]
+        if raw_unit:
+            try:
+                this_factor = unit_factor(raw_unit)
+            except KeyError:
+                return _Unread(
+                    header[lay.unit],
+                    raw_unit,
+                    RejectCode.UNKNOWN_UNIT,
+                    reject_text("unknown_unit"),
+                )
+    return dim, this_factor
+
+
+def _reading_mm(value: float, factor: float, dimension: str) -> float | tuple[str, str]:
+    """A reading in mm (``value × factor``), or why it is not used, as (code, message):
+    not a number, negative, or outside the dimension's plausible range."""
+    if not math.isfinite(value):
+        return RejectCode.NOT_A_NUMBER, reject_text("not_a_number")
+    mm = value * factor
+    if mm < 0:
+        return RejectCode.NEGATIVE, reject_text("negative")
+    spec = DIMENSIONS.get(dimension)
+    if spec is not None and not (spec.plausible_mm[0] <= mm <= spec.plausible_mm[1]):
+        low, high = spec.plausible_mm
+        message = reject_text(
+            "implausible", value=f"{mm:g}", lo=f"{low:g}", hi=f"{high:g}", dimension=dimension
+        )
+        return RejectCode.IMPLAUSIBLE, message
+    return mm
+
+
+def _read_row(
+    cells: _Cells,
+    i: int,
+    row: int,
+    meas: Sequence[_Measured],
+    keys: Mapping[str, str | None],
+    sink: _Sink,
+    tally: _Tally,
+) -> list[dict[str, Any]]:
+    """The readings of one data row, each cell used, blank, or listed in ``sink``."""
+    used: list[dict[str, Any]] = []
+    for j, dim, factor in meas:
+        text = cells.text[j][i]
+        if text is None or text in _NOT_MEASURED:
+            tally.cells_blank += 1
+            continue
+        tally.cells_read += 1
+        col = cells.header[j]
+        found = _cell_dimension_factor(cells, i, dim, factor)
+        if isinstance(found, _Unread):
+            sink.add(row, *found)
+            continue
+        this_dim, this_factor = found
+        mm = _reading_mm(float(cells.numbers[j][i]), this_factor, this_dim)
+        if isinstance(mm, tuple):
+            sink.add(row, col, text, *mm)
+            continue
+        used.append(
+            {
+                "source": sink.source,
+                "row": row,
+                "part": keys["part"],
+                "operator": keys["operator"],
+                "trial": keys["trial"],
+                "dimension": this_dim,
+                "value_mm": mm,
+                "header": col,
+            }
+        )
+        tally.cells_used += 1
+    return used
+
+
+def _read_sheet(
+    sheet: RawSheet, *, dimension: str | None, units: str
+) -> tuple[
+    list[dict[str, Any]], list[tuple[str, int, str, str, str, str]], SourceAccounting, list[str]
+]:
+    """One study sheet's readings, its rejects, its row and cell accounting and its notes."""
+    src = sheet.source
+    sink = _Sink(src)
+    for row, title in sheet.title_rows:
+        if title:
+            sink.add(row, "", title, RejectCode.SKIPPED_TITLE, reject_text("skipped_title"))
+        else:
+            sink.add(row, "", "", RejectCode.SKIPPED_BLANK, reject_text("skipped_blank"))
+    lay = _layout(sheet.header)
+    header = [str(h) for h in sheet.header]
+    notes = _layout_notes(src, lay, header)
+    meas, default_factor = _measurement_columns(lay, dimension=dimension, units=units)
     frame = sheet.data
     n = len(frame)
-    cell = [
+    text: list[list[str | None]] = [
         _cells(frame[j].tolist()) if j in frame.columns else [None] * n for j in range(len(header))
     ]
-    numbers = {j: parse_numbers(cell[j], decimal=sheet.decimal) for j, _, _ in meas}
+    numbers = {j: parse_numbers(text[j], decimal=sheet.decimal) for j, _, _ in meas}
+    cells = _Cells(text, header, lay, numbers, default_factor)
     header_norm = [normalise_name(h) for h in header]
     used: list[dict[str, Any]] = []
-    rows_used = rows_skipped = 0
-    cells_read = cells_used = cells_blank = 0
+    tally = _Tally()
     for i in range(n):
         row = int(sheet.rows[i])
-        texts = [cell[j][i] for j in range(len(header))]
-        filled = [t for t in texts if t is not None]
-        if not filled:
-            sink.add(row, "", "", RejectCode.SKIPPED_BLANK, reject_text("skipped_blank"))
-            rows_skipped += 1
-            continue
-        meas_text = [cell[j][i] for j, _, _ in meas]
-        present = [t is not None and t not in _NOT_MEASURED for t in meas_text]
-        if [normalise_name(t) if t else "" for t in texts] == header_norm:
-            sink.add(
-                row,
-                "",
-                " | ".join(filled),
-                RejectCode.SKIPPED_HEADER,
-                reject_text("skipped_header"),
-            )
-            rows_skipped += 1
-            cells_read += sum(present)
-            continue
-        keys = {role: cell[j][i] for role, j in lay.roles.items()}
-        lacking = [r for r in ("part", "operator", "trial") if not keys.get(r)]
-        if lacking:
-            first = filled[0]
-            code: str
-            if _SUMMARY.match(first):
-                code, message = RejectCode.SKIPPED_SUMMARY, reject_text("skipped_summary")
-            elif _SIGNATURE.match(first) or not any(present):
-                code, message = RejectCode.SKIPPED_SIGNATURE, reject_text("skipped_signature")
+        texts = [text[j][i] for j in range(len(header))]
+        present = [text[j][i] is not None and text[j][i] not in _NOT_MEASURED for j, _, _ in meas]
+        keys = {role: text[j][i] for role, j in lay.roles.items()}
+        reason = _row_reason(texts, present, keys, header_norm)
+        if reason is not None:
+            code, message, shown = reason
+            sink.add(row, "", shown, code, message)
+            tally.rows_skipped += code.startswith("skipped_")
+            if code == RejectCode.NO_MEASUREMENT:
+                tally.cells_blank += len(meas)
             else:
-                code = RejectCode(f"missing_{lacking[0]}").value
-                message = reject_text(code)
-            skipped = code.startswith("skipped_")
-            rows_skipped += skipped
-            sink.add(row, "", " | ".join(filled)[:120], code, message)
-            cells_read += sum(present)
+                tally.cells_read += sum(present)
             continue
-        if not any(present):
-            sink.add(
-                row,
-                "",
-                " | ".join(filled)[:120],
-                RejectCode.NO_MEASUREMENT,
-                reject_text("no_measurement"),
-            )
-            cells_blank += len(meas)
-            continue
-        row_used = False
-        for (j, dim, factor), text, ok in zip(meas, meas_text, present, strict=True):
-            if not ok:
-                cells_blank += 1
-                continue
-            cells_read += 1
-            col = header[j]
-            this_dim = dim
-            this_factor = factor if factor is not None else default_factor
-            if this_dim is None:  # long layout: the row names its dimension
-                raw_dim = cell[lay.dimension][i] if lay.dimension is not None else None
-                m = match_column(raw_dim) if raw_dim else None
-                if m is None or m.kind != "dimension":
-                    sink.add(
-                        row,
-                        header[lay.dimension or 0],
-                        raw_dim,
-                        RejectCode.UNKNOWN_DIMENSION,
-                        reject_text("unknown_dimension", name=repr(raw_dim)),
-                    )
-                    continue
-                this_dim = m.canonical
-            if lay.unit is not None and factor is None:
-                raw_unit = cell[lay.unit][i]
-                if raw_unit:
-                    try:
-                        this_factor = unit_factor(raw_unit)
-                    except KeyError:
-                        sink.add(
-                            row,
-                            header[lay.unit],
-                            raw_unit,
-                            RejectCode.UNKNOWN_UNIT,
-                            reject_text("unknown_unit"),
-                        )
-                        continue
-            v = float(numbers[j][i])
-            if not math.isfinite(v):
-                sink.add(row, col, text, RejectCode.NOT_A_NUMBER, reject_text("not_a_number"))
-                continue
-            mm = v * this_factor
-            if mm < 0:
-                sink.add(row, col, text, RejectCode.NEGATIVE, reject_text("negative"))
-                continue
-            spec = DIMENSIONS.get(this_dim)
-            if spec is not None and not (spec.plausible_mm[0] <= mm <= spec.plausible_mm[1]):
-                low, high = spec.plausible_mm
-                sink.add(
-                    row,
-                    col,
-                    text,
-                    RejectCode.IMPLAUSIBLE,
-                    reject_text(
-                        "implausible",
-                        value=f"{mm:g}",
-                        lo=f"{low:g}",
-                        hi=f"{high:g}",
-                        dimension=this_dim,
-                    ),
-                )
-                continue
-            used.append(
-                {
-                    "source": src,
-                    "row": row,
-                    "part": keys["part"],
-                    "operator": keys["operator"],
-                    "trial": keys["trial"],
-                    "dimension": this_dim,
-                    "value_mm": mm,
-                    "header": col,
-                }
-            )
-            cells_used += 1
-            row_used = True
-        rows_used += row_used
+        found = _read_row(cells, i, row, meas, keys, sink, tally)
+        used.extend(found)
+        tally.rows_used += bool(found)
     n_rows = n + len(sheet.title_rows)
     acc = SourceAccounting(
         src,
         rows_read=n_rows,
-        rows_used=rows_used,
-        rows_rejected=n_rows - rows_used,
-        rows_skipped=rows_skipped + len(sheet.title_rows),
-        cells_read=cells_read,
-        cells_used=cells_used,
-        cells_rejected=cells_read - cells_used,
-        cells_blank=cells_blank,
+        rows_used=tally.rows_used,
+        rows_rejected=n_rows - tally.rows_used,
+        rows_skipped=tally.rows_skipped + len(sheet.title_rows),
+        cells_read=tally.cells_read,
+        cells_used=tally.cells_used,
+        cells_rejected=tally.cells_read - tally.cells_used,
+        cells_blank=tally.cells_blank,
     )
     return used, sink.rows, acc, notes
 
