@@ -44,7 +44,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -215,6 +215,206 @@ def _empty_category(n: int) -> pd.Categorical[Any]:
     return pd.Categorical([np.nan] * n, categories=pd.Index([], dtype="str"))
 
 
+class _Producers(NamedTuple):
+    """Each producer's planted or drawn effects, producer × dimension."""
+
+    offsets: FloatArray
+    grades: FloatArray  # grading errors, mm per size
+    mismatch: FloatArray  # right shoe minus left shoe
+    stepped: npt.NDArray[np.bool_]  # whether the producer's sizes step on one visit
+    offsets_planted: bool
+    grades_planted: bool
+
+
+def _draw_producers(
+    rng: np.random.Generator,
+    n_producers: int,
+    n_dims: int,
+    *,
+    mean_offset: FloatArray,
+    between_sd: FloatArray,
+    offsets_mm: npt.ArrayLike | None,
+    grade_sd: FloatArray,
+    grade_errors_mm_per_size: npt.ArrayLike | None,
+    mismatch_mm: float | npt.ArrayLike,
+    step_share: float,
+) -> _Producers:
+    """The producers' offsets ``N(mean_offset, between_sd²)`` and grading errors
+    ``N(0, grade_sd²)`` per dimension (unless planted), their mismatch, and which of them
+    step (each with chance ``step_share``)."""
+    planted_offsets = _per_producer(offsets_mm, n_producers, n_dims, "offsets_mm")
+    offsets = (
+        mean_offset + between_sd * rng.standard_normal((n_producers, n_dims))
+        if planted_offsets is None
+        else planted_offsets
+    )
+    planted_grades = _per_producer(
+        grade_errors_mm_per_size, n_producers, n_dims, "grade_errors_mm_per_size"
+    )
+    grades = (
+        grade_sd * rng.standard_normal((n_producers, n_dims))
+        if planted_grades is None
+        else planted_grades
+    )
+    mismatch = _per_producer(mismatch_mm, n_producers, n_dims, "mismatch_mm")
+    if mismatch is None:
+        raise UsageError("mismatch_mm must be a number or an array, not None.")
+    stepped = (
+        rng.random(n_producers) < step_share if step_share > 0 else np.zeros(n_producers, bool)
+    )
+    return _Producers(
+        offsets, grades, mismatch, stepped, planted_offsets is not None, planted_grades is not None
+    )
+
+
+class _Visits(NamedTuple):
+    """The visits of every producer, producer by producer, in date order."""
+
+    producer: IntArray  # the producer of each visit
+    date: npt.NDArray[np.datetime64]
+    after_step: npt.NDArray[np.bool_]  # on or after its producer's step
+    step_date: npt.NDArray[np.datetime64]  # per producer; NaT without a step
+    has_step: npt.NDArray[np.bool_]  # per producer
+    effect: FloatArray  # visit × dimension: the effect every shoe of the visit shares
+
+
+class _Pairs(NamedTuple):
+    """The pairs of every visit, with their sizes and numbers (1, 2, … per producer)."""
+
+    visit: IntArray
+    producer: IntArray
+    size: FloatArray
+    number: IntArray
+    effect: FloatArray  # pair × dimension: the effect both shoes of the pair share
+
+
+class _Shoes(NamedTuple):
+    """The shoes measured: their pair, foot, and own noise."""
+
+    pair: IntArray
+    right: npt.NDArray[np.bool_]
+    effect: FloatArray  # shoe × dimension
+
+
+def _spreads(n_dims: int, **sds: float | Sequence[float]) -> dict[str, FloatArray]:
+    """The standard deviations named, one per dimension, checked not to be negative."""
+    sd = {name: _per_dimension(value, n_dims, name) for name, value in sds.items()}
+    for name, values in sd.items():
+        _check_sd(name, values)
+    return sd
+
+
+def _check_design(
+    ref: ReferenceTable,
+    dims: tuple[str, ...],
+    *,
+    n_producers: int,
+    shoes_per_pair: int,
+    size_plan: str,
+    step_share: float,
+    drop_share: float,
+    resolution_mm: float,
+    sizes: Sequence[float],
+) -> FloatArray:
+    """Check the design's choices against the table; return the sizes as an array."""
+    if n_producers < 1 or not dims:
+        raise UsageError("simulate_cluster needs at least one producer and one dimension.")
+    for d in dims:
+        ref.dimension(d)  # raises naming the table's dimensions
+    if shoes_per_pair not in (1, 2):
+        raise UsageError(f"shoes_per_pair must be 1 or 2, got {shoes_per_pair!r}.")
+    if size_plan not in ("random", "spread"):
+        raise UsageError(f"size_plan must be 'random' or 'spread', got {size_plan!r}.")
+    for name, share in (("step_share", step_share), ("drop_share", drop_share)):
+        if not 0.0 <= share < 1.0:
+            raise UsageError(f"{name} must lie in [0, 1), got {share}.")
+    if resolution_mm < 0:
+        raise UsageError(f"resolution_mm must not be negative, got {resolution_mm}.")
+    size_grid = np.asarray(list(sizes), dtype=float)
+    if not len(size_grid) or not ref.covers(size_grid).all():
+        raise UsageError(f"sizes must be non-empty and inside table {ref.name!r}.")
+    return size_grid
+
+
+def _draw_visits(
+    rng: np.random.Generator,
+    n_visits: IntArray,
+    stepped: npt.NDArray[np.bool_],
+    *,
+    start: str,
+    period_days: int,
+    visit_sd: FloatArray,
+) -> _Visits:
+    """Distinct sorted days per producer in ``[start, start + period_days)``; a stepped
+    producer's step starts at one of its visits (never the first); the visit effects
+    ``N(0, visit_sd²)`` per dimension."""
+    n_producers = len(n_visits)
+    first_day = np.datetime64(start, "D")
+    visit_producer = np.repeat(np.arange(n_producers), n_visits)
+    visit_day = np.concatenate(
+        [np.sort(rng.choice(period_days, size=k, replace=False)) for k in n_visits]
+    )
+    visit_date = first_day + visit_day.astype("timedelta64[D]")
+    starts = np.concatenate([[0], np.cumsum(n_visits)[:-1]])
+    visit_index = np.arange(len(visit_day)) - np.repeat(starts, n_visits)
+    step_visit = np.where(
+        stepped & (n_visits > 1), rng.integers(1, np.maximum(n_visits, 2)), n_visits
+    )
+    step_date = np.full(n_producers, np.datetime64("NaT"), dtype="datetime64[D]")
+    has_step = step_visit < n_visits
+    step_date[has_step] = visit_date[starts[has_step] + step_visit[has_step]]
+    after_step = visit_index >= step_visit[visit_producer]
+    visit_effect = visit_sd * rng.standard_normal((len(visit_day), len(visit_sd)))
+    return _Visits(visit_producer, visit_date, after_step, step_date, has_step, visit_effect)
+
+
+def _draw_pairs(
+    rng: np.random.Generator,
+    visit_producer: IntArray,
+    n_pairs: IntArray,
+    *,
+    size_plan: SizePlan,
+    size_grid: FloatArray,
+    pair_sd: FloatArray,
+) -> _Pairs:
+    """The pairs of each visit: their sizes (drawn, or spread over the grid), their
+    numbers per producer, and the pair effects ``N(0, pair_sd²)`` per dimension."""
+    n_producers = len(n_pairs)
+    pairs_in_visit = n_pairs[visit_producer]
+    pair_visit = np.repeat(np.arange(len(visit_producer)), pairs_in_visit)
+    pair_producer = visit_producer[pair_visit]
+    if size_plan == "spread":
+        pair_size = np.concatenate([spread_sizes(size_grid, int(m)) for m in pairs_in_visit])
+    else:
+        pair_size = rng.choice(size_grid, size=len(pair_visit))
+    pair_first = np.concatenate([[0], np.cumsum(np.bincount(pair_producer, minlength=n_producers))])
+    pair_number = np.arange(len(pair_visit)) - pair_first[pair_producer] + 1
+    pair_effect = pair_sd * rng.standard_normal((len(pair_visit), len(pair_sd)))
+    return _Pairs(pair_visit, pair_producer, pair_size, pair_number, pair_effect)
+
+
+def _draw_shoes(
+    rng: np.random.Generator,
+    n_pairs: int,
+    *,
+    shoes_per_pair: int,
+    drop_share: float,
+    shoe_sd: FloatArray,
+) -> _Shoes:
+    """Left then right shoe of each pair (or one foot at random), some dropped at random
+    (``drop_share``), each with its own noise ``N(0, shoe_sd²)`` per dimension."""
+    shoe_pair = np.repeat(np.arange(n_pairs), shoes_per_pair)
+    if shoes_per_pair == 2:
+        right = np.tile(np.array([False, True]), n_pairs)
+    else:
+        right = rng.random(n_pairs) < 0.5
+    keep = rng.random(len(shoe_pair)) >= drop_share if drop_share > 0 else None
+    shoe_effect = shoe_sd * rng.standard_normal((len(shoe_pair), len(shoe_sd)))
+    if keep is not None:
+        shoe_pair, right, shoe_effect = shoe_pair[keep], right[keep], shoe_effect[keep]
+    return _Shoes(shoe_pair, right, shoe_effect)
+
+
 def simulate_cluster(
     *,
     rng: np.random.Generator,
@@ -321,145 +521,60 @@ def simulate_cluster(
     ref = load_table(table) if isinstance(table, str) else table
     dims = tuple(dimensions)
     n_dims = len(dims)
-    if n_producers < 1 or n_dims < 1:
-        raise UsageError("simulate_cluster needs at least one producer and one dimension.")
-    for d in dims:
-        ref.dimension(d)  # raises naming the table's dimensions
-    if shoes_per_pair not in (1, 2):
-        raise UsageError(f"shoes_per_pair must be 1 or 2, got {shoes_per_pair!r}.")
-    if size_plan not in ("random", "spread"):
-        raise UsageError(f"size_plan must be 'random' or 'spread', got {size_plan!r}.")
-    for name, share in (("step_share", step_share), ("drop_share", drop_share)):
-        if not 0.0 <= share < 1.0:
-            raise UsageError(f"{name} must lie in [0, 1), got {share}.")
-    if resolution_mm < 0:
-        raise UsageError(f"resolution_mm must not be negative, got {resolution_mm}.")
-    size_grid = np.asarray(list(sizes), dtype=float)
-    if not len(size_grid) or not ref.covers(size_grid).all():
-        raise UsageError(f"sizes must be non-empty and inside table {ref.name!r}.")
+    size_grid = _check_design(
+        ref, dims, n_producers=n_producers, shoes_per_pair=shoes_per_pair,
+        size_plan=size_plan, step_share=step_share, drop_share=drop_share,
+        resolution_mm=resolution_mm, sizes=sizes,
+    )  # fmt: skip
     n_visits = _counts(visits, n_producers, "visits")
     n_pairs = _counts(pairs_per_visit, n_producers, "pairs_per_visit")
     if n_visits.max() > period_days:
         raise UsageError(f"{n_visits.max()} visits do not fit on distinct days in {period_days}.")
-    sd = {
-        name: _per_dimension(value, n_dims, name)
-        for name, value in (
-            ("between_sd_mm", between_sd_mm),
-            ("grade_sd_mm_per_size", grade_sd_mm_per_size),
-            ("visit_sd_mm", visit_sd_mm),
-            ("pair_sd_mm", pair_sd_mm),
-            ("shoe_sd_mm", shoe_sd_mm),
-        )
-    }
-    for name, values in sd.items():
-        _check_sd(name, values)
+    sd = _spreads(
+        n_dims, between_sd_mm=between_sd_mm, grade_sd_mm_per_size=grade_sd_mm_per_size,
+        visit_sd_mm=visit_sd_mm, pair_sd_mm=pair_sd_mm, shoe_sd_mm=shoe_sd_mm,
+    )  # fmt: skip
     mean_offset = _per_dimension(mean_offset_mm, n_dims, "mean_offset_mm")
     step_size = _per_dimension(step_mm, n_dims, "step_mm")
 
-    # Producers: planted offsets, grading errors, mismatch, step.
-    planted_offsets = _per_producer(offsets_mm, n_producers, n_dims, "offsets_mm")
-    offsets = (
-        mean_offset + sd["between_sd_mm"] * rng.standard_normal((n_producers, n_dims))
-        if planted_offsets is None
-        else planted_offsets
-    )
-    planted_grades = _per_producer(
-        grade_errors_mm_per_size, n_producers, n_dims, "grade_errors_mm_per_size"
-    )
-    grades = (
-        sd["grade_sd_mm_per_size"] * rng.standard_normal((n_producers, n_dims))
-        if planted_grades is None
-        else planted_grades
-    )
-    mismatch = _per_producer(mismatch_mm, n_producers, n_dims, "mismatch_mm")
-    if mismatch is None:
-        raise UsageError("mismatch_mm must be a number or an array, not None.")
-    stepped = (
-        rng.random(n_producers) < step_share if step_share > 0 else np.zeros(n_producers, bool)
-    )
-
-    # Visits: distinct sorted days per producer; the step starts at one of them (not the first).
-    first_day = np.datetime64(start, "D")
-    visit_producer = np.repeat(np.arange(n_producers), n_visits)
-    visit_day = np.concatenate(
-        [np.sort(rng.choice(period_days, size=k, replace=False)) for k in n_visits]
-    )
-    visit_date = first_day + visit_day.astype("timedelta64[D]")
-    starts = np.concatenate([[0], np.cumsum(n_visits)[:-1]])
-    visit_index = np.arange(len(visit_day)) - np.repeat(starts, n_visits)
-    step_visit = np.where(
-        stepped & (n_visits > 1), rng.integers(1, np.maximum(n_visits, 2)), n_visits
-    )
-    step_date = np.full(n_producers, np.datetime64("NaT"), dtype="datetime64[D]")
-    has_step = step_visit < n_visits
-    step_date[has_step] = visit_date[starts[has_step] + step_visit[has_step]]
-    after_step = visit_index >= step_visit[visit_producer]
-    visit_effect = sd["visit_sd_mm"] * rng.standard_normal((len(visit_day), n_dims))
-
-    # Pairs: the pairs of each visit, with their sizes and ids (numbered per producer).
-    pairs_in_visit = n_pairs[visit_producer]
-    pair_visit = np.repeat(np.arange(len(visit_day)), pairs_in_visit)
-    pair_producer = visit_producer[pair_visit]
-    if size_plan == "spread":
-        pair_size = np.concatenate([spread_sizes(size_grid, int(m)) for m in pairs_in_visit])
-    else:
-        pair_size = rng.choice(size_grid, size=len(pair_visit))
-    pair_first = np.concatenate([[0], np.cumsum(np.bincount(pair_producer, minlength=n_producers))])
-    pair_number = np.arange(len(pair_visit)) - pair_first[pair_producer] + 1
-    pair_effect = sd["pair_sd_mm"] * rng.standard_normal((len(pair_visit), n_dims))
-
-    # Shoes: left then right (or one foot at random), some dropped at random.
-    shoe_pair = np.repeat(np.arange(len(pair_visit)), shoes_per_pair)
-    if shoes_per_pair == 2:
-        right = np.tile(np.array([False, True]), len(pair_visit))
-    else:
-        right = rng.random(len(pair_visit)) < 0.5
-    keep = rng.random(len(shoe_pair)) >= drop_share if drop_share > 0 else None
-    shoe_effect = sd["shoe_sd_mm"] * rng.standard_normal((len(shoe_pair), n_dims))
-    if keep is not None:
-        shoe_pair, right, shoe_effect = shoe_pair[keep], right[keep], shoe_effect[keep]
-    shoe_visit = pair_visit[shoe_pair]
-    shoe_producer = pair_producer[shoe_pair]
-    shoe_size = pair_size[shoe_pair]
-
-    deviation = (
-        offsets[shoe_producer]
-        + grades[shoe_producer] * (shoe_size - center_size)[:, None]
-        + np.where(after_step[shoe_visit], 1.0, 0.0)[:, None] * step_size
-        + visit_effect[shoe_visit]
-        + pair_effect[shoe_pair]
-        + np.where(right, 0.5, -0.5)[:, None] * mismatch[shoe_producer]
-        + shoe_effect
-    )
-    nominal = np.column_stack([ref.nominal(d, shoe_size) for d in dims])
-    value = nominal + deviation
-    if resolution_mm > 0:
-        value = np.round(value / resolution_mm) * resolution_mm
+    producers = _draw_producers(
+        rng, n_producers, n_dims, mean_offset=mean_offset, between_sd=sd["between_sd_mm"],
+        offsets_mm=offsets_mm, grade_sd=sd["grade_sd_mm_per_size"],
+        grade_errors_mm_per_size=grade_errors_mm_per_size, mismatch_mm=mismatch_mm,
+        step_share=step_share,
+    )  # fmt: skip
+    drawn_visits = _draw_visits(
+        rng, n_visits, producers.stepped, start=start, period_days=period_days,
+        visit_sd=sd["visit_sd_mm"],
+    )  # fmt: skip
+    pairs = _draw_pairs(
+        rng, drawn_visits.producer, n_pairs, size_plan=size_plan, size_grid=size_grid,
+        pair_sd=sd["pair_sd_mm"],
+    )  # fmt: skip
+    shoes = _draw_shoes(
+        rng, len(pairs.visit), shoes_per_pair=shoes_per_pair, drop_share=drop_share,
+        shoe_sd=sd["shoe_sd_mm"],
+    )  # fmt: skip
+    shoe_visit = pairs.visit[shoes.pair]
+    shoe_producer = pairs.producer[shoes.pair]
+    shoe_size = pairs.size[shoes.pair]
+    value = _shoe_values(
+        ref, dims, producers, drawn_visits, pairs, shoes, step_size=step_size,
+        center_size=center_size, resolution_mm=resolution_mm,
+    )  # fmt: skip
 
     names = np.array([f"Produsen {i + 1:03d}" for i in range(n_producers)], dtype=object)
     measurements = _long_frame(
         source=source,
         producer=names[shoe_producer],
         size=shoe_size,
-        right=right,
-        pair=pair_number[shoe_pair],
-        date=visit_date[shoe_visit],
+        right=shoes.right,
+        pair=pairs.number[shoes.pair],
+        date=drawn_visits.date[shoe_visit],
         dims=dims,
         value=value,
     )
-    truth = pd.DataFrame(
-        {
-            "producer": np.repeat(names, n_dims).astype(str),
-            "dimension": np.tile(np.array(dims, dtype=object), n_producers).astype(str),
-            "offset_mm": offsets.ravel(),
-            "grade_error_mm_per_size": grades.ravel(),
-            "step_mm": (np.where(has_step, 1.0, 0.0)[:, None] * step_size).ravel(),
-            "step_date": np.repeat(step_date.astype("datetime64[ns]"), n_dims),
-            "mismatch_mm": mismatch.ravel(),
-            "visits": np.repeat(n_visits, n_dims),
-            "pairs": np.repeat(np.bincount(pair_producer, minlength=n_producers), n_dims),
-        }
-    )
+    truth = _truth_frame(names, dims, producers, drawn_visits, step_size, n_visits, pairs.producer)
     settings: dict[str, Any] = {
         "n_producers": n_producers,
         "visits": n_visits.tolist(),
@@ -472,8 +587,8 @@ def simulate_cluster(
         "table": ref.name,
         "mean_offset_mm": tuple(mean_offset.tolist()),
         **{name: tuple(values.tolist()) for name, values in sd.items()},
-        "offsets_planted": planted_offsets is not None,
-        "grade_errors_planted": planted_grades is not None,
+        "offsets_planted": producers.offsets_planted,
+        "grade_errors_planted": producers.grades_planted,
         "resolution_mm": resolution_mm,
         "step_share": step_share,
         "step_mm": tuple(step_size.tolist()),
@@ -482,6 +597,69 @@ def simulate_cluster(
         "period_days": period_days,
     }
     return SimulatedCluster(measurements=measurements, truth=truth, settings=settings)
+
+
+def _shoe_values(
+    ref: ReferenceTable,
+    dims: tuple[str, ...],
+    producers: _Producers,
+    drawn_visits: _Visits,
+    pairs: _Pairs,
+    shoes: _Shoes,
+    *,
+    step_size: FloatArray,
+    center_size: float,
+    resolution_mm: float,
+) -> FloatArray:
+    """Each shoe's reading per dimension, the model the analysis is to recover:
+
+    ``value = nominal(size) + offset_p + grade_p·(size − center_size) + step·[after step]
+    + visit + pair ± mismatch_p/2 + shoe``, rounded to ``resolution_mm``
+    (the right shoe gets +mismatch/2, the left −mismatch/2).
+    """
+    shoe_visit = pairs.visit[shoes.pair]
+    shoe_producer = pairs.producer[shoes.pair]
+    shoe_size = pairs.size[shoes.pair]
+    deviation = (
+        producers.offsets[shoe_producer]
+        + producers.grades[shoe_producer] * (shoe_size - center_size)[:, None]
+        + np.where(drawn_visits.after_step[shoe_visit], 1.0, 0.0)[:, None] * step_size
+        + drawn_visits.effect[shoe_visit]
+        + pairs.effect[shoes.pair]
+        + np.where(shoes.right, 0.5, -0.5)[:, None] * producers.mismatch[shoe_producer]
+        + shoes.effect
+    )
+    nominal = np.column_stack([ref.nominal(d, shoe_size) for d in dims])
+    value: FloatArray = nominal + deviation
+    if resolution_mm > 0:
+        value = np.round(value / resolution_mm) * resolution_mm
+    return value
+
+
+def _truth_frame(
+    names: npt.NDArray[Any],
+    dims: tuple[str, ...],
+    producers: _Producers,
+    drawn_visits: _Visits,
+    step_size: FloatArray,
+    n_visits: IntArray,
+    pair_producer: IntArray,
+) -> pd.DataFrame:
+    """What was planted, one row per producer and dimension (``SimulatedCluster.truth``)."""
+    n_producers, n_dims = len(names), len(dims)
+    return pd.DataFrame(
+        {
+            "producer": np.repeat(names, n_dims).astype(str),
+            "dimension": np.tile(np.array(dims, dtype=object), n_producers).astype(str),
+            "offset_mm": producers.offsets.ravel(),
+            "grade_error_mm_per_size": producers.grades.ravel(),
+            "step_mm": (np.where(drawn_visits.has_step, 1.0, 0.0)[:, None] * step_size).ravel(),
+            "step_date": np.repeat(drawn_visits.step_date.astype("datetime64[ns]"), n_dims),
+            "mismatch_mm": producers.mismatch.ravel(),
+            "visits": np.repeat(n_visits, n_dims),
+            "pairs": np.repeat(np.bincount(pair_producer, minlength=n_producers), n_dims),
+        }
+    )
 
 
 def _long_frame(
