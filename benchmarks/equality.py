@@ -12,7 +12,7 @@ commit, without installing it.) The cases:
 - ``sizecheck measure --example`` (the bundled synthetic cluster) through
   :func:`sizecheck.analyse`: every frame of the :class:`~sizecheck.pipeline.Analysis`
   (producer summary, size summary, comparison, conventions, control points, signals,
-  shifts);
+  shifts, corrections, period levels, size summary per model);
 - every file of ``tests/data/ingest`` that measures, the same way;
 - a 20,000-shoe season made by ``bench_measure.generate`` (pairs, dates), the same way;
 - 40 seeded random ``deviations`` frames with several producers, dimensions and sizes,
@@ -20,13 +20,22 @@ commit, without installing it.) The cases:
   pairs with one shoe, a pair id at two sizes or at two producers), lots, missing
   values, ``no_reference`` rows, one-row groups, a one-sided dimension and a
   ``nominal_step_mm`` column; each through ``control_chart``, ``producer_summary`` (the
-  chart passed and not), ``size_summary``, ``compare_producers``, ``find_conventions``.
+  chart passed and not), ``size_summary``, ``compare_producers``, ``find_conventions``,
+  ``periods`` with its ``corrections`` and ``levels``.
 
 ``compare`` checks that every saved frame has the same rows and every saved column (new
 columns may be added: extra columns, or a contract column added on purpose), the same
 text, and numbers equal to ``|a - b| <= 1e-9 + 1e-9 |b|`` (NaN equal to NaN);
 it prints each difference and exits 1 when there is one. Cases whose expected output
 changed on purpose are named with ``--expect-changed NAME`` (a glob).
+
+``outputs OLD NEW`` compares two ``sizecheck measure`` output folders the same way: every
+CSV, the deviations file (Parquet read back) and every number and text of
+``summary.json`` (its creation time and tool version aside); ``--skip NAME`` (a glob,
+repeatable) leaves out a file or a JSON key, e.g. ``--skip cluster_summary.csv --skip
+'cluster*'`` while the cluster model is being changed::
+
+    .venv/bin/python benchmarks/equality.py outputs DIR_MAIN DIR_BRANCH --skip 'cluster*'
 """
 
 from __future__ import annotations
@@ -54,6 +63,9 @@ ANALYSIS_FRAMES = (
     "control_points",
     "signals",
     "shifts",
+    "corrections",
+    "levels",
+    "model_size_summary",
 )
 
 
@@ -168,7 +180,17 @@ def _statistics_of(frame: Any) -> dict[str, Any]:
         "size_summary": stats.size_summary(frame),
         "comparison": stats.compare_producers(frame),
         "conventions": stats.find_conventions(frame),
+        **_periods_of(frame),
     }
+
+
+def _periods_of(frame: Any) -> dict[str, Any]:
+    """Corrections and period levels, split at each group's detected change."""
+    from sizecheck import drift, stats
+
+    groups = stats.prepare(frame)
+    periods = stats.periods(groups, drift.control_chart(frame, groups=groups))
+    return {"corrections": stats.corrections(periods), "levels": stats.levels(periods)}
 
 
 def cases() -> Iterator[tuple[str, Callable[[], dict[str, Any]]]]:
@@ -241,14 +263,92 @@ def _differences(name: str, old: Any, new: Any) -> list[str]:
     return out
 
 
+def _json_frames(data: Any, prefix: str = "") -> dict[str, Any]:
+    """Every number and text of a JSON document, as a one-column frame per path."""
+    import pandas as pd
+
+    if isinstance(data, dict):
+        out: dict[str, Any] = {}
+        for k, v in data.items():
+            out.update(_json_frames(v, f"{prefix}.{k}" if prefix else str(k)))
+        return out
+    if isinstance(data, list) and data and all(not isinstance(v, dict | list) for v in data):
+        return {prefix: pd.DataFrame({"value": data})}
+    if isinstance(data, list):
+        out = {}
+        for i, v in enumerate(data):
+            out.update(_json_frames(v, f"{prefix}[{i}]"))
+        return out
+    return {prefix: pd.DataFrame({"value": [data]})}
+
+
+#: Parts of summary.json that differ between two runs by nature.
+RUN_FIELDS = ("created", "tool_version", "version", "elapsed")
+
+
+def compare_outputs(old: Path, new: Path, skip: Sequence[str]) -> list[str]:
+    """Differences between two ``sizecheck measure`` output folders: every CSV, the
+    deviations (CSV or Parquet, read back) and ``summary.json`` (run time and version
+    aside), numbers to 1e-9; names in ``skip`` (globs) are left out."""
+    import json
+
+    import pandas as pd
+
+    problems: list[str] = []
+    names = sorted({p.name for p in old.iterdir()} | {p.name for p in new.iterdir()})
+    for name in names:
+        if any(fnmatch.fnmatch(name, g) for g in skip):
+            continue
+        a, b = old / name, new / name
+        if name.endswith((".csv", ".parquet", ".json")) and not (a.exists() and b.exists()):
+            problems.append(f"{name}: only in {'old' if a.exists() else 'new'} folder")
+            continue
+        if name.endswith(".csv"):
+            kw: dict[str, Any] = {"keep_default_na": False, "na_values": [""], "dtype": str}
+            fa, fb = pd.read_csv(a, **kw), pd.read_csv(b, **kw)
+            problems += _differences(name, _typed(fa), _typed(fb))
+            if a.read_bytes() != b.read_bytes():
+                print(f"note: {name} is not byte-identical (numbers compared to 1e-9)")
+        elif name.endswith(".parquet"):
+            problems += _differences(name, pd.read_parquet(a), pd.read_parquet(b))
+        elif name == "summary.json":
+            ja, jb = (_json_frames(json.loads(p.read_text("utf-8"))) for p in (a, b))
+            for key in sorted(set(ja) | set(jb)):
+                if any(f in key.split(".") for f in RUN_FIELDS) or any(
+                    fnmatch.fnmatch(key, g) for g in skip
+                ):
+                    continue
+                if key not in ja or key not in jb:
+                    problems.append(f"summary.json {key}: only in one run")
+                else:
+                    problems += _differences(f"summary.json {key}", ja[key], jb[key])
+    return problems
+
+
+def _typed(frame: Any) -> Any:
+    """Columns that read as numbers, as numbers (the CSVs were read as text)."""
+    import pandas as pd
+
+    out = frame.copy()
+    for col in out.columns:
+        numbers = pd.to_numeric(out[col], errors="coerce")
+        if bool((numbers.notna() == out[col].notna()).all()) and out[col].notna().any():
+            out[col] = numbers
+    return out
+
+
 def _file(folder: Path, case: str) -> Path:
     return folder / (case.replace("/", "__") + ".pkl")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("action", choices=["save", "compare"])
+    parser.add_argument("action", choices=["save", "compare", "outputs"])
     parser.add_argument("folder", type=Path)
+    parser.add_argument("other", type=Path, nargs="?", help="outputs: the new output folder")
+    parser.add_argument(
+        "--skip", action="append", default=[], help="outputs: file or JSON key names (globs)"
+    )
     parser.add_argument("--src", type=Path, help="import sizecheck from this src/ folder")
     parser.add_argument(
         "--expect-changed",
@@ -257,6 +357,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="case or case.frame names (globs) whose output changed on purpose",
     )
     args = parser.parse_args(argv)
+    if args.action == "outputs":
+        if args.other is None:
+            parser.error("outputs needs two folders: OLD NEW")
+        found = compare_outputs(args.folder, args.other, args.skip)
+        for line in found:
+            print("DIFFERS:", line)
+        print(
+            f"outputs {args.folder} -> {args.other}: "
+            f"{'equal' if not found else f'{len(found)} differences'} (rtol {RTOL:g})"
+        )
+        return 1 if found else 0
     if args.src is not None:
         sys.path.insert(0, str(args.src.resolve()))
     import sizecheck

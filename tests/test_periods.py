@@ -90,6 +90,52 @@ def test_corrections_bring_each_size_of_the_current_period_to_nominal() -> None:
     assert levels["period"].tolist() == ["whole", "before", "current"]
 
 
+def test_current_figures_of_a_cluster_where_one_producer_changed() -> None:
+    # the current period is computed only where a change was found; every other group
+    # takes the whole period's figures. Checked against each producer summarised alone,
+    # from its current rows, as a person would do it
+    rng = np.random.default_rng(5)
+    d = pd.concat(
+        [
+            _step_producer(),
+            synthetic_producer(rng, "T"),
+            synthetic_producer(rng, "U", kind="offset"),
+        ],
+        ignore_index=True,
+    )
+    groups = stats.prepare(d)
+    chart = drift.control_chart(d, groups=groups)
+    p = stats.periods(groups, chart, min_n=8)
+    assert p.changed.tolist() == [True, False, False]
+    summary = stats.producer_summary(d, base_size=41, chart=chart, groups=groups, periods=p)
+    sizes = stats.size_summary(d, groups=groups)
+    corr = stats.corrections(p)
+    pd.testing.assert_frame_equal(stats.corrections(p, sizes=sizes), corr)
+    levels = stats.levels(p).set_index(["producer", "period"])
+    unchanged = stats.Thresholds(drift_step_share=math.inf)
+    for producer in ("S", "T", "U"):
+        now = d.iloc[p.current.rows]
+        now = now[now["producer"] == producer]
+        alone = stats.producer_summary(now, base_size=41, thresholds=unchanged).iloc[0]
+        row = summary.set_index("producer").loc[producer]
+        assert row["current_n"] == len(now) == alone["n"]
+        for ours, theirs in (("current_bias_mm", "bias_mm"), ("current_ci_low_mm",
+                             "bias_ci_low_mm"), ("judged_sd_within_mm", "sd_within_mm"),
+                             ("offset_judged_se_mm", "offset_judged_se_mm")):  # fmt: skip
+            assert row[ours] == pytest.approx(alone[theirs], rel=1e-9), (producer, ours)
+        mine = corr[corr["producer"] == producer]
+        by_size = now.groupby("size")
+        np.testing.assert_allclose(
+            mine["correction_mm"], by_size["nominal_mm"].mean() - by_size["value_mm"].mean()
+        )
+        expected = stats.size_summary(now)
+        np.testing.assert_allclose(mine["ci_low_mm"], -expected["bias_ci_high_mm"], rtol=1e-9)
+        assert levels.loc[(producer, "current"), "bias_mm"] == pytest.approx(alone["bias_mm"])
+        assert levels.loc[(producer, "current"), "ci_high_mm"] == pytest.approx(
+            alone["bias_ci_high_mm"], rel=1e-9
+        )
+
+
 def test_pair_statistics_against_one_sample_t() -> None:
     # independent source: scipy's one-sample t-test on the per-pair differences
     rng = np.random.default_rng(5)

@@ -487,13 +487,8 @@ def analyse_deviations(
     if "model" in deviations.columns and bool(deviations["model"].notna().any()):
         by_model = ("producer", "model", "dimension")
         levels_.append(_per_producer(deviations, by_model, ref, th, rules, resolution))
-    groups, chart = pooled.groups, pooled.chart
-    size_summary = stats.size_summary(deviations, groups=groups, resolution=resolution)
-    sizes_by_model = pd.DataFrame()
-    if len(levels_) > 1:
-        sizes_by_model = stats.size_summary(
-            deviations, groups=levels_[1].groups, resolution=resolution
-        )
+    groups, chart, size_summary = pooled.groups, pooled.chart, pooled.sizes
+    sizes_by_model = levels_[1].sizes if len(levels_) > 1 else pd.DataFrame()
     lots = pd.DataFrame()
     if lot_plan is not None:
         from sizecheck.sampling import judge_lots
@@ -580,6 +575,7 @@ class _Level:
     summary: pd.DataFrame
     levels: pd.DataFrame
     corrections: pd.DataFrame
+    sizes: pd.DataFrame
 
 
 def _per_producer(
@@ -591,7 +587,7 @@ def _per_producer(
     resolution: float | None,
 ) -> _Level:
     """Group by ``by``, chart, split at detected changes, summarise: one grouping's
-    producer summary, period levels and corrections, each computed once."""
+    producer summary, period levels, size summary and corrections, each computed once."""
     from sizecheck import drift, stats
 
     groups = stats.prepare(deviations, by=by)
@@ -606,8 +602,9 @@ def _per_producer(
         resolution=resolution,
         periods=periods,
     )
-    corrections = stats.corrections(periods, resolution=resolution)
-    return _Level(groups, chart, summary, stats.levels(periods), corrections)
+    sizes = stats.size_summary(deviations, groups=groups, resolution=resolution)
+    corrections = stats.corrections(periods, resolution=resolution, sizes=sizes)
+    return _Level(groups, chart, summary, stats.levels(periods), corrections, sizes)
 
 
 def _stack(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:

@@ -106,6 +106,12 @@ class Periods:
         of a group without one.
     before : Groups
         The rows charted before the change (none for a group without one).
+    changed_current : Groups
+        The rows of ``current`` of the groups with a change only (every other group
+        empty): the only rows where a statistic of the current period can differ from
+        the whole period's, so the only ones it is computed on (:func:`levels`,
+        :func:`corrections`, :func:`~sizecheck.stats.producer_summary`); the other
+        groups take the whole period's figures.
     change_step : float array
         Per group: the step of the chart's least-squares change point, whether or not it
         is a change (NaN for a chart of fewer than two points) — ``change_step_mm``.
@@ -123,6 +129,7 @@ class Periods:
     before: Groups
     change_step: npt.NDArray[np.float64]
     change_p: npt.NDArray[np.float64]
+    changed_current: Groups
 
 
 def _point_groups(groups: Groups, chart: ControlChart) -> IntArray:
@@ -186,6 +193,7 @@ def periods(
         before=groups.subset(before),
         change_step=shifts["step_mm"].to_numpy(np.float64, na_value=np.nan),
         change_p=shifts["p_value"].to_numpy(np.float64, na_value=np.nan),
+        changed_current=groups.subset(row_changed & current),
     )
 
 
@@ -253,16 +261,24 @@ def levels(p: Periods, *, confidence: float = 0.95) -> pd.DataFrame:
     ``bias_mm``, ``ci_low_mm``, ``ci_high_mm`` (:func:`~sizecheck.stats.reference.
     mean_interval` over the period's rows, the pair as the independent unit).
     """
+
+    def bias(g: Groups) -> kernels.Intervals:
+        return kernels.bias_intervals(g.group, g.unit, g.visit, g.deviation, g.ng, confidence)[0]
+
+    whole = bias(p.groups)
+    changed = bias(p.changed_current)  # a group without a change: its current = whole
+    now = kernels.Intervals(*(np.where(p.changed, getattr(changed, f), getattr(whole, f))
+                              for f in ("estimate", "se", "df", "low", "high")))  # fmt: skip
     frames = []
-    for name, g in (("whole", p.groups), ("before", p.before), ("current", p.current)):
-        bias = kernels.bias_intervals(g.group, g.unit, g.visit, g.deviation, g.ng, confidence)[0]
+    for name, g, b in (("whole", p.groups, whole), ("before", p.before, bias(p.before)),
+                       ("current", p.current, now)):  # fmt: skip
         part = g.keys.copy()
         part["period"] = name
         part["since"] = p.since if name == "current" else np.datetime64("NaT", "ns")
         part["n"] = g.n.astype(np.int64)
-        part["bias_mm"] = bias.estimate
-        part["ci_low_mm"] = bias.low
-        part["ci_high_mm"] = bias.high
+        part["bias_mm"] = b.estimate
+        part["ci_low_mm"] = b.low
+        part["ci_high_mm"] = b.high
         if name == "before":
             part = part[p.changed]
         frames.append(part)
@@ -275,7 +291,11 @@ def levels(p: Periods, *, confidence: float = 0.95) -> pd.DataFrame:
 
 
 def corrections(
-    p: Periods, *, confidence: float = 0.95, resolution: float | None = None
+    p: Periods,
+    *,
+    confidence: float = 0.95,
+    resolution: float | None = None,
+    sizes: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """What to change at each size so that the current product comes to nominal.
 
@@ -284,6 +304,20 @@ def corrections(
     to the product (pattern, die, last) brings that size to nominal — in mm and in sizes
     (÷ the grade step), with its ``confidence`` interval (the bias interval of
     :func:`~sizecheck.stats.reference.mean_interval` negated: pairs as units).
+    A group without a change has one period: its cells are those of
+    :func:`~sizecheck.stats.size_summary` over all its rows (``sizes`` when given).
+
+    Parameters
+    ----------
+    p : Periods
+        :func:`periods` of the deviations.
+    confidence : float, default 0.95
+        Level of the interval.
+    resolution : float, optional
+        Reading resolution (mm), as for :func:`~sizecheck.stats.size_summary`.
+    sizes : DataFrame, optional
+        :func:`~sizecheck.stats.size_summary` of ``p.groups`` with the same
+        ``confidence`` and ``resolution``, when already computed (it is not again).
 
     Returns
     -------
@@ -295,8 +329,17 @@ def corrections(
         (:data:`sizecheck.columns.CORRECTIONS`) when the keys are producer, model and
         dimension.
     """
-    cells = size_table(p.current, confidence, resolution)
     keys = list(p.groups.keys.columns)
+    whole = sizes if sizes is not None else size_table(p.groups, confidence, resolution)
+    # a group without a change: its current cells are the whole period's
+    unchanged = p.groups.keys.loc[~p.changed, keys]
+    cells = pd.concat(
+        [
+            whole.merge(unchanged, on=keys),
+            size_table(p.changed_current, confidence, resolution),
+        ],
+        ignore_index=True,
+    ).sort_values([*keys, "size"], kind="stable", ignore_index=True)
     out = cells[[*keys, "size", "n", "nominal_mm", "mean_mm"]].copy()
     with np.errstate(invalid="ignore", divide="ignore"):
         out["correction_mm"] = -cells["bias_mm"]

@@ -367,10 +367,12 @@ def producer_summary(
     if periods is None:
         periods = find_periods(groups, chart, min_n=thresholds.min_n)
     out = _statistics(groups, float(base_size), confidence, resolution)
-    # the verdict judges the size as it is now: the rows since a detected change
+    # the verdict judges the size as it is now: the rows since a detected change (the
+    # whole period in a group without one)
     judged = out
     if periods.changed.any():
-        judged = _statistics(periods.current, float(base_size), confidence, resolution)
+        now = _statistics(periods.changed_current, float(base_size), confidence, resolution)
+        judged = now.where(pd.Series(periods.changed), out, axis=0)
     _add_current(out, judged, periods, confidence)
     for name, interval in change_point_intervals(periods, chart, confidence=confidence).items():
         out[name] = interval
