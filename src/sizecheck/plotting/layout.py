@@ -465,7 +465,10 @@ def encode_chart(
 
     if dpi is not None:
         fig.set_dpi(dpi)
-    canvas = FigureCanvasAgg(fig)
+    # the canvas (and so the renderer) that laid the chart out, when it was Agg:
+    # matplotlib keeps text metrics per renderer, so the texts frame_axes and fit_wrap
+    # measured are not measured again to draw them
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
     canvas.draw()  # type: ignore[no-untyped-call]
     width, height = canvas.get_width_height()
     rgba = canvas.buffer_rgba()  # type: ignore[no-untyped-call]
