@@ -56,7 +56,7 @@ if TYPE_CHECKING:
     from sizecheck.sampling import SamplingPlan
     from sizecheck.stats import Thresholds
     from sizecheck.tables import ReferenceTable
-    from sizecheck.validate import SourceAccounting
+    from sizecheck.validate import Accounting, SourceAccounting
 
 __all__ = [
     "DASK_INSTALL_HINT",
@@ -434,6 +434,189 @@ class DaskAnalysis(Analysis):
     deviations_files: list[Path] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class _Frames:
+    """The columns of the deviations, as frames without rows: what Dask is told to expect."""
+
+    no_measurements: pd.DataFrame  # validate's measurements, no rows
+    deviations: pd.DataFrame  # compare's deviations, no rows (its dtypes)
+    meta: pd.DataFrame  # the parts as written: plain dtypes and the row order column
+    #: the categories of a column: fixed ones (status) as they are, else the partition's
+    categorical: dict[str, Any]
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(self.deviations.columns)
+
+
+def _frames(ref: ReferenceTable) -> _Frames:
+    """The empty measurement and deviation frames of ``ref``, and the parts' ``meta``."""
+    from sizecheck.compare import compare
+    from sizecheck.validate import validate
+
+    no_measurements = validate([], table=ref).measurements  # the columns, no rows
+    meta_full = compare(no_measurements, ref).deviations
+    columns = tuple(meta_full.columns)
+    meta = pd.DataFrame({c: _plain(meta_full[c]) for c in columns})
+    meta[_ORDER] = pd.Series([], dtype="int64")
+    categorical: dict[str, Any] = {
+        c: meta_full[c].dtype if len(meta_full[c].cat.categories) else "category"
+        for c in columns
+        if isinstance(meta_full[c].dtype, pd.CategoricalDtype)
+    }
+    return _Frames(no_measurements, meta_full, meta, categorical)
+
+
+def _table_and_gage(
+    inputs: Sequence[str | os.PathLike[str]],
+    partition_rows: int,
+    table: str | Path | ReferenceTable,
+    gage: str | Path | GageResult | None,
+) -> tuple[ReferenceTable, GageResult | None]:
+    """Check there are inputs and a partition size; load the table and judge the gage study
+    against it."""
+    from sizecheck.gage import judge_gage, load_gage
+    from sizecheck.tables import ReferenceTable, load_table
+
+    if not inputs:
+        raise InputError("No input file given. Pass one or more CSV/XLSX files, or --example.")
+    if partition_rows < 1:
+        raise UsageError(f"partition_rows must be at least 1, not {partition_rows}.")
+    ref = table if isinstance(table, ReferenceTable) else load_table(table)
+    gage_result = None
+    if gage is not None:
+        gage_result = judge_gage(gage if not isinstance(gage, str | Path) else load_gage(gage), ref)
+    return ref, gage_result
+
+
+def _gather(
+    results: Sequence[dict[str, Any]],
+) -> tuple[dict[str, pd.DataFrame], dict[str, Finding]]:
+    """The partitions' per-producer tables joined in producer order, and their findings
+    sorted by producer."""
+    tables = {name: _by_producer([r[name] for r in results if r]) for name in PER_PRODUCER_TABLES}
+    findings: dict[str, Finding] = {}
+    for r in results:
+        findings.update(r.get("findings", {}))
+    return tables, {p: findings[p] for p in sorted(findings)}
+
+
+def _input_labels(inputs: Sequence[str | os.PathLike[str]]) -> tuple[list[str], list[str]]:
+    """The input paths (local ones in pathlib's form, URLs as given) and their labels: the
+    file name, or the whole path where two inputs share a name."""
+    paths = [p if _protocol(p) else str(Path(p)) for p in expand_inputs(inputs)]
+    names = [Path(p.split("://", 1)[-1]).name for p in paths]
+    labels = [n if names.count(n) == 1 else p for n, p in zip(names, paths, strict=True)]
+    return paths, labels
+
+
+def _folders(
+    scratch: str | Path | None, deviations_to: str | Path | None
+) -> tuple[Path, Path | None]:
+    """A new scratch folder (in ``scratch``, else beside ``deviations_to``, else the
+    system's temporary folder) and the ``deviations.parquet/`` folder, both created."""
+    tmp_root = Path(scratch) if scratch is not None else None
+    if tmp_root is None and deviations_to is not None:
+        tmp_root = Path(deviations_to).parent
+    if tmp_root is not None:
+        tmp_root.mkdir(parents=True, exist_ok=True)
+    scratch_dir = Path(tempfile.mkdtemp(prefix=".sizecheck-dask-", dir=tmp_root))
+    out_dir = Path(deviations_to) if deviations_to is not None else None
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    return scratch_dir, out_dir
+
+
+def _connect(scheduler: str | None) -> tuple[Any, Any]:
+    """A ``(local cluster, client)`` for ``scheduler``: ``"local"`` starts a cluster of one
+    process per core, an address connects to it, ``None`` uses Dask's default scheduler."""
+    local_cluster: Any = None
+    client: Any = None
+    if scheduler == "local":  # a cluster for this run: one process per core
+        from distributed import Client, LocalCluster
+
+        local_cluster = LocalCluster(
+            n_workers=os.cpu_count() or 1, threads_per_worker=1, dashboard_address=None
+        )
+        client = Client(local_cluster)
+    elif scheduler is not None:
+        from distributed import Client
+
+        client = Client(scheduler)
+    return local_cluster, client
+
+
+def _read_files(
+    paths: Sequence[str], labels: Sequence[str], ref: ReferenceTable, opts: _Options,
+    frames: _Frames, partition_rows: int, scratch_dir: Path, out_dir: Path | None,
+) -> list[_FileResult]:  # fmt: skip
+    """Each file read, validated, compared and written in parts, by one task per file."""
+    from dask.base import compute
+    from dask.delayed import delayed
+
+    run = scratch_dir.name
+    into = (str(scratch_dir), None if out_dir is None else str(out_dir), frames.categorical)
+    reads = [
+        delayed(_read_file, pure=False)(
+            path,
+            label,
+            i,
+            ref,
+            opts,
+            frames.columns,
+            partition_rows,
+            *into,
+            dask_key_name=f"sizecheck-read-{i}-{run}",
+        )
+        for i, (path, label) in enumerate(zip(paths, labels, strict=True))
+    ]
+    (small,) = compute(reads)  # type: ignore[no-untyped-call]
+    return list(small)
+
+
+def _check_usable(
+    accounting: Accounting, rejects: pd.DataFrame, labels: Sequence[str], ref: ReferenceTable
+) -> None:
+    """Raise when no row of any file was used, with the commonest reasons."""
+    if accounting.rows_used == 0:
+        codes = rejects["code"].astype(str).value_counts()
+        reasons = ", ".join(f"{c} {k}" for c, k in codes.head(4).items()) or "no data rows"
+        raise InputError(
+            f"No usable measurement in {', '.join(labels)} against table {ref.name!r}: "
+            f"every row was rejected or skipped ({reasons}). Run 'sizecheck validate' on "
+            "the file(s) for the rows and reasons, or check --table."
+        )
+
+
+def _analyse_parts(
+    small: Sequence[_FileResult], meta: pd.DataFrame, settings: _Settings, partition_rows: int
+) -> tuple[list[dict[str, Any]], int, int, int]:
+    """The parts read back, shuffled so each producer lies in one partition of about
+    ``partition_rows`` rows (several producers may share one), and analysed; returns the
+    per-partition results, the number of rows, of parts and of shuffled partitions."""
+    import dask
+    import dask.dataframe as dd
+    from dask.base import compute
+    from dask.delayed import delayed
+
+    specs: list[tuple[str, int]] = []
+    for i, r in enumerate(small):
+        start = i << 40  # the row's place: its file, then its row in the file
+        for part, rows in zip(r.scratch, r.rows, strict=True):
+            specs.append((part, start))
+            start += rows
+    n_rows = sum(sum(r.rows) for r in small)
+    n_out = max(1, math.ceil(n_rows / partition_rows))
+    # the parts hold text as pandas' own string dtype already: no conversion step
+    with dask.config.set({"dataframe.convert-string": False}):
+        frame = dd.from_map(_load_part, specs, meta=meta, label="sizecheck-load")  # type: ignore[no-untyped-call]
+        shuffled = frame.shuffle("producer", npartitions=n_out)
+        # each partition analysed as it is unpacked, its rows dropped when it is done
+        analysed = shuffled.map_partitions(_analyse_frame, settings, meta=_RESULT_META)
+        (results,) = compute([delayed(_result)(p) for p in analysed.to_delayed()])  # type: ignore[no-untyped-call]
+    return list(results), n_rows, len(specs), int(shuffled.npartitions)
+
+
 def analyse_dask(
     inputs: Sequence[str | os.PathLike[str]],
     *,
@@ -501,117 +684,31 @@ lot_plan, gage, resolution, limits
         As :func:`sizecheck.pipeline.analyse`.
     """
     require_dask()
-    import dask
-    import dask.dataframe as dd
-    from dask.base import compute
-    from dask.delayed import delayed
-
     from sizecheck import drift, stats
-    from sizecheck.compare import compare
-    from sizecheck.gage import judge_gage, load_gage
-    from sizecheck.tables import ReferenceTable, load_table
-    from sizecheck.validate import Accounting, validate
+    from sizecheck.validate import Accounting
 
-    if not inputs:
-        raise InputError("No input file given. Pass one or more CSV/XLSX files, or --example.")
-    if partition_rows < 1:
-        raise UsageError(f"partition_rows must be at least 1, not {partition_rows}.")
-    ref = table if isinstance(table, ReferenceTable) else load_table(table)
-    gage_result = None
-    if gage is not None:
-        gage_result = judge_gage(gage if not isinstance(gage, str | Path) else load_gage(gage), ref)
-    # local paths as one machine writes them (pathlib's form), URLs as given
-    paths = [p if _protocol(p) else str(Path(p)) for p in expand_inputs(inputs)]
-    names = [Path(p.split("://", 1)[-1]).name for p in paths]
-    labels = [n if names.count(n) == 1 else p for n, p in zip(names, paths, strict=True)]
+    ref, gage_result = _table_and_gage(inputs, partition_rows, table, gage)
+    paths, labels = _input_labels(inputs)
     opts = _Options(sep, decimal, encoding, sheet, units, limits)
     th = thresholds if thresholds is not None else stats.DEFAULT_THRESHOLDS
     settings = _Settings(
         ref, th, tuple(drift_rules) if drift_rules is not None else drift.DEFAULT_RULES,
         resolution, lot_plan,
     )  # fmt: skip
-    no_measurements = validate([], table=ref).measurements  # the columns, no rows
-    meta_full = compare(no_measurements, ref).deviations
-    columns = tuple(meta_full.columns)
-    meta = pd.DataFrame({c: _plain(meta_full[c]) for c in columns})
-    meta[_ORDER] = pd.Series([], dtype="int64")
-    # the categories of a column: fixed ones (status) as they are, else the partition's
-    categorical: dict[str, Any] = {
-        c: meta_full[c].dtype if len(meta_full[c].cat.categories) else "category"
-        for c in columns
-        if isinstance(meta_full[c].dtype, pd.CategoricalDtype)
-    }
-
-    tmp_root = Path(scratch) if scratch is not None else None
-    if tmp_root is None and deviations_to is not None:
-        tmp_root = Path(deviations_to).parent
-    if tmp_root is not None:
-        tmp_root.mkdir(parents=True, exist_ok=True)
-    scratch_dir = Path(tempfile.mkdtemp(prefix=".sizecheck-dask-", dir=tmp_root))
-    out_dir = Path(deviations_to) if deviations_to is not None else None
-    if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    local_cluster: Any = None
-    client: Any = None
-    if scheduler == "local":  # a cluster for this run: one process per core
-        from distributed import Client, LocalCluster
-
-        local_cluster = LocalCluster(
-            n_workers=os.cpu_count() or 1, threads_per_worker=1, dashboard_address=None
-        )
-        client = Client(local_cluster)
-    elif scheduler is not None:
-        from distributed import Client
-
-        client = Client(scheduler)
+    frames = _frames(ref)
+    scratch_dir, out_dir = _folders(scratch, deviations_to)
+    local_cluster, client = _connect(scheduler)
     try:
         # 1. each file read, validated, compared and written in parts, by one task
-        run = scratch_dir.name
-        into = (str(scratch_dir), None if out_dir is None else str(out_dir), categorical)
-        reads = [
-            delayed(_read_file, pure=False)(
-                path,
-                label,
-                i,
-                ref,
-                opts,
-                columns,
-                partition_rows,
-                *into,
-                dask_key_name=f"sizecheck-read-{i}-{run}",
-            )
-            for i, (path, label) in enumerate(zip(paths, labels, strict=True))
-        ]
-        (small,) = compute(reads)  # type: ignore[no-untyped-call]
-        sources = [s for r in small for s in r.sources]
-        accounting = Accounting.from_sources(sources)
+        small = _read_files(paths, labels, ref, opts, frames, partition_rows, scratch_dir, out_dir)
+        accounting = Accounting.from_sources([s for r in small for s in r.sources])
         rejects = pd.concat([r.rejects for r in small], ignore_index=True)
-        if accounting.rows_used == 0:
-            codes = rejects["code"].astype(str).value_counts()
-            reasons = ", ".join(f"{c} {k}" for c, k in codes.head(4).items()) or "no data rows"
-            raise InputError(
-                f"No usable measurement in {', '.join(labels)} against table {ref.name!r}: "
-                f"every row was rejected or skipped ({reasons}). Run 'sizecheck validate' on "
-                "the file(s) for the rows and reasons, or check --table."
-            )
+        _check_usable(accounting, rejects, labels, ref)
         written = _number_parts([Path(w) for r in small for w in r.written])
-        # 2. the parts read back, shuffled so each producer lies in one partition of about
-        #    partition_rows rows (several producers may share one), and analysed
-        specs: list[tuple[str, int]] = []
-        for i, r in enumerate(small):
-            start = i << 40  # the row's place: its file, then its row in the file
-            for part, rows in zip(r.scratch, r.rows, strict=True):
-                specs.append((part, start))
-                start += rows
-        n_rows = sum(sum(r.rows) for r in small)
-        n_out = max(1, math.ceil(n_rows / partition_rows))
-        # the parts hold text as pandas' own string dtype already: no conversion step
-        with dask.config.set({"dataframe.convert-string": False}):
-            frame = dd.from_map(_load_part, specs, meta=meta, label="sizecheck-load")  # type: ignore[no-untyped-call]
-            shuffled = frame.shuffle("producer", npartitions=n_out)
-            # each partition analysed as it is unpacked, its rows dropped when it is done
-            analysed = shuffled.map_partitions(_analyse_frame, settings, meta=_RESULT_META)
-            (results,) = compute([delayed(_result)(p) for p in analysed.to_delayed()])  # type: ignore[no-untyped-call]
+        # 2. the parts read back, shuffled by producer, and analysed
+        results, n_rows, n_parts, n_shuffled = _analyse_parts(
+            small, frames.meta, settings, partition_rows
+        )
         # 3. the cluster model between producers, on the few columns it reads
         cluster_rows = _cluster_rows([p for r in small for p in r.scratch]) if cluster else None
     finally:
@@ -621,16 +718,13 @@ lot_plan, gage, resolution, limits
             local_cluster.close()
         shutil.rmtree(scratch_dir, ignore_errors=True)
 
-    tables = {name: _by_producer([r[name] for r in results if r]) for name in PER_PRODUCER_TABLES}
-    findings: dict[str, Finding] = {}
-    for r in results:
-        findings.update(r.get("findings", {}))
-    empty = meta_full.iloc[0:0]
+    tables, findings = _gather(results)
+    empty = frames.deviations.iloc[0:0]
     size_summary = tables["size_summary"]
     analysis = DaskAnalysis(
         table=ref,
         inputs=[r.input_file for r in small],
-        measurements=no_measurements,
+        measurements=frames.no_measurements,
         rejects=rejects,
         accounting=accounting,
         deviations=empty,
@@ -650,11 +744,11 @@ lot_plan, gage, resolution, limits
         corrections=tables["corrections"],
         levels=tables["levels"],
         model_size_summary=tables["model_size_summary"],
-        findings={p: findings[p] for p in sorted(findings)},
+        findings=findings,
         drift_rules=settings.rules,
         n_deviations=n_rows,
-        partitions=len(specs),
-        shuffled_partitions=shuffled.npartitions,
+        partitions=n_parts,
+        shuffled_partitions=n_shuffled,
         deviations_files=written,
     )
     if th.multiple_testing != "none":
