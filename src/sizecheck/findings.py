@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sizecheck.i18n import dimension_label, format_date, format_number, has_key, t
 
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from sizecheck.pipeline import Analysis
+    from sizecheck.tables import ReferenceTable
 
 __all__ = [
     "FLAGS",
@@ -685,21 +686,37 @@ def _ends(d: DimensionFinding) -> tuple[SizeCorrection, SizeCorrection] | None:
 
 
 def finding_sentences(d: DimensionFinding) -> list[Sentence]:
-    """The key numbers of one dimension, as sentences (see :func:`finding_lines`)."""
+    """The key numbers of one dimension, as sentences (see :func:`finding_lines`): its
+    level (now and before a detected change, or over the whole period), its grading,
+    its spread and capability, drift signals left unexplained, and the pair mismatch."""
+    if "insufficient_data" in d.flags:
+        return [_insufficient(d)]
+    return [
+        *_level_sentences(d),
+        *_grading_sentences(d),
+        *_spread_sentences(d),
+        *_signal_sentences(d),
+    ]
+
+
+def _insufficient(d: DimensionFinding) -> Sentence:
+    """Too few shoes or sizes to judge: how many there are, and how many more are needed."""
+    return Sentence(
+        "finding.insufficient",
+        {
+            "dimension": _dim(d),
+            "n": Value(d.n, "count"),
+            "sizes": Value(d.n_sizes, "count"),
+            "more_n": Value(d.more_n, "count"),
+            "more_sizes": Value(d.more_sizes, "count"),
+        },
+    )
+
+
+def _level_sentences(d: DimensionFinding) -> list[Sentence]:
+    """The level (mean deviation with its interval): since the detected change, before
+    it, and the change's own interval; or over the whole period when there is none."""
     flags = d.flags
-    if "insufficient_data" in flags:
-        return [
-            Sentence(
-                "finding.insufficient",
-                {
-                    "dimension": _dim(d),
-                    "n": Value(d.n, "count"),
-                    "sizes": Value(d.n_sizes, "count"),
-                    "more_n": Value(d.more_n, "count"),
-                    "more_sizes": Value(d.more_sizes, "count"),
-                },
-            )
-        ]
     out: list[Sentence] = []
     if d.change is not None:
         c = d.change
@@ -745,8 +762,15 @@ def finding_sentences(d: DimensionFinding) -> list[Sentence]:
                 },
             )
         )
+    return out
+
+
+def _grading_sentences(d: DimensionFinding) -> list[Sentence]:
+    """The grading error (the producer's step per size against the table's, with its
+    interval) and the deviations it leaves at the smallest and largest sizes made."""
+    out: list[Sentence] = []
     ends = _ends(d)
-    if "grading" in flags and d.grade_error.known:
+    if "grading" in d.flags and d.grade_error.known:
         values: dict[str, Value] = {
             "grow": Value(d.producer_step_mm, "mm"),
             "step": Value(d.table_step_mm, "mm"),
@@ -768,6 +792,14 @@ def finding_sentences(d: DimensionFinding) -> list[Sentence]:
                     },
                 )
             )
+    return out
+
+
+def _spread_sentences(d: DimensionFinding) -> list[Sentence]:
+    """The spread around the producer's own line and the shares in and out of tolerance
+    (over both periods when a change was found), and Cpk/Ppk with Cpk's interval."""
+    flags = d.flags
+    out: list[Sentence] = []
     whole = d.change is not None  # the shares are over both periods: say so
     out.append(
         Sentence(
@@ -795,6 +827,14 @@ def finding_sentences(d: DimensionFinding) -> list[Sentence]:
                 },
             )
         )
+    return out
+
+
+def _signal_sentences(d: DimensionFinding) -> list[Sentence]:
+    """Drift signals a detected change does not explain, and the left/right mismatch of
+    pairs against its limit."""
+    flags = d.flags
+    out: list[Sentence] = []
     if d.drift_signals > 0:  # signals a detected change does not explain (drift.py)
         key = "finding.drift_more" if "drift" in flags else "finding.drift_weak"
         out.append(Sentence(key, {"n": Value(d.drift_signals, "count")}))
@@ -1124,55 +1164,18 @@ def build_findings(analysis: Analysis) -> dict[str, Finding]:
     table gives the grade step and the in-spec half-width of each dimension. Nothing is
     recomputed.
     """
-    import pandas as pd
-
     ps = analysis.producer_summary
     th = analysis.thresholds
     table = analysis.table
-    corr = getattr(analysis, "corrections", None)
-    levels = getattr(analysis, "levels", None)
     min_n = int(getattr(th, "min_n", 8))
     min_sizes = int(getattr(th, "min_sizes_for_grading", 3))
-
-    def key(frame: pd.DataFrame) -> pd.Series:
-        model = frame["model"] if "model" in frame.columns else pd.Series("", index=frame.index)
-        return (
-            frame["producer"].astype("str")
-            + "\x00"
-            + model.fillna("").astype("str")
-            + "\x00"
-            + frame["dimension"].astype("str")
-        )
-
-    # one pass over the corrections: sorted by size once, each row to its finding
-    corr_by: dict[str, list[dict[Any, Any]]] = {}
-    if corr is not None and not corr.empty:
-        by_size = corr.sort_values("size", kind="stable")
-        records = by_size.to_dict(orient="records")
-        for k, r in zip(key(by_size).tolist(), records, strict=True):
-            corr_by.setdefault(k, []).append(r)
-    before_by: dict[str, Mapping[str, Any]] = {}
-    if levels is not None and not levels.empty:
-        b = levels[levels["period"].astype("str") == "before"]
-        before_by = dict(zip(key(b), b.to_dict(orient="records"), strict=True))
-
-    def step_and_tol(dimension: str) -> tuple[float, float]:
-        try:
-            step = table.grade_step(dimension)
-            tol = table.dimension(dimension).tolerance
-        except Exception:  # a dimension the table lacks
-            return math.nan, math.nan
-        half_mm = math.nan
-        if tol is not None and math.isfinite(tol.minus) and math.isfinite(tol.plus):
-            half_mm = (tol.minus + tol.plus) / 2.0
-        return (float(step) if step else math.nan), half_mm
-
-    out: dict[str, Finding] = {}
-    rows = ps.to_dict(orient="records")
-    keys = key(ps).tolist()
+    corr_by, before_by = _by_key(
+        getattr(analysis, "corrections", None), getattr(analysis, "levels", None)
+    )
     per_producer: dict[str, list[DimensionFinding]] = {}
-    for k, row in zip(keys, rows, strict=True):
-        step, tol = step_and_tol(str(row["dimension"]))
+    rows = ps.to_dict(orient="records")
+    for k, row in zip(_row_keys(ps).tolist(), rows, strict=True):
+        step, tol = _step_and_half_tolerance(table, str(row["dimension"]))
         f = dimension_finding(
             row,
             corrections=corr_by.get(k),
@@ -1185,32 +1188,95 @@ def build_findings(analysis: Analysis) -> dict[str, Finding]:
         per_producer.setdefault(f.producer, []).append(f)
     dates = _periods(analysis)
     lots_by = _lots(analysis)
-    for producer in sorted(per_producer):
-        found = per_producer[producer]
-        pooled = sorted(
-            (d for d in found if not d.model), key=lambda d: _dimension_order(d.dimension)
+    return {
+        producer: _producer_finding(
+            producer,
+            per_producer[producer],
+            period=dates.get(producer, (None, None)),
+            lots=lots_by.get(producer, ()),
+            base_size=float(table.base_size),
         )
-        models = sorted(
-            (d for d in found if d.model), key=lambda d: (d.model, _dimension_order(d.dimension))
-        )
-        if len({d.model for d in models}) < 2:
-            models = []  # one model: its findings are the pooled ones
-        first, last = dates.get(producer, (None, None))
-        lots = lots_by.get(producer, ())
-        out[producer] = Finding(
-            producer=producer,
-            headline=headline(models or pooled) if models else headline(pooled),
-            dimensions=tuple(pooled),
-            models=tuple(models),
-            actions=(
-                *lot_actions(lots),
-                *producer_actions(pooled, models, base_size=float(table.base_size)),
-            ),
-            first_date=first,
-            last_date=last,
-            lots=lots,
-        )
-    return out
+        for producer in sorted(per_producer)
+    }
+
+
+def _row_keys(frame: pd.DataFrame) -> pd.Series:
+    """Each row's producer, model (empty when pooled) and dimension, as one text key."""
+    import pandas as pd
+
+    model = frame["model"] if "model" in frame.columns else pd.Series("", index=frame.index)
+    return (
+        frame["producer"].astype("str")
+        + "\x00"
+        + model.fillna("").astype("str")
+        + "\x00"
+        + frame["dimension"].astype("str")
+    )
+
+
+def _by_key(
+    corr: pd.DataFrame | None, levels: pd.DataFrame | None
+) -> tuple[dict[str, list[dict[Any, Any]]], dict[str, Mapping[str, Any]]]:
+    """The per-size corrections of each producer × model × dimension in size order (one
+    pass: sorted by size once, each row to its key), and its level before a change."""
+    corr_by: dict[str, list[dict[Any, Any]]] = {}
+    if corr is not None and not corr.empty:
+        by_size = corr.sort_values("size", kind="stable")
+        records = by_size.to_dict(orient="records")
+        for k, r in zip(_row_keys(by_size).tolist(), records, strict=True):
+            corr_by.setdefault(k, []).append(r)
+    before_by: dict[str, Mapping[str, Any]] = {}
+    if levels is not None and not levels.empty:
+        b = levels[levels["period"].astype("str") == "before"]
+        records_b = cast("list[Mapping[str, Any]]", b.to_dict(orient="records"))
+        before_by = dict(zip(_row_keys(b), records_b, strict=True))
+    return corr_by, before_by
+
+
+def _step_and_half_tolerance(table: ReferenceTable, dimension: str) -> tuple[float, float]:
+    """The table's grade step of ``dimension`` and half its tolerance band,
+    ``(minus + plus) / 2`` (NaN for a one-sided tolerance or a dimension it lacks)."""
+    try:
+        step = table.grade_step(dimension)
+        tol = table.dimension(dimension).tolerance
+    except Exception:  # a dimension the table lacks
+        return math.nan, math.nan
+    half_mm = math.nan
+    if tol is not None and math.isfinite(tol.minus) and math.isfinite(tol.plus):
+        half_mm = (tol.minus + tol.plus) / 2.0
+    return (float(step) if step else math.nan), half_mm
+
+
+def _producer_finding(
+    producer: str,
+    found: Sequence[DimensionFinding],
+    *,
+    period: tuple[Any, Any],
+    lots: tuple[LotResult, ...],
+    base_size: float,
+) -> Finding:
+    """One producer's finding from its dimension findings: pooled ones in dimension order,
+    per-model ones when it makes two models or more, the headline and the actions."""
+    pooled = sorted((d for d in found if not d.model), key=lambda d: _dimension_order(d.dimension))
+    models = sorted(
+        (d for d in found if d.model), key=lambda d: (d.model, _dimension_order(d.dimension))
+    )
+    if len({d.model for d in models}) < 2:
+        models = []  # one model: its findings are the pooled ones
+    first, last = period
+    return Finding(
+        producer=producer,
+        headline=headline(models or pooled) if models else headline(pooled),
+        dimensions=tuple(pooled),
+        models=tuple(models),
+        actions=(
+            *lot_actions(lots),
+            *producer_actions(pooled, models, base_size=base_size),
+        ),
+        first_date=first,
+        last_date=last,
+        lots=lots,
+    )
 
 
 def _lots(analysis: Analysis) -> dict[str, tuple[LotResult, ...]]:
