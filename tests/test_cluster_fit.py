@@ -213,3 +213,30 @@ def test_summary_with_a_component_at_zero_does_not_depend_on_the_order() -> None
     first = sc.cluster_summary(dev)
     _both(first, sc.cluster_summary(_shuffled(dev, 2)))
     assert any(first.fits["last_length"].on_boundary())  # the case this test is for
+
+
+def test_a_fit_without_residual_variance_says_so_quietly() -> None:
+    # three producers, one shoe each, on a straight line of size: after the offset and
+    # the grading error nothing is left to estimate any variance from
+    dev = simulated(14, n_producers=3).groupby("producer", observed=True).head(1)
+    dev = dev.assign(size=[40.0, 41.0, 42.0], deviation_mm=[-0.3, 0.0, 0.3])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        row = sc.cluster_summary(dev).summary.iloc[0]
+    assert row["method"].endswith("NOT CONVERGED")
+    assert math.isnan(row["between_sd_mm"]) and math.isnan(row["icc"])
+
+
+def test_a_slope_correlation_at_its_bound_is_held_and_the_fit_converges() -> None:
+    # 5 producers, 3 visits of 2 pairs: the grading errors' correlation with the offsets
+    # ends at its bound (-0.995); it is held there, the rest is a maximum
+    sim = sc.simulate_cluster(
+        rng=np.random.default_rng(528), dimensions=("last_length", "insole_length"), n_producers=5,
+        visits=3, pairs_per_visit=2, pair_sd_mm=0.3, visit_sd_mm=0.0,
+    )  # fmt: skip
+    fit = sc.cluster_summary(sc.compare_to_table(sim.measurements, TABLE).deviations).fits[
+        "last_length"
+    ]
+    corr = fit.model.parameter_names().index("atanh_slope_corr")
+    assert abs(fit.theta[corr]) == pytest.approx(3.0)
+    assert corr not in fit.free() and fit.converged

@@ -144,6 +144,8 @@ _LOG_2PI = math.log(2.0 * math.pi)
 _RATIO_BOUNDS = (math.log(1e-5), math.log(1e3))
 #: An SD below this multiple of the shoe SD is taken as zero (on the boundary).
 _BOUNDARY = 1e-4
+#: Bound of the slope correlation's atanh while fitting (tanh 3 = 0.995).
+_CORR_BOUND = 3.0
 
 
 @dataclass(frozen=True)
@@ -285,7 +287,8 @@ def _woodbury(
     inner = np.eye(len(zi)) + h @ g
     k = g @ np.linalg.inv(inner)
     update = forms[:, :, zi] @ k @ forms[:, zi, :]
-    logdet: FloatArray = np.linalg.slogdet(inner)[1]
+    with np.errstate(invalid="ignore"):  # NaN components (a fit that failed): NaN, quietly
+        logdet: FloatArray = np.linalg.slogdet(inner)[1]
     return forms - update, logdet, k
 
 
@@ -683,7 +686,10 @@ class NestedModel:
                     break
                 ratios[away] = math.log(0.1)
                 ratios = self._lbfgsb(ratios)
-        theta = self._full(ratios, math.log(self.profiled_loglik(ratios)[1]))
+        value, shoe_sd = self.profiled_loglik(ratios)
+        if not math.isfinite(value):  # no residual left (e.g. as many fixed effects as shoes)
+            return ClusterFit(self, self._full(ratios, math.nan), value, converged=False)
+        theta = self._full(ratios, math.log(shoe_sd))
         free = ClusterFit(model=self, theta=theta, loglik=math.nan, converged=True).free()
         theta[free], converged = _newton(
             lambda sub: self.score(_replace(theta, free, sub))[free], theta[free]
@@ -701,7 +707,8 @@ class NestedModel:
         from scipy.optimize import minimize
 
         names = self.parameter_names()[:-1]
-        bounds = [(-3.0, 3.0) if n.startswith("atanh") else _RATIO_BOUNDS for n in names]
+        corr = (-_CORR_BOUND, _CORR_BOUND)
+        bounds = [corr if n.startswith("atanh") else _RATIO_BOUNDS for n in names]
 
         def objective(ratios: FloatArray) -> tuple[float, FloatArray]:
             value, shoe_sd = self.profiled_loglik(ratios)
@@ -835,12 +842,16 @@ class ClusterFit:
         )
 
     def free(self) -> list[int]:
-        """The parameters not held fixed: not on the boundary, nor the slope correlation
-        when the between-producer or the slope SD is (it is then not identified)."""
+        """The parameters not held fixed: not on the boundary; nor the slope correlation
+        at its bound (±0.995) or when the between-producer or the slope SD is at zero
+        (it is then not identified)."""
         names = self.model.parameter_names()
         boundary = list(self.on_boundary())
-        if "log_slope_sd" in names and (boundary[0] or boundary[names.index("log_slope_sd")]):
-            boundary[names.index("atanh_slope_corr")] = True
+        if "atanh_slope_corr" in names:
+            i = names.index("atanh_slope_corr")
+            at_bound = abs(self.theta[i]) >= _CORR_BOUND - 1e-6
+            zero = boundary[0] or boundary[names.index("log_slope_sd")]
+            boundary[i] = bool(at_bound or zero)
         return [i for i, b in enumerate(boundary) if not b]
 
     def covariance(self) -> FloatArray:
@@ -1213,7 +1224,8 @@ def _summarise(
     z = _z(confidence)
     beta, beta_cov = fit.fixed_effects()
     ci = _sd_intervals(fit, z)
-    free = {model.parameter_names()[i] for i in fit.free()}
+    zero = dict(zip(model.parameter_names(), fit.on_boundary(), strict=True))
+    identified = model.random_slope and not (zero["log_between_sd"] or zero["log_slope_sd"])
 
     def nan_if_absent(flag: bool, value: float) -> float:
         return value if flag else math.nan
@@ -1250,7 +1262,7 @@ def _summarise(
         "grade_error_mm_per_size": float(beta[1]) if model.n_fixed > 1 else math.nan,
         "slope_sd_mm_per_size": nan_if_absent(model.random_slope, comp.slope_sd),
         # not identified when either SD is at zero (nor fitted without a random slope)
-        "slope_corr": comp.slope_corr if "atanh_slope_corr" in free else math.nan,
+        "slope_corr": comp.slope_corr if identified else math.nan,
         "pair_sd_mm": nan_if_absent(model.has_pairs, comp.pair_sd),
         "shoe_sd_mm": comp.shoe_sd,
         "within_producer_sd_mm": math.sqrt(inside),
