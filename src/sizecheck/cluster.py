@@ -246,8 +246,8 @@ def reml_loglik_reference(
 def _sum_by(codes: IntArray, values: FloatArray, n_groups: int) -> FloatArray:
     """Sum ``values`` (shape (..., n): rows last) within each group of ``codes``.
 
-    Returns shape (..., n_groups): the groups last, as every per-unit array of the
-    model holds them, so that arithmetic per unit runs along contiguous memory.
+    Returns shape (..., n_groups): the groups last, as the model's per-visit arrays
+    hold them, so that arithmetic per visit runs along contiguous memory.
     """
     flat = values.reshape(-1, len(codes))
     out = np.stack([np.bincount(codes, weights=row, minlength=n_groups) for row in flat])
