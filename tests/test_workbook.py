@@ -228,6 +228,54 @@ def test_summary_sheet_shows_the_findings_as_in_producer_summary(
         assert _same(row[col["grade_error_mm_per_size"]], r.grade_error_mm_per_size)
 
 
+#: The number format a person sees per column of the summary and corrections sheets
+#: (written out, not taken from sizecheck.workbook, so that a changed format fails here).
+SHOWN_FORMATS = {
+    "n": "#,##0", "n_sizes": "#,##0", "current_n": "#,##0", "drift_signals": "#,##0",
+    "current_bias_mm": "0.0", "bias_mm": "0.0", "offset_mm": "0.0", "correction_mm": "0.0",
+    "mean_mm": "0.0", "nominal_mm": "0.0", "ci_low_mm": "0.0", "ci_high_mm": "0.0",
+    "grade_error_mm_per_size": "0.00", "sd_within_mm": "0.00", "correction_sizes": "0.00",
+    "current_bias_sizes": "0.00", "pct_in_spec": "0.0", "cpk": "0.00", "ppk": "0.00",
+    "producer": "General", "dimension": "General", "verdict": "General",
+}  # fmt: skip
+
+
+def test_every_cell_has_the_look_of_its_column(written: tuple[str, Path]) -> None:
+    # read back as Excel shows it: the header grey, bold and wrapped; every body cell
+    # top-aligned, with its column's number format; a wrong size's row red and bold,
+    # the others not bold; and the formatted numbers are the CSV's, rounded
+    lang, out = written
+    book = _book(lang, out)
+    for key in ("summary", "corrections"):
+        ws = _sheet(book, key, lang)
+        for c in ws[1]:
+            assert c.font.bold and c.alignment.wrap_text and c.alignment.vertical == "top"
+            assert c.fill.fill_type == "solid" and c.fill.fgColor.rgb[-6:] == "D9D9D9"
+        heads = {t(f"workbook.col.{name}", lang): name for name in SHOWN_FORMATS}
+        columns = {i: heads[h] for i, h in enumerate(_header(ws)) if h in heads}
+        assert len(columns) >= 6, key
+        for row in ws.iter_rows(min_row=2):
+            red = row[0].fill.fill_type == "solid" and row[0].fill.fgColor.rgb[-6:] == "F2A0A0"
+            for i, c in enumerate(row):
+                assert c.alignment.vertical == "top", (key, c.coordinate)
+                assert bool(c.font.bold) == red, (key, c.coordinate)
+                if i in columns and c.value is not None:
+                    assert c.number_format == SHOWN_FORMATS[columns[i]], (key, c.coordinate)
+    corr = _sheet(book, "corrections", lang)
+    cells = _column(corr, t("workbook.col.correction_mm", lang))
+    csv_values = _csv(out, "corrections.csv")["correction_mm"].tolist()
+    for cell, value in zip(cells, csv_values, strict=True):
+        assert cell.value == (round(value, 3) + 0.0 if math.isfinite(value) else None)
+        assert cell.data_type == "n" or cell.value is None
+    summary = _sheet(book, "summary", lang)
+    verdicts = [c.value for c in _column(summary, t("workbook.col.verdict", lang))]
+    reds = [r[0].fill.fgColor.rgb[-6:] == "F2A0A0" for r in summary.iter_rows(min_row=2)]
+    assert any(reds) and not all(reds)
+    assert verdict_words("conforming", lang) not in {
+        v for v, r in zip(verdicts, reds, strict=True) if r
+    }
+
+
 def _luma(rgb: str) -> float:
     r, g, b = (int(rgb[-6:][i : i + 2], 16) for i in (0, 2, 4))
     return 0.299 * r + 0.587 * g + 0.114 * b  # ITU-R BT.601, as a grayscale print converts
