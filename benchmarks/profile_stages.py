@@ -34,6 +34,7 @@ from typing import Any
 
 # as sizecheck.cli.main does before numpy is imported (see its docstring)
 os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -44,8 +45,8 @@ from bench_measure import WORK, dataset  # noqa: E402
 STAGES: tuple[tuple[str, str, str], ...] = (
     ("read + validate", "sizecheck.validate", "read_measurements"),
     ("compare", "sizecheck.pipeline", "compare"),
+    # since session 6 the size summary is computed in _per_producer (once per grouping)
     ("per-producer statistics", "sizecheck.pipeline", "_per_producer"),
-    ("size_summary", "sizecheck.stats", "size_summary"),
     ("compare_producers", "sizecheck.stats", "compare_producers"),
     ("find_conventions", "sizecheck.stats", "find_conventions"),
     ("findings", "sizecheck.findings", "build_findings"),

@@ -1660,8 +1660,13 @@ def main(argv: list[str] | None = None) -> Any:
     sets it: numpy otherwise asks the kernel for 2 MB pages for every large array, and at
     a million shoes the short-lived arrays of a run then cost ~1.5 s of kernel time
     zeroing fresh huge pages (measured: ``measure`` at 1M shoes 14.8–16.6 → 12.4–14.5 s
-    CPU, 3 runs each). Library use (notebooks) is not affected.
+    CPU, 3 runs each). Likewise ``OPENBLAS_NUM_THREADS=1``: the matrices of a run are
+    small (2 × 2 to 5 × 5), so OpenBLAS's worker threads do no useful work, but they wait
+    for it spinning on the other core: at 1M shoes 1.1 s of CPU, at 300k 1.5 s (measured
+    with ``benchmarks/profile_stages.py``: CPU of the other threads 2.81 → 1.73 s, the
+    stages unchanged). Library use (notebooks) is not affected.
     """
     if "numpy" not in sys.modules:
         os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     return app(args=argv if argv is not None else sys.argv[1:], prog_name="sizecheck")
