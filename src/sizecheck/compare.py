@@ -91,6 +91,71 @@ def _feet(foot: pd.Series) -> pd.Series:
     return foot.astype("str").map(mapping).where(foot.notna())
 
 
+def _per_pair(
+    table: ReferenceTable, dim_uniques: pd.Index | NDArray[Any], sizes: NDArray[np.float64]
+) -> tuple[dict[str, NDArray[np.float64]], NDArray[np.int8], list[str]]:
+    """Nominal, limits and steps on a grid with one row per dimension (the last row:
+    missing or not in the table, all NaN) and one column per distinct size; which
+    dimensions have one-sided tolerances (0 two-sided, 1 min, 2 max); and the dimensions
+    the table lacks."""
+    shape = (len(dim_uniques) + 1, len(sizes))
+    grid = {name: np.full(shape, np.nan) for name in _PER_PAIR}
+    one_sided_grid = np.zeros(shape, dtype=np.int8)  # 0 two-sided, 1 min, 2 max
+    missing_dims: list[str] = []
+    for code, dim in sorted(enumerate(map(str, dim_uniques)), key=lambda cd: cd[1]):
+        if dim not in table.dimensions:
+            missing_dims.append(dim)
+            continue
+        grid["nominal"][code] = table.nominal(dim, sizes)
+        lim = table.limits(dim, sizes)
+        grid["lower"][code], grid["upper"][code] = lim.lower, lim.upper
+        grid["lower_mis"][code], grid["upper_mis"][code] = lim.lower_missized, lim.upper_missized
+        gs = table.grade_step(dim)
+        grid["step"][code] = np.nan if gs is None else gs
+        spec = table.dimensions[dim]
+        ns = None if spec.tabulated else spec.step
+        grid["nominal_step"][code] = np.nan if ns is None else ns
+        tol = spec.tolerance
+        if tol is not None and tol.type in ("min", "max"):
+            one_sided_grid[code] = 1 if tol.type == "min" else 2
+    return grid, one_sided_grid, missing_dims
+
+
+def _status_codes(
+    value: NDArray[np.float64],
+    nominal: NDArray[np.float64],
+    lower: NDArray[np.float64],
+    upper: NDArray[np.float64],
+    lower_mis: NDArray[np.float64],
+    upper_mis: NDArray[np.float64],
+    one_sided: NDArray[np.int8],
+) -> NDArray[np.int8]:
+    """Each reading's status as codes into :data:`STATUSES`: ``in_spec`` within
+    ``[lower, upper]``; ``drifting`` outside it but within the mis-sized band;
+    ``missized`` beyond; for a one-sided tolerance ``below_min`` / ``above_max``; and
+    ``no_reference`` where the table gives no nominal."""
+    n = len(value)
+    # Status as codes into STATUSES, turned into the categorical once at the end.
+    status_code = {name: np.int8(i) for i, name in enumerate(STATUSES)}
+    status = np.full(n, status_code["no_reference"], dtype=np.int8)
+    known = ~np.isnan(nominal)
+    two = known & (one_sided == 0)
+    in_spec = (value >= lower) & (value <= upper)
+    within_mis = (value >= lower_mis) & (value <= upper_mis)
+    status[two & in_spec] = status_code["in_spec"]
+    status[two & ~in_spec & within_mis] = status_code["drifting"]
+    status[two & ~within_mis] = status_code["missized"]
+    is_min = known & (one_sided == 1)
+    is_max = known & (one_sided == 2)
+    status[is_min] = np.where(
+        value[is_min] >= lower[is_min], status_code["in_spec"], status_code["below_min"]
+    )
+    status[is_max] = np.where(
+        value[is_max] <= upper[is_max], status_code["in_spec"], status_code["above_max"]
+    )
+    return status
+
+
 def compare(measurements: pd.DataFrame, table: str | Path | ReferenceTable) -> Compared:
     """Compare each accepted measurement with the table's nominal value and limits.
 
@@ -134,7 +199,6 @@ def compare(measurements: pd.DataFrame, table: str | Path | ReferenceTable) -> C
     out = measurements.copy(deep=False)
     if "foot" in out.columns:
         out["foot"] = _feet(out["foot"])
-    n = len(out)
     # Integer codes per dimension (-1 for missing): no per-row Python objects, so this
     # stays fast on millions of rows of arrow-backed strings.
     dims = out["dimension"]
@@ -149,26 +213,8 @@ def compare(measurements: pd.DataFrame, table: str | Path | ReferenceTable) -> C
         out["size"].to_numpy(dtype=float), use_na_sentinel=False
     )
     sizes = np.asarray(size_uniques, dtype=float)
-    shape = (len(dim_uniques) + 1, len(sizes))
-    grid = {name: np.full(shape, np.nan) for name in _PER_PAIR}
-    one_sided_grid = np.zeros(shape, dtype=np.int8)  # 0 two-sided, 1 min, 2 max
-    missing_dims: list[str] = []
-    for code, dim in sorted(enumerate(map(str, dim_uniques)), key=lambda cd: cd[1]):
-        if dim not in table.dimensions:
-            missing_dims.append(dim)
-            continue
-        grid["nominal"][code] = table.nominal(dim, sizes)
-        lim = table.limits(dim, sizes)
-        grid["lower"][code], grid["upper"][code] = lim.lower, lim.upper
-        grid["lower_mis"][code], grid["upper_mis"][code] = lim.lower_missized, lim.upper_missized
-        gs = table.grade_step(dim)
-        grid["step"][code] = np.nan if gs is None else gs
-        spec = table.dimensions[dim]
-        ns = None if spec.tabulated else spec.step
-        grid["nominal_step"][code] = np.nan if ns is None else ns
-        tol = spec.tolerance
-        if tol is not None and tol.type in ("min", "max"):
-            one_sided_grid[code] = 1 if tol.type == "min" else 2
+    grid, one_sided_grid, missing_dims = _per_pair(table, dim_uniques, sizes)
+    shape = one_sided_grid.shape
     pair = np.where(dim_codes >= 0, dim_codes, np.intp(shape[0] - 1))  # row in the grid
     pair *= shape[1]
     pair += size_codes
@@ -178,24 +224,7 @@ def compare(measurements: pd.DataFrame, table: str | Path | ReferenceTable) -> C
     one_sided = one_sided_grid.ravel()[pair]
     value = out["value_mm"].to_numpy(dtype=float)
     deviation = value - nominal
-    # Status as codes into STATUSES, turned into the categorical once at the end.
-    status_code = {name: np.int8(i) for i, name in enumerate(STATUSES)}
-    status = np.full(n, status_code["no_reference"], dtype=np.int8)
-    known = ~np.isnan(nominal)
-    two = known & (one_sided == 0)
-    in_spec = (value >= lower) & (value <= upper)
-    within_mis = (value >= lower_mis) & (value <= upper_mis)
-    status[two & in_spec] = status_code["in_spec"]
-    status[two & ~in_spec & within_mis] = status_code["drifting"]
-    status[two & ~within_mis] = status_code["missized"]
-    is_min = known & (one_sided == 1)
-    is_max = known & (one_sided == 2)
-    status[is_min] = np.where(
-        value[is_min] >= lower[is_min], status_code["in_spec"], status_code["below_min"]
-    )
-    status[is_max] = np.where(
-        value[is_max] <= upper[is_max], status_code["in_spec"], status_code["above_max"]
-    )
+    status = _status_codes(value, nominal, lower, upper, lower_mis, upper_mis, one_sided)
     with np.errstate(invalid="ignore", divide="ignore"):
         deviation_sizes = deviation / step
     added: dict[str, NDArray[np.float64] | pd.Categorical[Any]] = {
