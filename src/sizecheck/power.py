@@ -256,6 +256,35 @@ class SampleSize:
         }
 
 
+def _fewest_visits(
+    visit_range: Sequence[int],
+    power: float,
+    *,
+    offset_mm: float | None,
+    grade_error_mm_per_size: float | None,
+    **design: Any,
+) -> dict[str, Any] | None:
+    """The first number of visits in ``visit_range`` at which the design (pairs per visit
+    and the rest, as :func:`design_power` takes them) reaches ``power`` for every effect
+    asked about, with its :func:`design_power` figures; ``None`` when none does."""
+    for k in visit_range:
+        p = design_power(
+            visits=k, offset_mm=offset_mm, grade_error_mm_per_size=grade_error_mm_per_size,
+            **design,
+        )  # fmt: skip
+        ok = all(
+            p[key] >= power
+            for key, effect in (
+                ("power_offset", offset_mm),
+                ("power_grading", grade_error_mm_per_size),
+            )
+            if effect is not None
+        )
+        if ok:
+            return {"visits": k, **p}
+    return None
+
+
 def sample_size(
     *,
     sd_mm: float,
@@ -329,31 +358,19 @@ def sample_size(
     for m in pair_range:
         if grade_error_mm_per_size is not None and m < 2:
             continue  # a slope needs two sizes in a visit
-        found: dict[str, Any] | None = None
-        for k in visit_range:
-            p = design_power(
-                pairs_per_visit=m,
-                visits=k,
-                sd_mm=sd_mm,
-                pair_icc=pair_icc,
-                visit_icc=visit_icc,
-                offset_mm=offset_mm,
-                grade_error_mm_per_size=grade_error_mm_per_size,
-                alpha=alpha,
-                shoes_per_pair=shoes_per_pair,
-                sizes=sizes,
-            )
-            ok = all(
-                p[key] >= power
-                for key, effect in (
-                    ("power_offset", offset_mm),
-                    ("power_grading", grade_error_mm_per_size),
-                )
-                if effect is not None
-            )
-            if ok:
-                found = {"visits": k, **p}
-                break
+        found = _fewest_visits(
+            visit_range,
+            power,
+            pairs_per_visit=m,
+            sd_mm=sd_mm,
+            pair_icc=pair_icc,
+            visit_icc=visit_icc,
+            offset_mm=offset_mm,
+            grade_error_mm_per_size=grade_error_mm_per_size,
+            alpha=alpha,
+            shoes_per_pair=shoes_per_pair,
+            sizes=sizes,
+        )
         rows.append(
             {
                 "pairs_per_visit": m,
