@@ -63,6 +63,7 @@ Examples
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import itertools
 import math
@@ -710,6 +711,129 @@ def _texts(
     return out
 
 
+def _text_field(data: Mapping[str, Any], key: str, o: str, problems: list[str]) -> str:
+    """A required text field, stripped; a problem (and ``""``) when missing or empty."""
+    value = data.get(key)
+    if not isinstance(value, str) or not value.strip():
+        problems.append(f"{o}: {key}: required text field is missing or empty")
+        return ""
+    return value.strip()
+
+
+def _header_fields(
+    data: Mapping[str, Any], o: str, problems: list[str]
+) -> tuple[str, str, str, str, str, Any]:
+    """``name, title, source, status, size_system`` (required text, status and size system
+    from their lists) and ``kind`` (``table`` or ``rule``)."""
+    text_field = functools.partial(_text_field, data, o=o, problems=problems)
+    name, title, source = text_field("name"), text_field("title"), text_field("source")
+    status = text_field("status")
+    if status and status not in STATUSES:
+        problems.append(f"{o}: status: expected one of {', '.join(STATUSES)}, found {status!r}")
+    system = text_field("size_system")
+    if system and system not in {s.value for s in SizeSystem}:
+        valid = ", ".join(s.value for s in SizeSystem)
+        problems.append(f"{o}: size_system: expected one of {valid}, found {system!r}")
+    kind = data.get("kind", "table")
+    if kind not in ("table", "rule"):
+        problems.append(f"{o}: kind: expected 'table' or 'rule', found {kind!r}")
+    return name, title, source, status, system, kind
+
+
+def _sizes_and_base(
+    data: Mapping[str, Any], o: str, problems: list[str], max_sizes: int
+) -> tuple[tuple[float, ...], float | None]:
+    """The table's sizes (a list or a range, at most ``max_sizes``) and its base size,
+    which must lie among them."""
+    sizes: tuple[float, ...] = ()
+    if "sizes" not in data:
+        problems.append(f"{o}: sizes: required field is missing")
+    else:
+        sizes = _sizes_from(data["sizes"], f"{o}: sizes", problems, max_sizes)
+    base_size = None
+    if "base_size" not in data:
+        problems.append(f"{o}: base_size: required field is missing")
+    else:
+        base_size = _number(data["base_size"], f"{o}: base_size", problems)
+        if base_size is not None and sizes and not sizes[0] <= base_size <= sizes[-1]:
+            problems.append(
+                f"{o}: base_size {base_size:g} lies outside the sizes {sizes[0]:g}–{sizes[-1]:g}"
+            )
+    return sizes, base_size
+
+
+def _allowance(data: Mapping[str, Any], o: str, problems: list[str]) -> float | None:
+    """The optional toe allowance, mm, within :data:`ALLOWANCE_RANGE_MM`."""
+    allowance = None
+    if "toe_allowance_mm" in data:
+        allowance = _number(data["toe_allowance_mm"], f"{o}: toe_allowance_mm", problems)
+        low, high = ALLOWANCE_RANGE_MM
+        if allowance is not None and not low <= allowance <= high:
+            problems.append(
+                f"{o}: toe_allowance_mm: {allowance:g} mm lies outside {low:g}–{high:g} mm"
+            )
+            allowance = None
+    return allowance
+
+
+def _parse_dimension(
+    dname: str,
+    spec: object,
+    values: Mapping[float, float] | None,
+    kind: object,
+    o: str,
+    problems: list[str],
+) -> TableDimension | None:
+    """One ``[dimensions.NAME]`` section with its CSV column (``values``): the nominal rule
+    (base value and step, or the column), the grade step, the tolerance and the texts;
+    a length must grow with size. ``None`` for an unknown name or a section that is not
+    a table."""
+    where = f"{o}: dimensions.{dname}"
+    if dname not in DIMENSIONS:
+        problems.append(f"{where}: unknown dimension; known dimensions are {', '.join(DIMENSIONS)}")
+        return None
+    if not isinstance(spec, Mapping):
+        problems.append(f"{where}: expected a table")
+        return None
+    definition = spec.get("definition", DIMENSIONS[dname].definition)
+    base_value = step = grade_step = None
+    if "base_value" in spec:
+        base_value = _number(spec["base_value"], f"{where}.base_value", problems, positive=True)
+    if "step" in spec:
+        step = _number(spec["step"], f"{where}.step", problems)
+    if "grade_step" in spec:
+        grade_step = _number(spec["grade_step"], f"{where}.grade_step", problems, positive=True)
+    if values is None and step is None:
+        problems.append(f"{where}: needs base_value and step, or a column in the CSV")
+    if values is None and base_value is None and kind == "table" and step is not None:
+        problems.append(f"{where}: base_value is missing (only kind = 'rule' may omit it)")
+    is_length = DIMENSIONS[dname].kind == "length"
+    if step is not None and is_length and step <= 0:
+        problems.append(f"{where}.step: a length must grow with size, found {step:g} per size")
+    if values is not None and is_length:
+        ordered = sorted(values.items())
+        for (s0, v0), (s1, v1) in itertools.pairwise(ordered):
+            if v1 < v0:
+                problems.append(
+                    f"{where}: non-monotone length: {v1:g} mm at size {s1:g} is less than "
+                    f"{v0:g} mm at size {s0:g}"
+                )
+    tolerance = None
+    if "tolerance" in spec:
+        tolerance = _tolerance(spec["tolerance"], f"{where}.tolerance", problems)
+    return TableDimension(
+        name=dname,
+        definition=str(definition),
+        base_value=base_value,
+        step=step,
+        grade_step=grade_step,
+        values=values,
+        tolerance=tolerance,
+        tolerance_note=str(spec.get("tolerance_note", "")),
+        texts=_texts(spec.get("text"), _DIMENSION_TEXTS, f"{where}.text", problems),
+    )
+
+
 def parse_table(
     data: Mapping[str, Any],
     *,
@@ -726,47 +850,9 @@ def parse_table(
     problems: list[str] = []
     o = origin
 
-    def text_field(key: str) -> str:
-        value = data.get(key)
-        if not isinstance(value, str) or not value.strip():
-            problems.append(f"{o}: {key}: required text field is missing or empty")
-            return ""
-        return value.strip()
-
-    name, title, source = text_field("name"), text_field("title"), text_field("source")
-    status = text_field("status")
-    if status and status not in STATUSES:
-        problems.append(f"{o}: status: expected one of {', '.join(STATUSES)}, found {status!r}")
-    system = text_field("size_system")
-    if system and system not in {s.value for s in SizeSystem}:
-        valid = ", ".join(s.value for s in SizeSystem)
-        problems.append(f"{o}: size_system: expected one of {valid}, found {system!r}")
-    kind = data.get("kind", "table")
-    if kind not in ("table", "rule"):
-        problems.append(f"{o}: kind: expected 'table' or 'rule', found {kind!r}")
-    sizes: tuple[float, ...] = ()
-    if "sizes" not in data:
-        problems.append(f"{o}: sizes: required field is missing")
-    else:
-        sizes = _sizes_from(data["sizes"], f"{o}: sizes", problems, max_sizes)
-    base_size = None
-    if "base_size" not in data:
-        problems.append(f"{o}: base_size: required field is missing")
-    else:
-        base_size = _number(data["base_size"], f"{o}: base_size", problems)
-        if base_size is not None and sizes and not sizes[0] <= base_size <= sizes[-1]:
-            problems.append(
-                f"{o}: base_size {base_size:g} lies outside the sizes {sizes[0]:g}–{sizes[-1]:g}"
-            )
-    allowance = None
-    if "toe_allowance_mm" in data:
-        allowance = _number(data["toe_allowance_mm"], f"{o}: toe_allowance_mm", problems)
-        low, high = ALLOWANCE_RANGE_MM
-        if allowance is not None and not low <= allowance <= high:
-            problems.append(
-                f"{o}: toe_allowance_mm: {allowance:g} mm lies outside {low:g}–{high:g} mm"
-            )
-            allowance = None
+    name, title, source, status, system, kind = _header_fields(data, o, problems)
+    sizes, base_size = _sizes_and_base(data, o, problems, max_sizes)
+    allowance = _allowance(data, o, problems)
     columns = _read_csv(csv_text, f"{o} csv", sizes, problems) if csv_text is not None else {}
 
     dims_spec = data.get("dimensions")
@@ -775,53 +861,9 @@ def parse_table(
         problems.append(f"{o}: dimensions: at least one [dimensions.NAME] table is required")
         dims_spec = {}
     for dname, spec in dims_spec.items():
-        where = f"{o}: dimensions.{dname}"
-        if dname not in DIMENSIONS:
-            problems.append(
-                f"{where}: unknown dimension; known dimensions are {', '.join(DIMENSIONS)}"
-            )
-            continue
-        if not isinstance(spec, Mapping):
-            problems.append(f"{where}: expected a table")
-            continue
-        definition = spec.get("definition", DIMENSIONS[dname].definition)
-        base_value = step = grade_step = None
-        values = columns.get(dname)
-        if "base_value" in spec:
-            base_value = _number(spec["base_value"], f"{where}.base_value", problems, positive=True)
-        if "step" in spec:
-            step = _number(spec["step"], f"{where}.step", problems)
-        if "grade_step" in spec:
-            grade_step = _number(spec["grade_step"], f"{where}.grade_step", problems, positive=True)
-        if values is None and step is None:
-            problems.append(f"{where}: needs base_value and step, or a column in the CSV")
-        if values is None and base_value is None and kind == "table" and step is not None:
-            problems.append(f"{where}: base_value is missing (only kind = 'rule' may omit it)")
-        is_length = DIMENSIONS[dname].kind == "length"
-        if step is not None and is_length and step <= 0:
-            problems.append(f"{where}.step: a length must grow with size, found {step:g} per size")
-        if values is not None and is_length:
-            ordered = sorted(values.items())
-            for (s0, v0), (s1, v1) in itertools.pairwise(ordered):
-                if v1 < v0:
-                    problems.append(
-                        f"{where}: non-monotone length: {v1:g} mm at size {s1:g} is less than "
-                        f"{v0:g} mm at size {s0:g}"
-                    )
-        tolerance = None
-        if "tolerance" in spec:
-            tolerance = _tolerance(spec["tolerance"], f"{where}.tolerance", problems)
-        dimensions[dname] = TableDimension(
-            name=dname,
-            definition=str(definition),
-            base_value=base_value,
-            step=step,
-            grade_step=grade_step,
-            values=values,
-            tolerance=tolerance,
-            tolerance_note=str(spec.get("tolerance_note", "")),
-            texts=_texts(spec.get("text"), _DIMENSION_TEXTS, f"{where}.text", problems),
-        )
+        found = _parse_dimension(dname, spec, columns.get(dname), kind, o, problems)
+        if found is not None:
+            dimensions[dname] = found
     texts = _texts(data.get("text"), _TABLE_TEXTS, f"{o}: text", problems)
     for column in columns:
         if column in DIMENSIONS and column not in dimensions and column in dims_spec:
@@ -895,6 +937,93 @@ def default_step(dimension: str, size_system: str) -> float:
     return _DEFAULT_WIDTH_STEP_PER_EU * SIZE_STEP_MM[system] / SIZE_STEP_MM[SizeSystem.EU]
 
 
+def _check_grading(
+    master: Mapping[str, float],
+    steps: Mapping[str, float],
+    system: str,
+    sizes: Sequence[float],
+    base_size: float,
+    max_sizes: int,
+) -> tuple[float, ...]:
+    """Check what :func:`grade` is asked for (known dimensions and size system, at most
+    ``max_sizes`` finite sizes, a step only for a dimension with a master value); return
+    the sizes sorted, without repeats."""
+    unknown = [d for d in master if d not in DIMENSIONS]
+    if unknown:
+        raise UsageError(
+            f"Unknown dimension(s) {', '.join(unknown)}; known: {', '.join(DIMENSIONS)}."
+        )
+    if system not in {s.value for s in SizeSystem}:
+        raise UsageError(
+            f"Unknown size system {system!r}; use one of {', '.join(s.value for s in SizeSystem)}."
+        )
+    if len(sizes) > max_sizes:
+        raise UsageError(f"{len(sizes):,} sizes to grade; a table has at most {max_sizes:,}.")
+    if not all(math.isfinite(float(s)) for s in (*sizes, base_size)):
+        raise UsageError("Sizes and the base size must be finite numbers.")
+    size_tuple = tuple(sorted({round(float(s), 6) for s in sizes}))
+    if not size_tuple:
+        raise UsageError("grade needs at least one size to cover, e.g. sizes 36-46.")
+    stray = sorted(set(steps) - set(master))
+    if stray:
+        raise UsageError(
+            f"A step is given for {', '.join(stray)} but no master value; add "
+            f"--master {stray[0]}=MM or drop the step."
+        )
+    return size_tuple
+
+
+def _graded_dimension(
+    dname: str,
+    value: float,
+    rule_dim: TableDimension | None,
+    step: float | None,
+    tol: Tolerance | None,
+    system: str,
+) -> tuple[TableDimension, str]:
+    """One graded dimension: ``value`` at the base size plus ``step`` per size (the given
+    step, else the rule's, else :func:`default_step`), the tolerance given, else the
+    rule's, else :data:`DEFAULT_TOLERANCES`; and the words the source gives it."""
+    if step is None and rule_dim is not None:
+        step = rule_dim.step
+    if step is None:
+        step = default_step(dname, system)
+    if tol is None and rule_dim is not None:
+        tol = rule_dim.tolerance
+    if tol is None:
+        tol = DEFAULT_TOLERANCES[DIMENSIONS[dname].kind]
+    grade_step = rule_dim.grade_step if rule_dim is not None else None
+    dimension = TableDimension(
+        name=dname,
+        definition=DIMENSIONS[dname].definition,
+        base_value=float(value),
+        step=float(step),
+        grade_step=grade_step if grade_step is not None else float(step),
+        tolerance=tol,
+        tolerance_note=rule_dim.tolerance_note if rule_dim is not None else "",
+        texts=_only(rule_dim.texts, "tolerance_note") if rule_dim is not None else {},
+    )
+    return dimension, f"{dname} {value:g} mm + {step:g} mm/size"
+
+
+def _check_graded(
+    data_check: Mapping[str, object], status: str, size_tuple: tuple[float, ...], base_size: float
+) -> None:
+    """A graded table's name and source are not empty, its status is known and its base
+    size lies among its sizes."""
+    name = str(data_check["name"])
+    problems: list[str] = []
+    for key in ("name", "source"):
+        if not str(data_check[key]).strip():
+            problems.append(f"{key}: must not be empty")
+    if status not in STATUSES:
+        problems.append(f"status: expected one of {', '.join(STATUSES)}, found {status!r}")
+    if not size_tuple[0] <= base_size <= size_tuple[-1]:
+        problems.append(f"base_size {base_size:g} lies outside the sizes")
+    if problems:
+        raise TableError(name or "<graded table>", problems)
+
+
 def grade(
     master: Mapping[str, float],
     *,
@@ -950,59 +1079,20 @@ def grade(
     """
     if not master:
         raise UsageError("grade needs at least one master dimension, e.g. last_length=270.5")
-    unknown = [d for d in master if d not in DIMENSIONS]
-    if unknown:
-        raise UsageError(
-            f"Unknown dimension(s) {', '.join(unknown)}; known: {', '.join(DIMENSIONS)}."
-        )
     system = rule.size_system if rule is not None else size_system
-    if system not in {s.value for s in SizeSystem}:
-        raise UsageError(
-            f"Unknown size system {system!r}; use one of {', '.join(s.value for s in SizeSystem)}."
-        )
     if sizes is None:
         sizes = rule.sizes if rule is not None else [base_size + i for i in range(-5, 6)]
-    if len(sizes) > max_sizes:
-        raise UsageError(f"{len(sizes):,} sizes to grade; a table has at most {max_sizes:,}.")
-    if not all(math.isfinite(float(s)) for s in (*sizes, base_size)):
-        raise UsageError("Sizes and the base size must be finite numbers.")
-    size_tuple = tuple(sorted({round(float(s), 6) for s in sizes}))
-    if not size_tuple:
-        raise UsageError("grade needs at least one size to cover, e.g. sizes 36-46.")
+    size_tuple = _check_grading(master, steps or {}, system, sizes, base_size, max_sizes)
     steps = dict(steps or {})
-    stray = sorted(set(steps) - set(master))
-    if stray:
-        raise UsageError(
-            f"A step is given for {', '.join(stray)} but no master value; add "
-            f"--master {stray[0]}=MM or drop the step."
-        )
     tolerances = dict(tolerances or {})
     dims: dict[str, TableDimension] = {}
     used: list[str] = []
     for dname, value in master.items():
         rule_dim = rule.dimensions.get(dname) if rule is not None else None
-        step = steps.get(dname)
-        if step is None and rule_dim is not None:
-            step = rule_dim.step
-        if step is None:
-            step = default_step(dname, system)
-        tol = tolerances.get(dname)
-        if tol is None and rule_dim is not None:
-            tol = rule_dim.tolerance
-        if tol is None:
-            tol = DEFAULT_TOLERANCES[DIMENSIONS[dname].kind]
-        grade_step = rule_dim.grade_step if rule_dim is not None else None
-        dims[dname] = TableDimension(
-            name=dname,
-            definition=DIMENSIONS[dname].definition,
-            base_value=float(value),
-            step=float(step),
-            grade_step=grade_step if grade_step is not None else float(step),
-            tolerance=tol,
-            tolerance_note=rule_dim.tolerance_note if rule_dim is not None else "",
-            texts=_only(rule_dim.texts, "tolerance_note") if rule_dim is not None else {},
+        dims[dname], text = _graded_dimension(
+            dname, float(value), rule_dim, steps.get(dname), tolerances.get(dname), system
         )
-        used.append(f"{dname} {value:g} mm + {step:g} mm/size")
+        used.append(text)
     if source is None:
         origin = f" following the rule {rule.provenance()}" if rule is not None else ""
         source = f"Graded from a master at size {base_size:g}: {'; '.join(used)}{origin}."
@@ -1016,16 +1106,7 @@ def grade(
         "source": source,
         "dimensions": {"_": {}},
     }
-    problems: list[str] = []
-    for key in ("name", "source"):
-        if not str(data_check[key]).strip():
-            problems.append(f"{key}: must not be empty")
-    if status not in STATUSES:
-        problems.append(f"status: expected one of {', '.join(STATUSES)}, found {status!r}")
-    if not size_tuple[0] <= base_size <= size_tuple[-1]:
-        problems.append(f"base_size {base_size:g} lies outside the sizes")
-    if problems:
-        raise TableError(name or "<graded table>", problems)
+    _check_graded(data_check, status, size_tuple, base_size)
     table = ReferenceTable(
         name=name,
         title=str(data_check["title"]),
