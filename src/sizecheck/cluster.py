@@ -68,7 +68,7 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -1157,8 +1157,8 @@ def _sd_intervals(fit: ClusterFit, z: float) -> dict[str, float]:
     of its own and adds no variance to the others'; nor has the ICC when the
     between-producer SD is held.
     """
-    comp = fit.components
     names = fit.model.parameter_names()
+    comp = _as_reported(fit.components, dict(zip(names, fit.on_boundary(), strict=True)))
     free = fit.free()
     held = np.array([i not in free for i in range(len(names))])
     cov = np.where(held[:, None] | held[None, :], 0.0, fit.covariance())
@@ -1215,6 +1215,19 @@ def _sd_intervals(fit: ClusterFit, z: float) -> dict[str, float]:
     }
 
 
+def _as_reported(comp: Components, zero: dict[str, bool]) -> Components:
+    """The components a person reads: an SD estimated at zero (held at the lower bound
+    of the fit, 1e-5 × the shoe SD, by :meth:`ClusterFit.on_boundary`) is 0, not a
+    number like 7.7e-6 mm that looks measured. Everything derived from the row (ICCs,
+    within SD, share mis-sized) is computed from these."""
+    held = {
+        field: 0.0
+        for field in ("between_sd", "slope_sd", "visit_sd", "pair_sd")
+        if zero.get(f"log_{field}", False)
+    }
+    return replace(comp, **held)
+
+
 def _summarise(
     dim: _Dimension, fit: ClusterFit, visit_kind: str, confidence: float
 ) -> dict[str, object]:
@@ -1225,6 +1238,7 @@ def _summarise(
     beta, beta_cov = fit.fixed_effects()
     ci = _sd_intervals(fit, z)
     zero = dict(zip(model.parameter_names(), fit.on_boundary(), strict=True))
+    comp = _as_reported(comp, zero)
     identified = model.random_slope and not (zero["log_between_sd"] or zero["log_slope_sd"])
 
     def nan_if_absent(flag: bool, value: float) -> float:
