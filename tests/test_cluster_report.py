@@ -160,6 +160,9 @@ def test_summary_json_records_how_the_numbers_were_made(example, tmp_path):
     assert env["pandas"] == pd.__version__
     assert env["scipy"] == scipy.__version__
     assert env["sizecheck"] == md.version("sizecheck") == summary["tool"]["version"]
+    # the libraries that read the files and write the workbook, summary.xlsx
+    assert env["openpyxl"] == md.version("openpyxl")
+    assert env["xlsxwriter"] == md.version("xlsxwriter")
 
 
 def test_summary_json_records_the_rules_asked_for(example_frame, tmp_path):

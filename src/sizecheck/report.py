@@ -325,7 +325,16 @@ def _report_info(analysis: Analysis) -> ReportInfo:
 
 #: The libraries whose versions ``summary.json`` records (``environment``): those whose
 #: numbers or reading the results depend on.
-RECORDED_PACKAGES = ("sizecheck", "numpy", "pandas", "scipy", "pyarrow", "matplotlib", "openpyxl")
+RECORDED_PACKAGES = (
+    "sizecheck",
+    "numpy",
+    "pandas",
+    "scipy",
+    "pyarrow",
+    "matplotlib",
+    "openpyxl",
+    "xlsxwriter",
+)
 
 
 def environment() -> dict[str, str]:
