@@ -3,6 +3,7 @@ the study reader, the outputs, the CLI and the link to ``measure``."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from pathlib import Path
@@ -25,6 +26,7 @@ from sizecheck.gage import (
     POOL_INTERACTION_P,
     GageDesignError,
     GageResult,
+    StudyNote,
     aiag_band,
     analyse_study,
     distinct_categories,
@@ -32,6 +34,7 @@ from sizecheck.gage import (
     gage_sentence,
     judge_gage,
     load_gage,
+    note_text,
     read_study,
 )
 from sizecheck.report_gage import render_gage_html, write_gage, write_gage_template
@@ -456,6 +459,57 @@ def test_a_file_without_a_study_header_says_what_is_needed(tmp_path: Path) -> No
 def _cli(*args: str) -> tuple[int, str]:
     result = CliRunner().invoke(app, list(args), env=WIDE)
     return result.exit_code, result.output
+
+
+def _study_with_spare_columns(path: Path) -> Path:
+    """A 2 x 2 x 2 study with a value column beside the dimension column, and a notes
+    column: both are left out, with a note each."""
+    lines = ["sampel;petugas;ulangan;panjang_insole (mm);nilai;keterangan"]
+    for part, operator, trial in itertools.product((1, 2), ("Sari", "Budi"), (1, 2)):
+        mm = 266 + part + 0.1 * trial + (0.2 if operator == "Budi" else 0.0)
+        lines.append(f"{part};{operator};{trial};{mm:.1f};{mm:.1f};ok")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("lang", "ignored", "value_ignored", "english"),
+    [
+        ("en", "column(s) not used by a gage study: keterangan",
+         "column 'nilai' ignored; the dimension columns are used", None),
+        ("id", "kolom keterangan tidak dipakai", "kolom 'nilai' tidak dipakai",
+         "not used by a gage study"),
+    ],
+)  # fmt: skip
+def test_notes_on_unused_columns_speak_the_language_of_the_run(
+    tmp_path: Path, lang: str, ignored: str, value_ignored: str, english: str | None
+) -> None:
+    study = _study_with_spare_columns(tmp_path / "studi.csv")
+    out = tmp_path / "out"
+    code, text = _cli("gage", str(study), "--tolerance", "3", "--lang", lang,
+                      "--out", str(out))  # fmt: skip
+    assert code == 0, text
+    page = (out / "gage.html").read_text(encoding="utf-8")
+    for shown in (text, page):
+        assert f"studi.csv: {ignored}" in shown.replace("&#39;", "'")
+        assert value_ignored in shown.replace("&#39;", "'")
+        if english is not None:
+            assert english not in shown
+    # gage.json is for programs: its notes stay in English, whatever the run's language
+    notes = json.loads((out / "gage.json").read_text(encoding="utf-8"))["notes"]
+    assert notes == [
+        "studi.csv: column(s) not used by a gage study: keterangan.",
+        "studi.csv: column 'nilai' ignored; the dimension columns are used.",
+    ]
+
+
+def test_a_study_note_survives_pickling_with_its_key() -> None:
+    import pickle
+
+    note = StudyNote("gage.note.ignored", source="a.csv", columns="x")
+    again = pickle.loads(pickle.dumps(note))
+    assert again == note and note_text(again, "id") == note_text(note, "id") != str(note)
+    assert note_text("plain text", "id") == "plain text"
 
 
 def test_cli_balanced_indonesian_workbook_gives_the_right_figures(tmp_path: Path) -> None:

@@ -1397,7 +1397,7 @@ def gage_cmd(
 
     Example: sizecheck gage studi_insole.xlsx --table paris-point --lang id
     """
-    from sizecheck.gage import BAND_KEYS, analyse_study
+    from sizecheck.gage import BAND_KEYS, analyse_study, note_text
     from sizecheck.i18n import dimension_label, format_number, t
     from sizecheck.report_gage import write_gage
 
@@ -1412,7 +1412,7 @@ def gage_cmd(
     acc = analysis.read.accounting.to_dict()
     con.print(t("cli.accounting", language, **{k: acc[k] for k in _ACCOUNTING_KEYS}))
     for note in analysis.read.notes:
-        con.print(note)
+        con.print(note_text(note, language))
     con.print(
         t("gage.cli.study", language, dimension=dimension_label(study.dimension, language),
           parts=study.parts, operators=study.operators, trials=study.trials)

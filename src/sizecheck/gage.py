@@ -65,6 +65,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
@@ -72,6 +73,7 @@ import pandas as pd
 
 from sizecheck import columns
 from sizecheck.errors import InputError, MissingColumnsError, UsageError, require_columns
+from sizecheck.i18n import has_key, t
 from sizecheck.readers import RawSheet
 from sizecheck.schema import DIMENSIONS, STUDY_COLUMNS, match_column, normalise_name, unit_factor
 from sizecheck.validate import (
@@ -95,6 +97,7 @@ __all__ = [
     "GageResult",
     "GageStudy",
     "Study",
+    "StudyNote",
     "StudyRejectCode",
     "aiag_band",
     "analyse_study",
@@ -105,6 +108,7 @@ __all__ = [
     "gage_sentence",
     "judge_gage",
     "load_gage",
+    "note_text",
     "pooled_anova",
     "range_chart",
     "read_study",
@@ -1290,14 +1294,52 @@ class _Cells:
     default_factor: float
 
 
+class StudyNote(str):
+    """A note on a study file: the English text (what ``str`` gives and ``gage.json``
+    keeps), with the catalogue ``key`` and ``params`` that give it in another language
+    (:func:`note_text`).
+
+    Examples
+    --------
+    >>> note = StudyNote("gage.note.value_ignored", source="a.csv", column="'nilai'")
+    >>> str(note)
+    "a.csv: column 'nilai' ignored; the dimension columns are used."
+    >>> note_text(note, "id").startswith("a.csv: kolom 'nilai' tidak dipakai")
+    True
+    """
+
+    key: str
+    params: Mapping[str, object]
+
+    def __new__(cls, key: str, /, **params: object) -> StudyNote:
+        note = super().__new__(cls, t(key, "en", **params))
+        note.key, note.params = key, MappingProxyType(dict(params))
+        return note
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickled with its key (worker processes)
+        return (_study_note, (self.key, dict(self.params)))
+
+
+def _study_note(key: str, params: dict[str, object]) -> StudyNote:
+    return StudyNote(key, **params)
+
+
+def note_text(note: str, lang: str) -> str:
+    """A note in ``lang``: from the catalogue for a :class:`StudyNote`, else as written
+    (the file reader's notes on skipped sheets are English)."""
+    if isinstance(note, StudyNote) and has_key(note.key, lang):
+        return t(note.key, lang, **note.params)
+    return str(note)
+
+
 def _layout_notes(source: str, lay: _Layout, header: Sequence[str]) -> list[str]:
     """Notes on the columns a study leaves unused."""
     notes: list[str] = []
     if lay.ignored:
-        notes.append(f"{source}: column(s) not used by a gage study: {', '.join(lay.ignored)}.")
+        notes.append(StudyNote("gage.note.ignored", source=source, columns=", ".join(lay.ignored)))
     if lay.dims and lay.value is not None:
         notes.append(
-            f"{source}: column {header[lay.value]!r} ignored; the dimension columns are used."
+            StudyNote("gage.note.value_ignored", source=source, column=repr(header[lay.value]))
         )
     return notes
 

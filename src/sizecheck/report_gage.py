@@ -183,7 +183,7 @@ def render_gage_html(
 
     Every value from the data (operator names, file names, reject values) is escaped.
     """
-    from sizecheck.gage import BAND_KEYS, POOL_INTERACTION_P, RESOLVE_KEYS
+    from sizecheck.gage import BAND_KEYS, POOL_INTERACTION_P, RESOLVE_KEYS, note_text
 
     lang = check_lang(lang)
     images = images or {}
@@ -293,7 +293,7 @@ def render_gage_html(
             for r in rejects.head(500).to_dict(orient="records")
         ],
         "reject_head": [t(f"report.reject_{c}", lang) for c in REJECT_COLUMNS],
-        "notes": list(analysis.read.notes),
+        "notes": [note_text(n, lang) for n in analysis.read.notes],
     }
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("sizecheck", "templates"),
