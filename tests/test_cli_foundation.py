@@ -303,3 +303,18 @@ def test_cli_import_and_help_do_not_load_heavy_libraries() -> None:
     assert proc.returncode == 0, proc.stderr
     loaded = set(json.loads(proc.stdout.strip().splitlines()[-1]))
     assert loaded.isdisjoint({"pandas", "scipy", "matplotlib"}), loaded
+
+
+@pytest.mark.parametrize("command", ["measure", "propose"])
+@pytest.mark.parametrize(
+    ("lang", "prefix", "words"),
+    [("en", "Error:", "No input file given"), ("id", "Kesalahan:", "Belum ada berkas hasil ukur")],
+)
+def test_a_command_without_input_says_so_in_the_language_of_the_run(
+    command: str, lang: str, prefix: str, words: str
+) -> None:
+    result = CliRunner().invoke(app, [command, "--lang", lang], env=WIDE)
+    assert result.exit_code == 2
+    assert result.output.startswith(f"{prefix} {words}")
+    if lang == "id":
+        assert "No input" not in result.output and "--example" in result.output

@@ -700,6 +700,7 @@ def measure(
     import dataclasses
 
     from sizecheck.examples import example_path
+    from sizecheck.i18n import t
     from sizecheck.pipeline import ReportInfo, analyse
     from sizecheck.report import EarlyDeviations, write_report
     from sizecheck.stats import Thresholds
@@ -708,10 +709,10 @@ def measure(
     files = list(inputs or [])
     if example:
         files.insert(0, example_path())
-    if not files:
-        _fail("No input file given. Pass CSV/XLSX files, or --example for the bundled example.")
-    rule_list = [r.strip() for r in rules.split(",") if r.strip()] if rules else None
     language = _language(lang)
+    if not files:
+        _fail(t("cli.no_input", language), language)
+    rule_list = [r.strip() for r in rules.split(",") if r.strip()] if rules else None
     lot_plan = None
     if aql is not None or lot_size is not None:
         if aql is None or lot_size is None:
@@ -1563,9 +1564,9 @@ def propose_cmd(
     files = list(inputs or [])
     if example:
         files.insert(0, example_path())
-    if not files:
-        _fail("No input file given. Pass CSV/XLSX files, or --example for the bundled example.")
     language = _language(lang)
+    if not files:
+        _fail(t("cli.no_input", language), language)
     chosen: str | list[str] = "conforming"
     if select:
         chosen = select[0] if len(select) == 1 and select[0] in ("conforming", "all") else select
