@@ -185,6 +185,24 @@ def test_the_chart_draws_a_change_as_a_step_not_a_slope() -> None:
     plt.close(fig)
 
 
+def test_a_short_list_of_key_numbers_keeps_one_for_every_flag_of_the_verdict() -> None:
+    # the card has room for a few key numbers: a producer that drifted AND scatters must
+    # keep its spread on the card, not only the three lines about the change
+    from sizecheck.findings import finding_lines, finding_sentences, key_lines, render
+    from sizecheck.pipeline import analyse_deviations
+
+    d = _step_visits(np.random.default_rng(0), sigma=1.0)
+    head = analyse_deviations(d, cluster=False).findings["P0000"].headline
+    assert head is not None and set(head.flags) == {"offset", "scatter", "drift"}
+    said = {s.key: render(s, "id") for s in finding_sentences(head)}
+    assert list(said)[:4] == ["finding.now", "finding.before", "finding.change_one_date",
+                              "finding.spread_whole"]  # fmt: skip
+    lines, left_out = key_lines(head, "id", 3)
+    assert lines == [said["finding.now"], said["finding.before"], said["finding.spread_whole"]]
+    assert left_out
+    assert key_lines(head, "en", 10) == (finding_lines(head, "en"), False)
+
+
 # -- by simulation: false alarms with day effects, and power with few visits -------------
 
 #: the Monte-Carlo margin: 3 binomial standard errors at alpha and 2000 producers (1.5 %)

@@ -34,8 +34,8 @@ from sizecheck.findings import (
     action_texts,
     chart_data,
     finding_for,
-    finding_lines,
     headline_text,
+    key_lines,
     verdict_words,
 )
 from sizecheck.i18n import check_lang, dimension_label, format_date, has_key, t
@@ -430,10 +430,9 @@ def _card_lines(finding: Finding, lang: str) -> tuple[list[str], list[str], bool
     """The key numbers and the actions a card writes (at most :data:`_MAX_KEYS` and
     :data:`_MAX_ACTIONS`, the most important first), and whether the report has more."""
     main = finding.headline
-    every = finding_lines(main, lang) if main is not None else []
+    keys, left_out = key_lines(main, lang, _MAX_KEYS) if main is not None else ([], False)
     todo = action_texts(finding, lang, limit=_MAX_ACTIONS)
-    more = len(every) > _MAX_KEYS or len(finding.actions) > len(todo)
-    return every[:_MAX_KEYS], todo, more
+    return keys, todo, left_out or len(finding.actions) > len(todo)
 
 
 def _fit_body(

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from sizecheck.tables import ReferenceTable
 
 __all__ = [
+    "EXPLAINS",
     "FLAGS",
     "LENGTH_DIMENSIONS",
     "SEVERITY",
@@ -48,7 +49,9 @@ __all__ = [
     "build_findings",
     "finding_lines",
     "headline_text",
+    "key_lines",
     "lot_actions",
+    "lot_counts",
     "lot_sentence",
     "render",
     "size_amount",
@@ -1099,6 +1102,43 @@ def render(item: Sentence | Value, lang: str = "en") -> str:
 def finding_lines(d: DimensionFinding, lang: str = "en") -> list[str]:
     """The key numbers of one dimension in words (report sections and the card)."""
     return [render(s, lang) for s in finding_sentences(d)]
+
+
+#: The key numbers that explain each flag of a verdict, the most telling first (sentence
+#: keys of :func:`finding_sentences`).
+EXPLAINS: Mapping[str, tuple[str, ...]] = {
+    "offset": ("finding.now", "finding.bias", "finding.bias_all_sizes"),
+    "grading": ("finding.ends", "finding.grading"),
+    "drift": (
+        "finding.before", "finding.change_dated", "finding.change_one_date",
+        "finding.change_undated",
+    ),
+    "scatter": ("finding.spread", "finding.spread_whole", "finding.cpk", "finding.cpk_whole"),
+    "pair_mismatch": ("finding.pair_bad",),
+}  # fmt: skip
+
+
+def key_lines(d: DimensionFinding, lang: str, limit: int) -> tuple[list[str], bool]:
+    """At most ``limit`` of :func:`finding_lines` for a page with little room (the card),
+    chosen so that every flag of the verdict keeps the numbers behind it, and whether
+    some were left out.
+
+    Round by round, each flag of the verdict (in its order) takes the most telling line
+    that :data:`EXPLAINS` it and is not taken yet; lines that explain no flag fill what room
+    is left. The lines keep :func:`finding_sentences`' order and wording.
+    """
+    sentences = finding_sentences(d)
+    where = {s.key: i for i, s in enumerate(sentences)}
+    queues = [[where[k] for k in EXPLAINS.get(f, ()) if k in where] for f in d.flags]
+    chosen: list[int] = []
+    while len(chosen) < limit and any(queues):
+        for queue in queues:
+            while queue and queue[0] in chosen:
+                queue.pop(0)
+            if queue and len(chosen) < limit:
+                chosen.append(queue.pop(0))
+    chosen += [i for i in range(len(sentences)) if i not in chosen][: limit - len(chosen)]
+    return [render(sentences[i], lang) for i in sorted(chosen)], len(sentences) > len(chosen)
 
 
 def action_texts(finding: Finding, lang: str = "en", limit: int | None = None) -> list[str]:
