@@ -405,7 +405,7 @@ def test_chart_sheets_are_skipped_and_the_data_read(tmp_path: Path) -> None:
     wb.save(p)
     [s] = read_input(p)
     assert (s.source, s.rows.tolist()) == ("chart.xlsx#Data", [2, 3])
-    assert any("'Grafik' skipped" in n for n in s.notes)
+    assert any("'Grafik' not read" in n for n in s.notes)
     with pytest.raises(InputError, match="'Grafik' is a chart"):
         read_input(p, sheet="Grafik")
     v = read_measurements(p)
@@ -456,3 +456,33 @@ def test_formulas_without_a_value_are_reported_not_dropped(tmp_path: Path) -> No
     a = v.accounting
     # read: 2 + 2 + 2 + the summary row's formula; the summary row is skipped, not listed
     assert (a.cells_read, a.cells_used, a.cells_rejected) == (7, 3, 4)
+
+
+def test_a_sheet_left_out_of_a_workbook_is_said_where_the_qa_officer_reads(
+    tmp_path: Path,
+) -> None:
+    """Nothing lost: a notes sheet beside the data is not read, and the terminal, the
+    report (in the run's language) and summary.json say so, as they say a skipped row.
+    It was only in ``Validated.notes``, which measure never showed."""
+    import json
+    import re
+
+    from typer.testing import CliRunner
+
+    import sizecheck as sc
+    from sizecheck.cli import app
+    from sizecheck.report_html import render_html
+
+    rows = [["produsen", "ukuran", "panjang_insole"]]
+    rows += [["UD Maju", s, round(s * 20 / 3, 1)] for s in (39, 40, 41, 42, 43)]
+    p = _xlsx(tmp_path / "ukur.xlsx", rows, Catatan=[["Diukur oleh Bu Sri"], ["alat: kaliper"]])
+    out = tmp_path / "out"
+    args = ["measure", str(p), "--no-charts", "--lang", "id", "--out", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "ukur.xlsx#Catatan: lembar ini tidak dibaca" in said
+    notes = json.loads((out / "summary.json").read_text(encoding="utf-8"))["notes"]
+    assert len(notes) == 1 and notes[0].startswith("ukur.xlsx#Catatan: sheet not read")
+    page = " ".join(re.sub(r"<[^>]+>", " ", render_html(sc.analyse([p]), lang="id")).split())
+    assert "ukur.xlsx#Catatan: lembar ini tidak dibaca" in page

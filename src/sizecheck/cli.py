@@ -861,7 +861,7 @@ def _print_measure_summary(
 
     from sizecheck.escaping import visible_controls
     from sizecheck.findings import headline_text, verdict_words
-    from sizecheck.i18n import dimension_label, t
+    from sizecheck.i18n import dimension_label, note_text, t
 
     table = analysis.table
     if analysis.synthetic:
@@ -882,6 +882,8 @@ def _print_measure_summary(
             rows_problem=problems,
         )
     )
+    for note in analysis.notes:  # a sheet left out is said, as a row left out is
+        con.print(Text(visible_controls(note_text(note, lang))))
     if analysis.missing_dimensions:
         missing = ", ".join(dimension_label(d, lang) for d in analysis.missing_dimensions)
         con.print(t("cli.missing_dimensions", lang, dims=missing))

@@ -729,6 +729,7 @@ lot_plan, gage, resolution, limits
         accounting=accounting,
         deviations=empty,
         missing_dimensions=sorted({d for r in small for d in r.missing}),
+        notes=tuple(n for r in small for n in r.notes),
         producer_summary=tables["producer_summary"],
         size_summary=size_summary,
         comparison=stats.compare_producers(empty, size_summary=size_summary),

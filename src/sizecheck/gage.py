@@ -65,7 +65,6 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
@@ -73,7 +72,7 @@ import pandas as pd
 
 from sizecheck import columns
 from sizecheck.errors import InputError, MissingColumnsError, UsageError, require_columns
-from sizecheck.i18n import has_key, t
+from sizecheck.i18n import Note, note_text
 from sizecheck.readers import RawSheet
 from sizecheck.schema import DIMENSIONS, STUDY_COLUMNS, match_column, normalise_name, unit_factor
 from sizecheck.validate import (
@@ -1227,7 +1226,7 @@ def _study_sheets(
         is_header=_is_study_header,
         is_value=_study_value,
         missing=_no_study_header,
-        wanted="part, operator, trial and a reading",
+        skipped="read.note.no_study_header",
     )
     return readers.read_input(
         path, sep=sep, decimal=decimal, encoding=encoding, sheet=sheet, header=rule
@@ -1294,42 +1293,8 @@ class _Cells:
     default_factor: float
 
 
-class StudyNote(str):
-    """A note on a study file: the English text (what ``str`` gives and ``gage.json``
-    keeps), with the catalogue ``key`` and ``params`` that give it in another language
-    (:func:`note_text`).
-
-    Examples
-    --------
-    >>> note = StudyNote("gage.note.value_ignored", source="a.csv", column="'nilai'")
-    >>> str(note)
-    "a.csv: column 'nilai' ignored; the dimension columns are used."
-    >>> note_text(note, "id").startswith("a.csv: kolom 'nilai' tidak dipakai")
-    True
-    """
-
-    key: str
-    params: Mapping[str, object]
-
-    def __new__(cls, key: str, /, **params: object) -> StudyNote:
-        note = super().__new__(cls, t(key, "en", **params))
-        note.key, note.params = key, MappingProxyType(dict(params))
-        return note
-
-    def __reduce__(self) -> tuple[Any, ...]:  # pickled with its key (worker processes)
-        return (_study_note, (self.key, dict(self.params)))
-
-
-def _study_note(key: str, params: dict[str, object]) -> StudyNote:
-    return StudyNote(key, **params)
-
-
-def note_text(note: str, lang: str) -> str:
-    """A note in ``lang``: from the catalogue for a :class:`StudyNote`, else as written
-    (the file reader's notes on skipped sheets are English)."""
-    if isinstance(note, StudyNote) and has_key(note.key, lang):
-        return t(note.key, lang, **note.params)
-    return str(note)
+#: A note on a study file (:class:`sizecheck.i18n.Note`; the name of this release).
+StudyNote = Note
 
 
 def _layout_notes(source: str, lay: _Layout, header: Sequence[str]) -> list[str]:

@@ -42,6 +42,7 @@ E = TypeVar("E", bound=SizecheckError)
 
 __all__ = [
     "LANGS",
+    "Note",
     "catalogue",
     "catalogue_error",
     "check_lang",
@@ -52,6 +53,7 @@ __all__ = [
     "format_number",
     "format_percent",
     "has_key",
+    "note_text",
     "t",
 ]
 
@@ -341,3 +343,40 @@ def dimension_label(dimension: str, lang: str = "en") -> str:
     if has_key(key, lang):
         return t(key, lang)
     return str(dimension).replace("_", " ").capitalize()
+
+
+class Note(str):
+    """A note on a file read (a sheet skipped, a column not used): the English text (what
+    ``str`` gives, and ``summary.json``/``gage.json`` keep), with the catalogue ``key``
+    and ``params`` that give it in another language (:func:`note_text`).
+
+    Examples
+    --------
+    >>> note = Note("gage.note.value_ignored", source="a.csv", column="'nilai'")
+    >>> str(note)
+    "a.csv: column 'nilai' ignored; the dimension columns are used."
+    >>> note_text(note, "id").startswith("a.csv: kolom 'nilai' tidak dipakai")
+    True
+    """
+
+    key: str
+    params: Mapping[str, object]
+
+    def __new__(cls, key: str, /, **params: object) -> Note:
+        note = super().__new__(cls, t(key, "en", **params))
+        note.key, note.params = key, MappingProxyType(dict(params))
+        return note
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickled with its key (worker processes)
+        return (_note, (self.key, dict(self.params)))
+
+
+def _note(key: str, params: dict[str, object]) -> Note:
+    return Note(key, **params)
+
+
+def note_text(note: str, lang: str) -> str:
+    """A note in ``lang``: from the catalogue for a :class:`Note`, else as written."""
+    if isinstance(note, Note) and has_key(note.key, lang):
+        return t(note.key, lang, **note.params)
+    return str(note)

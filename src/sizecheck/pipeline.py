@@ -204,6 +204,10 @@ class Analysis:
     report_info : ReportInfo
         Title, issuing office and report number (``measure --title --office
         --report-no``); empty by default.
+    notes : tuple of str
+        What reading left out besides rows (a workbook sheet without a measurement
+        header, a chart sheet): :class:`sizecheck.i18n.Note` in English, shown in the
+        run's language by :func:`sizecheck.i18n.note_text`.
     """
 
     table: ReferenceTable
@@ -232,6 +236,7 @@ class Analysis:
     model_size_summary: pd.DataFrame = field(default_factory=pd.DataFrame)
     findings: dict[str, Finding] = field(default_factory=dict)
     report_info: ReportInfo = field(default_factory=ReportInfo)
+    notes: tuple[str, ...] = ()
     cluster: ClusterSummary | None = None
     cluster_note: str = ""
     cluster_left_out: dict[str, int] = field(default_factory=dict)
@@ -396,6 +401,7 @@ def analyse(
         rejects=validated.rejects,
         accounting=validated.accounting,
         missing_dimensions=compared.missing_dimensions,
+        notes=validated.notes,
     )
 
 
@@ -450,6 +456,7 @@ def analyse_deviations(
     rejects: pd.DataFrame | None = None,
     accounting: Accounting | None = None,
     missing_dimensions: Sequence[str] = (),
+    notes: Sequence[str] = (),
 ) -> Analysis:
     """The statistics half of :func:`analyse`, from deviations already compared.
 
@@ -469,7 +476,7 @@ def analyse_deviations(
         An already judged gage study (:func:`sizecheck.gage.judge_gage`).
     cluster : bool, default True
         As for :func:`analyse`.
-    inputs, measurements, rejects, accounting, missing_dimensions
+    inputs, measurements, rejects, accounting, missing_dimensions, notes
         What reading found, carried into the :class:`Analysis` (empty by default).
 
     Returns
@@ -519,6 +526,7 @@ def analyse_deviations(
         levels=_stack([lv.levels for lv in levels_]),
         model_size_summary=sizes_by_model,
         drift_rules=tuple(rules),
+        notes=tuple(notes),
     )
     analysis.findings = build_findings(analysis)
     if cluster:

@@ -61,7 +61,7 @@ import pyarrow.csv as pcsv
 from numpy.typing import NDArray
 
 from sizecheck.errors import InputError, MissingColumnsError, UsageError
-from sizecheck.i18n import catalogue_error
+from sizecheck.i18n import Note, catalogue_error
 from sizecheck.schema import DIMENSIONS, META_COLUMNS, match_column, near_dimension
 
 __all__ = [
@@ -372,15 +372,15 @@ class HeaderRule:
     missing : callable
         The error raised when no row of a file (or of the sheet asked for) is a header:
         called with the file's name and its first rows.
-    wanted : str
-        The columns a header needs, in words, for the note on a workbook sheet skipped
-        for lack of a header.
+    skipped : str
+        Catalogue key of the note on a workbook sheet skipped for lack of such a header
+        (placeholders ``source`` and ``rows``; :class:`sizecheck.i18n.Note`).
     """
 
     is_header: Callable[[Sequence[object]], bool]
     is_value: Callable[[str], bool]
     missing: Callable[[str, Sequence[Sequence[object]]], Exception]
-    wanted: str
+    skipped: str
 
 
 #: The header of a measurement table: producer, size and a dimension column, or the long
@@ -389,7 +389,7 @@ MEASUREMENT_HEADER = HeaderRule(
     is_header=lambda cells: _score(cells).ok,
     is_value=_measurement_value,
     missing=_missing_columns,
-    wanted="producer, size and a dimension",
+    skipped="read.note.no_measurement_header",
 )
 
 
@@ -974,10 +974,7 @@ def _read_workbook(
         out.append(_worksheet(path, ws, source, limits, decimal, uncomputed[name], explicit, rule))
     charts = [p.name for p in parts if p.kind != "worksheet"]
     if charts and out:
-        note = (
-            f"{path.name}: sheet(s) {', '.join(map(repr, charts))} skipped: a chart or other "
-            "sheet without a table."
-        )
+        note = Note("read.note.chart_sheets", file=path.name, sheets=", ".join(map(repr, charts)))
         out[0] = replace(out[0], notes=(*out[0].notes, note))
     if all(not s.has_header for s in out):
         if not chosen:
@@ -1016,10 +1013,7 @@ def _worksheet(
             rows=np.zeros(0, dtype=np.int64),
             header_row=None,
             format="xlsx",
-            notes=(
-                f"{source}: sheet skipped, no header row with {rule.wanted} in its first "
-                f"{HEADER_SEARCH_ROWS} rows.",
-            ),
+            notes=(Note(rule.skipped, source=source, rows=HEADER_SEARCH_ROWS),),
         )
     header = [c if c is not None else "" for c in grid[idx]]
     body = grid[idx + 1 :]

@@ -300,6 +300,7 @@ def summary_dict(analysis: Analysis) -> dict[str, Any]:
         },
         "inputs": [_jsonable(f) for f in analysis.inputs],
         "accounting": _jsonable(analysis.accounting),
+        "notes": [str(n) for n in analysis.notes],  # English, as gage.json's
         "missing_dimensions": list(analysis.missing_dimensions),
         "thresholds": _jsonable(analysis.thresholds),
         "methods": methods_dict(analysis),

@@ -36,7 +36,15 @@ from sizecheck.findings import (
     verdict_flags,
     verdict_words,
 )
-from sizecheck.i18n import check_lang, dimension_label, format_date, format_number, has_key, t
+from sizecheck.i18n import (
+    check_lang,
+    dimension_label,
+    format_date,
+    format_number,
+    has_key,
+    note_text,
+    t,
+)
 from sizecheck.validate import localized_rejects
 
 if TYPE_CHECKING:
@@ -643,6 +651,7 @@ def render_html(
             "nominal": _nominal_rows(table, lang),
         },
         "inputs": [(f.source, f.sha256) for f in analysis.inputs],
+        "read_notes": [note_text(n, lang) for n in analysis.notes],
         "accounting": accounting_items(analysis.accounting, lang),
         "missing_dimensions": ", ".join(
             dimension_label(d, lang) for d in analysis.missing_dimensions
