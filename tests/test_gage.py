@@ -714,3 +714,30 @@ def test_gage_output_never_mixes_with_a_measure_report_or_a_users_file(tmp_path:
     assert not (out / "gage.html").exists() and not (out / "charts").exists()
     assert sorted(p.name for p in out.iterdir()) == [
         ".sizecheck-manifest.json", "gage.csv", "gage.json", "rejects.csv"]  # fmt: skip
+
+
+def test_names_from_a_study_file_cannot_reorder_the_terminal_or_gage_html(
+    tmp_path: Path,
+) -> None:
+    # a sheet and a column named with a right-to-left override: shown as [U+202E], as
+    # measure's report and terminal show producer names (escaping.page_environment)
+    from openpyxl import Workbook
+
+    rng = np.random.default_rng(1)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "studi"
+    ws.append(["part", "operator", "trial", "value_mm", "<b>c\u202eABC"])
+    for j, k, i in itertools.product(range(3), range(2), range(10)):
+        ws.append([f"P{i + 1}", f"op{j + 1}", k + 1, 270 + rng.normal(0, 1), "x"])
+    wb.create_sheet("<i>n\u202eXYZ").append(["catatan"])
+    path = tmp_path / "studi.xlsx"
+    wb.save(path)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["gage", str(path), "--out", str(out), "--lang", "id"])
+    assert result.exit_code == 0, result.output
+    page = (out / "gage.html").read_text(encoding="utf-8")
+    for shown in (result.output, page):
+        assert "\u202e" not in shown
+        assert "[U+202E]ABC" in shown and "[U+202E]XYZ" in shown
+    assert "<b>c" not in page and "<i>n" not in page  # and no markup from the file

@@ -1242,7 +1242,9 @@ def validate_cmd(
 
 def _print_validation(con: "Console", result: Any, show: int) -> None:
     from rich.table import Table
+    from rich.text import Text
 
+    from sizecheck.escaping import visible_controls
     from sizecheck.validate import RejectCode
 
     for s in result.sheets:
@@ -1255,7 +1257,7 @@ def _print_validation(con: "Console", result: Any, show: int) -> None:
         )
         con.print(f"{s.source}: header on row {s.header_row} ({how})")
     for note in result.notes:
-        con.print(f"Note: {note}")
+        con.print(Text(visible_controls(f"Note: {note}")))
     acc = Table(title="Accounting")
     for col in ("source", "rows read", "used", "rejected", "skipped", "cells read", "used",
                 "rejected", "blank"):  # fmt: skip
@@ -1400,6 +1402,9 @@ def gage_cmd(
 
     Example: sizecheck gage studi_insole.xlsx --table paris-point --lang id
     """
+    from rich.text import Text
+
+    from sizecheck.escaping import visible_controls
     from sizecheck.gage import BAND_KEYS, analyse_study, note_text
     from sizecheck.i18n import dimension_label, format_number, t
     from sizecheck.report_gage import write_gage
@@ -1414,8 +1419,8 @@ def gage_cmd(
     con = _console()
     acc = analysis.read.accounting.to_dict()
     con.print(t("cli.accounting", language, **{k: acc[k] for k in _ACCOUNTING_KEYS}))
-    for note in analysis.read.notes:
-        con.print(note_text(note, language))
+    for note in analysis.read.notes:  # names from the file: controls shown, not obeyed
+        con.print(Text(visible_controls(note_text(note, language))))
     con.print(
         t("gage.cli.study", language, dimension=dimension_label(study.dimension, language),
           parts=study.parts, operators=study.operators, trials=study.trials)

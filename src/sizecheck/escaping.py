@@ -22,8 +22,18 @@ https://trojansource.codes/.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["BIDI_CONTROLS", "FORMULA_STARTS", "formula_safe", "visible_controls"]
+if TYPE_CHECKING:
+    import jinja2
+
+__all__ = [
+    "BIDI_CONTROLS",
+    "FORMULA_STARTS",
+    "formula_safe",
+    "page_environment",
+    "visible_controls",
+]
 
 #: First characters that make a spreadsheet read a cell as a formula (OWASP).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -82,3 +92,32 @@ def visible_controls(text: str, *, keep: str = "") -> str:
     """
     table = {c: shown for c, shown in _SHOWN.items() if chr(c) not in keep} if keep else _SHOWN
     return text.translate(table)
+
+
+def _shown_on_page(value: Any) -> Any:
+    """Every value a page prints, with bidi overrides and control characters shown as
+    ``[U+202E]``: a producer, sheet or column name cannot reorder the text around it.
+    Tabs and line breaks stay; HTML escaping follows."""
+    from markupsafe import Markup
+
+    if isinstance(value, Markup):  # already HTML: the replacements hold no markup
+        return Markup(visible_controls(str(value), keep="\t\n\r"))
+    if isinstance(value, str):
+        return visible_controls(value, keep="\t\n\r")
+    return value
+
+
+def page_environment() -> jinja2.Environment:
+    """The Jinja2 environment of every HTML page sizecheck writes (report, gage,
+    proposal): autoescaped, strict about undefined names, and every printed value passed
+    through :func:`visible_controls`."""
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("sizecheck", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        finalize=_shown_on_page,
+    )

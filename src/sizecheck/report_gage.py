@@ -16,11 +16,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import jinja2
-
 from sizecheck.columns import GAGE as GAGE_COLUMNS
 from sizecheck.columns import REJECTS as REJECT_COLUMNS
 from sizecheck.errors import UsageError
+from sizecheck.escaping import page_environment
 from sizecheck.i18n import check_lang, dimension_label, format_date, format_number, t
 from sizecheck.validate import localized_rejects
 
@@ -295,13 +294,7 @@ def render_gage_html(
         "reject_head": [t(f"report.reject_{c}", lang) for c in REJECT_COLUMNS],
         "notes": [note_text(n, lang) for n in analysis.read.notes],
     }
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("sizecheck", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = page_environment()
     return env.get_template("gage.html.j2").render(**context)
 
 

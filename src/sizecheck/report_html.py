@@ -20,9 +20,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, is_dataclass
 from typing import TYPE_CHECKING, Any
 
-import jinja2
 import pandas as pd
 
+from sizecheck.escaping import page_environment
 from sizecheck.findings import (
     DimensionFinding,
     Finding,
@@ -80,32 +80,6 @@ def chart_key(kind: str, dimension: str, producer: str | None = None) -> str:
     if producer is None:
         return f"cluster:{kind}:{dimension}"
     return f"producer:{kind}:{dimension}:{producer}"
-
-
-def _visible(value: Any) -> Any:
-    """Every value the page prints, with bidi overrides and control characters shown as
-    ``[U+202E]`` (:func:`sizecheck.escaping.visible_controls`): a producer name cannot
-    reorder the text around it. Tabs and line breaks stay; HTML escaping follows."""
-    from markupsafe import Markup
-
-    from sizecheck.escaping import visible_controls
-
-    if isinstance(value, Markup):  # already HTML: the replacements hold no markup
-        return Markup(visible_controls(str(value), keep="\t\n\r"))
-    if isinstance(value, str):
-        return visible_controls(value, keep="\t\n\r")
-    return value
-
-
-def _env() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("sizecheck", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        finalize=_visible,
-    )
 
 
 def _data_uri(image: bytes) -> str:
@@ -664,4 +638,4 @@ def render_html(
         "rejects_capped": len(rejects) > MAX_REJECTS,
         "max_rejects": MAX_REJECTS,
     }
-    return _env().get_template("report.html.j2").render(**context)
+    return page_environment().get_template("report.html.j2").render(**context)

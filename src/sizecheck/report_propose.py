@@ -16,11 +16,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import jinja2
-
 from sizecheck.columns import PROPOSAL_IMPACT
 from sizecheck.errors import UsageError
-from sizecheck.escaping import formula_safe, visible_controls
+from sizecheck.escaping import formula_safe, page_environment
 from sizecheck.i18n import check_lang, dimension_label, format_date, format_number, t
 
 if TYPE_CHECKING:
@@ -97,19 +95,6 @@ def _verdict(verdict: object, lang: str) -> str:
     if not text or text == "nan":
         return t("propose.not_proposed", lang)
     return verdict_words(text, lang)
-
-
-def _visible(value: Any) -> Any:
-    """Every value the page prints, with bidi overrides and control characters shown as
-    ``[U+202E]`` (:func:`sizecheck.escaping.visible_controls`), as report.html does: a
-    producer name cannot reorder the text around it. HTML escaping follows."""
-    from markupsafe import Markup
-
-    if isinstance(value, Markup):
-        return Markup(visible_controls(str(value), keep="\t\n\r"))
-    if isinstance(value, str):
-        return visible_controls(value, keep="\t\n\r")
-    return value
 
 
 def render_proposal_charts(
@@ -390,14 +375,7 @@ def render_proposal_html(
         ],
         "inputs": [(f.source, f.sha256) for f in current.inputs],
     }
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("sizecheck", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        finalize=_visible,
-    )
+    env = page_environment()
     return env.get_template("proposal.html.j2").render(**context)
 
 
