@@ -203,6 +203,28 @@ def test_a_short_list_of_key_numbers_keeps_one_for_every_flag_of_the_verdict() -
     assert key_lines(head, "en", 10) == (finding_lines(head, "en"), False)
 
 
+def test_drift_signals_without_a_dated_change_keep_their_line_on_a_short_list() -> None:
+    # review: "drift" flagged by rule signals (no change to date) is explained by the
+    # finding.drift_more line; a short list must keep it too
+    import dataclasses
+
+    from sizecheck.findings import EXPLAINS, finding_sentences, key_lines, render
+    from sizecheck.i18n import has_key
+
+    assert all(
+        has_key(k, lang) for keys in EXPLAINS.values() for k in keys for lang in ["en", "id"]
+    )
+    a = sc.analyse([sc.example_path()], synthetic=True, cluster=False)
+    plain = next(
+        d for f in a.findings.values() for d in f.dimensions
+        if d.change is None and "insufficient_data" not in d.flags
+    )  # fmt: skip
+    d = dataclasses.replace(plain, verdict="drift+offset+grading+scatter", drift_signals=3)
+    said = {s.key: render(s, "en") for s in finding_sentences(d)}
+    lines, _ = key_lines(d, "en", 4)
+    assert said["finding.drift_more"] in lines
+
+
 # -- by simulation: false alarms with day effects, and power with few visits -------------
 
 #: the Monte-Carlo margin: 3 binomial standard errors at alpha and 2000 producers (1.5 %)

@@ -1111,9 +1111,12 @@ EXPLAINS: Mapping[str, tuple[str, ...]] = {
     "grading": ("finding.ends", "finding.grading"),
     "drift": (
         "finding.before", "finding.change_dated", "finding.change_one_date",
-        "finding.change_undated",
+        "finding.change_undated", "finding.drift_more",
     ),
-    "scatter": ("finding.spread", "finding.spread_whole", "finding.cpk", "finding.cpk_whole"),
+    "scatter": (
+        "finding.spread", "finding.spread_whole", "finding.spread_few", "finding.cpk",
+        "finding.cpk_whole",
+    ),
     "pair_mismatch": ("finding.pair_bad",),
 }  # fmt: skip
 
