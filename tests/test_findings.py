@@ -281,6 +281,8 @@ def test_judged_lots_reach_every_output(tmp_path: Path) -> None:
     terminal = " ".join(result.output.split())
     assert "Lot yang dinilai: 4 dari 2 produsen; diterima 2, ditolak 1" in terminal
     assert "sepatu yang diukur kurang 1" in terminal
+    judged = json.loads((out / "summary.json").read_text(encoding="utf-8"))["lots"]
+    assert judged["judged_lots"] == {"n": 4, "accepted": 2, "rejected": 1, "short": 1}
 
 
 def test_a_lot_is_counted_once_and_rejected_when_one_measurement_is() -> None:

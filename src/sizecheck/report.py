@@ -411,11 +411,20 @@ def _lots_dict(analysis: Analysis) -> dict[str, Any]:
     plan = getattr(analysis, "lot_plan", None)
     if plan is None:
         return {}
+    from collections import Counter
+
+    from sizecheck.findings import lot_counts
+
     lots = analysis.lots
     counts = {d: int((lots["decision"] == d).sum()) if len(lots) else 0
               for d in ("accept", "reject", "under_sampled")}  # fmt: skip
+    # lots as terminal, report and card count them: a lot rejected on any measurement
+    judged = Counter[str]({"n": 0, "accepted": 0, "rejected": 0, "short": 0})
+    for finding in analysis.findings.values():
+        judged.update(lot_counts(finding.lots))
     return {"lots": {"plan": plan.to_dict(), "plan_source": plan.source,
-                     "decisions": counts, "lots": _records(lots)}}  # fmt: skip
+                     "decisions": counts, "judged_lots": dict(judged),
+                     "lots": _records(lots)}}  # fmt: skip
 
 
 def _lots_frame(lots: pd.DataFrame) -> pd.DataFrame:
