@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import itertools
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -355,6 +356,30 @@ def test_formula_like_names_are_inert(tmp_path: Path) -> None:
         assert formula_safe(name) in texts and name not in texts
     assert "UD [U+202E]ayaJ" in texts
     assert "'=2+2" in texts  # the rejected cell's value, on the rejects sheet
+
+
+def test_what_a_sheet_cannot_hold_is_said_not_dropped(
+    example: Analysis, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Excel holds 1,048,576 rows a sheet and 32,767 characters a cell; XlsxWriter drops
+    what is beyond them and returns an error code. A sheet too long ends with a row
+    saying how many rows are left out (shown here with a limit of 6 rows), and a too
+    long text is cut with "…" (review)."""
+    from sizecheck import workbook
+
+    monkeypatch.setattr(workbook, "SHEET_ROWS", 6)
+    rejects = example.rejects.copy()
+    assert len(rejects) > 5
+    rejects.loc[rejects.index[0], "value"] = "x" * 40_000
+    path = workbook.write_workbook(
+        replace(example, rejects=rejects), tmp_path / "r.xlsx", lang="id"
+    )
+    sheet = openpyxl.load_workbook(path)[t("workbook.sheet.rejects", "id")]
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert len(rows) == 6  # header, 4 rows, the note
+    assert rows[-1][0] == t("workbook.more_rows", "id", n=len(rejects) - 4, limit=5)
+    cut = [v for v in rows[1] if isinstance(v, str) and v.startswith("xxx")]
+    assert [len(v) for v in cut] == [workbook.CELL_CHARS] and cut[0].endswith("…")
 
 
 # --------------------------------------------------------------------------- report metadata

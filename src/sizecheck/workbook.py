@@ -89,6 +89,8 @@ _HEADER_FILL = "D9D9D9"
 
 #: Widest and narrowest column (characters), and rows looked at to fit a width.
 _MAX_WIDTH, _MIN_WIDTH, _WIDTH_ROWS = 60, 6, 500
+#: Excel's limits: rows of a sheet (header included) and characters of a cell.
+SHEET_ROWS, CELL_CHARS = 1_048_576, 32_767
 
 
 @dataclass(frozen=True)
@@ -119,8 +121,10 @@ def _finite(value: Any) -> bool:
 
 
 def safe_text(value: Any) -> str:
-    """A text cell from the data: controls shown, formulas escaped (never run)."""
-    return formula_safe(visible_controls(str(value), keep="\n"))
+    """A text cell from the data: controls shown, formulas escaped (never run), and cut
+    to what a cell holds (:data:`CELL_CHARS`, ending "…") rather than left out."""
+    text = formula_safe(visible_controls(str(value), keep="\n"))
+    return text if len(text) <= CELL_CHARS else text[: CELL_CHARS - 1] + "…"
 
 
 def _missing(value: Any) -> bool:
@@ -265,6 +269,10 @@ def _write_table(
             else [t("workbook.yes", lang)]
         )
         ws.set_column(i, i, _width(shown, head))
+    room = SHEET_ROWS - 2  # the header, and a last row saying what did not fit
+    left_out = max(0, len(rows) - room) if len(rows) > SHEET_ROWS - 1 else 0
+    if left_out:
+        rows = rows[:room]
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, len(rows), len(columns) - 1)
     for j, head in enumerate(headers):
@@ -274,6 +282,9 @@ def _write_table(
         severity = severities[n - 1] if severities is not None else None
         for j, (value, kind) in enumerate(zip(row, kinds, strict=True)):
             styles.write(ws, n, j, value, kind, severity)
+    if left_out:  # said in the sheet itself: nothing left out silently
+        more = t("workbook.more_rows", lang, n=left_out, limit=SHEET_ROWS - 1)
+        ws.write_string(len(rows) + 1, 0, more, styles.look("General", None))
 
 
 def _frame_rows(frame: pd.DataFrame, columns: Sequence[_Column], lang: str) -> list[list[Any]]:
