@@ -243,3 +243,7 @@ def test_a_slope_correlation_at_its_bound_is_held_and_the_fit_converges() -> Non
     corr = fit.model.parameter_names().index("atanh_slope_corr")
     assert abs(fit.theta[corr]) == pytest.approx(3.0)
     assert corr not in fit.free() and fit.converged
+    # read at the edge it reached, -1, not as the fit's bound -0.995 that looks measured
+    summary = sc.cluster_summary(sc.compare_to_table(sim.measurements, TABLE).deviations).summary
+    row = summary.set_index("dimension").loc["last_length"]
+    assert row["slope_corr"] == math.copysign(1.0, math.tanh(fit.theta[corr]))

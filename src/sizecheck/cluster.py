@@ -841,6 +841,14 @@ class ClusterFit:
             for n, t in zip(self.model.parameter_names(), self.theta, strict=True)
         )
 
+    def slope_corr_at_bound(self) -> bool:
+        """Whether the slope correlation ended at the fit's bound (±0.995): the likelihood
+        grows towards ±1, where the estimate is (reported so, not as ±0.995)."""
+        names = self.model.parameter_names()
+        if "atanh_slope_corr" not in names:
+            return False
+        return bool(abs(self.theta[names.index("atanh_slope_corr")]) >= _CORR_BOUND - 1e-6)
+
     def free(self) -> list[int]:
         """The parameters not held fixed: not on the boundary; nor the slope correlation
         at its bound (±0.995) or when the between-producer or the slope SD is at zero
@@ -849,9 +857,8 @@ class ClusterFit:
         boundary = list(self.on_boundary())
         if "atanh_slope_corr" in names:
             i = names.index("atanh_slope_corr")
-            at_bound = abs(self.theta[i]) >= _CORR_BOUND - 1e-6
             zero = boundary[0] or boundary[names.index("log_slope_sd")]
-            boundary[i] = bool(at_bound or zero)
+            boundary[i] = bool(self.slope_corr_at_bound() or zero)
         return [i for i, b in enumerate(boundary) if not b]
 
     def covariance(self) -> FloatArray:
@@ -1276,7 +1283,11 @@ def _summarise(
         "grade_error_mm_per_size": float(beta[1]) if model.n_fixed > 1 else math.nan,
         "slope_sd_mm_per_size": nan_if_absent(model.random_slope, comp.slope_sd),
         # not identified when either SD is at zero (nor fitted without a random slope)
-        "slope_corr": comp.slope_corr if identified else math.nan,
+        "slope_corr": (
+            math.copysign(1.0, comp.slope_corr) if fit.slope_corr_at_bound() else comp.slope_corr
+        )
+        if identified
+        else math.nan,
         "pair_sd_mm": nan_if_absent(model.has_pairs, comp.pair_sd),
         "shoe_sd_mm": comp.shoe_sd,
         "within_producer_sd_mm": math.sqrt(inside),
