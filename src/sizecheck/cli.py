@@ -944,9 +944,7 @@ def _deviations_line(choice: "DeviationsChoice", lang: str) -> str:
 
 
 def _print_lots(con: "Console", analysis: Any, lang: str) -> None:
-    from collections import Counter
-
-    from sizecheck.findings import lot_counts
+    from sizecheck.findings import lot_counts_of
     from sizecheck.i18n import t
     from sizecheck.sampling import plan_words
 
@@ -956,11 +954,7 @@ def _print_lots(con: "Console", analysis: Any, lang: str) -> None:
         con.print(t("cli.lots_none", lang))
         return
     # counted as the findings count them (lots per producer, not lot × dimension rows)
-    counts = Counter[str]()
-    for finding in analysis.findings.values():
-        counts.update(lot_counts(finding.lots))
-    judged = sum(1 for finding in analysis.findings.values() if finding.lots)
-    con.print(t("cli.lots", lang, **counts, producers=judged))
+    con.print(t("cli.lots", lang, **lot_counts_of(analysis.findings)))
 
 
 _ACCOUNTING_KEYS = (

@@ -52,6 +52,7 @@ __all__ = [
     "key_lines",
     "lot_actions",
     "lot_counts",
+    "lot_counts_of",
     "lot_sentence",
     "render",
     "size_amount",
@@ -1070,6 +1071,17 @@ def lot_counts(lots: Sequence[LotResult]) -> dict[str, int]:
         "rejected": len(rejected),
         "short": len(short),
     }
+
+
+def lot_counts_of(findings: Mapping[str, Finding]) -> dict[str, int]:
+    """:func:`lot_counts` added up over producers, for the run as a whole (terminal,
+    ``summary.json``), plus ``producers``: how many had lots judged."""
+    total = dict.fromkeys(("n", "accepted", "rejected", "short", "producers"), 0)
+    for finding in findings.values():
+        for key, value in lot_counts(finding.lots).items():
+            total[key] += value
+        total["producers"] += bool(finding.lots)
+    return total
 
 
 def lot_sentence(lots: Sequence[LotResult]) -> Sentence | None:

@@ -411,19 +411,16 @@ def _lots_dict(analysis: Analysis) -> dict[str, Any]:
     plan = getattr(analysis, "lot_plan", None)
     if plan is None:
         return {}
-    from collections import Counter
-
-    from sizecheck.findings import lot_counts
+    from sizecheck.findings import lot_counts_of
 
     lots = analysis.lots
     counts = {d: int((lots["decision"] == d).sum()) if len(lots) else 0
               for d in ("accept", "reject", "under_sampled")}  # fmt: skip
     # lots as terminal, report and card count them: a lot rejected on any measurement
-    judged = Counter[str]({"n": 0, "accepted": 0, "rejected": 0, "short": 0})
-    for finding in analysis.findings.values():
-        judged.update(lot_counts(finding.lots))
+    judged = lot_counts_of(analysis.findings)
+    del judged["producers"]
     return {"lots": {"plan": plan.to_dict(), "plan_source": plan.source,
-                     "decisions": counts, "judged_lots": dict(judged),
+                     "decisions": counts, "judged_lots": judged,
                      "lots": _records(lots)}}  # fmt: skip
 
 
