@@ -1157,15 +1157,15 @@ def _method(model: NestedModel, visit_kind: str, converged: bool) -> str:
     return text if converged else text + "; NOT CONVERGED"
 
 
-def _sd_intervals(fit: ClusterFit, z: float) -> dict[str, float]:
-    """Wald intervals of the SDs (log scale) and the ICC (logit scale), delta method.
+def _sd_intervals(fit: ClusterFit, comp: Components, z: float) -> dict[str, float]:
+    """Wald intervals of the SDs (log scale) and the ICC (logit scale), delta method,
+    around ``comp``, the components as reported (:func:`_as_reported`).
 
     A parameter held fixed (on the boundary: :meth:`ClusterFit.free`) has no interval
     of its own and adds no variance to the others'; nor has the ICC when the
     between-producer SD is held.
     """
     names = fit.model.parameter_names()
-    comp = _as_reported(fit.components, dict(zip(names, fit.on_boundary(), strict=True)))
     free = fit.free()
     held = np.array([i not in free for i in range(len(names))])
     cov = np.where(held[:, None] | held[None, :], 0.0, fit.covariance())
@@ -1240,12 +1240,11 @@ def _summarise(
 ) -> dict[str, object]:
     """One row of :data:`SUMMARY_COLUMNS` for a fitted dimension."""
     model = fit.model
-    comp = fit.components
     z = _z(confidence)
     beta, beta_cov = fit.fixed_effects()
-    ci = _sd_intervals(fit, z)
     zero = dict(zip(model.parameter_names(), fit.on_boundary(), strict=True))
-    comp = _as_reported(comp, zero)
+    comp = _as_reported(fit.components, zero)
+    ci = _sd_intervals(fit, comp, z)
     identified = model.random_slope and not (zero["log_between_sd"] or zero["log_slope_sd"])
 
     def nan_if_absent(flag: bool, value: float) -> float:
