@@ -196,6 +196,89 @@ def test_balanced_data_give_the_anova_estimates() -> None:
     assert comp.between_sd**2 == pytest.approx(expected["between"], rel=1e-4)
 
 
+def _shoes_alike(
+    dev: pd.DataFrame, jitter_mm: float = 0.0, by: tuple[str, ...] = ("producer", "date", "pair")
+) -> pd.DataFrame:
+    """Every shoe reads as the first of its group ``by`` (plus ``jitter_mm`` on the second)."""
+    group = dev.groupby(list(by), observed=True)["deviation_mm"]
+    second = (group.cumcount() == 1).to_numpy()
+    return dev.assign(deviation_mm=group.transform("first") + jitter_mm * second)
+
+
+@pytest.mark.parametrize("level", ["pair", "visit"])
+def test_shoes_alike_in_every_pair_or_visit_give_the_anova_estimates_of_its_means(
+    level: str,
+) -> None:
+    # Every shoe of a pair (a visit) reads the same: the SDs below that level are 0, and
+    # the others are the balanced nested ANOVA estimates (Searle, Casella & McCulloch
+    # 1992, ch. 4), whose mean squares below the level are then 0. Main's fit ran every
+    # SD ratio to its bound (1e3): between = visit = pair = 1000 x a shoe SD of ~0.0006.
+    a, b, c, d = 12, 4, 3, 2
+    dev = simulated(
+        9, n_producers=a, visits=b, pairs_per_visit=c, sizes=[41.0], resolution_mm=0.0,
+        visit_sd_mm=1.0,
+    )  # fmt: skip
+    by = ("producer", "date", "pair") if level == "pair" else ("producer", "date")
+    dev = _shoes_alike(dev.sort_values(["producer", "date", "pair", "foot"]), by=by)
+    expected = _anova_components(dev["deviation_mm"].to_numpy(float), a, b, c, d)
+    assert expected["shoe"] == 0.0 and min(expected.values()) >= 0.0
+    row = sc.cluster_summary(dev).summary.iloc[0]
+    assert row["shoe_sd_mm"] == 0.0
+    assert row["pair_sd_mm"] ** 2 == pytest.approx(expected["pair"], rel=1e-4, abs=0.0)
+    assert row["visit_sd_mm"] ** 2 == pytest.approx(expected["visit"], rel=1e-4)
+    assert row["between_sd_mm"] ** 2 == pytest.approx(expected["between"], rel=1e-4)
+    assert row["within_sd_mm"] == row["pair_sd_mm"] and row["pair_icc"] == 1.0
+    assert "NOT CONVERGED" not in row["method"] and f"{level} means" in row["method"]
+
+
+def test_shoes_alike_within_every_producer_leave_the_sds_blank_and_say_why() -> None:
+    # nothing varies within a producer: no SD can be told from the fit's bound
+    dev = _shoes_alike(simulated(9, n_producers=8, visits=3, sizes=[41.0]), by=("producer",))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        row = sc.cluster_summary(dev).summary.iloc[0]
+    for col in ("between_sd_mm", "visit_sd_mm", "pair_sd_mm", "shoe_sd_mm", "icc"):
+        assert math.isnan(row[col])
+    assert "SDs blank" in row["method"] and "NOT CONVERGED" in row["method"]
+
+
+@pytest.mark.parametrize("jitter_mm", [0.0, 1e-4])
+def test_shoes_alike_in_every_pair_are_fitted_as_statsmodels_fits_the_pair_means(
+    jitter_mm: float,
+) -> None:
+    # Unbalanced, several sizes, shoes read to 1 mm (alike) or 0.0001 mm apart (nearly
+    # alike). Oracle: statsmodels MixedLM (REML) on one row per pair (its mean) with the
+    # pair as the residual level, the visit a variance component.
+    smf = pytest.importorskip("statsmodels.formula.api")
+    dev = simulated(21, n_producers=10, visits=3, pairs_per_visit=4, drop_share=0.1)
+    dev = _shoes_alike(dev.assign(deviation_mm=dev["deviation_mm"].round(0)), jitter_mm)
+    cs = sc.cluster_summary(dev, random_slope=False)
+    row = cs.summary.iloc[0]
+    pairs = dev.groupby(["producer", "date", "pair"], observed=True, as_index=False).agg(
+        y=("deviation_mm", "mean"), size=("size", "mean")
+    )
+    pairs = pairs.assign(
+        s=pairs["size"] - row["center_size"],
+        producer=pairs["producer"].astype(str),
+        visit=pairs["producer"].astype(str) + pairs["date"].astype(str),
+    )
+    model = smf.mixedlm(
+        "y ~ s", pairs, groups="producer", re_formula="1", vc_formula={"visit": "0 + C(visit)"}
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = model.fit(reml=True, method=["powell", "lbfgs"])
+    assert row["shoe_sd_mm"] == 0.0 and "NOT CONVERGED" not in row["method"]
+    assert row["pair_sd_mm"] == pytest.approx(math.sqrt(ref.scale), rel=2e-3)
+    assert row["visit_sd_mm"] == pytest.approx(math.sqrt(ref.vcomp[0]), rel=2e-3)
+    assert row["between_sd_mm"] == pytest.approx(math.sqrt(ref.cov_re.iloc[0, 0]), rel=2e-3)
+    assert row["mean_offset_mm"] == pytest.approx(ref.fe_params["Intercept"], abs=1e-3)
+    assert row["grade_error_mm_per_size"] == pytest.approx(ref.fe_params["s"], abs=1e-3)
+    assert cs.fits["last_length"].loglik == pytest.approx(ref.llf, abs=1e-3)
+    # the shoes' count, not the pairs'
+    assert row["n_shoes"] == len(dev)
+
+
 def test_share_outside_is_the_normal_tail_mass() -> None:
     # scipy.stats.norm as the independent source
     for mean, sd, band in [

@@ -24,7 +24,9 @@ effect                 what it is                       variance component
 =====================  ===============================  ==============================
 
 A visit is a producer's date (else its lot); a level the data cannot separate (no dates
-and no lots; no pair with two shoes) is left out and its SD reported as NaN.
+and no lots; no pair with two shoes) is left out and its SD reported as NaN. When both
+shoes of every pair read alike, the shoe SD is 0 and the model is fitted to the pair
+means with the pair as the residual level (likewise a visit; :func:`_fit` says why).
 
 Method (stated in each row's ``method``)
 ----------------------------------------
@@ -827,11 +829,34 @@ class ClusterFit:
     theta: FloatArray
     loglik: float
     converged: bool
+    #: The level of ``model``'s residual: ``"shoe"``; ``"pair"`` or ``"visit"`` when the
+    #: levels below it are at zero and ``model`` is that of its means (:func:`_fit`).
+    residual: Literal["shoe", "pair", "visit"] = "shoe"
 
     @property
     def components(self) -> Components:
-        """The fitted variance components."""
-        return self.model.components(self.theta)
+        """The fitted variance components: the model's residual SD is that of the
+        :attr:`residual` level, the levels below it are 0."""
+        comp = self.model.components(self.theta)
+        below = ("visit", "pair", "shoe")[("visit", "pair", "shoe").index(self.residual) + 1 :]
+        return replace(
+            comp, **{f"{self.residual}_sd": comp.shoe_sd}, **{f"{b}_sd": 0.0 for b in below}
+        )
+
+    def parameter_names(self) -> tuple[str, ...]:
+        """The names of :attr:`theta`'s entries as :attr:`components` reads them: the
+        model's, its residual ``log_shoe_sd`` named after the :attr:`residual` level."""
+        return (*self.model.parameter_names()[:-1], f"log_{self.residual}_sd")
+
+    def ratios_at_upper_bound(self) -> list[str]:
+        """The SDs whose ratio to the residual SD ended at the fit's upper bound (1e3):
+        the residual level is, against them, at zero."""
+        names = self.parameter_names()
+        return [
+            n
+            for n, t in zip(names[:-1], self.theta[:-1], strict=True)
+            if n.startswith("log") and t - self.theta[-1] >= _RATIO_BOUNDS[1] - 1e-6
+        ]
 
     def on_boundary(self) -> tuple[bool, ...]:
         """Per parameter: an SD estimated at zero (its Wald interval is undefined)."""
@@ -883,7 +908,7 @@ class ClusterFit:
 
     def fixed_effects(self) -> tuple[FloatArray, FloatArray]:
         """GLS estimates of (offset, grading error) and their covariance ``(X'V^{-1}X)^{-1}``."""
-        forms, _ = self.model.producer_forms(self.components)
+        forms, _ = self.model.producer_forms(self.model.components(self.theta))
         total = forms.sum(axis=0)
         x = list(range(self.model.n_fixed))
         cov = np.linalg.inv(total[np.ix_(x, x)])
@@ -900,7 +925,7 @@ class ClusterFit:
         ``Var(b̂ − b) = G − G Z'V^{-1}Z G + G Z'V^{-1}X C^{-1} X'V^{-1}Z G``,
         ``Cov(β̂ − β, b̂ − b) = −C^{-1} X'V^{-1}Z G``, with ``C = X'V^{-1}X``.
         """
-        comp = self.components
+        comp = self.model.components(self.theta)  # the fitted model's own
         forms, _ = self.model.producer_forms(comp)
         beta, cinv = self.fixed_effects()
         g, z = self.model._g(comp)
@@ -947,6 +972,7 @@ class _Dimension:
     producers: list[str]
     producer: IntArray
     visit: IntArray
+    pair: IntArray
     y: FloatArray
     s: FloatArray
     center_size: float
@@ -1038,6 +1064,7 @@ def _prepare(
         producers=[str(p) for p in producer_names],
         producer=producer,
         visit=visit,
+        pair=pair,
         y=y,
         s=s,
         center_size=center,
@@ -1146,15 +1173,21 @@ class ClusterSummary:
     fits: Mapping[str, ClusterFit]
 
 
-def _method(model: NestedModel, visit_kind: str, converged: bool) -> str:
+def _method(model: NestedModel, visit_kind: str, fit: ClusterFit) -> str:
+    """The model fitted (``model``: that of the shoes) and how the intervals are made."""
     parts = ["REML producer(offset" + ("+slope)" if model.random_slope else ")")]
     if model.has_visits:
         parts.append(f"visit({visit_kind})")
     if model.has_pairs:
         parts.append("pair")
     parts.append("shoe")
-    text = "/".join(parts) + "; Wald CI: log SD, logit ICC and share"
-    return text if converged else text + "; NOT CONVERGED"
+    text = "/".join(parts)
+    if fit.residual != "shoe":
+        text += f"; shoes of a {fit.residual} alike: fitted to {fit.residual} means"
+    if fit.ratios_at_upper_bound():
+        text += "; SDs blank: a ratio of SDs at the fit's bound (1e3)"
+    text += "; Wald CI: log SD, logit ICC and share"
+    return text if fit.converged else text + "; NOT CONVERGED"
 
 
 def _sd_intervals(fit: ClusterFit, comp: Components, z: float) -> dict[str, float]:
@@ -1165,7 +1198,7 @@ def _sd_intervals(fit: ClusterFit, comp: Components, z: float) -> dict[str, floa
     of its own and adds no variance to the others'; nor has the ICC when the
     between-producer SD is held.
     """
-    names = fit.model.parameter_names()
+    names = fit.parameter_names()
     free = fit.free()
     held = np.array([i not in free for i in range(len(names))])
     cov = np.where(held[:, None] | held[None, :], 0.0, fit.covariance())
@@ -1184,12 +1217,14 @@ def _sd_intervals(fit: ClusterFit, comp: Components, z: float) -> dict[str, floa
 
     within2 = comp.pair_sd**2 + comp.shoe_sd**2
     inside = comp.visit_sd**2 + within2  # variance of a shoe around its producer's line
-    w_lo, w_hi = _log_interval(
-        math.sqrt(within2),
-        grad(log_pair_sd=comp.pair_sd**2 / within2, log_shoe_sd=comp.shoe_sd**2 / within2),
-        cov,
-        z,
-    )
+    w_lo, w_hi = math.nan, math.nan  # at zero (shoes of a visit alike): no interval
+    if within2 > 0:
+        w_lo, w_hi = _log_interval(
+            math.sqrt(within2),
+            grad(log_pair_sd=comp.pair_sd**2 / within2, log_shoe_sd=comp.shoe_sd**2 / within2),
+            cov,
+            z,
+        )
     icc = comp.between_sd**2 / (comp.between_sd**2 + inside)
     icc_lo, icc_hi = _logit_interval(
         icc,
@@ -1222,11 +1257,15 @@ def _sd_intervals(fit: ClusterFit, comp: Components, z: float) -> dict[str, floa
     }
 
 
-def _as_reported(comp: Components, zero: dict[str, bool]) -> Components:
+def _as_reported(comp: Components, zero: dict[str, bool], at_bound: bool) -> Components:
     """The components a person reads: an SD estimated at zero (held at the lower bound
     of the fit, 1e-5 × the shoe SD, by :meth:`ClusterFit.on_boundary`) is 0, not a
     number like 7.7e-6 mm that looks measured. Everything derived from the row (ICCs,
-    within SD, share mis-sized) is computed from these."""
+    within SD, share mis-sized) is computed from these. With a ratio of SDs at the
+    fit's upper bound (``at_bound``, left after :func:`_fit`) they are all NaN: such a
+    fit says where the bound lies, not what the SDs are."""
+    if at_bound:
+        return Components(*[math.nan] * 6)
     held = {
         field: 0.0
         for field in ("between_sd", "slope_sd", "visit_sd", "pair_sd")
@@ -1239,11 +1278,11 @@ def _summarise(
     dim: _Dimension, fit: ClusterFit, visit_kind: str, confidence: float
 ) -> dict[str, object]:
     """One row of :data:`SUMMARY_COLUMNS` for a fitted dimension."""
-    model = fit.model
+    model = dim.model  # the shoes' (the fit's may be that of the pair means: _fit)
     z = _z(confidence)
     beta, beta_cov = fit.fixed_effects()
-    zero = dict(zip(model.parameter_names(), fit.on_boundary(), strict=True))
-    comp = _as_reported(fit.components, zero)
+    zero = dict(zip(fit.parameter_names(), fit.on_boundary(), strict=True))
+    comp = _as_reported(fit.components, zero, bool(fit.ratios_at_upper_bound()))
     ci = _sd_intervals(fit, comp, z)
     identified = model.random_slope and not (zero["log_between_sd"] or zero["log_slope_sd"])
 
@@ -1273,7 +1312,7 @@ def _summarise(
         "share_missized": share,
         "share_ci_low": s_lo,
         "share_ci_high": s_hi,
-        "method": _method(model, visit_kind, fit.converged),
+        "method": _method(model, visit_kind, fit),
         "n_shoes": model.n_obs,
         "center_size": dim.center_size,
         "mean_offset_mm": float(beta[0]),
@@ -1358,7 +1397,50 @@ def fit_cluster(
     if rows.empty:
         raise UsageError(f"fit_cluster: no usable deviations of dimension {dimension!r}.")
     dim = _prepare(rows, dimension, center_size=center_size, random_slope=random_slope, band=band)
-    return dim.model.fit()
+    return _fit(dim)
+
+
+def _fit(dim: _Dimension) -> ClusterFit:
+    """The REML fit of one dimension; of its pair (visit) means when the levels below are
+    at zero.
+
+    When both shoes of every pair read alike (to the last digit, or nearly), the shoe
+    SD goes to zero and every SD's ratio to it runs to the fit's upper bound (1e3):
+    the numbers would then only say where the bound lies. A shoe's difference from its
+    pair's mean, ``y_f − ȳ_a``, is uncorrelated with every pair mean (the effects of
+    pair, visit and producer are shared by both shoes and cancel; Searle, Casella &
+    McCulloch 1992, §4.3, for the balanced case), so the likelihood is a product: those
+    differences, which depend on ``σ_e²`` alone, and the pair means, with variance
+    ``σ_a² + σ_e²/n`` plus the levels above (the size being one within a pair). At
+    ``σ_e = 0`` the maximum over the other components is the REML fit of the pair
+    means with the pair as the residual level: the dimension is refitted so, and the
+    shoe SD reported 0 like any SD at zero (``σ_e²/n`` < 1e-6 ``σ_a²`` is all it leaves
+    out when the shoes are only nearly alike). Likewise with the visit when every shoe
+    of a visit reads alike. A ratio still at its bound after that: the SDs are reported
+    blank (:func:`_as_reported`).
+    """
+    fit = dim.model.fit()
+    at_bound = fit.ratios_at_upper_bound()
+    levels: tuple[tuple[Literal["pair", "visit"], IntArray, bool], ...] = (
+        ("pair", dim.pair, dim.model.has_pairs),
+        ("visit", dim.visit, dim.model.has_visits),
+    )
+    for level, units, present in levels:
+        if present and f"log_{level}_sd" in at_bound:
+            has_visits = level == "pair" and dim.model.has_visits
+            n = np.bincount(units)
+            means = NestedModel.from_frame(
+                np.bincount(units, weights=dim.y) / n,
+                np.bincount(units, weights=dim.s) / n,
+                _first_of(units, dim.producer),
+                _first_of(units, dim.visit if has_visits else dim.producer),
+                np.arange(len(n)),
+                random_slope=dim.model.random_slope,
+                has_visits=has_visits,
+                has_pairs=False,
+            )
+            return replace(means.fit(), residual=level)
+    return fit
 
 
 def _usable(deviations: pd.DataFrame, what: str) -> pd.DataFrame:
@@ -1456,7 +1538,7 @@ def cluster_summary(
         if sub["producer"].nunique() < min_producers:
             continue
         dim = _prepare(sub, name, center_size=center_size, random_slope=random_slope, band=band)
-        fit = dim.model.fit()
+        fit = _fit(dim)
         fits[name] = fit
         summaries.append(_summarise(dim, fit, visit_kind, confidence))
         offsets.append(_offsets(dim, fit, confidence))
