@@ -361,3 +361,30 @@ def test_ticks_written_once_draw_the_same_chart(analysis, lang: str) -> None:  #
             canvas.draw()
             pixels.append(bytes(canvas.buffer_rgba()))
     assert pixels[0] == pixels[1]
+
+
+@pytest.mark.parametrize("shrink", [1.0, 0.12 / 0.19])
+def test_effective_size_labels_stay_inside_a_cards_small_chart(shrink: float) -> None:
+    """On the card's small effective-size chart (A4, 0.37 x 0.19 of the page, drawn up
+    to a third shorter when the texts are long) no value label crosses an axis: the
+    first label sat on the corner of both axes (a point just under the identity line,
+    a neighbour's line lower still), the last one reached past the right edge."""
+    import pandas as pd
+
+    from sizecheck.cards import A4_INCHES
+
+    sizes = np.arange(36.0, 47.0)
+    mine = pd.DataFrame({"producer": "A", "size": sizes, "effective_size": sizes - 0.04})
+    low = pd.DataFrame({"producer": "B", "size": sizes, "effective_size": sizes - 0.4})
+    ss = pd.concat([mine, low]).assign(dimension=DIM)
+    fig = Figure(figsize=A4_INCHES)
+    ax = fig.add_axes((0.1, 0.2, 0.37, 0.19))
+    plot_effective_size(ss, dimension=DIM, producer="A", legend=False, ax=ax)
+    ax.set_position((0.1, 0.2, 0.3, 0.19 * shrink))  # the card narrows it, may shorten it
+    fig.canvas.draw()  # type: ignore[no-untyped-call]
+    area = ax.get_window_extent()
+    labels = [t.get_window_extent() for t in ax.texts]
+    assert len(labels) >= 3
+    for box in labels:
+        assert area.x0 < box.x0 and box.x1 < area.x1, box
+        assert area.y0 < box.y0 and box.y1 < area.y1, box

@@ -61,6 +61,42 @@ def _annotation_step(ax: Axes, sizes: FloatArray, lo: float, hi: float) -> int:
     return max(1, int(np.ceil(label_in / per_size_in)))
 
 
+#: Points a value label needs between its point and the edge of the plot area: its
+#: offset (14 pt under the point, 7 pt above) and its height, with room to spare for a
+#: card's chart, which may be drawn up to a third shorter than when it was planned.
+_LABEL_ROOM_PT = 24.0
+
+
+def _points_per_unit(ax: Axes, span: float) -> float:
+    """Points per y data unit at the Axes' present height for a y range of ``span``."""
+    fig = ax.get_figure(root=True)
+    height_in = ax.get_position().height * (fig.get_figheight() if fig is not None else 4.6)
+    return height_in * 72.0 / span if span > 0 else 0.0
+
+
+def _value_label(
+    ax: Axes, text: str, x: float, y: float, xlim: tuple[float, float], room: tuple[float, float]
+) -> None:
+    """Write an effective size by its point: on the side away from the identity line,
+    unless the plot area's edge is nearer than :data:`_LABEL_ROOM_PT` there (``room`` =
+    points below and above the point) and the other side has more room. A label at the
+    first or last size is anchored at the plot area's edge and written inwards, so that
+    it never runs over the axis (the card's narrow chart has half a size, less than
+    half a number's width, beside its outermost points)."""
+    below, above_room = room
+    above = y >= x
+    if (above_room if above else below) < _LABEL_ROOM_PT:
+        above = above_room > below
+    lo, hi = xlim
+    xy, ha, dx = (x, y), "center", 0.0
+    if x - lo <= 0.5 + 1e-9:  # the first size: from the left edge rightwards
+        xy, ha, dx = (lo, y), "left", 2.0
+    elif hi - x <= 0.5 + 1e-9:  # the last size: from the right edge leftwards
+        xy, ha, dx = (hi, y), "right", -2.0
+    ax.annotate(text, xy, xytext=(dx, 7 if above else -14), textcoords="offset points",
+                ha=ha, fontsize=style.MIN_FONT_PT, annotation_clip=False)  # fmt: skip
+
+
 def plot_effective_size(
     size_summary: pd.DataFrame,
     *,
@@ -182,20 +218,12 @@ def plot_effective_size(
         )
         if annotate:
             every = _annotation_step(ax, sizes, lo, hi)
+            per_unit = _points_per_unit(ax, y_hi - y_lo)
             for xi, yi in zip(x, y, strict=True):
                 if int(np.searchsorted(sizes, xi)) % every:
                     continue
-                above = yi >= xi  # on the side away from the identity line ...
-                if yi - y_lo < 1.0 or y_hi - yi < 1.0:  # ... unless that leaves the axes
-                    above = yi - y_lo < y_hi - yi
-                ax.annotate(
-                    format_number(yi, lang, 1),
-                    (xi, yi),
-                    xytext=(0, 7 if above else -14),
-                    textcoords="offset points",
-                    ha="center",
-                    fontsize=style.MIN_FONT_PT,
-                )
+                _value_label(ax, format_number(yi, lang, 1), xi, yi, (lo, hi),
+                             ((yi - y_lo) * per_unit, (y_hi - yi) * per_unit))  # fmt: skip
     ax.set_xlim(lo, hi)
     ax.set_ylim(y_lo, y_hi)
     ax.set_xticks(sizes)
