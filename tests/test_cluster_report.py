@@ -118,6 +118,47 @@ def test_no_cluster_when_asked(example_frame):
     assert a.cluster is None and a.cluster_left_out == {}
 
 
+def test_the_cluster_model_fitted_in_a_worker_process_gives_the_same_numbers(
+    example_frame, monkeypatch
+):
+    # a large file's model is fitted in a second process (only CLUSTER_COLUMNS sent);
+    # the example is small, so the row threshold is lowered to send it there
+    import sizecheck.workers
+
+    started: list[int] = []
+    real_pool = sizecheck.workers.process_pool
+
+    def counted_pool(workers: int):
+        started.append(workers)
+        return real_pool(workers)
+
+    monkeypatch.setattr(sizecheck.workers, "process_pool", counted_pool)
+    monkeypatch.setattr(sc.pipeline, "CLUSTER_PROCESS_MIN_ROWS", 0)
+    df = example_frame.copy()
+    keep = df["Produsen"].isin(["UD Sumber Rejeki", "CV Medali Jaya"])
+    df.loc[~keep, "Lingkar Ball (mm)"] = np.nan  # a dimension left out: its note too
+    here = sc.analyse(df, jobs=1)
+    assert started == []
+    beside = sc.analyse(df, jobs=2)
+    assert started == [1]
+    pd.testing.assert_frame_equal(beside.cluster.summary, here.cluster.summary)
+    pd.testing.assert_frame_equal(beside.cluster.offsets, here.cluster.offsets)
+    assert (beside.cluster_note, beside.cluster_left_out) == (here.cluster_note,
+                                                              here.cluster_left_out)  # fmt: skip
+    pd.testing.assert_frame_equal(beside.producer_summary, here.producer_summary)
+
+
+def test_an_error_in_the_statistics_is_raised_while_the_worker_fits(example, monkeypatch):
+    monkeypatch.setattr(sc.pipeline, "CLUSTER_PROCESS_MIN_ROWS", 0)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("statistics failed")
+
+    monkeypatch.setattr(sc.pipeline, "_per_producer", broken)
+    with pytest.raises(RuntimeError, match="statistics failed"):
+        sc.pipeline.analyse_deviations(example.deviations, table=example.table, jobs=2)
+
+
 def test_the_cluster_path_does_not_need_statsmodels(monkeypatch, example):
     # statsmodels is a test dependency only (the independent check of the REML fit)
     for name in [m for m in sys.modules if m == "statsmodels" or m.startswith("statsmodels.")]:

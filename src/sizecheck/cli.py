@@ -554,7 +554,11 @@ def measure(
     limit: LimitOpt = None,
     jobs: Annotated[
         int | None,
-        typer.Option("--jobs", help="Processes drawing charts and cards (default: all cores)."),
+        typer.Option(
+            "--jobs",
+            help="Processes drawing charts and cards, and fitting the cluster model beside "
+            "the statistics on large files (default: all cores; 1: one process).",
+        ),
     ] = None,
     min_n: Annotated[
         int, typer.Option("--min-n", help="Fewer measurements than this: insufficient data.")
@@ -781,6 +785,7 @@ def measure(
             gage=gage,
             resolution=resolution,
             limits=read_limits,
+            jobs=jobs,
         )
         analysis = dataclasses.replace(analysis, report_info=info)
         written = _write_with_progress(

@@ -46,7 +46,13 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from sizecheck.errors import InputError, UsageError
-from sizecheck.pipeline import Analysis, InputFile, ReportInfo, describe_cluster
+from sizecheck.pipeline import (
+    CLUSTER_COLUMNS,
+    Analysis,
+    InputFile,
+    ReportInfo,
+    describe_cluster,
+)
 from sizecheck.report import EarlyDeviations
 
 if TYPE_CHECKING:
@@ -363,14 +369,6 @@ def _number_parts(parts: Sequence[Path]) -> list[Path]:
         out.append(path.with_name(f"part.{j:05d}.parquet"))
         path.rename(out[-1])
     return out
-
-
-#: The columns the cluster model reads (:func:`sizecheck.pipeline.describe_cluster`):
-#: the group, the value, what makes a visit and a pair, the tolerance band.
-CLUSTER_COLUMNS = (
-    "producer", "dimension", "size", "deviation_mm", "status", "date", "lot", "pair",
-    "nominal_mm", "lower_mm", "upper_mm",
-)  # fmt: skip
 
 
 def _cluster_rows(parts: Sequence[str]) -> pd.DataFrame:

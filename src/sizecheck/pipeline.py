@@ -8,8 +8,9 @@ the :class:`Analysis` to :func:`sizecheck.report.write_report`.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,7 +36,9 @@ if TYPE_CHECKING:  # imported where used: analyse() imports them lazily
     from sizecheck.validate import Accounting, Validated
 
 __all__ = [
+    "CLUSTER_COLUMNS",
     "CLUSTER_MIN_PRODUCERS",
+    "CLUSTER_PROCESS_MIN_ROWS",
     "Analysis",
     "InputFile",
     "Inputs",
@@ -94,6 +97,19 @@ class ReportInfo:
 #: ``cluster_summary.csv`` is written for a dimension measured at this many producers or
 #: more: with fewer there is no between-producer spread to speak of.
 CLUSTER_MIN_PRODUCERS = 3
+
+#: The columns the cluster model reads (:func:`describe_cluster`): the group, the value,
+#: what makes a visit and a pair, the tolerance band.
+CLUSTER_COLUMNS = (
+    "producer", "dimension", "size", "deviation_mm", "status", "date", "lot", "pair",
+    "nominal_mm", "lower_mm", "upper_mm",
+)  # fmt: skip
+
+#: From this many deviation rows on (about 67,000 shoes of 3 dimensions), and when
+#: ``jobs`` allows two processes, the cluster model is fitted in a worker process while
+#: the per-producer statistics are computed here (:func:`analyse_deviations`). Below it
+#: the fit takes about a second or less, about what starting the worker costs.
+CLUSTER_PROCESS_MIN_ROWS = 200_000
 
 
 #: What :func:`analyse` reads: a path, a DataFrame, a sequence of either kind, or a
@@ -270,6 +286,7 @@ def analyse(
     engine: str = "pandas",
     scheduler: str | None = None,
     cluster: bool = True,
+    jobs: int | None = 1,
 ) -> Analysis:
     """Run the whole analysis on measurement files or DataFrames.
 
@@ -318,6 +335,10 @@ def analyse(
     cluster : bool, default True
         Describe the cluster as a whole (``Analysis.cluster``, ``cluster_summary.csv``)
         when a dimension was measured at :data:`CLUSTER_MIN_PRODUCERS` producers or more.
+    jobs : int or None, default 1
+        Processes the statistics may use: ``1`` everything in this process, None all
+        cores (what ``sizecheck measure`` does unless ``--jobs``). See
+        :func:`analyse_deviations`; not used by the Dask engine.
 
     Returns
     -------
@@ -402,6 +423,7 @@ def analyse(
         accounting=validated.accounting,
         missing_dimensions=compared.missing_dimensions,
         notes=validated.notes,
+        jobs=jobs,
     )
 
 
@@ -457,12 +479,17 @@ def analyse_deviations(
     accounting: Accounting | None = None,
     missing_dimensions: Sequence[str] = (),
     notes: Sequence[str] = (),
+    jobs: int | None = 1,
 ) -> Analysis:
     """The statistics half of :func:`analyse`, from deviations already compared.
 
     Every per-producer table is computed once: pooled over models, and per model when
     the deviations have a ``model`` column with values (each model is usually its own
-    set of lasts); then the findings (:func:`sizecheck.findings.build_findings`).
+    set of lasts); then the findings (:func:`sizecheck.findings.build_findings`). The
+    cluster model (:func:`describe_cluster`) is fitted meanwhile in a worker process
+    when ``jobs`` allows two processes and there are :data:`CLUSTER_PROCESS_MIN_ROWS`
+    deviations or more; otherwise here, after the findings. Either way it gives the
+    same numbers, and its errors are raised after the findings' own.
 
     Parameters
     ----------
@@ -478,6 +505,11 @@ def analyse_deviations(
         As for :func:`analyse`.
     inputs, measurements, rejects, accounting, missing_dimensions, notes
         What reading found, carried into the :class:`Analysis` (empty by default).
+    jobs : int or None, default 1
+        Processes to use: ``1`` everything in this process, None all cores. Worker
+        processes are started with ``spawn``: a script that passes another value runs
+        its analysis under ``if __name__ == "__main__":``, as :mod:`multiprocessing`
+        requires.
 
     Returns
     -------
@@ -489,60 +521,89 @@ def analyse_deviations(
     ref = table if isinstance(table, ReferenceTable) else load_table(table)
     th = thresholds if thresholds is not None else stats.DEFAULT_THRESHOLDS
     rules = tuple(drift_rules) if drift_rules is not None else drift.DEFAULT_RULES
-    pooled = _per_producer(deviations, stats.GROUP_BY, ref, th, rules, resolution)
-    levels_ = [pooled]
-    if "model" in deviations.columns and bool(deviations["model"].notna().any()):
-        by_model = ("producer", "model", "dimension")
-        levels_.append(_per_producer(deviations, by_model, ref, th, rules, resolution))
-    groups, chart, size_summary = pooled.groups, pooled.chart, pooled.sizes
-    sizes_by_model = levels_[1].sizes if len(levels_) > 1 else pd.DataFrame()
-    lots = pd.DataFrame()
-    if lot_plan is not None:
-        from sizecheck.sampling import judge_lots
+    with _cluster_beside(deviations, run=cluster, jobs=jobs) as cluster_result:
+        pooled = _per_producer(deviations, stats.GROUP_BY, ref, th, rules, resolution)
+        levels_ = [pooled]
+        if "model" in deviations.columns and bool(deviations["model"].notna().any()):
+            by_model = ("producer", "model", "dimension")
+            levels_.append(_per_producer(deviations, by_model, ref, th, rules, resolution))
+        groups, chart, size_summary = pooled.groups, pooled.chart, pooled.sizes
+        sizes_by_model = levels_[1].sizes if len(levels_) > 1 else pd.DataFrame()
+        lots = pd.DataFrame()
+        if lot_plan is not None:
+            from sizecheck.sampling import judge_lots
 
-        lots = judge_lots(deviations, lot_plan)
-    empty = deviations.iloc[0:0]
-    analysis = Analysis(
-        table=ref,
-        inputs=list(inputs),
-        measurements=measurements if measurements is not None else empty,
-        rejects=rejects if rejects is not None else pd.DataFrame(),
-        accounting=accounting,
-        deviations=deviations,
-        missing_dimensions=list(missing_dimensions),
-        producer_summary=_stack([lv.summary for lv in levels_]),
-        size_summary=size_summary,
-        comparison=stats.compare_producers(deviations, size_summary=size_summary),
-        conventions=stats.find_conventions(deviations, groups=groups),
-        control_points=chart.points,
-        signals=chart.signals,
-        shifts=chart.shifts,
-        thresholds=th,
-        synthetic=synthetic,
-        lot_plan=lot_plan,
-        lots=lots,
-        gage=gage,
-        corrections=_stack([lv.corrections for lv in levels_]),
-        levels=_stack([lv.levels for lv in levels_]),
-        model_size_summary=sizes_by_model,
-        drift_rules=tuple(rules),
-        notes=tuple(notes),
-    )
-    analysis.findings = build_findings(analysis)
-    if cluster:
-        analysis.cluster, analysis.cluster_note, analysis.cluster_left_out = describe_cluster(
-            deviations
+            lots = judge_lots(deviations, lot_plan)
+        empty = deviations.iloc[0:0]
+        analysis = Analysis(
+            table=ref,
+            inputs=list(inputs),
+            measurements=measurements if measurements is not None else empty,
+            rejects=rejects if rejects is not None else pd.DataFrame(),
+            accounting=accounting,
+            deviations=deviations,
+            missing_dimensions=list(missing_dimensions),
+            producer_summary=_stack([lv.summary for lv in levels_]),
+            size_summary=size_summary,
+            comparison=stats.compare_producers(deviations, size_summary=size_summary),
+            conventions=stats.find_conventions(deviations, groups=groups),
+            control_points=chart.points,
+            signals=chart.signals,
+            shifts=chart.shifts,
+            thresholds=th,
+            synthetic=synthetic,
+            lot_plan=lot_plan,
+            lots=lots,
+            gage=gage,
+            corrections=_stack([lv.corrections for lv in levels_]),
+            levels=_stack([lv.levels for lv in levels_]),
+            model_size_summary=sizes_by_model,
+            drift_rules=tuple(rules),
+            notes=tuple(notes),
         )
+        analysis.findings = build_findings(analysis)
+        if cluster:
+            analysis.cluster, analysis.cluster_note, analysis.cluster_left_out = cluster_result()
     return analysis
+
+
+#: What :func:`describe_cluster` gives: the summary (or None), the note, the dimensions
+#: left out with their number of producers.
+ClusterResult: TypeAlias = "tuple[ClusterSummary | None, str, dict[str, int]]"
+
+
+@contextmanager
+def _cluster_beside(
+    deviations: pd.DataFrame, *, run: bool, jobs: int | None
+) -> Iterator[Callable[[], ClusterResult]]:
+    """Start :func:`describe_cluster` on ``deviations`` in a worker process when ``jobs``
+    allows two processes and there are :data:`CLUSTER_PROCESS_MIN_ROWS` rows or more;
+    give the function that returns its result (waiting for the worker), or that
+    computes it here. A thread would not do: the fit holds the GIL (measured: the two
+    stages took longer side by side in threads than one after the other). The worker
+    gets only :data:`CLUSTER_COLUMNS`; on an error or Ctrl-C here it is not waited for."""
+    from sizecheck.workers import process_pool, worker_count
+
+    if not run or worker_count(jobs) < 2 or len(deviations) < CLUSTER_PROCESS_MIN_ROWS:
+        yield lambda: describe_cluster(deviations)
+        return
+    pool = process_pool(1)
+    try:
+        columns = [c for c in CLUSTER_COLUMNS if c in deviations.columns]
+        yield pool.submit(describe_cluster, deviations[columns]).result
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
 
 
 def describe_cluster(
     deviations: pd.DataFrame,
-) -> tuple[ClusterSummary | None, str, dict[str, int]]:
+) -> ClusterResult:
     """The cluster summary of every dimension measured at :data:`CLUSTER_MIN_PRODUCERS`
     producers or more, a note naming the dimensions left out (why none is in), and those
-    dimensions with their number of producers. ``deviations`` needs only the columns
-    :func:`sizecheck.cluster.cluster_summary` reads (the Dask engine passes those)."""
+    dimensions with their number of producers. ``deviations`` needs only
+    :data:`CLUSTER_COLUMNS` (the Dask engine and the worker process pass those)."""
     from sizecheck.cluster import cluster_summary
 
     usable = deviations["status"].astype("str") != "no_reference"

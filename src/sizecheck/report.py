@@ -25,6 +25,7 @@ from sizecheck.columns import SIZE_SUMMARY as SIZE_SUMMARY_COLUMNS
 from sizecheck.errors import UsageError, require_columns
 from sizecheck.tables import ReferenceTable, dumps_table
 from sizecheck.validate import localized_rejects
+from sizecheck.workers import process_pool, worker_count
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -1194,37 +1195,6 @@ def _render_cluster_job(
     return _render_cluster_chart(*args)
 
 
-def _chart_worker_init() -> None:
-    """Set up a chart worker: Ctrl-C is left to the parent (which stops the pool), and
-    the worker exits as soon as its parent is gone, however the parent ended.
-
-    Without this, workers of a parent killed with ``SIGKILL`` stay blocked forever on
-    their task queue, which they hold open themselves. ``parent_process().sentinel``
-    becomes ready when the parent ends (a pipe's end on POSIX, the process handle on
-    Windows).
-    """
-    import multiprocessing
-    import signal
-    import threading
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    parent = multiprocessing.parent_process()
-    if parent is not None:
-        threading.Thread(
-            target=_exit_with_parent, args=(parent.sentinel,), daemon=True,
-            name="sizecheck-parent-watch",
-        ).start()  # fmt: skip
-
-
-def _exit_with_parent(sentinel: int) -> None:
-    """Wait until the parent process has ended, then end this process at once."""
-    import os
-    from multiprocessing.connection import wait as wait_for
-
-    wait_for([sentinel])
-    os._exit(1)
-
-
 def _render_all(
     analysis: Analysis,
     *,
@@ -1237,15 +1207,13 @@ def _render_all(
     key, its card)})``.
 
     With at least :data:`SERIAL_BELOW` producers and ``jobs`` > 1, in a pool of worker
-    processes (``spawn``; default: all cores; :func:`_chart_worker_init`): the cluster
+    processes (default: all cores; :func:`sizecheck.workers.process_pool`): the cluster
     charts first (the heatmap of
     120 producers is the longest single task), then one task per producer with only its
     part of the analysis (:class:`_ProducerRows`, grouped once), at most two tasks per
     worker waiting so that the parts are not all in memory at once. ``progress(done,
     total)`` counts producers.
     """
-    import os
-
     producers = analysis.producers
     total = len(producers)
     results: dict[str, tuple[dict[str, EncodedChart], bytes]] = {}
@@ -1256,20 +1224,15 @@ def _render_all(
             progress(len(results), total)
 
     rows = _ProducerRows(analysis)
-    workers = (os.cpu_count() or 1) if jobs is None else max(1, int(jobs))
+    workers = worker_count(jobs)
     if len(producers) < SERIAL_BELOW or workers == 1:
         for p in producers:
             collect(p, _render_producer(rows.part(p), p, lang, dpi))
         return _render_cluster(analysis, lang, dpi), results
 
-    import multiprocessing
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures import FIRST_COMPLETED, wait
 
-    pool = ProcessPoolExecutor(
-        max_workers=min(workers, len(producers)),
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_chart_worker_init,
-    )
+    pool = process_pool(min(workers, len(producers)))
     cluster: dict[str, EncodedChart] = {}
     try:
         pending: set[Future[Any]] = {
