@@ -247,3 +247,57 @@ def test_a_slope_correlation_at_its_bound_is_held_and_the_fit_converges() -> Non
     summary = sc.cluster_summary(sc.compare_to_table(sim.measurements, TABLE).deviations).summary
     row = summary.set_index("dimension").loc["last_length"]
     assert row["slope_corr"] == math.copysign(1.0, math.tanh(fit.theta[corr]))
+
+
+# ------------------------------------------------- the start values change nothing
+
+
+def _the_long_way(self: NestedModel) -> sc.ClusterFit:
+    # the fit before start values from the moments: from equal SDs, L-BFGS-B to the
+    # last digit (ftol=0), then the Newton steps
+    return self.climb(np.zeros(len(self.parameter_names()) - 1), ftol=0.0)
+
+
+@pytest.mark.parametrize(
+    ("seed", "kwargs"),
+    [
+        *[(seed, kwargs) for seed, _, kwargs in FRAMES],
+        (13, {"n_producers": 40, "pair_sd_mm": 0.0, "drop_share": 0.2}),  # pair SD at zero
+        (15, {"n_producers": 30, "visit_sd_mm": 0.0, "visits": 3}),  # visit SD at zero
+        (16, {"n_producers": 12, "dimensions": ("last_length", "insole_length")}),
+    ],
+)
+def test_the_fit_from_the_moments_is_the_fit_the_long_way(
+    seed: int, kwargs: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The moments (NestedModel.moment_start) only shorten the way to the maximum:
+    # the summary and offsets equal the long way's to 1e-9 relative (issue 14's bound)
+    dev = simulated(seed, **kwargs)
+    quick = sc.cluster_summary(dev)
+    monkeypatch.setattr(NestedModel, "fit", _the_long_way)
+    _both(quick, sc.cluster_summary(dev))
+
+
+def test_the_example_fit_from_the_moments_is_the_fit_the_long_way(
+    example_deviations: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    quick = sc.cluster_summary(example_deviations)
+    monkeypatch.setattr(NestedModel, "fit", _the_long_way)
+    _both(quick, sc.cluster_summary(example_deviations))
+
+
+def test_moment_start_is_the_anova_estimate_on_balanced_data() -> None:
+    # one size, balanced: the moments are the balanced nested ANOVA estimates
+    # (test_cluster._anova_components, Searle, Casella & McCulloch 1992, ch. 4)
+    from test_cluster import _anova_components
+
+    a, b, c, d = 10, 3, 3, 2
+    dev = simulated(9, n_producers=a, visits=b, pairs_per_visit=c, sizes=[41.0],
+                    resolution_mm=0.0, visit_sd_mm=1.0)  # fmt: skip
+    dev = dev.sort_values(["producer", "date", "pair", "foot"])
+    expected = _anova_components(dev["deviation_mm"].to_numpy(float), a, b, c, d)
+    model = model_of(dev)
+    start = dict(zip(model.parameter_names(), model.moment_start(), strict=False))
+    for level in ("between", "visit", "pair"):
+        ratio2 = expected[level] / expected["shoe"]
+        assert math.exp(2.0 * start[f"log_{level}_sd"]) == pytest.approx(ratio2, rel=1e-9)
