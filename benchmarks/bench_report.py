@@ -24,6 +24,11 @@ Usage::
     .venv/bin/python benchmarks/bench_report.py --runs 5 --snapshot
     .venv/bin/python benchmarks/bench_report.py --producers 30 --runs 1   # quick look
     .venv/bin/python benchmarks/bench_report.py --figures 783 --runs 1   # no counting run
+    .venv/bin/python benchmarks/bench_report.py --producers 30 --snapshot --baseline main
+
+``--baseline REV`` adds (e) run on the package of commit ``REV`` (``git archive``),
+interleaved with the others, and prints the CPU of (e) now over that of the baseline:
+a before/after under the same load.
 """
 
 from __future__ import annotations
@@ -136,6 +141,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="benchmark a copy of src/ taken at start (the tree may change meanwhile)",
     )
+    parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="also time (e) on the package of commit REV, interleaved (before/after)",
+    )
     args = parser.parse_args(argv)
     jobs = os.cpu_count() or 1
     WORK.mkdir(parents=True, exist_ok=True)
@@ -178,11 +188,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"(e1) {n_figs} bare matplotlib PNGs",
         [py, "-c", FIGURES_CODE, str(max(n_figs, 1)), str(figs_out), str(jobs)],
     )
-    measure_runs(
-        [bare, nocharts, full],
-        args.runs,
-        {full.name: out, bare.name: figs_out, nocharts.name: WORK / "out-e0"},
-    )
+    timings, prepare = [bare, nocharts, full], {full.name: out, bare.name: figs_out,
+                                                 nocharts.name: WORK / "out-e0"}  # fmt: skip
+    before: Timing | None = None
+    if args.baseline:
+        before = Timing(f"(e) baseline {args.baseline}", [*full.cmd[:4], str(WORK / "out-eb"),
+                        *full.cmd[5:]], source=bm.baseline(args.baseline))  # fmt: skip
+        timings.append(before)
+        prepare[before.name] = WORK / "out-eb"
+    measure_runs(timings, args.runs, prepare)
     charts, cards, kinds, report_mb = _count(out)
     if len(charts) + len(cards) != n_figs:
         print(f"  warning: --figures {n_figs}, but the run wrote {len(charts) + len(cards)}")
@@ -200,6 +214,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             bm._verdict(ratio <= TARGET_RATIO),
         ),
     ]
+    if before is not None:
+        rows.append(Row(before.name, before.median, before.peak, before.cpu,
+                        f"{before.median / bare.median:.2f}x bare (cpu "
+                        f"{before.cpu / bare.cpu:.2f}x); now/baseline cpu "
+                        f"{full.cpu / before.cpu:.3f}"))  # fmt: skip
     info["load_end"] = os.getloadavg()
     print(f"\nmedians of {args.runs} runs, whole subprocesses, load average at end "
           f"{info['load_end']}:\n")  # fmt: skip
@@ -221,6 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "full": asdict(full),
         "no_charts": asdict(nocharts),
         "bare_figures": asdict(bare),
+        "baseline": asdict(before) if before is not None else None,
     }
     stamp = time.strftime("%Y%m%d-%H%M%S")
     (WORK / f"results-e-{stamp}.json").write_text(json.dumps(results, indent=2) + "\n")
