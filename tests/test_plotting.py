@@ -259,7 +259,7 @@ def test_no_chart_has_overlapping_text(lang: str) -> None:
     assert bad == {}
 
 
-def _fit_wrap_word_by_word(fig, text, width, *, fontsize):  # type: ignore[no-untyped-def]
+def _fit_wrap_word_by_word(fig, text, width, *, fontsize, **props):  # type: ignore[no-untyped-def]
     """The reference: greedy wrapping that measures every candidate line whole (the
     previous fit_wrap, one measurement per word tried)."""
     from matplotlib.text import Text
@@ -268,7 +268,7 @@ def _fit_wrap_word_by_word(fig, text, width, *, fontsize):  # type: ignore[no-un
 
     rend = renderer(fig)
     limit = width * fig.bbox.width
-    probe = Text(0, 0, "", fontsize=fontsize, figure=fig)
+    probe = Text(0, 0, "", fontsize=fontsize, figure=fig, **props)
 
     def wide(s):  # type: ignore[no-untyped-def]
         probe.set_text(s)
@@ -297,9 +297,13 @@ def _fit_wrap_word_by_word(fig, text, width, *, fontsize):  # type: ignore[no-un
 
 def test_fit_wrap_equals_wrapping_word_by_word() -> None:
     """fit_wrap measures lines, not words (a guess from characters, then a word more or
-    less); it must wrap exactly as measuring every candidate line does, on the
-    catalogue's sentences in both languages."""
+    less, a word more not measured with its line when the two apart are already too
+    wide); it must wrap exactly as measuring every candidate line does, on the
+    catalogue's sentences in both languages, hostile names, every font size and weight
+    the card writes, at the card's widths."""
     import random
+
+    from _visual_factory import HOSTILE_NAMES
 
     from sizecheck.i18n import catalogue
     from sizecheck.plotting.layout import fit_wrap
@@ -309,11 +313,14 @@ def test_fit_wrap_equals_wrapping_word_by_word() -> None:
     texts = sorted({*catalogue("en").values(), *catalogue("id").values()})
     samples = [" ".join(rng.sample(texts, 3)) for _ in range(12)]
     samples += ["Produsen" + "x" * 120 + " kecil", "", "two\nparagraphs here"]
-    for fontsize, width in ((6.5, 0.86), (9.0, 0.39), (13.5, 0.5)):
+    samples += [" ".join([str(name)] * 15) for name in HOSTILE_NAMES]
+    cases = [({}, size) for size in ((6.5, 0.86), (8.0, 0.39), (9.0, 0.39), (13.5, 0.5))]
+    cases += [({"fontweight": "bold"}, (10.5, 0.3)), ({"fontstyle": "italic"}, (8.8, 0.83))]
+    for props, (fontsize, width) in cases:
         for text in samples:
-            assert fit_wrap(fig, text, width, fontsize=fontsize) == _fit_wrap_word_by_word(
-                fig, text, width, fontsize=fontsize
-            )
+            got = fit_wrap(fig, text, width, fontsize=fontsize, **props)
+            assert got == _fit_wrap_word_by_word(fig, text, width, fontsize=fontsize,
+                                                 **props), (text, fontsize, props)  # fmt: skip
 
 
 def test_other_producers_are_one_line_broken_between_producers(analysis) -> None:  # type: ignore[no-untyped-def]

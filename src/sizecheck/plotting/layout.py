@@ -142,8 +142,12 @@ def fit_wrap(
     while the longer line still fits, or words are given back until it does -- two
     measurements per line when the guess is right, instead of one per word and one per
     line; the figure's own drawing then finds each final line already measured
-    (matplotlib keeps text metrics per renderer). A single word wider than ``width`` is
-    broken.
+    (matplotlib keeps text metrics per renderer). The word more is not measured with its
+    line when the two measured apart are already wider than ``width`` by more than
+    :data:`JOIN_SLACK_EM`: joining two texts with a space never makes them narrower
+    than the two apart, give or take the overhang of their outermost glyphs (the space
+    alone is a third of an em), so the longer line could not fit -- one short word is
+    measured instead of a whole line. A single word wider than ``width`` is broken.
     """
     rend = rend or renderer(fig)
     limit = width * fig.bbox.width
@@ -156,20 +160,33 @@ def fit_wrap(
             widths[s] = float(probe.get_window_extent(rend).width)
         return widths[s]
 
-    per_char = 0.55 * fontsize * fig.dpi / 72.0  # pixels per character, a first guess
+    em = fontsize * fig.dpi / 72.0
+    per_char = 0.55 * em  # pixels per character, a first guess
     lines: list[str] = []
     for para in str(text).splitlines() or [""]:
-        found, per_char = _fill(para.split(), limit, wide, per_char)
+        found, per_char = _fill(para.split(), limit, wide, per_char, JOIN_SLACK_EM * em)
         lines.extend(found)
     return "\n".join(lines)
 
 
+#: How much narrower (in ems) two texts joined with a space may be than the two measured
+#: apart, at most. Measured over 3,600 pairs of the catalogue's words in both languages
+#: (regular, bold and italic, 6.5-18 pt), the joined text is wider by exactly the
+#: space's advance, 0.32-0.37 em, never less: matplotlib's width of a text is its
+#: glyphs' advances. Half an em to spare covers a font whose glyphs overhang.
+JOIN_SLACK_EM = 0.5
+
+
 def _fill(
-    words: list[str], limit: float, wide: Callable[[str], float], per_char: float
+    words: list[str],
+    limit: float,
+    wide: Callable[[str], float],
+    per_char: float,
+    slack: float,
 ) -> tuple[list[str], float]:
     """Greedy lines of ``words`` no wider than ``limit``, each measured whole (see
     :func:`fit_wrap`); with the pixels per character of the last line, for the next
-    paragraph's first guess."""
+    paragraph's first guess. ``slack``: :data:`JOIN_SLACK_EM` in pixels."""
     if not words:
         return [""], per_char
     words = list(words)
@@ -179,13 +196,17 @@ def _fill(
     def fits(end: int) -> bool:
         return wide(" ".join(words[start:end])) <= limit
 
+    def too_wide_with_next(end: int) -> bool:
+        # the line up to ``end`` and the next word, measured apart, leave no doubt
+        return wide(" ".join(words[start:end])) + wide(words[end]) - slack > limit
+
     while start < len(words):
         end, chars = start + 1, len(words[start])  # the guess: as many words as characters fit
         while end < len(words) and (chars + 1 + len(words[end])) * per_char <= limit:
             chars += 1 + len(words[end])
             end += 1
         if fits(end):
-            while end < len(words) and fits(end + 1):
+            while end < len(words) and not too_wide_with_next(end) and fits(end + 1):
                 end += 1
         else:
             while end - start > 1:
