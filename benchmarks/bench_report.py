@@ -243,7 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "baseline": asdict(before) if before is not None else None,
     }
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    (WORK / f"results-e-{stamp}.json").write_text(json.dumps(results, indent=2) + "\n")
+    (WORK / f"results-e-{stamp}.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
     print(f"raw runs: {WORK / f'results-e-{stamp}.json'}")
     return 0
 
