@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 
 import sizecheck as sc
-from sizecheck.cluster import NestedModel, _prepare, _usable
+from sizecheck.cluster import Components, NestedModel, _prepare, _usable
 
 TABLE = sc.load_table("paris-point")
 
@@ -88,6 +88,52 @@ def test_score_is_the_derivative_of_the_log_likelihood(
         expected = central_differences(model.loglik, theta)
         # central differences err by O(h²) ~ 1e-10 and rounding / h ~ 1e-9 here
         np.testing.assert_allclose(model.score(theta), expected, rtol=1e-6, atol=1e-6)
+
+
+def dense_score(dim, comp: Components, random_slope: bool) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """The REML score from its formula with dense N × N matrices (Harville 1977):
+    ``∂ℓ_R/∂θ = −½ tr(P ∂V/∂θ) + ½ (Py)'(∂V/∂θ)(Py)``,
+    ``P = V^{-1} − V^{-1}X(X'V^{-1}X)^{-1}X'V^{-1}``."""
+    y, s = dim.y, dim.s
+    x = np.column_stack([np.ones(len(y)), s]) if np.any(s != s[0]) else np.ones((len(y), 1))
+    same_producer = dim.producer[:, None] == dim.producer[None, :]
+    visit = (dim.visit[:, None] == dim.visit[None, :]).astype(float)
+    pair = (dim.pair[:, None] == dim.pair[None, :]).astype(float)
+    z = np.column_stack([np.ones(len(y)), s])
+    b, sl, rho = comp.between_sd, comp.slope_sd, comp.slope_corr
+    g = {  # dG / dθ of the producer parameters, as NestedModel._g_derivatives has them
+        "log_between_sd": np.array([[2 * b * b, rho * b * sl], [rho * b * sl, 0.0]]),
+        "log_slope_sd": np.array([[0.0, rho * b * sl], [rho * b * sl, 2 * sl * sl]]),
+        "atanh_slope_corr": (1 - rho * rho) * b * sl * np.array([[0.0, 1.0], [1.0, 0.0]]),
+    }
+    if not random_slope:
+        z, g = z[:, :1], {"log_between_sd": np.array([[2 * b * b]])}
+    dv = {name: same_producer * (z @ m @ z.T) for name, m in g.items()}
+    dv |= {"log_visit_sd": 2 * comp.visit_sd**2 * visit, "log_pair_sd": 2 * comp.pair_sd**2 * pair}
+    dv["log_shoe_sd"] = 2 * comp.shoe_sd**2 * np.eye(len(y))
+    v = comp.shoe_sd**2 * np.eye(len(y)) + comp.visit_sd**2 * visit + comp.pair_sd**2 * pair
+    v += same_producer * (z @ (comp.g_matrix() if random_slope else [[b * b]]) @ z.T)
+    vinv = np.linalg.inv(v)
+    p = vinv - vinv @ x @ np.linalg.solve(x.T @ vinv @ x, x.T @ vinv)
+    py = p @ y
+    return {n: -0.5 * np.sum(p * d) + 0.5 * py @ d @ py for n, d in dv.items()}
+
+
+@pytest.mark.parametrize(("seed", "slope", "kwargs"), FRAMES)
+def test_score_is_the_dense_formula_to_1e_9(
+    seed: int, slope: bool, kwargs: dict[str, object]
+) -> None:
+    # the level-by-level score (W taken down to each visit once) against the textbook
+    # formula with dense matrices, to 1e-9 of the largest entry
+    dev = simulated(seed, **kwargs)
+    dim = _prepare(_usable(dev, "test"), "last_length", center_size=None, random_slope=slope,
+                   band="in_spec")  # type: ignore[arg-type]  # fmt: skip
+    model = dim.model
+    for theta in points(model, np.random.default_rng(seed)):
+        reference = dense_score(dim, model.components(theta), model.random_slope)
+        expected = np.array([reference[n] for n in model.parameter_names()])
+        got = model.score(theta)
+        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-9 * np.max(np.abs(expected)))
 
 
 @pytest.mark.parametrize(("seed", "slope", "kwargs"), FRAMES[:3])

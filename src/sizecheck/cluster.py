@@ -532,9 +532,9 @@ class NestedModel:
         §6.6; Pinheiro & Bates 2000, §2.2). Both parts come from ``t_u = M'V^{-1}Z_u``
         and ``d_u = Z_u'V^{-1}Z_u``: ``Z_u'Py = t_u'a`` with ``a = (−β̂, 1)`` (as
         ``Py = V^{-1}(y − Xβ̂)``) and ``Z_u'PZ_u = d_u − t_u[x]'C^{-1}t_u[x]``; so
-        a level needs only ``Σ_u t_u t_u'`` and ``Σ_u d_u`` (:meth:`_level_sums`). The
-        chain rule to a log-SD is ``∂σ²/∂log σ = 2σ²``; for ``G`` see
-        :meth:`_g_derivatives`.
+        for a 1 × 1 ``G`` ``Γ = ½ Σ_u (t_u'W t_u − d_u)``, ``W = aa' + C^{-1}`` (on
+        the rows and columns ``x``), which :meth:`_level_sums` adds up. The chain
+        rule to a log-SD is ``∂σ²/∂log σ = 2σ²``; for ``G`` see :meth:`_g_derivatives`.
         """
         comp = self.components(theta)
         solved = self.solve(comp)
@@ -543,6 +543,9 @@ class NestedModel:
         cinv = np.linalg.inv(total[np.ix_(x, x)])
         a = np.zeros(3)
         a[x], a[2] = -(cinv @ total[x, 2]), 1.0
+        w = np.outer(a, a)
+        w[np.ix_(x, x)] += cinv
+        weights = self._visit_weights(solved, w)
         out = dict.fromkeys(self.parameter_names(), 0.0)
         for name, sd in (
             ("log_shoe_sd", comp.shoe_sd),
@@ -550,45 +553,76 @@ class NestedModel:
             ("log_visit_sd", comp.visit_sd),
         ):
             if name in out:
-                tt, d = self._level_sums(name, comp, solved)
-                gamma = 0.5 * float(a @ tt @ a - d + np.sum(cinv * tt[np.ix_(x, x)]))
-                out[name] = 2.0 * sd**2 * gamma
+                out[name] = sd**2 * self._level_sums(name, comp, solved, weights)  # 2σ² Γ
         gamma_g = self._producer_gamma(solved, a, cinv)
         for name, dg in self._g_derivatives(comp).items():
             out[name] = float(np.sum(gamma_g * dg))  # tr(Γ dG), both symmetric
         return np.array([out[n] for n in self.parameter_names()])
 
-    def _level_sums(self, name: str, comp: Components, solved: Solved) -> tuple[FloatArray, float]:
-        """``Σ_u t_u t_u'`` (3 × 3) and ``Σ_u d_u`` over the shoes, pairs or visits.
+    def _visit_weights(self, solved: Solved, w: FloatArray) -> _VisitWeights:
+        """``W`` taken through the producer and the visit effect down to each visit.
 
-        A unit ``b`` (a shoe ``e_f``, a pair ``1_a``, a visit ``1_v``) lies in one visit.
-        Below the visit effect, ``x_b = M'U_1^{-1}b`` and ``b'U_1^{-1}b`` are, with the
-        pair's ``c`` (:class:`Solved`), ``m_f`` a row of ``M`` and ``m_a`` its pair's sum:
+        A unit ``b`` (a shoe ``e_f``, a pair ``1_a``, a visit ``1_v``) lies in one visit
+        ``v`` of producer ``i``. Below the visit effect let ``x_b = M'U_1^{-1}b`` and
+        ``δ_b = b'U_1^{-1}b`` (:class:`Solved`). The visit effect (Sherman-Morrison)
+        gives ``M'U_2^{-1}b = B_v x_b``, ``B_v = I − w_v u_v e_0'``, and ``b'U_2^{-1}b
+        = δ_b − w_v x_b0²``; the producer effect (:func:`_woodbury`) ``t_b = A_i B_v
+        x_b``, ``A_i = I − F_i[:, z] K_i E_z`` (``F = M'U_2^{-1}M``, ``E_z`` the rows
+        ``z`` of ``I``), and ``d_b = b'U_2^{-1}b − (B_v x_b)[z]'K_i(B_v x_b)[z]``. So
 
-        - shoe: ``(m_f − c m_a)/σ_e²`` and ``(1 − c)/σ_e²``, so that per visit
+        ``t_b'W t_b − d_b = x_b'Ω_v x_b − δ_b``, ``Ω_v = B_v'W_i B_v + w_v e_0e_0'``,
+        ``W_i = A_i'W A_i + E_z'K_i E_z``,
+
+        the same ``Ω_v`` for shoes, pairs and visits: a level adds ``Σ_v tr(Ω_v X_v)``
+        with ``X_v = Σ_b x_b x_b'`` over its units in the visit (:meth:`_VisitWeights.trace`).
+        """
+        z = [0, 1] if self.random_slope else [0]
+        amat = np.eye(3) - solved.below[:, :, z] @ solved.k @ np.eye(3)[z]
+        w_producer = np.swapaxes(amat, 1, 2) @ w @ amat
+        w_producer[:, z[0] : z[-1] + 1, z[0] : z[-1] + 1] += solved.k
+        # W_i u_v for each visit v of producer i (one gather of each entry of W_i)
+        producer_of = np.repeat(np.arange(self.n_producers), np.diff(self._visit_bounds()))
+        u, wv = solved.visit_u, solved.visit_w
+        wu = np.stack(
+            [sum(w_producer[:, i, j][producer_of] * u[j] for j in range(3)) for i in range(3)]
+        )
+        uwu = np.einsum("iv,iv->v", u, wu)
+        return _VisitWeights(w_producer, wv * wu, uwu, wv * wv * uwu + wv)
+
+    def _visit_bounds(self) -> IntArray:
+        """The first visit of each producer, then ``n_visits``."""
+        return np.append(self.visit_start, self.n_visits)
+
+    def _level_sums(
+        self, name: str, comp: Components, solved: Solved, weights: _VisitWeights
+    ) -> float:
+        """``Σ_u (t_u'W t_u − d_u)`` over the shoes, pairs or visits (:meth:`score`).
+
+        Per visit, ``Σ x_b x_b'`` and ``Σ δ_b`` below the visit effect
+        (:meth:`_visit_weights`) are, with the pair's ``c`` (:class:`Solved`), ``m_f``
+        a row of ``M`` and ``m_a`` its pair's sum:
+
+        - shoe: ``x_f = (m_f − c m_a)/σ_e²``, ``δ_f = (1 − c)/σ_e²``, so that per visit
           ``Σ x_f x_f' = (M'M − Σ_pairs c (2 − n c) m_a m_a')/σ_e⁴``;
         - pair: ``(1 − n c) m_a/σ_e²`` and ``n (1 − n c)/σ_e²``;
         - visit: ``u_v`` and ``u_v0``.
 
-        The visit and producer effects then act on them as :func:`_through_visits` and
-        :func:`_through_producers` say.
+        The first two are linear in the per-visit sums ``M'M`` and ``Σ m_a m_a'``
+        (:class:`NestedModel`), whose traces against ``Ω`` are taken once each.
         """
         se2 = comp.shoe_sd**2
         c, n, count = solved.pair_c, self.pair_n, self.pair_count
-        if name == "log_shoe_sd":
-            weights = c * (2.0 - n * c)
-            xx = (self.visit_mm - np.einsum("k,k...->...", weights, self.visit_ss)) / se2**2
-            d = float(np.sum(count * n * (1.0 - c))) / se2
-        elif name == "log_pair_sd":
-            xx = np.einsum("k,k...->...", ((1.0 - n * c) / se2) ** 2, self.visit_ss)
-            d = float(np.sum(count * n * (1.0 - n * c))) / se2
-        else:
-            xx = solved.visit_u[:, None] * solved.visit_u[None, :]
-            d = float(np.sum(solved.visit_u[0]))
-        yy, d = _through_visits(xx, d, solved.visit_u, solved.visit_w)
-        per_producer = np.moveaxis(np.add.reduceat(yy, self.visit_start, axis=-1), -1, 0)
-        _, z = self._g(comp)
-        return _through_producers(per_producer, d, solved, z)
+        if name == "log_visit_sd":
+            return weights.trace_outer(solved.visit_u) - float(np.sum(solved.visit_u[0]))
+        pairs = np.array(
+            [weights.trace(self.producer_ss[k], self.visit_ss[k, :, 0]) for k in range(len(n))]
+        )
+        if name == "log_pair_sd":
+            traced = float(np.sum(((1.0 - n * c) / se2) ** 2 * pairs))
+            return traced - float(np.sum(count * n * (1.0 - n * c))) / se2
+        shoes = weights.trace(self.producer_mm, self.visit_mm[:, 0])
+        traced = (shoes - float(np.sum(c * (2.0 - n * c) * pairs))) / se2**2
+        return traced - float(np.sum(count * n * (1.0 - c))) / se2
 
     def _producer_gamma(self, solved: Solved, a: FloatArray, cinv: FloatArray) -> FloatArray:
         """``Γ`` of the producer level: ``Z_i'V^{-1}M = F_i[z, :]`` with ``F = M'V^{-1}M``."""
@@ -687,7 +721,7 @@ class NestedModel:
         within = np.stack([vm[1, 1] - vm[0, 1] ** 2 / n_v, vm[1, 2] - vm[0, 1] * vm[0, 2] / n_v])
         sxx, sxy = np.add.reduceat(within, self.visit_start, axis=-1)
         slope = np.divide(sxy, sxx, out=np.zeros_like(sxy), where=sxx > 1e-9 * (1.0 + sxx.max()))
-        b = np.repeat(slope, np.diff(np.append(self.visit_start, self.n_visits)))
+        b = np.repeat(slope, np.diff(self._visit_bounds()))
         c = np.stack([np.zeros_like(b), -b, np.ones_like(b)])  # r = M c, per visit
 
         def rr(forms: FloatArray) -> float:  # Σ over visits of c' forms c
@@ -872,38 +906,45 @@ def _newton(score: Callable[[FloatArray], FloatArray], x: FloatArray) -> tuple[F
     return x, bool(np.max(np.abs(step)) < 1e-8)
 
 
-def _through_visits(
-    xx: FloatArray, d: float, u: FloatArray, w: FloatArray
-) -> tuple[FloatArray, float]:
-    """Take ``Σ x_b x_b'`` per visit (shape (3, 3, visits)) and ``Σ b'U_1^{-1}b``
-    through the visit effect.
+@dataclass(frozen=True)
+class _VisitWeights:
+    """``Ω_v`` of :meth:`NestedModel._visit_weights`, kept as the parts it is made of.
 
-    ``U_2^{-1} = U_1^{-1} − w U_1^{-1}1_v 1_v'U_1^{-1}`` (Sherman-Morrison) and
-    ``1_v'U_1^{-1}b = x_b0`` give ``M'U_2^{-1}b = B x_b``, ``B = I − w u e_0'``, and
-    ``b'U_2^{-1}b = b'U_1^{-1}b − w x_b0²``; per visit
-    ``B X B' = X − w (u X_0' + X_0 u') + w² X_00 u u'`` (``X_0`` = row 0 of ``X``).
+    ``B_v'W_i B_v = W_i − w(e_0 (W_i u)' + (W_i u) e_0') + w² (u'W_i u) e_0e_0'``
+    (``B_v = I − w u e_0'``), so that ``Σ_v tr(Ω_v X_v) = Σ_i tr(W_i Σ_{v∈i} X_v)
+    − 2 Σ_v w (W_i u)'X_v e_0 + Σ_v (w² u'W_i u + w) X_v,00``: it needs the sums of
+    ``X`` per producer and its column 0 per visit, not a 3 × 3 product per visit.
+
+    Attributes
+    ----------
+    producer : array, shape (producers, 3, 3)
+        ``W_i``.
+    wu : array, shape (3, visits)
+        ``w_v W_i u_v``.
+    uwu : array, shape (visits,)
+        ``u_v'W_i u_v``.
+    corner : array, shape (visits,)
+        ``w_v² u_v'W_i u_v + w_v``.
     """
-    x0 = xx[0]
-    wu = w * u
-    yy = xx - wu[:, None] * x0[None, :] - x0[:, None] * wu[None, :]
-    yy += (w * w * x0[0]) * u[:, None] * u[None, :]
-    return yy, d - float(np.sum(w * x0[0]))
 
+    producer: FloatArray
+    wu: FloatArray
+    uwu: FloatArray
+    corner: FloatArray
 
-def _through_producers(
-    yy: FloatArray, d: float, solved: Solved, z: Sequence[int]
-) -> tuple[FloatArray, float]:
-    """Take ``Σ y_b y_b'`` per producer and ``Σ b'U_2^{-1}b`` through the producer effect.
+    def trace(self, x_producer: FloatArray, x_column0: FloatArray) -> float:
+        """``Σ_v tr(Ω_v X_v)`` from ``Σ_{v∈i} X_v`` (producers, 3, 3) and ``X_v e_0``
+        (3, visits)."""
+        return float(
+            np.sum(self.producer * x_producer)
+            - 2.0 * np.sum(self.wu * x_column0)
+            + np.sum(self.corner * x_column0[0])
+        )
 
-    ``V^{-1} = U_2^{-1} − U_2^{-1}Z K Z'U_2^{-1}`` (:func:`_woodbury`) gives
-    ``t_b = M'V^{-1}b = A y_b``, ``A = I − F[:, z] K E_z`` (``F = M'U_2^{-1}M``,
-    ``E_z`` the rows ``z`` of ``I``), and ``d_b = b'U_2^{-1}b − y_b[z]'K y_b[z]``.
-    Returns ``Σ t_b t_b'`` and ``Σ d_b`` over all producers.
-    """
-    zi = list(z)
-    amat = np.eye(3) - solved.below[:, :, zi] @ solved.k @ np.eye(3)[zi]
-    tt: FloatArray = (amat @ yy @ np.swapaxes(amat, 1, 2)).sum(axis=0)
-    return tt, d - float(np.sum(solved.k * yy[:, zi][:, :, zi]))
+    def trace_outer(self, u: FloatArray) -> float:
+        """``Σ_v tr(Ω_v u_v u_v')`` for the visit level's ``X_v = u_v u_v'``."""
+        w_u = np.sum(self.wu * u, axis=0)  # w_v (W_i u_v)'u_v
+        return float(np.sum(self.uwu - 2.0 * w_u * u[0] + self.corner * u[0] ** 2))
 
 
 @dataclass(frozen=True)
