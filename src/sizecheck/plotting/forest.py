@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -120,6 +121,37 @@ def plot_forest(
     """
     ax = get_ax(ax)
     need(offsets, _COLUMNS, "plot_forest")
+    dimension, d = _dimension_rows(offsets, dimension)
+    if title is None:
+        title = _forest_title(d, dimension, lang)
+    ax.set_title(title)
+    ax.set_xlabel(t("axis.offset_mm", lang))
+    if d.empty:
+        no_data(ax, lang)
+        return ax
+    rows = _ForestRows.sorted_from(d)
+    small = rows.n > FOREST_LABEL_ALL_UP_TO
+    _draw_band_and_means(ax, rows)
+    _draw_intervals(ax, rows, small=small, kwargs=kwargs)
+    if raw and "raw_offset_mm" in rows.frame.columns:
+        ax.plot(
+            rows.frame["raw_offset_mm"].to_numpy(float),
+            rows.y,
+            linestyle="none",
+            marker="|",
+            color="#555555",
+            markersize=5,
+            zorder=2,
+        )
+    _name_producers(ax, rows, label_all=not small if label_all is None else label_all, lang=lang)
+    style.set_number_format(ax, lang, y=False)
+    if legend:
+        ax.legend(handles=_legend_handles(rows, lang), loc="lower right", fontsize=7.0)
+    return ax
+
+
+def _dimension_rows(offsets: pd.DataFrame, dimension: str | None) -> tuple[str, pd.DataFrame]:
+    """The dimension to draw (the only one when not given) and its rows with an offset."""
     dims = sorted(offsets["dimension"].astype("str").unique())
     if dimension is None:
         if len(dims) > 1:
@@ -129,35 +161,81 @@ def plot_forest(
         dimension = dims[0] if dims else ""
     d = offsets.loc[offsets["dimension"].astype("str") == dimension]
     d = d.loc[np.isfinite(pd.to_numeric(d["offset_mm"], errors="coerce"))]
+    return dimension, d
+
+
+def _forest_title(d: pd.DataFrame, dimension: str, lang: str) -> str:
+    """The default title: the dimension, the size the offsets are taken at, the producers."""
     center = float(d["center_size"].iloc[0]) if "center_size" in d.columns and len(d) else math.nan
-    if title is None:
-        title = t(
-            "chart.forest.title",
-            lang,
-            dimension=dimension_label(dimension, lang),
-            size=format_number(center, lang, 1 if center % 1 else 0),
-            n=len(d),
-        )
-    ax.set_title(title)
-    ax.set_xlabel(t("axis.offset_mm", lang))
-    if d.empty:
-        no_data(ax, lang)
-        return ax
-    d = d.sort_values(["offset_mm", "producer"], kind="stable")
-    n = len(d)
-    y = np.arange(n, dtype=float)
-    est = d["offset_mm"].to_numpy(float)
-    low = d["offset_ci_low_mm"].to_numpy(float)
-    high = d["offset_ci_high_mm"].to_numpy(float)
-    band = (
-        (float(d["band_low_mm"].iloc[0]), float(d["band_high_mm"].iloc[0]))
-        if {"band_low_mm", "band_high_mm"} <= set(d.columns)
-        else (math.nan, math.nan)
+    return t(
+        "chart.forest.title",
+        lang,
+        dimension=dimension_label(dimension, lang),
+        size=format_number(center, lang, 1 if center % 1 else 0),
+        n=len(d),
     )
-    lo, hi = band
-    if math.isfinite(lo) or math.isfinite(hi):
-        span_lo = lo if math.isfinite(lo) else min(float(np.nanmin(low)), 0.0) - 1.0
-        span_hi = hi if math.isfinite(hi) else max(float(np.nanmax(high)), 0.0) + 1.0
+
+
+@dataclass(frozen=True)
+class _ForestRows:
+    """The producers in drawing order (by offset, then name), one row of the chart each."""
+
+    frame: pd.DataFrame
+    y: np.ndarray
+    est: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    band: tuple[float, float]
+    mean: float
+    groups: np.ndarray
+    names: list[str]
+
+    @property
+    def n(self) -> int:
+        """The number of producers (rows)."""
+        return len(self.frame)
+
+    @property
+    def has_band(self) -> bool:
+        """Whether the tolerance band has at least one finite limit."""
+        return math.isfinite(self.band[0]) or math.isfinite(self.band[1])
+
+    @classmethod
+    def sorted_from(cls, d: pd.DataFrame) -> _ForestRows:
+        """Sort one dimension's rows by offset and take out what the drawing needs."""
+        d = d.sort_values(["offset_mm", "producer"], kind="stable")
+        est = d["offset_mm"].to_numpy(float)
+        low = d["offset_ci_low_mm"].to_numpy(float)
+        high = d["offset_ci_high_mm"].to_numpy(float)
+        band = (
+            (float(d["band_low_mm"].iloc[0]), float(d["band_high_mm"].iloc[0]))
+            if {"band_low_mm", "band_high_mm"} <= set(d.columns)
+            else (math.nan, math.nan)
+        )
+        mean = (
+            float(d["cluster_mean_offset_mm"].iloc[0])
+            if "cluster_mean_offset_mm" in d.columns
+            else float(np.mean(est))
+        )
+        return cls(
+            frame=d,
+            y=np.arange(len(d), dtype=float),
+            est=est,
+            low=low,
+            high=high,
+            band=band,
+            mean=mean,
+            groups=_group(low, high, band),
+            names=[short(plain_text(p), 22) for p in d["producer"].astype("str")],
+        )
+
+
+def _draw_band_and_means(ax: Axes, rows: _ForestRows) -> None:
+    """The tolerance band (open ends reach past the intervals), zero and the cluster mean."""
+    lo, hi = rows.band
+    if rows.has_band:
+        span_lo = lo if math.isfinite(lo) else min(float(np.nanmin(rows.low)), 0.0) - 1.0
+        span_hi = hi if math.isfinite(hi) else max(float(np.nanmax(rows.high)), 0.0) + 1.0
         band_style = style.BAND_STYLE["in_spec"]
         ax.axvspan(
             span_lo,
@@ -168,16 +246,14 @@ def plot_forest(
             zorder=0,
         )
     ax.axvline(0.0, color=style.REFERENCE_COLOR, linewidth=1.0, zorder=1)
-    mean = (
-        float(d["cluster_mean_offset_mm"].iloc[0])
-        if "cluster_mean_offset_mm" in d.columns
-        else float(np.mean(est))
-    )
-    ax.axvline(mean, color=style.MEAN_COLOR, linewidth=0.9, linestyle="--", zorder=1)
-    groups = _group(low, high, band)
-    small = n > FOREST_LABEL_ALL_UP_TO
+    ax.axvline(rows.mean, color=style.MEAN_COLOR, linewidth=0.9, linestyle="--", zorder=1)
+
+
+def _draw_intervals(ax: Axes, rows: _ForestRows, *, small: bool, kwargs: dict[str, Any]) -> None:
+    """Each producer's offset and interval, coloured and shaped by where it lies."""
+    est, low, high, y = rows.est, rows.low, rows.high, rows.y
     for name, look in _GROUPS:
-        sel = groups == name
+        sel = rows.groups == name
         if not sel.any():
             continue
         ax.errorbar(
@@ -197,76 +273,69 @@ def plot_forest(
                 kwargs,
             ),
         )
-    if raw and "raw_offset_mm" in d.columns:
-        ax.plot(
-            d["raw_offset_mm"].to_numpy(float),
-            y,
-            linestyle="none",
-            marker="|",
-            color="#555555",
-            markersize=5,
-            zorder=2,
-        )
-    names = [short(plain_text(p), 22) for p in d["producer"].astype("str")]
-    if label_all is None:
-        label_all = not small
+
+
+def _name_producers(ax: Axes, rows: _ForestRows, *, label_all: bool, lang: str) -> None:
+    """Every name on the y axis, or only the outside and end producers beside their interval."""
+    n, y = rows.n, rows.y
     ax.set_ylim(-0.8, n - 0.2)
     ax.grid(axis="y", visible=False)
     if label_all:
-        ax.set_yticks(y, names)
+        ax.set_yticks(y, rows.names)
         ax.tick_params(axis="y", labelsize=8.0 if n <= 20 else 6.5, length=0)
-    else:
-        ax.set_yticks([])
-        ax.set_ylabel(t("axis.producers_sorted", lang, n=n))
-        named = np.flatnonzero(groups == "outside")
-        named = np.union1d(named, [0, n - 1]).astype(int)
-        for i in named:
-            left = est[i] > mean  # write on the side away from the crowd
-            ax.annotate(
-                names[i],
-                (high[i] if left else low[i], y[i]),
-                xytext=(3 if left else -3, 0),
-                textcoords="offset points",
-                ha="left" if left else "right",
-                va="center",
-                fontsize=5.5,
-                color="#333333",
-            )
-        pad = 0.25 * float(np.nanmax(high) - np.nanmin(low))
-        ax.set_xlim(float(np.nanmin(low)) - pad, float(np.nanmax(high)) + pad)
-    style.set_number_format(ax, lang, y=False)
-    if legend:
-        handles: list[Any] = [
-            Line2D(
-                [],
-                [],
-                color=look["color"],
-                marker=look["marker"],
-                linestyle="-",
-                linewidth=1.0,
-                markersize=4.5,
-                label=t(_LEGEND[name], lang),
-            )
-            for name, look in _GROUPS
-            if (groups == name).any()
-        ]
-        if math.isfinite(lo) or math.isfinite(hi):
-            handles.append(
-                Patch(
-                    facecolor=style.BAND_STYLE["in_spec"]["facecolor"],
-                    alpha=style.BAND_STYLE["in_spec"]["alpha"],
-                    label=t("legend.spec_band", lang),
-                )
-            )
+        return
+    ax.set_yticks([])
+    ax.set_ylabel(t("axis.producers_sorted", lang, n=n))
+    named = np.flatnonzero(rows.groups == "outside")
+    named = np.union1d(named, [0, n - 1]).astype(int)
+    for i in named:
+        left = rows.est[i] > rows.mean  # write on the side away from the crowd
+        ax.annotate(
+            rows.names[i],
+            (rows.high[i] if left else rows.low[i], y[i]),
+            xytext=(3 if left else -3, 0),
+            textcoords="offset points",
+            ha="left" if left else "right",
+            va="center",
+            fontsize=5.5,
+            color="#333333",
+        )
+    pad = 0.25 * float(np.nanmax(rows.high) - np.nanmin(rows.low))
+    ax.set_xlim(float(np.nanmin(rows.low)) - pad, float(np.nanmax(rows.high)) + pad)
+
+
+def _legend_handles(rows: _ForestRows, lang: str) -> list[Any]:
+    """Legend entries: the groups drawn, the band when there is one, the cluster mean."""
+    handles: list[Any] = [
+        Line2D(
+            [],
+            [],
+            color=look["color"],
+            marker=look["marker"],
+            linestyle="-",
+            linewidth=1.0,
+            markersize=4.5,
+            label=t(_LEGEND[name], lang),
+        )
+        for name, look in _GROUPS
+        if (rows.groups == name).any()
+    ]
+    if rows.has_band:
         handles.append(
-            Line2D(
-                [],
-                [],
-                color=style.MEAN_COLOR,
-                linestyle="--",
-                linewidth=0.9,
-                label=t("legend.cluster_mean", lang, mean=format_number(mean, lang, 2)),
+            Patch(
+                facecolor=style.BAND_STYLE["in_spec"]["facecolor"],
+                alpha=style.BAND_STYLE["in_spec"]["alpha"],
+                label=t("legend.spec_band", lang),
             )
         )
-        ax.legend(handles=handles, loc="lower right", fontsize=7.0)
-    return ax
+    handles.append(
+        Line2D(
+            [],
+            [],
+            color=style.MEAN_COLOR,
+            linestyle="--",
+            linewidth=0.9,
+            label=t("legend.cluster_mean", lang, mean=format_number(rows.mean, lang, 2)),
+        )
+    )
+    return handles
