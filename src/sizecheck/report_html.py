@@ -510,61 +510,34 @@ def render_html(
     str
         The page (UTF-8 text).
     """
-    from sizecheck.gage import gage_sentence
-    from sizecheck.pipeline import CLUSTER_MIN_PRODUCERS
-    from sizecheck.sampling import plan_words
-
     lang = check_lang(lang)
     images = images or {}
-    ps = analysis.producer_summary
-    dims = sorted(ps["dimension"].astype("str").unique().tolist()) if not ps.empty else []
-    length_first = sorted(dims, key=lambda d: (d not in ("insole_length", "last_length"), d))
 
     def img(key: str) -> str | None:
         png = images.get(key)
         return _data_uri(png) if png else None
 
-    conventions = analysis.conventions
-    by_producer = (
-        dict(tuple(conventions.groupby(conventions["producer"].astype("str"), sort=False)))
-        if conventions is not None and not conventions.empty and "choice" in conventions.columns
-        else {}
-    )
-    summary_rows = []
-    sections = []
-    for idx, producer in enumerate(analysis.producers):
-        finding = finding_for(analysis, producer)
-        anchor, headline = f"p{idx + 1}", headline_text(finding, lang)
-        summary_rows.append(_summary_row(finding, anchor, headline, length_first, lang))
-        section = _producer_section(finding, anchor, headline, img, lang)
-        section["conventions"] = (
-            _conventions(by_producer[producer], lang) if producer in by_producer else []
-        )
-        sections.append(section)
+    ps = analysis.producer_summary
+    dims = sorted(ps["dimension"].astype("str").unique().tolist()) if not ps.empty else []
+    length_first = sorted(dims, key=lambda d: (d not in ("insole_length", "last_length"), d))
+    findings = [finding_for(analysis, p) for p in analysis.producers]
+    context = {
+        "lang": lang,
+        "tr": lambda key, **kw: t(key, lang, **kw),
+        **_heading_context(analysis, findings, lang),
+        **_producers_context(analysis, findings, length_first, img, lang),
+        **_cluster_context(analysis, length_first, img, lang),
+        "table": _table_context(analysis.table, lang),
+        **_inputs_context(analysis, lang),
+        **_rejects_context(analysis, lang),
+    }
+    return page_environment().get_template("report.html.j2").render(**context)
 
-    cluster = []
-    for d in length_first:
-        charts = [img(chart_key(k, d)) for k in CLUSTER_CHARTS]
-        cluster.append(
-            {
-                "label": dimension_label(d, lang),
-                "charts": [c for c in charts if c],
-                "comparison": _comparison(analysis.comparison, d, lang),
-            }
-        )
 
-    rejects = analysis.rejects if analysis.rejects is not None else pd.DataFrame()
-    reject_cols = ["source", "row", "column", "value", "code", "message"]  # REJECT_HEADS
-    shown = localized_rejects(rejects.head(MAX_REJECTS), lang)
-    reject_rows = [[_cell(r.get(c)) for c in reject_cols] for r in shown.to_dict(orient="records")]
-
-    table = analysis.table
+def _heading_context(analysis: Analysis, findings: Sequence[Finding], lang: str) -> dict[str, Any]:
+    """The page's heading: synthetic banner, date, version, report info, measured period."""
     info = getattr(analysis, "report_info", None)
-    dated = [
-        f
-        for f in (finding_for(analysis, p) for p in analysis.producers)
-        if f.first_date is not None
-    ]
+    dated = [f for f in findings if f.first_date is not None]
     period = (
         t(
             "workbook.report.period",
@@ -575,9 +548,7 @@ def render_html(
         if dated
         else ""
     )
-    context = {
-        "lang": lang,
-        "tr": lambda key, **kw: t(key, lang, **kw),
+    return {
         "synthetic": bool(analysis.synthetic),
         "created": format_date(analysis.created, lang),
         "version": analysis.version,
@@ -587,8 +558,36 @@ def render_html(
             "report_no": getattr(info, "report_no", ""),
         },
         "period": period,
+    }
+
+
+def _producers_context(
+    analysis: Analysis,
+    findings: Sequence[Finding],
+    dims: Sequence[str],
+    img: Callable[[str], str | None],
+    lang: str,
+) -> dict[str, Any]:
+    """The summary table (a row per producer, a verdict per dimension) and the sections."""
+    conventions = analysis.conventions
+    by_producer = (
+        dict(tuple(conventions.groupby(conventions["producer"].astype("str"), sort=False)))
+        if conventions is not None and not conventions.empty and "choice" in conventions.columns
+        else {}
+    )
+    summary_rows = []
+    sections = []
+    for idx, (producer, finding) in enumerate(zip(analysis.producers, findings, strict=True)):
+        anchor, headline = f"p{idx + 1}", headline_text(finding, lang)
+        summary_rows.append(_summary_row(finding, anchor, headline, dims, lang))
+        section = _producer_section(finding, anchor, headline, img, lang)
+        section["conventions"] = (
+            _conventions(by_producer[producer], lang) if producer in by_producer else []
+        )
+        sections.append(section)
+    return {
         "n_producers": len(analysis.producers),
-        "dim_labels": [dimension_label(d, lang) for d in length_first],
+        "dim_labels": [dimension_label(d, lang) for d in dims],
         "summary_rows": summary_rows,
         "verdict_help": [
             (t(f"verdict.{v}", lang), t(f"verdict_help.{v}", lang))
@@ -605,7 +604,28 @@ def render_html(
         "correction_heads": [t(k, lang) for k in CORRECTION_HEADS],
         "comparison_heads": [t(k, lang) for k in COMPARISON_HEADS],
         "convention_heads": [t(k, lang) for k in CONVENTION_HEADS],
-        "reject_heads": [t(k, lang) for k in REJECT_HEADS],
+        "lot_heads": [t(k, lang) for k in LOT_HEADS],
+        "sections": sections,
+    }
+
+
+def _cluster_context(
+    analysis: Analysis, dims: Sequence[str], img: Callable[[str], str | None], lang: str
+) -> dict[str, Any]:
+    """The cluster part: charts and comparison per dimension, the cluster summary table."""
+    from sizecheck.pipeline import CLUSTER_MIN_PRODUCERS
+
+    cluster = []
+    for d in dims:
+        charts = [img(chart_key(k, d)) for k in CLUSTER_CHARTS]
+        cluster.append(
+            {
+                "label": dimension_label(d, lang),
+                "charts": [c for c in charts if c],
+                "comparison": _comparison(analysis.comparison, d, lang),
+            }
+        )
+    return {
         "cluster": cluster,
         "cluster_rows": _cluster_rows(analysis, lang),
         "cluster_heads": [t(k, lang) for k in CLUSTER_HEADS],
@@ -613,17 +633,29 @@ def render_html(
         "cluster_missing": getattr(analysis, "cluster", None) is None
         and bool(getattr(analysis, "cluster_left_out", {})),
         "cluster_producers": _cluster_producers(analysis),
-        "sections": sections,
-        "table": {
-            "name": table.name,
-            "title": table.text("title", lang),
-            "status": _status_words(table.status, lang),
-            "official": table.status == "official",
-            "source": table.text("source", lang),
-            "notes": table.text("notes", lang),
-            "describe": table.describe(lang),
-            "nominal": _nominal_rows(table, lang),
-        },
+    }
+
+
+def _table_context(table: Any, lang: str) -> dict[str, Any]:
+    """The reference table's section: name, title, status, source, notes, nominal values."""
+    return {
+        "name": table.name,
+        "title": table.text("title", lang),
+        "status": _status_words(table.status, lang),
+        "official": table.status == "official",
+        "source": table.text("source", lang),
+        "notes": table.text("notes", lang),
+        "describe": table.describe(lang),
+        "nominal": _nominal_rows(table, lang),
+    }
+
+
+def _inputs_context(analysis: Analysis, lang: str) -> dict[str, Any]:
+    """What was read and how: files with checksums, notes, accounting, lot plan, gage."""
+    from sizecheck.gage import gage_sentence
+    from sizecheck.sampling import plan_words
+
+    return {
         "inputs": [(f.source, f.sha256) for f in analysis.inputs],
         "read_notes": [note_text(n, lang) for n in analysis.notes],
         "accounting": accounting_items(analysis.accounting, lang),
@@ -631,11 +663,21 @@ def render_html(
             dimension_label(d, lang) for d in analysis.missing_dimensions
         ),
         "lot_plan": plan_words(analysis.lot_plan, lang) if analysis.lot_plan is not None else [],
-        "lot_heads": [t(k, lang) for k in LOT_HEADS],
         "gage": gage_sentence(analysis.gage, lang) if analysis.gage is not None else "",
-        "reject_rows": reject_rows,
+    }
+
+
+def _rejects_context(analysis: Analysis, lang: str) -> dict[str, Any]:
+    """The rejected cells and rows, the first :data:`MAX_REJECTS` in words of ``lang``."""
+    rejects = analysis.rejects if analysis.rejects is not None else pd.DataFrame()
+    reject_cols = ["source", "row", "column", "value", "code", "message"]  # REJECT_HEADS
+    shown = localized_rejects(rejects.head(MAX_REJECTS), lang)
+    return {
+        "reject_heads": [t(k, lang) for k in REJECT_HEADS],
+        "reject_rows": [
+            [_cell(r.get(c)) for c in reject_cols] for r in shown.to_dict(orient="records")
+        ],
         "rejects_total": len(rejects),
         "rejects_capped": len(rejects) > MAX_REJECTS,
         "max_rejects": MAX_REJECTS,
     }
-    return page_environment().get_template("report.html.j2").render(**context)
