@@ -46,6 +46,9 @@ MIN_HALF_SPAN_MM = 1.0
 #: Up to this many producers each line is named at its right end.
 NAME_LINES_UP_TO = 12
 
+#: Where a producer's line ends: size, height, producer, whether it informed the proposal.
+_LineEnd = tuple[float, float, str, bool]
+
 _PROPOSAL_COLOR = style.OKABE_ITO["blue"]
 _USED_COLOR = "#6E6E6E"
 _UNUSED_COLOR = "#B0B0B0"
@@ -137,12 +140,11 @@ def plot_proposal(
     ax = get_ax(ax)
     dimension = _one_dimension(sizes, dimension, "plot_proposal")
     d = select(sizes, producer=None, dimension=dimension).sort_values("size")
-    dim_label = dimension_label(dimension, lang)
     paris = d["paris_mm"].to_numpy(float)
     use_paris = bool(len(d)) and bool(np.isfinite(paris).all())
     keys = _REF_KEYS["paris" if use_paris else "current"]
     if title is None:
-        title = t(keys["title"], lang, dimension=dim_label)
+        title = t(keys["title"], lang, dimension=dimension_label(dimension, lang))
     ax.set_title(title)
     ax.set_xlabel(t("axis.size", lang))
     ax.set_ylabel(t(keys["y"], lang))
@@ -151,10 +153,44 @@ def plot_proposal(
         return ax
     x = d["size"].to_numpy(float)
     ref = paris if use_paris else d["current_mm"].to_numpy(float)
+    _draw_proposal_and_band(ax, d, ref, kwargs)
+    labels: list[_LineEnd] = []
+    if lines is not None:
+        need(lines, _LINES, "plot_proposal")
+        lv = select(lines, producer=None, dimension=dimension)
+        if label_lines is None:
+            label_lines = len(lv) <= NAME_LINES_UP_TO
+        labels = _draw_producer_lines(ax, lv, x, ref, faint=not label_lines)
+    ci_drawn = _draw_level_interval(ax, estimates, dimension, x, ref)
+    # At least ±1 mm around the reference, so that tenths of a millimetre look small.
+    lo, hi = ax.get_ylim()
+    ax.set_ylim(min(lo, -MIN_HALF_SPAN_MM), max(hi, MIN_HALF_SPAN_MM))
+    if label_lines and labels:
+        _name_lines(ax, labels)
+    style.set_number_format(ax, lang)
+    if legend:
+        handles = _proposal_legend(
+            keys["legend"],
+            ci_drawn=ci_drawn,
+            used=any(chosen for *_, chosen in labels),
+            unused=any(not chosen for *_, chosen in labels),
+            lang=lang,
+        )
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=3,
+                  fontsize=7.0)  # fmt: skip
+    return ax
 
-    def reference(at: np.ndarray) -> np.ndarray:
-        return np.asarray(np.interp(at, x, ref), dtype=float)
 
+def _relative(at: np.ndarray, x: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    """The reference (``ref`` at sizes ``x``) at sizes ``at``, interpolated linearly."""
+    return np.asarray(np.interp(at, x, ref), dtype=float)
+
+
+def _draw_proposal_and_band(
+    ax: Axes, d: pd.DataFrame, ref: np.ndarray, kwargs: dict[str, Any]
+) -> None:
+    """The reference at zero, the leave-one-out band and the proposal, less the reference."""
+    x = d["size"].to_numpy(float)
     ax.axhline(0.0, color=style.REFERENCE_COLOR, linewidth=1.0, zorder=1)
     ax.fill_between(
         x,
@@ -170,102 +206,107 @@ def plot_proposal(
         d["proposal_mm"].to_numpy(float) - ref,
         **merged({"color": _PROPOSAL_COLOR, "linewidth": 2.6, "zorder": 4}, kwargs),
     )
-    used_any = unused_any = False
-    labels: list[tuple[float, float, str, bool]] = []
-    if lines is not None:
-        need(lines, _LINES, "plot_proposal")
-        lv = select(lines, producer=None, dimension=dimension)
-        if label_lines is None:
-            label_lines = len(lv) <= NAME_LINES_UP_TO
-        for row in lv.sort_values("producer").to_dict(orient="records"):
-            # The producer's own line (what it makes); with one size, its level there.
-            level, step = row["own_level_mm"], row["own_step_mm"]
-            if not (math.isfinite(level) and math.isfinite(step)):
-                level, step = row["level_mm"], row["step_mm"]
-            if not (math.isfinite(level) and math.isfinite(step)):
-                continue
-            own = x[(x >= row["size_min"] - 1e-9) & (x <= row["size_max"] + 1e-9)]
-            if len(own) < 2:
-                own = np.array([row["size_min"], row["size_max"]], dtype=float)
-            y = level + step * (own - row["base_size"]) - reference(own)
-            chosen = bool(row["chosen"])
-            used_any |= chosen
-            unused_any |= not chosen
-            ax.plot(
-                own,
-                y,
-                color=_USED_COLOR if chosen else _UNUSED_COLOR,
-                linewidth=1.0 if label_lines else 0.6,
-                alpha=1.0 if label_lines else 0.6,
-                linestyle="-" if chosen else ":",
-                marker="o" if len(np.unique(own)) == 1 else None,
-                markersize=3,
-                zorder=3,
-            )
-            labels.append((float(own[-1]), float(y[-1]), str(row["producer"]), chosen))
-    ci_drawn = False
-    if estimates is not None and "level_ci_low_mm" in estimates.columns:
-        e = estimates.loc[estimates["dimension"].astype("str") == dimension]
-        if len(e):
-            est = e.iloc[0]
-            base = float(est["base_size"])
-            at = float(reference(np.array([base]))[0])
-            mid = float(est["base_value_mm"]) - at
-            low, high = float(est["level_ci_low_mm"]) - at, float(est["level_ci_high_mm"]) - at
-            if math.isfinite(low) and math.isfinite(high):
-                ax.errorbar(
-                    [base],
-                    [mid],
-                    yerr=[[max(mid - low, 0.0)], [max(high - mid, 0.0)]],
-                    fmt="D",
-                    color=_PROPOSAL_COLOR,
-                    markersize=5,
-                    capsize=4,
-                    elinewidth=1.4,
-                    zorder=5,
-                )
-                ci_drawn = True
-    # At least ±1 mm around the reference, so that tenths of a millimetre look small.
-    lo, hi = ax.get_ylim()
-    ax.set_ylim(min(lo, -MIN_HALF_SPAN_MM), max(hi, MIN_HALF_SPAN_MM))
-    if label_lines and labels:
-        _name_lines(ax, labels)
-    style.set_number_format(ax, lang)
-    if legend:
-        handles: list[Any] = [
-            Line2D([], [], color=_PROPOSAL_COLOR, linewidth=2.6,
-                   label=t("propose.chart.proposal", lang)),
-            Patch(facecolor=_BAND_COLOR, alpha=0.35, label=t("propose.chart.loo_band", lang)),
-        ]  # fmt: skip
-        if ci_drawn:
-            handles.append(
-                Line2D([], [], color=_PROPOSAL_COLOR, marker="D", linestyle="-", markersize=5,
-                       label=t("propose.chart.level_ci", lang))
-            )  # fmt: skip
-        if used_any:
-            handles.append(
-                Line2D([], [], color=_USED_COLOR, linewidth=1.0,
-                       label=t("propose.chart.producer_used", lang))
-            )  # fmt: skip
-        if unused_any:
-            handles.append(
-                Line2D([], [], color=_UNUSED_COLOR, linewidth=1.0, linestyle=":",
-                       label=t("propose.chart.producer_unused", lang))
-            )  # fmt: skip
+
+
+def _draw_producer_lines(
+    ax: Axes, lines: pd.DataFrame, x: np.ndarray, ref: np.ndarray, *, faint: bool
+) -> list[_LineEnd]:
+    """Each producer's own line over the sizes it made (solid when it informed the
+    proposal, dotted when not; ``faint`` when unnamed); returns where each line ends."""
+    ends: list[_LineEnd] = []
+    for row in lines.sort_values("producer").to_dict(orient="records"):
+        # The producer's own line (what it makes); with one size, its level there.
+        level, step = row["own_level_mm"], row["own_step_mm"]
+        if not (math.isfinite(level) and math.isfinite(step)):
+            level, step = row["level_mm"], row["step_mm"]
+        if not (math.isfinite(level) and math.isfinite(step)):
+            continue
+        own = x[(x >= row["size_min"] - 1e-9) & (x <= row["size_max"] + 1e-9)]
+        if len(own) < 2:
+            own = np.array([row["size_min"], row["size_max"]], dtype=float)
+        y = level + step * (own - row["base_size"]) - _relative(own, x, ref)
+        chosen = bool(row["chosen"])
+        ax.plot(
+            own,
+            y,
+            color=_USED_COLOR if chosen else _UNUSED_COLOR,
+            linewidth=0.6 if faint else 1.0,
+            alpha=0.6 if faint else 1.0,
+            linestyle="-" if chosen else ":",
+            marker="o" if len(np.unique(own)) == 1 else None,
+            markersize=3,
+            zorder=3,
+        )
+        ends.append((float(own[-1]), float(y[-1]), str(row["producer"]), chosen))
+    return ends
+
+
+def _draw_level_interval(
+    ax: Axes, estimates: pd.DataFrame | None, dimension: str, x: np.ndarray, ref: np.ndarray
+) -> bool:
+    """The interval of the proposed level at the base size; whether one was drawn."""
+    if estimates is None or "level_ci_low_mm" not in estimates.columns:
+        return False
+    e = estimates.loc[estimates["dimension"].astype("str") == dimension]
+    if not len(e):
+        return False
+    est = e.iloc[0]
+    base = float(est["base_size"])
+    at = float(_relative(np.array([base]), x, ref)[0])
+    mid = float(est["base_value_mm"]) - at
+    low, high = float(est["level_ci_low_mm"]) - at, float(est["level_ci_high_mm"]) - at
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return False
+    ax.errorbar(
+        [base],
+        [mid],
+        yerr=[[max(mid - low, 0.0)], [max(high - mid, 0.0)]],
+        fmt="D",
+        color=_PROPOSAL_COLOR,
+        markersize=5,
+        capsize=4,
+        elinewidth=1.4,
+        zorder=5,
+    )
+    return True
+
+
+def _proposal_legend(
+    reference_key: str, *, ci_drawn: bool, used: bool, unused: bool, lang: str
+) -> list[Any]:
+    """Legend entries: proposal, band, level interval and producer lines as drawn, reference."""
+    handles: list[Any] = [
+        Line2D([], [], color=_PROPOSAL_COLOR, linewidth=2.6,
+               label=t("propose.chart.proposal", lang)),
+        Patch(facecolor=_BAND_COLOR, alpha=0.35, label=t("propose.chart.loo_band", lang)),
+    ]  # fmt: skip
+    if ci_drawn:
         handles.append(
-            Line2D([], [], color=style.REFERENCE_COLOR, linewidth=1.0,
-                   label=t(keys["legend"], lang))
+            Line2D([], [], color=_PROPOSAL_COLOR, marker="D", linestyle="-", markersize=5,
+                   label=t("propose.chart.level_ci", lang))
         )  # fmt: skip
-        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=3,
-                  fontsize=7.0)  # fmt: skip
-    return ax
+    if used:
+        handles.append(
+            Line2D([], [], color=_USED_COLOR, linewidth=1.0,
+                   label=t("propose.chart.producer_used", lang))
+        )  # fmt: skip
+    if unused:
+        handles.append(
+            Line2D([], [], color=_UNUSED_COLOR, linewidth=1.0, linestyle=":",
+                   label=t("propose.chart.producer_unused", lang))
+        )  # fmt: skip
+    handles.append(
+        Line2D([], [], color=style.REFERENCE_COLOR, linewidth=1.0,
+               label=t(reference_key, lang))
+    )  # fmt: skip
+    return handles
 
 
-def _name_lines(ax: Axes, labels: Sequence[tuple[float, float, str, bool]]) -> None:
+def _name_lines(ax: Axes, labels: Sequence[_LineEnd]) -> None:
     """Write each producer's name at the right end of its line, nudged apart vertically
     so that names of lines that end close together do not overprint."""
     lo, hi = ax.get_ylim()
-    order: list[tuple[float, float, str, bool]] = []
+    order: list[_LineEnd] = []
     placed: list[float] = []
     for end in sorted({round(item[0], 6) for item in labels}):
         column = sorted((i for i in labels if round(i[0], 6) == end), key=lambda i: i[1])
