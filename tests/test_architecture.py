@@ -35,6 +35,7 @@ CAPABILITIES = [
 PRESENTATION = [
     PACKAGE / "plotting" / "forest.py",
     PACKAGE / "plotting" / "proposal.py",
+    PACKAGE / "report_gage.py",
     PACKAGE / "report_html.py",
 ]
 MAX_FUNCTION_LINES = 80

@@ -26,7 +26,7 @@ from sizecheck.validate import localized_rejects
 if TYPE_CHECKING:
     import pandas as pd
 
-    from sizecheck.gage import GageAnalysis
+    from sizecheck.gage import GageAnalysis, GageStudy
 
 __all__ = [
     "COLUMN_KEYS",
@@ -182,12 +182,58 @@ def render_gage_html(
 
     Every value from the data (operator names, file names, reject values) is escaped.
     """
-    from sizecheck.gage import BAND_KEYS, POOL_INTERACTION_P, RESOLVE_KEYS, note_text
+    from sizecheck.gage import RESOLVE_KEYS
 
     lang = check_lang(lang)
     images = images or {}
     s = analysis.study
-    dim = dimension_label(s.dimension, lang)
+    comp_cols = [c for c in GAGE_COLUMNS[1:] if c != "pct_tolerance" or s.tolerance_mm is not None]
+    anova_cols = ["df", "ss", "ms", "f", "p"]
+    context = {
+        "tr": lambda key, **kw: t(key, lang, **kw),
+        "title": t("gage.title", lang),
+        "lang_attr": t("gage.lang_attr", lang),
+        "created": t(
+            "gage.created", lang, date=format_date(analysis.created, lang), version=analysis.version
+        ),
+        "what": t(
+            "gage.what",
+            lang,
+            dimension=dimension_label(s.dimension, lang).lower(),
+            parts=s.parts,
+            trials=s.trials,
+            operators=s.operators,
+            n=len(s.readings),
+        ),
+        "verdict_cls": {"acceptable": "ok", "conditional": "warn"}.get(s.verdict, "bad"),
+        **_verdict_context(analysis, lang),
+        "meaning": t(RESOLVE_KEYS[s.verdict], lang),
+        **_method_context(s, lang),
+        "components": _table(s.components, comp_cols, lang, COMPONENT_KEYS),
+        "anova": _table(s.anova, anova_cols, lang, _ANOVA_KEYS),
+        "anova_pooled": (
+            _table(s.anova_pooled, anova_cols, lang, _ANOVA_KEYS)
+            if s.anova_pooled is not None
+            else None
+        ),
+        "charts": [
+            "data:image/png;base64," + base64.b64encode(images[name]).decode("ascii")
+            for name in GAGE_CHARTS
+            if name in images
+        ],
+        "facts": _facts(s, lang),
+        **_read_context(analysis, lang),
+    }
+    env = page_environment()
+    return env.get_template("gage.html.j2").render(**context)
+
+
+def _verdict_context(analysis: GageAnalysis, lang: str) -> dict[str, str]:
+    """The verdict's band and its sentence: gage R&R against the tolerance (and where the
+    tolerance came from) or, without one, against the study's own variation."""
+    from sizecheck.gage import BAND_KEYS
+
+    s = analysis.study
     grr = s.component("gage_rr")
     band = t(BAND_KEYS[s.verdict], lang)
     if s.verdict_basis == "pct_tolerance" and s.tolerance_mm is not None:
@@ -210,9 +256,16 @@ def render_gage_html(
             pct=format_number(float(grr["pct_study_var"]), lang, 1),
             band=band,
         )
+    return {"band": band, "verdict": verdict}
+
+
+def _method_context(s: GageStudy, lang: str) -> dict[str, str]:
+    """How the figures were reached: distinct categories, the interaction pooled or kept,
+    the components set to zero."""
+    from sizecheck.gage import POOL_INTERACTION_P
+
     p_text = _num(s.interaction_p, lang, 3)
     limit = format_number(POOL_INTERACTION_P, lang, 2)
-    pooling = t("gage.pooled" if s.interaction_pooled else "gage.kept", lang, p=p_text, limit=limit)
     zeroed = (
         t(
             "gage.zeroed",
@@ -222,70 +275,52 @@ def render_gage_html(
         if s.zeroed
         else ""
     )
-    ndc = t("gage.ndc", lang, ndc=s.ndc) if s.ndc is not None else t("gage.ndc_none", lang)
-    comp_cols = [c for c in GAGE_COLUMNS[1:] if c != "pct_tolerance" or s.tolerance_mm is not None]
-    anova_cols = ["df", "ss", "ms", "f", "p"]
-    rejects = localized_rejects(analysis.read.rejects, lang)
-    context = {
-        "tr": lambda key, **kw: t(key, lang, **kw),
-        "title": t("gage.title", lang),
-        "lang_attr": t("gage.lang_attr", lang),
-        "created": t(
-            "gage.created", lang, date=format_date(analysis.created, lang), version=analysis.version
+    return {
+        "ndc": t("gage.ndc", lang, ndc=s.ndc) if s.ndc is not None else t("gage.ndc_none", lang),
+        "pooling": t(
+            "gage.pooled" if s.interaction_pooled else "gage.kept", lang, p=p_text, limit=limit
         ),
-        "what": t(
-            "gage.what",
-            lang,
-            dimension=dim.lower(),
-            parts=s.parts,
-            trials=s.trials,
-            operators=s.operators,
-            n=len(s.readings),
-        ),
-        "verdict_cls": {"acceptable": "ok", "conditional": "warn"}.get(s.verdict, "bad"),
-        "band": band,
-        "verdict": verdict,
-        "meaning": t(RESOLVE_KEYS[s.verdict], lang),
-        "ndc": ndc,
-        "pooling": pooling,
         "zeroed": zeroed,
-        "components": _table(s.components, comp_cols, lang, COMPONENT_KEYS),
-        "anova": _table(s.anova, anova_cols, lang, _ANOVA_KEYS),
-        "anova_pooled": (
-            _table(s.anova_pooled, anova_cols, lang, _ANOVA_KEYS)
-            if s.anova_pooled is not None
-            else None
+    }
+
+
+def _facts(s: GageStudy, lang: str) -> list[tuple[str, str]]:
+    """The study's design as (label, value) pairs: dimension, parts, operators, trials,
+    tolerance."""
+    return [
+        (t("gage.dimension", lang), dimension_label(s.dimension, lang)),
+        (t("gage.parts", lang), str(s.parts)),
+        (t("gage.operators", lang), ", ".join(sorted(set(s.readings["operator"])))),
+        (t("gage.trials", lang), str(s.trials)),
+        (
+            t("gage.tolerance", lang),
+            f"{format_number(s.tolerance_mm, lang, 2)} mm"
+            if s.tolerance_mm is not None
+            else t("gage.none", lang),
         ),
-        "charts": [
-            "data:image/png;base64," + base64.b64encode(images[name]).decode("ascii")
-            for name in GAGE_CHARTS
-            if name in images
-        ],
-        "facts": [
-            (t("gage.dimension", lang), dim),
-            (t("gage.parts", lang), str(s.parts)),
-            (t("gage.operators", lang), ", ".join(sorted(set(s.readings["operator"])))),
-            (t("gage.trials", lang), str(s.trials)),
-            (
-                t("gage.tolerance", lang),
-                f"{format_number(s.tolerance_mm, lang, 2)} mm"
-                if s.tolerance_mm is not None
-                else t("gage.none", lang),
-            ),
-        ],
+    ]
+
+
+def _read_context(analysis: GageAnalysis, lang: str) -> dict[str, Any]:
+    """What was read: files with checksums, row and cell accounting, the first 500
+    rejects in words of ``lang``, reading notes."""
+    from sizecheck.gage import note_text
+
+    rejects = localized_rejects(analysis.read.rejects, lang)
+    counted = (
+        "rows_read",
+        "rows_used",
+        "rows_rejected",
+        "cells_read",
+        "cells_used",
+        "cells_rejected",
+    )
+    return {
         "inputs": [(f.source, f.sha256) for f in analysis.inputs],
         "accounting": [
             (t(f"accounting.{k}", lang), format_number(v, lang, 0, grouping=True))
             for k, v in analysis.read.accounting.counts().items()
-            if k
-            in {
-                "rows_read",
-                "rows_used",
-                "rows_rejected",
-                "cells_read",
-                "cells_used",
-                "cells_rejected",
-            }
+            if k in counted
         ],
         "rejects": [
             [str(r.get(c, "")) for c in REJECT_COLUMNS]
@@ -294,8 +329,6 @@ def render_gage_html(
         "reject_head": [t(f"report.reject_{c}", lang) for c in REJECT_COLUMNS],
         "notes": [note_text(n, lang) for n in analysis.read.notes],
     }
-    env = page_environment()
-    return env.get_template("gage.html.j2").render(**context)
 
 
 def write_gage(
