@@ -37,6 +37,7 @@ PRESENTATION = [
     PACKAGE / "plotting" / "proposal.py",
     PACKAGE / "report_gage.py",
     PACKAGE / "report_html.py",
+    PACKAGE / "report_propose.py",
 ]
 MAX_FUNCTION_LINES = 80
 

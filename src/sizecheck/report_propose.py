@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from sizecheck.propose import Proposal
-    from sizecheck.tables import Tolerance
+    from sizecheck.tables import ReferenceTable, Tolerance
 
 __all__ = [
     "IMPACT_FILE",
@@ -150,96 +150,111 @@ def render_proposal_charts(
 
 
 def _summary_rows(proposal: Proposal, lang: str) -> list[dict[str, Any]]:
+    """One row of the summary table per proposed dimension, in words of ``lang``."""
     p = proposal.proposal
     confidence = float(p.provenance.get("confidence", 0.95))
-    target = format_number(100 * confidence, lang, 0)
     conform = {str(r["dimension"]): r for r in proposal.conformity.to_dict(orient="records")}
-    rows = []
-    for e in p.estimates.to_dict(orient="records"):
-        dim = str(e["dimension"])
-        notes = []
-        level_ci = t(
+    return [
+        _summary_row(e, conform.get(str(e["dimension"])), p.table, confidence, lang)
+        for e in p.estimates.to_dict(orient="records")
+    ]
+
+
+def _summary_row(
+    e: Mapping[Any, Any],
+    c: Mapping[Any, Any] | None,
+    table: ReferenceTable,
+    confidence: float,
+    lang: str,
+) -> dict[str, Any]:
+    """A dimension's row: level and its interval, step, what it rests on, the
+    leave-one-out shift, who conforms now and then, tolerance; notes on short coverage."""
+    dim = str(e["dimension"])
+    target = format_number(100 * confidence, lang, 0)
+    notes = []
+    if float(e["level_ci_coverage"]) < confidence:
+        notes.append(
+            t(
+                "propose.coverage_short",
+                lang,
+                n=int(e["n_producers"]),
+                target=target,
+                pct=format_number(100 * float(e["level_ci_coverage"]), lang, 0),
+            )
+        )
+    return {
+        "dimension": dimension_label(dim, lang),
+        "level": t(
+            "propose.level",
+            lang,
+            size=_size(float(e["base_size"]), lang),
+            value=_num(e["base_value_mm"], lang, 1),
+        ),
+        "level_ci": t(
             "propose.level_ci",
             lang,
             pct=target,
             low=_num(e["level_ci_low_mm"], lang, 1),
             high=_num(e["level_ci_high_mm"], lang, 1),
             estimate=_num(e["level_mm"], lang, 2),
-        )
-        if float(e["level_ci_coverage"]) < confidence:
-            notes.append(
-                t(
-                    "propose.coverage_short",
-                    lang,
-                    n=int(e["n_producers"]),
-                    target=target,
-                    pct=format_number(100 * float(e["level_ci_coverage"]), lang, 0),
-                )
-            )
-        if e["step_rule"] == "fixed":
-            step = t("propose.step_fixed", lang, value=_num(e["step_value_mm"], lang, 2))
-        else:
-            step = t(
-                "propose.step_fitted",
+        ),
+        "step": _step_text(e, target, lang),
+        "based_on": t(
+            "propose.based_on",
+            lang,
+            n=int(e["n_producers"]),
+            m=format_number(int(e["n"]), lang, 0, grouping=True),
+        ),
+        "dates": (
+            t(
+                "propose.dates",
                 lang,
-                value=_num(e["step_value_mm"], lang, 2),
-                pct=target,
-                low=_num(e["step_ci_low_mm"], lang, 2),
-                high=_num(e["step_ci_high_mm"], lang, 2),
+                first=format_date(e["first_date"], lang),
+                last=format_date(e["last_date"], lang),
             )
-        c = conform.get(dim)
-        rows.append(
-            {
-                "dimension": dimension_label(dim, lang),
-                "level": t(
-                    "propose.level",
-                    lang,
-                    size=_size(float(e["base_size"]), lang),
-                    value=_num(e["base_value_mm"], lang, 1),
-                ),
-                "level_ci": level_ci,
-                "step": step,
-                "based_on": t(
-                    "propose.based_on",
-                    lang,
-                    n=int(e["n_producers"]),
-                    m=format_number(int(e["n"]), lang, 0, grouping=True),
-                ),
-                "dates": (
-                    t(
-                        "propose.dates",
-                        lang,
-                        first=format_date(e["first_date"], lang),
-                        last=format_date(e["last_date"], lang),
-                    )
-                    if e["first_date"]
-                    else "–"
-                ),
-                "loo": t(
-                    "propose.loo",
-                    lang,
-                    shift=_num(e["loo_max_shift_mm"], lang, 2),
-                    producer=str(e["loo_producer"]),
-                ),
-                "conform": (
-                    t(
-                        "propose.conform",
-                        lang,
-                        now=int(c["conforming_current"]),
-                        then=int(c["conforming_proposal"]),
-                        n=int(c["n_judged"]),
-                    )
-                    if c is not None
-                    else "–"
-                ),
-                "tolerance": _tolerance_text(p.table.dimensions[dim].tolerance, lang)
-                + " ("
-                + _tolerance_from(str(e["tolerance_from"]), lang)
-                + ")",
-                "notes": notes,
-            }
-        )
-    return rows
+            if e["first_date"]
+            else "–"
+        ),
+        "loo": t(
+            "propose.loo",
+            lang,
+            shift=_num(e["loo_max_shift_mm"], lang, 2),
+            producer=str(e["loo_producer"]),
+        ),
+        "conform": _conform_text(c, lang),
+        "tolerance": _tolerance_text(table.dimensions[dim].tolerance, lang)
+        + " ("
+        + _tolerance_from(str(e["tolerance_from"]), lang)
+        + ")",
+        "notes": notes,
+    }
+
+
+def _step_text(e: Mapping[Any, Any], target: str, lang: str) -> str:
+    """The step per size: fixed by rule, or fitted with its ``target`` % interval."""
+    if e["step_rule"] == "fixed":
+        return t("propose.step_fixed", lang, value=_num(e["step_value_mm"], lang, 2))
+    return t(
+        "propose.step_fitted",
+        lang,
+        value=_num(e["step_value_mm"], lang, 2),
+        pct=target,
+        low=_num(e["step_ci_low_mm"], lang, 2),
+        high=_num(e["step_ci_high_mm"], lang, 2),
+    )
+
+
+def _conform_text(c: Mapping[Any, Any] | None, lang: str) -> str:
+    """How many judged producers conform to the current table and to the proposal."""
+    if c is None:
+        return "–"
+    return t(
+        "propose.conform",
+        lang,
+        now=int(c["conforming_current"]),
+        then=int(c["conforming_proposal"]),
+        n=int(c["n_judged"]),
+    )
 
 
 def _sizes_rows(frame: pd.DataFrame, lang: str) -> list[list[str]]:
