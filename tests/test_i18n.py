@@ -45,6 +45,7 @@ DYNAMIC_PREFIXES = (
     "workbook.col.",  # the workbook's headers, by column name
     "workbook.sheet.",
     "workbook.tolerance.",
+    "validate.code.",  # f"validate.code.{code}": a reject code named by 'sizecheck validate'
 )
 
 

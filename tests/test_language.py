@@ -34,6 +34,10 @@ SAME_IN_BOTH: dict[str, str] = {
     "Gage R&R": "name of the method (AIAG), used as is in Indonesian QA",
 }
 
+#: Catalogue keys whose English values are the reject codes themselves (``not_a_number``),
+#: which stay English in every language (README, rejects): no sentence to look for.
+CODE_NAMES = ("validate.code.",)
+
 #: A catalogue fragment is a "sentence" to look for when it has at least this many words.
 MIN_WORDS = 2
 
@@ -55,7 +59,7 @@ def english_sentences() -> set[str]:
     indonesian = " ".join(" ".join(v.split()) for v in id_.values())
     found = set()
     for key, value in en.items():
-        if value == id_.get(key):
+        if value == id_.get(key) or key.startswith(CODE_NAMES):
             continue
         for frag in _fragments(value):
             if frag not in indonesian and frag not in SAME_IN_BOTH:

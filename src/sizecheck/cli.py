@@ -1211,18 +1211,21 @@ def validate_cmd(
         int, typer.Option("--show", help="How many rows to list per problem code.")
     ] = 5,
     limit: LimitOpt = None,
+    lang: LangOpt = None,
 ) -> None:
     """Check measurement files without analysing them: what is used, what is not, and why.
 
     Prints how each file was read (separator, decimal mark, encoding, header row), the
-    row and cell accounting, and the problems by code with their first rows. Title,
-    blank, average/total and signature rows are listed as skipped, not as problems. Exit
-    0 when nothing is rejected for a problem, 1 when something is, 2 when a file cannot
-    be read.
+    row and cell accounting, and the problems by code with their first rows, in --lang
+    (with --lang id each code is named by its reason in words). Title, blank,
+    average/total and signature rows are listed as skipped, not as problems. Exit 0 when
+    nothing is rejected for a problem, 1 when something is, 2 when a file cannot be read.
 
-    Example: sizecheck validate qa_maret.xlsx --table paris-point
+    Example: sizecheck validate qa_maret.xlsx --table paris-point --lang id
     """
     from sizecheck.validate import read_measurements
+
+    language = _language(lang)
 
     result = read_measurements(
         inputs,
@@ -1234,48 +1237,52 @@ def validate_cmd(
         units=units,
         limits=_read_limits(limit),
     )
-    _print_validation(_console(), result, show)
+    _print_validation(_console(), result, show, language)
     if not result.clean:
         raise typer.Exit(EXIT_FINDINGS)
 
 
-def _print_validation(con: "Console", result: Any, show: int) -> None:
+def _print_validation(con: "Console", result: Any, show: int, lang: str) -> None:
     from rich.table import Table
     from rich.text import Text
 
     from sizecheck.escaping import visible_controls
-    from sizecheck.validate import RejectCode
+    from sizecheck.i18n import note_text, t
+    from sizecheck.validate import RejectCode, localized_rejects
 
     for s in result.sheets:
         if not s.has_header:
             continue
-        how = (
-            f"sep {s.sep!r}, decimal {s.decimal!r}, {s.encoding}"
-            if s.format == "csv"
-            else f"sheet {s.sheet!r}, decimal {s.decimal!r}"
-        )
-        con.print(f"{s.source}: header on row {s.header_row} ({how})")
+        if s.format == "csv":
+            how = t("validate.read_csv", lang, source=s.source, row=s.header_row,
+                    sep=repr(s.sep), decimal=repr(s.decimal), encoding=s.encoding)  # fmt: skip
+        else:
+            how = t("validate.read_sheet", lang, source=s.source, row=s.header_row,
+                    sheet=repr(s.sheet), decimal=repr(s.decimal))  # fmt: skip
+        con.print(how)
     for note in result.notes:
-        con.print(Text(visible_controls(f"Note: {note}")))
-    acc = Table(title="Accounting")
-    for col in ("source", "rows read", "used", "rejected", "skipped", "cells read", "used",
-                "rejected", "blank"):  # fmt: skip
-        acc.add_column(col, justify="left" if col == "source" else "right")
+        con.print(Text(visible_controls(t("validate.note", lang, note=note_text(note, lang)))))
+    acc = Table(title=t("validate.accounting", lang))
+    for key in ("validate.col_source", "validate.col_rows_read", "validate.col_used",
+                "validate.col_rejected", "validate.col_skipped", "validate.col_cells_read",
+                "validate.col_used", "validate.col_rejected", "validate.col_blank"):  # fmt: skip
+        acc.add_column(t(key, lang), justify="left" if key == "validate.col_source" else "right")
     a = result.accounting
     for s in (*a.sources, a):
         acc.add_row(
-            getattr(s, "source", "total"),
+            getattr(s, "source", t("validate.total", lang)),
             *(str(getattr(s, f)) for f in ("rows_read", "rows_used", "rows_rejected",
               "rows_skipped", "cells_read", "cells_used", "cells_rejected", "cells_blank")),
         )  # fmt: skip
     con.print(acc)
     rejects = result.rejects
     if len(rejects) == 0:
-        con.print("No problems: every row and cell read is used.")
+        con.print(t("validate.clean", lang))
         return
-    grid = Table(title="Rejected and skipped, by code")
-    for col in ("code", "n", "first rows (source:row column value)", "message"):
-        grid.add_column(col)
+    grid = Table(title=t("validate.by_code", lang))
+    for key in ("validate.col_code", "validate.col_n", "validate.col_first",
+                "validate.col_message"):  # fmt: skip
+        grid.add_column(t(key, lang))
     for code in RejectCode:
         sub = rejects[rejects["code"] == code.value]
         if len(sub) == 0:
@@ -1287,16 +1294,18 @@ def _print_validation(con: "Console", result: Any, show: int) -> None:
             + (f" {r.value!r}" if r.value and not code.is_skip else "")
             for r in first.itertuples()
         ) + (" …" if len(sub) > len(first) else "")
-        label = code.value + (" (skipped)" if code.is_skip else "")
-        grid.add_row(label, str(len(sub)), where, str(first["message"].iloc[0]))
+        # the code in words of ``lang`` (in English the code itself, as rejects.csv has it)
+        label = t(f"validate.code.{code.value}", lang)
+        if code.is_skip:
+            label += " " + t("validate.skipped", lang)
+        message = localized_rejects(first.head(1), lang)["message"].iloc[0]
+        grid.add_row(label, str(len(sub)), where, str(message))
     con.print(grid)
     n_problems = len(result.problems)
     if n_problems:
-        con.print(
-            f"{n_problems} problem(s). The full list is in rejects.csv of 'sizecheck measure'."
-        )
+        con.print(t("validate.problems", lang, n=n_problems))
     else:
-        con.print("No problems; the skipped rows above are titles, totals or signatures.")
+        con.print(t("validate.only_skipped", lang))
 
 
 @app.command()
