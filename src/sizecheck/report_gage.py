@@ -229,8 +229,7 @@ def render_gage_html(
 
 
 def _verdict_context(analysis: GageAnalysis, lang: str) -> dict[str, str]:
-    """The verdict's band and its sentence: gage R&R against the tolerance (and where the
-    tolerance came from) or, without one, against the study's own variation."""
+    """The verdict's band and sentence: against the tolerance if one is known, else the study."""
     from sizecheck.gage import BAND_KEYS
 
     s = analysis.study
@@ -260,8 +259,7 @@ def _verdict_context(analysis: GageAnalysis, lang: str) -> dict[str, str]:
 
 
 def _method_context(s: GageStudy, lang: str) -> dict[str, str]:
-    """How the figures were reached: distinct categories, the interaction pooled or kept,
-    the components set to zero."""
+    """How the figures were reached: categories, interaction pooled or kept, zeroed parts."""
     from sizecheck.gage import POOL_INTERACTION_P
 
     p_text = _num(s.interaction_p, lang, 3)
@@ -285,8 +283,7 @@ def _method_context(s: GageStudy, lang: str) -> dict[str, str]:
 
 
 def _facts(s: GageStudy, lang: str) -> list[tuple[str, str]]:
-    """The study's design as (label, value) pairs: dimension, parts, operators, trials,
-    tolerance."""
+    """The study's design as (label, value) pairs, from dimension to tolerance."""
     return [
         (t("gage.dimension", lang), dimension_label(s.dimension, lang)),
         (t("gage.parts", lang), str(s.parts)),
@@ -302,8 +299,7 @@ def _facts(s: GageStudy, lang: str) -> list[tuple[str, str]]:
 
 
 def _read_context(analysis: GageAnalysis, lang: str) -> dict[str, Any]:
-    """What was read: files with checksums, row and cell accounting, the first 500
-    rejects in words of ``lang``, reading notes."""
+    """What was read: files and checksums, accounting, the first 500 rejects, notes."""
     from sizecheck.gage import note_text
 
     rejects = localized_rejects(analysis.read.rejects, lang)

@@ -167,8 +167,7 @@ def _summary_row(
     confidence: float,
     lang: str,
 ) -> dict[str, Any]:
-    """A dimension's row: level and its interval, step, what it rests on, the
-    leave-one-out shift, who conforms now and then, tolerance; notes on short coverage."""
+    """One dimension's row: level, interval, step, basis, stability, conformity, tolerance."""
     dim = str(e["dimension"])
     target = format_number(100 * confidence, lang, 0)
     notes = []

@@ -211,8 +211,7 @@ def _draw_proposal_and_band(
 def _draw_producer_lines(
     ax: Axes, lines: pd.DataFrame, x: np.ndarray, ref: np.ndarray, *, faint: bool
 ) -> list[_LineEnd]:
-    """Each producer's own line over the sizes it made (solid when it informed the
-    proposal, dotted when not; ``faint`` when unnamed); returns where each line ends."""
+    """Draw each producer's own line (solid if used, dotted if not); return where each ends."""
     ends: list[_LineEnd] = []
     for row in lines.sort_values("producer").to_dict(orient="records"):
         # The producer's own line (what it makes); with one size, its level there.
