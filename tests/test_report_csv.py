@@ -385,3 +385,22 @@ def test_measure_writes_no_runnable_cell(tmp_path: Path) -> None:
     names = {r[3] for r in _cells(out / "deviations.csv")[1:]}
     assert names == {"'" + f for f in FORMULAS[:5]}  # shown, not run
     assert any(r[3] == "'=2+5" for r in _cells(out / "rejects.csv"))
+
+
+@given(
+    st.text(alphabet=st.characters(max_codepoint=0x2070), max_size=30),
+    st.sampled_from(["", "\n", "\t\n\r", "\u202e"]),
+)
+@settings(max_examples=300, deadline=None)
+def test_visible_controls_shows_every_control_but_the_kept_ones(text: str, keep: str) -> None:
+    import unicodedata
+
+    from sizecheck.escaping import BIDI_CONTROLS, visible_controls
+
+    # independent: Unicode's category Cc is C0, DEL and C1 (unicodedata, not our table)
+    def shown(c: str) -> str:
+        if c in keep or (unicodedata.category(c) != "Cc" and c not in BIDI_CONTROLS):
+            return c
+        return f"[U+{ord(c):04X}]"
+
+    assert visible_controls(text, keep=keep) == "".join(map(shown, text))

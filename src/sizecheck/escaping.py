@@ -90,8 +90,8 @@ def visible_controls(text: str, *, keep: str = "") -> str:
     >>> visible_controls("baris\\nbaru", keep="\\n")
     'baris\\nbaru'
     """
-    table = {c: shown for c, shown in _SHOWN.items() if chr(c) not in keep} if keep else _SHOWN
-    return text.translate(table)
+    kept = {ord(c): c for c in keep}  # mapped to themselves; the rest as in _SHOWN
+    return text.translate(_SHOWN | kept if kept else _SHOWN)
 
 
 def _shown_on_page(value: Any) -> Any:
