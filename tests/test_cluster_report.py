@@ -126,13 +126,13 @@ def test_the_cluster_model_fitted_in_a_worker_process_gives_the_same_numbers(
     import sizecheck.workers
 
     started: list[int] = []
-    real_pool = sizecheck.workers.process_pool
+    real_worker = sizecheck.workers.one_worker
 
-    def counted_pool(workers: int):
-        started.append(workers)
-        return real_pool(workers)
+    def counted_worker():
+        started.append(1)
+        return real_worker()
 
-    monkeypatch.setattr(sizecheck.workers, "process_pool", counted_pool)
+    monkeypatch.setattr(sizecheck.workers, "one_worker", counted_worker)
     monkeypatch.setattr(sc.pipeline, "CLUSTER_PROCESS_MIN_ROWS", 0)
     df = example_frame.copy()
     keep = df["Produsen"].isin(["UD Sumber Rejeki", "CV Medali Jaya"])

@@ -581,20 +581,21 @@ def _cluster_beside(
     give the function that returns its result (waiting for the worker), or that
     computes it here. A thread would not do: the fit holds the GIL (measured: the two
     stages took longer side by side in threads than one after the other). The worker
-    gets only :data:`CLUSTER_COLUMNS`; on an error or Ctrl-C here it is not waited for."""
-    from sizecheck.workers import process_pool, worker_count
+    gets only :data:`CLUSTER_COLUMNS`; on an error or Ctrl-C here it is stopped at once."""
+    from sizecheck.workers import one_worker, worker_count
 
     if not run or worker_count(jobs) < 2 or len(deviations) < CLUSTER_PROCESS_MIN_ROWS:
         yield lambda: describe_cluster(deviations)
         return
-    pool = process_pool(1)
+    worker = one_worker()
     try:
         columns = [c for c in CLUSTER_COLUMNS if c in deviations.columns]
-        yield pool.submit(describe_cluster, deviations[columns]).result
+        yield worker.apply_async(describe_cluster, (deviations[columns],)).get
     except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
+        worker.terminate()
         raise
-    pool.shutdown()
+    worker.close()
+    worker.join()
 
 
 def describe_cluster(

@@ -1,9 +1,9 @@
-"""Worker processes: the pool that draws charts and the one that fits the cluster model.
+"""Worker processes: the pool that draws charts and the process that fits the cluster model.
 
-Both are :class:`concurrent.futures.ProcessPoolExecutor` with the ``spawn`` start
-method (a fresh interpreter: no copy of the parent's threads, locks or open files,
-the same on Linux, macOS and Windows), whose workers leave Ctrl-C to the parent and end
-as soon as the parent has ended (:func:`start_worker`).
+Both start their processes with the ``spawn`` method (a fresh interpreter: no copy of the
+parent's threads, locks or open files, the same on Linux, macOS and Windows); their
+workers leave Ctrl-C to the parent and end as soon as the parent has ended
+(:func:`start_worker`).
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # imported where used: multiprocessing only when a pool is made
     from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing.pool import Pool
 
-__all__ = ["process_pool", "start_worker", "worker_count"]
+__all__ = ["one_worker", "process_pool", "start_worker", "worker_count"]
 
 
 def worker_count(jobs: int | None) -> int:
@@ -38,6 +39,16 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
         mp_context=multiprocessing.get_context("spawn"),
         initializer=start_worker,
     )
+
+
+def one_worker() -> Pool:
+    """One ``spawn`` process set up by :func:`start_worker`, started at once, for one long
+    task. A :class:`multiprocessing.pool.Pool`, not an executor: ``terminate()`` stops
+    the task at once on an error or Ctrl-C in the parent (an executor's shutdown waits
+    for a running task to end, also at the interpreter's exit)."""
+    import multiprocessing
+
+    return multiprocessing.get_context("spawn").Pool(1, initializer=start_worker)
 
 
 def start_worker() -> None:
