@@ -25,6 +25,10 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "sizecheck"
 #: literally in the source.
 DYNAMIC_PREFIXES = (
     "lang.",
+    "error.unit.",  # f"error.unit.{what}" (readers.ReadLimits.check_sheet)
+    "error.size.",  # f"error.size.{what}" (readers.ReadLimits.check_bytes)
+    "error.header.need_",  # f"error.header.need_{what}" (readers._missing_columns)
+    "error.role.",  # f"error.role.{canonical}" (validate._two_columns)
     "size_system.",  # f"size_system.{table.size_system}" (tables.describe)
     "rule.",  # f"rule.{code}": control-chart rules in words
     "reject.",  # f"reject.{key}": reject messages (validate._msg, reject_message)

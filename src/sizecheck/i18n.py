@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from babel.dates import format_date as _babel_date
 from babel.numbers import format_decimal
@@ -42,6 +42,8 @@ E = TypeVar("E", bound=SizecheckError)
 
 __all__ = [
     "LANGS",
+    "Amount",
+    "Joined",
     "Note",
     "catalogue",
     "catalogue_error",
@@ -157,7 +159,7 @@ def catalogue_error(cls: type[E], key: str, **params: object) -> E:
     >>> str(exc), error_text(exc, "id")
     ("Input file 'x.csv' does not exist or is not a file.", "Berkas masukan 'x.csv' tidak ada atau bukan berkas.")
     """  # noqa: E501
-    exc = cls(t(key, "en", **params))
+    exc = cls(t(key, "en", **_in_lang(params, "en")))
     exc.key, exc.params = key, MappingProxyType(dict(params))
     return exc
 
@@ -166,7 +168,7 @@ def error_text(exc: SizecheckError, lang: str) -> str:
     """The message of ``exc`` in ``lang`` when it came from the catalogue, else as raised."""
     if exc.key is None or not has_key(exc.key, lang):
         return str(exc)
-    return t(exc.key, lang, **exc.params)
+    return t(exc.key, lang, **_in_lang(exc.params, lang))
 
 
 def default_lang() -> str:
@@ -363,7 +365,7 @@ class Note(str):
     params: Mapping[str, object]
 
     def __new__(cls, key: str, /, **params: object) -> Note:
-        note = super().__new__(cls, t(key, "en", **params))
+        note = super().__new__(cls, t(key, "en", **_in_lang(params, "en")))
         note.key, note.params = key, MappingProxyType(dict(params))
         return note
 
@@ -378,5 +380,51 @@ def _note(key: str, params: dict[str, object]) -> Note:
 def note_text(note: str, lang: str) -> str:
     """A note in ``lang``: from the catalogue for a :class:`Note`, else as written."""
     if isinstance(note, Note) and has_key(note.key, lang):
-        return t(note.key, lang, **note.params)
+        return t(note.key, lang, **_in_lang(note.params, lang))
     return str(note)
+
+
+class Joined(NamedTuple):
+    """Notes joined by ``sep``: a list inside a message (what a header lacks), each
+    part in the reader's language (:func:`note_text`)."""
+
+    sep: str
+    parts: tuple[Note, ...]
+
+    def text(self, lang: str) -> str:
+        """The parts in ``lang``, joined."""
+        return self.sep.join(note_text(p, lang) for p in self.parts)
+
+
+class Amount(NamedTuple):
+    """A large number inside a message, grouped as the reader writes it: ``3,276,800``
+    in English, ``3.276.800`` in Indonesian (the dot groups, the comma is the decimal
+    mark).
+
+    >>> Amount(3276800).text("id"), Amount(4295.04, 1).text("id"), Amount(4295.04, 1).text("en")
+    ('3.276.800', '4.295,0', '4,295.0')
+    """
+
+    value: float
+    digits: int = 0
+
+    def text(self, lang: str) -> str:
+        """The number in ``lang``."""
+        english = f"{self.value:,.{self.digits}f}"
+        if lang != "id":
+            return english
+        return english.replace(",", "\0").replace(".", ",").replace("\0", ".")
+
+
+def _in_lang(params: Mapping[str, object], lang: str) -> dict[str, object]:
+    """``params`` with every :class:`Note`, :class:`Joined` and :class:`Amount` given in
+    ``lang``: a message made of parts reads in one language throughout."""
+    out: dict[str, object] = {}
+    for name, value in params.items():
+        if isinstance(value, Note):
+            out[name] = note_text(value, lang)
+        elif isinstance(value, Joined | Amount):
+            out[name] = value.text(lang)
+        else:
+            out[name] = value
+    return out

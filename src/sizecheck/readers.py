@@ -61,7 +61,7 @@ import pyarrow.csv as pcsv
 from numpy.typing import NDArray
 
 from sizecheck.errors import InputError, MissingColumnsError, UsageError
-from sizecheck.i18n import Note, catalogue_error
+from sizecheck.i18n import Amount, Joined, Note, catalogue_error
 from sizecheck.schema import DIMENSIONS, META_COLUMNS, match_column, near_dimension
 
 __all__ = [
@@ -165,25 +165,30 @@ class ReadLimits:
             ("cells", rows * columns, self.max_cells),
         ):
             if have > limit:
-                stray = (
-                    "If the data are smaller, the sheet has a stray cell far from the table "
-                    "(in Excel, Ctrl+End shows the last cell): delete the rows and columns "
-                    "beyond the data. "
-                    if workbook
-                    else ""
-                )
-                raise InputError(
-                    f"{where}: {rows:,} rows × {columns:,} columns = {rows * columns:,} cells, "
-                    f"above the limit of {limit:,} {what}. {stray}To read it anyway, raise "
-                    f"the limit: --limit {what}=N."
+                raise catalogue_error(
+                    InputError,
+                    "error.too_large",
+                    where=where,
+                    rows=Amount(rows),
+                    columns=Amount(columns),
+                    cells=Amount(rows * columns),
+                    limit=Amount(limit),
+                    unit=Note(f"error.unit.{what}"),
+                    what=what,
+                    stray=Note("error.stray_cell") if workbook else "",
                 )
 
     def check_bytes(self, where: str, size: int, what: str = "") -> None:
-        """Raise :class:`InputError` when ``size`` bytes are more than :attr:`max_mb`."""
+        """Raise :class:`InputError` when ``size`` bytes are more than :attr:`max_mb`;
+        ``what`` says what was counted: ``"file"``, ``"unpacked"`` (a workbook) or nothing."""
         if size > self.max_mb * 1e6:
-            raise InputError(
-                f"{where}: {what}{size / 1e6:,.1f} MB, above the limit of {self.max_mb:g} MB. "
-                f"To read it anyway, raise the limit: --limit mb=N."
+            raise catalogue_error(
+                InputError,
+                "error.too_many_mb",
+                where=where,
+                what=Note(f"error.size.{what}") if what else "",
+                size=Amount(size / 1e6, 1),
+                limit=f"{self.max_mb:g}",
             )
 
 
@@ -335,21 +340,32 @@ def _missing_columns(where: str, rows: Sequence[Sequence[object]]) -> MissingCol
     if not score.size:
         missing.append(("size", META_COLUMNS["size"]))
     if score.dimensions == 0 and not score.long_layout:
-        missing.append(("a dimension", (*list(DIMENSIONS)[:4], "panjang_insole", "…")))
+        missing.append(("dimension", (*list(DIMENSIONS)[:4], "panjang_insole", "…")))
     shown = ", ".join(repr(c) for c in cells[:12]) + (" …" if len(cells) > 12 else "")
-    need = "; ".join(f"{name} ({', '.join((name, *aliases)[:9])})" for name, aliases in missing)
+    need = [
+        Note(f"error.header.need_{what}", aliases=", ".join(aliases[:8]))
+        for what, aliases in missing
+    ]
     near = [(c, m) for c in cells if (m := near_dimension(c)) is not None]
-    unread = "".join(
-        f" {c!r} looks like {m.dimension}, but {m.suffix!r} after it is not read"
-        f"{' (one column per foot)' if m.kind == 'foot' else ''}."
+    unread = [
+        Note(
+            "error.header.unread",
+            column=repr(c),
+            dimension=m.dimension,
+            suffix=repr(m.suffix),
+            foot=Note("error.header.per_foot") if m.kind == "foot" else "",
+        )
         for c, m in near[:4]
-    )
-    return MissingColumnsError(
-        f"{where}: no header row found in the first {HEADER_SEARCH_ROWS} rows. The closest "
-        f"(row {i + 1}) has columns {shown}, but lacks {need}.{unread} A header needs a "
-        "producer, a size and at least one dimension column (or long layout: producer, "
-        "size, dimension, value) with a unit sizecheck reads (mm, cm, in); rename the "
-        "columns or run 'sizecheck template' for a sheet with the expected headers."
+    ]
+    return catalogue_error(
+        MissingColumnsError,
+        "error.no_header",
+        where=where,
+        rows=HEADER_SEARCH_ROWS,
+        row=i + 1,
+        shown=shown,
+        need=Joined("; ", tuple(need)),
+        unread=Joined("", tuple(unread)),
     )
 
 
@@ -433,10 +449,13 @@ def _decode(data: bytes, encoding: str | None, where: str) -> tuple[str, str]:
         try:
             return data.decode(name), name
         except UnicodeDecodeError as exc:
-            raise InputError(
-                f"{where}: cannot be decoded as {encoding} (byte {exc.start}: "
-                f"{data[exc.start : exc.start + 4]!r}). Leave --encoding out to detect it, or "
-                "try utf-8, utf-16 or cp1252."
+            raise catalogue_error(
+                InputError,
+                "error.decode",
+                where=where,
+                encoding=encoding,
+                at=exc.start,
+                bytes=repr(data[exc.start : exc.start + 4]),
             ) from None
     for name in candidates:
         try:
@@ -603,8 +622,8 @@ def _read_body_rows(
             if max_rows is not None and len(records) > max_rows:
                 break
     except csv.Error as exc:
-        raise InputError(
-            f"cannot parse line {first_line + last}: {exc}. Check the separator (--sep) and quotes."
+        raise catalogue_error(
+            InputError, "error.csv_parse", where="", line=first_line + last, detail=str(exc)
         ) from None
     counts = np.fromiter((len(r) for r in records), dtype=np.int64, count=len(records))
     full = max(width, int(counts.max(initial=0)))
@@ -714,8 +733,11 @@ def _text_sheet(
             extra, frame, rows, fields = _read_body_rows(
                 body.read(), sep_used, header_last + 1, width, most
             )
-        except InputError as exc:
-            raise InputError(f"{where}: {exc}") from None
+        except InputError as exc:  # the parser does not know the file's name: put it first
+            if exc.key != "error.csv_parse":
+                raise InputError(f"{where}: {exc}") from None
+            params = {**exc.params, "where": f"{where}: "}
+            raise catalogue_error(InputError, exc.key, **params) from None
         limits.check_sheet(where, len(rows), width)
         header_cells += extra
     body_values = [
@@ -811,10 +833,7 @@ def _workbook_sheets(path: Path, zf: zipfile.ZipFile) -> list[_SheetPart]:
         book = ET.fromstring(zf.read("xl/workbook.xml"))
         rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
     except (KeyError, ET.ParseError, zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise InputError(
-            f"{path.name}: not a readable .xlsx workbook ({type(exc).__name__}: {exc}). Open "
-            "it in Excel or LibreOffice and save it again as .xlsx or CSV."
-        ) from None
+        raise _unreadable(path, exc) from None
     targets: dict[str, tuple[str, str]] = {}
     for rel in rels.iter():
         if _local(rel.tag) == "Relationship":
@@ -853,10 +872,12 @@ def _scan_sheet_xml(where: str, xml: bytes, limits: ReadLimits) -> list[tuple[in
         (r0, c0), (r1, c1) = coordinate_to_tuple(first.decode()), coordinate_to_tuple(last.decode())
         merged += (abs(r1 - r0) + 1) * (abs(c1 - c0) + 1)
     if merged > limits.max_cells:
-        raise InputError(
-            f"{where}: merged ranges cover {merged:,} cells, above the limit of "
-            f"{limits.max_cells:,} cells. Unmerge the cells beyond the table, or raise the "
-            "limit: --limit cells=N."
+        raise catalogue_error(
+            InputError,
+            "error.merged_too_many",
+            where=where,
+            cells=Amount(merged),
+            limit=Amount(limits.max_cells),
         )
     if _FORMULA_TAG.search(xml) is None:
         return []
@@ -891,15 +912,15 @@ def _load_workbook(path: Path, data: bytes) -> object:
             warnings.simplefilter("ignore")  # openpyxl warns about unsupported extensions
             return openpyxl.load_workbook(io.BytesIO(data), data_only=True, read_only=False)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError, IndexError) as exc:
-        raise InputError(
-            f"{path.name}: not a readable .xlsx workbook ({type(exc).__name__}: {exc}). Open it "
-            "in Excel or LibreOffice and save it again as .xlsx or CSV."
-        ) from None
+        raise _unreadable(path, exc) from None
     except Exception as exc:  # openpyxl raises many kinds on malformed files
-        raise InputError(
-            f"{path.name}: not a readable .xlsx workbook ({type(exc).__name__}). Save it again "
-            "as .xlsx or CSV."
-        ) from None
+        raise _unreadable(path, exc, detail=False) from None
+
+
+def _unreadable(path: Path, exc: Exception, *, detail: bool = True) -> InputError:
+    """A workbook the reader cannot open: what Python said, and how to save it again."""
+    what = f"{type(exc).__name__}: {exc}" if detail else type(exc).__name__
+    return catalogue_error(InputError, "error.xlsx_unreadable", file=path.name, detail=what)
 
 
 def _choose_sheets(path: Path, parts: list[_SheetPart], sheet: str | None) -> list[str]:
@@ -912,12 +933,20 @@ def _choose_sheets(path: Path, parts: list[_SheetPart], sheet: str | None) -> li
     if chosen is None and sheet.strip().isdigit() and 1 <= int(sheet) <= len(names):
         chosen = names[int(sheet) - 1]
     if chosen is None:
-        raise InputError(f"{path.name}: no sheet {sheet!r}. Sheets: {', '.join(map(repr, names))}.")
+        raise catalogue_error(
+            InputError,
+            "error.no_sheet",
+            file=path.name,
+            sheet=repr(sheet),
+            sheets=", ".join(map(repr, names)),
+        )
     if chosen not in tables:
-        raise InputError(
-            f"{path.name}: sheet {chosen!r} is a chart (or another sheet without a table), "
-            "not a table of measurements. "
-            f"Worksheets: {', '.join(map(repr, tables)) or 'none'}."
+        raise catalogue_error(
+            InputError,
+            "error.chart_sheet",
+            file=path.name,
+            sheet=repr(chosen),
+            sheets=", ".join(map(repr, tables)) or Note("error.none"),
         )
     return [chosen]
 
@@ -937,29 +966,24 @@ def _read_workbook(
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        raise InputError(
-            f"{path.name}: not a readable .xlsx workbook ({type(exc).__name__}: {exc}). Open it "
-            "in Excel or LibreOffice and save it again as .xlsx or CSV."
-        ) from None
-    limits.check_bytes(path.name, sum(i.file_size for i in infos), "unpacked, the workbook is ")
+        raise _unreadable(path, exc) from None
+    limits.check_bytes(path.name, sum(i.file_size for i in infos), "unpacked")
     parts = _workbook_sheets(path, zf)
     missing = [p.name for p in parts if p.part is None]
     if missing:
-        raise InputError(
-            f"{path.name}: the workbook lists sheet(s) {', '.join(map(repr, missing))} but the "
-            "file does not hold them: it is damaged. Open it in Excel or LibreOffice and save "
-            "it again as .xlsx or CSV."
+        raise catalogue_error(
+            InputError, "error.sheets_missing", file=path.name, sheets=", ".join(map(repr, missing))
         )
     chosen = _choose_sheets(path, parts, sheet)
     uncomputed: dict[str, list[tuple[int, int, str]]] = {}
     for part in parts:
         if part.kind == "worksheet" and part.part is not None:
-            where = f"{path.name}, sheet {part.name!r}"
+            where = Note("error.where_sheet", file=path.name, sheet=repr(part.name))
             try:
                 xml = zf.read(part.part)
             except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
-                raise InputError(
-                    f"{where}: cannot be unpacked ({exc}); the file is damaged."
+                raise catalogue_error(
+                    InputError, "error.unpack", where=where, detail=str(exc)
                 ) from None
             uncomputed[part.name] = _scan_sheet_xml(where, xml, limits)
     wb = _load_workbook(path, data)
@@ -969,7 +993,9 @@ def _read_workbook(
         source = f"{path.name}#{name}" if multi else path.name
         explicit = sheet is not None or len(chosen) == 1
         if name not in wb.sheetnames:  # type: ignore[attr-defined]
-            raise InputError(f"{path.name}: sheet {name!r} cannot be read; the file is damaged.")
+            raise catalogue_error(
+                InputError, "error.sheet_damaged", file=path.name, sheet=repr(name)
+            )
         ws = wb[name]  # type: ignore[index]
         out.append(_worksheet(path, ws, source, limits, decimal, uncomputed[name], explicit, rule))
     charts = [p.name for p in parts if p.kind != "worksheet"]
@@ -978,7 +1004,7 @@ def _read_workbook(
         out[0] = replace(out[0], notes=(*out[0].notes, note))
     if all(not s.has_header for s in out):
         if not chosen:
-            raise InputError(f"{path.name}: the workbook has no worksheet, only charts.")
+            raise catalogue_error(InputError, "error.only_charts", file=path.name)
         first = wb[chosen[0]]  # type: ignore[index]
         raise rule.missing(f"{path.name} (no sheet has a header)", _sheet_grid(first))
     return out
@@ -997,7 +1023,7 @@ def _worksheet(
     """One worksheet as a raw sheet (without a header: a note, or an error when this
     sheet was asked for or is the only one)."""
     name = str(ws.title)  # type: ignore[attr-defined]
-    where = f"{path.name}, sheet {name!r}"
+    where = Note("error.where_sheet", file=path.name, sheet=repr(name))
     limits.check_sheet(where, ws.max_row, ws.max_column, workbook=True)  # type: ignore[attr-defined]
     grid = _sheet_grid(ws)
     idx = find_header(grid, rule)
@@ -1121,12 +1147,9 @@ def read_input(
     data = _read_bytes(p, lim)
     suffix = p.suffix.lower()
     if data.startswith(_OLE_MAGIC) or (suffix == ".xls" and not data.startswith(_ZIP_MAGIC)):
-        raise InputError(
-            f"{p.name}: legacy Excel .xls workbooks are not read (no maintained reader is a "
-            "sizecheck dependency). Open it in Excel or LibreOffice and save as .xlsx or CSV."
-        )
+        raise catalogue_error(InputError, "error.xls", file=p.name)
     if suffix in {".ods", ".numbers"}:
-        raise InputError(f"{p.name}: {suffix} files are not read; save as .xlsx or CSV.")
+        raise catalogue_error(InputError, "error.other_format", file=p.name, suffix=suffix)
     if suffix in _XLSX_SUFFIXES or data.startswith(_ZIP_MAGIC):
         return _read_workbook(p, data, sheet=sheet, decimal=dec_n, limits=lim, rule=rule)
     return [_read_text(p, data, sep=sep_n, decimal=dec_n, encoding=encoding, limits=lim, rule=rule)]
@@ -1141,18 +1164,17 @@ def _read_bytes(p: Path, limits: ReadLimits) -> bytes:
     try:
         info = p.stat()
         if stat.S_ISDIR(info.st_mode):
-            raise InputError(f"{p}: is a directory; give the measurement files inside it.")
+            raise catalogue_error(InputError, "error.is_directory", path=str(p))
         if not stat.S_ISREG(info.st_mode):
-            raise InputError(
-                f"{p}: is not a regular file (a device, pipe or socket), so it may never end. "
-                "Save the data to a file and give that file."
-            )
-        limits.check_bytes(p.name, info.st_size, "the file is ")
+            raise catalogue_error(InputError, "error.not_regular", path=str(p))
+        limits.check_bytes(p.name, info.st_size, "file")
         with p.open("rb") as fh:
             data = fh.read(int(limits.max_mb * 1e6) + 1)  # it may have grown since
     except FileNotFoundError:
-        raise InputError(f"{p}: no such file.") from None
+        raise catalogue_error(InputError, "error.no_such_file", path=str(p)) from None
     except OSError as exc:
-        raise InputError(f"{p}: cannot be read ({exc.strerror}).") from None
-    limits.check_bytes(p.name, len(data), "the file is ")
+        raise catalogue_error(
+            InputError, "error.cannot_read", path=str(p), reason=str(exc.strerror)
+        ) from None
+    limits.check_bytes(p.name, len(data), "file")
     return data

@@ -97,7 +97,15 @@ from numpy.typing import ArrayLike, NDArray
 
 from sizecheck import columns
 from sizecheck.errors import InputError, MissingColumnsError, SizeLabelError, UsageError
-from sizecheck.i18n import catalogue_error, check_lang, dimension_label, format_number, has_key, t
+from sizecheck.i18n import (
+    Note,
+    catalogue_error,
+    check_lang,
+    dimension_label,
+    format_number,
+    has_key,
+    t,
+)
 from sizecheck.readers import RawSheet, ReadLimits, read_input
 from sizecheck.schema import (
     DIMENSIONS,
@@ -889,7 +897,6 @@ class _Layout:
 
 
 #: How a role is named in messages.
-_ROLE_WORDS = {"sample_id": "sample id", "dimension": "dimension name", "value": "value"}
 
 
 def _layout(sheet: RawSheet) -> _Layout:
@@ -935,11 +942,13 @@ def _layout(sheet: RawSheet) -> _Layout:
                 roles[m.canonical], role_units[m.canonical] = j, m.unit
     if len(long_cols) == 2:
         named = ", ".join(repr(header[j]) for j, _, _ in dims)
-        raise InputError(
-            f"{src}: the sheet has dimension columns ({named}) and also the long layout's "
-            f"{header[long_cols['dimension']]!r} and {header[long_cols['value']]!r} columns. "
-            "A sheet holds one layout: put the long rows (one value per row) in a sheet or "
-            "file of their own, so that every value is read."
+        raise catalogue_error(
+            InputError,
+            "error.wide_and_long",
+            source=src,
+            named=named,
+            dimension=repr(header[long_cols["dimension"]]),
+            value=repr(header[long_cols["value"]]),
         )
     extras += [
         (long_cols[k], str(header[long_cols[k]])) for k in ("dimension", "value") if k in long_cols
@@ -960,18 +969,13 @@ def _layout(sheet: RawSheet) -> _Layout:
 
 def _two_columns(src: str, header: Sequence[str], m: ColumnMatch, i: int, j: int) -> InputError:
     """The error for a second column ``j`` of what column ``i`` already is."""
+    where = {"source": src, "first": repr(header[i]), "i": i + 1, "second": repr(header[j])}
     if m.kind == "dimension":
-        return InputError(
-            f"{src}: two columns measure {m.canonical}: {header[i]!r} (column {i + 1}) and "
-            f"{header[j]!r} (column {j + 1}). Rename or remove one of them, so that every "
-            "measurement is counted once."
+        return catalogue_error(
+            InputError, "error.two_dimension_columns", dimension=m.canonical, j=j + 1, **where
         )
-    role = _ROLE_WORDS.get(m.canonical, m.canonical)
-    return InputError(
-        f"{src}: two columns could be the {role}: {header[i]!r} (column {i + 1}) and "
-        f"{header[j]!r} (column {j + 1}). Rename the one that is not (for instance 'No' to "
-        "'No urut'), so that nothing is read from the wrong column."
-    )
+    role = Note(f"error.role.{m.canonical}")
+    return catalogue_error(InputError, "error.two_role_columns", role=role, j=j + 1, **where)
 
 
 # --------------------------------------------------------------------------- stage: parse
