@@ -120,9 +120,12 @@ def test_write_visuals_hostile_names_stay_inside_out(
 @pytest.mark.slow
 def test_write_visuals_in_worker_processes(tmp_path: Path) -> None:
     names = tuple(f"P{i}" for i in range(8))
-    a = make_analysis(names, ("conforming",) * 8, dimensions=("insole_length",))
+    # two dimensions: several cluster charts, which workers finish in any order; the
+    # outputs list them in the serial run's order all the same (summary.json did not)
+    a = make_analysis(names, ("conforming",) * 8, dimensions=("insole_length", "last_length"))
     paths = write_visuals(a, tmp_path / "out", lang="id", jobs=2, dpi=30)
     assert len([p for p in paths if p.suffix == ".pdf"]) == 8
+    assert len([p for p in paths if p.parent == tmp_path / "out" / "charts"]) > 4
     serial = write_visuals(a, tmp_path / "out2", lang="id", jobs=1, dpi=30)
     assert [p.relative_to(tmp_path / "out2") for p in serial] == [
         p.relative_to(tmp_path / "out") for p in paths

@@ -1233,11 +1233,11 @@ def _render_all(
     from concurrent.futures import FIRST_COMPLETED, wait
 
     pool = process_pool(min(workers, len(producers)))
-    cluster: dict[str, EncodedChart] = {}
     try:
-        pending: set[Future[Any]] = {
+        cluster_futures = [
             pool.submit(_render_cluster_job, job) for job in _cluster_jobs(analysis, lang, dpi)
-        }
+        ]
+        pending: set[Future[Any]] = set(cluster_futures)
         waiting = iter(producers)
         while True:
             while len(pending) < 2 * workers:
@@ -1253,14 +1253,15 @@ def _render_all(
                 key, value = fut.result()
                 if isinstance(value, tuple):
                     collect(key, value)
-                else:
-                    cluster[key] = value
     except BaseException:
         # Ctrl-C or an error: drop the waiting producers, do not wait for the pool
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown()
-    return cluster, results
+    # in the order of the serial run, not the order the workers finished in: the
+    # outputs (summary.json's list of charts) are the same from run to run
+    cluster = dict(fut.result() for fut in cluster_futures)
+    return cluster, {p: results[p] for p in producers}
 
 
 def write_visuals(
