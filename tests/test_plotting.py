@@ -10,6 +10,7 @@ matplotlib.use("Agg")
 
 import matplotlib.colors as mcolors
 import numpy as np
+import pandas as pd
 import pytest
 from _visual_factory import make_analysis
 from matplotlib.axes import Axes
@@ -395,3 +396,23 @@ def test_effective_size_labels_stay_inside_a_cards_small_chart(shrink: float) ->
     for box in labels:
         assert area.x0 < box.x0 and box.x1 < area.x1, box
         assert area.y0 < box.y0 and box.y1 < area.y1, box
+
+
+def test_forest_order_of_equal_offsets_is_by_name_whatever_the_last_digits() -> None:
+    """With a between-producer SD of 0 every offset is the cluster mean, equal up to the
+    fit's last digits; the rows then go by name, not by that noise (review, session 7)."""
+    from sizecheck.plotting.forest import _ForestRows
+
+    names = ["UD C", "UD A", "UD B"]
+    noise = [-3e-10, 2e-10, 1e-10]  # what moving the rows of the input does to the fit
+    rows = pd.DataFrame(
+        {
+            "producer": names,
+            "offset_mm": [-0.0217609 + e for e in noise],
+            "offset_ci_low_mm": [-0.5] * 3,
+            "offset_ci_high_mm": [0.5] * 3,
+        }
+    )
+    again = rows.assign(offset_mm=[-0.0217609 - e for e in noise])
+    assert list(_ForestRows.sorted_from(rows).frame["producer"]) == ["UD A", "UD B", "UD C"]
+    assert list(_ForestRows.sorted_from(again).frame["producer"]) == ["UD A", "UD B", "UD C"]

@@ -202,8 +202,14 @@ class _ForestRows:
 
     @classmethod
     def sorted_from(cls, d: pd.DataFrame) -> _ForestRows:
-        """Sort one dimension's rows by offset and take out what the drawing needs."""
-        d = d.sort_values(["offset_mm", "producer"], kind="stable")
+        """Sort one dimension's rows by offset and take out what the drawing needs.
+
+        The offset is rounded to 0.01 mm for the order, then the name decides: producers
+        whose offsets are equal (all pulled to the cluster mean when the between-producer
+        SD is 0) keep the same order when the fit moves them in the ninth digit."""
+        order = pd.to_numeric(d["offset_mm"], errors="coerce").round(2)
+        d = d.assign(_order=order).sort_values(["_order", "producer"], kind="stable")
+        d = d.drop(columns="_order")
         est = d["offset_mm"].to_numpy(float)
         low = d["offset_ci_low_mm"].to_numpy(float)
         high = d["offset_ci_high_mm"].to_numpy(float)
