@@ -231,6 +231,47 @@ def test_shoes_alike_in_every_pair_or_visit_give_the_anova_estimates_of_its_mean
     assert "NOT CONVERGED" not in row["method"] and f"{level} means" in row["method"]
 
 
+def test_a_tiny_shoe_sd_is_fitted_not_taken_for_alike_shoes() -> None:
+    # Shoes read to the micron (SD 0.001 mm) under a pair SD of 0.5 mm: the ratio
+    # visit / shoe SD passes 1e3. Oracle: the balanced nested ANOVA estimates (Searle,
+    # Casella & McCulloch 1992, ch. 4; = REML when positive). Main refitted the visit
+    # means and reported pair = shoe = 0 (the pair SD of 0.5 mm lost), as converged.
+    a, b, c, d = 12, 4, 3, 2
+    dev = simulated(
+        8, n_producers=a, visits=b, pairs_per_visit=c, sizes=[41.0], resolution_mm=0.0,
+        shoe_sd_mm=0.001, pair_sd_mm=0.5, visit_sd_mm=1.5, between_sd_mm=1.0,
+    ).sort_values(["producer", "date", "pair", "foot"])  # fmt: skip
+    expected = _anova_components(dev["deviation_mm"].to_numpy(float), a, b, c, d)
+    assert min(expected.values()) > 0 and max(expected.values()) / expected["shoe"] > 1e6
+    row = sc.cluster_summary(dev).summary.iloc[0]
+    for level in ("shoe", "pair", "visit", "between"):
+        assert row[f"{level}_sd_mm"] ** 2 == pytest.approx(expected[level], rel=1e-4)
+    assert "NOT CONVERGED" not in row["method"] and "alike" not in row["method"]
+
+
+def test_copied_readings_but_one_pair_are_fitted_not_left_blank() -> None:
+    # Read to 0.1 mm, the second shoe of every pair copied from the first but in one
+    # pair, 0.1 mm apart: the shoe SD is small (0.003 mm) but not zero, the ratio
+    # between / shoe SD passes 1e3. Oracle: the balanced nested ANOVA estimates. Main
+    # left every SD blank ("a ratio of SDs at the fit's bound"), NOT CONVERGED.
+    a, b, c, d = 20, 4, 6, 2
+    dev = simulated(
+        31, n_producers=a, visits=b, pairs_per_visit=c, sizes=[41.0], resolution_mm=0.1,
+        between_sd_mm=4.0,
+    )  # fmt: skip
+    dev = _shoes_alike(dev.sort_values(["producer", "date", "pair", "foot"]))
+    y = dev["deviation_mm"].to_numpy(float).copy()
+    y[1] += 0.1  # the second shoe of the first pair
+    dev = dev.assign(deviation_mm=y)
+    expected = _anova_components(y, a, b, c, d)
+    assert min(expected.values()) > 0 and expected["between"] / expected["shoe"] > 1e6
+    row = sc.cluster_summary(dev).summary.iloc[0]
+    for level in ("shoe", "pair", "visit", "between"):
+        assert row[f"{level}_sd_mm"] ** 2 == pytest.approx(expected[level], rel=1e-4)
+    assert np.isfinite(row["icc"]) and np.isfinite(row["share_missized"])
+    assert "NOT CONVERGED" not in row["method"] and "blank" not in row["method"]
+
+
 def test_shoes_alike_within_every_producer_leave_the_sds_blank_and_say_why() -> None:
     # nothing varies within a producer: no SD can be told from the fit's bound
     dev = _shoes_alike(simulated(9, n_producers=8, visits=3, sizes=[41.0]), by=("producer",))
@@ -242,13 +283,14 @@ def test_shoes_alike_within_every_producer_leave_the_sds_blank_and_say_why() -> 
     assert "SDs blank" in row["method"] and "NOT CONVERGED" in row["method"]
 
 
-@pytest.mark.parametrize("jitter_mm", [0.0, 1e-4])
+@pytest.mark.parametrize("jitter_mm", [0.0, 1e-5])
 def test_shoes_alike_in_every_pair_are_fitted_as_statsmodels_fits_the_pair_means(
     jitter_mm: float,
 ) -> None:
-    # Unbalanced, several sizes, shoes read to 1 mm (alike) or 0.0001 mm apart (nearly
-    # alike). Oracle: statsmodels MixedLM (REML) on one row per pair (its mean) with the
-    # pair as the residual level, the visit a variance component.
+    # Unbalanced, several sizes, shoes read to 1 mm (alike) or 0.00001 mm apart (alike:
+    # their sum of squares within pairs is 6e-12 of the total, below 1e-9). Oracle:
+    # statsmodels MixedLM (REML) on one row per pair (its mean) with the pair as the
+    # residual level, the visit a variance component.
     smf = pytest.importorskip("statsmodels.formula.api")
     dev = simulated(21, n_producers=10, visits=3, pairs_per_visit=4, drop_share=0.1)
     dev = _shoes_alike(dev.assign(deviation_mm=dev["deviation_mm"].round(0)), jitter_mm)

@@ -25,8 +25,9 @@ effect                 what it is                       variance component
 
 A visit is a producer's date (else its lot); a level the data cannot separate (no dates
 and no lots; no pair with two shoes) is left out and its SD reported as NaN. When both
-shoes of every pair read alike, the shoe SD is 0 and the model is fitted to the pair
-means with the pair as the residual level (likewise a visit; :func:`_fit` says why).
+shoes of every pair read alike in the data (not merely nearly), the shoe SD is 0 and
+the model is fitted to the pair means with the pair as the residual level (likewise a
+visit; :func:`_fit` says why).
 
 Method (stated in each row's ``method``)
 ----------------------------------------
@@ -144,8 +145,17 @@ OFFSET_COLUMNS: tuple[str, ...] = (
 )
 
 _LOG_2PI = math.log(2.0 * math.pi)
-#: Bounds of the log-ratio of an SD to the shoe SD while fitting (1e-5 to 1e3).
-_RATIO_BOUNDS = (math.log(1e-5), math.log(1e3))
+#: Bounds of the log-ratio of an SD to the shoe SD while fitting (1e-5 to 1e6). The
+#: upper one is as far as the likelihood's sums keep their digits (at 1e8, a variance
+#: ratio of 1e16, they do not); a shoe SD a millionth of the others' is read as 0 only
+#: where the data say so (:data:`_ALIKE`, :func:`_fit`).
+_RATIO_BOUNDS = (math.log(1e-5), math.log(1e6))
+#: Shoes are "alike" within a unit (pair, visit, producer) when their sum of squares
+#: around its means is at most this share of their sum of squares around the overall
+#: mean (:func:`_alike`). Leaving it out changes the variance of the unit's means by
+#: no more than that share, below what the sums per visit resolve of it (a shoe SD of
+#: 1e-4.5 of the others'); a shoe SD of 0.001 mm under SDs of 1 mm is 1e-6 of them.
+_ALIKE = 1e-9
 #: An SD below this multiple of the shoe SD is taken as zero (on the boundary).
 _BOUNDARY = 1e-4
 #: Bound of the slope correlation's atanh while fitting (tanh 3 = 0.995).
@@ -783,7 +793,7 @@ class NestedModel:
         First L-BFGS-B on the log-ratios of the SDs to the shoe SD (:meth:`profiled_loglik`
         with its analytic gradient :meth:`profiled_score`) until the log-likelihood
         improves by less than ``ftol`` of itself (0: until it no longer changes in its
-        last digits). Ratios are bounded to [1e-5, 1e3]; one below
+        last digits). Ratios are bounded to [1e-5, 1e6]; one below
         1e-4 is a component estimated at zero (on the boundary) and is set to the bound,
         unless the likelihood grows away from zero (:meth:`_leaves_zero`): then
         L-BFGS-B starts again from a ratio of 0.1 (at most twice). The slope correlation
@@ -958,6 +968,9 @@ class ClusterFit:
     #: The level of ``model``'s residual: ``"shoe"``; ``"pair"`` or ``"visit"`` when the
     #: levels below it are at zero and ``model`` is that of its means (:func:`_fit`).
     residual: Literal["shoe", "pair", "visit"] = "shoe"
+    #: Every shoe of each producer reads alike (in the data, :func:`_alike`): nothing
+    #: tells the SDs from the fit's bound, and they are reported blank (:func:`_fit`).
+    producer_alike: bool = False
 
     @property
     def components(self) -> Components:
@@ -975,8 +988,8 @@ class ClusterFit:
         return (*self.model.parameter_names()[:-1], f"log_{self.residual}_sd")
 
     def ratios_at_upper_bound(self) -> list[str]:
-        """The SDs whose ratio to the residual SD ended at the fit's upper bound (1e3):
-        the residual level is, against them, at zero."""
+        """The SDs whose ratio to the residual SD ended at the fit's upper bound (1e6):
+        the fit stopped there, not at the maximum (:func:`_fit` says when)."""
         names = self.parameter_names()
         return [
             n
@@ -1310,8 +1323,10 @@ def _method(model: NestedModel, visit_kind: str, fit: ClusterFit) -> str:
     text = "/".join(parts)
     if fit.residual != "shoe":
         text += f"; shoes of a {fit.residual} alike: fitted to {fit.residual} means"
-    if fit.ratios_at_upper_bound():
-        text += "; SDs blank: a ratio of SDs at the fit's bound (1e3)"
+    if fit.producer_alike:
+        text += "; SDs blank: every shoe of a producer reads alike"
+    elif fit.ratios_at_upper_bound():
+        text += "; a ratio of SDs at the fit's bound (1e6)"
     text += "; Wald CI: log SD, logit ICC and share"
     return text if fit.converged else text + "; NOT CONVERGED"
 
@@ -1383,14 +1398,14 @@ def _sd_intervals(fit: ClusterFit, comp: Components, z: float) -> dict[str, floa
     }
 
 
-def _as_reported(comp: Components, zero: dict[str, bool], at_bound: bool) -> Components:
+def _as_reported(comp: Components, zero: dict[str, bool], blank: bool) -> Components:
     """The components a person reads: an SD estimated at zero (held at the lower bound
     of the fit, 1e-5 × the shoe SD, by :meth:`ClusterFit.on_boundary`) is 0, not a
     number like 7.7e-6 mm that looks measured. Everything derived from the row (ICCs,
-    within SD, share mis-sized) is computed from these. With a ratio of SDs at the
-    fit's upper bound (``at_bound``, left after :func:`_fit`) they are all NaN: such a
-    fit says where the bound lies, not what the SDs are."""
-    if at_bound:
+    within SD, share mis-sized) is computed from these. ``blank``: every shoe of a
+    producer reads alike (:attr:`ClusterFit.producer_alike`): they are all NaN, as
+    such a fit says where the fit's bound lies, not what the SDs are."""
+    if blank:
         return Components(*[math.nan] * 6)
     held = {
         field: 0.0
@@ -1408,7 +1423,7 @@ def _summarise(
     z = _z(confidence)
     beta, beta_cov = fit.fixed_effects()
     zero = dict(zip(fit.parameter_names(), fit.on_boundary(), strict=True))
-    comp = _as_reported(fit.components, zero, bool(fit.ratios_at_upper_bound()))
+    comp = _as_reported(fit.components, zero, fit.producer_alike)
     ci = _sd_intervals(fit, comp, z)
     identified = model.random_slope and not (zero["log_between_sd"] or zero["log_slope_sd"])
 
@@ -1527,46 +1542,64 @@ def fit_cluster(
 
 
 def _fit(dim: _Dimension) -> ClusterFit:
-    """The REML fit of one dimension; of its pair (visit) means when the levels below are
-    at zero.
+    """The REML fit of one dimension; of its pair (visit) means when the shoes of every
+    pair (visit) read alike.
 
-    When both shoes of every pair read alike (to the last digit, or nearly), the shoe
-    SD goes to zero and every SD's ratio to it runs to the fit's upper bound (1e3):
-    the numbers would then only say where the bound lies. A shoe's difference from its
-    pair's mean, ``y_f − ȳ_a``, is uncorrelated with every pair mean (the effects of
-    pair, visit and producer are shared by both shoes and cancel; Searle, Casella &
-    McCulloch 1992, §4.3, for the balanced case), so the likelihood is a product: those
-    differences, which depend on ``σ_e²`` alone, and the pair means, with variance
-    ``σ_a² + σ_e²/n`` plus the levels above (the size being one within a pair). At
-    ``σ_e = 0`` the maximum over the other components is the REML fit of the pair
-    means with the pair as the residual level: the dimension is refitted so, and the
-    shoe SD reported 0 like any SD at zero (``σ_e²/n`` < 1e-6 ``σ_a²`` is all it leaves
-    out when the shoes are only nearly alike). Likewise with the visit when every shoe
-    of a visit reads alike. A ratio still at its bound after that: the SDs are reported
-    blank (:func:`_as_reported`).
+    Whether shoes read alike is decided from the data (:func:`_alike`: their sum of
+    squares around the pair means is 0, to 1e-9 of the total), never from where the
+    optimiser stopped: a shoe SD of 0.001 mm under a pair SD of 0.5 mm is small, not
+    zero, and is fitted like any other (the ratio bound, 1e6, leaves it room). When
+    both shoes of every pair read alike, the shoe SD is zero and every SD's ratio to
+    it would run to the bound. A shoe's difference from its pair's mean, ``y_f − ȳ_a``,
+    is uncorrelated with every pair mean (the effects of pair, visit and producer are
+    shared by both shoes and cancel; Searle, Casella & McCulloch 1992, §4.3, for the
+    balanced case), so the likelihood is a product: those differences, which depend on
+    ``σ_e²`` alone, and the pair means, with variance ``σ_a² + σ_e²/n`` plus the levels
+    above (the size being one within a pair). At ``σ_e = 0`` the maximum over the other
+    components is the REML fit of the pair means with the pair as the residual level:
+    the dimension is fitted so, and the shoe SD reported 0 like any SD at zero. Likewise
+    with the visit when every shoe of a visit reads alike (which includes its pairs).
+
+    A ratio of SDs that still ends at the bound is not a maximum: the fit is NOT
+    CONVERGED and its numbers are reported as they are, unless every shoe of a producer
+    reads alike (:attr:`ClusterFit.producer_alike`), when nothing within a producer
+    tells the SDs apart and they are reported blank (:func:`_as_reported`).
     """
-    fit = dim.model.fit()
-    at_bound = fit.ratios_at_upper_bound()
-    levels: tuple[tuple[Literal["pair", "visit"], IntArray, bool], ...] = (
-        ("pair", dim.pair, dim.model.has_pairs),
-        ("visit", dim.visit, dim.model.has_visits),
-    )
-    for level, units, present in levels:
-        if present and f"log_{level}_sd" in at_bound:
-            has_visits = level == "pair" and dim.model.has_visits
-            n = np.bincount(units)
-            means = NestedModel.from_frame(
-                np.bincount(units, weights=dim.y) / n,
-                np.bincount(units, weights=dim.s) / n,
-                _first_of(units, dim.producer),
-                _first_of(units, dim.visit if has_visits else dim.producer),
-                np.arange(len(n)),
-                random_slope=dim.model.random_slope,
-                has_visits=has_visits,
-                has_pairs=False,
-            )
-            return replace(means.fit(), residual=level)
-    return fit
+    total = float(np.sum((dim.y - dim.y.mean()) ** 2))
+    level: Literal["shoe", "pair", "visit"] = "shoe"
+    if dim.model.has_visits and _alike(dim.y, dim.visit, total):
+        level = "visit"
+    elif dim.model.has_pairs and _alike(dim.y, dim.pair, total):
+        level = "pair"
+    if level == "shoe":
+        fit = dim.model.fit()
+    else:
+        units = dim.pair if level == "pair" else dim.visit
+        has_visits = level == "pair" and dim.model.has_visits
+        n = np.bincount(units)
+        means = NestedModel.from_frame(
+            np.bincount(units, weights=dim.y) / n,
+            np.bincount(units, weights=dim.s) / n,
+            _first_of(units, dim.producer),
+            _first_of(units, dim.visit if has_visits else dim.producer),
+            np.arange(len(n)),
+            random_slope=dim.model.random_slope,
+            has_visits=has_visits,
+            has_pairs=False,
+        )
+        fit = replace(means.fit(), residual=level)
+    if not fit.ratios_at_upper_bound():
+        return fit
+    return replace(fit, converged=False, producer_alike=_alike(dim.y, dim.producer, total))
+
+
+def _alike(y: FloatArray, units: IntArray, total: float) -> bool:
+    """Whether the values ``y`` read alike within each of ``units`` (dense codes):
+    ``Σ (y − ȳ_unit)² ≤ 1e-9 · total`` (``total`` = ``Σ (y − ȳ)²``), i.e. 0 but for
+    the rounding of the means."""
+    n = np.bincount(units)
+    mean = np.bincount(units, weights=y) / n
+    return float(np.sum((y - mean[units]) ** 2)) <= _ALIKE * total
 
 
 def _usable(deviations: pd.DataFrame, what: str) -> pd.DataFrame:
