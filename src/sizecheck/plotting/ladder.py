@@ -184,6 +184,99 @@ def _size_guides(ax: Axes, step: float, view: tuple[float, float], lang: str) ->
         )
 
 
+def _draw_bands(
+    ax: Axes, bands: pd.DataFrame, xs: FloatArray, view: tuple[float, float], lang: str
+) -> list[Patch]:
+    """Draw the tolerance bands and the zero line; return the bands' legend patches."""
+    far = 10.0 * max(abs(view[0]), abs(view[1]), 1.0)
+
+    def rep(col: str) -> FloatArray:
+        v = np.clip(bands[col].to_numpy(float), -far, far)
+        return np.repeat(v, 2)
+
+    lo, hi, lo_m, hi_m = rep("lo"), rep("hi"), rep("lo_m"), rep("hi_m")
+    band_specs = (
+        ("missized", [(np.full_like(lo_m, -far), lo_m), (hi_m, np.full_like(hi_m, far))]),
+        ("drifting", [(lo_m, lo), (hi, hi_m)]),
+        ("in_spec", [(lo, hi)]),
+    )
+    handles: list[Patch] = []
+    for status, parts in band_specs:
+        bs = style.BAND_STYLE[status]
+        for y_lo, y_hi in parts:
+            if np.allclose(y_lo, y_hi):
+                continue  # an empty band (e.g. no mis-sized band beyond the in-spec one)
+            ax.fill_between(
+                xs,
+                y_lo,
+                y_hi,
+                facecolor=bs["facecolor"],
+                alpha=bs["alpha"],
+                hatch=bs["hatch"],
+                edgecolor="#777777" if bs["hatch"] else "none",
+                linewidth=0.0,
+                zorder=0,
+            )
+        handles.append(
+            Patch(
+                facecolor=bs["facecolor"],
+                alpha=bs["alpha"],
+                hatch=bs["hatch"],
+                edgecolor="#777777",
+                label=t(f"status.{status}", lang),
+            )
+        )
+    ax.axhline(0.0, color=style.REFERENCE_COLOR, linewidth=1.0, zorder=1)
+    return handles
+
+
+def _spread_within_size(x: FloatArray) -> FloatArray:
+    """Each shoe's place among its size's shoes in row order, -0.5 to 0.5 (0 if alone)."""
+    order = np.argsort(x, kind="stable")
+    rank = np.empty(len(x))
+    xs_sorted = x[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(xs_sorted)) + 1]
+    counts = np.diff(np.r_[starts, len(xs_sorted)])
+    within = np.arange(len(xs_sorted)) - np.repeat(starts, counts)
+    per = np.repeat(counts, counts)
+    spread = np.where(per > 1, within / np.maximum(per - 1, 1) - 0.5, 0.0)
+    rank[order] = spread
+    return rank
+
+
+def _draw_shoes(ax: Axes, d: pd.DataFrame, half: float, lang: str, kwargs: dict[str, Any]) -> None:
+    """Draw each shoe a dot, spread a little sideways within its size."""
+    x = d["size"].to_numpy(float)
+    jitter = _spread_within_size(x) * min(0.5 * half, 0.3)
+    ax.scatter(
+        x + jitter,
+        d["deviation_mm"].to_numpy(float),
+        **merged(
+            {
+                "s": 16,
+                "color": style.DOT_COLOR,
+                "alpha": 0.8,
+                "edgecolors": "white",
+                "linewidths": 0.4,
+                "label": t("legend.shoe", lang),
+                "zorder": 2,
+            },
+            kwargs,
+        ),
+    )
+
+
+def _ladder_legend(ax: Axes, band_handles: list[Patch]) -> None:
+    """The legend below the ladder: the drawn entries, then the bands from in spec out."""
+    points, labels = ax.get_legend_handles_labels()
+    legend_below(
+        ax,
+        ncol=3,
+        handles=[*points, *band_handles[::-1]],
+        labels=[*labels, *(str(h.get_label()) for h in band_handles[::-1])],
+    )
+
+
 def plot_size_ladder(
     deviations: pd.DataFrame,
     *,
@@ -254,7 +347,6 @@ def plot_size_ladder(
     bands = _relative_bands(d)
     sizes = bands.index.to_numpy(float)
     xs, half = _steps(sizes)
-
     dev = d["deviation_mm"].to_numpy(float)
     view_values = [
         float(dev.min()),
@@ -264,74 +356,8 @@ def plot_size_ladder(
         *bands["hi_m"].tolist(),
     ]
     y0, y1 = _limits_view(view_values, 0.08)
-    far = 10.0 * max(abs(y0), abs(y1), 1.0)
-
-    def rep(col: str) -> FloatArray:
-        v = np.clip(bands[col].to_numpy(float), -far, far)
-        return np.repeat(v, 2)
-
-    lo, hi, lo_m, hi_m = rep("lo"), rep("hi"), rep("lo_m"), rep("hi_m")
-    band_specs = (
-        ("missized", [(np.full_like(lo_m, -far), lo_m), (hi_m, np.full_like(hi_m, far))]),
-        ("drifting", [(lo_m, lo), (hi, hi_m)]),
-        ("in_spec", [(lo, hi)]),
-    )
-    handles: list[Any] = []
-    for status, parts in band_specs:
-        bs = style.BAND_STYLE[status]
-        for y_lo, y_hi in parts:
-            if np.allclose(y_lo, y_hi):
-                continue  # an empty band (e.g. no mis-sized band beyond the in-spec one)
-            ax.fill_between(
-                xs,
-                y_lo,
-                y_hi,
-                facecolor=bs["facecolor"],
-                alpha=bs["alpha"],
-                hatch=bs["hatch"],
-                edgecolor="#777777" if bs["hatch"] else "none",
-                linewidth=0.0,
-                zorder=0,
-            )
-        handles.append(
-            Patch(
-                facecolor=bs["facecolor"],
-                alpha=bs["alpha"],
-                hatch=bs["hatch"],
-                edgecolor="#777777",
-                label=t(f"status.{status}", lang),
-            )
-        )
-    ax.axhline(0.0, color=style.REFERENCE_COLOR, linewidth=1.0, zorder=1)
-
-    # Each shoe a dot, spread a little sideways within its size (deterministic).
-    x = d["size"].to_numpy(float)
-    order = np.argsort(x, kind="stable")
-    rank = np.empty(len(x))
-    xs_sorted = x[order]
-    starts = np.r_[0, np.flatnonzero(np.diff(xs_sorted)) + 1]
-    counts = np.diff(np.r_[starts, len(xs_sorted)])
-    within = np.arange(len(xs_sorted)) - np.repeat(starts, counts)
-    per = np.repeat(counts, counts)
-    spread = np.where(per > 1, within / np.maximum(per - 1, 1) - 0.5, 0.0)
-    rank[order] = spread
-    jitter = rank * min(0.5 * half, 0.3)
-    ax.scatter(
-        x + jitter,
-        dev,
-        **merged(
-            {
-                "s": 16,
-                "color": style.DOT_COLOR,
-                "alpha": 0.8,
-                "edgecolors": "white",
-                "linewidths": 0.4,
-                "label": t("legend.shoe", lang),
-                "zorder": 2,
-            },
-            kwargs,
-        ),
-    )
+    handles = _draw_bands(ax, bands, xs, (y0, y1), lang)
+    _draw_shoes(ax, d, half, lang, kwargs)
 
     if size_summary is not None:
         need(size_summary, ("producer", "dimension", "size", "bias_mm"), "plot_size_ladder")
@@ -349,13 +375,7 @@ def plot_size_ladder(
     if step:
         _size_guides(ax, step, (y0, y1), lang)
     if legend:
-        points, labels = ax.get_legend_handles_labels()
-        legend_below(
-            ax,
-            ncol=3,
-            handles=[*points, *handles[::-1]],
-            labels=[*labels, *(str(h.get_label()) for h in handles[::-1])],
-        )
+        _ladder_legend(ax, handles)
     return ax
 
 
@@ -381,6 +401,118 @@ def _verdict(row: Mapping[str, Any] | pd.Series | None) -> list[str]:
     except (KeyError, IndexError):
         return []
     return str(value).split("+")
+
+
+def _draw_histogram(
+    ax: Axes, dev: FloatArray, bins: int | str, lang: str, kwargs: dict[str, Any]
+) -> tuple[Any, FloatArray]:
+    """Draw the histogram of the deviations; return the bar heights and bin edges."""
+    heights, edges, _ = ax.hist(
+        dev,
+        **merged(
+            {
+                "bins": bins,
+                "color": style.OKABE_ITO["sky_blue"],
+                "edgecolor": "white",
+                "linewidth": 0.6,
+                "label": t("legend.shoes", lang),
+                "zorder": 2,
+            },
+            kwargs,
+        ),
+    )
+    return heights, edges
+
+
+def _draw_limit_lines(ax: Axes, d: pd.DataFrame, lang: str) -> None:
+    """Draw the spec limits, the mis-sized limits (where apart from them) and zero."""
+    bands = _relative_bands(d).median()
+    for col, key, ls in (
+        ("lo", "legend.spec_limits", "-"),
+        ("hi", None, "-"),
+        ("lo_m", "legend.missized_limits", "--"),
+        ("hi_m", None, "--"),
+    ):
+        v = float(bands[col])
+        if not np.isfinite(v) or (col.endswith("_m") and v == float(bands[col[:2]])):
+            continue
+        ax.axvline(
+            v,
+            color=style.LIMIT_COLOR,
+            linestyle=ls,
+            linewidth=1.4,
+            label=t(key, lang) if key else None,
+            zorder=3,
+        )
+    ax.axvline(0.0, color=style.REFERENCE_COLOR, linestyle=":", linewidth=1.0, zorder=3)
+
+
+def _draw_normal_fit(
+    ax: Axes,
+    summary_row: Mapping[str, Any] | pd.Series | None,
+    n: int,
+    edges: FloatArray,
+    lang: str,
+) -> tuple[list[str], list[float]]:
+    """Draw a judged row's normal curve for ``n`` shoes; return its box lines and top."""
+    lines: list[str] = []
+    tops: list[float] = []
+    mean, sd = _get(summary_row, "bias_mm"), _get(summary_row, "sd_within_mm")
+    judged = "insufficient_data" not in _verdict(summary_row)
+    if not (judged and np.isfinite(mean) and np.isfinite(sd) and sd > 0):
+        return lines, tops
+    width = float(np.median(np.diff(edges))) if len(edges) > 1 else 1.0
+    lo = min(float(edges[0]), mean - 4 * sd)
+    hi = max(float(edges[-1]), mean + 4 * sd)
+    xg = np.linspace(lo, hi, 200)
+    pdf = np.exp(-0.5 * ((xg - mean) / sd) ** 2) / (sd * np.sqrt(2 * np.pi))
+    ax.plot(
+        xg,
+        pdf * n * width,
+        color=style.MEAN_COLOR,
+        linewidth=1.6,
+        label=t("legend.normal_fit", lang),
+        zorder=4,
+    )
+    tops.append(float(np.max(pdf)) * n * width)
+    lines.append(
+        t(
+            "chart.capability.mean_sd",
+            lang,
+            mean=format_number(mean, lang, 2, signed=True),
+            sd=format_number(sd, lang, 2),
+        )
+    )
+    cpk = _get(summary_row, "cpk")
+    if np.isfinite(cpk):
+        lines.append(
+            t(
+                "chart.capability.cpk",
+                lang,
+                cpk=format_number(cpk, lang, 2),
+                low=format_number(_get(summary_row, "cpk_ci_low"), lang, 2),
+                high=format_number(_get(summary_row, "cpk_ci_high"), lang, 2),
+            )
+        )
+    return lines, tops
+
+
+def _draw_figures_box(ax: Axes, lines: list[str]) -> None:
+    """Draw the box of figures (n, mean and SD, Cpk) where it covers the least data."""
+    invisible = [Patch(visible=False) for _ in lines]
+    box = ax.legend(
+        invisible,
+        lines,
+        loc="best",
+        handlelength=0,
+        handletextpad=0,
+        frameon=True,
+        framealpha=0.9,
+        edgecolor="#BBBBBB",
+        borderpad=0.5,
+    )
+    box.set_zorder(5)
+    ax.add_artist(box)
 
 
 def plot_capability(
@@ -441,96 +573,18 @@ def plot_capability(
         no_data(ax, lang)
         return ax
     dev = d["deviation_mm"].to_numpy(float)
-    heights, edges, _ = ax.hist(
-        dev,
-        **merged(
-            {
-                "bins": bins,
-                "color": style.OKABE_ITO["sky_blue"],
-                "edgecolor": "white",
-                "linewidth": 0.6,
-                "label": t("legend.shoes", lang),
-                "zorder": 2,
-            },
-            kwargs,
-        ),
-    )
-    bands = _relative_bands(d).median()
-    for col, key, ls in (
-        ("lo", "legend.spec_limits", "-"),
-        ("hi", None, "-"),
-        ("lo_m", "legend.missized_limits", "--"),
-        ("hi_m", None, "--"),
-    ):
-        v = float(bands[col])
-        if not np.isfinite(v) or (col.endswith("_m") and v == float(bands[col[:2]])):
-            continue
-        ax.axvline(
-            v,
-            color=style.LIMIT_COLOR,
-            linestyle=ls,
-            linewidth=1.4,
-            label=t(key, lang) if key else None,
-            zorder=3,
-        )
-    ax.axvline(0.0, color=style.REFERENCE_COLOR, linestyle=":", linewidth=1.0, zorder=3)
-
+    heights, edges = _draw_histogram(ax, dev, bins, lang, kwargs)
+    _draw_limit_lines(ax, d, lang)
     lines = [t("chart.capability.n", lang, n=len(dev))]
     tops = [float(np.max(heights)) if len(heights) else 0.0]
-    mean, sd = _get(summary_row, "bias_mm"), _get(summary_row, "sd_within_mm")
-    judged = "insufficient_data" not in _verdict(summary_row)
-    if judged and np.isfinite(mean) and np.isfinite(sd) and sd > 0:
-        width = float(np.median(np.diff(edges))) if len(edges) > 1 else 1.0
-        lo = min(float(edges[0]), mean - 4 * sd)
-        hi = max(float(edges[-1]), mean + 4 * sd)
-        xg = np.linspace(lo, hi, 200)
-        pdf = np.exp(-0.5 * ((xg - mean) / sd) ** 2) / (sd * np.sqrt(2 * np.pi))
-        ax.plot(
-            xg,
-            pdf * len(dev) * width,
-            color=style.MEAN_COLOR,
-            linewidth=1.6,
-            label=t("legend.normal_fit", lang),
-            zorder=4,
-        )
-        tops.append(float(np.max(pdf)) * len(dev) * width)
-        lines.append(
-            t(
-                "chart.capability.mean_sd",
-                lang,
-                mean=format_number(mean, lang, 2, signed=True),
-                sd=format_number(sd, lang, 2),
-            )
-        )
-        cpk = _get(summary_row, "cpk")
-        if np.isfinite(cpk):
-            lines.append(
-                t(
-                    "chart.capability.cpk",
-                    lang,
-                    cpk=format_number(cpk, lang, 2),
-                    low=format_number(_get(summary_row, "cpk_ci_low"), lang, 2),
-                    high=format_number(_get(summary_row, "cpk_ci_high"), lang, 2),
-                )
-            )
+    fit_lines, fit_tops = _draw_normal_fit(ax, summary_row, len(dev), edges, lang)
+    lines += fit_lines
+    tops += fit_tops
     # Head room above the bars and the curve for the box, which matplotlib places in the
     # upper corner that covers the least data (a legend's "best" location).
     ax.set_ylim(0.0, max(max(tops), 1.0) * (1.0 + 0.16 * len(lines)))
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    invisible = [Patch(visible=False) for _ in lines]
-    box = ax.legend(
-        invisible,
-        lines,
-        loc="best",
-        handlelength=0,
-        handletextpad=0,
-        frameon=True,
-        framealpha=0.9,
-        edgecolor="#BBBBBB",
-        borderpad=0.5,
-    )
-    box.set_zorder(5)
-    ax.add_artist(box)
+    _draw_figures_box(ax, lines)
     style.set_number_format(ax, lang)
     if legend:
         legend_below(ax, ncol=2)
