@@ -34,6 +34,7 @@ CAPABILITIES = [
 #: The pages and charts a person reads: each piece of them is read the same way.
 PRESENTATION = [
     PACKAGE / "plotting" / "forest.py",
+    PACKAGE / "plotting" / "gage.py",
     PACKAGE / "plotting" / "ladder.py",
     PACKAGE / "plotting" / "proposal.py",
     PACKAGE / "report_gage.py",

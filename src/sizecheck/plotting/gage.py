@@ -296,51 +296,13 @@ def plot_gage_by_operator(
     return ax
 
 
-def plot_gage_range_chart(
-    ranges: pd.DataFrame,
-    *,
-    dimension: str = "value",
-    lang: str = "en",
-    title: str | None = None,
-    legend: bool = True,
-    ax: Axes | None = None,
-    **kwargs: Any,
-) -> Axes:
-    """Range chart by operator: each part's range over its trials, operator by operator,
-    with R̄ and the upper control limit; ranges above it are marked.
-
-    Parameters
-    ----------
-    ranges : DataFrame
-        ``GageStudy.ranges`` (:func:`sizecheck.gage.range_chart`): ``operator, part,
-        range_mm, center_mm, ucl_mm, out``.
-    dimension, lang, title, legend, ax
-    **kwargs
-        Passed to :meth:`~matplotlib.axes.Axes.plot` for the ranges (they win).
-
-    Returns
-    -------
-    Axes
-    """
-    need(
-        ranges,
-        ["operator", "part", "range_mm", "center_mm", "ucl_mm", "out"],
-        "plot_gage_range_chart",
-    )
-    ax = get_ax(ax)
-    dim_label = dimension_label(dimension, lang)
-    ax.set_title(
-        title if title is not None else t("gage.chart.range_title", lang, dimension=dim_label),
-        pad=16,
-    )
-    if ranges.empty:
-        no_data(ax, lang)
-        return ax
+def _draw_ranges_by_operator(
+    ax: Axes, ranges: pd.DataFrame, kwargs: dict[str, Any]
+) -> tuple[list[float], list[str], int]:
+    """Draw each operator's part ranges, named above; return ticks, labels and end x."""
     operators = _order(ranges["operator"])
     parts = _order(ranges["part"])
     start = 0
-    ucl = float(ranges["ucl_mm"].iloc[0])
-    rbar = float(ranges["center_mm"].iloc[0])
     ticks: list[float] = []
     labels: list[str] = []
     for k, op in enumerate(operators):
@@ -382,6 +344,86 @@ def plot_gage_range_chart(
         ticks += x.tolist()
         labels += [plain_text(short(p, 6)) for p in sub.index]
         start += len(sub) + 1
+    return ticks, labels, start
+
+
+def _range_chart_legend(ax: Axes, ucl: float, any_out: bool, lang: str) -> None:
+    """The legend below the range chart: ranges, R̄, the UCL if any, out ranges if any."""
+    handles = [
+        Line2D(
+            [],
+            [],
+            color=style.DOT_COLOR,
+            marker="o",
+            markersize=4,
+            label=t("gage.chart.range", lang),
+        ),
+        Line2D([], [], color=style.MEAN_COLOR, label=t("gage.chart.rbar", lang)),
+    ]
+    if np.isfinite(ucl):
+        handles.append(
+            Line2D([], [], color=style.LIMIT_COLOR, linestyle="--", label=t("gage.chart.ucl", lang))
+        )
+    if any_out:
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color=style.SIGNAL_COLOR,
+                marker="s",
+                linestyle="",
+                markerfacecolor="none",
+                label=t("gage.chart.out", lang),
+            )
+        )
+    ax.legend(
+        handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=4, fontsize=7.5
+    )
+
+
+def plot_gage_range_chart(
+    ranges: pd.DataFrame,
+    *,
+    dimension: str = "value",
+    lang: str = "en",
+    title: str | None = None,
+    legend: bool = True,
+    ax: Axes | None = None,
+    **kwargs: Any,
+) -> Axes:
+    """Range chart by operator: each part's range over its trials, operator by operator,
+    with R̄ and the upper control limit; ranges above it are marked.
+
+    Parameters
+    ----------
+    ranges : DataFrame
+        ``GageStudy.ranges`` (:func:`sizecheck.gage.range_chart`): ``operator, part,
+        range_mm, center_mm, ucl_mm, out``.
+    dimension, lang, title, legend, ax
+    **kwargs
+        Passed to :meth:`~matplotlib.axes.Axes.plot` for the ranges (they win).
+
+    Returns
+    -------
+    Axes
+    """
+    need(
+        ranges,
+        ["operator", "part", "range_mm", "center_mm", "ucl_mm", "out"],
+        "plot_gage_range_chart",
+    )
+    ax = get_ax(ax)
+    dim_label = dimension_label(dimension, lang)
+    ax.set_title(
+        title if title is not None else t("gage.chart.range_title", lang, dimension=dim_label),
+        pad=16,
+    )
+    if ranges.empty:
+        no_data(ax, lang)
+        return ax
+    ucl = float(ranges["ucl_mm"].iloc[0])
+    rbar = float(ranges["center_mm"].iloc[0])
+    ticks, labels, start = _draw_ranges_by_operator(ax, ranges, kwargs)
     ax.axhline(rbar, color=style.MEAN_COLOR, linewidth=1.2)
     if np.isfinite(ucl):
         ax.axhline(ucl, color=style.LIMIT_COLOR, linestyle="--", linewidth=1.2)
@@ -394,36 +436,5 @@ def plot_gage_range_chart(
     ax.grid(axis="x", visible=False)
     style.set_number_format(ax, lang, x=False)
     if legend:
-        handles = [
-            Line2D(
-                [],
-                [],
-                color=style.DOT_COLOR,
-                marker="o",
-                markersize=4,
-                label=t("gage.chart.range", lang),
-            ),
-            Line2D([], [], color=style.MEAN_COLOR, label=t("gage.chart.rbar", lang)),
-        ]
-        if np.isfinite(ucl):
-            handles.append(
-                Line2D(
-                    [], [], color=style.LIMIT_COLOR, linestyle="--", label=t("gage.chart.ucl", lang)
-                )
-            )
-        if ranges["out"].astype(bool).any():
-            handles.append(
-                Line2D(
-                    [],
-                    [],
-                    color=style.SIGNAL_COLOR,
-                    marker="s",
-                    linestyle="",
-                    markerfacecolor="none",
-                    label=t("gage.chart.out", lang),
-                )
-            )
-        ax.legend(
-            handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=4, fontsize=7.5
-        )
+        _range_chart_legend(ax, ucl, bool(ranges["out"].astype(bool).any()), lang)
     return ax
