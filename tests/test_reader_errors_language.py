@@ -1,4 +1,5 @@
-"""A file that cannot be read is explained in the run's language (``--lang id``).
+"""A file that cannot be read, or an output folder that cannot be written, is explained
+in the run's language (``--lang id``).
 
 The reader's errors (no such file, a folder, an old .xls, a damaged workbook, no header
 row, a sheet that is not there, an undecodable file, a limit) used to be English in both
@@ -108,3 +109,25 @@ def test_reader_error_in_indonesian_has_no_english_words(case: str, tmp_path: Pa
     left = (_words(english) & _words(indonesian)) - data - SAME_IN_BOTH
     assert left == set(), f"English words in the Indonesian message: {left}\n{indonesian}"
     assert indonesian != english
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_output_folder_conflict_in_the_run_language(lang: str, tmp_path: Path) -> None:
+    """A QA office's usual output problem — a file of its own where the run would
+    write — is explained in the run's language, and nothing is written."""
+    out = tmp_path / "hasil"
+    out.mkdir()
+    (out / "summary.json").write_text("{}", "utf-8")  # not written by sizecheck
+    args = ["measure", "--example", "--no-charts", "--out", str(out), "--lang", lang]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code != 0
+    text = " ".join(result.output.split())
+    if lang == "en":
+        assert "already holds, where this run would write: summary.json (not written" in text
+    else:
+        assert "sudah berisi" in text and "summary.json (bukan tulisan sizecheck)" in text
+        english = {"already", "holds", "where", "this", "run", "would", "write", "written",
+                   "replaces", "only", "files", "wrote", "itself", "listed", "move", "these",
+                   "away", "choose", "another", "nothing", "was", "published"}  # fmt: skip
+        assert _words(text) & english == set()
+    assert sorted(p.name for p in out.iterdir()) == ["summary.json"]

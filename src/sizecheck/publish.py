@@ -55,6 +55,7 @@ from types import FrameType
 from typing import Any
 
 from sizecheck.errors import SizecheckError, UsageError
+from sizecheck.i18n import Joined, Note, catalogue_error
 
 __all__ = [
     "LOCK_NAME",
@@ -167,9 +168,10 @@ def _lock_holder(fd: int) -> str:
     try:
         os.lseek(fd, 0, os.SEEK_SET)
         info = json.loads(os.read(fd, 4096) or b"{}")
-        return f" (process {int(info['pid'])} on {info['host']}, since {info['since']})"
+        pid, host, since = int(info["pid"]), str(info["host"]), str(info["since"])
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return ""
+    return Note("output.lock_holder", pid=pid, host=host, since=since)
 
 
 def _try_lock(fd: int) -> bool:
@@ -229,10 +231,8 @@ def _acquire(root: Path) -> int:
                     "support locks; choose an --out on a local disk."
                 ) from exc
             if not locked:
-                raise OutputLockedError(
-                    f"Another sizecheck run{_lock_holder(fd)} is writing into {root}. Wait "
-                    "until it has finished, or choose another --out. (The lock ends with "
-                    "that process, even if it is killed.)"
+                raise catalogue_error(
+                    OutputLockedError, "output.locked", holder=_lock_holder(fd), root=str(root)
                 )
             now = _lstat(path)
             if now is None or (now.st_dev, now.st_ino) != (mine.st_dev, mine.st_ino):
@@ -338,7 +338,7 @@ class OutputFolder:
         self.out = Path(out)
         self.root = self.out.resolve()
         if self.root.exists() and not self.root.is_dir():
-            raise UsageError(f"--out {out} is a file; give a folder (it is created if missing).")
+            raise catalogue_error(UsageError, "output.out_is_file", out=str(out))
         self._inputs = {Path(p).resolve() for p in inputs}
         self._staging: Path | None = None
         self._lock: int | None = None
@@ -354,9 +354,8 @@ class OutputFolder:
             if p.is_relative_to(self.root) and self._reserved_for_us(p, expect, previous)
         )
         if clash:
-            raise UsageError(
-                f"--out {out} holds the input file {clash[0]}; sizecheck never overwrites "
-                "an input. Choose another --out folder."
+            raise catalogue_error(
+                UsageError, "output.holds_input", out=str(out), file=str(clash[0])
             )
         self.check(expect)
 
@@ -366,10 +365,12 @@ class OutputFolder:
         """Refuse a folder that holds another sizecheck command's files."""
         other = manifest_command(self.root)
         if other is not None and other != self.command:
-            raise OutputConflictError(
-                f"--out {self.root} holds the files of 'sizecheck {other}'; 'sizecheck "
-                f"{self.command}' would replace or remove some of them and mix two analyses "
-                "in one folder. Choose another --out."
+            raise catalogue_error(
+                OutputConflictError,
+                "output.other_command",
+                root=str(self.root),
+                other=other,
+                command=self.command,
             )
 
     def check(self, names: Sequence[str]) -> None:
@@ -405,12 +406,12 @@ class OutputFolder:
             if st is None:
                 return None  # created when publishing
             if stat.S_ISLNK(st.st_mode):
-                return f"{current.relative_to(self.root)} (a link; sizecheck never follows links)"
+                return Note("output.problem.link_parent", name=str(current.relative_to(self.root)))
             if not stat.S_ISDIR(st.st_mode):
                 rel = current.relative_to(self.root).as_posix()
                 if stat.S_ISREG(st.st_mode) and rel in previous and not self._is_input(rel):
                     return None  # the previous run's file, replaced by this run's folder
-                return f"{rel} (a file where a folder goes)"
+                return Note("output.problem.file_for_folder", name=rel)
         return None
 
     def _previous_folder(self, name: str, previous: Set[str]) -> bool:
@@ -436,7 +437,7 @@ class OutputFolder:
             # the folder, as the parent of a file
             return self._parents_problem(f"{name}x", previous)
         if self._is_input(name):
-            return f"{name} (an input file)"
+            return Note("output.problem.input", name=name)
         parent = self._parents_problem(name, previous)
         if parent:
             return parent
@@ -444,25 +445,28 @@ class OutputFolder:
         if st is None:
             return None
         if stat.S_ISLNK(st.st_mode):
-            return f"{name} (a link; sizecheck never writes through links)"
+            return Note("output.problem.link", name=name)
         if stat.S_ISDIR(st.st_mode):
             if self._previous_folder(name, previous):
                 return None  # the previous run's folder, replaced by this run's file
-            return f"{name} (a folder)"
+            return Note("output.problem.folder", name=name)
         if not stat.S_ISREG(st.st_mode):
-            return f"{name} (not a regular file)"
+            return Note("output.problem.not_regular", name=name)
         if name not in previous:
-            return f"{name} (not written by sizecheck)"
+            return Note("output.problem.not_ours", name=name)
         return None
 
-    def _conflict(self, problems: list[str]) -> OutputConflictError:
-        shown = ", ".join(problems[:5]) + (
-            f" and {len(problems) - 5} more" if len(problems) > 5 else ""
-        )
-        return OutputConflictError(
-            f"--out {self.root} already holds, where this run would write: {shown}. sizecheck "
-            f"replaces only the files it wrote itself (listed in {MANIFEST_NAME}); move these "
-            "away, or choose another --out. Nothing was published."
+    def _conflict(self, problems: Sequence[str]) -> OutputConflictError:
+        parts = [p if isinstance(p, Note) else Note("output.problem.as_is", text=p)
+                 for p in problems[:5]]  # fmt: skip
+        more = len(problems) - 5
+        return catalogue_error(
+            OutputConflictError,
+            "output.already_holds",
+            root=str(self.root),
+            shown=Joined(", ", tuple(parts)),
+            more=Note("output.problem.more", n=more) if more > 0 else "",
+            manifest=MANIFEST_NAME,
         )
 
     def _removable(self, name: str) -> bool:
@@ -546,9 +550,12 @@ class OutputFolder:
 
     def write_error(self, name: str, exc: OSError) -> OutputError:
         """The error for an OS error while writing ``name`` into the staging folder."""
-        return OutputError(
-            f"Cannot write {self.root / name}: {_reason(exc)}. Nothing was published; "
-            f"{self.root} is as it was before this run."
+        return catalogue_error(
+            OutputError,
+            "output.cannot_write",
+            path=str(self.root / name),
+            reason=_reason(exc),
+            root=str(self.root),
         )
 
     def write_bytes(self, name: str, data: bytes) -> Path:
@@ -620,15 +627,15 @@ class OutputFolder:
         # this run puts a file: removed before the moves (file ↔ folder of one name)
         in_way = [n for n in previous if n not in new and _in_the_way(n, new)]
         if any(n not in stale for n in in_way):
-            raise self._conflict([f"{n} (kept by this run, in the way of its files)"
+            raise self._conflict([Note("output.problem.in_the_way", name=n)
                                   for n in in_way if n not in stale])  # fmt: skip
         stale = [n for n in stale if n not in in_way]
         busy = [n for n in (*names, *stale) if _in_use(self.root / n)]
         if busy:
-            raise OutputConflictError(
-                f"{', '.join(str(self.root / n) for n in busy[:5])} is open in another "
-                "program (a spreadsheet?), which keeps it from being replaced. Close it and "
-                "run again. Nothing was published."
+            raise catalogue_error(
+                OutputConflictError,
+                "output.in_use",
+                paths=", ".join(str(self.root / n) for n in busy[:5]),
             )
         kept = [n for n in previous if n not in new and not replaced(n)]
         order = [n for n in names if n not in last] + [n for n in names if n in last]
