@@ -149,14 +149,31 @@ def test_the_cluster_model_fitted_in_a_worker_process_gives_the_same_numbers(
 
 
 def test_an_error_in_the_statistics_is_raised_while_the_worker_fits(example, monkeypatch):
+    # the worker was started, the error comes through, and the worker is ended with it
+    # (not left fitting, nor waited for at exit: review, session 7)
+    import multiprocessing
+
+    import sizecheck.workers
+
     monkeypatch.setattr(sc.pipeline, "CLUSTER_PROCESS_MIN_ROWS", 0)
+    started = []
+    real_worker = sizecheck.workers.one_worker
+
+    def counted_worker():
+        started.append(real_worker())
+        return started[-1]
+
+    monkeypatch.setattr(sizecheck.workers, "one_worker", counted_worker)
 
     def broken(*args, **kwargs):
         raise RuntimeError("statistics failed")
 
     monkeypatch.setattr(sc.pipeline, "_per_producer", broken)
+    before = set(multiprocessing.active_children())
     with pytest.raises(RuntimeError, match="statistics failed"):
         sc.pipeline.analyse_deviations(example.deviations, table=example.table, jobs=2)
+    assert len(started) == 1
+    assert set(multiprocessing.active_children()) - before == set()
 
 
 def test_the_cluster_path_does_not_need_statsmodels(monkeypatch, example):
