@@ -37,6 +37,7 @@ PRESENTATION = [
     PACKAGE / "plotting" / "gage.py",
     PACKAGE / "plotting" / "ladder.py",
     PACKAGE / "plotting" / "proposal.py",
+    PACKAGE / "plotting" / "scales.py",
     PACKAGE / "report_gage.py",
     PACKAGE / "report_html.py",
     PACKAGE / "report_propose.py",

@@ -97,6 +97,73 @@ def _value_label(
                 ha=ha, fontsize=style.MIN_FONT_PT, annotation_clip=False)  # fmt: skip
 
 
+def _value_labels(
+    ax: Axes,
+    x: FloatArray,
+    y: FloatArray,
+    sizes: FloatArray,
+    xlim: tuple[float, float],
+    ylim: tuple[float, float],
+    lang: str,
+) -> None:
+    """Write the effective size by every point, or every n-th size where they would touch."""
+    lo, hi = xlim
+    y_lo, y_hi = ylim
+    every = _annotation_step(ax, sizes, lo, hi)
+    per_unit = _points_per_unit(ax, y_hi - y_lo)
+    for xi, yi in zip(x, y, strict=True):
+        if int(np.searchsorted(sizes, xi)) % every:
+            continue
+        _value_label(ax, format_number(yi, lang, 1), xi, yi, (lo, hi),
+                     ((yi - y_lo) * per_unit, (y_hi - yi) * per_unit))  # fmt: skip
+
+
+def _effective_title(producer: str | None, dim_label: str, lang: str) -> str:
+    """The default title: one producer's effective sizes, or the cluster's."""
+    if producer is not None:
+        return t(
+            "chart.effective.title_producer",
+            lang,
+            producer=plain_text(producer),
+            dimension=dim_label,
+        )
+    return t("chart.effective.title", lang, dimension=dim_label)
+
+
+def _draw_identity_line(ax: Axes, lo: float, hi: float, lang: str) -> None:
+    """Draw the identity line: sizes made as the table defines them."""
+    ax.plot(
+        [lo, hi],
+        [lo, hi],
+        color=style.REFERENCE_COLOR,
+        linewidth=1.2,
+        linestyle="-",
+        label=t("legend.identity", lang),
+        zorder=1,
+    )
+
+
+def _draw_other_producers(ax: Axes, others: pd.DataFrame, lang: str) -> None:
+    """Draw every other producer in grey, one line broken between producers."""
+    x, y = _broken_line(others, "effective_size")
+    ax.plot(
+        x,
+        y,
+        color="#BBBBBB",
+        linewidth=0.9,  # no markers: a hundred producers are a thousand dots
+        label=t("legend.other_producers", lang),
+        zorder=1.5,
+    )
+
+
+#: The look of the one producer highlighted on the effective-size chart.
+_HIGHLIGHT: dict[str, Any] = {
+    "color": style.OKABE_ITO["vermillion"],
+    "marker": "o",
+    "linestyle": "-",
+}
+
+
 def plot_effective_size(
     size_summary: pd.DataFrame,
     *,
@@ -142,16 +209,7 @@ def plot_effective_size(
     ax = get_ax(ax)
     dim_label = dimension_label(dimension, lang)
     if title is None:
-        title = (
-            t(
-                "chart.effective.title_producer",
-                lang,
-                producer=plain_text(producer),
-                dimension=dim_label,
-            )
-            if producer is not None
-            else t("chart.effective.title", lang, dimension=dim_label)
-        )
+        title = _effective_title(producer, dim_label, lang)
     ax.set_title(title)
     ax.set_xlabel(t("axis.size", lang))
     ax.set_ylabel(t("axis.effective_size", lang))
@@ -162,15 +220,7 @@ def plot_effective_size(
         return ax
     sizes = np.sort(d["size"].astype(float).unique())
     lo, hi = float(sizes[0]) - 0.5, float(sizes[-1]) + 0.5
-    ax.plot(
-        [lo, hi],
-        [lo, hi],
-        color=style.REFERENCE_COLOR,
-        linewidth=1.2,
-        linestyle="-",
-        label=t("legend.identity", lang),
-        zorder=1,
-    )
+    _draw_identity_line(ax, lo, hi, lang)
     annotate = producer is not None if annotate is None else annotate
     eff = d["effective_size"].astype(float)
     pad = 0.6 if annotate else 0.3  # room for the numbers written above/below points
@@ -179,29 +229,12 @@ def plot_effective_size(
     styles = style.series_styles()
     mine = d["producer"].astype("str") == str(producer)
     if producer is not None and not mine.all():
-        # every other producer in grey, one line broken between producers
-        x, y = _broken_line(d.loc[~mine], "effective_size")
-        ax.plot(
-            x,
-            y,
-            color="#BBBBBB",
-            linewidth=0.9,  # no markers: a hundred producers are a thousand dots
-            label=t("legend.other_producers", lang),
-            zorder=1.5,
-        )
+        _draw_other_producers(ax, d.loc[~mine], lang)
     groups = _by_producer(d.loc[mine] if producer is not None else d)
     for name, s in groups:
         x = s["size"].to_numpy(float)
         y = s["effective_size"].to_numpy(float)
-        st = (
-            dict(next(styles))
-            if producer is None
-            else {
-                "color": style.OKABE_ITO["vermillion"],
-                "marker": "o",
-                "linestyle": "-",
-            }
-        )
+        st = dict(next(styles)) if producer is None else _HIGHLIGHT
         ax.plot(
             x,
             y,
@@ -217,13 +250,7 @@ def plot_effective_size(
             ),
         )
         if annotate:
-            every = _annotation_step(ax, sizes, lo, hi)
-            per_unit = _points_per_unit(ax, y_hi - y_lo)
-            for xi, yi in zip(x, y, strict=True):
-                if int(np.searchsorted(sizes, xi)) % every:
-                    continue
-                _value_label(ax, format_number(yi, lang, 1), xi, yi, (lo, hi),
-                             ((yi - y_lo) * per_unit, (y_hi - yi) * per_unit))  # fmt: skip
+            _value_labels(ax, x, y, sizes, (lo, hi), (y_lo, y_hi), lang)
     ax.set_xlim(lo, hi)
     ax.set_ylim(y_lo, y_hi)
     ax.set_xticks(sizes)
