@@ -33,6 +33,7 @@ CAPABILITIES = [
 ]
 #: The pages and charts a person reads: each piece of them is read the same way.
 PRESENTATION = [
+    PACKAGE / "plotting" / "control.py",
     PACKAGE / "plotting" / "forest.py",
     PACKAGE / "plotting" / "gage.py",
     PACKAGE / "plotting" / "ladder.py",

@@ -100,6 +100,84 @@ def _value_view(ax: Axes, p: pd.DataFrame) -> None:
         ax.set_ylim(mid - MIN_SPAN_MM / 2, mid + MIN_SPAN_MM / 2)
 
 
+def _x_values_and_label(ax: Axes, p: pd.DataFrame, lang: str) -> tuple[Any, bool]:
+    """The points' x (dates when every point has one, else order 1, 2 …) and its label."""
+    order = p["order"].to_numpy(float)
+    use_dates = "date" in p.columns and bool(pd.to_datetime(p["date"]).notna().all())
+    x: Any
+    if use_dates:
+        dates = pd.to_datetime(p["date"])
+        x = dates.to_numpy(dtype="datetime64[ns]")
+        ax.set_xlabel(t("axis.date", lang))
+    else:
+        x = order + 1
+        ax.set_xlabel(t("axis.order", lang))
+    return x, use_dates
+
+
+def _draw_points_and_limits(
+    ax: Axes, p: pd.DataFrame, x: Any, lang: str, kwargs: dict[str, Any]
+) -> None:
+    """Draw the points joined in time order, then the centre line and control limits."""
+    ax.plot(
+        x,
+        p["value"].to_numpy(float),
+        **merged(
+            {
+                "color": style.DOT_COLOR,
+                "marker": "o",
+                "markersize": 3.5,
+                "linewidth": 1.0,
+                "label": t("legend.point", lang),
+                "zorder": 3,
+            },
+            kwargs,
+        ),
+    )
+    lines: tuple[tuple[str, dict[str, Any]], ...] = (
+        ("center", {"color": style.MEAN_COLOR, "label": t("legend.center", lang)}),
+        ("ucl", {"color": style.LIMIT_COLOR, "ls": "--", "label": t("legend.limits", lang)}),
+        ("lcl", {"color": style.LIMIT_COLOR, "ls": "--"}),
+    )
+    for column, look in lines:
+        y = p[column].to_numpy(float)
+        if np.isfinite(y).any():  # one point has no limits: no line, no legend entry
+            # a level, not a trend: a change of centre or limits (a tested change, limits
+            # of a different subgroup size) is drawn as a step halfway between two points
+            ax.plot(x, y, linewidth=1.2, zorder=2, drawstyle="steps-mid", **look)
+
+
+def _draw_signals(ax: Axes, p: pd.DataFrame, xv: Any, flags: np.ndarray, lang: str) -> None:
+    """Mark the points at which a rule signal ends (x ``xv``, the flagged points' x)."""
+    ax.scatter(
+        xv,
+        p["value"].to_numpy(float)[flags],
+        marker="X",
+        s=55,
+        color=style.SIGNAL_COLOR,
+        edgecolors="black",
+        linewidths=0.5,
+        label=t("legend.signal", lang),
+        zorder=4,
+    )
+
+
+def _name_signal_rules(
+    ax: Axes, signals: pd.DataFrame, producer: str, dimension: str, lang: str
+) -> None:
+    """Name the rules that fired, in words, in the signal markers' legend entry."""
+    need(signals, ("producer", "dimension", "rule"), "plot_control_chart")
+    rules = sorted(
+        set(select(signals, producer=producer, dimension=dimension)["rule"].astype("str"))
+    )
+    if rules:
+        for coll in ax.collections[-1:]:
+            # rule codes (n1, n5 …) mean nothing to a producer: the rules in words
+            words = dict.fromkeys(t(f"rule.{r}", lang) if has_key(f"rule.{r}", lang) else r
+                                  for r in rules)  # fmt: skip
+            coll.set_label(f"{t('legend.signal', lang)}: {'; '.join(words)}")
+
+
 def plot_control_chart(
     control_points: pd.DataFrame,
     *,
@@ -154,69 +232,13 @@ def plot_control_chart(
         ax.set_xlabel(t("axis.order", lang))
         no_data(ax, lang)
         return ax
-    order = p["order"].to_numpy(float)
-    use_dates = "date" in p.columns and bool(pd.to_datetime(p["date"]).notna().all())
-    x: Any
-    if use_dates:
-        dates = pd.to_datetime(p["date"])
-        x = dates.to_numpy(dtype="datetime64[ns]")
-        ax.set_xlabel(t("axis.date", lang))
-    else:
-        x = order + 1
-        ax.set_xlabel(t("axis.order", lang))
-
-    ax.plot(
-        x,
-        p["value"].to_numpy(float),
-        **merged(
-            {
-                "color": style.DOT_COLOR,
-                "marker": "o",
-                "markersize": 3.5,
-                "linewidth": 1.0,
-                "label": t("legend.point", lang),
-                "zorder": 3,
-            },
-            kwargs,
-        ),
-    )
-    lines: tuple[tuple[str, dict[str, Any]], ...] = (
-        ("center", {"color": style.MEAN_COLOR, "label": t("legend.center", lang)}),
-        ("ucl", {"color": style.LIMIT_COLOR, "ls": "--", "label": t("legend.limits", lang)}),
-        ("lcl", {"color": style.LIMIT_COLOR, "ls": "--"}),
-    )
-    for column, look in lines:
-        y = p[column].to_numpy(float)
-        if np.isfinite(y).any():  # one point has no limits: no line, no legend entry
-            # a level, not a trend: a change of centre or limits (a tested change, limits
-            # of a different subgroup size) is drawn as a step halfway between two points
-            ax.plot(x, y, linewidth=1.2, zorder=2, drawstyle="steps-mid", **look)
-
+    x, use_dates = _x_values_and_label(ax, p, lang)
+    _draw_points_and_limits(ax, p, x, lang, kwargs)
     flags = _flags(p)
     if flags.any():
-        xv = x[flags] if use_dates else np.asarray(x)[flags]
-        ax.scatter(
-            xv,
-            p["value"].to_numpy(float)[flags],
-            marker="X",
-            s=55,
-            color=style.SIGNAL_COLOR,
-            edgecolors="black",
-            linewidths=0.5,
-            label=t("legend.signal", lang),
-            zorder=4,
-        )
+        _draw_signals(ax, p, x[flags] if use_dates else np.asarray(x)[flags], flags, lang)
     if signals is not None and not signals.empty and flags.any():
-        need(signals, ("producer", "dimension", "rule"), "plot_control_chart")
-        rules = sorted(
-            set(select(signals, producer=producer, dimension=dimension)["rule"].astype("str"))
-        )
-        if rules:
-            for coll in ax.collections[-1:]:
-                # rule codes (n1, n5 …) mean nothing to a producer: the rules in words
-                words = dict.fromkeys(t(f"rule.{r}", lang) if has_key(f"rule.{r}", lang) else r
-                                      for r in rules)  # fmt: skip
-                coll.set_label(f"{t('legend.signal', lang)}: {'; '.join(words)}")
+        _name_signal_rules(ax, signals, producer, dimension, lang)
     style.set_number_format(ax, lang, x=not use_dates)
     _value_view(ax, p)
     if use_dates:
