@@ -581,21 +581,35 @@ def _cluster_beside(
     give the function that returns its result (waiting for the worker), or that
     computes it here. A thread would not do: the fit holds the GIL (measured: the two
     stages took longer side by side in threads than one after the other). The worker
-    gets only :data:`CLUSTER_COLUMNS`; on an error or Ctrl-C here it is stopped at once."""
+    gets only :data:`CLUSTER_COLUMNS`, through a temporary file rather than the pool's
+    pipe: a task of hundreds of MB blocks the pool's sending thread until the worker has
+    read it, and ``Pool.terminate`` (an error or Ctrl-C here) then waits for that thread
+    forever (seen: 1 run in 3 of the error test hung). The message is now a path."""
+    import tempfile
+
     from sizecheck.workers import one_worker, worker_count
 
     if not run or worker_count(jobs) < 2 or len(deviations) < CLUSTER_PROCESS_MIN_ROWS:
         yield lambda: describe_cluster(deviations)
         return
-    worker = one_worker()
-    try:
+    with tempfile.TemporaryDirectory(prefix="sizecheck-", ignore_cleanup_errors=True) as tmp:
         columns = [c for c in CLUSTER_COLUMNS if c in deviations.columns]
-        yield worker.apply_async(describe_cluster, (deviations[columns],)).get
-    except BaseException:
-        worker.terminate()
-        raise
-    worker.close()
-    worker.join()
+        path = Path(tmp) / "cluster-columns.pkl"
+        deviations[columns].to_pickle(path)
+        worker = one_worker()
+        try:
+            yield worker.apply_async(_describe_cluster_file, (str(path),)).get
+        except BaseException:
+            worker.terminate()
+            raise
+        worker.close()
+        worker.join()
+
+
+def _describe_cluster_file(path: str) -> ClusterResult:
+    """:func:`describe_cluster` of the columns :func:`_cluster_beside` wrote to ``path``
+    (run in the worker process)."""
+    return describe_cluster(pd.read_pickle(path))
 
 
 def describe_cluster(
